@@ -1,1 +1,74 @@
-pub fn run() {}
+//! The Ruuvi Desk window: wiring only. All logic lives in the core crates under `crates/`.
+
+pub mod commands;
+pub mod error;
+
+/// Registers commands on any runtime, so tests can pass `tauri::test::mock_builder()`.
+pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder.invoke_handler(tauri::generate_handler![
+        commands::app_info,
+        commands::decode_advertisement
+    ])
+}
+
+pub fn run() {
+    builder(tauri::Builder::default())
+        .run(tauri::generate_context!())
+        .expect("error while running Ruuvi Desk");
+}
+
+#[cfg(test)]
+mod tests {
+    use tauri::ipc::{CallbackFn, InvokeBody};
+    use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
+    use tauri::webview::InvokeRequest;
+
+    fn invoke(cmd: &str, body: serde_json::Value) -> Result<serde_json::Value, serde_json::Value> {
+        let app = super::builder(mock_builder())
+            .build(mock_context(noop_assets()))
+            .expect("mock app builds");
+        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .expect("mock webview builds");
+        get_ipc_response(
+            &webview,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                // tauri://localhost, not http://tauri.localhost: the latter counts as remote.
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::from(body),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|b| b.deserialize::<serde_json::Value>().unwrap())
+    }
+
+    #[test]
+    fn decode_command_returns_gateway_keys() {
+        let v = invoke(
+            "decode_advertisement",
+            serde_json::json!({"hex": "0201061BFF99040512FC5394C37C0004FFFC040CAC364200CDCBB8334C884F"}),
+        )
+        .unwrap();
+        assert_eq!(v["dataFormat"], 5);
+        assert_eq!(v["temperature"], 24.3);
+        assert_eq!(v["id"], "CB:B8:33:4C:88:4F");
+    }
+
+    #[test]
+    fn decode_command_errors_are_code_and_message() {
+        let e = invoke("decode_advertisement", serde_json::json!({"hex": "05FF"})).unwrap_err();
+        assert_eq!(e["code"], "wrong_length");
+        assert_eq!(e["message"], "data format 0x05 needs 24 bytes of payload, got 2");
+    }
+
+    #[test]
+    fn app_info_names_the_app() {
+        let v = invoke("app_info", serde_json::json!({})).unwrap();
+        assert_eq!(v["name"], "Ruuvi Desk");
+        assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+    }
+}

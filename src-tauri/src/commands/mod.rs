@@ -1,0 +1,29 @@
+//! Tauri commands: small functions over serde DTOs that call into the core crates.
+
+use serde::Serialize;
+
+use crate::error::IpcError;
+use ruuvi_protocol::output::measurement_json;
+
+/// Name and version for the window's about line.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AppInfo {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[tauri::command]
+pub fn app_info() -> AppInfo {
+    AppInfo {
+        name: "Ruuvi Desk",
+        version: env!("CARGO_PKG_VERSION"),
+    }
+}
+
+/// Decodes one advertisement or payload (hex) into the gateway's key names, like
+/// `ruuvictl decode`.
+#[tauri::command]
+pub fn decode_advertisement(hex: String) -> Result<serde_json::Value, IpcError> {
+    let m = ruuvi_protocol::decode_hex(&hex, None)?;
+    Ok(measurement_json(m.format(), &m.readings()))
+}
