@@ -62,7 +62,10 @@ mod tests {
     fn decode_command_errors_are_code_and_message() {
         let e = invoke("decode_advertisement", serde_json::json!({"hex": "05FF"})).unwrap_err();
         assert_eq!(e["code"], "wrong_length");
-        assert_eq!(e["message"], "data format 0x05 needs 24 bytes of payload, got 2");
+        assert_eq!(
+            e["message"],
+            "data format 0x05 needs 24 bytes of payload, got 2"
+        );
     }
 
     #[test]

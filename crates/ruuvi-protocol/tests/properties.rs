@@ -4,7 +4,9 @@
 use proptest::prelude::*;
 use ruuvi_protocol::formats::{decode_payload, decode_payload_with_key, Df8};
 use ruuvi_protocol::gateway::{FirmwareStyle, GatewayDocument, GatewayTag, TagFields, TagTime};
-use ruuvi_protocol::{decode_advertisement, decode_any, DataFormat, MacAddress, Measurement, Readings};
+use ruuvi_protocol::{
+    decode_advertisement, decode_any, DataFormat, MacAddress, Measurement, Readings,
+};
 
 fn payload_of(format: DataFormat) -> impl Strategy<Value = Vec<u8>> {
     proptest::collection::vec(any::<u8>(), format.payload_len() - 1).prop_map(move |mut rest| {

@@ -28,12 +28,17 @@ fn json_lines(out: &Output) -> Vec<serde_json::Value> {
 }
 
 const DF5_ADV: &str = "0201061BFF99040515714D9FC56DFFF0FFF803E4B516E84D7EF41F0C28CBD6";
-const E1_PAYLOAD: &str = "E1170C5668C79E0065007004BD11CA00C90A0213E0ACFFFFFFDECDEE01FFFFFFFFFFCBB8334C884F";
+const E1_PAYLOAD: &str =
+    "E1170C5668C79E0065007004BD11CA00C90A0213E0ACFFFFFFDECDEE01FFFFFFFFFFCBB8334C884F";
 
 #[test]
 fn decodes_arguments_with_gateway_keys() {
     let out = ruuvictl(&["decode", DF5_ADV, E1_PAYLOAD], None);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["dataFormat"], 5);
@@ -58,7 +63,10 @@ fn bad_input_is_reported_and_the_rest_still_decoded() {
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["measurementSequenceNumber"], 19838);
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("\"05FFFF\": data format 0x05 needs 24 bytes of payload, got 3"), "{stderr}");
+    assert!(
+        stderr.contains("\"05FFFF\": data format 0x05 needs 24 bytes of payload, got 3"),
+        "{stderr}"
+    );
     assert!(stderr.contains("\"hello\": not valid hex"), "{stderr}");
 }
 
@@ -69,7 +77,10 @@ fn reads_one_input_per_line_from_stdin() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(json_lines(&out).len(), 2);
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("2BFF9904E1") && stderr.contains("malformed advertisement"), "{stderr}");
+    assert!(
+        stderr.contains("2BFF9904E1") && stderr.contains("malformed advertisement"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -79,8 +90,20 @@ fn format_8_needs_and_uses_a_key() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("16-byte key"));
 
-    let out = ruuvictl(&["decode", "--key", "526457452D36091A5275757669546167", payload], None);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = ruuvictl(
+        &[
+            "decode",
+            "--key",
+            "526457452D36091A5275757669546167",
+            payload,
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines = json_lines(&out);
     assert_eq!(lines[0]["dataFormat"], 8);
     assert_eq!(lines[0]["temperature"], 24.58);

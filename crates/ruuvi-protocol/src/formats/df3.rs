@@ -20,6 +20,7 @@ pub struct Df3 {
 }
 
 impl Df3 {
+    #[inline]
     pub fn decode(p: &[u8]) -> Result<Self, DecodeError> {
         check_len(p, DataFormat::Df3)?;
         Ok(Self {
@@ -57,6 +58,7 @@ impl Df3 {
         }
     }
 
+    #[inline]
     pub fn readings(&self) -> Readings {
         Readings {
             temperature_c: Some(self.temperature_c()),

@@ -48,6 +48,7 @@ fn encode_accel(v: Option<f64>) -> i16 {
 }
 
 impl Df5 {
+    #[inline]
     pub fn decode(p: &[u8]) -> Result<Self, DecodeError> {
         check_len(p, DataFormat::Df5)?;
         let mut mac = [0u8; 6];
@@ -80,6 +81,7 @@ impl Df5 {
         b
     }
 
+    #[inline]
     pub fn readings(&self) -> Readings {
         Readings {
             temperature_c: temperature_c(self.temperature),
@@ -121,6 +123,7 @@ impl Df5 {
 }
 
 impl C5 {
+    #[inline]
     pub fn decode(p: &[u8]) -> Result<Self, DecodeError> {
         check_len(p, DataFormat::C5)?;
         let mut mac = [0u8; 6];
@@ -149,6 +152,7 @@ impl C5 {
         b
     }
 
+    #[inline]
     pub fn readings(&self) -> Readings {
         Readings {
             accel_x_g: None,

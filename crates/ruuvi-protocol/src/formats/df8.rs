@@ -105,6 +105,7 @@ impl Df8 {
         out
     }
 
+    #[inline]
     pub fn readings(&self) -> Readings {
         Readings {
             temperature_c: temperature_c(self.temperature),

@@ -95,6 +95,7 @@ impl Measurement {
         }
     }
 
+    #[inline]
     pub fn readings(&self) -> Readings {
         match self {
             Self::Df3(m) => m.readings(),
@@ -152,11 +153,13 @@ pub fn advertisement_for(format: DataFormat, payload: &[u8]) -> Vec<u8> {
 
 /// Decodes a payload that starts with the data-format byte (as btleplug gives manufacturer
 /// data for company 0x0499). Format 8 fails with [`DecodeError::KeyRequired`].
+#[inline]
 pub fn decode_payload(payload: &[u8]) -> Result<Measurement, DecodeError> {
     decode_payload_with_key(payload, None)
 }
 
 /// Like [`decode_payload`], decrypting format 8 with `key` when given.
+#[inline]
 pub fn decode_payload_with_key(
     payload: &[u8],
     key: Option<&[u8; 16]>,
@@ -186,6 +189,7 @@ pub fn decode_payload_with_key(
 }
 
 /// Decodes a whole raw advertisement (AD structures, e.g. a gateway's `data` field).
+#[inline]
 pub fn decode_advertisement(raw: &[u8]) -> Result<Measurement, DecodeError> {
     decode_payload(ruuvi_payload(raw)?)
 }
