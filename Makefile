@@ -1,0 +1,99 @@
+# Ruuvi Desk: two commands for a fresh Debian 12 machine.
+#   make run    installs what the app needs, builds it and opens the window
+#   make test   installs what the tests need and runs every test
+# Both are idempotent: installed things are detected and skipped.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CARGO_BIN := $(HOME)/.cargo/bin
+export PATH := $(CARGO_BIN):$(CURDIR)/.tools/node/bin:$(PATH)
+
+# Debian packages: WebKitGTK and friends for Tauri, D-Bus for Bluetooth/keyring, Xvfb and the
+# WebKit WebDriver for headless window tests.
+APT_BUILD := build-essential curl ca-certificates file pkg-config git \
+  libwebkit2gtk-4.1-dev libjavascriptcoregtk-4.1-dev libsoup-3.0-dev libgtk-3-dev \
+  libssl-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libdbus-1-dev
+APT_RUN := xvfb xauth x11-utils
+APT_TEST := webkit2gtk-driver dbus dbus-x11 imagemagick
+
+NODE_MIN := 20.19
+
+.PHONY: help run test deps test-deps rust node ui-deps ui build fmt lint
+
+help:
+	@echo "make run   - install what is needed, build and open Ruuvi Desk"
+	@echo "make test  - install what the tests need and run every test"
+
+# ---- installers ----
+
+define apt_install
+	missing=""; for p in $(1); do dpkg -s "$$p" >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+endef
+
+rust:
+	@if ! command -v cargo >/dev/null; then \
+	  echo "installing the Rust toolchain (rustup)"; \
+	  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c rustfmt,clippy; \
+	fi
+
+# Debian 12 ships Node 18; Vite needs >= $(NODE_MIN). The npm registry carries Node itself.
+node:
+	@if ! command -v npm >/dev/null; then $(call apt_install,nodejs npm); fi
+	@if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); const [x,y]="$(NODE_MIN)".split(".").map(Number); process.exit(a>x||(a==x&&b>=y)?0:1)'; then \
+	  echo "installing Node 20 into .tools/node"; \
+	  npm install --no-audit --no-fund --prefix .tools/node-install node@20 >/dev/null; \
+	  mkdir -p .tools/node/bin; ln -sf "$(CURDIR)/.tools/node-install/node_modules/node/bin/node" .tools/node/bin/node; \
+	fi
+
+deps: rust node
+	@$(call apt_install,$(APT_BUILD) $(APT_RUN))
+
+test-deps: deps
+	@$(call apt_install,$(APT_TEST))
+	@command -v tauri-driver >/dev/null || cargo install tauri-driver --locked
+
+ui-deps: node
+	@if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then \
+	  npm --prefix ui ci --no-audit --no-fund; \
+	fi
+
+# ---- build and run ----
+
+ui: ui-deps
+	npm --prefix ui run build
+
+build: deps ui
+	cargo build --bin ruuvi-desk --bin ruuvictl
+
+run: build
+	@if [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
+	  ./target/debug/ruuvi-desk; \
+	else \
+	  echo "no display: opening the window inside Xvfb"; \
+	  xvfb-run -a -s "-screen 0 1280x800x24" ./target/debug/ruuvi-desk; \
+	fi
+
+# ---- tests ----
+
+test: test-deps build
+	npm --prefix ui run check
+	npm --prefix ui test
+	cargo test --workspace
+	bash tests/launch-window.sh ./target/debug/ruuvi-desk
+	xvfb-run -a -s "-screen 0 1280x800x24" cargo test -p ruuvi-desk --test webview -- --ignored
+	@echo "make test: all passed"
+
+fmt:
+	cargo fmt --all
+
+lint: ui
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
