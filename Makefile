@@ -60,9 +60,11 @@ test-deps: deps
 	@$(call apt_install,$(APT_TEST))
 	@command -v tauri-driver >/dev/null || cargo install tauri-driver --locked
 
+# npm install, not npm ci: with lockfiles written without resolved URLs (this machine's npm
+# config), npm ci rejects the platform-specific optional packages of @tauri-apps/cli.
 ui-deps: node
 	@if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then \
-	  npm --prefix ui ci --no-audit --no-fund; \
+	  npm --prefix ui install --no-audit --no-fund; \
 	fi
 
 # ---- build and run ----
