@@ -73,7 +73,7 @@ ui: ui-deps
 	npm --prefix ui run build
 
 build: deps ui
-	cargo build --bin ruuvi-desk --bin ruuvictl
+	cargo build -p ruuvi-desk -p ruuvictl
 
 run: build
 	@if [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
