@@ -175,10 +175,13 @@ impl GatewayDocument {
             .find_map(|k| data.get(*k).map(|v| (*k, v)))
         {
             let text = mac.as_str().ok_or_else(|| bad(key, "expected a string"))?;
-            doc.gw_mac = Some(
-                text.parse()
-                    .map_err(|e: crate::error::MacParseError| bad(key, e.to_string()))?,
-            );
+            // An empty MAC is what we write for a document without one: read it back as none.
+            if !text.is_empty() {
+                doc.gw_mac = Some(
+                    text.parse()
+                        .map_err(|e: crate::error::MacParseError| bad(key, e.to_string()))?,
+                );
+            }
         }
         let tags = data
             .get("tags")
@@ -867,6 +870,17 @@ mod tests {
         assert_eq!(doc.tags[0].rssi, -51);
         assert_eq!(doc.tags[0].time, Some(TagTime::Counter(42)));
         assert_eq!(doc.rejected.len(), 2, "{:?}", doc.rejected);
+    }
+
+    #[test]
+    fn document_without_gateway_mac_round_trips() {
+        // Found by the gateway_json fuzz target: no `gw_mac` was written as "" and then rejected.
+        let body = br#"{"data": {"coordinates": "", "timestac": "C8:25:2D:8E:9C:2C", "tags": {}}}"#;
+        let doc = GatewayDocument::parse(body).unwrap();
+        assert_eq!(doc.gw_mac, None);
+        let text = doc.to_firmware_json(FirmwareStyle::CURRENT_RAW);
+        assert!(text.contains("\"gw_mac\": \"\""));
+        assert_eq!(GatewayDocument::parse(text.as_bytes()).unwrap(), doc);
     }
 
     #[test]
