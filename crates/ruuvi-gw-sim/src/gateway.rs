@@ -1,0 +1,288 @@
+//! One simulated gateway: its state, its HTTP server (requests strictly one at a time) and
+//! its data sender.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use ruuvi_protocol::gateway::{FirmwareStyle, GatewayDocument, GatewayTag, TagFields, TagTime};
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Mutex};
+use tokio::task::JoinHandle;
+
+use crate::auth::Sessions;
+use crate::config::{GatewayConfig, LanAuth};
+use crate::firmware::Firmware;
+use crate::identity::Identity;
+use crate::rng::Rng;
+use crate::tags::{Advertisement, SimTag, TagKind};
+use crate::{routes, sender};
+
+/// How to start one gateway.
+#[derive(Debug, Clone)]
+pub struct GatewayOptions {
+    pub listen: SocketAddr,
+    pub firmware: Firmware,
+    /// Position in the fleet: with the seed, it fixes the identity and the tags.
+    pub index: u64,
+    pub seed: u64,
+    pub tags: usize,
+    /// Every fourth tag is a Ruuvi Air when true (firmware ≥ v1.16 only, which decodes them).
+    pub air_tags: bool,
+    /// The firmware's sleep before answering a POST (1 s on real hardware).
+    pub post_delay: Duration,
+    /// Wait after a failed data post (67 s on real hardware).
+    pub retry_after_failure: Duration,
+    /// Initial LAN auth: type, user, plain password (hashed here as the firmware stores it).
+    pub lan_auth: Option<(LanAuth, String, String)>,
+    pub api_key: String,
+    pub api_key_rw: String,
+}
+
+impl GatewayOptions {
+    pub fn new(listen: SocketAddr, firmware: Firmware) -> Self {
+        Self {
+            listen,
+            firmware,
+            index: 0,
+            seed: 1,
+            tags: 5,
+            air_tags: true,
+            post_delay: Duration::from_secs(1),
+            retry_after_failure: Duration::from_secs(67),
+            lan_auth: None,
+            api_key: String::new(),
+            api_key_rw: String::new(),
+        }
+    }
+}
+
+/// Counters of what the sender did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SenderStats {
+    pub custom_ok: u64,
+    pub custom_failed: u64,
+    /// Ruuvi Cloud is never contacted: its posts are only counted.
+    pub ruuvi_cloud_skipped: u64,
+}
+
+pub struct GatewayState {
+    pub identity: Identity,
+    pub config: GatewayConfig,
+    pub sessions: Sessions,
+    pub tags: Vec<SimTag>,
+    pub options: GatewayOptions,
+    pub rng: Rng,
+    pub boot: Instant,
+    /// Configuration mode (after `GET /ruuvi.json`) pauses relaying until this instant.
+    pub config_mode_until: Option<Instant>,
+    pub nonce: u32,
+    /// HMAC key of the custom target: the device id until a server sends `Ruuvi-HMAC-KEY`.
+    pub hmac_key: String,
+    pub stats: SenderStats,
+}
+
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+impl GatewayState {
+    pub fn new(options: GatewayOptions) -> Self {
+        let rng = Rng::new(options.seed);
+        let identity = Identity::generate(&rng, options.index, options.firmware);
+        let mut config = GatewayConfig::factory(&identity);
+        if let Some((auth, user, password)) = &options.lan_auth {
+            let stored = stored_password(*auth, user, password, &identity);
+            let user = match auth {
+                LanAuth::Allow | LanAuth::Deny => "",
+                LanAuth::Default => "Admin",
+                _ => user.as_str(),
+            };
+            config.set_lan_auth(*auth, user, &stored);
+        }
+        config.set_api_keys(&options.api_key, &options.api_key_rw);
+        let gateway_rng = rng.fork(0x5EED_0000 + options.index);
+        let now = now_ms();
+        let tags = (0..options.tags)
+            .map(|i| {
+                let air = options.air_tags && options.firmware.decodes_air_formats() && i % 4 == 3;
+                let kind = if air {
+                    TagKind::RuuviAir
+                } else {
+                    TagKind::RuuviTag
+                };
+                SimTag::new(&gateway_rng, i as u64, kind, now)
+            })
+            .collect();
+        let mut nonce_rng = gateway_rng.fork(1);
+        Self {
+            hmac_key: identity.device_id_string(),
+            identity,
+            config,
+            sessions: Sessions::new(gateway_rng.fork(2)),
+            tags,
+            nonce: nonce_rng.next_u64() as u32,
+            rng: gateway_rng.fork(3),
+            options,
+            boot: Instant::now(),
+            config_mode_until: None,
+            stats: SenderStats::default(),
+        }
+    }
+
+    pub fn firmware(&self) -> Firmware {
+        self.identity.firmware
+    }
+
+    pub fn in_config_mode(&self) -> bool {
+        self.config_mode_until.is_some_and(|t| Instant::now() < t)
+    }
+
+    /// Whether the radio keeps extended (E1) advertisements.
+    fn scans_extended(&self) -> bool {
+        self.firmware().decodes_air_formats() && self.config.bool("scan_2mbit_phy")
+    }
+
+    /// The latest advertisement of every tag.
+    pub fn latest_advertisements(&mut self) -> Vec<Advertisement> {
+        let now = now_ms();
+        let extended = self.scans_extended();
+        self.tags
+            .iter_mut()
+            .map(|t| t.latest(now, extended))
+            .collect()
+    }
+
+    /// Advertisements received since boot (one per tag per advertising interval); also the
+    /// monotonic counter of entries when `ntp_use` is false.
+    pub fn received_advertisements(&self) -> u64 {
+        (self.boot.elapsed().as_millis() as u64 / 1285) * self.tags.len().max(1) as u64
+    }
+
+    /// The data envelope (§7.2 / §8) for the given advertisements.
+    pub fn document(&self, advs: &[Advertisement], nonce: Option<u32>) -> GatewayDocument {
+        let ntp = self.config.bool("ntp_use");
+        let now = now_ms();
+        let base = self.received_advertisements();
+        let ble = self.firmware().has_ble_fields();
+        GatewayDocument {
+            coordinates: self.config.str("coordinates").to_string(),
+            timestamp: ntp.then_some(now / 1000),
+            nonce: nonce.map(u64::from),
+            gw_mac: Some(self.identity.ble_mac),
+            tags: advs
+                .iter()
+                .enumerate()
+                .map(|(i, a)| GatewayTag {
+                    mac: a.mac,
+                    rssi: a.rssi,
+                    time: Some(if ntp {
+                        TagTime::Timestamp(a.at_ms / 1000)
+                    } else {
+                        TagTime::Counter(base + i as u64)
+                    }),
+                    ble_phy: ble.then(|| a.ble_phy.to_string()),
+                    ble_chan: ble.then_some(a.ble_chan),
+                    ble_tx_power: if ble { a.ble_tx_power } else { None },
+                    data: Some(a.data.clone()),
+                    decoded_format: None,
+                    decoded: None,
+                })
+                .collect(),
+            rejected: vec![],
+        }
+    }
+
+    /// How the custom target's posts are written, from `http_data_format`.
+    pub fn post_style(&self) -> FirmwareStyle {
+        let fw = self.firmware();
+        let fields = match self.config.str("http_data_format") {
+            "ruuvi_raw_and_decoded" if fw.has_http_period() => TagFields::RawAndDecoded,
+            "ruuvi_decoded" if fw.has_http_period() => TagFields::Decoded,
+            _ => TagFields::Raw,
+        };
+        FirmwareStyle {
+            fields,
+            legacy: fw.numbers_as_strings(),
+        }
+    }
+}
+
+/// The stored form of a LAN password for each auth type (§3.1).
+pub fn stored_password(auth: LanAuth, user: &str, password: &str, id: &Identity) -> String {
+    use base64::Engine as _;
+    match auth {
+        LanAuth::Default => id.default_password_hash(),
+        LanAuth::Ruuvi | LanAuth::Digest => {
+            ruuvi_protocol::login::stored_password_hash(user, &id.realm(), password)
+        }
+        LanAuth::Basic => {
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+        }
+        LanAuth::Allow | LanAuth::Deny => String::new(),
+    }
+}
+
+/// A started gateway. Dropping it does not stop it; call [`RunningGateway::stop`].
+pub struct RunningGateway {
+    pub addr: SocketAddr,
+    pub state: Arc<Mutex<GatewayState>>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl RunningGateway {
+    pub async fn start(options: GatewayOptions) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(options.listen).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(Mutex::new(GatewayState::new(options)));
+        let (stop, stopped) = watch::channel(false);
+        let server = tokio::spawn(serve(listener, state.clone(), stopped.clone()));
+        let sender = tokio::spawn(sender::run(state.clone(), stopped));
+        Ok(Self {
+            addr,
+            state,
+            stop,
+            tasks: vec![server, sender],
+        })
+    }
+
+    pub async fn identity(&self) -> Identity {
+        self.state.lock().await.identity.clone()
+    }
+
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+/// Accepts connections and handles them strictly one at a time, like the firmware's single
+/// HTTP task: a slow request makes every other client wait.
+async fn serve(
+    listener: TcpListener,
+    state: Arc<Mutex<GatewayState>>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = stopped.changed() => return,
+            accepted = listener.accept() => {
+                let Ok((mut stream, peer)) = accepted else { continue };
+                let fw = state.lock().await.firmware();
+                match crate::http::read_request(&mut stream, peer.ip(), fw).await {
+                    Ok(request) => {
+                        let response = routes::handle(&state, request, stream.local_addr().ok()).await;
+                        crate::http::write_response(&mut stream, &response).await;
+                    }
+                    // Too large, malformed or too slow: closed without an answer.
+                    Err(_) => drop(stream),
+                }
+            }
+        }
+    }
+}

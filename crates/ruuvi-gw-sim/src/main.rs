@@ -1,0 +1,147 @@
+//! `ruuvi-gw-sim`: start a fleet of simulated Ruuvi Gateways on loopback.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Parser;
+use ruuvi_gw_sim::{Firmware, GatewayOptions, LanAuth, RunningGateway};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ruuvi-gw-sim",
+    version,
+    about = "Simulated Ruuvi Gateways: the firmware's local HTTP API, login, configuration, /history and the data sender",
+    after_help = "On start one JSON line per gateway is printed (address, MAC, device id, default password, API keys).\nStop with Ctrl-C."
+)]
+struct Args {
+    /// How many gateways to start (one port each).
+    #[arg(long, default_value_t = 1)]
+    count: u32,
+    /// Where to listen. Port 0 gives each gateway a free port; any other port is the first of
+    /// `count` consecutive ports.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+    /// Firmware version to imitate: 1.13, 1.14, 1.15, 1.16, 1.17.2, 1.17.3 or head.
+    #[arg(long = "fw", default_value = "head")]
+    firmware: Firmware,
+    /// Simulated sensors per gateway (every fourth is a Ruuvi Air on firmware ≥ 1.16).
+    #[arg(long, default_value_t = 5)]
+    tags: usize,
+    /// Only RuuviTags, no Ruuvi Air.
+    #[arg(long)]
+    no_air: bool,
+    /// Seed for identities and sensor data: the same seed gives the same fleet.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Initial LAN authentication: default, ruuvi, basic, digest, allow or deny.
+    #[arg(long, default_value = "default")]
+    lan_auth: String,
+    /// User for --lan-auth ruuvi/basic/digest.
+    #[arg(long, default_value = "Admin")]
+    user: String,
+    /// Plain password for --lan-auth ruuvi/basic/digest (stored hashed, as the firmware does).
+    #[arg(long)]
+    password: Option<String>,
+    /// Read-only API key (Authorization: Bearer).
+    #[arg(long, default_value = "")]
+    api_key: String,
+    /// Read-write API key.
+    #[arg(long, default_value = "")]
+    api_key_rw: String,
+    /// The firmware's delay before answering a POST, in ms (1000 on real gateways).
+    #[arg(long, default_value_t = 1000)]
+    post_delay_ms: u64,
+    /// Wait after a failed data post, in ms (67000 on real gateways).
+    #[arg(long, default_value_t = 67_000)]
+    retry_after_failure_ms: u64,
+}
+
+fn parse_lan_auth(s: &str) -> Result<LanAuth, String> {
+    Ok(match s {
+        "default" => LanAuth::Default,
+        "ruuvi" => LanAuth::Ruuvi,
+        "basic" => LanAuth::Basic,
+        "digest" => LanAuth::Digest,
+        "allow" => LanAuth::Allow,
+        "deny" => LanAuth::Deny,
+        other => {
+            return Err(format!(
+                "--lan-auth {other:?}: use default, ruuvi, basic, digest, allow or deny"
+            ))
+        }
+    })
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let lan_auth = match parse_lan_auth(&args.lan_auth) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("ruuvi-gw-sim: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    if matches!(lan_auth, LanAuth::Ruuvi | LanAuth::Basic | LanAuth::Digest)
+        && args.password.is_none()
+    {
+        eprintln!(
+            "ruuvi-gw-sim: --lan-auth {} needs --password",
+            args.lan_auth
+        );
+        return std::process::ExitCode::from(2);
+    }
+    let mut gateways = Vec::new();
+    for i in 0..args.count {
+        let mut listen = args.listen;
+        if listen.port() != 0 {
+            listen.set_port(listen.port() + i as u16);
+        }
+        let mut options = GatewayOptions::new(listen, args.firmware);
+        options.index = u64::from(i);
+        options.seed = args.seed;
+        options.tags = args.tags;
+        options.air_tags = !args.no_air;
+        options.post_delay = Duration::from_millis(args.post_delay_ms);
+        options.retry_after_failure = Duration::from_millis(args.retry_after_failure_ms);
+        options.lan_auth = Some((
+            lan_auth,
+            args.user.clone(),
+            args.password.clone().unwrap_or_default(),
+        ));
+        options.api_key = args.api_key.clone();
+        options.api_key_rw = args.api_key_rw.clone();
+        let gw = match RunningGateway::start(options).await {
+            Ok(gw) => gw,
+            Err(e) => {
+                eprintln!("ruuvi-gw-sim: cannot listen on {listen}: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        };
+        let id = gw.identity().await;
+        let lan_auth_type = gw.state.lock().await.config.reported_lan_auth().as_str();
+        let line = serde_json::json!({
+            "address": gw.addr.to_string(),
+            "gw_mac": id.ble_mac.to_string(),
+            "hostname": id.hostname(),
+            "device_id": id.device_id_string(),
+            "default_user": id.default_user(),
+            "default_password": id.default_password(),
+            "fw_ver": id.firmware.version_string(),
+            "lan_auth_type": lan_auth_type,
+            "api_key": args.api_key,
+            "api_key_rw": args.api_key_rw,
+        });
+        println!("{line}");
+        gateways.push(gw);
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    for gw in gateways {
+        gw.stop().await;
+    }
+    std::process::ExitCode::SUCCESS
+}

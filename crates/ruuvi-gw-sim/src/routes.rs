@@ -1,0 +1,352 @@
+//! What each path answers (gateway-local-api §5), after the shared auth check (§3.8).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ruuvi_protocol::gateway::{FirmwareStyle, TagFields, TagTime};
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+use crate::auth::{self, Decision, LoginOutcome, WwwAuth};
+use crate::config::LanAuth;
+use crate::gateway::GatewayState;
+use crate::http::{
+    self, auth_redirect, bare_error, forbidden_empty, json, Method, Request, Response,
+};
+
+/// Configuration mode lasts this long after `GET /ruuvi.json` or `GET /status.json`…
+const CONFIG_MODE: Duration = Duration::from_secs(60);
+/// …and this long after a `POST /ruuvi.json`.
+const CONFIG_MODE_AFTER_POST: Duration = Duration::from_secs(5);
+
+pub async fn handle(
+    state: &Arc<Mutex<GatewayState>>,
+    req: Request,
+    local: Option<SocketAddr>,
+) -> Response {
+    let mut st = state.lock().await;
+    let fw = st.firmware();
+    let post_delay = st.options.post_delay;
+    let response = route(&mut st, &req, local);
+    drop(st);
+    // The firmware sleeps before answering every POST (#917), and the newest one before every
+    // 401/403 (brute-force protection).
+    if req.method == Method::Post && fw.delays_posts() {
+        tokio::time::sleep(post_delay).await;
+    }
+    if matches!(response.code, 401 | 403) && fw.delays_auth_failures() {
+        tokio::time::sleep(post_delay).await;
+    }
+    response
+}
+
+fn route(st: &mut GatewayState, req: &Request, local: Option<SocketAddr>) -> Response {
+    if req.method == Method::Other {
+        return bare_error(400);
+    }
+    if req.path == "auth" {
+        return match req.method {
+            Method::Get => get_auth(st, req),
+            Method::Post => post_auth(st, req),
+            _ => delete_auth(st, req),
+        };
+    }
+    if !auth::is_checked(req) {
+        return static_file(req);
+    }
+    match auth::decide(req, &st.config, &st.sessions, st.firmware()) {
+        Decision::Allowed => {}
+        denied => return denial(st, req, denied),
+    }
+    let fw = st.firmware();
+    match (req.method, req.path.as_str()) {
+        (Method::Get, "ruuvi.json") => {
+            st.config_mode_until = Some(Instant::now() + CONFIG_MODE);
+            json(200, &st.config.to_get_json(&st.identity), &[])
+        }
+        (Method::Post, "ruuvi.json") => post_ruuvi_json(st, req),
+        (Method::Get, "status.json") => {
+            if st.in_config_mode() {
+                st.config_mode_until = Some(Instant::now() + CONFIG_MODE);
+            }
+            json(200, &status_json(st, local), &[])
+        }
+        (Method::Get, "history") => history(st, req),
+        (Method::Get, "metrics") => http::content(200, http::METRICS, metrics(st).as_bytes(), &[]),
+        (Method::Get, "ap.json") => json(
+            200,
+            "[{\"ssid\":\"SimulatedWiFi\",\"chan\":6,\"rssi\":-55,\"auth\":3}\n]\n",
+            &[],
+        ),
+        (Method::Post, "bluetooth_scanning.json") if fw.has_cert_store() => {
+            // Applied to the radio immediately, not saved.
+            match serde_json::from_slice::<Value>(&req.body) {
+                Ok(Value::Object(_)) => json(200, "{}", &[]),
+                _ => bare_error(503),
+            }
+        }
+        // Only over the gateway's own hotspot.
+        (Method::Post | Method::Delete, "connect.json") | (Method::Post, "connect_wps") => {
+            forbidden_empty()
+        }
+        _ => bare_error(404),
+    }
+}
+
+fn auth_json_response(
+    st: &GatewayState,
+    code: u16,
+    authenticated: bool,
+    message: Option<&str>,
+    extra: &[(&str, String)],
+) -> Response {
+    let reported = st.config.reported_lan_auth().as_str();
+    json(
+        code,
+        &auth::auth_json(&st.identity, reported, true, authenticated, message),
+        extra,
+    )
+}
+
+fn denial(st: &mut GatewayState, req: &Request, decision: Decision) -> Response {
+    match decision {
+        Decision::Allowed => unreachable!("handled by the caller"),
+        Decision::Redirect { prev_url } => {
+            auth_redirect(&req.header("Host").unwrap_or_default(), prev_url.as_deref())
+        }
+        Decision::Forbidden => json(
+            403,
+            &auth::auth_json(&st.identity, "lan_auth_deny", true, false, None),
+            &[],
+        ),
+        Decision::Unauthorized {
+            reported,
+            www_authenticate,
+        } => {
+            let hostname = st.identity.hostname();
+            let extra = match www_authenticate {
+                Some(WwwAuth::Basic) => vec![("WWW-Authenticate", auth::basic_header(&hostname))],
+                Some(WwwAuth::Digest) => vec![(
+                    "WWW-Authenticate",
+                    auth::digest_header(&hostname, &mut st.rng),
+                )],
+                None => vec![],
+            };
+            json(
+                401,
+                &auth::auth_json(&st.identity, reported, true, false, None),
+                &extra,
+            )
+        }
+    }
+}
+
+fn challenge_headers(st: &GatewayState, c: &auth::Challenge) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "WWW-Authenticate",
+            auth::interactive_header(&st.identity.realm(), c),
+        ),
+        ("Set-Cookie", format!("RUUVISESSION={}", c.session_id)),
+    ]
+}
+
+fn get_auth(st: &mut GatewayState, req: &Request) -> Response {
+    let cookie = req.cookie("RUUVISESSION", 16);
+    let authorized = cookie
+        .as_deref()
+        .is_some_and(|c| st.sessions.is_authorized(c, req.peer));
+    let authorization = req.header("Authorization").unwrap_or_default();
+    match st.config.lan_auth() {
+        LanAuth::Default | LanAuth::Ruuvi if authorized => {
+            auth_json_response(st, 200, true, None, &[])
+        }
+        LanAuth::Default | LanAuth::Ruuvi => {
+            let c = st.sessions.new_challenge(req.peer);
+            let extra = challenge_headers(st, &c);
+            auth_json_response(st, 401, false, None, &extra)
+        }
+        LanAuth::Allow if authorized => auth_json_response(st, 200, true, None, &[]),
+        LanAuth::Allow => {
+            // 200, but a session is still issued (and pre-authorized).
+            let c = st.sessions.pre_authorized(req.peer);
+            let extra = challenge_headers(st, &c);
+            auth_json_response(st, 200, true, None, &extra)
+        }
+        LanAuth::Deny => auth_json_response(st, 403, false, None, &[]),
+        LanAuth::Basic if auth::basic_ok(&authorization, &st.config) => {
+            auth_json_response(st, 200, true, None, &[])
+        }
+        LanAuth::Basic => {
+            let extra = [(
+                "WWW-Authenticate",
+                auth::basic_header(&st.identity.hostname()),
+            )];
+            auth_json_response(st, 401, false, None, &extra)
+        }
+        LanAuth::Digest if auth::digest_ok(&authorization, &st.config) => {
+            auth_json_response(st, 200, true, None, &[])
+        }
+        LanAuth::Digest => {
+            let header = auth::digest_header(&st.identity.hostname(), &mut st.rng);
+            auth_json_response(st, 401, false, None, &[("WWW-Authenticate", header)])
+        }
+    }
+}
+
+fn post_auth(st: &mut GatewayState, req: &Request) -> Response {
+    if !matches!(st.config.lan_auth(), LanAuth::Default | LanAuth::Ruuvi) {
+        return bare_error(503);
+    }
+    let cookie = req.cookie("RUUVISESSION", 16);
+    match st
+        .sessions
+        .login(cookie.as_deref(), req.peer, &req.body, &st.config)
+    {
+        LoginOutcome::Accepted => {
+            let extra: Vec<(&str, String)> =
+                match req.cookie("RUUVI_PREV_URL", 64).filter(|p| !p.is_empty()) {
+                    Some(prev) => vec![
+                        ("Ruuvi-prev-url", prev),
+                        (
+                            "Set-Cookie",
+                            "RUUVI_PREV_URL=; Max-Age=-1; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
+                                .into(),
+                        ),
+                    ],
+                    None => vec![],
+                };
+            auth_json_response(st, 200, true, None, &extra)
+        }
+        LoginOutcome::Rejected(message) => {
+            let c = st.sessions.new_challenge(req.peer);
+            let extra = challenge_headers(st, &c);
+            auth_json_response(st, 401, false, message, &extra)
+        }
+    }
+}
+
+fn delete_auth(st: &mut GatewayState, req: &Request) -> Response {
+    match auth::decide(req, &st.config, &st.sessions, st.firmware()) {
+        Decision::Allowed => {}
+        denied => return denial(st, req, denied),
+    }
+    if !matches!(st.config.lan_auth(), LanAuth::Default | LanAuth::Ruuvi) {
+        return bare_error(503);
+    }
+    match req.cookie("RUUVISESSION", 16) {
+        Some(c) if st.sessions.remove(&c) => json(200, "{}", &[]),
+        _ => auth_json_response(st, 401, false, None, &[]),
+    }
+}
+
+fn post_ruuvi_json(st: &mut GatewayState, req: &Request) -> Response {
+    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&req.body) else {
+        return bare_error(503);
+    };
+    let fw = st.firmware();
+    if st.config.apply_lan_post(&body, fw) {
+        st.sessions.drop_all();
+    }
+    if st.in_config_mode() {
+        let extra = if st.config.bool("remote_cfg_use") {
+            CONFIG_MODE
+        } else {
+            CONFIG_MODE_AFTER_POST
+        };
+        st.config_mode_until = Some(Instant::now() + extra);
+    }
+    json(200, "{}", &[])
+}
+
+fn status_json(st: &GatewayState, local: Option<SocketAddr>) -> String {
+    let ip = local.map_or_else(|| "127.0.0.1".to_string(), |a| a.ip().to_string());
+    let router = match local.map(|a| a.ip()) {
+        Some(std::net::IpAddr::V4(v4)) => {
+            let o = v4.octets();
+            format!("{}.{}.{}.1", o[0], o[1], o[2])
+        }
+        _ => String::new(),
+    };
+    // Connected over Ethernet: `ssid` is null.
+    let mut out = format!("{{\"ssid\":null,\"ip\":\"{ip}\",\"netmask\":\"255.255.255.0\",\"gw\":\"{router}\",\"dhcp\":\"{router}\",\"urc\":0");
+    if st.firmware().has_time_valid_flag() {
+        out.push_str(",\"is_time_valid\":1");
+    }
+    out.push_str("}\n");
+    out
+}
+
+fn history(st: &mut GatewayState, req: &Request) -> Response {
+    let fw = st.firmware();
+    let advs = st.latest_advertisements();
+    let mut doc = st.document(&advs, None);
+    let ntp = st.config.bool("ntp_use");
+    if ntp {
+        let max_age: u64 = req
+            .query_param("time")
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(60);
+        let now_s = doc.timestamp.unwrap_or(0);
+        doc.tags.retain(|t| matches!(t.time, Some(TagTime::Timestamp(ts)) if now_s.saturating_sub(ts) <= max_age));
+    } else if let Some(n) = req
+        .query_param("counter")
+        .and_then(|c| c.parse::<u64>().ok())
+    {
+        doc.tags
+            .retain(|t| matches!(t.time, Some(TagTime::Counter(c)) if c > n));
+    }
+    let decode = fw.decodes_df5() && req.query_param("decode").as_deref() != Some("false");
+    let style = FirmwareStyle {
+        fields: if decode {
+            TagFields::RawAndDecoded
+        } else {
+            TagFields::Raw
+        },
+        legacy: fw.numbers_as_strings(),
+    };
+    json(200, &doc.to_firmware_json(style), &[])
+}
+
+fn metrics(st: &GatewayState) -> String {
+    let id = &st.identity;
+    let received = st.received_advertisements();
+    let extended = st
+        .tags
+        .iter()
+        .filter(|t| t.kind == crate::tags::TagKind::RuuviAir)
+        .count() as u64
+        * received
+        / st.tags.len().max(1) as u64;
+    format!(
+        "ruuvigw_received_advertisements {received}\n\
+         ruuvigw_received_ext_advertisements {extended}\n\
+         ruuvigw_received_coded_advertisements 0\n\
+         ruuvigw_uptime_us {}\n\
+         ruuvigw_nrf_self_reboot_cnt 0\n\
+         ruuvigw_nrf_ext_hw_reset_cnt 0\n\
+         ruuvigw_nrf_lost_ack_cnt 0\n\
+         ruuvigw_heap_free_bytes{{capability=\"MALLOC_CAP_EXEC\"}} 180000\n\
+         ruuvigw_heap_free_bytes{{capability=\"MALLOC_CAP_8BIT\"}} 2100000\n\
+         ruuvigw_heap_largest_free_block_bytes{{capability=\"MALLOC_CAP_EXEC\"}} 110000\n\
+         ruuvigw_heap_largest_free_block_bytes{{capability=\"MALLOC_CAP_8BIT\"}} 110000\n\
+         ruuvigw_info{{mac=\"{}\",esp_fw=\"{}\",nrf_fw=\"{}\"}} 1\n",
+        st.boot.elapsed().as_micros(),
+        id.ble_mac,
+        id.firmware.version_string(),
+        id.firmware.nrf52_version(),
+    )
+}
+
+fn static_file(req: &Request) -> Response {
+    match (req.method, req.path.as_str()) {
+        (Method::Get, "" | "index.html") => http::content(
+            200,
+            http::HTML,
+            b"<!doctype html><html><head><title>Ruuvi Gateway</title></head><body>Ruuvi Gateway (simulated)</body></html>",
+            &[],
+        ),
+        _ => bare_error(404),
+    }
+}
