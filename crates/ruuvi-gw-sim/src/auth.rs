@@ -258,11 +258,14 @@ pub enum WwwAuth {
     Digest,
 }
 
-/// Which requests are auth-checked: every GET whose path has no dot or ends with `.json`,
-/// and every POST and DELETE.
+/// Which requests are auth-checked: every GET whose path has no dot or ends with `.json`
+/// (except `/`), and every POST and DELETE.
 pub fn is_checked(req: &Request) -> bool {
     match req.method {
-        Method::Get => !req.path.contains('.') || req.path.ends_with(".json"),
+        // `/` is the web UI's index page: a static file.
+        Method::Get => {
+            !req.path.is_empty() && (!req.path.contains('.') || req.path.ends_with(".json"))
+        }
         _ => true,
     }
 }

@@ -377,7 +377,8 @@ impl GatewayConfig {
         o.insert("wifi_ap_config".into(), json!({"channel": 1}));
 
         let (ruuvi, custom) = self.http_targets();
-        let legacy = fw.has_http_ruuvi_flag() && ruuvi && !custom;
+        // (v1.13 has no use_http_ruuvi: its Ruuvi Cloud state is this same legacy form.)
+        let legacy = ruuvi && !custom;
         for (key, _, since) in KEYS {
             if *since > fw {
                 continue;
@@ -572,6 +573,10 @@ impl GatewayConfig {
                     self.values.insert(key.into(), json!(b));
                 }
             }
+        }
+        // Before v1.14 `use_http` + `http_url` was the only target (Ruuvi Cloud or own server).
+        if !fw.has_http_ruuvi_flag() {
+            self.values.insert("use_http_ruuvi".into(), json!(false));
         }
         // Legacy pre-v1.14 form: "custom = Ruuvi Cloud, raw, no auth" means Ruuvi Cloud only.
         if self.bool("use_http")

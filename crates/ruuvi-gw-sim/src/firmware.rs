@@ -152,9 +152,11 @@ impl FromStr for Firmware {
             "1.17.2" => Self::V1_17_2,
             "1.17.3" => Self::V1_17_3,
             "head" | "latest" => Self::Head,
-            _ => return Err(format!(
+            _ => {
+                return Err(format!(
                 "unknown firmware {s:?}: use one of 1.13, 1.14, 1.15, 1.16, 1.17.2, 1.17.3, head"
-            )),
+            ))
+            }
         })
     }
 }

@@ -1,0 +1,782 @@
+//! Conformance of the simulator with gateway-local-api.md, over raw sockets: requests are
+//! written by hand here, not through any client of this project, so the two cannot share a
+//! misunderstanding. Each test runs against the oldest and the newest firmware the spec
+//! describes unless the behaviour belongs to one of them.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use ruuvi_gw_sim::{Firmware, GatewayOptions, LanAuth, RunningGateway};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+
+const OLDEST: Firmware = Firmware::V1_13;
+const NEWEST: Firmware = Firmware::Head;
+const POST_DELAY: Duration = Duration::from_millis(150);
+
+#[derive(Debug)]
+struct Raw {
+    status: u16,
+    status_line: String,
+    head: String,
+    body: String,
+}
+
+impl Raw {
+    fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
+    }
+}
+
+async fn send_from(addr: SocketAddr, from: &str, request: String) -> Raw {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
+    let mut s = socket.connect(addr).await.unwrap();
+    // A request the gateway drops may reset the connection while we are still writing.
+    let _ = s.write_all(request.as_bytes()).await;
+    let mut bytes = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut bytes))
+        .await
+        .expect("the gateway closes the connection after answering");
+    if read.is_err() {
+        bytes.clear();
+    }
+    parse(&bytes)
+}
+
+fn parse(bytes: &[u8]) -> Raw {
+    let text = String::from_utf8_lossy(bytes).into_owned();
+    let (head, body) = match text.split_once("\r\n\r\n") {
+        Some((h, b)) => (h.to_string(), b.to_string()),
+        // The firmware's 302 with Set-Cookie ends without a blank line.
+        None => (text.trim_end().to_string(), String::new()),
+    };
+    let status_line = head.lines().next().unwrap_or("").to_string();
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    Raw {
+        status,
+        status_line,
+        head,
+        body,
+    }
+}
+
+async fn send(addr: SocketAddr, request: String) -> Raw {
+    send_from(addr, "127.0.0.1", request).await
+}
+
+async fn get(addr: SocketAddr, path: &str, headers: &str) -> Raw {
+    send(
+        addr,
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}\r\n"),
+    )
+    .await
+}
+
+async fn post(addr: SocketAddr, path: &str, headers: &str, body: &str) -> Raw {
+    send(
+        addr,
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await
+}
+
+async fn gateway(
+    fw: Firmware,
+    auth: Option<(LanAuth, &str, &str)>,
+    ro: &str,
+    rw: &str,
+) -> RunningGateway {
+    let mut o = GatewayOptions::new("127.0.0.1:0".parse().unwrap(), fw);
+    o.post_delay = POST_DELAY;
+    o.retry_after_failure = Duration::from_millis(300);
+    o.lan_auth = auth.map(|(a, u, p)| (a, u.to_string(), p.to_string()));
+    o.api_key = ro.into();
+    o.api_key_rw = rw.into();
+    o.tags = 4;
+    RunningGateway::start(o).await.unwrap()
+}
+
+/// Logs in with the Ruuvi interactive scheme; returns the session cookie header line.
+async fn login(addr: SocketAddr, user: &str, password: &str) -> String {
+    let r = get(addr, "/auth", "").await;
+    assert_eq!(r.status, 401, "{r:?}");
+    let www = r.header("WWW-Authenticate").unwrap();
+    let field = |name: &str| {
+        let at = www.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        www[at..].split('"').next().unwrap().to_string()
+    };
+    let (realm, challenge, session) = (field("realm"), field("challenge"), field("session_id"));
+    assert_eq!(
+        r.header("Set-Cookie").unwrap(),
+        format!("RUUVISESSION={session}")
+    );
+    let stored = ruuvi_protocol::login::stored_password_hash(user, &realm, password);
+    let hash = ruuvi_protocol::login::login_password_hash(&challenge, &stored);
+    let cookie = format!("Cookie: RUUVISESSION={session}\r\n");
+    let r = post(
+        addr,
+        "/auth",
+        &cookie,
+        &format!("{{\"login\":\"{user}\",\"password\":\"{hash}\"}}"),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    cookie
+}
+
+// ---- §12.1 transport ----
+
+#[tokio::test]
+async fn http_1_0_server_header_close_and_bare_errors() {
+    for fw in [OLDEST, NEWEST] {
+        let gw = gateway(fw, None, "", "RW").await;
+        let rw = "Authorization: Bearer RW\r\n";
+        let r = get(gw.addr, "/nothing.json", rw).await;
+        assert_eq!(r.status_line, "HTTP/1.0 404 Not Found");
+        assert_eq!(r.head, "HTTP/1.0 404 Not Found\r\nServer: Ruuvi Gateway\r\nContent-type: application/json; charset=utf-8\r\nContent-Length: 2");
+        assert_eq!(r.body, "{}");
+        let r = send(
+            gw.addr,
+            format!("PUT /ruuvi.json HTTP/1.1\r\nHost: {}\r\n\r\n", gw.addr),
+        )
+        .await;
+        assert_eq!(r.status_line, "HTTP/1.0 400 Bad Request");
+        // Static files are never auth-checked.
+        let r = get(gw.addr, "/", "").await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("Server").unwrap(), "Ruuvi Gateway");
+        assert!(r.header("Date").is_some() && r.header("Pragma").as_deref() == Some("no-cache"));
+        // A POST to an unknown path is 404, after the POST delay.
+        let t = Instant::now();
+        let r = post(gw.addr, "/nowhere", rw, "{}").await;
+        assert_eq!(r.status, 404);
+        if fw.delays_posts() {
+            assert!(t.elapsed() >= POST_DELAY);
+        }
+        gw.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn requests_are_handled_one_at_a_time() {
+    let gw = gateway(NEWEST, Some((LanAuth::Allow, "", "")), "", "").await;
+    // A POST holds the server for POST_DELAY; a GET sent meanwhile waits behind it.
+    let addr = gw.addr;
+    let slow = tokio::spawn(async move { post(addr, "/ruuvi.json", "", "{}").await });
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let t = Instant::now();
+    let r = get(addr, "/status.json", "").await;
+    assert_eq!(r.status, 200);
+    assert!(
+        t.elapsed() >= POST_DELAY / 2,
+        "the GET was served while the POST was sleeping: {:?}",
+        t.elapsed()
+    );
+    assert_eq!(slow.await.unwrap().status, 200);
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn request_size_limits_depend_on_the_firmware() {
+    let big = format!("{{\"coordinates\": \"{}\"}}", "x".repeat(5000));
+    let old = gateway(OLDEST, Some((LanAuth::Allow, "", "")), "", "").await;
+    // ≤ v1.17.1: the whole request must fit in 4096 bytes, else it is dropped without a reply.
+    let r = post(old.addr, "/ruuvi.json", "", &big).await;
+    assert_eq!((r.status, r.head.as_str()), (0, ""), "{r:?}");
+    old.stop().await;
+    let new = gateway(NEWEST, Some((LanAuth::Allow, "", "")), "", "").await;
+    assert_eq!(post(new.addr, "/ruuvi.json", "", &big).await.status, 200);
+    let huge = "y".repeat(12_000);
+    assert_eq!(
+        post(new.addr, "/ruuvi.json", "", &huge).await.status,
+        0,
+        "Content-Length > 11434 is dropped"
+    );
+    new.stop().await;
+}
+
+// ---- §3.8 decision table, one test per cell ----
+
+#[tokio::test]
+async fn allow_without_credentials() {
+    let new = gateway(NEWEST, Some((LanAuth::Allow, "", "")), "", "").await;
+    assert_eq!(get(new.addr, "/history", "").await.status, 200);
+    assert_eq!(post(new.addr, "/ruuvi.json", "", "{}").await.status, 200);
+    new.stop().await;
+    // Before the #1070 fix (v1.16) a session from GET /auth was needed even in allow mode.
+    let old = gateway(OLDEST, Some((LanAuth::Allow, "", "")), "", "").await;
+    assert_eq!(get(old.addr, "/history", "").await.status, 302);
+    let r = get(old.addr, "/auth", "").await;
+    assert_eq!(r.status, 200);
+    let cookie = format!("Cookie: {}\r\n", r.header("Set-Cookie").unwrap());
+    assert_eq!(get(old.addr, "/history", &cookie).await.status, 200);
+    old.stop().await;
+}
+
+#[tokio::test]
+async fn deny_without_and_with_credentials() {
+    for fw in [OLDEST, NEWEST] {
+        let gw = gateway(fw, Some((LanAuth::Deny, "", "")), "RO", "RW").await;
+        let r = get(gw.addr, "/history", "").await;
+        assert_eq!(r.status, 403, "{fw}");
+        assert_eq!(r.json()["lan_auth_type"], "lan_auth_deny");
+        assert_eq!(post(gw.addr, "/ruuvi.json", "", "{}").await.status, 403);
+        // Only API keys work.
+        assert_eq!(
+            get(gw.addr, "/history", "Authorization: Bearer RO\r\n")
+                .await
+                .status,
+            200
+        );
+        assert_eq!(
+            post(gw.addr, "/ruuvi.json", "Authorization: Bearer RW\r\n", "{}")
+                .await
+                .status,
+            200
+        );
+        gw.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn default_without_credentials() {
+    for fw in [OLDEST, NEWEST] {
+        let gw = gateway(fw, None, "", "").await;
+        let r = get(gw.addr, "/history", "").await;
+        assert_eq!(r.status, 302, "{fw}");
+        assert_eq!(
+            r.header("Location").unwrap(),
+            format!("http://{}/#auth", gw.addr)
+        );
+        assert_eq!(r.header("Set-Cookie").unwrap(), "RUUVI_PREV_URL=/history");
+        let r = get(gw.addr, "/ruuvi.json", "").await;
+        assert_eq!(
+            (r.status, r.header("Set-Cookie").unwrap()),
+            (302, "RUUVI_PREV_URL=/ruuvi.json".into())
+        );
+        // No path cookie for ap.json and status.json.
+        let r = get(gw.addr, "/status.json", "").await;
+        assert_eq!((r.status, r.header("Set-Cookie")), (302, None));
+        let r = post(gw.addr, "/ruuvi.json", "", "{}").await;
+        assert_eq!(r.status, 401);
+        assert_eq!(r.header("WWW-Authenticate"), None);
+        let j = r.json();
+        assert_eq!(j["lan_auth_type"], "lan_auth_default");
+        if fw.legacy_auth() {
+            assert_eq!(j["success"], false);
+        } else {
+            assert_eq!(j["lan"], true);
+        }
+        gw.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn default_with_session_or_api_key() {
+    for fw in [OLDEST, NEWEST] {
+        let gw = gateway(fw, None, "RO", "RW").await;
+        let id = gw.identity().await;
+        let cookie = login(gw.addr, "Admin", &id.default_password()).await;
+        assert_eq!(get(gw.addr, "/history", &cookie).await.status, 200, "{fw}");
+        assert_eq!(
+            post(gw.addr, "/ruuvi.json", &cookie, "{}").await.status,
+            200
+        );
+        assert_eq!(
+            get(gw.addr, "/history", "Authorization: Bearer RO\r\n")
+                .await
+                .status,
+            200
+        );
+        assert_eq!(
+            post(gw.addr, "/ruuvi.json", "Authorization: Bearer RW\r\n", "{}")
+                .await
+                .status,
+            200
+        );
+        // The same cookie from another IP is not a session.
+        let r = send_from(
+            gw.addr,
+            "127.0.0.2",
+            format!("GET /history HTTP/1.1\r\nHost: x\r\n{cookie}\r\n"),
+        )
+        .await;
+        assert_eq!(r.status, 302);
+        gw.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn ruuvi_custom_credentials() {
+    let gw = gateway(NEWEST, Some((LanAuth::Ruuvi, "bob", "secret")), "", "").await;
+    let r = get(gw.addr, "/auth", "").await;
+    assert_eq!(r.json()["lan_auth_type"], "lan_auth_ruuvi");
+    let cookie = login(gw.addr, "bob", "secret").await;
+    assert_eq!(
+        get(gw.addr, "/ruuvi.json", &cookie).await.json()["lan_auth_user"],
+        "bob"
+    );
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn basic_without_and_with_credentials() {
+    for fw in [OLDEST, NEWEST] {
+        let gw = gateway(fw, Some((LanAuth::Basic, "user1", "pass1")), "", "").await;
+        let r = get(gw.addr, "/history", "").await;
+        assert_eq!(r.status, 401, "no 302 for basic ({fw})");
+        assert_eq!(
+            r.header("WWW-Authenticate").unwrap(),
+            format!(
+                "Basic realm=\"{}\", charset=\"UTF-8\"",
+                gw.identity().await.hostname()
+            )
+        );
+        assert_eq!(r.json()["lan_auth_type"], "lan_auth_basic");
+        assert_eq!(
+            get(
+                gw.addr,
+                "/history",
+                "Authorization: Basic dXNlcjE6cGFzczE=\r\n"
+            )
+            .await
+            .status,
+            200
+        );
+        assert_eq!(
+            get(
+                gw.addr,
+                "/history",
+                "Authorization: Basic dXNlcjE6cGFzczI=\r\n"
+            )
+            .await
+            .status,
+            401
+        );
+        gw.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn digest_without_and_with_credentials() {
+    use md5::{Digest, Md5};
+    for fw in [OLDEST, NEWEST] {
+        let gw = gateway(fw, Some((LanAuth::Digest, "dave", "pw")), "", "").await;
+        let r = get(gw.addr, "/ruuvi.json", "").await;
+        assert_eq!(r.status, 401);
+        let www = r.header("WWW-Authenticate").unwrap();
+        assert!(
+            www.starts_with("Digest realm=\"")
+                && www.contains(" qop=\"auth\" nonce=\"")
+                && !www.contains(','),
+            "{www}"
+        );
+        let realm = gw.identity().await.realm();
+        let ha1 = hex::encode(Md5::digest(format!("dave:{realm}:pw")));
+        let ha2 = hex::encode(Md5::digest("GET:/ruuvi.json"));
+        // The method in HA2 is always GET, even for POST; any nonce is accepted.
+        let resp = hex::encode(Md5::digest(format!("{ha1}:abc:00000001:xyz:auth:{ha2}")));
+        let auth = format!("Authorization: Digest username=\"dave\", realm=\"{realm}\", nonce=\"abc\", uri=\"/ruuvi.json\", qop=auth, nc=00000001, cnonce=\"xyz\", response=\"{resp}\", opaque=\"o\"\r\n");
+        assert_eq!(get(gw.addr, "/ruuvi.json", &auth).await.status, 200, "{fw}");
+        assert_eq!(post(gw.addr, "/ruuvi.json", &auth, "{}").await.status, 200);
+        assert_eq!(
+            get(gw.addr, "/ruuvi.json", &auth.replace("dave", "eve"))
+                .await
+                .status,
+            401
+        );
+        gw.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn api_key_table() {
+    for fw in [OLDEST, NEWEST] {
+        let gw = gateway(fw, None, "RO", "RW").await;
+        let ro = "Authorization: Bearer RO\r\n";
+        let rw = "Authorization: Bearer RW\r\n";
+        assert_eq!(get(gw.addr, "/ruuvi.json", ro).await.status, 200);
+        assert_eq!(
+            get(gw.addr, "/ap.json", ro).await.status,
+            401,
+            "ap.json needs the RW key"
+        );
+        assert_eq!(get(gw.addr, "/ap.json", rw).await.status, 200);
+        let r = post(gw.addr, "/ruuvi.json", ro, "{}").await;
+        assert_eq!(r.status, 401);
+        assert_eq!(r.json()["lan_auth_type"], "lan_auth_bearer");
+        let r = get(gw.addr, "/history", "Authorization: Bearer nope\r\n").await;
+        assert_eq!(r.status, 401, "a wrong key is 401, never a 302");
+        assert_eq!(r.json()["lan_auth_type"], "lan_auth_bearer");
+        // /auth ignores bearer headers.
+        assert_eq!(get(gw.addr, "/auth", rw).await.status, 401);
+        gw.stop().await;
+    }
+}
+
+// ---- §12.3 login state machine ----
+
+#[tokio::test]
+async fn one_pending_challenge_and_messages() {
+    for fw in [OLDEST, NEWEST] {
+        let gw = gateway(fw, None, "", "").await;
+        let first = get(gw.addr, "/auth", "").await;
+        let second = get(gw.addr, "/auth", "").await;
+        let cookie = |r: &Raw| format!("Cookie: {}\r\n", r.header("Set-Cookie").unwrap());
+        // The first challenge was replaced by the second.
+        let r = post(
+            gw.addr,
+            "/auth",
+            &cookie(&first),
+            r#"{"login":"Admin","password":"x"}"#,
+        )
+        .await;
+        assert_eq!(r.status, 401);
+        assert!(
+            r.json().get("message").is_none(),
+            "a stale session gets no message"
+        );
+        assert!(r
+            .header("WWW-Authenticate")
+            .unwrap()
+            .starts_with("x-ruuvi-interactive "));
+        let third = get(gw.addr, "/auth", "").await;
+        let r = post(
+            gw.addr,
+            "/auth",
+            &cookie(&third),
+            r#"{"login":"Admin","password":"x"}"#,
+        )
+        .await;
+        if fw.legacy_auth() {
+            assert_eq!(r.json()["success"], false);
+        } else {
+            assert_eq!(r.json()["message"], "Incorrect password");
+        }
+        let _ = second;
+        gw.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn auth_change_drops_sessions_and_logout() {
+    let gw = gateway(NEWEST, None, "", "").await;
+    let id = gw.identity().await;
+    let cookie = login(gw.addr, "Admin", &id.default_password()).await;
+    assert_eq!(get(gw.addr, "/auth", &cookie).await.status, 200);
+    let new_hash = ruuvi_protocol::login::stored_password_hash("carol", &id.realm(), "pw2");
+    let body = format!("{{\"lan_auth_type\": \"lan_auth_ruuvi\", \"lan_auth_user\": \"carol\", \"lan_auth_pass\": \"{new_hash}\"}}");
+    assert_eq!(
+        post(gw.addr, "/ruuvi.json", &cookie, &body).await.status,
+        200
+    );
+    assert_eq!(
+        get(gw.addr, "/history", &cookie).await.status,
+        302,
+        "sessions dropped on auth change"
+    );
+    let cookie = login(gw.addr, "carol", "pw2").await;
+    let r = send(
+        gw.addr,
+        format!("DELETE /auth HTTP/1.1\r\nHost: x\r\n{cookie}\r\n"),
+    )
+    .await;
+    assert_eq!((r.status, r.body.as_str()), (200, "{}"));
+    assert_eq!(
+        get(gw.addr, "/history", &cookie).await.status,
+        302,
+        "logged out"
+    );
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn prev_url_cookie_is_returned_after_login() {
+    let gw = gateway(NEWEST, None, "", "").await;
+    let id = gw.identity().await;
+    let r = get(gw.addr, "/auth", "").await;
+    let www = r.header("WWW-Authenticate").unwrap();
+    let at = www.find("challenge=\"").unwrap() + 11;
+    let challenge = &www[at..at + 64];
+    let session = r.header("Set-Cookie").unwrap();
+    let hash = ruuvi_protocol::login::login_password_hash(challenge, &id.default_password_hash());
+    let r = post(
+        gw.addr,
+        "/auth",
+        &format!("Cookie: {session}; RUUVI_PREV_URL=/history\r\n"),
+        &format!("{{\"login\":\"Admin\",\"password\":\"{hash}\"}}"),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("Ruuvi-prev-url").unwrap(), "/history");
+    assert_eq!(
+        r.header("Set-Cookie").unwrap(),
+        "RUUVI_PREV_URL=; Max-Age=-1; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
+    );
+    gw.stop().await;
+}
+
+// ---- §12.5–6 configuration ----
+
+#[tokio::test]
+async fn ruuvi_json_get_hides_secrets_and_post_merges() {
+    for fw in [OLDEST, NEWEST] {
+        let gw = gateway(fw, None, "", "RW").await;
+        let rw = "Authorization: Bearer RW\r\n";
+        let r = get(gw.addr, "/ruuvi.json", rw).await;
+        assert!(
+            r.body.starts_with("{\n\t\"fw_ver\":\t\""),
+            "cJSON layout: {:?}",
+            &r.body[..30]
+        );
+        let cfg = r.json();
+        assert_eq!(cfg["lan_auth_api_key_rw_use"], true);
+        assert!(cfg.get("lan_auth_api_key_rw").is_none() && cfg.get("lan_auth_pass").is_none());
+        assert_eq!(
+            cfg["use_http"], true,
+            "Ruuvi-Cloud-only is shown as the legacy custom form"
+        );
+        assert_eq!(cfg["http_url"], "https://network.ruuvi.com/record");
+        let body = r#"{"use_http": true, "http_url": "http://127.0.0.1:1/x", "http_auth": "bearer", "http_bearer_token": "T", "mqtt_prefix": "p/", "use_eth": false}"#;
+        let r = post(gw.addr, "/ruuvi.json", rw, body).await;
+        assert_eq!((r.status, r.body.as_str()), (200, "{}"));
+        let cfg = get(gw.addr, "/ruuvi.json", rw).await.json();
+        assert_eq!(cfg["http_url"], "http://127.0.0.1:1/x");
+        assert!(cfg.get("http_bearer_token").is_none());
+        assert_eq!(
+            cfg["use_eth"], true,
+            "network keys are ignored from the LAN"
+        );
+        assert_eq!(cfg["mqtt_prefix"], "p/");
+        post(gw.addr, "/ruuvi.json", rw, "{}").await;
+        let cfg = get(gw.addr, "/ruuvi.json", rw).await.json();
+        assert_eq!(
+            cfg["mqtt_prefix"],
+            format!("ruuvi/{}/", gw.identity().await.ble_mac),
+            "reset when absent"
+        );
+        assert_eq!(
+            post(gw.addr, "/ruuvi.json", rw, "not json").await.status,
+            503
+        );
+        gw.stop().await;
+    }
+}
+
+// ---- §12.10 /history ----
+
+#[tokio::test]
+async fn history_decode_time_and_counter() {
+    let gw = gateway(NEWEST, Some((LanAuth::Allow, "", "")), "", "").await;
+    let r = get(gw.addr, "/history", "").await;
+    let doc = ruuvi_protocol::GatewayDocument::parse(r.body.as_bytes()).unwrap();
+    assert_eq!(doc.tags.len(), 4);
+    assert!(doc.nonce.is_none(), "history has no nonce");
+    assert!(r.body.contains("\"dataFormat\""), "decoded by default");
+    assert!(r.body.contains("\"ble_phy\": "));
+    let (ok, failed) = ruuvi_protocol::Observation::from_gateway(
+        &doc,
+        ruuvi_protocol::Feed::GatewayHistory {
+            gateway: doc.gw_mac,
+        },
+        0,
+    );
+    assert_eq!((ok.len(), failed.len()), (4, 0));
+    let r = get(gw.addr, "/history?decode=false", "").await;
+    assert!(!r.body.contains("dataFormat"));
+    // Counters instead of timestamps when NTP is off; `counter=` filters on them.
+    post(gw.addr, "/ruuvi.json", "", r#"{"ntp_use": false}"#).await;
+    let doc =
+        ruuvi_protocol::GatewayDocument::parse(get(gw.addr, "/history", "").await.body.as_bytes())
+            .unwrap();
+    assert!(doc.timestamp.is_none());
+    let counters: Vec<u64> = doc
+        .tags
+        .iter()
+        .map(|t| match t.time {
+            Some(ruuvi_protocol::TagTime::Counter(c)) => c,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let min = *counters.iter().min().unwrap();
+    let r = get(gw.addr, &format!("/history?counter={min}"), "").await;
+    assert_eq!(
+        ruuvi_protocol::GatewayDocument::parse(r.body.as_bytes())
+            .unwrap()
+            .tags
+            .len(),
+        3
+    );
+    gw.stop().await;
+
+    // v1.13: numbers as strings, no decoding, no ble fields.
+    let old = gateway(OLDEST, Some((LanAuth::Allow, "", "")), "RO", "").await;
+    let r = get(old.addr, "/history", "Authorization: Bearer RO\r\n").await;
+    assert!(r.body.contains("\"timestamp\": \""), "{}", r.body);
+    assert!(!r.body.contains("dataFormat") && !r.body.contains("ble_phy"));
+    old.stop().await;
+}
+
+// ---- §12.9 the data sender ----
+
+/// A minimal HTTP/1.1 receiver: records each request and answers 200, rotating the HMAC key
+/// once and asking for a 1 s rate.
+async fn receiver() -> (SocketAddr, tokio::sync::mpsc::Receiver<(String, Vec<u8>)>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(async move {
+        let mut n = 0;
+        while let Ok((mut s, _)) = listener.accept().await {
+            n += 1;
+            let (head, body) = read_http(&mut s).await;
+            let rotate = if n == 1 {
+                "Ruuvi-HMAC-KEY: rotated-key\r\n"
+            } else {
+                ""
+            };
+            let reply = format!("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Ruuvi-Gateway-Rate: 1\r\n{rotate}Connection: close\r\n\r\n");
+            let _ = s.write_all(reply.as_bytes()).await;
+            if tx.send((head, body)).await.is_err() {
+                return;
+            }
+        }
+    });
+    (addr, rx)
+}
+
+async fn read_http(s: &mut TcpStream) -> (String, Vec<u8>) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = s.read(&mut chunk).await.unwrap();
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+            let len: usize = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap())
+                })
+                .unwrap_or(0);
+            while buf.len() < end + 4 + len {
+                let n = s.read(&mut chunk).await.unwrap();
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            return (head, buf[end + 4..end + 4 + len].to_vec());
+        }
+        if n == 0 {
+            return (String::from_utf8_lossy(&buf).into_owned(), vec![]);
+        }
+    }
+}
+
+fn header_of(head: &str, name: &str) -> Option<String> {
+    head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.trim().to_string())
+    })
+}
+
+#[tokio::test]
+async fn sender_posts_signed_data_and_follows_key_rotation() {
+    let (addr, mut rx) = receiver().await;
+    let gw = gateway(NEWEST, Some((LanAuth::Allow, "", "")), "", "").await;
+    let id = gw.identity().await;
+    let body = format!(
+        r#"{{"use_http_ruuvi": false, "use_http": true, "http_url": "http://{addr}/record", "http_period": 1, "http_data_format": "ruuvi_raw_and_decoded", "http_auth": "token", "http_api_key": "tok125"}}"#
+    );
+    assert_eq!(post(gw.addr, "/ruuvi.json", "", &body).await.status, 200);
+    let mut nonces = Vec::new();
+    for i in 0..2 {
+        let (head, body) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .expect("a post arrives")
+            .unwrap();
+        assert!(head.starts_with("POST /record HTTP/1.1"), "{head}");
+        assert_eq!(
+            header_of(&head, "User-Agent").unwrap(),
+            "Ruuvi Gateway HTTP Client/1.0"
+        );
+        assert_eq!(
+            header_of(&head, "Content-Type").unwrap(),
+            "application/json"
+        );
+        assert_eq!(header_of(&head, "Authorization").unwrap(), "Token tok125");
+        let signature = header_of(&head, "Ruuvi-HMAC-SHA256").unwrap();
+        // First post: key = device id; after the server's Ruuvi-HMAC-KEY: the new key.
+        let key = if i == 0 {
+            id.device_id_string()
+        } else {
+            "rotated-key".to_string()
+        };
+        assert!(
+            ruuvi_protocol::signature::verify_firmware_signature(key.as_bytes(), &body, &signature),
+            "post {i}"
+        );
+        let doc = ruuvi_protocol::GatewayDocument::parse(&body).unwrap();
+        assert_eq!(doc.gw_mac, Some(id.ble_mac));
+        assert_eq!(doc.tags.len(), 4);
+        assert!(String::from_utf8_lossy(&body).contains("\"dataFormat\""));
+        nonces.push(doc.nonce.unwrap());
+    }
+    assert_eq!(
+        nonces[1],
+        nonces[0] + 1,
+        "the nonce advances by one per post"
+    );
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn configuration_mode_pauses_the_sender() {
+    let (addr, mut rx) = receiver().await;
+    let gw = gateway(NEWEST, Some((LanAuth::Allow, "", "")), "", "").await;
+    let body = format!(
+        r#"{{"use_http_ruuvi": false, "use_http": true, "http_url": "http://{addr}/r", "http_period": 1}}"#
+    );
+    post(gw.addr, "/ruuvi.json", "", &body).await;
+    tokio::time::timeout(Duration::from_secs(30), rx.recv())
+        .await
+        .expect("sending")
+        .unwrap();
+    // GET /ruuvi.json enters configuration mode: relaying stops.
+    assert_eq!(get(gw.addr, "/ruuvi.json", "").await.status, 200);
+    while rx.try_recv().is_ok() {}
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    while rx.try_recv().is_ok() {}
+    assert!(
+        tokio::time::timeout(Duration::from_millis(2500), rx.recv())
+            .await
+            .is_err(),
+        "no post in configuration mode"
+    );
+    // A POST ends it after 5 s; then posts resume.
+    post(gw.addr, "/ruuvi.json", "", &body).await;
+    tokio::time::timeout(Duration::from_secs(15), rx.recv())
+        .await
+        .expect("posts resume")
+        .unwrap();
+    gw.stop().await;
+}
