@@ -37,6 +37,8 @@ pub struct GatewayOptions {
     pub lan_auth: Option<(LanAuth, String, String)>,
     pub api_key: String,
     pub api_key_rw: String,
+    /// Also send the Ruuvi Network Gateway API's signed form here (`x-ruuvi-signature`).
+    pub network_url: Option<String>,
 }
 
 impl GatewayOptions {
@@ -53,6 +55,7 @@ impl GatewayOptions {
             lan_auth: None,
             api_key: String::new(),
             api_key_rw: String::new(),
+            network_url: None,
         }
     }
 }
@@ -80,6 +83,10 @@ pub struct GatewayState {
     /// HMAC key of the custom target: the device id until a server sends `Ruuvi-HMAC-KEY`.
     pub hmac_key: String,
     pub stats: SenderStats,
+    /// AES key of the latest ECDH handshake (one context for all clients).
+    pub ecdh_key: Option<[u8; 32]>,
+    /// Wakes the sender when the configuration changes, so new settings apply at once.
+    pub config_changed: Arc<tokio::sync::Notify>,
 }
 
 pub fn now_ms() -> u64 {
@@ -129,6 +136,8 @@ impl GatewayState {
             boot: Instant::now(),
             config_mode_until: None,
             stats: SenderStats::default(),
+            ecdh_key: None,
+            config_changed: Arc::new(tokio::sync::Notify::new()),
         }
     }
 

@@ -223,6 +223,18 @@ pub struct Response {
     pub bytes: Vec<u8>,
 }
 
+impl Response {
+    /// Adds a header among the extra headers (before `Cache-Control`, or before the blank line).
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        let line = format!("{name}: {value}\r\n");
+        let at = find(&self.bytes, b"Cache-Control: ")
+            .or_else(|| find(&self.bytes, b"\r\n\r\n").map(|i| i + 2))
+            .unwrap_or(self.bytes.len());
+        self.bytes.splice(at..at, line.into_bytes());
+        self
+    }
+}
+
 /// A response with content: Server, Date, Content-type, Content-Length, extra headers,
 /// Cache-Control and Pragma, blank line, body.
 pub fn content(code: u16, content_type: &str, body: &[u8], extra: &[(&str, String)]) -> Response {

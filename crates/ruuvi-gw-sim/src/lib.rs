@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod cjson;
 pub mod config;
+pub mod ecdh;
 pub mod firmware;
 pub mod gateway;
 pub mod http;

@@ -54,6 +54,10 @@ struct Args {
     /// Wait after a failed data post, in ms (67000 on real gateways).
     #[arg(long, default_value_t = 67_000)]
     retry_after_failure_ms: u64,
+    /// Also POST the Ruuvi Network Gateway API's signed form (x-ruuvi-timestamp, x-ruuvi-nonce,
+    /// x-ruuvi-signature; secret = device id + gateway MAC) to this URL every period.
+    #[arg(long)]
+    network_url: Option<String>,
 }
 
 fn parse_lan_auth(s: &str) -> Result<LanAuth, String> {
@@ -115,6 +119,7 @@ async fn main() -> std::process::ExitCode {
         ));
         options.api_key = args.api_key.clone();
         options.api_key_rw = args.api_key_rw.clone();
+        options.network_url = args.network_url.clone();
         let gw = match RunningGateway::start(options).await {
             Ok(gw) => gw,
             Err(e) => {

@@ -9,7 +9,7 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::auth::{self, Decision, LoginOutcome, WwwAuth};
-use crate::config::LanAuth;
+use crate::config::{LanAuth, STORAGE_FILES};
 use crate::gateway::GatewayState;
 use crate::http::{
     self, auth_redirect, bare_error, forbidden_empty, json, Method, Request, Response,
@@ -45,6 +45,19 @@ fn route(st: &mut GatewayState, req: &Request, local: Option<SocketAddr>) -> Res
     if req.method == Method::Other {
         return bare_error(400);
     }
+    // ECDH handshake (v1.15+): any GET may carry the client's key; ours rides on the answer.
+    if req.method == Method::Get && st.firmware().has_ecdh() {
+        if let Some(client_key) = req.header("Ruuvi-Ecdh-Pub-Key") {
+            return match crate::ecdh::handshake(st, &client_key) {
+                Ok(ours) => route_plain(st, req, local).with_header("Ruuvi-Ecdh-Pub-Key", &ours),
+                Err(_) => bare_error(500),
+            };
+        }
+    }
+    route_plain(st, req, local)
+}
+
+fn route_plain(st: &mut GatewayState, req: &Request, local: Option<SocketAddr>) -> Response {
     if req.path == "auth" {
         return match req.method {
             Method::Get => get_auth(st, req),
@@ -86,7 +99,11 @@ fn route(st: &mut GatewayState, req: &Request, local: Option<SocketAddr>) -> Res
                 _ => bare_error(503),
             }
         }
+        (Method::Post | Method::Delete, "ssl_cert") if fw.has_cert_store() => file_store(st, req),
+        (_, "extra_cfg") if fw.has_extra_cfg() => file_store(st, req),
+        (Method::Post, "init_storage") if fw.has_cert_store() => json(200, "{}", &[]),
         // Only over the gateway's own hotspot.
+        (Method::Get, "info.json") => bare_error(404),
         (Method::Post | Method::Delete, "connect.json") | (Method::Post, "connect_wps") => {
             forbidden_empty()
         }
@@ -242,13 +259,18 @@ fn delete_auth(st: &mut GatewayState, req: &Request) -> Response {
 }
 
 fn post_ruuvi_json(st: &mut GatewayState, req: &Request) -> Response {
-    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&req.body) else {
+    let plain = match crate::ecdh::unwrap_body(st, req) {
+        Ok(p) => p,
+        Err(code) => return bare_error(code),
+    };
+    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&plain) else {
         return bare_error(503);
     };
     let fw = st.firmware();
     if st.config.apply_lan_post(&body, fw) {
         st.sessions.drop_all();
     }
+    st.config_changed.notify_one();
     if st.in_config_mode() {
         let extra = if st.config.bool("remote_cfg_use") {
             CONFIG_MODE
@@ -348,5 +370,46 @@ fn static_file(req: &Request) -> Response {
             &[],
         ),
         _ => bare_error(404),
+    }
+}
+
+/// The certificate / extra-file store (§5.14): PEM files can be written and deleted but
+/// never read back; the three blob files (v1.17.2+) can be read with `GET /extra_cfg`.
+fn file_store(st: &mut GatewayState, req: &Request) -> Response {
+    let fw = st.firmware();
+    let names: &[&'static str] = if fw.has_extra_cfg() {
+        &STORAGE_FILES
+    } else {
+        &STORAGE_FILES[..12]
+    };
+    let Some(name) = req
+        .query_param("file")
+        .and_then(|f| names.iter().copied().find(|n| *n == f))
+    else {
+        return bare_error(400);
+    };
+    let is_blob = matches!(name, "http_path" | "http_query" | "http_headers");
+    match req.method {
+        Method::Get if !is_blob => forbidden_empty(),
+        Method::Get => match st.config.files.get(name) {
+            Some(content) => http::content(200, http::TEXT, content, &[]),
+            None => bare_error(404),
+        },
+        Method::Delete => {
+            st.config.files.remove(name);
+            json(200, "{}", &[])
+        }
+        _ => {
+            let content = match crate::ecdh::unwrap_body(st, req) {
+                Ok(c) => c,
+                Err(code) => return bare_error(code),
+            };
+            // Extra header lines must each end with CRLF, the last one included.
+            if name == "http_headers" && !content.is_empty() && !content.ends_with(b"\r\n") {
+                return bare_error(400);
+            }
+            st.config.files.insert(name, content);
+            json(200, "{}", &[])
+        }
     }
 }

@@ -21,6 +21,10 @@ struct Post {
     url: String,
     body: String,
     headers: Vec<(&'static str, String)>,
+    /// `http_srv_cert` when `http_use_ssl_server_cert`: the only trust anchor.
+    server_ca: Option<Vec<u8>>,
+    /// `http_cli_cert` + `http_cli_key` when `http_use_ssl_client_cert`.
+    client_identity: Option<Vec<u8>>,
 }
 
 fn prepare(st: &mut GatewayState) -> Option<Post> {
@@ -69,15 +73,93 @@ fn prepare(st: &mut GatewayState) -> Option<Post> {
         "api_key" => headers.push(("Authorization", c.secret("http_api_key").to_string())),
         _ => {}
     }
+    let server_ca = c
+        .bool("http_use_ssl_server_cert")
+        .then(|| c.files.get("http_srv_cert").cloned().unwrap_or_default());
+    let client_identity = c.bool("http_use_ssl_client_cert").then(|| {
+        let mut pem = c.files.get("http_cli_cert").cloned().unwrap_or_default();
+        pem.push(b'\n');
+        pem.extend_from_slice(
+            c.files
+                .get("http_cli_key")
+                .map_or(&[][..], |k| k.as_slice()),
+        );
+        pem
+    });
     Some(Post {
         url: c.str("http_url").to_string(),
         body,
         headers,
+        server_ca,
+        client_identity,
     })
+}
+
+/// A client for posts with the gateway's TLS options (the server name is always checked).
+fn tls_client(post: &Post) -> Result<reqwest::Client, reqwest::Error> {
+    let mut builder = reqwest::Client::builder()
+        .use_rustls_tls()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(10));
+    if let Some(ca) = &post.server_ca {
+        builder = builder.tls_built_in_root_certs(false);
+        for cert in reqwest::Certificate::from_pem_bundle(ca)? {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    if let Some(identity) = &post.client_identity {
+        builder = builder.identity(reqwest::Identity::from_pem(identity)?);
+    }
+    builder.build()
+}
+
+/// The Ruuvi Network Gateway API form (ruuvi-network-api §2): the seed's `gwmac` envelope,
+/// signed with secret = device id + device address over secret + nonce + timestamp + body.
+fn prepare_network(st: &mut GatewayState, url: &str) -> Post {
+    use ruuvi_protocol::signature::{
+        network_secret, network_signature, NETWORK_NONCE_HEADER, NETWORK_SIGNATURE_HEADER,
+        NETWORK_TIMESTAMP_HEADER,
+    };
+    let advs = st.latest_advertisements();
+    let now_s = crate::gateway::now_ms() / 1000;
+    let mut tags = serde_json::Map::new();
+    for a in &advs {
+        tags.insert(
+            a.mac.to_string(),
+            serde_json::json!({"rssi": a.rssi, "timestamp": a.at_ms / 1000, "data": hex::encode_upper(&a.data)}),
+        );
+    }
+    let body = serde_json::json!({"data": {
+        "coordinates": st.config.str("coordinates"),
+        "timestamp": now_s,
+        "gwmac": st.identity.ble_mac.to_string(),
+        "tags": tags,
+    }})
+    .to_string();
+    let nonce = st.rng.next_u64().to_string();
+    let timestamp = now_s.to_string();
+    let secret = network_secret(
+        &st.identity.device_id_string(),
+        &st.identity.ble_mac.to_string(),
+    );
+    let signature = network_signature(&secret, &nonce, &timestamp, body.as_bytes());
+    Post {
+        url: url.to_string(),
+        body,
+        headers: vec![
+            ("Content-Type", "application/json".to_string()),
+            (NETWORK_TIMESTAMP_HEADER, timestamp),
+            (NETWORK_NONCE_HEADER, nonce),
+            (NETWORK_SIGNATURE_HEADER, signature),
+        ],
+        server_ca: None,
+        client_identity: None,
+    }
 }
 
 pub async fn run(state: Arc<Mutex<GatewayState>>, mut stopped: watch::Receiver<bool>) {
     let Ok(client) = reqwest::Client::builder()
+        .use_rustls_tls()
         .pool_max_idle_per_host(0)
         .timeout(Duration::from_secs(10))
         .build()
@@ -87,13 +169,24 @@ pub async fn run(state: Arc<Mutex<GatewayState>>, mut stopped: watch::Receiver<b
     };
     // Set by `X-Ruuvi-Gateway-Rate`.
     let mut rate_override: Option<Duration> = None;
+    let config_changed = state.lock().await.config_changed.clone();
     let mut wait = DEFAULT_PERIOD;
     loop {
         tokio::select! {
             _ = stopped.changed() => return,
             _ = tokio::time::sleep(wait) => {}
+            // New settings: restart the timer with the new period (nothing is sent now).
+            _ = config_changed.notified() => {
+                let st = state.lock().await;
+                wait = if st.firmware().has_http_period() {
+                    Duration::from_secs(st.config.u64("http_period").max(1))
+                } else {
+                    DEFAULT_PERIOD
+                };
+                continue;
+            }
         }
-        let (post, period, retry) = {
+        let (post, network, period, retry) = {
             let mut st = state.lock().await;
             let period = if st.firmware().has_http_period() {
                 Duration::from_secs(st.config.u64("http_period").max(1))
@@ -107,11 +200,42 @@ pub async fn run(state: Arc<Mutex<GatewayState>>, mut stopped: watch::Receiver<b
             } else {
                 prepare(&mut st)
             };
-            (post, rate_override.unwrap_or(period), retry)
+            let network = match (st.options.network_url.clone(), st.in_config_mode()) {
+                (Some(url), false) => Some(prepare_network(&mut st, &url)),
+                _ => None,
+            };
+            (post, network, rate_override.unwrap_or(period), retry)
         };
+        if let Some(network) = network {
+            let mut request = client.post(&network.url).body(network.body);
+            for (name, value) in &network.headers {
+                request = request.header(*name, value);
+            }
+            if let Err(e) = request.send().await {
+                tracing::debug!("post to {} failed: {e}", network.url);
+            }
+        }
         let Some(post) = post else {
             wait = period;
             continue;
+        };
+        let dedicated;
+        let client = if post.server_ca.is_some() || post.client_identity.is_some() {
+            match tls_client(&post) {
+                Ok(c) => {
+                    dedicated = c;
+                    &dedicated
+                }
+                Err(e) => {
+                    // Bad certificate material fails like a failed connection does.
+                    tracing::debug!("TLS settings unusable: {e}");
+                    state.lock().await.stats.custom_failed += 1;
+                    wait = retry;
+                    continue;
+                }
+            }
+        } else {
+            &client
         };
         let mut request = client.post(&post.url).body(post.body);
         for (name, value) in &post.headers {
