@@ -42,28 +42,38 @@ pub fn unwrap_body(st: &GatewayState, req: &Request) -> Result<Vec<u8>, u16> {
     if !st.firmware().has_ecdh() || req.header("Ruuvi-Ecdh-Encrypted").as_deref() != Some("true") {
         return Ok(req.body.clone());
     }
-    let key = st.ecdh_key.ok_or(400u16)?;
     let envelope: serde_json::Value = serde_json::from_slice(&req.body).map_err(|_| 400u16)?;
-    let field = |name: &str| -> Result<Vec<u8>, u16> {
-        let text = envelope.get(name).and_then(|v| v.as_str()).ok_or(400u16)?;
-        B64.decode(text).map_err(|_| 400u16)
+    let field = |name: &str| {
+        envelope
+            .get(name)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string()
     };
-    let (mut data, iv, hash) = (field("encrypted")?, field("iv")?, field("hash")?);
+    decrypt(st, &field("encrypted"), &field("iv"), &field("hash")).ok_or(400)
+}
+
+/// Decrypts one envelope (base64 ciphertext, IV and SHA-256 of the plaintext) with the key of
+/// the latest handshake; `None` on any failure.
+pub fn decrypt(st: &GatewayState, encrypted: &str, iv: &str, hash: &str) -> Option<Vec<u8>> {
+    let key = st.ecdh_key?;
+    let (mut data, iv, hash) = (
+        B64.decode(encrypted).ok()?,
+        B64.decode(iv).ok()?,
+        B64.decode(hash).ok()?,
+    );
     if iv.len() != 16 || data.is_empty() || data.len() % 16 != 0 {
-        return Err(400);
+        return None;
     }
     let plain_len = Aes256CbcDec::new(&key.into(), iv.as_slice().into())
         .decrypt_padded_mut::<NoPadding>(&mut data)
-        .map_err(|_| 400u16)?
+        .ok()?
         .len();
     // Like the firmware, only check that the PKCS#7 pad is at most one block.
-    let pad = usize::from(*data[..plain_len].last().ok_or(400u16)?);
+    let pad = usize::from(*data[..plain_len].last()?);
     if pad == 0 || pad > 16 || pad > plain_len {
-        return Err(400);
+        return None;
     }
     data.truncate(plain_len - pad);
-    if Sha256::digest(&data).as_slice() != hash.as_slice() {
-        return Err(400);
-    }
-    Ok(data)
+    (Sha256::digest(&data).as_slice() == hash.as_slice()).then_some(data)
 }

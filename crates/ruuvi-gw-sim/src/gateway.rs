@@ -85,6 +85,8 @@ pub struct GatewayState {
     pub stats: SenderStats,
     /// AES key of the latest ECDH handshake (one context for all clients).
     pub ecdh_key: Option<[u8; 32]>,
+    /// A `/validate_url` check is running (relaying is suspended meanwhile).
+    pub validating: bool,
     /// Wakes the sender when the configuration changes, so new settings apply at once.
     pub config_changed: Arc<tokio::sync::Notify>,
 }
@@ -137,6 +139,7 @@ impl GatewayState {
             config_mode_until: None,
             stats: SenderStats::default(),
             ecdh_key: None,
+            validating: false,
             config_changed: Arc::new(tokio::sync::Notify::new()),
         }
     }

@@ -15,6 +15,7 @@ pub mod rng;
 mod routes;
 pub mod sender;
 pub mod tags;
+mod validate;
 
 pub use config::{GatewayConfig, LanAuth};
 pub use firmware::Firmware;

@@ -25,6 +25,11 @@ pub async fn handle(
     req: Request,
     local: Option<SocketAddr>,
 ) -> Response {
+    if req.method == Method::Get && req.path == "validate_url" {
+        // Makes its own network request: the lock is not held while it runs, but the server
+        // still answers nobody else meanwhile (requests are handled one at a time).
+        return crate::validate::handle(state, &req).await;
+    }
     let mut st = state.lock().await;
     let fw = st.firmware();
     let post_delay = st.options.post_delay;
@@ -126,7 +131,7 @@ fn auth_json_response(
     )
 }
 
-fn denial(st: &mut GatewayState, req: &Request, decision: Decision) -> Response {
+pub(crate) fn denial(st: &mut GatewayState, req: &Request, decision: Decision) -> Response {
     match decision {
         Decision::Allowed => unreachable!("handled by the caller"),
         Decision::Redirect { prev_url } => {

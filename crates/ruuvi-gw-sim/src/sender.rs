@@ -17,14 +17,14 @@ use crate::gateway::GatewayState;
 const DEFAULT_PERIOD: Duration = Duration::from_secs(10);
 
 /// One prepared POST.
-struct Post {
-    url: String,
-    body: String,
-    headers: Vec<(&'static str, String)>,
+pub(crate) struct Post {
+    pub url: String,
+    pub body: String,
+    pub headers: Vec<(&'static str, String)>,
     /// `http_srv_cert` when `http_use_ssl_server_cert`: the only trust anchor.
-    server_ca: Option<Vec<u8>>,
+    pub server_ca: Option<Vec<u8>>,
     /// `http_cli_cert` + `http_cli_key` when `http_use_ssl_client_cert`.
-    client_identity: Option<Vec<u8>>,
+    pub client_identity: Option<Vec<u8>>,
 }
 
 fn prepare(st: &mut GatewayState) -> Option<Post> {
@@ -96,7 +96,7 @@ fn prepare(st: &mut GatewayState) -> Option<Post> {
 }
 
 /// A client for posts with the gateway's TLS options (the server name is always checked).
-fn tls_client(post: &Post) -> Result<reqwest::Client, reqwest::Error> {
+pub(crate) fn tls_client(post: &Post) -> Result<reqwest::Client, reqwest::Error> {
     let mut builder = reqwest::Client::builder()
         .use_rustls_tls()
         .pool_max_idle_per_host(0)
@@ -194,8 +194,8 @@ pub async fn run(state: Arc<Mutex<GatewayState>>, mut stopped: watch::Receiver<b
                 DEFAULT_PERIOD
             };
             let retry = st.options.retry_after_failure;
-            // Relaying is suspended in configuration mode.
-            let post = if st.in_config_mode() {
+            // Relaying is suspended in configuration mode and during /validate_url.
+            let post = if st.in_config_mode() || st.validating {
                 None
             } else {
                 prepare(&mut st)

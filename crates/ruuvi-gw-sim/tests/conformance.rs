@@ -6,6 +6,8 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use tokio::net::TcpListener;
+
 use ruuvi_gw_sim::{Firmware, LanAuth};
 
 mod common;
@@ -615,5 +617,118 @@ async fn configuration_mode_pauses_the_sender() {
         .await
         .expect("posts resume")
         .unwrap();
+    gw.stop().await;
+}
+
+// ---- §12.8 /validate_url ----
+
+#[tokio::test]
+async fn validate_url_really_posts_and_reports() {
+    let gw = gateway(NEWEST, None, "RO", "RW").await;
+    let id = gw.identity().await;
+    let rw = "Authorization: Bearer RW\r\n";
+    let (ok_addr, mut ok_rx) =
+        replying("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
+    let body = format!(
+        r#"{{"use_http": true, "http_url": "http://{ok_addr}/record", "http_auth": "bearer", "http_bearer_token": "saved-token"}}"#
+    );
+    post(gw.addr, "/ruuvi.json", rw, &body).await;
+    let q = |url: &str, extra: &str| {
+        format!("/validate_url?url={}&validate_type=check_post_advs&auth_type=bearer&use_ssl_client_cert=false&use_ssl_server_cert=false{extra}", url.replace(':', "%3A").replace('/', "%2F"))
+    };
+    let r = get(
+        gw.addr,
+        &q(
+            &format!("http://{ok_addr}/record"),
+            "&use_saved_password=true",
+        ),
+        "Authorization: Bearer RO\r\n",
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, "{\n\t\"status\":\t200,\n\t\"message\":\t\"{}\"\n}");
+    let (head, sent) = ok_rx.recv().await.unwrap();
+    assert_eq!(
+        header_of(&head, "Authorization").unwrap(),
+        "Bearer saved-token"
+    );
+    let sig = header_of(&head, "Ruuvi-HMAC-SHA256").unwrap();
+    assert!(ruuvi_protocol::signature::verify_firmware_signature(
+        id.device_id_string().as_bytes(),
+        &sent,
+        &sig
+    ));
+    let doc = ruuvi_protocol::GatewayDocument::parse(&sent).unwrap();
+    assert!(doc.tags.is_empty(), "a connection check carries no tags");
+
+    // The server's refusal is reported with its code and body, inside an HTTP 200.
+    let (no_addr, _no_rx) =
+        replying("HTTP/1.1 401 Unauthorized\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope")
+            .await;
+    let r = get(
+        gw.addr,
+        &q(&format!("http://{no_addr}/record"), ""),
+        "Authorization: Bearer RO\r\n",
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        (r.json()["status"].clone(), r.json()["message"].clone()),
+        (
+            401.into(),
+            "HTTP response status: 401, Message from the server: nope".into()
+        )
+    );
+    // Nobody listening → 502 network error; bad parameters → 400 / 500; bad URL → status 400.
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let r = get(
+        gw.addr,
+        &q(&format!("http://{closed}/x"), ""),
+        "Authorization: Bearer RO\r\n",
+    )
+    .await;
+    assert_eq!(r.json()["status"], 502);
+    assert!(r.json()["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Network error when communicating with the server"));
+    assert_eq!(
+        get(
+            gw.addr,
+            "/validate_url?url=x",
+            "Authorization: Bearer RO\r\n"
+        )
+        .await
+        .status,
+        400
+    );
+    assert_eq!(
+        get(
+            gw.addr,
+            "/validate_url?url=http%3A%2F%2Fa&validate_type=check_nothing&auth_type=none",
+            "Authorization: Bearer RO\r\n"
+        )
+        .await
+        .status,
+        500
+    );
+    let r = get(
+        gw.addr,
+        "/validate_url?url=not%20a%20url&validate_type=check_post_advs&auth_type=none",
+        "Authorization: Bearer RO\r\n",
+    )
+    .await;
+    assert_eq!((r.status, r.json()["status"].clone()), (200, 400.into()));
+    // Auth-checked like any GET.
+    assert_eq!(
+        get(gw.addr, &q(&format!("http://{ok_addr}/record"), ""), "")
+            .await
+            .status,
+        302
+    );
     gw.stop().await;
 }

@@ -172,3 +172,22 @@ pub fn header_of(head: &str, name: &str) -> Option<String> {
             .then(|| v.trim().to_string())
     })
 }
+
+/// A receiver that answers every request with `reply` (a whole HTTP response).
+pub async fn replying(
+    reply: &'static str,
+) -> (SocketAddr, tokio::sync::mpsc::Receiver<(String, Vec<u8>)>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let (head, body) = read_http(&mut s).await;
+            let _ = s.write_all(reply.as_bytes()).await;
+            if tx.send((head, body)).await.is_err() {
+                return;
+            }
+        }
+    });
+    (addr, rx)
+}

@@ -1,0 +1,187 @@
+//! `GET /validate_url` (gateway-local-api §5.13): the gateway itself tests a target and reports
+//! the outcome as HTTP 200 + `{"status", "message"}`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use ruuvi_protocol::gateway::{FirmwareStyle, GatewayDocument};
+use ruuvi_protocol::signature::{firmware_signature, FIRMWARE_SIGNATURE_HEADER};
+use serde_json::json;
+use tokio::sync::Mutex;
+
+use crate::auth::{self, Decision};
+use crate::config::RUUVI_CLOUD_URL;
+use crate::gateway::GatewayState;
+use crate::http::{bare_error, json as json_response, Request, Response};
+use crate::sender::{tls_client, Post};
+
+const CHECK_TIMEOUT: Duration = Duration::from_secs(25);
+
+fn outcome(status: u16, message: &str) -> Response {
+    json_response(
+        200,
+        &crate::cjson::print(&json!({"status": status, "message": message})),
+        &[],
+    )
+}
+
+pub async fn handle(state: &Arc<Mutex<GatewayState>>, req: &Request) -> Response {
+    let post = {
+        let mut st = state.lock().await;
+        match auth::decide(req, &st.config, &st.sessions, st.firmware()) {
+            Decision::Allowed => {}
+            denied => return crate::routes::denial(&mut st, req, denied),
+        }
+        match prepare(&mut st, req) {
+            Ok(Some(post)) => {
+                st.validating = true;
+                post
+            }
+            // Ruuvi Cloud is never contacted from tests: the check reports success.
+            Ok(None) => return outcome(200, "{}"),
+            Err(response) => return response,
+        }
+    };
+    let result = execute(post).await;
+    state.lock().await.validating = false;
+    result
+}
+
+fn prepare(st: &mut GatewayState, req: &Request) -> Result<Option<Post>, Response> {
+    let (Some(url), Some(kind), Some(auth_type)) = (
+        req.query_param("url"),
+        req.query_param("validate_type"),
+        req.query_param("auth_type"),
+    ) else {
+        return Err(bare_error(400));
+    };
+    let stat = match kind.as_str() {
+        "check_post_advs" => false,
+        "check_post_stat" => true,
+        // check_mqtt, check_remote_cfg, check_fw_update_url and check_file are not simulated.
+        _ => return Err(bare_error(500)),
+    };
+    if reqwest::Url::parse(&url).is_err() {
+        return Err(outcome(400, &format!("Incorrect URL: '{url}'")));
+    }
+    if !stat && url == RUUVI_CLOUD_URL {
+        return Ok(None);
+    }
+    let flag = |name: &str| req.query_param(name).as_deref() == Some("true");
+    // The secret: the one already saved for this target, or an ECDH-encrypted one.
+    let saved = |key: &str| st.config.secret(key).to_string();
+    let secret = if flag("use_saved_password") {
+        Some(match (stat, auth_type.as_str()) {
+            (true, _) => saved("http_stat_pass"),
+            (false, "basic") => saved("http_pass"),
+            (false, "bearer") => saved("http_bearer_token"),
+            (false, _) => saved("http_api_key"),
+        })
+    } else {
+        match (
+            req.query_param("encrypted_password"),
+            req.query_param("encrypted_password_iv"),
+            req.query_param("encrypted_password_hash"),
+        ) {
+            (Some(e), Some(iv), Some(h)) => match crate::ecdh::decrypt(st, &e, &iv, &h) {
+                Some(p) => Some(String::from_utf8_lossy(&p).into_owned()),
+                None => return Err(bare_error(400)),
+            },
+            _ => None,
+        }
+    };
+    let secret = secret.unwrap_or_default();
+    let doc = GatewayDocument {
+        coordinates: st.config.str("coordinates").to_string(),
+        timestamp: st
+            .config
+            .bool("ntp_use")
+            .then(|| crate::gateway::now_ms() / 1000),
+        nonce: Some(u64::from(st.nonce)),
+        gw_mac: Some(st.identity.ble_mac),
+        tags: vec![],
+        rejected: vec![],
+    };
+    let body = doc.to_firmware_json(FirmwareStyle {
+        legacy: st.firmware().numbers_as_strings(),
+        ..FirmwareStyle::CURRENT_RAW
+    });
+    let mut headers = vec![
+        ("Content-Type", "application/json".to_string()),
+        ("User-Agent", "Ruuvi Gateway HTTP Client/1.0".to_string()),
+        (
+            FIRMWARE_SIGNATURE_HEADER,
+            firmware_signature(st.hmac_key.as_bytes(), body.as_bytes()),
+        ),
+    ];
+    let user = req.query_param("user").unwrap_or_default();
+    match auth_type.as_str() {
+        "basic" => {
+            let token =
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{secret}"));
+            headers.push(("Authorization", format!("Basic {token}")));
+        }
+        "bearer" => headers.push(("Authorization", format!("Bearer {secret}"))),
+        "token" => headers.push(("Authorization", format!("Token {secret}"))),
+        "api_key" => headers.push(("Authorization", secret)),
+        _ => {}
+    }
+    let files = &st.config.files;
+    let server_ca = flag("use_ssl_server_cert")
+        .then(|| files.get("http_srv_cert").cloned().unwrap_or_default());
+    let client_identity = flag("use_ssl_client_cert").then(|| {
+        let mut pem = files.get("http_cli_cert").cloned().unwrap_or_default();
+        pem.push(b'\n');
+        pem.extend_from_slice(files.get("http_cli_key").map_or(&[][..], |k| k.as_slice()));
+        pem
+    });
+    Ok(Some(Post {
+        url,
+        body,
+        headers,
+        server_ca,
+        client_identity,
+    }))
+}
+
+async fn execute(post: Post) -> Response {
+    let client = match tls_client(&post) {
+        Ok(c) => c,
+        Err(e) => {
+            return outcome(
+                502,
+                &format!("Network error when communicating with the server, err={e}"),
+            )
+        }
+    };
+    let mut request = client
+        .post(&post.url)
+        .timeout(CHECK_TIMEOUT)
+        .body(post.body);
+    for (name, value) in &post.headers {
+        request = request.header(*name, value);
+    }
+    match request.send().await {
+        Ok(r) => {
+            let code = r.status().as_u16();
+            // 429 means the server is alive: reported as success.
+            if r.status().is_success() || code == 429 {
+                return outcome(200, "{}");
+            }
+            let body = r.text().await.unwrap_or_default();
+            outcome(
+                code,
+                &format!("HTTP response status: {code}, Message from the server: {body}"),
+            )
+        }
+        Err(e) if e.is_timeout() => outcome(502, "Timeout waiting for a response from the server"),
+        Err(e) if format!("{e:?}").contains("dns error") => {
+            outcome(502, "Failed to resolve hostname")
+        }
+        Err(e) => outcome(
+            502,
+            &format!("Network error when communicating with the server, err={e}"),
+        ),
+    }
+}
