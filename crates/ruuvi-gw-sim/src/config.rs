@@ -748,6 +748,32 @@ impl GatewayConfig {
         before != self.auth_fingerprint()
     }
 
+    /// A network update from the hotspot (§6.3 rule 2): only `use_eth` and `eth_*` (starting
+    /// from the defaults) or the AP channel are applied.
+    pub fn apply_network_post(&mut self, body: &Map<String, Value>) {
+        let use_eth = body.get("use_eth").and_then(Value::as_bool).unwrap_or(true);
+        self.values.insert("use_eth".into(), json!(use_eth));
+        let dhcp = body
+            .get("eth_dhcp")
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
+        self.values.insert("eth_dhcp".into(), json!(dhcp));
+        for key in [
+            "eth_static_ip",
+            "eth_netmask",
+            "eth_gw",
+            "eth_dns1",
+            "eth_dns2",
+        ] {
+            let v = body
+                .get(key)
+                .and_then(Value::as_str)
+                .filter(|_| !dhcp)
+                .unwrap_or("");
+            self.values.insert(key.into(), json!(truncate(v, 15)));
+        }
+    }
+
     fn take_secret(&mut self, body: &Map<String, Value>, key: &'static str, max: usize) {
         if let Some(Value::String(s)) = body.get(key) {
             self.secrets.insert(key, truncate(s, max));

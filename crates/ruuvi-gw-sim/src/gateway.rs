@@ -39,6 +39,8 @@ pub struct GatewayOptions {
     pub api_key_rw: String,
     /// Also send the Ruuvi Network Gateway API's signed form here (`x-ruuvi-signature`).
     pub network_url: Option<String>,
+    /// A second listener that plays the gateway's own Wi-Fi hotspot (10.10.0.1).
+    pub hotspot_listen: Option<SocketAddr>,
 }
 
 impl GatewayOptions {
@@ -56,6 +58,7 @@ impl GatewayOptions {
             api_key: String::new(),
             api_key_rw: String::new(),
             network_url: None,
+            hotspot_listen: None,
         }
     }
 }
@@ -240,6 +243,8 @@ pub fn stored_password(auth: LanAuth, user: &str, password: &str, id: &Identity)
 /// A started gateway. Dropping it does not stop it; call [`RunningGateway::stop`].
 pub struct RunningGateway {
     pub addr: SocketAddr,
+    /// The hotspot listener, when one was asked for.
+    pub hotspot_addr: Option<SocketAddr>,
     pub state: Arc<Mutex<GatewayState>>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -249,12 +254,18 @@ impl RunningGateway {
     pub async fn start(options: GatewayOptions) -> std::io::Result<Self> {
         let listener = TcpListener::bind(options.listen).await?;
         let addr = listener.local_addr()?;
+        let hotspot = match options.hotspot_listen {
+            Some(a) => Some(TcpListener::bind(a).await?),
+            None => None,
+        };
+        let hotspot_addr = hotspot.as_ref().map(|l| l.local_addr()).transpose()?;
         let state = Arc::new(Mutex::new(GatewayState::new(options)));
         let (stop, stopped) = watch::channel(false);
-        let server = tokio::spawn(serve(listener, state.clone(), stopped.clone()));
+        let server = tokio::spawn(serve(listener, hotspot, state.clone(), stopped.clone()));
         let sender = tokio::spawn(sender::run(state.clone(), stopped));
         Ok(Self {
             addr,
+            hotspot_addr,
             state,
             stop,
             tasks: vec![server, sender],
@@ -277,24 +288,32 @@ impl RunningGateway {
 /// HTTP task: a slow request makes every other client wait.
 async fn serve(
     listener: TcpListener,
+    hotspot: Option<TcpListener>,
     state: Arc<Mutex<GatewayState>>,
     mut stopped: watch::Receiver<bool>,
 ) {
+    let accept_hotspot = async |l: &Option<TcpListener>| match l {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
+    };
     loop {
-        tokio::select! {
+        let (accepted, is_hotspot) = tokio::select! {
             _ = stopped.changed() => return,
-            accepted = listener.accept() => {
-                let Ok((mut stream, peer)) = accepted else { continue };
-                let fw = state.lock().await.firmware();
-                match crate::http::read_request(&mut stream, peer.ip(), fw).await {
-                    Ok(request) => {
-                        let response = routes::handle(&state, request, stream.local_addr().ok()).await;
-                        crate::http::write_response(&mut stream, &response).await;
-                    }
-                    // Too large, malformed or too slow: closed without an answer.
-                    Err(_) => drop(stream),
-                }
+            a = listener.accept() => (a, false),
+            a = accept_hotspot(&hotspot) => (a, true),
+        };
+        let Ok((mut stream, peer)) = accepted else {
+            continue;
+        };
+        let fw = state.lock().await.firmware();
+        match crate::http::read_request(&mut stream, peer.ip(), fw).await {
+            Ok(mut request) => {
+                request.hotspot = is_hotspot;
+                let response = routes::handle(&state, request, stream.local_addr().ok()).await;
+                crate::http::write_response(&mut stream, &response).await;
             }
+            // Too large, malformed or too slow: closed without an answer.
+            Err(_) => drop(stream),
         }
     }
 }

@@ -36,6 +36,8 @@ pub struct Request {
     pub headers: String,
     pub body: Vec<u8>,
     pub peer: IpAddr,
+    /// Arrived over the gateway's own Wi-Fi hotspot (10.10.0.1), not the LAN.
+    pub hotspot: bool,
 }
 
 impl Request {
@@ -163,6 +165,7 @@ pub async fn read_request(
         headers: format!("{headers}\r\n"),
         body: Vec::new(),
         peer,
+        hotspot: false,
     };
     // A body is read only when Content-Length is present (no chunked bodies).
     let length: usize = request
@@ -280,6 +283,15 @@ pub fn forbidden_empty() -> Response {
     }
 }
 
+/// The captive-portal redirect of the hotspot.
+pub fn captive_redirect() -> Response {
+    let text = "HTTP/1.0 302 Found\r\nServer: Ruuvi Gateway\r\nLocation: http://10.10.0.1/\r\n\r\n";
+    Response {
+        code: 302,
+        bytes: text.as_bytes().to_vec(),
+    }
+}
+
 /// The auth redirect. Quirk kept from the firmware: with a `Set-Cookie` line the header block
 /// ends with a single CRLF and no blank line.
 pub fn auth_redirect(host: &str, prev_url: Option<&str>) -> Response {
@@ -313,6 +325,7 @@ mod tests {
             headers: headers.into(),
             body: vec![],
             peer: "127.0.0.1".parse().unwrap(),
+            hotspot: false,
         }
     }
 

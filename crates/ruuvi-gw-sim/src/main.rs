@@ -58,6 +58,10 @@ struct Args {
     /// x-ruuvi-signature; secret = device id + gateway MAC) to this URL every period.
     #[arg(long)]
     network_url: Option<String>,
+    /// Also listen here as each gateway's own Wi-Fi hotspot (10.10.0.1): no authentication,
+    /// captive-portal redirects, /info.json and /connect.json. Port 0 = a free port each.
+    #[arg(long)]
+    hotspot_listen: Option<SocketAddr>,
 }
 
 fn parse_lan_auth(s: &str) -> Result<LanAuth, String> {
@@ -120,6 +124,12 @@ async fn main() -> std::process::ExitCode {
         options.api_key = args.api_key.clone();
         options.api_key_rw = args.api_key_rw.clone();
         options.network_url = args.network_url.clone();
+        options.hotspot_listen = args.hotspot_listen.map(|mut a| {
+            if a.port() != 0 {
+                a.set_port(a.port() + i as u16);
+            }
+            a
+        });
         let gw = match RunningGateway::start(options).await {
             Ok(gw) => gw,
             Err(e) => {
@@ -131,6 +141,7 @@ async fn main() -> std::process::ExitCode {
         let lan_auth_type = gw.state.lock().await.config.reported_lan_auth().as_str();
         let line = serde_json::json!({
             "address": gw.addr.to_string(),
+            "hotspot_address": gw.hotspot_addr.map(|a| a.to_string()),
             "gw_mac": id.ble_mac.to_string(),
             "hostname": id.hostname(),
             "device_id": id.device_id_string(),

@@ -63,6 +63,74 @@ fn route(st: &mut GatewayState, req: &Request, local: Option<SocketAddr>) -> Res
 }
 
 fn route_plain(st: &mut GatewayState, req: &Request, local: Option<SocketAddr>) -> Response {
+    if req.hotspot {
+        return hotspot(st, req, local);
+    }
+    lan(st, req, local)
+}
+
+/// Requests over the gateway's own Wi-Fi hotspot (§2): captive portal for foreign host names,
+/// no authentication, and the network endpoints that the LAN may not use.
+fn hotspot(st: &mut GatewayState, req: &Request, local: Option<SocketAddr>) -> Response {
+    if !req.header("Host").unwrap_or_default().contains("10.10.0.1") {
+        return http::captive_redirect();
+    }
+    let id = &st.identity;
+    match (req.method, req.path.as_str()) {
+        (Method::Get, "auth") => json(
+            200,
+            &auth::auth_json(id, "lan_auth_allow", false, true, None),
+            &[],
+        ),
+        // Answered without checking anything, with the configured LAN auth type.
+        (Method::Post, "auth") => {
+            let reported = st.config.reported_lan_auth().as_str();
+            json(200, &auth::auth_json(id, reported, false, true, None), &[])
+        }
+        (Method::Delete, "auth") => json(200, "{}", &[]),
+        (Method::Get, "info.json") => {
+            let info = serde_json::json!({
+                "ESP_FW": id.firmware.version_string(),
+                "NRF_FW": id.firmware.nrf52_version(),
+                "DEVICE_ADDR": id.ble_mac.to_string(),
+                "DEVICE_ID": id.device_id_string(),
+                "ETHERNET_MAC": id.eth_mac.to_string(),
+                "WIFI_MAC": id.wifi_mac.to_string(),
+                "TAGS_SEEN": st.tags.len(),
+                "BUTTON_PRESSES": 0,
+            });
+            json(200, &crate::cjson::print(&info), &[])
+        }
+        (Method::Post, "connect.json") => match serde_json::from_slice::<Value>(&req.body) {
+            Ok(Value::Object(o)) if o.contains_key("ssid") && o.contains_key("password") => {
+                if o["ssid"].is_null() && !o["password"].is_null() {
+                    bare_error(400)
+                } else {
+                    json(200, "{}", &[])
+                }
+            }
+            _ => bare_error(400),
+        },
+        (Method::Delete, "connect.json") | (Method::Post, "connect_wps") => json(200, "{}", &[]),
+        (Method::Post, "ruuvi.json") => {
+            let plain = match crate::ecdh::unwrap_body(st, req) {
+                Ok(p) => p,
+                Err(code) => return bare_error(code),
+            };
+            match serde_json::from_slice::<Value>(&plain) {
+                // With a boolean `use_eth` it is a network update and nothing else is used.
+                Ok(Value::Object(body)) if body.get("use_eth").is_some_and(Value::is_boolean) => {
+                    st.config.apply_network_post(&body);
+                    json(200, "{}", &[])
+                }
+                _ => post_ruuvi_json(st, req),
+            }
+        }
+        _ => lan_endpoints(st, req, local),
+    }
+}
+
+fn lan(st: &mut GatewayState, req: &Request, local: Option<SocketAddr>) -> Response {
     if req.path == "auth" {
         return match req.method {
             Method::Get => get_auth(st, req),
@@ -76,6 +144,14 @@ fn route_plain(st: &mut GatewayState, req: &Request, local: Option<SocketAddr>) 
     match auth::decide(req, &st.config, &st.sessions, st.firmware()) {
         Decision::Allowed => {}
         denied => return denial(st, req, denied),
+    }
+    lan_endpoints(st, req, local)
+}
+
+/// The endpoints, once the request may reach them.
+fn lan_endpoints(st: &mut GatewayState, req: &Request, local: Option<SocketAddr>) -> Response {
+    if !auth::is_checked(req) {
+        return static_file(req);
     }
     let fw = st.firmware();
     match (req.method, req.path.as_str()) {

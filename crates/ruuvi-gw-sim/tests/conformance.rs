@@ -732,3 +732,111 @@ async fn validate_url_really_posts_and_reports() {
     );
     gw.stop().await;
 }
+
+// ---- §12.2 LAN vs hotspot ----
+
+#[tokio::test]
+async fn hotspot_versus_lan() {
+    for fw in [OLDEST, NEWEST] {
+        let mut o = ruuvi_gw_sim::GatewayOptions::new("127.0.0.1:0".parse().unwrap(), fw);
+        o.hotspot_listen = Some("127.0.0.1:0".parse().unwrap());
+        o.post_delay = POST_DELAY;
+        o.api_key_rw = "RW".into();
+        let gw = ruuvi_gw_sim::RunningGateway::start(o).await.unwrap();
+        let ap = gw.hotspot_addr.unwrap();
+        let on_ap = |method: &str, path: &str, host: &str, body: &str| {
+            format!(
+                "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+        };
+        // A foreign host name on the hotspot is sent to the captive portal.
+        let r = send(ap, on_ap("GET", "/history", "example.com", "")).await;
+        assert_eq!(
+            (r.status, r.header("Location")),
+            (302, Some("http://10.10.0.1/".into()))
+        );
+        // No authentication on the hotspot; /auth says allow and lan false.
+        let r = send(ap, on_ap("GET", "/auth", "10.10.0.1", "")).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.json()["lan_auth_type"], "lan_auth_allow");
+        if !fw.legacy_auth() {
+            assert_eq!(r.json()["lan"], false);
+        }
+        assert_eq!(
+            send(ap, on_ap("GET", "/history", "10.10.0.1", ""))
+                .await
+                .status,
+            200
+        );
+        let info = send(ap, on_ap("GET", "/info.json", "10.10.0.1", "")).await;
+        assert_eq!(
+            info.json()["DEVICE_ID"],
+            gw.identity().await.device_id_string()
+        );
+        assert_eq!(
+            send(
+                ap,
+                on_ap(
+                    "POST",
+                    "/connect.json",
+                    "10.10.0.1",
+                    r#"{"ssid": "home", "password": "pw"}"#
+                )
+            )
+            .await
+            .status,
+            200
+        );
+        assert_eq!(
+            send(
+                ap,
+                on_ap(
+                    "POST",
+                    "/connect.json",
+                    "10.10.0.1",
+                    r#"{"ssid": null, "password": "pw"}"#
+                )
+            )
+            .await
+            .status,
+            400
+        );
+        // From the LAN: connect.json is forbidden, info.json is not found.
+        let rw = "Authorization: Bearer RW\r\n";
+        let r = post(
+            gw.addr,
+            "/connect.json",
+            rw,
+            r#"{"ssid": "home", "password": "pw"}"#,
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.header("Content-type")),
+            (403, Some("text/html; charset=utf-8".into()))
+        );
+        assert_eq!(get(gw.addr, "/info.json", rw).await.status, 404);
+        // Network settings: applied from the hotspot, ignored from the LAN.
+        post(gw.addr, "/ruuvi.json", rw, r#"{"use_eth": false}"#).await;
+        assert_eq!(
+            get(gw.addr, "/ruuvi.json", rw).await.json()["use_eth"],
+            true
+        );
+        send(
+            ap,
+            on_ap(
+                "POST",
+                "/ruuvi.json",
+                "10.10.0.1",
+                r#"{"use_eth": true, "eth_dhcp": false, "eth_static_ip": "192.0.2.5"}"#,
+            ),
+        )
+        .await;
+        let cfg = get(gw.addr, "/ruuvi.json", rw).await.json();
+        assert_eq!(
+            (cfg["eth_dhcp"].clone(), cfg["eth_static_ip"].clone()),
+            (false.into(), "192.0.2.5".into())
+        );
+        gw.stop().await;
+    }
+}
