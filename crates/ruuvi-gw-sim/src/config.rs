@@ -748,6 +748,52 @@ impl GatewayConfig {
         before != self.auth_fingerprint()
     }
 
+    /// Everything the gateway keeps in flash, for `--state-dir`.
+    pub fn to_state(&self) -> Value {
+        use base64::Engine as _;
+        let files: Map<String, Value> = self
+            .files
+            .iter()
+            .map(|(k, v)| {
+                (
+                    (*k).to_string(),
+                    json!(base64::engine::general_purpose::STANDARD.encode(v)),
+                )
+            })
+            .collect();
+        json!({"values": self.values, "secrets": self.secrets, "files": files})
+    }
+
+    /// Restores what [`GatewayConfig::to_state`] saved; unknown keys are ignored.
+    pub fn restore(&mut self, state: &Value) {
+        use base64::Engine as _;
+        if let Some(values) = state.get("values").and_then(Value::as_object) {
+            for (k, v) in values {
+                if self.values.contains_key(k) {
+                    self.values.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        if let Some(secrets) = state.get("secrets").and_then(Value::as_object) {
+            for key in SECRET_KEYS {
+                if let Some(v) = secrets.get(key).and_then(Value::as_str) {
+                    self.secrets.insert(key, v.to_string());
+                }
+            }
+        }
+        if let Some(files) = state.get("files").and_then(Value::as_object) {
+            for name in STORAGE_FILES {
+                if let Some(bytes) = files
+                    .get(name)
+                    .and_then(Value::as_str)
+                    .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+                {
+                    self.files.insert(name, bytes);
+                }
+            }
+        }
+    }
+
     /// A network update from the hotspot (§6.3 rule 2): only `use_eth` and `eth_*` (starting
     /// from the defaults) or the AP channel are applied.
     pub fn apply_network_post(&mut self, body: &Map<String, Value>) {

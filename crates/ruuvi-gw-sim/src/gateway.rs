@@ -41,6 +41,8 @@ pub struct GatewayOptions {
     pub network_url: Option<String>,
     /// A second listener that plays the gateway's own Wi-Fi hotspot (10.10.0.1).
     pub hotspot_listen: Option<SocketAddr>,
+    /// Where configuration and stored files survive restarts (`<gw_mac>.json`), like flash.
+    pub state_dir: Option<std::path::PathBuf>,
 }
 
 impl GatewayOptions {
@@ -59,6 +61,7 @@ impl GatewayOptions {
             api_key_rw: String::new(),
             network_url: None,
             hotspot_listen: None,
+            state_dir: None,
         }
     }
 }
@@ -115,6 +118,19 @@ impl GatewayState {
             config.set_lan_auth(*auth, user, &stored);
         }
         config.set_api_keys(&options.api_key, &options.api_key_rw);
+        if let Some(saved) = options
+            .state_dir
+            .as_ref()
+            .and_then(|d| std::fs::read(state_file(d, &identity)).ok())
+        {
+            match serde_json::from_slice(&saved) {
+                Ok(state) => config.restore(&state),
+                Err(e) => tracing::warn!(
+                    "ignoring unreadable saved state of {}: {e}",
+                    identity.ble_mac
+                ),
+            }
+        }
         let gateway_rng = rng.fork(0x5EED_0000 + options.index);
         let now = now_ms();
         let tags = (0..options.tags)
@@ -144,6 +160,23 @@ impl GatewayState {
             ecdh_key: None,
             validating: false,
             config_changed: Arc::new(tokio::sync::Notify::new()),
+        }
+    }
+
+    /// Writes the configuration to `--state-dir`, atomically (write, then rename).
+    pub fn save(&self) {
+        let Some(dir) = &self.options.state_dir else {
+            return;
+        };
+        let path = state_file(dir, &self.identity);
+        let tmp = path.with_extension("json.tmp");
+        let text =
+            serde_json::to_vec_pretty(&self.config.to_state()).expect("JSON values serialise");
+        if let Err(e) = std::fs::create_dir_all(dir)
+            .and_then(|()| std::fs::write(&tmp, text))
+            .and_then(|()| std::fs::rename(&tmp, &path))
+        {
+            tracing::warn!("cannot save state to {}: {e}", path.display());
         }
     }
 
@@ -223,6 +256,10 @@ impl GatewayState {
             legacy: fw.numbers_as_strings(),
         }
     }
+}
+
+fn state_file(dir: &std::path::Path, id: &Identity) -> std::path::PathBuf {
+    dir.join(format!("{}.json", id.ble_mac.to_string().replace(':', "")))
 }
 
 /// The stored form of a LAN password for each auth type (§3.1).

@@ -62,6 +62,9 @@ struct Args {
     /// captive-portal redirects, /info.json and /connect.json. Port 0 = a free port each.
     #[arg(long)]
     hotspot_listen: Option<SocketAddr>,
+    /// Keep each gateway's configuration and uploaded files here across restarts.
+    #[arg(long)]
+    state_dir: Option<std::path::PathBuf>,
 }
 
 fn parse_lan_auth(s: &str) -> Result<LanAuth, String> {
@@ -124,6 +127,7 @@ async fn main() -> std::process::ExitCode {
         options.api_key = args.api_key.clone();
         options.api_key_rw = args.api_key_rw.clone();
         options.network_url = args.network_url.clone();
+        options.state_dir = args.state_dir.clone();
         options.hotspot_listen = args.hotspot_listen.map(|mut a| {
             if a.port() != 0 {
                 a.set_port(a.port() + i as u16);

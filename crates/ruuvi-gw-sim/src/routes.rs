@@ -34,6 +34,9 @@ pub async fn handle(
     let fw = st.firmware();
     let post_delay = st.options.post_delay;
     let response = route(&mut st, &req, local);
+    if matches!(req.method, Method::Post | Method::Delete) && response.code == 200 {
+        st.save();
+    }
     drop(st);
     // The firmware sleeps before answering every POST (#917), and the newest one before every
     // 401/403 (brute-force protection).

@@ -840,3 +840,42 @@ async fn hotspot_versus_lan() {
         gw.stop().await;
     }
 }
+
+#[tokio::test]
+async fn state_dir_keeps_configuration_and_files_across_restarts() {
+    let dir = std::env::temp_dir().join(format!("ruuvi-gw-sim-state-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let start = || {
+        let mut o = ruuvi_gw_sim::GatewayOptions::new("127.0.0.1:0".parse().unwrap(), NEWEST);
+        o.post_delay = POST_DELAY;
+        o.api_key_rw = "RW".into();
+        o.state_dir = Some(dir.clone());
+        ruuvi_gw_sim::RunningGateway::start(o)
+    };
+    let rw = "Authorization: Bearer RW\r\n";
+    let gw = start().await.unwrap();
+    post(
+        gw.addr,
+        "/ruuvi.json",
+        rw,
+        r#"{"coordinates": "kept", "lan_auth_type": "lan_auth_allow"}"#,
+    )
+    .await;
+    post(
+        gw.addr,
+        "/ssl_cert?file=http_srv_cert",
+        rw,
+        "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n",
+    )
+    .await;
+    gw.stop().await;
+    let gw = start().await.unwrap();
+    let cfg = get(gw.addr, "/ruuvi.json", "").await.json();
+    assert_eq!(
+        (cfg["coordinates"].clone(), cfg["lan_auth_type"].clone()),
+        ("kept".into(), "lan_auth_allow".into())
+    );
+    assert_eq!(cfg["storage"]["http_srv_cert"], true);
+    gw.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
