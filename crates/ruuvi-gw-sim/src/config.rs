@@ -748,6 +748,14 @@ impl GatewayConfig {
         before != self.auth_fingerprint()
     }
 
+    /// `POST /fw_update_url.json`.
+    pub fn apply_fw_update_url(&mut self, body: &Map<String, Value>) {
+        if let Some(Value::String(url)) = body.get("fw_update_url") {
+            self.values
+                .insert("fw_update_url".into(), json!(truncate(url, 255)));
+        }
+    }
+
     /// Everything the gateway keeps in flash, for `--state-dir`.
     pub fn to_state(&self) -> Value {
         use base64::Engine as _;

@@ -93,6 +93,8 @@ pub struct GatewayState {
     pub ecdh_key: Option<[u8; 32]>,
     /// A `/validate_url` check is running (relaying is suspended meanwhile).
     pub validating: bool,
+    /// A simulated firmware update.
+    pub fw_update: Option<crate::fw_update::FwUpdate>,
     /// Wakes the sender when the configuration changes, so new settings apply at once.
     pub config_changed: Arc<tokio::sync::Notify>,
 }
@@ -159,6 +161,7 @@ impl GatewayState {
             stats: SenderStats::default(),
             ecdh_key: None,
             validating: false,
+            fw_update: None,
             config_changed: Arc::new(tokio::sync::Notify::new()),
         }
     }
@@ -178,6 +181,22 @@ impl GatewayState {
         {
             tracing::warn!("cannot save state to {}: {e}", path.display());
         }
+    }
+
+    /// Finishes a simulated update: after the last stage the gateway "reboots" (same
+    /// firmware; login sessions and the ECDH context are lost, as on a real reboot).
+    pub fn poll_fw_update(&mut self) {
+        if self.fw_update.as_ref().is_some_and(|u| u.rebooted()) {
+            self.fw_update = None;
+            self.sessions.drop_all();
+            self.ecdh_key = None;
+            self.hmac_key = self.identity.device_id_string();
+            self.boot = Instant::now();
+        }
+    }
+
+    pub fn updating(&self) -> bool {
+        self.fw_update.is_some()
     }
 
     pub fn firmware(&self) -> Firmware {

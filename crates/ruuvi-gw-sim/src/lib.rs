@@ -8,6 +8,7 @@ pub mod cjson;
 pub mod config;
 pub mod ecdh;
 pub mod firmware;
+pub mod fw_update;
 pub mod gateway;
 pub mod http;
 pub mod identity;

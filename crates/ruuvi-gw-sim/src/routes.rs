@@ -25,6 +25,20 @@ pub async fn handle(
     req: Request,
     local: Option<SocketAddr>,
 ) -> Response {
+    {
+        let mut st = state.lock().await;
+        st.poll_fw_update();
+        if st.updating() && crate::fw_update::blocked_while_updating(&req) {
+            return bare_error(409);
+        }
+    }
+    match (req.method, req.path.as_str()) {
+        (Method::Post, "fw_update.json") => return crate::fw_update::start(state, &req).await,
+        (Method::Get, "firmware_update.json") => {
+            return crate::fw_update::release_info(state, &req).await
+        }
+        _ => {}
+    }
     if req.method == Method::Get && req.path == "validate_url" {
         // Makes its own network request: the lock is not held while it runs, but the server
         // still answers nobody else meanwhile (requests are handled one at a time).
@@ -186,6 +200,28 @@ fn lan_endpoints(st: &mut GatewayState, req: &Request, local: Option<SocketAddr>
         (Method::Post | Method::Delete, "ssl_cert") if fw.has_cert_store() => file_store(st, req),
         (_, "extra_cfg") if fw.has_extra_cfg() => file_store(st, req),
         (Method::Post, "init_storage") if fw.has_cert_store() => json(200, "{}", &[]),
+        (Method::Post, "fw_update_reset") => {
+            st.fw_update = None;
+            json(200, "{}", &[])
+        }
+        (Method::Post, "fw_update_url.json") if fw.has_http_period() => {
+            match serde_json::from_slice::<Value>(&req.body)
+                .ok()
+                .and_then(|v| v.get("url").and_then(Value::as_str).map(str::to_string))
+            {
+                Some(url) => {
+                    let mut body = serde_json::Map::new();
+                    body.insert("fw_update_url".into(), Value::String(url));
+                    st.config.apply_fw_update_url(&body);
+                    json(200, "{\"status\":200,\"message\":\"OK\"}", &[])
+                }
+                None => json(
+                    200,
+                    "{\"status\":400,\"message\":\"Failed to parse HTTP body\"}",
+                    &[],
+                ),
+            }
+        }
         // Only over the gateway's own hotspot.
         (Method::Get, "info.json") => bare_error(404),
         (Method::Post | Method::Delete, "connect.json") | (Method::Post, "connect_wps") => {
@@ -379,6 +415,12 @@ fn status_json(st: &GatewayState, local: Option<SocketAddr>) -> String {
     let mut out = format!("{{\"ssid\":null,\"ip\":\"{ip}\",\"netmask\":\"255.255.255.0\",\"gw\":\"{router}\",\"dhcp\":\"{router}\",\"urc\":0");
     if st.firmware().has_time_valid_flag() {
         out.push_str(",\"is_time_valid\":1");
+    }
+    if let Some(update) = &st.fw_update {
+        let (stage, pct) = update.progress();
+        out.push_str(&format!(
+            ",\"extra\":{{\"fw_updating\":{stage},\"percentage\":{pct}}}"
+        ));
     }
     out.push_str("}\n");
     out

@@ -879,3 +879,77 @@ async fn state_dir_keeps_configuration_and_files_across_restarts() {
     gw.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// ---- §5.12 firmware update ----
+
+#[tokio::test]
+async fn firmware_update_progress_and_409() {
+    let gw = gateway(NEWEST, None, "", "RW").await;
+    let rw = "Authorization: Bearer RW\r\n";
+    let (missing, _m) =
+        replying("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
+    let r = post(
+        gw.addr,
+        "/fw_update.json",
+        rw,
+        &format!(r#"{{"url": "http://{missing}/v9/"}}"#),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (
+            200,
+            r#"{"status":404,"message":"Failed to download ruuvi_gateway_esp.bin"}"#
+        )
+    );
+    assert_eq!(
+        post(gw.addr, "/fw_update.json", rw, "nope").await.body,
+        r#"{"status":400,"message":"Failed to parse HTTP body"}"#
+    );
+
+    let (files, _f) =
+        replying("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx").await;
+    let r = post(
+        gw.addr,
+        "/fw_update.json",
+        rw,
+        &format!(r#"{{"url": "http://{files}/v9/"}}"#),
+    )
+    .await;
+    assert_eq!(r.body, r#"{"status":200,"message":"OK"}"#);
+    let status = get(gw.addr, "/status.json", rw).await.json();
+    assert!(
+        (1..=5).contains(&status["extra"]["fw_updating"].as_u64().unwrap()),
+        "{status}"
+    );
+    // Application POSTs are refused while it runs.
+    assert_eq!(post(gw.addr, "/ruuvi.json", rw, "{}").await.status, 409);
+    assert_eq!(
+        get(
+            gw.addr,
+            "/validate_url?url=x&validate_type=check_post_advs&auth_type=none",
+            rw
+        )
+        .await
+        .status,
+        409
+    );
+    // After the last stage the gateway reboots: progress gone, POSTs accepted again.
+    tokio::time::sleep(Duration::from_millis(7600)).await;
+    let status = get(gw.addr, "/status.json", rw).await.json();
+    assert!(status.get("extra").is_none(), "{status}");
+    assert_eq!(post(gw.addr, "/ruuvi.json", rw, "{}").await.status, 200);
+    let r = post(
+        gw.addr,
+        "/fw_update_url.json",
+        rw,
+        r#"{"url": "http://127.0.0.1:1/fw"}"#,
+    )
+    .await;
+    assert_eq!(r.body, r#"{"status":200,"message":"OK"}"#);
+    assert_eq!(
+        get(gw.addr, "/ruuvi.json", rw).await.json()["fw_update_url"],
+        "http://127.0.0.1:1/fw"
+    );
+    gw.stop().await;
+}
