@@ -277,3 +277,59 @@ pub async fn run(state: Arc<Mutex<GatewayState>>, mut stopped: watch::Receiver<b
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Firmware, GatewayOptions};
+    use serde_json::json;
+
+    fn state_with(body: serde_json::Value) -> GatewayState {
+        let mut st = GatewayState::new(GatewayOptions::new(
+            "127.0.0.1:0".parse().unwrap(),
+            Firmware::Head,
+        ));
+        st.config
+            .apply_lan_post(body.as_object().unwrap(), Firmware::Head);
+        st
+    }
+
+    fn authorization(body: serde_json::Value) -> Option<String> {
+        let mut st = state_with(body);
+        let post = prepare(&mut st).expect("custom target on");
+        post.headers
+            .into_iter()
+            .find(|(k, _)| *k == "Authorization")
+            .map(|(_, v)| v)
+    }
+
+    #[test]
+    fn authorization_header_per_http_auth() {
+        let base = |auth: &str| {
+            json!({"use_http": true, "http_url": "http://127.0.0.1:9/", "http_auth": auth,
+            "http_user": "user1", "http_pass": "pass1", "http_bearer_token": "token123", "http_api_key": "token125"})
+        };
+        // The shapes of seed 001: Basic base64(user:pass), Bearer, Token, and the raw API key.
+        assert_eq!(
+            authorization(base("basic")).unwrap(),
+            "Basic dXNlcjE6cGFzczE="
+        );
+        assert_eq!(authorization(base("bearer")).unwrap(), "Bearer token123");
+        assert_eq!(authorization(base("token")).unwrap(), "Token token125");
+        assert_eq!(authorization(base("api_key")).unwrap(), "token125");
+        assert_eq!(authorization(base("none")), None);
+    }
+
+    #[test]
+    fn nothing_to_send_when_both_targets_are_off_and_cloud_is_only_counted() {
+        let mut st = state_with(json!({"use_http_ruuvi": false, "use_http": false}));
+        assert!(prepare(&mut st).is_none());
+        let mut st = state_with(json!({"use_http_ruuvi": true, "use_http": false}));
+        let nonce = st.nonce;
+        assert!(prepare(&mut st).is_none());
+        assert_eq!(
+            (st.stats.ruuvi_cloud_skipped, st.nonce),
+            (1, nonce.wrapping_add(1))
+        );
+    }
+}

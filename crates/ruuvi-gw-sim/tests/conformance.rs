@@ -548,11 +548,13 @@ async fn sender_posts_signed_data_and_follows_key_rotation() {
     );
     assert_eq!(post(gw.addr, "/ruuvi.json", "", &body).await.status, 200);
     let mut nonces = Vec::new();
-    for i in 0..2 {
+    let mut arrivals = Vec::new();
+    for i in 0..3 {
         let (head, body) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
             .await
             .expect("a post arrives")
             .unwrap();
+        arrivals.push(Instant::now());
         assert!(head.starts_with("POST /record HTTP/1.1"), "{head}");
         assert_eq!(
             header_of(&head, "User-Agent").unwrap(),
@@ -584,6 +586,12 @@ async fn sender_posts_signed_data_and_follows_key_rotation() {
         nonces[1],
         nonces[0] + 1,
         "the nonce advances by one per post"
+    );
+    // The server answered `X-Ruuvi-Gateway-Rate: 2`: that period replaces http_period (1 s).
+    assert!(
+        arrivals[2] - arrivals[1] >= Duration::from_millis(1800),
+        "{:?}",
+        arrivals[2] - arrivals[1]
     );
     gw.stop().await;
 }
@@ -950,6 +958,37 @@ async fn firmware_update_progress_and_409() {
     assert_eq!(
         get(gw.addr, "/ruuvi.json", rw).await.json()["fw_update_url"],
         "http://127.0.0.1:1/fw"
+    );
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn failed_posts_wait_the_retry_period() {
+    let (addr, mut rx) = replying(
+        "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    let mut o = ruuvi_gw_sim::GatewayOptions::new("127.0.0.1:0".parse().unwrap(), NEWEST);
+    o.post_delay = POST_DELAY;
+    o.lan_auth = Some((LanAuth::Allow, String::new(), String::new()));
+    // Stands for the firmware's 67 s.
+    o.retry_after_failure = Duration::from_millis(2000);
+    let gw = ruuvi_gw_sim::RunningGateway::start(o).await.unwrap();
+    let body = format!(
+        r#"{{"use_http_ruuvi": false, "use_http": true, "http_url": "http://{addr}/r", "http_period": 1}}"#
+    );
+    post(gw.addr, "/ruuvi.json", "", &body).await;
+    rx.recv().await.unwrap();
+    let first = Instant::now();
+    rx.recv().await.unwrap();
+    let gap = first.elapsed();
+    assert!(
+        gap >= Duration::from_millis(1800),
+        "retried after {gap:?}, not after the failure wait"
+    );
+    assert!(
+        gw.state.lock().await.stats.custom_failed >= 1,
+        "the failure was counted"
     );
     gw.stop().await;
 }

@@ -126,7 +126,7 @@ pub async fn receiver() -> (SocketAddr, tokio::sync::mpsc::Receiver<(String, Vec
             } else {
                 ""
             };
-            let reply = format!("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Ruuvi-Gateway-Rate: 1\r\n{rotate}Connection: close\r\n\r\n");
+            let reply = format!("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Ruuvi-Gateway-Rate: 2\r\n{rotate}Connection: close\r\n\r\n");
             let _ = s.write_all(reply.as_bytes()).await;
             if tx.send((head, body)).await.is_err() {
                 return;
