@@ -27,7 +27,7 @@ pub struct GatewayOptions {
     pub index: u64,
     pub seed: u64,
     pub tags: usize,
-    /// Every fourth tag is a Ruuvi Air when true (firmware ≥ v1.16 only, which decodes them).
+    /// Every fourth tag is a Ruuvi Air when true (relayed raw by firmware before v1.16).
     pub air_tags: bool,
     /// The firmware's sleep before answering a POST (1 s on real hardware).
     pub post_delay: Duration,
@@ -137,7 +137,7 @@ impl GatewayState {
         let now = now_ms();
         let tags = (0..options.tags)
             .map(|i| {
-                let air = options.air_tags && options.firmware.decodes_air_formats() && i % 4 == 3;
+                let air = options.air_tags && i % 4 == 3;
                 let kind = if air {
                     TagKind::RuuviAir
                 } else {
@@ -273,6 +273,7 @@ impl GatewayState {
         FirmwareStyle {
             fields,
             legacy: fw.numbers_as_strings(),
+            air_formats: fw.decodes_air_formats(),
         }
     }
 }

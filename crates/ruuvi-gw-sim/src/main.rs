@@ -24,7 +24,7 @@ struct Args {
     /// Firmware version to imitate: 1.13, 1.14, 1.15, 1.16, 1.17.2, 1.17.3 or head.
     #[arg(long = "fw", default_value = "head")]
     firmware: Firmware,
-    /// Simulated sensors per gateway (every fourth is a Ruuvi Air on firmware ≥ 1.16).
+    /// Simulated sensors per gateway (every fourth is a Ruuvi Air).
     #[arg(long, default_value_t = 5)]
     tags: usize,
     /// Only RuuviTags, no Ruuvi Air.

@@ -453,6 +453,7 @@ fn history(st: &mut GatewayState, req: &Request) -> Response {
             TagFields::Raw
         },
         legacy: fw.numbers_as_strings(),
+        air_formats: fw.decodes_air_formats(),
     };
     json(200, &doc.to_firmware_json(style), &[])
 }

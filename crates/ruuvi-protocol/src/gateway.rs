@@ -66,16 +66,20 @@ pub struct FirmwareStyle {
     pub fields: TagFields,
     /// Firmware ≤ v1.13: `timestamp`, `nonce`, `counter` as strings and no `ble_*` fields.
     pub legacy: bool,
+    /// Whether Ruuvi Air formats (6, E1) are decoded too (v1.16+); before that only format 5.
+    pub air_formats: bool,
 }
 
 impl FirmwareStyle {
     pub const CURRENT_RAW: Self = Self {
         fields: TagFields::Raw,
         legacy: false,
+        air_formats: true,
     };
     pub const CURRENT_DECODED: Self = Self {
         fields: TagFields::RawAndDecoded,
         legacy: false,
+        air_formats: true,
     };
 }
 
@@ -238,7 +242,7 @@ impl GatewayDocument {
                     w.string("data", &hex::encode_upper(data));
                 }
                 if style.fields != TagFields::Raw {
-                    for (key, value) in firmware_decoded_fields(data) {
+                    for (key, value) in firmware_decoded_fields(data, style.air_formats) {
                         w.raw(key, &value.render());
                     }
                 }
@@ -442,7 +446,7 @@ fn fixed(v: Option<f32>, decimals: u32) -> FwValue {
 /// the fixed offsets ruuvi.endpoints.c checks), in firmware key order. Values are computed in
 /// f32 as ruuvi.endpoints.c does (code / ratio); for 6 and E1 the exact C expressions were
 /// not read and follow format 5's pattern (UNVERIFIED), which reproduces the real captures.
-fn firmware_decoded_fields(raw: &[u8]) -> Vec<(&'static str, FwValue)> {
+fn firmware_decoded_fields(raw: &[u8], air_formats: bool) -> Vec<(&'static str, FwValue)> {
     let at = |offset: usize, header: &[u8]| {
         raw.len() > offset && raw.get(..header.len()).is_some_and(|h| h == header)
     };
@@ -515,6 +519,9 @@ fn firmware_decoded_fields(raw: &[u8]) -> Vec<(&'static str, FwValue)> {
             ),
             ("id", FwValue::Str(colon_hex(&m.mac))),
         ];
+    }
+    if !air_formats {
+        return Vec::new();
     }
     let sound = |s: u16| (s != 0x1FF).then(|| f32::from(s) / 5.0 + 18.0);
     let nine = |v: u16| (v != 0x1FF).then(|| f32::from(v));
@@ -813,7 +820,7 @@ mod tests {
         assert!(raw.contains("\"data\": \"0201061B") && !raw.contains("dataFormat"));
         let decoded = doc.to_firmware_json(FirmwareStyle {
             fields: TagFields::Decoded,
-            legacy: false,
+            ..FirmwareStyle::CURRENT_RAW
         });
         assert!(!decoded.contains("\"data\": \"0201061B") && decoded.contains("\"dataFormat\": 5"));
         let back = GatewayDocument::parse(decoded.as_bytes()).unwrap();
@@ -821,6 +828,16 @@ mod tests {
         assert_eq!(format, Some(crate::formats::DataFormat::Df5));
         assert_eq!(readings.temperature_c, Some(27.445));
         assert_eq!(readings.tx_power_dbm, Some(4));
+    }
+
+    #[test]
+    fn air_formats_are_decoded_only_when_the_firmware_does() {
+        let doc = GatewayDocument::parse(FIRMWARE_HISTORY_DF6_E1.as_bytes()).unwrap();
+        let old = doc.to_firmware_json(FirmwareStyle {
+            air_formats: false,
+            ..FirmwareStyle::CURRENT_DECODED
+        });
+        assert!(!old.contains("dataFormat") && old.contains("\"data\": \"020106030398FC"));
     }
 
     #[test]
@@ -837,8 +854,8 @@ mod tests {
             crate::signature::tests::FIRMWARE_VECTOR_BODY
         );
         let legacy = doc.to_firmware_json(FirmwareStyle {
-            fields: TagFields::Raw,
             legacy: true,
+            ..FirmwareStyle::CURRENT_RAW
         });
         assert!(
             legacy.contains("\"timestamp\": \"1787300000\"")

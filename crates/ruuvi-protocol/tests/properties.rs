@@ -251,7 +251,7 @@ proptest! {
             }).collect(),
             rejected: vec![],
         };
-        let style = FirmwareStyle { fields: if decoded { TagFields::RawAndDecoded } else { TagFields::Raw }, legacy };
+        let style = FirmwareStyle { fields: if decoded { TagFields::RawAndDecoded } else { TagFields::Raw }, legacy, air_formats: true };
         let text = doc.to_firmware_json(style);
         let back = GatewayDocument::parse(text.as_bytes()).unwrap();
         prop_assert!(back.rejected.is_empty());
