@@ -127,7 +127,6 @@ pub async fn read_request(
         Duration::from_secs(3)
     };
     let mut buf = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 2048];
     let header_end = loop {
         if let Some(pos) = find(&buf, b"\r\n\r\n") {
             break pos;
@@ -135,14 +134,7 @@ pub async fn read_request(
         if buf.len() > HEADER_LIMIT {
             return Err(ReadError::Drop);
         }
-        let n = tokio::time::timeout(header_timeout, stream.read(&mut chunk))
-            .await
-            .map_err(|_| ReadError::Drop)?
-            .map_err(|_| ReadError::Drop)?;
-        if n == 0 {
-            return Err(ReadError::Drop);
-        }
-        buf.extend_from_slice(&chunk[..n]);
+        read_some(stream, header_timeout, &mut buf).await?;
     };
     if header_end > HEADER_LIMIT {
         return Err(ReadError::Drop);
@@ -182,18 +174,29 @@ pub async fn read_request(
     }
     let mut body = buf[header_end + 4..].to_vec();
     while body.len() < length {
-        let n = tokio::time::timeout(body_timeout, stream.read(&mut chunk))
-            .await
-            .map_err(|_| ReadError::Drop)?
-            .map_err(|_| ReadError::Drop)?;
-        if n == 0 {
-            return Err(ReadError::Drop);
-        }
-        body.extend_from_slice(&chunk[..n]);
+        read_some(stream, body_timeout, &mut body).await?;
     }
     body.truncate(length);
     request.body = body;
     Ok(request)
+}
+
+/// One read within `timeout`, appended to `buf`; a timeout, an error or EOF drops the request.
+async fn read_some(
+    stream: &mut TcpStream,
+    timeout: Duration,
+    buf: &mut Vec<u8>,
+) -> Result<(), ReadError> {
+    let mut chunk = [0u8; 2048];
+    let n = tokio::time::timeout(timeout, stream.read(&mut chunk))
+        .await
+        .map_err(|_| ReadError::Drop)?
+        .map_err(|_| ReadError::Drop)?;
+    if n == 0 {
+        return Err(ReadError::Drop);
+    }
+    buf.extend_from_slice(&chunk[..n]);
+    Ok(())
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

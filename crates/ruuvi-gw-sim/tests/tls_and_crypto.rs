@@ -114,6 +114,13 @@ async fn upload(addr: SocketAddr, file: &str, content: &str) {
     assert_eq!((r.status, r.body.as_str()), (200, "{}"), "upload {file}");
 }
 
+/// The server CA as `http_srv_cert`, the client certificate and key as `http_cli_*`.
+async fn upload_pki(addr: SocketAddr, p: &Pki) {
+    upload(addr, "http_srv_cert", &p.ca_pem).await;
+    upload(addr, "http_cli_cert", &p.client_cert_pem).await;
+    upload(addr, "http_cli_key", &p.client_key_pem).await;
+}
+
 #[tokio::test]
 async fn sender_uses_server_ca_and_client_certificate() {
     for fw in [Firmware::V1_14, Firmware::Head] {
@@ -121,9 +128,7 @@ async fn sender_uses_server_ca_and_client_certificate() {
         let id = gw.identity().await;
         let p = pki(&id.ble_mac.to_string());
         let (port, mut rx) = https_receiver(&p).await;
-        upload(gw.addr, "http_srv_cert", &p.ca_pem).await;
-        upload(gw.addr, "http_cli_cert", &p.client_cert_pem).await;
-        upload(gw.addr, "http_cli_key", &p.client_key_pem).await;
+        upload_pki(gw.addr, &p).await;
         let cfg = get(gw.addr, "/ruuvi.json", "Authorization: Bearer RW\r\n")
             .await
             .json();
@@ -189,9 +194,7 @@ async fn sender_checks_the_host_name_against_the_certificate() {
     let gw = gateway(Firmware::Head, None, "", "RW").await;
     let p = pki("client");
     let (port, mut rx) = https_receiver(&p).await;
-    upload(gw.addr, "http_srv_cert", &p.ca_pem).await;
-    upload(gw.addr, "http_cli_cert", &p.client_cert_pem).await;
-    upload(gw.addr, "http_cli_key", &p.client_key_pem).await;
+    upload_pki(gw.addr, &p).await;
     // 127.0.0.1 is not in the certificate (only `localhost`): the gateway must refuse.
     let body = format!(
         r#"{{"use_http_ruuvi": false, "use_http": true, "http_url": "https://127.0.0.1:{port}/record", "http_period": 1, "http_use_ssl_client_cert": true, "http_use_ssl_server_cert": true}}"#
