@@ -96,6 +96,7 @@ impl Measurement {
     }
 
     #[inline]
+    #[inline(always)]
     pub fn readings(&self) -> Readings {
         match self {
             Self::Df3(m) => m.readings(),
@@ -159,7 +160,7 @@ pub fn decode_payload(payload: &[u8]) -> Result<Measurement, DecodeError> {
 }
 
 /// Like [`decode_payload`], decrypting format 8 with `key` when given.
-#[inline]
+#[inline(always)]
 pub fn decode_payload_with_key(
     payload: &[u8],
     key: Option<&[u8; 16]>,
