@@ -20,7 +20,7 @@ pub struct Df3 {
 }
 
 impl Df3 {
-    #[inline]
+    #[inline(always)]
     pub fn decode(p: &[u8]) -> Result<Self, DecodeError> {
         check_len(p, DataFormat::Df3)?;
         Ok(Self {
@@ -58,7 +58,7 @@ impl Df3 {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn readings(&self) -> Readings {
         Readings {
             temperature_c: Some(self.temperature_c()),

@@ -48,7 +48,7 @@ fn encode_accel(v: Option<f64>) -> i16 {
 }
 
 impl Df5 {
-    #[inline]
+    #[inline(always)]
     pub fn decode(p: &[u8]) -> Result<Self, DecodeError> {
         check_len(p, DataFormat::Df5)?;
         let mut mac = [0u8; 6];
@@ -81,7 +81,7 @@ impl Df5 {
         b
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn readings(&self) -> Readings {
         Readings {
             temperature_c: temperature_c(self.temperature),
@@ -123,7 +123,7 @@ impl Df5 {
 }
 
 impl C5 {
-    #[inline]
+    #[inline(always)]
     pub fn decode(p: &[u8]) -> Result<Self, DecodeError> {
         check_len(p, DataFormat::C5)?;
         let mut mac = [0u8; 6];
@@ -152,7 +152,7 @@ impl C5 {
         b
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn readings(&self) -> Readings {
         Readings {
             accel_x_g: None,

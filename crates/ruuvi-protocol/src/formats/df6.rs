@@ -80,7 +80,7 @@ pub(crate) fn split_nine_bit(code: u16, flags: &mut u8, bit: u8) -> u8 {
 }
 
 impl Df6 {
-    #[inline]
+    #[inline(always)]
     pub fn decode(p: &[u8]) -> Result<Self, DecodeError> {
         check_len(p, DataFormat::Df6)?;
         Ok(Self {
@@ -129,7 +129,7 @@ impl Df6 {
         nine_bit(self.sound_avg_high, self.flags, BIT_SOUND_AVG)
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn readings(&self) -> Readings {
         let (calibration, button, rtc) = flag_bools(self.flags);
         Readings {

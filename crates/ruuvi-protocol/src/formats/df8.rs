@@ -105,7 +105,7 @@ impl Df8 {
         out
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn readings(&self) -> Readings {
         Readings {
             temperature_c: temperature_c(self.temperature),

@@ -35,7 +35,7 @@ pub struct E1 {
 }
 
 impl E1 {
-    #[inline]
+    #[inline(always)]
     pub fn decode(p: &[u8]) -> Result<Self, DecodeError> {
         check_len(p, DataFormat::E1)?;
         let mut reserved = [0u8; 5];
@@ -108,7 +108,7 @@ impl E1 {
         nine_bit(self.sound_peak_high, self.flags, BIT_SOUND_PEAK)
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn readings(&self) -> Readings {
         let (calibration, button, rtc) = flag_bools(self.flags);
         Readings {
