@@ -992,3 +992,27 @@ async fn failed_posts_wait_the_retry_period() {
     );
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn oldest_firmware_has_no_ecdh_but_validates_urls() {
+    let gw = gateway(OLDEST, None, "RO", "RW").await;
+    // v1.13 predates ECDH: the handshake header is ignored, not answered.
+    let key =
+        "BAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    let r = get(gw.addr, "/auth", &format!("Ruuvi-Ecdh-Pub-Key: {key}\r\n")).await;
+    assert_eq!((r.status, r.header("Ruuvi-Ecdh-Pub-Key")), (401, None));
+    // /validate_url exists since v1.13.
+    let (ok_addr, mut ok_rx) =
+        replying("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
+    let path = format!(
+        "/validate_url?url=http%3A%2F%2F{ok_addr}%2Fr&validate_type=check_post_advs&auth_type=none"
+    );
+    let r = get(gw.addr, &path, "Authorization: Bearer RO\r\n").await;
+    assert_eq!(r.json()["status"], 200);
+    let (_, sent) = ok_rx.recv().await.unwrap();
+    assert!(
+        String::from_utf8_lossy(&sent).contains("\"nonce\": \""),
+        "v1.13 writes numbers as strings"
+    );
+    gw.stop().await;
+}
