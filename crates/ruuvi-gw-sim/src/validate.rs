@@ -33,6 +33,17 @@ pub async fn handle(state: &Arc<Mutex<GatewayState>>, req: &Request) -> Response
             Decision::Allowed => {}
             denied => return crate::routes::denial(&mut st, req, denied),
         }
+        if let Some(kind @ ("check_file" | "check_fw_update_url")) =
+            req.query_param("validate_type").as_deref()
+        {
+            let release = kind == "check_fw_update_url";
+            let job = download_job(&mut st, req);
+            drop(st);
+            return match job {
+                Ok((url, headers)) => check_download(url, headers, release).await,
+                Err(response) => response,
+            };
+        }
         match prepare(&mut st, req) {
             Ok(Some(post)) => {
                 st.validating = true;
@@ -59,7 +70,7 @@ fn prepare(st: &mut GatewayState, req: &Request) -> Result<Option<Post>, Respons
     let stat = match kind.as_str() {
         "check_post_advs" => false,
         "check_post_stat" => true,
-        // check_mqtt, check_remote_cfg, check_fw_update_url and check_file are not simulated.
+        // check_mqtt and check_remote_cfg are not simulated.
         _ => return Err(bare_error(500)),
     };
     if reqwest::Url::parse(&url).is_err() {
@@ -184,4 +195,107 @@ async fn execute(post: Post) -> Response {
             &format!("Network error when communicating with the server, err={e}"),
         ),
     }
+}
+
+type Headers = Vec<(&'static str, String)>;
+
+/// URL and Authorization header of a download check (`check_file`, `check_fw_update_url`).
+fn download_job(st: &mut GatewayState, req: &Request) -> Result<(String, Headers), Response> {
+    let (Some(url), Some(auth_type)) = (req.query_param("url"), req.query_param("auth_type"))
+    else {
+        return Err(bare_error(400));
+    };
+    if reqwest::Url::parse(&url).is_err() {
+        return Err(outcome(400, &format!("Incorrect URL: '{url}'")));
+    }
+    let user = req.query_param("user").unwrap_or_default();
+    // No saved password here: only an ECDH-encrypted one.
+    let secret = match (
+        req.query_param("encrypted_password"),
+        req.query_param("encrypted_password_iv"),
+        req.query_param("encrypted_password_hash"),
+    ) {
+        (Some(e), Some(iv), Some(h)) => match crate::ecdh::decrypt(st, &e, &iv, &h) {
+            Some(p) => String::from_utf8_lossy(&p).into_owned(),
+            None => return Err(bare_error(400)),
+        },
+        _ => String::new(),
+    };
+    let mut headers = Vec::new();
+    match auth_type.as_str() {
+        "basic" if user.is_empty() || secret.is_empty() => return Err(bare_error(400)),
+        "basic" => {
+            let token =
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{secret}"));
+            headers.push(("Authorization", format!("Basic {token}")));
+        }
+        "bearer" => headers.push(("Authorization", format!("Bearer {secret}"))),
+        _ => {}
+    }
+    Ok((url, headers))
+}
+
+async fn get_ok(
+    client: &reqwest::Client,
+    url: &str,
+    headers: &[(&'static str, String)],
+) -> Result<String, Response> {
+    let mut request = client.get(url).timeout(CHECK_TIMEOUT);
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    match request.send().await {
+        Ok(r) if r.status().is_success() => Ok(r.text().await.unwrap_or_default()),
+        Ok(r) => {
+            let code = r.status().as_u16();
+            let body = r.text().await.unwrap_or_default();
+            Err(outcome(
+                code,
+                &format!("HTTP response status: {code}, Message from the server: {body}"),
+            ))
+        }
+        Err(e) if e.is_timeout() => Err(outcome(
+            502,
+            "Timeout waiting for a response from the server",
+        )),
+        Err(e) => Err(outcome(
+            502,
+            &format!("Network error when communicating with the server, err={e}"),
+        )),
+    }
+}
+
+/// `check_file`: the URL downloads. `check_fw_update_url`: the release JSON downloads and the
+/// three binaries of its latest release exist; success carries the release JSON.
+async fn check_download(url: String, headers: Headers, release: bool) -> Response {
+    let client = reqwest::Client::new();
+    let text = match get_ok(&client, &url, &headers).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    if !release {
+        return outcome(200, "");
+    }
+    let Ok(release_json) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return outcome(502, "Failed to parse the release information");
+    };
+    let Some(base) = release_json.pointer("/latest/url").and_then(|u| u.as_str()) else {
+        return outcome(502, "Failed to parse the release information");
+    };
+    for file in ["ruuvi_gateway_esp.bin", "fatfs_gwui.bin", "fatfs_nrf52.bin"] {
+        if let Err(r) = get_ok(
+            &client,
+            &format!("{}/{file}", base.trim_end_matches('/')),
+            &[],
+        )
+        .await
+        {
+            return r;
+        }
+    }
+    json_response(
+        200,
+        &crate::cjson::print(&json!({"status": 200, "json": release_json})),
+        &[],
+    )
 }

@@ -1016,3 +1016,39 @@ async fn oldest_firmware_has_no_ecdh_but_validates_urls() {
     );
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn validate_url_downloads_files_and_release_info() {
+    let gw = gateway(NEWEST, None, "RO", "RW").await;
+    let ro = "Authorization: Bearer RO\r\n";
+    let (bins, _b) =
+        replying("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx").await;
+    let release = format!(
+        r#"{{"latest":{{"version":"v9.9.9","url":"http://{bins}/v9.9.9","created_at":"2026-11-01T00:00:00Z"}}}}"#
+    );
+    let reply: &'static str = Box::leak(
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{release}",
+            release.len()
+        )
+        .into_boxed_str(),
+    );
+    let (rel, _r) = replying(reply).await;
+    let r = get(gw.addr, &format!("/validate_url?url=http%3A%2F%2F{rel}%2Ffw&validate_type=check_fw_update_url&auth_type=none"), ro).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["status"], 200);
+    assert_eq!(r.json()["json"]["latest"]["version"], "v9.9.9");
+    let r = get(
+        gw.addr,
+        &format!(
+            "/validate_url?url=http%3A%2F%2F{bins}%2Ff.txt&validate_type=check_file&auth_type=none"
+        ),
+        ro,
+    )
+    .await;
+    assert_eq!(r.json()["status"], 200);
+    // Basic needs a user and a password.
+    let r = get(gw.addr, &format!("/validate_url?url=http%3A%2F%2F{bins}%2Ff&validate_type=check_file&auth_type=basic&user=u"), ro).await;
+    assert_eq!(r.status, 400);
+    gw.stop().await;
+}
