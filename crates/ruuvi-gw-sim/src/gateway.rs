@@ -43,6 +43,10 @@ pub struct GatewayOptions {
     pub hotspot_listen: Option<SocketAddr>,
     /// Where configuration and stored files survive restarts (`<gw_mac>.json`), like flash.
     pub state_dir: Option<std::path::PathBuf>,
+    /// Statistics POST (`use_http_stat`): first one after this, then every `stats_period`
+    /// (about 30 s and an hour on real gateways).
+    pub stats_first: Duration,
+    pub stats_period: Duration,
 }
 
 impl GatewayOptions {
@@ -62,6 +66,8 @@ impl GatewayOptions {
             network_url: None,
             hotspot_listen: None,
             state_dir: None,
+            stats_first: Duration::from_secs(30),
+            stats_period: Duration::from_secs(3600),
         }
     }
 }
@@ -73,6 +79,9 @@ pub struct SenderStats {
     pub custom_failed: u64,
     /// Ruuvi Cloud is never contacted: its posts are only counted.
     pub ruuvi_cloud_skipped: u64,
+    pub stats_sent: u64,
+    /// Statistics for Ruuvi's own status URL: counted, never sent.
+    pub stats_skipped: u64,
 }
 
 pub struct GatewayState {
@@ -88,6 +97,8 @@ pub struct GatewayState {
     pub nonce: u32,
     /// HMAC key of the custom target: the device id until a server sends `Ruuvi-HMAC-KEY`.
     pub hmac_key: String,
+    /// HMAC key of the statistics target (same rule).
+    pub stats_hmac_key: String,
     pub stats: SenderStats,
     /// AES key of the latest ECDH handshake (one context for all clients).
     pub ecdh_key: Option<[u8; 32]>,
@@ -149,6 +160,7 @@ impl GatewayState {
         let mut nonce_rng = gateway_rng.fork(1);
         Self {
             hmac_key: identity.device_id_string(),
+            stats_hmac_key: identity.device_id_string(),
             identity,
             config,
             sessions: Sessions::new(gateway_rng.fork(2)),
@@ -319,13 +331,14 @@ impl RunningGateway {
         let state = Arc::new(Mutex::new(GatewayState::new(options)));
         let (stop, stopped) = watch::channel(false);
         let server = tokio::spawn(serve(listener, hotspot, state.clone(), stopped.clone()));
-        let sender = tokio::spawn(sender::run(state.clone(), stopped));
+        let sender = tokio::spawn(sender::run(state.clone(), stopped.clone()));
+        let stats = tokio::spawn(crate::stats::run(state.clone(), stopped));
         Ok(Self {
             addr,
             hotspot_addr,
             state,
             stop,
-            tasks: vec![server, sender],
+            tasks: vec![server, sender, stats],
         })
     }
 

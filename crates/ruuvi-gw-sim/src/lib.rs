@@ -15,6 +15,7 @@ pub mod identity;
 pub mod rng;
 mod routes;
 pub mod sender;
+pub mod stats;
 pub mod tags;
 mod validate;
 

@@ -1052,3 +1052,40 @@ async fn validate_url_downloads_files_and_release_info() {
     assert_eq!(r.status, 400);
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn statistics_posts_are_signed_with_their_own_key() {
+    let (addr, mut rx) = receiver().await;
+    let mut o = ruuvi_gw_sim::GatewayOptions::new("127.0.0.1:0".parse().unwrap(), NEWEST);
+    o.post_delay = POST_DELAY;
+    o.lan_auth = Some((LanAuth::Allow, String::new(), String::new()));
+    o.stats_first = Duration::from_millis(500);
+    o.stats_period = Duration::from_millis(700);
+    o.tags = 3;
+    let gw = ruuvi_gw_sim::RunningGateway::start(o).await.unwrap();
+    let id = gw.identity().await;
+    let body = format!(
+        r#"{{"use_http_stat": true, "http_stat_url": "http://{addr}/status", "http_stat_user": "u", "http_stat_pass": "p"}}"#
+    );
+    post(gw.addr, "/ruuvi.json", "", &body).await;
+    for key in [id.device_id_string(), "rotated-key".to_string()] {
+        let (head, sent) = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("a statistics post")
+            .unwrap();
+        assert!(head.starts_with("POST /status"), "{head}");
+        assert_eq!(header_of(&head, "Authorization").unwrap(), "Basic dTpw");
+        let sig = header_of(&head, "Ruuvi-HMAC-SHA256").unwrap();
+        assert!(ruuvi_protocol::signature::verify_firmware_signature(
+            key.as_bytes(),
+            &sent,
+            &sig
+        ));
+        let text = String::from_utf8(sent).unwrap();
+        assert!(text.starts_with("{\n\t\"DEVICE_ADDR\":\t\""), "{text}");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["DEVICE_ADDR"], id.ble_mac.to_string());
+        assert_eq!(v["ACTIVE_SENSORS"].as_array().unwrap().len(), 3);
+    }
+    gw.stop().await;
+}
