@@ -34,6 +34,19 @@ pub async fn handle(
     }
     match (req.method, req.path.as_str()) {
         (Method::Post, "fw_update.json") => return crate::fw_update::start(state, &req).await,
+        (Method::Post, "gw_cfg_download") => {
+            let denied = {
+                let mut st = state.lock().await;
+                match auth::decide(&req, &st.config, &st.sessions, st.firmware()) {
+                    Decision::Allowed => None,
+                    d => Some(denial(&mut st, &req, d)),
+                }
+            };
+            return match denied {
+                Some(r) => r,
+                None => crate::remote_cfg::download_now(state).await,
+            };
+        }
         (Method::Get, "firmware_update.json") => {
             return crate::fw_update::release_info(state, &req).await
         }

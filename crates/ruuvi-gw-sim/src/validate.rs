@@ -33,6 +33,13 @@ pub async fn handle(state: &Arc<Mutex<GatewayState>>, req: &Request) -> Response
             Decision::Allowed => {}
             denied => return crate::routes::denial(&mut st, req, denied),
         }
+        if req.query_param("validate_type").as_deref() == Some("check_remote_cfg") {
+            let Some(url) = req.query_param("url") else {
+                return bare_error(400);
+            };
+            drop(st);
+            return crate::remote_cfg::check(state, &url).await;
+        }
         if let Some(kind @ ("check_file" | "check_fw_update_url")) =
             req.query_param("validate_type").as_deref()
         {
@@ -70,7 +77,7 @@ fn prepare(st: &mut GatewayState, req: &Request) -> Result<Option<Post>, Respons
     let stat = match kind.as_str() {
         "check_post_advs" => false,
         "check_post_stat" => true,
-        // check_mqtt and check_remote_cfg are not simulated.
+        // check_mqtt is not simulated.
         _ => return Err(bare_error(500)),
     };
     if reqwest::Url::parse(&url).is_err() {

@@ -1089,3 +1089,46 @@ async fn statistics_posts_are_signed_with_their_own_key() {
     }
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn remote_configuration_download() {
+    let gw = gateway(NEWEST, None, "RO", "RW").await;
+    let id = gw.identity().await;
+    let rw = "Authorization: Bearer RW\r\n";
+    let cfg = r#"{"remote_cfg_use": true, "coordinates": "from remote"}"#;
+    let reply: &'static str = Box::leak(
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{cfg}",
+            cfg.len()
+        )
+        .into_boxed_str(),
+    );
+    let (addr, mut rx) = replying(reply).await;
+    let body = format!(
+        r#"{{"remote_cfg_url": "http://{addr}/cfg", "remote_cfg_auth_type": "bearer", "remote_cfg_auth_bearer_token": "rt"}}"#
+    );
+    post(gw.addr, "/ruuvi.json", rw, &body).await;
+    let r = post(gw.addr, "/gw_cfg_download", rw, "").await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (200, r#"{"status":200,"message":""}"#)
+    );
+    let (head, _) = rx.recv().await.unwrap();
+    let mac = id.ble_mac.to_string();
+    assert!(
+        head.starts_with(&format!("GET /cfg/{}.json", mac.replace(':', ""))),
+        "{head}"
+    );
+    assert_eq!(header_of(&head, "ruuvi_gw_mac").unwrap(), mac);
+    assert_eq!(header_of(&head, "Authorization").unwrap(), "Bearer rt");
+    assert_eq!(
+        get(gw.addr, "/ruuvi.json", rw).await.json()["coordinates"],
+        "from remote"
+    );
+    // A document without remote_cfg_use: true is refused.
+    let (bad, _b) =
+        replying("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}").await;
+    let r = get(gw.addr, &format!("/validate_url?url=http%3A%2F%2F{bad}%2Fc.json&validate_type=check_remote_cfg&auth_type=none"), "Authorization: Bearer RO\r\n").await;
+    assert_eq!((r.status, r.json()["status"].clone()), (200, 502.into()));
+    gw.stop().await;
+}
