@@ -5,12 +5,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine as _;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::gateway::GatewayState;
 use crate::http::{json, Response};
+use crate::sender::authorization;
 
 /// What was downloaded, or `(code, message)` of the failure.
 async fn download(
@@ -31,18 +31,12 @@ async fn download(
             ]
         };
         let auth = match c.str("remote_cfg_auth_type") {
-            "basic" => Some(format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(format!(
-                    "{}:{}",
-                    c.str("remote_cfg_auth_basic_user"),
-                    c.secret("remote_cfg_auth_basic_pass")
-                ))
-            )),
-            "bearer" => Some(format!(
-                "Bearer {}",
-                c.secret("remote_cfg_auth_bearer_token")
-            )),
+            "basic" => authorization(
+                "basic",
+                c.str("remote_cfg_auth_basic_user"),
+                c.secret("remote_cfg_auth_basic_pass"),
+            ),
+            "bearer" => authorization("bearer", "", c.secret("remote_cfg_auth_bearer_token")),
             _ => None,
         };
         (candidates, auth, mac)

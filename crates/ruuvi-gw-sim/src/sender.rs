@@ -53,39 +53,18 @@ fn prepare(st: &mut GatewayState) -> Option<Post> {
         ),
     ];
     let c = &st.config;
-    match c.str("http_auth") {
-        "basic" => {
-            let token = base64::engine::general_purpose::STANDARD.encode(format!(
-                "{}:{}",
-                c.str("http_user"),
-                c.secret("http_pass")
-            ));
-            headers.push(("Authorization", format!("Basic {token}")));
-        }
-        "bearer" => headers.push((
-            "Authorization",
-            format!("Bearer {}", c.secret("http_bearer_token")),
-        )),
-        "token" => headers.push((
-            "Authorization",
-            format!("Token {}", c.secret("http_api_key")),
-        )),
-        "api_key" => headers.push(("Authorization", c.secret("http_api_key").to_string())),
-        _ => {}
-    }
-    let server_ca = c
-        .bool("http_use_ssl_server_cert")
-        .then(|| c.files.get("http_srv_cert").cloned().unwrap_or_default());
-    let client_identity = c.bool("http_use_ssl_client_cert").then(|| {
-        let mut pem = c.files.get("http_cli_cert").cloned().unwrap_or_default();
-        pem.push(b'\n');
-        pem.extend_from_slice(
-            c.files
-                .get("http_cli_key")
-                .map_or(&[][..], |k| k.as_slice()),
-        );
-        pem
-    });
+    let auth = c.str("http_auth");
+    let secret = match auth {
+        "basic" => c.secret("http_pass"),
+        "bearer" => c.secret("http_bearer_token"),
+        _ => c.secret("http_api_key"),
+    };
+    headers.extend(authorization(auth, c.str("http_user"), secret).map(|v| ("Authorization", v)));
+    let (server_ca, client_identity) = tls_material(
+        &c.files,
+        c.bool("http_use_ssl_server_cert"),
+        c.bool("http_use_ssl_client_cert"),
+    );
     Some(Post {
         url: c.str("http_url").to_string(),
         body,
@@ -93,6 +72,39 @@ fn prepare(st: &mut GatewayState) -> Option<Post> {
         server_ca,
         client_identity,
     })
+}
+
+/// The `Authorization` value for an `http_auth` type (the shapes of seed 001):
+/// `Basic base64(user:secret)`, `Bearer secret`, `Token secret`, or the raw key for `api_key`.
+pub(crate) fn authorization(auth_type: &str, user: &str, secret: &str) -> Option<String> {
+    match auth_type {
+        "basic" => Some(format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{secret}"))
+        )),
+        "bearer" => Some(format!("Bearer {secret}")),
+        "token" => Some(format!("Token {secret}")),
+        "api_key" => Some(secret.to_string()),
+        _ => None,
+    }
+}
+
+/// The custom target's TLS material from the store: the server CA (`http_srv_cert`) and the
+/// client certificate + key (`http_cli_cert`, `http_cli_key`), each when its flag is on.
+pub(crate) fn tls_material(
+    files: &std::collections::BTreeMap<&'static str, Vec<u8>>,
+    use_server_cert: bool,
+    use_client_cert: bool,
+) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+    let file = |name: &str| files.get(name).cloned().unwrap_or_default();
+    let server_ca = use_server_cert.then(|| file("http_srv_cert"));
+    let client_identity = use_client_cert.then(|| {
+        let mut pem = file("http_cli_cert");
+        pem.push(b'\n');
+        pem.extend_from_slice(&file("http_cli_key"));
+        pem
+    });
+    (server_ca, client_identity)
 }
 
 /// A client for posts with the gateway's TLS options (the server name is always checked).

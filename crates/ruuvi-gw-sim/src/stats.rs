@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine as _;
 use ruuvi_protocol::signature::{
     firmware_signature, FIRMWARE_KEY_HEADER, FIRMWARE_SIGNATURE_HEADER,
 };
@@ -12,6 +11,7 @@ use serde_json::json;
 use tokio::sync::{watch, Mutex};
 
 use crate::gateway::GatewayState;
+use crate::sender::authorization;
 
 const RUUVI_STATUS_URL: &str = "https://network.ruuvi.com/status";
 
@@ -92,9 +92,8 @@ pub async fn run(state: Arc<Mutex<GatewayState>>, mut stopped: watch::Receiver<b
                 );
             let user = st.config.str("http_stat_user");
             if !user.is_empty() {
-                let token = base64::engine::general_purpose::STANDARD
-                    .encode(format!("{user}:{}", st.config.secret("http_stat_pass")));
-                request = request.header("Authorization", format!("Basic {token}"));
+                let value = authorization("basic", user, st.config.secret("http_stat_pass"));
+                request = request.header("Authorization", value.unwrap_or_default());
             }
             request.body(body)
         };

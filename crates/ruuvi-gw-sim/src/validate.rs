@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine as _;
 use ruuvi_protocol::gateway::{FirmwareStyle, GatewayDocument};
 use ruuvi_protocol::signature::{firmware_signature, FIRMWARE_SIGNATURE_HEADER};
 use serde_json::json;
@@ -14,7 +13,7 @@ use crate::auth::{self, Decision};
 use crate::config::RUUVI_CLOUD_URL;
 use crate::gateway::GatewayState;
 use crate::http::{bare_error, json as json_response, Request, Response};
-use crate::sender::{tls_client, Post};
+use crate::sender::{authorization, tls_client, tls_material, Post};
 
 const CHECK_TIMEOUT: Duration = Duration::from_secs(25);
 
@@ -134,26 +133,12 @@ fn prepare(st: &mut GatewayState, req: &Request) -> Result<Option<Post>, Respons
         ),
     ];
     let user = req.query_param("user").unwrap_or_default();
-    match auth_type.as_str() {
-        "basic" => {
-            let token =
-                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{secret}"));
-            headers.push(("Authorization", format!("Basic {token}")));
-        }
-        "bearer" => headers.push(("Authorization", format!("Bearer {secret}"))),
-        "token" => headers.push(("Authorization", format!("Token {secret}"))),
-        "api_key" => headers.push(("Authorization", secret)),
-        _ => {}
-    }
-    let files = &st.config.files;
-    let server_ca = flag("use_ssl_server_cert")
-        .then(|| files.get("http_srv_cert").cloned().unwrap_or_default());
-    let client_identity = flag("use_ssl_client_cert").then(|| {
-        let mut pem = files.get("http_cli_cert").cloned().unwrap_or_default();
-        pem.push(b'\n');
-        pem.extend_from_slice(files.get("http_cli_key").map_or(&[][..], |k| k.as_slice()));
-        pem
-    });
+    headers.extend(authorization(&auth_type, &user, &secret).map(|v| ("Authorization", v)));
+    let (server_ca, client_identity) = tls_material(
+        &st.config.files,
+        flag("use_ssl_server_cert"),
+        flag("use_ssl_client_cert"),
+    );
     Ok(Some(Post {
         url,
         body,
@@ -228,17 +213,16 @@ fn download_job(st: &mut GatewayState, req: &Request) -> Result<(String, Headers
         },
         _ => String::new(),
     };
-    let mut headers = Vec::new();
-    match auth_type.as_str() {
-        "basic" if user.is_empty() || secret.is_empty() => return Err(bare_error(400)),
-        "basic" => {
-            let token =
-                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{secret}"));
-            headers.push(("Authorization", format!("Basic {token}")));
-        }
-        "bearer" => headers.push(("Authorization", format!("Bearer {secret}"))),
-        _ => {}
+    if auth_type == "basic" && (user.is_empty() || secret.is_empty()) {
+        return Err(bare_error(400));
     }
+    let headers = match auth_type.as_str() {
+        "basic" | "bearer" => authorization(&auth_type, &user, &secret)
+            .map(|v| ("Authorization", v))
+            .into_iter()
+            .collect(),
+        _ => Vec::new(),
+    };
     Ok((url, headers))
 }
 
