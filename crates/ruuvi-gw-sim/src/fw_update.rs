@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use crate::auth::{self, Decision};
 use crate::gateway::GatewayState;
 use crate::http::{bare_error, json, Method, Request, Response};
 
@@ -49,20 +48,9 @@ fn status(code: u16, message: &str) -> Response {
     )
 }
 
-async fn allowed(state: &Arc<Mutex<GatewayState>>, req: &Request) -> Result<(), Response> {
-    let mut st = state.lock().await;
-    if req.hotspot {
-        return Ok(());
-    }
-    match auth::decide(req, &st.config, &st.sessions, st.firmware()) {
-        Decision::Allowed => Ok(()),
-        denied => Err(crate::routes::denial(&mut st, req, denied)),
-    }
-}
-
 /// `POST /fw_update.json {"url": …}`: checks that the three binaries exist, then "updates".
 pub async fn start(state: &Arc<Mutex<GatewayState>>, req: &Request) -> Response {
-    if let Err(r) = allowed(state, req).await {
+    if let Err(r) = crate::routes::authorize(state, req).await {
         return r;
     }
     let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&req.body) else {
@@ -99,7 +87,7 @@ pub async fn start(state: &Arc<Mutex<GatewayState>>, req: &Request) -> Response 
 
 /// `GET /firmware_update.json`: the release JSON at `fw_update_url`, verbatim; 504 on failure.
 pub async fn release_info(state: &Arc<Mutex<GatewayState>>, req: &Request) -> Response {
-    if let Err(r) = allowed(state, req).await {
+    if let Err(r) = crate::routes::authorize(state, req).await {
         return r;
     }
     let url = state.lock().await.config.str("fw_update_url").to_string();

@@ -35,16 +35,9 @@ pub async fn handle(
     match (req.method, req.path.as_str()) {
         (Method::Post, "fw_update.json") => return crate::fw_update::start(state, &req).await,
         (Method::Post, "gw_cfg_download") => {
-            let denied = {
-                let mut st = state.lock().await;
-                match auth::decide(&req, &st.config, &st.sessions, st.firmware()) {
-                    Decision::Allowed => None,
-                    d => Some(denial(&mut st, &req, d)),
-                }
-            };
-            return match denied {
-                Some(r) => r,
-                None => crate::remote_cfg::download_now(state).await,
+            return match authorize(state, &req).await {
+                Ok(()) => crate::remote_cfg::download_now(state).await,
+                Err(denied) => denied,
             };
         }
         (Method::Get, "firmware_update.json") => {
@@ -257,6 +250,22 @@ fn auth_json_response(
         &auth::auth_json(&st.identity, reported, true, authenticated, message),
         extra,
     )
+}
+
+/// The shared auth check (§3.8) for the endpoints that do their own network I/O and so run
+/// outside the state lock; hotspot requests always pass.
+pub(crate) async fn authorize(
+    state: &Arc<Mutex<GatewayState>>,
+    req: &Request,
+) -> Result<(), Response> {
+    let mut st = state.lock().await;
+    if req.hotspot {
+        return Ok(());
+    }
+    match auth::decide(req, &st.config, &st.sessions, st.firmware()) {
+        Decision::Allowed => Ok(()),
+        denied => Err(denial(&mut st, req, denied)),
+    }
 }
 
 pub(crate) fn denial(st: &mut GatewayState, req: &Request, decision: Decision) -> Response {
