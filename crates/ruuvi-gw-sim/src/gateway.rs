@@ -47,6 +47,9 @@ pub struct GatewayOptions {
     /// (about 30 s and an hour on real gateways).
     pub stats_first: Duration,
     pub stats_period: Duration,
+    /// Advertise over mDNS as `_http._tcp` instance `RuuviGatewayXXXX` (off by default). On a
+    /// loopback address only the loopback interface is used, so nothing leaves the host.
+    pub mdns: bool,
 }
 
 impl GatewayOptions {
@@ -68,6 +71,7 @@ impl GatewayOptions {
             state_dir: None,
             stats_first: Duration::from_secs(30),
             stats_period: Duration::from_secs(3600),
+            mdns: false,
         }
     }
 }
@@ -290,6 +294,41 @@ impl GatewayState {
     }
 }
 
+/// Registers `RuuviGatewayXXXX._http._tcp.local.` (no TXT records), host `ruuvigatewayxxxx.local.`,
+/// like the firmware's `start_mdns` (gateway-local-api §9).
+fn advertise(id: &Identity, addr: SocketAddr) -> Result<mdns_sd::ServiceDaemon, mdns_sd::Error> {
+    let daemon = mdns_sd::ServiceDaemon::new()?;
+    if addr.ip().is_loopback() {
+        daemon.disable_interface(mdns_sd::IfKind::All)?;
+        daemon.enable_interface(mdns_sd::IfKind::LoopbackV4)?;
+    }
+    let host = format!("{}.local.", id.hostname().to_ascii_lowercase());
+    let no_txt = None::<std::collections::HashMap<String, String>>;
+    let info = if addr.ip().is_unspecified() {
+        // Listening everywhere: advertise every address of the host.
+        mdns_sd::ServiceInfo::new(
+            "_http._tcp.local.",
+            &id.hostname(),
+            &host,
+            "",
+            addr.port(),
+            no_txt,
+        )?
+        .enable_addr_auto()
+    } else {
+        mdns_sd::ServiceInfo::new(
+            "_http._tcp.local.",
+            &id.hostname(),
+            &host,
+            addr.ip(),
+            addr.port(),
+            no_txt,
+        )?
+    };
+    daemon.register(info)?;
+    Ok(daemon)
+}
+
 fn state_file(dir: &std::path::Path, id: &Identity) -> std::path::PathBuf {
     dir.join(format!("{}.json", id.ble_mac.to_string().replace(':', "")))
 }
@@ -317,6 +356,7 @@ pub struct RunningGateway {
     pub state: Arc<Mutex<GatewayState>>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    mdns: Option<mdns_sd::ServiceDaemon>,
 }
 
 impl RunningGateway {
@@ -328,9 +368,15 @@ impl RunningGateway {
             None => None,
         };
         let hotspot_addr = hotspot.as_ref().map(|l| l.local_addr()).transpose()?;
+        let options_mdns = options.mdns;
         let state = Arc::new(Mutex::new(GatewayState::new(options)));
         let (stop, stopped) = watch::channel(false);
         let server = tokio::spawn(serve(listener, hotspot, state.clone(), stopped.clone()));
+        let mdns = if options_mdns {
+            Some(advertise(&state.lock().await.identity, addr).map_err(std::io::Error::other)?)
+        } else {
+            None
+        };
         let sender = tokio::spawn(sender::run(state.clone(), stopped.clone()));
         let stats = tokio::spawn(crate::stats::run(state.clone(), stopped));
         Ok(Self {
@@ -339,6 +385,7 @@ impl RunningGateway {
             state,
             stop,
             tasks: vec![server, sender, stats],
+            mdns,
         })
     }
 
@@ -347,6 +394,9 @@ impl RunningGateway {
     }
 
     pub async fn stop(self) {
+        if let Some(daemon) = &self.mdns {
+            let _ = daemon.shutdown();
+        }
         let _ = self.stop.send(true);
         for task in self.tasks {
             let _ = task.await;

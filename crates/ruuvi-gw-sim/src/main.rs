@@ -65,6 +65,10 @@ struct Args {
     /// Keep each gateway's configuration and uploaded files here across restarts.
     #[arg(long)]
     state_dir: Option<std::path::PathBuf>,
+    /// Advertise each gateway over mDNS as `_http._tcp` instance RuuviGatewayXXXX. With a
+    /// loopback --listen address only the loopback interface is used.
+    #[arg(long)]
+    mdns: bool,
 }
 
 fn parse_lan_auth(s: &str) -> Result<LanAuth, String> {
@@ -128,6 +132,7 @@ async fn main() -> std::process::ExitCode {
         options.api_key_rw = args.api_key_rw.clone();
         options.network_url = args.network_url.clone();
         options.state_dir = args.state_dir.clone();
+        options.mdns = args.mdns;
         options.hotspot_listen = args.hotspot_listen.map(|mut a| {
             if a.port() != 0 {
                 a.set_port(a.port() + i as u16);
