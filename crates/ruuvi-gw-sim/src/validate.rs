@@ -32,6 +32,36 @@ pub async fn handle(state: &Arc<Mutex<GatewayState>>, req: &Request) -> Response
             Decision::Allowed => {}
             denied => return crate::routes::denial(&mut st, req, denied),
         }
+        if req.query_param("validate_type").as_deref() == Some("check_mqtt") {
+            // The topic prefix is required (as by the firmware) but a CONNECT does not use it.
+            let (Some(url), Some(_), Some(client_id)) = (
+                req.query_param("url"),
+                req.query_param("mqtt_topic_prefix"),
+                req.query_param("mqtt_client_id"),
+            ) else {
+                return bare_error(400);
+            };
+            let user = req.query_param("user").unwrap_or_default();
+            let password = if req.query_param("use_saved_password").as_deref() == Some("true") {
+                st.config.secret("mqtt_pass").to_string()
+            } else {
+                match (
+                    req.query_param("encrypted_password"),
+                    req.query_param("encrypted_password_iv"),
+                    req.query_param("encrypted_password_hash"),
+                ) {
+                    (Some(e), Some(iv), Some(h)) => match crate::ecdh::decrypt(&st, &e, &iv, &h) {
+                        Some(p) => String::from_utf8_lossy(&p).into_owned(),
+                        None => return bare_error(400),
+                    },
+                    _ => String::new(),
+                }
+            };
+            drop(st);
+            let (status, message) =
+                crate::mqtt_check::check(&url, &client_id, &user, &password).await;
+            return outcome(status, &message);
+        }
         if req.query_param("validate_type").as_deref() == Some("check_remote_cfg") {
             let Some(url) = req.query_param("url") else {
                 return bare_error(400);
@@ -76,7 +106,6 @@ fn prepare(st: &mut GatewayState, req: &Request) -> Result<Option<Post>, Respons
     let stat = match kind.as_str() {
         "check_post_advs" => false,
         "check_post_stat" => true,
-        // check_mqtt is not simulated.
         _ => return Err(bare_error(500)),
     };
     if reqwest::Url::parse(&url).is_err() {

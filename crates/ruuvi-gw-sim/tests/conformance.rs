@@ -1132,3 +1132,55 @@ async fn remote_configuration_download() {
     assert_eq!((r.status, r.json()["status"].clone()), (200, 502.into()));
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn validate_url_checks_an_mqtt_broker() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A broker that accepts user "u" / password "p" and refuses anything else (code 5).
+    let broker = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = broker.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = broker.accept().await {
+            let mut buf = vec![0u8; 512];
+            let n = s.read(&mut buf).await.unwrap_or(0);
+            let packet = &buf[..n];
+            let ok = packet.windows(3).any(|w| w == b"\x00\x01u") && packet.ends_with(b"\x00\x01p");
+            let _ = s
+                .write_all(&[0x20, 0x02, 0x00, if ok { 0 } else { 5 }])
+                .await;
+        }
+    });
+    let gw = gateway(NEWEST, None, "RO", "RW").await;
+    post(
+        gw.addr,
+        "/ruuvi.json",
+        "Authorization: Bearer RW\r\n",
+        r#"{"mqtt_pass": "p"}"#,
+    )
+    .await;
+    let q = |extra: &str| {
+        format!("/validate_url?url=mqtt%3A%2F%2F{addr}&validate_type=check_mqtt&auth_type=none&mqtt_topic_prefix=ruuvi%2F&mqtt_client_id=gw1{extra}")
+    };
+    let r = get(
+        gw.addr,
+        &q("&user=u&use_saved_password=true"),
+        "Authorization: Bearer RO\r\n",
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()["status"].clone()),
+        (200, 200.into()),
+        "{}",
+        r.body
+    );
+    let r = get(gw.addr, &q("&user=u"), "Authorization: Bearer RO\r\n").await;
+    assert_eq!(r.json()["status"], 401, "no password → refused");
+    let r = get(
+        gw.addr,
+        &format!("/validate_url?url=mqtt%3A%2F%2F{addr}&validate_type=check_mqtt&auth_type=none"),
+        "Authorization: Bearer RO\r\n",
+    )
+    .await;
+    assert_eq!(r.status, 400, "topic prefix and client id are required");
+    gw.stop().await;
+}
