@@ -1184,3 +1184,51 @@ async fn validate_url_checks_an_mqtt_broker() {
     assert_eq!(r.status, 400, "topic prefix and client id are required");
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn sender_data_formats_raw_and_decoded_only() {
+    let (addr, mut rx) =
+        replying("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
+    let gw = gateway(NEWEST, Some((LanAuth::Allow, "", "")), "", "").await;
+    let cfg = |format: &str| {
+        format!(
+            r#"{{"use_http_ruuvi": false, "use_http": true, "http_url": "http://{addr}/r", "http_period": 1, "http_data_format": "{format}"}}"#
+        )
+    };
+    // `ruuvi`: raw data only.
+    post(gw.addr, "/ruuvi.json", "", &cfg("ruuvi")).await;
+    let (_, body) = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8(body).unwrap();
+    assert!(
+        text.contains("\"data\": \"") && !text.contains("dataFormat"),
+        "{text}"
+    );
+    // `ruuvi_decoded`: decoded values, no raw data; still readable as observations.
+    post(gw.addr, "/ruuvi.json", "", &cfg("ruuvi_decoded")).await;
+    while rx.try_recv().is_ok() {}
+    let text = loop {
+        let (_, body) = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        let text = String::from_utf8(body).unwrap();
+        if text.contains("dataFormat") {
+            break text;
+        }
+    };
+    assert!(!text.contains("\"data\": \""), "{text}");
+    let doc = ruuvi_protocol::GatewayDocument::parse(text.as_bytes()).unwrap();
+    let (ok, failed) = ruuvi_protocol::Observation::from_gateway(
+        &doc,
+        ruuvi_protocol::Feed::GatewayPost {
+            gateway: doc.gw_mac,
+        },
+        0,
+    );
+    assert_eq!((ok.len(), failed.len()), (4, 0));
+    assert!(ok.iter().all(|o| o.readings.temperature_c.is_some()));
+    gw.stop().await;
+}
