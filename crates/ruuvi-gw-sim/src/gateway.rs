@@ -47,6 +47,11 @@ pub struct GatewayOptions {
     /// (about 30 s and an hour on real gateways).
     pub stats_first: Duration,
     pub stats_period: Duration,
+    /// Configuration mode lasts this long after `GET /ruuvi.json` or `GET /status.json` (60 s
+    /// on real gateways)…
+    pub config_mode: Duration,
+    /// …and this long after a `POST /ruuvi.json` (5 s).
+    pub config_mode_after_post: Duration,
     /// Advertise over mDNS as `_http._tcp` instance `RuuviGatewayXXXX` (off by default). On a
     /// loopback address only the loopback interface is used, so nothing leaves the host.
     pub mdns: bool,
@@ -72,6 +77,8 @@ impl GatewayOptions {
             stats_first: Duration::from_secs(30),
             stats_period: Duration::from_secs(3600),
             mdns: false,
+            config_mode: Duration::from_secs(60),
+            config_mode_after_post: Duration::from_secs(5),
         }
     }
 }

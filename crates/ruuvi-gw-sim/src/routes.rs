@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use ruuvi_protocol::gateway::{FirmwareStyle, TagFields, TagTime};
 use serde_json::Value;
@@ -14,11 +14,6 @@ use crate::gateway::GatewayState;
 use crate::http::{
     self, auth_redirect, bare_error, forbidden_empty, json, Method, Request, Response,
 };
-
-/// Configuration mode lasts this long after `GET /ruuvi.json` or `GET /status.json`…
-const CONFIG_MODE: Duration = Duration::from_secs(60);
-/// …and this long after a `POST /ruuvi.json`.
-const CONFIG_MODE_AFTER_POST: Duration = Duration::from_secs(5);
 
 pub async fn handle(
     state: &Arc<Mutex<GatewayState>>,
@@ -179,13 +174,13 @@ fn lan_endpoints(st: &mut GatewayState, req: &Request, local: Option<SocketAddr>
     let fw = st.firmware();
     match (req.method, req.path.as_str()) {
         (Method::Get, "ruuvi.json") => {
-            st.config_mode_until = Some(Instant::now() + CONFIG_MODE);
+            st.config_mode_until = Some(Instant::now() + st.options.config_mode);
             json(200, &st.config.to_get_json(&st.identity), &[])
         }
         (Method::Post, "ruuvi.json") => post_ruuvi_json(st, req),
         (Method::Get, "status.json") => {
             if st.in_config_mode() {
-                st.config_mode_until = Some(Instant::now() + CONFIG_MODE);
+                st.config_mode_until = Some(Instant::now() + st.options.config_mode);
             }
             json(200, &status_json(st, local), &[])
         }
@@ -415,9 +410,9 @@ fn post_ruuvi_json(st: &mut GatewayState, req: &Request) -> Response {
     st.config_changed.notify_one();
     if st.in_config_mode() {
         let extra = if st.config.bool("remote_cfg_use") {
-            CONFIG_MODE
+            st.options.config_mode
         } else {
-            CONFIG_MODE_AFTER_POST
+            st.options.config_mode_after_post
         };
         st.config_mode_until = Some(Instant::now() + extra);
     }

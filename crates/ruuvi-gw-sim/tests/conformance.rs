@@ -1232,3 +1232,40 @@ async fn sender_data_formats_raw_and_decoded_only() {
     assert!(ok.iter().all(|o| o.readings.temperature_c.is_some()));
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn status_json_extends_configuration_mode() {
+    let (addr, mut rx) = receiver().await;
+    let mut o = ruuvi_gw_sim::GatewayOptions::new("127.0.0.1:0".parse().unwrap(), NEWEST);
+    o.post_delay = POST_DELAY;
+    o.lan_auth = Some((LanAuth::Allow, String::new(), String::new()));
+    // Stands for the firmware's 60 s.
+    o.config_mode = Duration::from_millis(1500);
+    let gw = ruuvi_gw_sim::RunningGateway::start(o).await.unwrap();
+    let body = format!(
+        r#"{{"use_http_ruuvi": false, "use_http": true, "http_url": "http://{addr}/r", "http_period": 1}}"#
+    );
+    post(gw.addr, "/ruuvi.json", "", &body).await;
+    tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("sending")
+        .unwrap();
+    get(gw.addr, "/ruuvi.json", "").await;
+    let entered = Instant::now();
+    while rx.try_recv().is_ok() {}
+    // Keep extending it with /status.json for 3 s: twice the mode's own length.
+    while entered.elapsed() < Duration::from_millis(3000) {
+        get(gw.addr, "/status.json", "").await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(
+        rx.try_recv().is_err(),
+        "a post arrived while /status.json kept configuration mode on"
+    );
+    // Left alone, the mode ends and posts resume.
+    tokio::time::timeout(Duration::from_secs(6), rx.recv())
+        .await
+        .expect("posts resume")
+        .unwrap();
+    gw.stop().await;
+}
