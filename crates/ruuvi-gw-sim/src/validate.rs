@@ -17,6 +17,22 @@ use crate::sender::{authorization, tls_client, tls_material, Post};
 
 const CHECK_TIMEOUT: Duration = Duration::from_secs(25);
 
+/// The secret sent as `encrypted_password`, `…_iv`, `…_hash` (ECDH, §4): `None` when absent,
+/// 400 when it does not decrypt with the latest handshake's key.
+fn encrypted_password(st: &GatewayState, req: &Request) -> Result<Option<String>, Response> {
+    match (
+        req.query_param("encrypted_password"),
+        req.query_param("encrypted_password_iv"),
+        req.query_param("encrypted_password_hash"),
+    ) {
+        (Some(e), Some(iv), Some(h)) => match crate::ecdh::decrypt(st, &e, &iv, &h) {
+            Some(p) => Ok(Some(String::from_utf8_lossy(&p).into_owned())),
+            None => Err(bare_error(400)),
+        },
+        _ => Ok(None),
+    }
+}
+
 fn outcome(status: u16, message: &str) -> Response {
     json_response(
         200,
@@ -45,16 +61,9 @@ pub async fn handle(state: &Arc<Mutex<GatewayState>>, req: &Request) -> Response
             let password = if req.query_param("use_saved_password").as_deref() == Some("true") {
                 st.config.secret("mqtt_pass").to_string()
             } else {
-                match (
-                    req.query_param("encrypted_password"),
-                    req.query_param("encrypted_password_iv"),
-                    req.query_param("encrypted_password_hash"),
-                ) {
-                    (Some(e), Some(iv), Some(h)) => match crate::ecdh::decrypt(&st, &e, &iv, &h) {
-                        Some(p) => String::from_utf8_lossy(&p).into_owned(),
-                        None => return bare_error(400),
-                    },
-                    _ => String::new(),
+                match encrypted_password(&st, req) {
+                    Ok(p) => p.unwrap_or_default(),
+                    Err(response) => return response,
                 }
             };
             drop(st);
@@ -125,17 +134,7 @@ fn prepare(st: &mut GatewayState, req: &Request) -> Result<Option<Post>, Respons
             (false, _) => saved("http_api_key"),
         })
     } else {
-        match (
-            req.query_param("encrypted_password"),
-            req.query_param("encrypted_password_iv"),
-            req.query_param("encrypted_password_hash"),
-        ) {
-            (Some(e), Some(iv), Some(h)) => match crate::ecdh::decrypt(st, &e, &iv, &h) {
-                Some(p) => Some(String::from_utf8_lossy(&p).into_owned()),
-                None => return Err(bare_error(400)),
-            },
-            _ => None,
-        }
+        encrypted_password(st, req)?
     };
     let secret = secret.unwrap_or_default();
     let doc = GatewayDocument {
@@ -231,17 +230,7 @@ fn download_job(st: &mut GatewayState, req: &Request) -> Result<(String, Headers
     }
     let user = req.query_param("user").unwrap_or_default();
     // No saved password here: only an ECDH-encrypted one.
-    let secret = match (
-        req.query_param("encrypted_password"),
-        req.query_param("encrypted_password_iv"),
-        req.query_param("encrypted_password_hash"),
-    ) {
-        (Some(e), Some(iv), Some(h)) => match crate::ecdh::decrypt(st, &e, &iv, &h) {
-            Some(p) => String::from_utf8_lossy(&p).into_owned(),
-            None => return Err(bare_error(400)),
-        },
-        _ => String::new(),
-    };
+    let secret = encrypted_password(st, req)?.unwrap_or_default();
     if auth_type == "basic" && (user.is_empty() || secret.is_empty()) {
         return Err(bare_error(400));
     }

@@ -283,35 +283,72 @@ async fn certificate_store_rules() {
     old.stop().await;
 }
 
-#[tokio::test]
-async fn ecdh_encrypted_post_and_plain_post() {
-    use aes::cipher::{block_padding::Pkcs7, BlockEncryptMut, KeyIvInit};
+/// The client half of the ECDH handshake (§4) on `GET /auth`; returns the AES key.
+async fn handshake(addr: SocketAddr) -> [u8; 32] {
     use p256::ecdh::EphemeralSecret;
     use p256::elliptic_curve::sec1::ToEncodedPoint;
     use sha2::{Digest, Sha256};
-
-    let gw = gateway(Firmware::Head, Some((LanAuth::Allow, "", "")), "", "").await;
     let ours = EphemeralSecret::random(&mut rand_core::OsRng);
     let our_pub = B64.encode(ours.public_key().to_encoded_point(false).as_bytes());
-    let r = get(
-        gw.addr,
-        "/auth",
-        &format!("Ruuvi-Ecdh-Pub-Key: {our_pub}\r\n"),
-    )
-    .await;
-    assert_eq!(r.status, 200);
+    let r = get(addr, "/auth", &format!("Ruuvi-Ecdh-Pub-Key: {our_pub}\r\n")).await;
     let theirs = B64
         .decode(r.header("Ruuvi-Ecdh-Pub-Key").expect("the gateway's key"))
         .unwrap();
     assert_eq!(theirs.len(), 65);
     let shared = ours.diffie_hellman(&p256::PublicKey::from_sec1_bytes(&theirs).unwrap());
-    let key: [u8; 32] = Sha256::digest(shared.raw_secret_bytes()).into();
+    Sha256::digest(shared.raw_secret_bytes()).into()
+}
 
-    let plain = br#"{"coordinates": "secret place"}"#;
+/// AES-256-CBC envelope parts, base64: ciphertext, IV, SHA-256 of the plaintext.
+fn encrypt(key: &[u8; 32], plain: &[u8]) -> (String, String, String) {
+    use aes::cipher::{block_padding::Pkcs7, BlockEncryptMut, KeyIvInit};
+    use sha2::{Digest, Sha256};
     let iv = [7u8; 16];
-    let ct = cbc::Encryptor::<aes::Aes256>::new(&key.into(), &iv.into())
+    let ct = cbc::Encryptor::<aes::Aes256>::new(key.into(), &iv.into())
         .encrypt_padded_vec_mut::<Pkcs7>(plain);
-    let envelope = serde_json::json!({"encrypted": B64.encode(&ct), "iv": B64.encode(iv), "hash": B64.encode(Sha256::digest(plain))}).to_string();
+    (
+        B64.encode(ct),
+        B64.encode(iv),
+        B64.encode(Sha256::digest(plain)),
+    )
+}
+
+#[tokio::test]
+async fn validate_url_takes_an_ecdh_encrypted_password() {
+    let (addr, mut rx) =
+        replying("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
+    let gw = gateway(Firmware::Head, Some((LanAuth::Allow, "", "")), "", "").await;
+    let key = handshake(gw.addr).await;
+    let (ct, iv, hash) = encrypt(&key, b"pass1");
+    let enc = |v: &str| {
+        v.replace('+', "%2B")
+            .replace('/', "%2F")
+            .replace('=', "%3D")
+    };
+    let path = format!(
+        "/validate_url?url=http%3A%2F%2F{addr}%2Fr&validate_type=check_post_advs&auth_type=basic&user=user1&encrypted_password={}&encrypted_password_iv={}&encrypted_password_hash={}",
+        enc(&ct), enc(&iv), enc(&hash)
+    );
+    let r = get(gw.addr, &path, "").await;
+    assert_eq!(r.json()["status"], 200, "{}", r.body);
+    let (head, _) = rx.recv().await.unwrap();
+    assert_eq!(
+        header_of(&head, "Authorization").unwrap(),
+        "Basic dXNlcjE6cGFzczE="
+    );
+    // A wrong hash does not decrypt: 400.
+    let bad = path.replace(&enc(&hash), &enc(&B64.encode([0u8; 32])));
+    assert_eq!(get(gw.addr, &bad, "").await.status, 400);
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn ecdh_encrypted_post_and_plain_post() {
+    let gw = gateway(Firmware::Head, Some((LanAuth::Allow, "", "")), "", "").await;
+    let key = handshake(gw.addr).await;
+    let plain = br#"{"coordinates": "secret place"}"#;
+    let (ct, iv, hash) = encrypt(&key, plain);
+    let envelope = serde_json::json!({"encrypted": ct, "iv": iv, "hash": hash}).to_string();
     let r = post(
         gw.addr,
         "/ruuvi.json",
@@ -326,7 +363,8 @@ async fn ecdh_encrypted_post_and_plain_post() {
     );
 
     // A tampered hash → 400; a bad key in the handshake → 500; plain bodies still work.
-    let bad = serde_json::json!({"encrypted": B64.encode(&ct), "iv": B64.encode(iv), "hash": B64.encode([0u8; 32])}).to_string();
+    let bad =
+        serde_json::json!({"encrypted": ct, "iv": iv, "hash": B64.encode([0u8; 32])}).to_string();
     assert_eq!(
         post(
             gw.addr,
