@@ -74,6 +74,18 @@ fn prepare(st: &mut GatewayState) -> Option<Post> {
     })
 }
 
+impl Post {
+    /// The POST itself, on `client`, with this post's headers and body.
+    pub(crate) fn request(self, client: &reqwest::Client) -> reqwest::RequestBuilder {
+        self.headers
+            .iter()
+            .fold(client.post(&self.url), |r, (name, value)| {
+                r.header(*name, value)
+            })
+            .body(self.body)
+    }
+}
+
 /// The `Authorization` value for an `http_auth` type (the shapes of seed 001):
 /// `Basic base64(user:secret)`, `Bearer secret`, `Token secret`, or the raw key for `api_key`.
 pub(crate) fn authorization(auth_type: &str, user: &str, secret: &str) -> Option<String> {
@@ -219,12 +231,9 @@ pub async fn run(state: Arc<Mutex<GatewayState>>, mut stopped: watch::Receiver<b
             (post, network, rate_override.unwrap_or(period), retry)
         };
         if let Some(network) = network {
-            let mut request = client.post(&network.url).body(network.body);
-            for (name, value) in &network.headers {
-                request = request.header(*name, value);
-            }
-            if let Err(e) = request.send().await {
-                tracing::debug!("post to {} failed: {e}", network.url);
+            let url = network.url.clone();
+            if let Err(e) = network.request(&client).send().await {
+                tracing::debug!("post to {url} failed: {e}");
             }
         }
         let Some(post) = post else {
@@ -249,11 +258,8 @@ pub async fn run(state: Arc<Mutex<GatewayState>>, mut stopped: watch::Receiver<b
         } else {
             &client
         };
-        let mut request = client.post(&post.url).body(post.body);
-        for (name, value) in &post.headers {
-            request = request.header(*name, value);
-        }
-        match request.send().await {
+        let url = post.url.clone();
+        match post.request(client).send().await {
             Ok(response) if response.status().is_success() => {
                 let mut st = state.lock().await;
                 st.stats.custom_ok += 1;
@@ -281,7 +287,7 @@ pub async fn run(state: Arc<Mutex<GatewayState>>, mut stopped: watch::Receiver<b
             }
             other => {
                 if let Err(e) = &other {
-                    tracing::debug!("post to {} failed: {e}", post.url);
+                    tracing::debug!("post to {url} failed: {e}");
                 }
                 state.lock().await.stats.custom_failed += 1;
                 wait = retry;

@@ -186,14 +186,7 @@ async fn execute(post: Post) -> Response {
             )
         }
     };
-    let mut request = client
-        .post(&post.url)
-        .timeout(CHECK_TIMEOUT)
-        .body(post.body);
-    for (name, value) in &post.headers {
-        request = request.header(*name, value);
-    }
-    match request.send().await {
+    match post.request(&client).timeout(CHECK_TIMEOUT).send().await {
         Ok(r) => {
             let code = r.status().as_u16();
             // 429 means the server is alive: reported as success.
