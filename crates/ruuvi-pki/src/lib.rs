@@ -1,18 +1,27 @@
-//! Ruuvi Desk's certificates (issue 4, first part): a local CA per installation, a server
-//! certificate for the receiver, a client certificate per gateway, and PEM inspection with a
-//! parsing library. Private keys are returned as PEM for now; keeping them in the OS keychain
-//! is the other half of issue 4.
+//! Ruuvi Desk's certificates: a local CA per installation (generated or imported), the
+//! receiver's server certificate with every name the machine answers to, a client certificate
+//! per gateway, PEM inspection, rustls configuration for the receiver with an allow-list, and
+//! the choice of host name a gateway must use. Private keys live in the keychain
+//! ([`ruuvi_secrets`]), never in the PKI directory.
 
-use std::net::IpAddr;
+mod host;
+mod inspect;
+mod issue;
+mod store;
+mod tls;
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose, SanType,
+use std::path::{Path, PathBuf};
+
+pub use host::{
+    host_for_gateway, local_addresses, local_host_name, route_source, server_names, url_host,
+    LocalAddress,
 };
-use sha2::{Digest, Sha256};
-use time::{Duration, OffsetDateTime};
-use x509_parser::extensions::GeneralName;
-use x509_parser::prelude::FromDer;
+pub use inspect::{certificate_der, certificates_der, fingerprint, inspect, CertInfo};
+pub use issue::{Issued, KeyAlgorithm, LocalCa, Validity};
+pub use store::{
+    ClientCert, Pki, ServerState, CA_DAYS, CLIENT_DAYS, ROTATION_WARNING_DAYS, SERVER_DAYS,
+};
+pub use tls::{server_config, ClientAllowList, ClientAuth, SharedAllowList};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PkiError {
@@ -24,251 +33,56 @@ pub enum PkiError {
     BadCertificate(String),
     #[error("{0:?} is neither a DNS name nor an IP address")]
     BadName(String),
+    #[error("private key: {0}")]
+    Key(String),
+    #[error("{0} is not a CA certificate")]
+    NotCa(String),
+    #[error("the private key does not belong to the certificate")]
+    KeyMismatch,
+    #[error("TLS configuration: {0}")]
+    Tls(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0} is damaged: {1}")]
+    Corrupt(String, String),
+    #[error("the keychain has no {0}; re-issue the certificate")]
+    MissingKey(String),
+    #[error("there is no {0} yet")]
+    NotIssued(String),
+    #[error("no CA in {0} yet: run `ruuvictl pki init` (or import-ca) first")]
+    NotInitialised(PathBuf),
+    #[error("{0} already has a CA; replacing it invalidates every certificate it issued")]
+    AlreadyInitialised(PathBuf),
+    #[error(transparent)]
+    Secret(#[from] ruuvi_secrets::SecretError),
 }
 
-/// A certificate and its private key, both PEM.
-#[derive(Clone)]
-pub struct Issued {
-    pub cert_pem: String,
-    pub key_pem: String,
-}
-
-impl std::fmt::Debug for Issued {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The key is a secret: never in logs.
-        f.debug_struct("Issued")
-            .field("cert_pem", &self.cert_pem)
-            .field("key_pem", &"<redacted>")
-            .finish()
-    }
-}
-
-/// The installation's certificate authority (ECDSA P-256: the gateway's mbedTLS accepts it).
-pub struct LocalCa {
-    pub cert_pem: String,
-    key_pem: String,
-    issuer: Issuer<'static, KeyPair>,
-}
-
-fn validity(params: &mut CertificateParams, now: OffsetDateTime, days: i64) {
-    // A little slack for clocks that are behind (gateways set theirs from NTP).
-    params.not_before = now - Duration::hours(1);
-    params.not_after = now + Duration::days(days);
-}
-
-impl LocalCa {
-    /// A new CA named `common_name`, valid for `days` from `now`.
-    pub fn generate(common_name: &str, now: OffsetDateTime, days: i64) -> Result<Self, PkiError> {
-        let key = KeyPair::generate()?;
-        let mut params = CertificateParams::new(Vec::<String>::new())?;
-        params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-        params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        params
-            .distinguished_name
-            .push(DnType::CommonName, common_name);
-        params
-            .distinguished_name
-            .push(DnType::OrganizationName, "Ruuvi Desk");
-        validity(&mut params, now, days);
-        let cert = params.self_signed(&key)?;
-        Ok(Self {
-            cert_pem: cert.pem(),
-            key_pem: key.serialize_pem(),
-            issuer: Issuer::new(params, key),
-        })
-    }
-
-    /// An existing CA the user already has (PEM certificate + PEM private key).
-    pub fn import(cert_pem: &str, key_pem: &str) -> Result<Self, PkiError> {
-        let key = KeyPair::from_pem(key_pem)?;
-        let issuer = Issuer::from_ca_cert_pem(cert_pem, key)?;
-        Ok(Self {
-            cert_pem: cert_pem.to_string(),
-            key_pem: key_pem.to_string(),
-            issuer,
-        })
-    }
-
-    /// The CA's private key (PEM), for the keychain.
-    pub fn key_pem(&self) -> &str {
-        &self.key_pem
-    }
-
-    /// A server certificate for the receiver: every name becomes a SAN (DNS or IP).
-    pub fn issue_server(
-        &self,
-        names: &[String],
-        now: OffsetDateTime,
-        days: i64,
-    ) -> Result<Issued, PkiError> {
-        let mut params = CertificateParams::new(Vec::<String>::new())?;
-        for name in names {
-            params.subject_alt_names.push(match name.parse::<IpAddr>() {
-                Ok(ip) => SanType::IpAddress(ip),
-                Err(_) if is_dns_name(name) => SanType::DnsName(
-                    name.clone()
-                        .try_into()
-                        .map_err(|_| PkiError::BadName(name.clone()))?,
-                ),
-                Err(_) => return Err(PkiError::BadName(name.clone())),
-            });
-        }
-        if let Some(first) = names.first() {
-            params.distinguished_name.push(DnType::CommonName, first);
-        }
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        validity(&mut params, now, days);
-        self.sign(params)
-    }
-
-    /// A client certificate for one gateway: CN = its MAC, clientAuth (default 2 years).
-    pub fn issue_client(
-        &self,
-        gateway_mac: &str,
-        now: OffsetDateTime,
-        days: i64,
-    ) -> Result<Issued, PkiError> {
-        let mut params = CertificateParams::new(Vec::<String>::new())?;
-        params
-            .distinguished_name
-            .push(DnType::CommonName, gateway_mac);
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        validity(&mut params, now, days);
-        self.sign(params)
-    }
-
-    fn sign(&self, params: CertificateParams) -> Result<Issued, PkiError> {
-        let key = KeyPair::generate()?;
-        let cert = params.signed_by(&key, &self.issuer)?;
-        Ok(Issued {
-            cert_pem: cert.pem(),
-            key_pem: key.serialize_pem(),
-        })
-    }
-}
-
-/// Host-name syntax (RFC 1123 labels): what a gateway can put in a URL and check against a SAN.
-fn is_dns_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 253
-        && name.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
-}
-
-/// What a PEM certificate says, read with x509-parser.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CertInfo {
-    pub subject: String,
-    pub issuer: String,
-    /// DNS names and IP addresses.
-    pub sans: Vec<String>,
-    pub not_before: i64,
-    pub not_after: i64,
-    pub key_type: String,
-    /// SHA-256 of the DER, upper-case hex with colons.
-    pub fingerprint_sha256: String,
-    pub is_ca: bool,
-    pub server_auth: bool,
-    pub client_auth: bool,
-}
-
-impl CertInfo {
-    /// Whether the certificate expires within `days` of `now` (rotation warning).
-    pub fn expires_within(&self, now: OffsetDateTime, days: i64) -> bool {
-        self.not_after <= (now + Duration::days(days)).unix_timestamp()
-    }
-}
-
-/// Reads the first certificate of a PEM text.
-pub fn inspect(pem: &str) -> Result<CertInfo, PkiError> {
-    let (_, pem) = x509_parser::pem::parse_x509_pem(pem.as_bytes())
-        .map_err(|e| PkiError::NotPem(e.to_string()))?;
-    let (_, cert) = x509_parser::certificate::X509Certificate::from_der(&pem.contents)
-        .map_err(|e| PkiError::BadCertificate(e.to_string()))?;
-    let mut sans = Vec::new();
-    if let Ok(Some(ext)) = cert.subject_alternative_name() {
-        for name in &ext.value.general_names {
-            match name {
-                GeneralName::DNSName(d) => sans.push((*d).to_string()),
-                GeneralName::IPAddress(b) => match b.len() {
-                    4 => sans
-                        .push(IpAddr::from(<[u8; 4]>::try_from(*b).expect("4 bytes")).to_string()),
-                    16 => sans.push(
-                        IpAddr::from(<[u8; 16]>::try_from(*b).expect("16 bytes")).to_string(),
-                    ),
-                    _ => {}
-                },
-                _ => {}
-            }
+impl PkiError {
+    fn io(path: &Path, source: std::io::Error) -> Self {
+        PkiError::Io {
+            path: path.to_path_buf(),
+            source,
         }
     }
-    let spki = cert.public_key();
-    let key_type = match spki.parsed() {
-        Ok(x509_parser::public_key::PublicKey::EC(_)) => {
-            let curve = spki
-                .algorithm
-                .parameters
-                .as_ref()
-                .and_then(|p| p.as_oid().ok())
-                .map(|oid| oid.to_id_string())
-                .unwrap_or_default();
-            match curve.as_str() {
-                "1.2.840.10045.3.1.7" => "ECDSA P-256".to_string(),
-                "1.3.132.0.34" => "ECDSA P-384".to_string(),
-                other => format!("ECDSA ({other})"),
-            }
-        }
-        Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => format!("RSA {}", rsa.key_size()),
-        Ok(other) => format!("{other:?}")
-            .split('(')
-            .next()
-            .unwrap_or("other")
-            .to_string(),
-        Err(_) => spki.algorithm.algorithm.to_id_string(),
-    };
-    let (server_auth, client_auth) = match cert.extended_key_usage() {
-        Ok(Some(eku)) => (eku.value.server_auth, eku.value.client_auth),
-        _ => (false, false),
-    };
-    let fingerprint = Sha256::digest(&pem.contents);
-    Ok(CertInfo {
-        subject: cert.subject().to_string(),
-        issuer: cert.issuer().to_string(),
-        sans,
-        not_before: cert.validity().not_before.timestamp(),
-        not_after: cert.validity().not_after.timestamp(),
-        key_type,
-        fingerprint_sha256: fingerprint
-            .iter()
-            .map(|b| format!("{b:02X}"))
-            .collect::<Vec<_>>()
-            .join(":"),
-        is_ca: cert.is_ca(),
-        server_auth,
-        client_auth,
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+    use ruuvi_secrets::Sensitive;
+
+    use time::{Duration, OffsetDateTime};
 
     fn now() -> OffsetDateTime {
         OffsetDateTime::from_unix_timestamp(1_795_366_000).unwrap()
+    }
+
+    fn days(n: i64) -> Validity {
+        Validity::days_from(now(), n)
     }
 
     fn der(pem: &str) -> CertificateDer<'static> {
@@ -299,7 +113,7 @@ mod tests {
 
     #[test]
     fn local_ca_is_an_ecdsa_p256_ca() {
-        let ca = LocalCa::generate("Ruuvi Desk CA", now(), 3650).unwrap();
+        let ca = LocalCa::generate("Ruuvi Desk CA", KeyAlgorithm::EcdsaP256, days(3650)).unwrap();
         let info = inspect(&ca.cert_pem).unwrap();
         assert!(info.is_ca);
         assert_eq!(info.key_type, "ECDSA P-256");
@@ -308,17 +122,19 @@ mod tests {
         assert_eq!(info.fingerprint_sha256.len(), 32 * 3 - 1);
         assert!(format!(
             "{:?}",
-            ca.issue_client("AA:BB:CC:DD:EE:FF", now(), 730).unwrap()
+            ca.issue_client("AA:BB:CC:DD:EE:FF", days(730)).unwrap()
         )
         .contains("<redacted>"));
+        let debug = format!("{ca:?}");
+        assert!(debug.contains("<redacted>") && !debug.contains("PRIVATE KEY"));
     }
 
     #[test]
     fn server_certificate_has_every_name_and_verifies_for_them_only() {
-        let ca = LocalCa::generate("CA", now(), 3650).unwrap();
+        let ca = LocalCa::generate("CA", KeyAlgorithm::EcdsaP256, days(3650)).unwrap();
         let names =
             ["desk", "desk.local", "localhost", "127.0.0.1", "192.0.2.10"].map(String::from);
-        let server = ca.issue_server(&names, now(), 825).unwrap();
+        let server = ca.issue_server(&names, days(825)).unwrap();
         let info = inspect(&server.cert_pem).unwrap();
         assert_eq!(info.sans, names);
         assert!(info.server_auth && !info.client_auth && !info.is_ca);
@@ -337,15 +153,15 @@ mod tests {
             .verify_is_valid_for_subject_name(&ServerName::try_from("example.com").unwrap())
             .is_err());
         assert!(matches!(
-            ca.issue_server(&["bad name!".to_string()], now(), 1),
+            ca.issue_server(&["bad name!".to_string()], days(1)),
             Err(PkiError::BadName(_))
         ));
     }
 
     #[test]
     fn client_certificate_per_gateway_and_rotation_warning() {
-        let ca = LocalCa::generate("CA", now(), 3650).unwrap();
-        let client = ca.issue_client("C8:25:2D:8E:9C:2C", now(), 730).unwrap();
+        let ca = LocalCa::generate("CA", KeyAlgorithm::EcdsaP256, days(3650)).unwrap();
+        let client = ca.issue_client("C8:25:2D:8E:9C:2C", days(730)).unwrap();
         let info = inspect(&client.cert_pem).unwrap();
         assert_eq!(info.subject, "CN=C8:25:2D:8E:9C:2C");
         assert!(info.client_auth && !info.server_auth);
@@ -353,16 +169,17 @@ mod tests {
         assert!(!info.expires_within(now(), 30));
         assert!(info.expires_within(now() + Duration::days(730 - 29), 30));
         // Another CA's certificate does not verify.
-        let other = LocalCa::generate("Other", now(), 3650).unwrap();
+        let other = LocalCa::generate("Other", KeyAlgorithm::EcdsaP256, days(3650)).unwrap();
         assert!(verify(&other.cert_pem, &client.cert_pem, false).is_err());
     }
 
     #[test]
     fn an_imported_ca_keeps_issuing_under_its_own_name() {
-        let original = LocalCa::generate("Imported CA", now(), 3650).unwrap();
+        let original =
+            LocalCa::generate("Imported CA", KeyAlgorithm::EcdsaP256, days(3650)).unwrap();
         let imported = LocalCa::import(&original.cert_pem, original.key_pem()).unwrap();
         let client = imported
-            .issue_client("AA:BB:CC:DD:EE:FF", now(), 730)
+            .issue_client("AA:BB:CC:DD:EE:FF", days(730))
             .unwrap();
         verify(&original.cert_pem, &client.cert_pem, false).unwrap();
         assert!(inspect(&client.cert_pem)
@@ -370,6 +187,98 @@ mod tests {
             .issuer
             .contains("CN=Imported CA"));
         assert!(LocalCa::import("garbage", original.key_pem()).is_err());
+        // The key must be the certificate's, and the certificate a CA's.
+        let other = LocalCa::generate("Other", KeyAlgorithm::EcdsaP256, days(10)).unwrap();
+        assert!(matches!(
+            LocalCa::import(&original.cert_pem, other.key_pem()),
+            Err(PkiError::KeyMismatch)
+        ));
+        let leaf = original.issue_client("AA:BB:CC:DD:EE:FF", days(1)).unwrap();
+        assert!(matches!(
+            LocalCa::import(&leaf.cert_pem, &leaf.key_pem),
+            Err(PkiError::NotCa(_))
+        ));
+    }
+
+    #[test]
+    fn rsa_2048_option_issues_rsa_keys_that_verify() {
+        let ca = LocalCa::generate("RSA CA", KeyAlgorithm::Rsa2048, days(3650)).unwrap();
+        assert_eq!(inspect(&ca.cert_pem).unwrap().key_type, "RSA 2048");
+        let server = ca
+            .issue_server(&["localhost".to_string()], days(825))
+            .unwrap();
+        assert_eq!(inspect(&server.cert_pem).unwrap().key_type, "RSA 2048");
+        verify(&ca.cert_pem, &server.cert_pem, true).unwrap();
+        // An RSA CA can still issue ECDSA leaves, and the other way round.
+        let mixed = LocalCa::import(&ca.cert_pem, ca.key_pem())
+            .unwrap()
+            .with_leaf_algorithm(KeyAlgorithm::EcdsaP256);
+        let client = mixed.issue_client("AA:BB:CC:DD:EE:FF", days(730)).unwrap();
+        assert_eq!(inspect(&client.cert_pem).unwrap().key_type, "ECDSA P-256");
+        verify(&ca.cert_pem, &client.cert_pem, false).unwrap();
+    }
+
+    /// `openssl genrsa` writes PKCS#1 and `openssl ecparam -genkey` SEC1: both import.
+    #[test]
+    fn imports_openssl_style_pkcs1_and_sec1_keys() {
+        use rsa::pkcs1::EncodeRsaPrivateKey;
+        let rsa_key = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048).unwrap();
+        let pkcs1 = rsa_key
+            .to_pkcs1_pem(rsa::pkcs8::LineEnding::LF)
+            .unwrap()
+            .to_string();
+        let ec_key = p256::SecretKey::random(&mut rand_core::OsRng);
+        let sec1 = ec_key
+            .to_sec1_pem(p256::pkcs8::LineEnding::LF)
+            .unwrap()
+            .to_string();
+        for (pem, marker, algorithm) in [
+            (pkcs1, "BEGIN RSA PRIVATE KEY", KeyAlgorithm::Rsa2048),
+            (sec1, "BEGIN EC PRIVATE KEY", KeyAlgorithm::EcdsaP256),
+        ] {
+            assert!(pem.contains(marker));
+            let key = Sensitive::new(pem);
+            let (pair, alg) = issue::load_key(&key).unwrap();
+            assert_eq!(alg, algorithm);
+            // Self-sign a CA with that key, then import the pair.
+            let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+            params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+            params
+                .distinguished_name
+                .push(rcgen::DnType::CommonName, "openssl CA");
+            let cert = params.self_signed(&pair).unwrap();
+            let ca = LocalCa::import(&cert.pem(), &key).unwrap();
+            assert_eq!(ca.algorithm(), algorithm);
+            let client = ca.issue_client("AA:BB:CC:DD:EE:FF", days(1)).unwrap();
+            verify(&cert.pem(), &client.cert_pem, false).unwrap();
+        }
+        let encrypted = Sensitive::new(
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n"
+                .to_string(),
+        );
+        assert!(issue::load_key(&encrypted)
+            .unwrap_err()
+            .to_string()
+            .contains("decrypt"));
+    }
+
+    #[test]
+    fn expired_and_not_yet_valid_certificates_do_not_verify() {
+        let ca = LocalCa::generate("CA", KeyAlgorithm::EcdsaP256, days(3650)).unwrap();
+        let expired = ca
+            .issue_client(
+                "AA:BB:CC:DD:EE:FF",
+                Validity {
+                    not_before: now() - Duration::days(800),
+                    not_after: now() - Duration::days(70),
+                },
+            )
+            .unwrap();
+        assert!(inspect(&expired.cert_pem).unwrap().expires_within(now(), 0));
+        assert!(matches!(
+            verify(&ca.cert_pem, &expired.cert_pem, false),
+            Err(webpki::Error::CertExpired { .. })
+        ));
     }
 
     #[test]
