@@ -21,6 +21,7 @@ pub use issue::{Issued, KeyAlgorithm, LocalCa, Validity};
 pub use store::{
     ClientCert, Pki, ServerState, CA_DAYS, CLIENT_DAYS, ROTATION_WARNING_DAYS, SERVER_DAYS,
 };
+pub use time::OffsetDateTime;
 pub use tls::{server_config, ClientAllowList, ClientAuth, SharedAllowList};
 
 #[derive(Debug, thiserror::Error)]

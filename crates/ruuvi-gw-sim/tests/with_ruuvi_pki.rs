@@ -1,0 +1,188 @@
+//! The simulated gateway with certificates issued by `ruuvi-pki`: our CA as `http_srv_cert`,
+//! a client certificate for the gateway's MAC as `http_cli_cert`/`http_cli_key`, posting to an
+//! HTTPS receiver configured by `ruuvi_pki::server_config` with the issued server certificate.
+//! The URL's host is the one `ruuvi_pki::host_for_gateway` picks.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use ruuvi_gw_sim::{Firmware, RunningGateway};
+use ruuvi_pki::OffsetDateTime;
+use ruuvi_pki::{
+    certificate_der, host_for_gateway, route_source, server_config, server_names, url_host,
+    ClientAllowList, ClientAuth, KeyAlgorithm, LocalCa, SharedAllowList, Validity,
+};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+
+mod common;
+use common::*;
+
+const RW: &str = "Authorization: Bearer RW\r\n";
+
+fn validity(days: i64) -> Validity {
+    Validity::days_from(OffsetDateTime::now_utc(), days)
+}
+
+/// The receiver: yields (gateway named by the client certificate, head, body) per request.
+async fn receiver_with(
+    ca: &LocalCa,
+    allowed: SharedAllowList,
+) -> (u16, tokio::sync::mpsc::Receiver<(String, String, Vec<u8>)>) {
+    let sans = server_names(Some("desk"), &[]);
+    let server = ca.issue_server(&sans, validity(825)).unwrap();
+    let config = server_config(
+        &ca.cert_pem,
+        &server.cert_pem,
+        &server.key_pem,
+        ClientAuth::Required(allowed.clone()),
+    )
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let Ok(mut tls) = acceptor.accept(tcp).await else {
+                continue;
+            };
+            let gateway = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|c| c.first())
+                .and_then(|leaf| allowed.read().unwrap().gateway_of(leaf).map(String::from))
+                .unwrap_or_default();
+            let (head, body) = read_http(&mut tls).await;
+            let _ = tls
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                .await;
+            let _ = tls.shutdown().await;
+            if tx.send((gateway, head, body)).await.is_err() {
+                return;
+            }
+        }
+    });
+    (port, rx)
+}
+
+async fn upload(addr: SocketAddr, file: &str, content: &str) {
+    let r = post(addr, &format!("/ssl_cert?file={file}"), RW, content).await;
+    assert_eq!(r.status, 200, "upload {file}");
+}
+
+async fn start() -> RunningGateway {
+    let mut o = ruuvi_gw_sim::GatewayOptions::new("127.0.0.1:0".parse().unwrap(), Firmware::Head);
+    o.post_delay = Duration::from_millis(50);
+    o.retry_after_failure = Duration::from_millis(300);
+    o.api_key_rw = "RW".into();
+    o.tags = 2;
+    RunningGateway::start(o).await.unwrap()
+}
+
+/// The URL the desktop would push: host picked for the gateway's address among the SANs.
+fn receiver_url(gw: &RunningGateway, port: u16) -> String {
+    let sans = server_names(Some("desk"), &[]);
+    let gw_ip = gw.addr.ip();
+    let host = host_for_gateway(gw_ip, &[], route_source(gw_ip), &sans).unwrap();
+    assert_eq!(
+        host, "127.0.0.1",
+        "a gateway on this machine gets the loopback address"
+    );
+    format!("https://{}:{port}/record", url_host(&host))
+}
+
+#[tokio::test]
+async fn gateway_posts_with_certificates_issued_by_ruuvi_desk() {
+    for algorithm in [KeyAlgorithm::EcdsaP256, KeyAlgorithm::Rsa2048] {
+        let ca = LocalCa::generate("Ruuvi Desk CA", algorithm, validity(3650)).unwrap();
+        let gw = start().await;
+        let mac = gw.identity().await.ble_mac.to_string();
+        let client = ca.issue_client(&mac, validity(730)).unwrap();
+        let allowed: SharedAllowList = Arc::new(RwLock::new(ClientAllowList::default()));
+        allowed
+            .write()
+            .unwrap()
+            .allow(&certificate_der(&client.cert_pem).unwrap(), &mac);
+        let (port, mut rx) = receiver_with(&ca, allowed).await;
+
+        upload(gw.addr, "http_srv_cert", &ca.cert_pem).await;
+        upload(gw.addr, "http_cli_cert", &client.cert_pem).await;
+        upload(gw.addr, "http_cli_key", client.key_pem.expose()).await;
+        let url = receiver_url(&gw, port);
+        let body = format!(
+            r#"{{"use_http_ruuvi": false, "use_http": true, "http_url": "{url}", "http_period": 1, "http_use_ssl_client_cert": true, "http_use_ssl_server_cert": true}}"#
+        );
+        assert_eq!(post(gw.addr, "/ruuvi.json", RW, &body).await.status, 200);
+        let (who, head, body) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .expect("an HTTPS post")
+            .unwrap();
+        assert_eq!(
+            who, mac,
+            "{algorithm:?}: the receiver knows the gateway by its certificate"
+        );
+        assert!(head.starts_with("POST /record"), "{head}");
+        let doc = ruuvi_protocol::GatewayDocument::parse(&body).unwrap();
+        assert_eq!(doc.gw_mac.map(|m| m.to_string()), Some(mac.clone()));
+        assert_eq!(gw.state.lock().await.stats.custom_failed, 0);
+        gw.stop().await;
+    }
+}
+
+/// With another CA as `http_srv_cert` the gateway refuses our server, as the firmware's mbedTLS
+/// does: data posts fail and are counted, nothing arrives, and the connection check reports a
+/// 502 network error.
+#[tokio::test]
+async fn gateway_with_the_wrong_ca_refuses_the_receiver() {
+    let ca = LocalCa::generate("Ruuvi Desk CA", KeyAlgorithm::EcdsaP256, validity(3650)).unwrap();
+    let wrong = LocalCa::generate("Someone else", KeyAlgorithm::EcdsaP256, validity(3650)).unwrap();
+    let gw = start().await;
+    let mac = gw.identity().await.ble_mac.to_string();
+    let client = ca.issue_client(&mac, validity(730)).unwrap();
+    let allowed: SharedAllowList = Arc::new(RwLock::new(ClientAllowList::default()));
+    allowed
+        .write()
+        .unwrap()
+        .allow(&certificate_der(&client.cert_pem).unwrap(), &mac);
+    let (port, mut rx) = receiver_with(&ca, allowed).await;
+    upload(gw.addr, "http_srv_cert", &wrong.cert_pem).await;
+    upload(gw.addr, "http_cli_cert", &client.cert_pem).await;
+    upload(gw.addr, "http_cli_key", client.key_pem.expose()).await;
+    let url = receiver_url(&gw, port);
+    let body = format!(
+        r#"{{"use_http_ruuvi": false, "use_http": true, "http_url": "{url}", "http_period": 1, "http_use_ssl_client_cert": true, "http_use_ssl_server_cert": true}}"#
+    );
+    assert_eq!(post(gw.addr, "/ruuvi.json", RW, &body).await.status, 200);
+
+    let enc = url.replace(':', "%3A").replace('/', "%2F");
+    let r = get(
+        gw.addr,
+        &format!("/validate_url?url={enc}&validate_type=check_post_advs&auth_type=none&use_ssl_client_cert=true&use_ssl_server_cert=true"),
+        RW,
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let json = r.json();
+    assert_eq!(json["status"], 502, "{json}");
+    let message = json["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("Network error when communicating with the server"),
+        "{message}"
+    );
+
+    for _ in 0..100 {
+        if gw.state.lock().await.stats.custom_failed > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        gw.state.lock().await.stats.custom_failed > 0,
+        "failed posts are counted"
+    );
+    assert!(rx.try_recv().is_err(), "nothing reached the receiver");
+    gw.stop().await;
+}
