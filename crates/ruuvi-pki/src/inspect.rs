@@ -35,8 +35,20 @@ impl CertInfo {
 
 /// Reads the first certificate of a PEM text.
 pub fn inspect(pem: &str) -> Result<CertInfo, PkiError> {
-    let der = certificate_der(pem)?;
-    let (_, cert) = x509_parser::certificate::X509Certificate::from_der(&der)
+    inspect_der(&certificate_der(pem)?)
+}
+
+/// What every certificate in a PEM text (a chain, a bundle) says.
+pub fn inspect_all(pem: &str) -> Result<Vec<CertInfo>, PkiError> {
+    certificates_der(pem)?
+        .iter()
+        .map(|der| inspect_der(der))
+        .collect()
+}
+
+/// What a DER certificate says.
+pub fn inspect_der(der: &[u8]) -> Result<CertInfo, PkiError> {
+    let (_, cert) = x509_parser::certificate::X509Certificate::from_der(der)
         .map_err(|e| PkiError::BadCertificate(e.to_string()))?;
     let mut sans = Vec::new();
     if let Ok(Some(ext)) = cert.subject_alternative_name() {
@@ -83,7 +95,7 @@ pub fn inspect(pem: &str) -> Result<CertInfo, PkiError> {
         Ok(Some(eku)) => (eku.value.server_auth, eku.value.client_auth),
         _ => (false, false),
     };
-    let fingerprint = fingerprint(&der);
+    let fingerprint = fingerprint(der);
     Ok(CertInfo {
         subject: cert.subject().to_string(),
         issuer: cert.issuer().to_string(),

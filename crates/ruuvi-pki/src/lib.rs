@@ -16,7 +16,9 @@ pub use host::{
     host_for_gateway, local_addresses, local_host_name, route_source, server_names, url_host,
     LocalAddress,
 };
-pub use inspect::{certificate_der, certificates_der, fingerprint, inspect, CertInfo};
+pub use inspect::{
+    certificate_der, certificates_der, fingerprint, inspect, inspect_all, inspect_der, CertInfo,
+};
 pub use issue::{Issued, KeyAlgorithm, LocalCa, Validity};
 pub use store::{
     ClientCert, Pki, ServerState, CA_DAYS, CLIENT_DAYS, ROTATION_WARNING_DAYS, SERVER_DAYS,

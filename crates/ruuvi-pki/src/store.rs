@@ -29,6 +29,10 @@ struct Settings {
     /// The key type of new server and client keys.
     leaf_algorithm: KeyAlgorithm,
     ca_imported: bool,
+    /// Names the user added to the receiver's certificate (a DNS name for a routed network,
+    /// a port-forwarded address): kept across re-issues.
+    #[serde(default)]
+    extra_server_names: Vec<String>,
 }
 
 /// Where the receiver's certificate stands against the names it should carry.
@@ -169,9 +173,11 @@ impl<'a> Pki<'a> {
         // The key first: if the keychain refuses it, no certificate without a key is left.
         self.secrets.set(&key_name("ca"), ca.key_pem())?;
         write_atomic(&self.ca_path(), ca.cert_pem.as_bytes())?;
+        let extra_server_names = self.settings()?.extra_server_names;
         self.save_settings(&Settings {
             leaf_algorithm: ca.algorithm(),
             ca_imported: imported,
+            extra_server_names,
         })?;
         tracing::info!(imported, algorithm = ?ca.algorithm(), "installed the CA");
         inspect(&ca.cert_pem)
@@ -194,6 +200,33 @@ impl<'a> Pki<'a> {
         let mut settings = self.settings()?;
         settings.leaf_algorithm = algorithm;
         self.save_settings(&settings)
+    }
+
+    /// Adds names the receiver's certificate must always carry (checked, then kept in
+    /// `pki.json`).
+    pub fn add_server_names(&self, names: &[String]) -> Result<(), PkiError> {
+        let mut settings = self.settings()?;
+        for name in names {
+            if name.parse::<std::net::IpAddr>().is_err() && !crate::issue::is_dns_name(name) {
+                return Err(PkiError::BadName(name.clone()));
+            }
+            if !settings.extra_server_names.contains(name) {
+                settings.extra_server_names.push(name.clone());
+            }
+        }
+        self.save_settings(&settings)
+    }
+
+    /// The names the receiver's certificate should carry: `machine` (see
+    /// [`crate::server_names`]) plus the user's own.
+    pub fn wanted_server_names(&self, machine: &[String]) -> Result<Vec<String>, PkiError> {
+        let mut names = machine.to_vec();
+        for name in self.settings()?.extra_server_names {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        Ok(names)
     }
 
     pub fn ca_pem(&self) -> Result<String, PkiError> {
@@ -252,13 +285,24 @@ impl<'a> Pki<'a> {
         if state == ServerState::Current {
             return Ok((inspect(&read(&self.server_path())?)?, None));
         }
+        tracing::info!(?state, "the receiver's certificate needs re-issuing");
+        Ok((self.issue_server(names, now, days)?, Some(state)))
+    }
+
+    /// Issues the receiver's certificate for `names` whatever the current one is.
+    pub fn issue_server(
+        &self,
+        names: &[String],
+        now: OffsetDateTime,
+        days: i64,
+    ) -> Result<CertInfo, PkiError> {
         let issued = self
             .ca()?
             .issue_server(names, Validity::days_from(now, days))?;
         self.secrets.set(&key_name("server"), &issued.key_pem)?;
         write_atomic(&self.server_path(), issued.cert_pem.as_bytes())?;
-        tracing::info!(?state, names = ?names, "issued the receiver's certificate");
-        Ok((inspect(&issued.cert_pem)?, Some(state)))
+        tracing::info!(names = ?names, "issued the receiver's certificate");
+        inspect(&issued.cert_pem)
     }
 
     /// The receiver's certificate and key, to serve TLS with.

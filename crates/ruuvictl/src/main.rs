@@ -1,108 +1,114 @@
 //! `ruuvictl`: Ruuvi Desk's command line, a thin front over the core crates.
 
-use std::io::{self, BufRead, Write};
+mod decode;
+mod pki;
+mod secret;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use ruuvi_protocol::output::measurement_json;
-use ruuvi_protocol::{decode_hex, DecodeError};
+use clap::{Parser, Subcommand};
+use ruuvi_secrets::Keychain;
 
-const USAGE: &str = "\
-usage: ruuvictl decode [--key HEX32] [HEX ...]
+#[derive(Debug, Parser)]
+#[command(
+    name = "ruuvictl",
+    version,
+    about = "Ruuvi Desk without a window: decode advertisements, manage certificates and secrets",
+    override_usage = "ruuvictl [OPTIONS] <decode|pki|secret> ..."
+)]
+struct Cli {
+    /// Ruuvi Desk's data directory (certificates in `pki/`, logs in `logs/`); the app's own
+    /// by default.
+    #[arg(long, env = "RUUVI_DESK_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
+    /// The keychain service Ruuvi Desk files its secrets under (one per installation or
+    /// profile).
+    #[arg(
+        long,
+        env = "RUUVI_DESK_KEYCHAIN_SERVICE",
+        default_value = ruuvi_secrets::DEFAULT_SERVICE,
+        global = true
+    )]
+    keychain_service: String,
+    #[command(subcommand)]
+    command: Command,
+}
 
-Decodes Ruuvi advertisements. Each HEX is a whole raw advertisement (as in a gateway's
-`data` field) or a payload starting with the data-format byte. Without HEX arguments, one
-input per line is read from standard input. One JSON object is printed per input, using the
-gateway's decoded key names; a bad input is reported on stderr and the rest are still decoded.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Decode advertisements (`ruuvictl decode --help`).
+    #[command(disable_help_flag = true)]
+    Decode {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Certificates: the local CA, the receiver's certificate, one per gateway.
+    #[command(subcommand)]
+    Pki(pki::PkiCommand),
+    /// Secrets in the OS keychain (gateway passwords, API keys, HMAC keys, …).
+    #[command(subcommand)]
+    Secret(secret::SecretCommand),
+}
 
-  --key HEX32   AES-128 key (32 hex digits) for encrypted data format 8";
+/// The app's data directory: the same place Tauri's `app_data_dir` gives `ruuvi-desk`.
+fn default_data_dir() -> Option<PathBuf> {
+    dirs::data_dir().map(|d| d.join("com.ruuvidesk.app"))
+}
+
+/// Logs go to `<data dir>/logs/ruuvictl.log` (where the app keeps its own); `RUST_LOG` sets
+/// the level. Secrets never reach them: they are `Sensitive` everywhere.
+fn start_log(data_dir: &std::path::Path) {
+    let dir = data_dir.join("logs");
+    if std::fs::create_dir_all(&dir).is_err() {
+        return;
+    }
+    let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("ruuvictl.log"))
+    else {
+        return;
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .try_init();
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("decode") => decode_command(&args[1..]),
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
-        }
-        Some(other) => {
-            eprintln!("ruuvictl: unknown command {other:?}\n\n{USAGE}");
-            ExitCode::from(2)
-        }
-        None => {
-            eprintln!("{USAGE}");
-            ExitCode::from(2)
-        }
+    // `decode` predates the other commands and keeps its own argument handling.
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    if raw.first().map(String::as_str) == Some("decode") {
+        return decode::run(&raw[1..]);
     }
-}
-
-fn parse_key(text: &str) -> Result<[u8; 16], String> {
-    let bytes = hex::decode(text.trim()).map_err(|e| format!("--key: not hex: {e}"))?;
-    bytes
-        .try_into()
-        .map_err(|b: Vec<u8>| format!("--key: expected 16 bytes (32 hex digits), got {}", b.len()))
-}
-
-fn decode_command(args: &[String]) -> ExitCode {
-    let mut key = None;
-    let mut inputs = Vec::new();
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--key" => match it.next().map(|k| parse_key(k)) {
-                Some(Ok(k)) => key = Some(k),
-                Some(Err(e)) => {
-                    eprintln!("ruuvictl: {e}");
-                    return ExitCode::from(2);
-                }
-                None => {
-                    eprintln!("ruuvictl: --key needs a value");
-                    return ExitCode::from(2);
-                }
-            },
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return ExitCode::SUCCESS;
-            }
-            _ => inputs.push(arg.clone()),
-        }
-    }
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
-    let mut failures = 0usize;
-    let mut handle = |input: &str, out: &mut dyn Write| match decode_one(input, key.as_ref()) {
-        Ok(json) => {
-            // A closed pipe (e.g. `| head`) is not worth a panic.
-            let _ = writeln!(out, "{json}");
-        }
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
         Err(e) => {
-            failures += 1;
-            eprintln!("ruuvictl: {input:?}: {e}");
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    if inputs.is_empty() {
-        for line in io::stdin().lock().lines() {
-            match line {
-                Ok(line) if line.trim().is_empty() => {}
-                Ok(line) => handle(line.trim(), &mut out),
-                Err(e) => {
-                    eprintln!("ruuvictl: reading standard input: {e}");
-                    return ExitCode::from(2);
-                }
-            }
-        }
-    } else {
-        for input in &inputs {
-            handle(input, &mut out);
+    let Some(data_dir) = cli.data_dir.or_else(default_data_dir) else {
+        eprintln!("ruuvictl: no data directory: pass --data-dir or set RUUVI_DESK_DATA_DIR");
+        return ExitCode::from(2);
+    };
+    start_log(&data_dir);
+    let keychain = Keychain::new(&cli.keychain_service);
+    let result = match cli.command {
+        Command::Decode { args } => return decode::run(&args),
+        Command::Pki(command) => pki::run(command, &data_dir, &keychain),
+        Command::Secret(command) => secret::run(command, &keychain),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("ruuvictl: {e}");
+            ExitCode::FAILURE
         }
     }
-    if failures > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
-}
-
-fn decode_one(input: &str, key: Option<&[u8; 16]>) -> Result<serde_json::Value, DecodeError> {
-    let m = decode_hex(input, key)?;
-    Ok(measurement_json(m.format(), &m.readings()))
 }
