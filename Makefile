@@ -14,13 +14,13 @@ export PATH := $(CARGO_BIN):$(CURDIR)/.tools/node/bin:$(PATH)
 # Debian packages: WebKitGTK and friends for Tauri, D-Bus for Bluetooth/keyring, Xvfb and the
 # WebKit WebDriver for headless window tests; iproute2 + unshare for the mDNS test's private
 # network namespace; gnome-keyring + libsecret-tools for the keychain tests' throw-away Secret
-# Service.
+# Service; libmbedtls-dev for the test that our certificates pass the gateway's TLS library.
 APT_BUILD := build-essential curl ca-certificates file pkg-config git \
   libwebkit2gtk-4.1-dev libjavascriptcoregtk-4.1-dev libsoup-3.0-dev libgtk-3-dev \
   libssl-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libdbus-1-dev
 APT_RUN := xvfb xauth x11-utils
 APT_TEST := webkit2gtk-driver dbus dbus-x11 imagemagick iproute2 util-linux \
-  gnome-keyring libsecret-tools
+  gnome-keyring libsecret-tools libmbedtls-dev
 
 NODE_MIN := 20.19
 
@@ -92,6 +92,7 @@ test: test-deps build
 	npm --prefix ui run check
 	npm --prefix ui test
 	cargo test --workspace
+	# The keychain tests and the mbedTLS client test (both #[ignore]d for a bare `cargo test`).
 	tests/with-keychain.sh cargo test -p ruuvi-secrets -p ruuvi-pki -p ruuvictl -- --ignored
 	bash tests/launch-window.sh ./target/debug/ruuvi-desk
 	xvfb-run -a -s "-screen 0 1280x800x24" cargo test -p ruuvi-desk --test webview -- --ignored

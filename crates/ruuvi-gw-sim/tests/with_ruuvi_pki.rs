@@ -11,7 +11,7 @@ use ruuvi_gw_sim::{Firmware, RunningGateway};
 use ruuvi_pki::OffsetDateTime;
 use ruuvi_pki::{
     certificate_der, host_for_gateway, route_source, server_config, server_names, url_host,
-    ClientAllowList, ClientAuth, KeyAlgorithm, LocalCa, SharedAllowList, Validity,
+    ClientAllowList, ClientAuth, KeyAlgorithm, LocalCa, NameCheck, SharedAllowList, Validity,
 };
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
@@ -86,7 +86,7 @@ async fn start() -> RunningGateway {
 fn receiver_url(gw: &RunningGateway, port: u16) -> String {
     let sans = server_names(Some("desk"), &[]);
     let gw_ip = gw.addr.ip();
-    let host = host_for_gateway(gw_ip, &[], route_source(gw_ip), &sans).unwrap();
+    let host = host_for_gateway(gw_ip, &[], route_source(gw_ip), &sans, NameCheck::IpSans).unwrap();
     assert_eq!(
         host, "127.0.0.1",
         "a gateway on this machine gets the loopback address"

@@ -98,20 +98,41 @@ pub fn server_names(host_name: Option<&str>, addresses: &[LocalAddress]) -> Vec<
     names
 }
 
+/// How the gateway's TLS stack matches the URL's host against the certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NameCheck {
+    /// An IP address in the URL matches an iPAddress SAN: mbedTLS 3.5+, which current firmware
+    /// carries (`components/mbedtls`, sbom `version: 3.5.0`, `x509_crt_check_san_ip`).
+    #[default]
+    IpSans,
+    /// Only DNS names match (mbedTLS 2.x compares the host with dNSName SANs only). Which older
+    /// firmware releases still use mbedTLS 2.x is UNVERIFIED; a client that knows a gateway
+    /// runs one picks this.
+    DnsOnly,
+}
+
 /// The host a gateway at `gateway` should put in the receiver URL, chosen among `sans`:
 /// 1. a gateway on this machine (the simulator) → the loopback address;
 /// 2. our address on the gateway's own network (no name resolution involved);
 /// 3. the address the OS routes to the gateway from (`route_source`, see [`route_source`]);
 /// 4. `<host>.local`, then any DNS name in the SANs.
 ///
+/// With [`NameCheck::DnsOnly`] steps 1–3 are skipped (and loopback becomes `localhost`).
 /// `None` if no SAN fits (the certificate must be re-issued for the current addresses).
 pub fn host_for_gateway(
     gateway: IpAddr,
     addresses: &[LocalAddress],
     route_source: Option<IpAddr>,
     sans: &[String],
+    check: NameCheck,
 ) -> Option<String> {
     let in_sans = |ip: IpAddr| sans.iter().any(|s| s.parse::<IpAddr>() == Ok(ip));
+    if check == NameCheck::DnsOnly {
+        if gateway.is_loopback() && sans.iter().any(|s| s == "localhost") {
+            return Some("localhost".to_string());
+        }
+        return dns_name(sans);
+    }
     if gateway.is_loopback() {
         let lo = match gateway {
             IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
@@ -136,6 +157,11 @@ pub fn host_for_gateway(
     if let Some(ip) = route_source.filter(|ip| !ip.is_loopback() && in_sans(*ip)) {
         return Some(ip.to_string());
     }
+    dns_name(sans)
+}
+
+/// `<host>.local` first (it resolves on the LAN without a DNS server), then any other name.
+fn dns_name(sans: &[String]) -> Option<String> {
     sans.iter()
         .find(|s| s.ends_with(".local"))
         .or_else(|| {
@@ -214,7 +240,7 @@ mod tests {
     fn picks_our_address_on_the_gateways_network() {
         let sans = server_names(Some("desk"), &machine());
         let pick = |gw: &str, route: Option<&str>| {
-            host_for_gateway(ip(gw), &machine(), route.map(ip), &sans)
+            host_for_gateway(ip(gw), &machine(), route.map(ip), &sans, NameCheck::IpSans)
         };
         assert_eq!(pick("192.168.1.77", None).as_deref(), Some("192.168.1.20"));
         assert_eq!(pick("10.8.200.1", None).as_deref(), Some("10.8.0.5"));
@@ -234,13 +260,31 @@ mod tests {
         // Addresses that changed since the certificate was issued do not count.
         let old_sans = server_names(Some("desk"), &[]);
         assert_eq!(
-            host_for_gateway(ip("192.168.1.77"), &machine(), None, &old_sans).as_deref(),
+            host_for_gateway(
+                ip("192.168.1.77"),
+                &machine(),
+                None,
+                &old_sans,
+                NameCheck::IpSans
+            )
+            .as_deref(),
             Some("desk.local")
         );
         assert_eq!(
-            host_for_gateway(ip("192.168.1.77"), &machine(), None, &["10.0.0.1".into()]),
+            host_for_gateway(
+                ip("192.168.1.77"),
+                &machine(),
+                None,
+                &["10.0.0.1".into()],
+                NameCheck::IpSans
+            ),
             None
         );
+        // A gateway whose mbedTLS matches DNS names only gets a name.
+        let dns_only =
+            |gw: &str| host_for_gateway(ip(gw), &machine(), None, &sans, NameCheck::DnsOnly);
+        assert_eq!(dns_only("192.168.1.77").as_deref(), Some("desk.local"));
+        assert_eq!(dns_only("127.0.0.1").as_deref(), Some("localhost"));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 pub use host::{
     host_for_gateway, local_addresses, local_host_name, route_source, server_names, url_host,
-    LocalAddress,
+    LocalAddress, NameCheck,
 };
 pub use inspect::{
     certificate_der, certificates_der, fingerprint, inspect, inspect_all, inspect_der, CertInfo,

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 use ruuvi_pki::{
     host_for_gateway, inspect, local_addresses, local_host_name, route_source, server_names,
-    CertInfo, KeyAlgorithm, OffsetDateTime, Pki, ServerState, Validity, CA_DAYS, CLIENT_DAYS,
-    ROTATION_WARNING_DAYS, SERVER_DAYS,
+    CertInfo, KeyAlgorithm, NameCheck, OffsetDateTime, Pki, ServerState, Validity, CA_DAYS,
+    CLIENT_DAYS, ROTATION_WARNING_DAYS, SERVER_DAYS,
 };
 use ruuvi_protocol::MacAddress;
 use ruuvi_secrets::{SecretStore, Sensitive};
@@ -75,7 +75,12 @@ pub enum PkiCommand {
         clients: Vec<MacAddress>,
     },
     /// The host a gateway at this address should use in the receiver's URL.
-    HostFor { gateway: IpAddr },
+    HostFor {
+        gateway: IpAddr,
+        /// The gateway's TLS matches DNS names only (firmware with mbedTLS 2.x): pick a name.
+        #[arg(long)]
+        dns_only: bool,
+    },
     /// The key type of new server and client keys.
     SetAlgorithm { algorithm: KeyAlgorithm },
 }
@@ -275,11 +280,16 @@ pub fn run(command: PkiCommand, data_dir: &Path, secrets: &dyn SecretStore) -> R
                 println!("{}", path.display());
             }
         }
-        PkiCommand::HostFor { gateway } => {
+        PkiCommand::HostFor { gateway, dns_only } => {
+            let check = if dns_only {
+                NameCheck::DnsOnly
+            } else {
+                NameCheck::IpSans
+            };
             let (pem, _) = pki.server_identity().map_err(err)?;
             let sans = inspect(&pem).map_err(err)?.sans;
             let addresses = local_addresses().unwrap_or_default();
-            match host_for_gateway(gateway, &addresses, route_source(gateway), &sans) {
+            match host_for_gateway(gateway, &addresses, route_source(gateway), &sans, check) {
                 Some(host) => println!("{host}"),
                 None => {
                     return Err(format!(
