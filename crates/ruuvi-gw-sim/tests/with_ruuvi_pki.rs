@@ -94,28 +94,40 @@ fn receiver_url(gw: &RunningGateway, port: u16) -> String {
     format!("https://{}:{port}/record", url_host(&host))
 }
 
+type Posts = tokio::sync::mpsc::Receiver<(String, String, Vec<u8>)>;
+
+/// A gateway with a client certificate from `ca` that trusts `trusted` as `http_srv_cert`,
+/// configured to post to a receiver whose certificate `ca` issued. Returns the gateway, its
+/// MAC, the receiver URL and the receiver's posts.
+async fn gateway_and_receiver(
+    ca: &LocalCa,
+    trusted: &LocalCa,
+) -> (RunningGateway, String, String, Posts) {
+    let gw = start().await;
+    let mac = gw.identity().await.ble_mac.to_string();
+    let client = ca.issue_client(&mac, validity(730)).unwrap();
+    let allowed: SharedAllowList = Arc::new(RwLock::new(ClientAllowList::default()));
+    allowed
+        .write()
+        .unwrap()
+        .allow(&certificate_der(&client.cert_pem).unwrap(), &mac);
+    let (port, rx) = receiver_with(ca, allowed).await;
+    upload(gw.addr, "http_srv_cert", &trusted.cert_pem).await;
+    upload(gw.addr, "http_cli_cert", &client.cert_pem).await;
+    upload(gw.addr, "http_cli_key", client.key_pem.expose()).await;
+    let url = receiver_url(&gw, port);
+    let body = format!(
+        r#"{{"use_http_ruuvi": false, "use_http": true, "http_url": "{url}", "http_period": 1, "http_use_ssl_client_cert": true, "http_use_ssl_server_cert": true}}"#
+    );
+    assert_eq!(post(gw.addr, "/ruuvi.json", RW, &body).await.status, 200);
+    (gw, mac, url, rx)
+}
+
 #[tokio::test]
 async fn gateway_posts_with_certificates_issued_by_ruuvi_desk() {
     for algorithm in [KeyAlgorithm::EcdsaP256, KeyAlgorithm::Rsa2048] {
         let ca = LocalCa::generate("Ruuvi Desk CA", algorithm, validity(3650)).unwrap();
-        let gw = start().await;
-        let mac = gw.identity().await.ble_mac.to_string();
-        let client = ca.issue_client(&mac, validity(730)).unwrap();
-        let allowed: SharedAllowList = Arc::new(RwLock::new(ClientAllowList::default()));
-        allowed
-            .write()
-            .unwrap()
-            .allow(&certificate_der(&client.cert_pem).unwrap(), &mac);
-        let (port, mut rx) = receiver_with(&ca, allowed).await;
-
-        upload(gw.addr, "http_srv_cert", &ca.cert_pem).await;
-        upload(gw.addr, "http_cli_cert", &client.cert_pem).await;
-        upload(gw.addr, "http_cli_key", client.key_pem.expose()).await;
-        let url = receiver_url(&gw, port);
-        let body = format!(
-            r#"{{"use_http_ruuvi": false, "use_http": true, "http_url": "{url}", "http_period": 1, "http_use_ssl_client_cert": true, "http_use_ssl_server_cert": true}}"#
-        );
-        assert_eq!(post(gw.addr, "/ruuvi.json", RW, &body).await.status, 200);
+        let (gw, mac, _url, mut rx) = gateway_and_receiver(&ca, &ca).await;
         let (who, head, body) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
             .await
             .expect("an HTTPS post")
@@ -139,23 +151,7 @@ async fn gateway_posts_with_certificates_issued_by_ruuvi_desk() {
 async fn gateway_with_the_wrong_ca_refuses_the_receiver() {
     let ca = LocalCa::generate("Ruuvi Desk CA", KeyAlgorithm::EcdsaP256, validity(3650)).unwrap();
     let wrong = LocalCa::generate("Someone else", KeyAlgorithm::EcdsaP256, validity(3650)).unwrap();
-    let gw = start().await;
-    let mac = gw.identity().await.ble_mac.to_string();
-    let client = ca.issue_client(&mac, validity(730)).unwrap();
-    let allowed: SharedAllowList = Arc::new(RwLock::new(ClientAllowList::default()));
-    allowed
-        .write()
-        .unwrap()
-        .allow(&certificate_der(&client.cert_pem).unwrap(), &mac);
-    let (port, mut rx) = receiver_with(&ca, allowed).await;
-    upload(gw.addr, "http_srv_cert", &wrong.cert_pem).await;
-    upload(gw.addr, "http_cli_cert", &client.cert_pem).await;
-    upload(gw.addr, "http_cli_key", client.key_pem.expose()).await;
-    let url = receiver_url(&gw, port);
-    let body = format!(
-        r#"{{"use_http_ruuvi": false, "use_http": true, "http_url": "{url}", "http_period": 1, "http_use_ssl_client_cert": true, "http_use_ssl_server_cert": true}}"#
-    );
-    assert_eq!(post(gw.addr, "/ruuvi.json", RW, &body).await.status, 200);
+    let (gw, _mac, url, mut rx) = gateway_and_receiver(&ca, &wrong).await;
 
     let enc = url.replace(':', "%3A").replace('/', "%2F");
     let r = get(

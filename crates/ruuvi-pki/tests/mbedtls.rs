@@ -12,10 +12,10 @@ use std::sync::{Arc, Once, RwLock};
 
 use ruuvi_pki::{
     certificate_der, server_config, ClientAllowList, ClientAuth, Issued, KeyAlgorithm, LocalCa,
-    OffsetDateTime, SharedAllowList, Validity,
+    SharedAllowList,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+mod common;
+use common::{allow, serve, validity};
 
 const NEEDS: &str = "needs cc and libmbedtls-dev: make test runs it";
 
@@ -41,11 +41,7 @@ fn client_binary() -> PathBuf {
     out
 }
 
-fn validity(days: i64) -> Validity {
-    Validity::days_from(OffsetDateTime::now_utc(), days)
-}
-
-/// A receiver that accepts one client certificate per gateway; answers 200 with the gateway.
+/// A receiver that requires an allow-listed client certificate; answers with its gateway.
 async fn receiver(ca: &LocalCa, names: &[&str]) -> (u16, SharedAllowList) {
     let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
     let server = ca.issue_server(&names, validity(825)).unwrap();
@@ -57,41 +53,7 @@ async fn receiver(ca: &LocalCa, names: &[&str]) -> (u16, SharedAllowList) {
         ClientAuth::Required(allowed.clone()),
     )
     .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let list = allowed.clone();
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            let list = list.clone();
-            tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                let who = tls
-                    .get_ref()
-                    .1
-                    .peer_certificates()
-                    .and_then(|c| c.first())
-                    .and_then(|leaf| list.read().unwrap().gateway_of(leaf).map(String::from))
-                    .unwrap_or_default();
-                let mut head = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match tls.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let reply = format!(
-                    "HTTP/1.1 200 OK-{who}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                );
-                let _ = tls.write_all(reply.as_bytes()).await;
-                let _ = tls.shutdown().await;
-            });
-        }
-    });
+    let (port, _failures) = serve(config, Some(allowed.clone())).await;
     (port, allowed)
 }
 
@@ -132,13 +94,10 @@ async fn gateway_accepts(algorithm: KeyAlgorithm) {
     let (port, allowed) = receiver(&ca, &["desk", "desk.local", "localhost", "127.0.0.1"]).await;
     let mac = "C8:25:2D:8E:9C:2C";
     let client = ca.issue_client(mac, validity(730)).unwrap();
-    allowed
-        .write()
-        .unwrap()
-        .allow(&certificate_der(&client.cert_pem).unwrap(), mac);
+    allow(&allowed, &client, mac);
     let out = connect(port, "localhost", &ca, Some(&client)).await;
     assert!(out.starts_with("HANDSHAKE OK"), "{algorithm:?}: {out}");
-    assert!(out.contains(&format!("200 OK-{mac}")), "{out}");
+    assert!(out.contains(&format!("200 OK\n{mac}")), "{out}");
 }
 
 #[tokio::test]

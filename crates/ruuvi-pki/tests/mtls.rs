@@ -9,61 +9,10 @@ use ruuvi_pki::{
     SharedAllowList, Validity,
 };
 use time::{Duration, OffsetDateTime};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-/// Serves HTTPS on 127.0.0.1; answers each request with the client certificate's gateway (or
-/// "anonymous"), and reports every failed handshake's error on the channel.
-async fn serve(
-    config: rustls::ServerConfig,
-    allowed: Option<SharedAllowList>,
-) -> (u16, mpsc::UnboundedReceiver<String>) {
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (failures, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            let failures = failures.clone();
-            let allowed = allowed.clone();
-            tokio::spawn(async move {
-                let mut tls = match acceptor.accept(tcp).await {
-                    Ok(tls) => tls,
-                    Err(e) => {
-                        let _ = failures.send(e.to_string());
-                        return;
-                    }
-                };
-                let who = match (tls.get_ref().1.peer_certificates(), &allowed) {
-                    (Some([leaf, ..]), Some(list)) => list
-                        .read()
-                        .unwrap()
-                        .gateway_of(leaf)
-                        .unwrap_or("unknown")
-                        .to_string(),
-                    _ => "anonymous".to_string(),
-                };
-                let mut head = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match tls.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let reply = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{who}",
-                    who.len()
-                );
-                let _ = tls.write_all(reply.as_bytes()).await;
-                let _ = tls.shutdown().await;
-            });
-        }
-    });
-    (port, rx)
-}
+mod common;
+use common::serve;
 
 /// One request on a fresh connection (so every request is a full handshake).
 async fn request(port: u16, ca_pem: &str, identity: Option<&Issued>) -> Result<String, String> {

@@ -36,6 +36,14 @@ impl Scratch {
     fn pki(&self) -> Pki<'_> {
         Pki::new(self.dir.join("pki"), &self.keychain)
     }
+
+    /// The PKI with a fresh CA.
+    fn pki_with_ca(&self, algorithm: KeyAlgorithm) -> Pki<'_> {
+        let pki = self.pki();
+        pki.init("CA", algorithm, Validity::days_from(now(), 3650), false)
+            .unwrap();
+        pki
+    }
 }
 
 impl Drop for Scratch {
@@ -136,14 +144,7 @@ fn key_of(s: &Scratch, id: &str) -> Sensitive<String> {
 #[ignore = "needs an unlocked keychain: make test runs it in tests/with-keychain.sh"]
 fn server_certificate_is_reissued_only_when_the_names_change_or_it_expires() {
     let s = Scratch::new("server");
-    let pki = s.pki();
-    pki.init(
-        "CA",
-        KeyAlgorithm::EcdsaP256,
-        Validity::days_from(now(), 3650),
-        false,
-    )
-    .unwrap();
+    let pki = s.pki_with_ca(KeyAlgorithm::EcdsaP256);
     let first = names(&["desk", "desk.local", "192.0.2.10", "localhost", "127.0.0.1"]);
     let (info, why) = pki.ensure_server(&first, now(), 825).unwrap();
     assert_eq!(why, Some(ServerState::Missing));
@@ -212,14 +213,7 @@ fn server_certificate_is_reissued_only_when_the_names_change_or_it_expires() {
 #[ignore = "needs an unlocked keychain: make test runs it in tests/with-keychain.sh"]
 fn client_rotation_keeps_the_previous_certificate_until_revoked() {
     let s = Scratch::new("clients");
-    let pki = s.pki();
-    pki.init(
-        "CA",
-        KeyAlgorithm::EcdsaP256,
-        Validity::days_from(now(), 3650),
-        false,
-    )
-    .unwrap();
+    let pki = s.pki_with_ca(KeyAlgorithm::EcdsaP256);
     let gw = mac("C8:25:2D:8E:9C:2C");
     let other = mac("AA:BB:CC:DD:EE:FF");
     pki.issue_client(&gw, Validity::days_from(now() - Duration::days(710), 730))
@@ -264,14 +258,7 @@ fn client_rotation_keeps_the_previous_certificate_until_revoked() {
 #[ignore = "needs an unlocked keychain: make test runs it in tests/with-keychain.sh"]
 fn export_writes_keys_for_the_owner_only() {
     let s = Scratch::new("export");
-    let pki = s.pki();
-    pki.init(
-        "CA",
-        KeyAlgorithm::Rsa2048,
-        Validity::days_from(now(), 3650),
-        false,
-    )
-    .unwrap();
+    let pki = s.pki_with_ca(KeyAlgorithm::Rsa2048);
     pki.ensure_server(&names(&["localhost"]), now(), 825)
         .unwrap();
     let gw = mac("C8:25:2D:8E:9C:2C");

@@ -4,7 +4,7 @@
  * name checked against the certificate, `http_cli_cert` + `http_cli_key` presented.
  *
  * usage: gateway_client HOST PORT SERVER_NAME CA.pem [CERT.pem KEY.pem]
- * Prints "HANDSHAKE OK <ciphersuite>" and the HTTP status line, or
+ * Prints "HANDSHAKE OK <ciphersuite>", the HTTP status line and the body, or
  * "HANDSHAKE FAILED -0x<code> <text> verify=0x<flags>"; exits 0 / 1.
  */
 #include <stdio.h>
@@ -115,10 +115,15 @@ int main(int argc, char **argv)
     if (got == 0)
         return fail("READ", ret, 0);
     reply[got] = 0;
+    char *body = strstr((char *)reply, "\r\n\r\n");
+    if (body) {
+        *body = 0;
+        body += 4;
+    }
     char *eol = strstr((char *)reply, "\r\n");
     if (eol)
         *eol = 0;
-    printf("%s\n", reply);
+    printf("%s\n%s\n", reply, body ? body : "");
     mbedtls_ssl_close_notify(&ssl);
     mbedtls_net_free(&net);
     return 0;
