@@ -13,8 +13,6 @@ use rcgen::{
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use ruuvi_gw_sim::{Firmware, LanAuth};
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpListener;
 
 mod common;
 use common::*;
@@ -63,9 +61,10 @@ fn pki(client_cn: &str) -> Pki {
     }
 }
 
-/// An HTTPS receiver that requires a client certificate from the CA; yields each request's
-/// head, body and whether a client certificate was presented.
-async fn https_receiver(p: &Pki) -> (u16, tokio::sync::mpsc::Receiver<(String, Vec<u8>, bool)>) {
+/// An HTTPS receiver that requires a client certificate from the CA.
+async fn receiver_requiring_client_cert(
+    p: &Pki,
+) -> (u16, tokio::sync::mpsc::Receiver<HttpsRequest>) {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut roots = rustls::RootCertStore::empty();
     roots.add(p.ca_der.clone()).unwrap();
@@ -76,31 +75,7 @@ async fn https_receiver(p: &Pki) -> (u16, tokio::sync::mpsc::Receiver<(String, V
         .with_client_cert_verifier(verifier)
         .with_single_cert(vec![p.server.0.clone()], p.server.1.clone_key())
         .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (tx, rx) = tokio::sync::mpsc::channel(8);
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let Ok(mut tls) = acceptor.accept(tcp).await else {
-                continue;
-            };
-            let has_client_cert = tls
-                .get_ref()
-                .1
-                .peer_certificates()
-                .is_some_and(|c| !c.is_empty());
-            let (head, body) = read_http(&mut tls).await;
-            let _ = tls
-                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                .await;
-            let _ = tls.shutdown().await;
-            if tx.send((head, body, has_client_cert)).await.is_err() {
-                return;
-            }
-        }
-    });
-    (port, rx)
+    https_receiver(config).await
 }
 
 async fn upload(addr: SocketAddr, file: &str, content: &str) {
@@ -127,7 +102,7 @@ async fn sender_uses_server_ca_and_client_certificate() {
         let gw = gateway(fw, None, "", "RW").await;
         let id = gw.identity().await;
         let p = pki(&id.ble_mac.to_string());
-        let (port, mut rx) = https_receiver(&p).await;
+        let (port, mut rx) = receiver_requiring_client_cert(&p).await;
         upload_pki(gw.addr, &p).await;
         let cfg = get(gw.addr, "/ruuvi.json", "Authorization: Bearer RW\r\n")
             .await
@@ -150,11 +125,14 @@ async fn sender_uses_server_ca_and_client_certificate() {
             &body,
         )
         .await;
-        let (head, body, client_cert) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+        let (client_cert, head, body) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
             .await
             .expect("an HTTPS post")
             .unwrap();
-        assert!(client_cert, "{fw}: the client certificate was presented");
+        assert!(
+            client_cert.is_some(),
+            "{fw}: the client certificate was presented"
+        );
         let signature = header_of(&head, "Ruuvi-HMAC-SHA256").unwrap();
         assert!(ruuvi_protocol::signature::verify_firmware_signature(
             id.device_id_string().as_bytes(),
@@ -193,7 +171,7 @@ async fn wait_for_failures(gw: &ruuvi_gw_sim::RunningGateway) {
 async fn sender_checks_the_host_name_against_the_certificate() {
     let gw = gateway(Firmware::Head, None, "", "RW").await;
     let p = pki("client");
-    let (port, mut rx) = https_receiver(&p).await;
+    let (port, mut rx) = receiver_requiring_client_cert(&p).await;
     upload_pki(gw.addr, &p).await;
     // 127.0.0.1 is not in the certificate (only `localhost`): the gateway must refuse.
     let body = format!(

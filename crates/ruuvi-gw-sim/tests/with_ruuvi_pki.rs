@@ -13,8 +13,6 @@ use ruuvi_pki::{
     certificate_der, host_for_gateway, route_source, server_config, server_names, url_host,
     ClientAllowList, ClientAuth, KeyAlgorithm, LocalCa, NameCheck, SharedAllowList, Validity,
 };
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpListener;
 
 mod common;
 use common::*;
@@ -25,47 +23,20 @@ fn validity(days: i64) -> Validity {
     Validity::days_from(OffsetDateTime::now_utc(), days)
 }
 
-/// The receiver: yields (gateway named by the client certificate, head, body) per request.
-async fn receiver_with(
-    ca: &LocalCa,
-    allowed: SharedAllowList,
-) -> (u16, tokio::sync::mpsc::Receiver<(String, String, Vec<u8>)>) {
+type Posts = tokio::sync::mpsc::Receiver<HttpsRequest>;
+
+/// The receiver: Ruuvi Desk's TLS configuration with the allow-list.
+async fn receiver_with(ca: &LocalCa, allowed: SharedAllowList) -> (u16, Posts) {
     let sans = server_names(Some("desk"), &[]);
     let server = ca.issue_server(&sans, validity(825)).unwrap();
     let config = server_config(
         &ca.cert_pem,
         &server.cert_pem,
         &server.key_pem,
-        ClientAuth::Required(allowed.clone()),
+        ClientAuth::Required(allowed),
     )
     .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (tx, rx) = tokio::sync::mpsc::channel(8);
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let Ok(mut tls) = acceptor.accept(tcp).await else {
-                continue;
-            };
-            let gateway = tls
-                .get_ref()
-                .1
-                .peer_certificates()
-                .and_then(|c| c.first())
-                .and_then(|leaf| allowed.read().unwrap().gateway_of(leaf).map(String::from))
-                .unwrap_or_default();
-            let (head, body) = read_http(&mut tls).await;
-            let _ = tls
-                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                .await;
-            let _ = tls.shutdown().await;
-            if tx.send((gateway, head, body)).await.is_err() {
-                return;
-            }
-        }
-    });
-    (port, rx)
+    https_receiver(config).await
 }
 
 async fn upload(addr: SocketAddr, file: &str, content: &str) {
@@ -94,15 +65,13 @@ fn receiver_url(gw: &RunningGateway, port: u16) -> String {
     format!("https://{}:{port}/record", url_host(&host))
 }
 
-type Posts = tokio::sync::mpsc::Receiver<(String, String, Vec<u8>)>;
-
 /// A gateway with a client certificate from `ca` that trusts `trusted` as `http_srv_cert`,
 /// configured to post to a receiver whose certificate `ca` issued. Returns the gateway, its
 /// MAC, the receiver URL and the receiver's posts.
 async fn gateway_and_receiver(
     ca: &LocalCa,
     trusted: &LocalCa,
-) -> (RunningGateway, String, String, Posts) {
+) -> (RunningGateway, String, String, Posts, SharedAllowList) {
     let gw = start().await;
     let mac = gw.identity().await.ble_mac.to_string();
     let client = ca.issue_client(&mac, validity(730)).unwrap();
@@ -111,7 +80,7 @@ async fn gateway_and_receiver(
         .write()
         .unwrap()
         .allow(&certificate_der(&client.cert_pem).unwrap(), &mac);
-    let (port, rx) = receiver_with(ca, allowed).await;
+    let (port, rx) = receiver_with(ca, allowed.clone()).await;
     upload(gw.addr, "http_srv_cert", &trusted.cert_pem).await;
     upload(gw.addr, "http_cli_cert", &client.cert_pem).await;
     upload(gw.addr, "http_cli_key", client.key_pem.expose()).await;
@@ -120,20 +89,26 @@ async fn gateway_and_receiver(
         r#"{{"use_http_ruuvi": false, "use_http": true, "http_url": "{url}", "http_period": 1, "http_use_ssl_client_cert": true, "http_use_ssl_server_cert": true}}"#
     );
     assert_eq!(post(gw.addr, "/ruuvi.json", RW, &body).await.status, 200);
-    (gw, mac, url, rx)
+    (gw, mac, url, rx, allowed)
 }
 
 #[tokio::test]
 async fn gateway_posts_with_certificates_issued_by_ruuvi_desk() {
     for algorithm in [KeyAlgorithm::EcdsaP256, KeyAlgorithm::Rsa2048] {
         let ca = LocalCa::generate("Ruuvi Desk CA", algorithm, validity(3650)).unwrap();
-        let (gw, mac, _url, mut rx) = gateway_and_receiver(&ca, &ca).await;
-        let (who, head, body) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+        let (gw, mac, _url, mut rx, allowed) = gateway_and_receiver(&ca, &ca).await;
+        let (cert, head, body) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
             .await
             .expect("an HTTPS post")
             .unwrap();
+        let who = allowed
+            .read()
+            .unwrap()
+            .gateway_of(&cert.expect("a client certificate"))
+            .map(String::from);
         assert_eq!(
-            who, mac,
+            who.as_deref(),
+            Some(mac.as_str()),
             "{algorithm:?}: the receiver knows the gateway by its certificate"
         );
         assert!(head.starts_with("POST /record"), "{head}");
@@ -151,7 +126,7 @@ async fn gateway_posts_with_certificates_issued_by_ruuvi_desk() {
 async fn gateway_with_the_wrong_ca_refuses_the_receiver() {
     let ca = LocalCa::generate("Ruuvi Desk CA", KeyAlgorithm::EcdsaP256, validity(3650)).unwrap();
     let wrong = LocalCa::generate("Someone else", KeyAlgorithm::EcdsaP256, validity(3650)).unwrap();
-    let (gw, _mac, url, mut rx) = gateway_and_receiver(&ca, &wrong).await;
+    let (gw, _mac, url, mut rx, _allowed) = gateway_and_receiver(&ca, &wrong).await;
 
     let enc = url.replace(':', "%3A").replace('/', "%2F");
     let r = get(

@@ -8,14 +8,11 @@
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::{Arc, Once, RwLock};
+use std::sync::Once;
 
-use ruuvi_pki::{
-    certificate_der, server_config, ClientAllowList, ClientAuth, Issued, KeyAlgorithm, LocalCa,
-    SharedAllowList,
-};
+use ruuvi_pki::{certificate_der, Issued, KeyAlgorithm, LocalCa, SharedAllowList};
 mod common;
-use common::{allow, serve, validity};
+use common::{allow, allow_listed_receiver, validity};
 
 const NEEDS: &str = "needs cc and libmbedtls-dev: make test runs it";
 
@@ -41,19 +38,8 @@ fn client_binary() -> PathBuf {
     out
 }
 
-/// A receiver that requires an allow-listed client certificate; answers with its gateway.
 async fn receiver(ca: &LocalCa, names: &[&str]) -> (u16, SharedAllowList) {
-    let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
-    let server = ca.issue_server(&names, validity(825)).unwrap();
-    let allowed: SharedAllowList = Arc::new(RwLock::new(ClientAllowList::default()));
-    let config = server_config(
-        &ca.cert_pem,
-        &server.cert_pem,
-        &server.key_pem,
-        ClientAuth::Required(allowed.clone()),
-    )
-    .unwrap();
-    let (port, _failures) = serve(config, Some(allowed.clone())).await;
+    let (port, allowed, _failures) = allow_listed_receiver(ca, names).await;
     (port, allowed)
 }
 

@@ -1,18 +1,17 @@
 //! mTLS round trips on loopback: a rustls server configured by `server_config` with the issued
 //! server certificate, and reqwest (rustls) clients with issued client certificates.
 
-use std::sync::{Arc, RwLock};
 use std::time::Duration as StdDuration;
 
 use ruuvi_pki::{
-    certificate_der, server_config, ClientAllowList, ClientAuth, Issued, KeyAlgorithm, LocalCa,
-    SharedAllowList, Validity,
+    certificate_der, server_config, ClientAuth, Issued, KeyAlgorithm, LocalCa, SharedAllowList,
+    Validity,
 };
 use time::{Duration, OffsetDateTime};
 use tokio::sync::mpsc;
 
 mod common;
-use common::serve;
+use common::{allow, allow_listed_receiver, serve, validity};
 
 /// One request on a fresh connection (so every request is a full handshake).
 async fn request(port: u16, ca_pem: &str, identity: Option<&Issued>) -> Result<String, String> {
@@ -50,27 +49,8 @@ struct Setup {
 }
 
 async fn setup(algorithm: KeyAlgorithm) -> Setup {
-    let ca = LocalCa::generate(
-        "Ruuvi Desk test CA",
-        algorithm,
-        Validity::days_from(now(), 3650),
-    )
-    .unwrap();
-    let server = ca
-        .issue_server(
-            &["localhost".to_string(), "127.0.0.1".to_string()],
-            Validity::days_from(now(), 825),
-        )
-        .unwrap();
-    let allowed: SharedAllowList = Arc::new(RwLock::new(ClientAllowList::default()));
-    let config = server_config(
-        &ca.cert_pem,
-        &server.cert_pem,
-        &server.key_pem,
-        ClientAuth::Required(allowed.clone()),
-    )
-    .unwrap();
-    let (port, failures) = serve(config, Some(allowed.clone())).await;
+    let ca = LocalCa::generate("Ruuvi Desk test CA", algorithm, validity(3650)).unwrap();
+    let (port, allowed, failures) = allow_listed_receiver(&ca, &["localhost", "127.0.0.1"]).await;
     Setup {
         ca,
         allowed,
@@ -81,10 +61,7 @@ async fn setup(algorithm: KeyAlgorithm) -> Setup {
 
 fn issue_allowed(s: &Setup, mac: &str, validity: Validity) -> Issued {
     let issued = s.ca.issue_client(mac, validity).unwrap();
-    s.allowed
-        .write()
-        .unwrap()
-        .allow(&certificate_der(&issued.cert_pem).unwrap(), mac);
+    allow(&s.allowed, &issued, mac);
     issued
 }
 

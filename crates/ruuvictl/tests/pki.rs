@@ -1,6 +1,7 @@
 //! `ruuvictl pki` and `ruuvictl secret` run as a user runs them: the real binary, a real data
 //! directory, the real OS keychain (inside `tests/with-keychain.sh` for the ignored tests).
 
+use std::ffi::OsStr;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -12,6 +13,8 @@ use ruuvi_pki::{server_config, ClientAuth, KeyAlgorithm, LocalCa, OffsetDateTime
 use ruuvi_secrets::Keychain;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+
+mod common;
 
 struct Env {
     data: PathBuf,
@@ -30,23 +33,16 @@ impl Env {
     }
 
     fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ruuvictl"))
-            .args(args)
-            .env("RUUVI_DESK_DATA_DIR", &self.data)
-            .env("RUUVI_DESK_KEYCHAIN_SERVICE", &self.service)
-            // Everything a log could say is said: a secret in a Debug print would show.
-            .env("RUST_LOG", "trace")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("ruuvictl starts");
-        let mut pipe = child.stdin.take().unwrap();
-        if let Some(text) = stdin {
-            pipe.write_all(text.as_bytes()).unwrap();
-        }
-        drop(pipe);
-        child.wait_with_output().unwrap()
+        common::ruuvictl_with(
+            args,
+            &[
+                ("RUUVI_DESK_DATA_DIR", self.data.as_os_str()),
+                ("RUUVI_DESK_KEYCHAIN_SERVICE", OsStr::new(&self.service)),
+                // Everything a log could say is said: a secret in a Debug print would show.
+                ("RUST_LOG", OsStr::new("trace")),
+            ],
+            stdin,
+        )
     }
 
     /// Runs and insists on success; returns stdout.

@@ -191,3 +191,39 @@ pub async fn replying(
     });
     (addr, rx)
 }
+
+/// What an HTTPS receiver saw of one request: the client certificate (DER, if any), the head
+/// and the body.
+pub type HttpsRequest = (Option<Vec<u8>>, String, Vec<u8>);
+
+/// An HTTPS receiver on 127.0.0.1 with `config`: answers each request 200 and yields it.
+pub async fn https_receiver(
+    config: rustls::ServerConfig,
+) -> (u16, tokio::sync::mpsc::Receiver<HttpsRequest>) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let Ok(mut tls) = acceptor.accept(tcp).await else {
+                continue;
+            };
+            let client_cert = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|c| c.first())
+                .map(|leaf| leaf.to_vec());
+            let (head, body) = read_http(&mut tls).await;
+            let _ = tls
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                .await;
+            let _ = tls.shutdown().await;
+            if tx.send((client_cert, head, body)).await.is_err() {
+                return;
+            }
+        }
+    });
+    (port, rx)
+}

@@ -3,7 +3,12 @@
 
 use std::sync::Arc;
 
-use ruuvi_pki::{certificate_der, Issued, OffsetDateTime, SharedAllowList, Validity};
+use std::sync::RwLock;
+
+use ruuvi_pki::{
+    certificate_der, server_config, ClientAllowList, ClientAuth, Issued, LocalCa, OffsetDateTime,
+    SharedAllowList, Validity,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -69,4 +74,24 @@ pub async fn serve(
         }
     });
     (port, rx)
+}
+
+/// A receiver with a server certificate from `ca` for `names` that requires an allow-listed
+/// client certificate: its port, its allow-list and its handshake failures.
+pub async fn allow_listed_receiver(
+    ca: &LocalCa,
+    names: &[&str],
+) -> (u16, SharedAllowList, mpsc::UnboundedReceiver<String>) {
+    let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    let server = ca.issue_server(&names, validity(825)).unwrap();
+    let allowed: SharedAllowList = Arc::new(RwLock::new(ClientAllowList::default()));
+    let config = server_config(
+        &ca.cert_pem,
+        &server.cert_pem,
+        &server.key_pem,
+        ClientAuth::Required(allowed.clone()),
+    )
+    .unwrap();
+    let (port, failures) = serve(config, Some(allowed.clone())).await;
+    (port, allowed, failures)
 }
