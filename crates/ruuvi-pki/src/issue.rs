@@ -145,7 +145,7 @@ impl LocalCa {
             return Err(PkiError::NotCa(info.subject));
         }
         let (key, algorithm) = load_key(key_pem)?;
-        if key.der_bytes() != crate::inspect::public_key_bits(cert_pem)?.as_slice() {
+        if !pair_matches(&key, cert_pem)? {
             return Err(PkiError::KeyMismatch);
         }
         let issuer = Issuer::from_ca_cert_pem(cert_pem, key)?;
@@ -222,6 +222,16 @@ impl LocalCa {
             key_pem: Sensitive::new(key.serialize_pem()),
         })
     }
+}
+
+fn pair_matches(key: &KeyPair, cert_pem: &str) -> Result<bool, PkiError> {
+    Ok(key.der_bytes() == crate::inspect::public_key_bits(cert_pem)?.as_slice())
+}
+
+/// Whether a private key (PKCS#8, PKCS#1 or SEC1 PEM) belongs to a certificate.
+pub fn key_matches(cert_pem: &str, key_pem: &Sensitive<String>) -> Result<bool, PkiError> {
+    let (key, _) = load_key(key_pem)?;
+    pair_matches(&key, cert_pem)
 }
 
 /// Reads a private key in any of the PEM forms users have, as rcgen's PKCS#8 key pair.

@@ -19,7 +19,7 @@ pub use host::{
 pub use inspect::{
     certificate_der, certificates_der, fingerprint, inspect, inspect_all, inspect_der, CertInfo,
 };
-pub use issue::{Issued, KeyAlgorithm, LocalCa, Validity};
+pub use issue::{key_matches, Issued, KeyAlgorithm, LocalCa, Validity};
 pub use store::{
     ClientCert, Pki, ServerState, CA_DAYS, CLIENT_DAYS, ROTATION_WARNING_DAYS, SERVER_DAYS,
 };
@@ -196,6 +196,8 @@ mod tests {
             LocalCa::import(&original.cert_pem, other.key_pem()),
             Err(PkiError::KeyMismatch)
         ));
+        assert!(key_matches(&original.cert_pem, original.key_pem()).unwrap());
+        assert!(!key_matches(&original.cert_pem, other.key_pem()).unwrap());
         let leaf = original.issue_client("AA:BB:CC:DD:EE:FF", days(1)).unwrap();
         assert!(matches!(
             LocalCa::import(&leaf.cert_pem, &leaf.key_pem),
