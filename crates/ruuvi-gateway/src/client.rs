@@ -193,6 +193,7 @@ impl GatewayClient {
             self.read_metrics(true).await?;
             return Ok(());
         }
+        let mut silent_refusals = 0;
         for _ in 0..self.options.login_attempts.max(1) {
             let (handshake, ours) = Handshake::start();
             let request = Request::new(Method::Get, "/auth").header(PUB_KEY_HEADER, ours);
@@ -221,6 +222,18 @@ impl GatewayClient {
                         })?;
                     match self.answer(challenge).await? {
                         true => {}
+                        // Firmware ≤ v1.13 refuses a wrong password without a message, just as
+                        // it refuses a challenge another client replaced: give it two tries.
+                        false if self.info.as_ref().is_some_and(|i| i.success.is_some()) => {
+                            silent_refusals += 1;
+                            if silent_refusals >= 2 {
+                                return Err(GatewayError::Unauthorized(
+                                    "the gateway refused the user name or password".to_string(),
+                                ));
+                            }
+                            jitter().await;
+                            continue;
+                        }
                         // Someone else's login replaced our challenge: try again a bit later.
                         false => {
                             tracing::debug!(gateway = %self.endpoint, "login collided; retrying");

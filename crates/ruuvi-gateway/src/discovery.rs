@@ -127,7 +127,10 @@ pub async fn probe(
         tasks.spawn(async move {
             let _p = permits.acquire_owned().await.expect("never closed");
             let reachable = probe_one(&endpoint, timeout).await;
-            let name = (!endpoint.host.parse::<IpAddr>().is_ok())
+            let name = endpoint
+                .host
+                .parse::<IpAddr>()
+                .is_err()
                 .then(|| endpoint.host.trim_end_matches(".local").to_string());
             (
                 i,

@@ -55,6 +55,9 @@ pub struct GatewayOptions {
     /// Advertise over mDNS as `_http._tcp` instance `RuuviGatewayXXXX` (off by default). On a
     /// loopback address only the loopback interface is used, so nothing leaves the host.
     pub mdns: bool,
+    /// Store files whose writes fail like a flash write error does (`/ssl_cert` → 500,
+    /// spec §5.14): for testing how clients recover from a failed upload.
+    pub storage_write_errors: Vec<String>,
 }
 
 impl GatewayOptions {
@@ -77,6 +80,7 @@ impl GatewayOptions {
             stats_first: Duration::from_secs(30),
             stats_period: Duration::from_secs(3600),
             mdns: false,
+            storage_write_errors: Vec::new(),
             config_mode: Duration::from_secs(60),
             config_mode_after_post: Duration::from_secs(5),
         }

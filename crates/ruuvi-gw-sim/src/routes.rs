@@ -278,13 +278,14 @@ pub(crate) fn denial(st: &mut GatewayState, req: &Request, decision: Decision) -
             reported,
             www_authenticate,
         } => {
-            let hostname = st.identity.hostname();
+            // The realm is the host name from v1.14 on, the hotspot SSID before (§3.2); the
+            // stored Digest hash is made with it, so the challenge must carry the same.
+            let realm = st.identity.realm();
             let extra = match www_authenticate {
-                Some(WwwAuth::Basic) => vec![("WWW-Authenticate", auth::basic_header(&hostname))],
-                Some(WwwAuth::Digest) => vec![(
-                    "WWW-Authenticate",
-                    auth::digest_header(&hostname, &mut st.rng),
-                )],
+                Some(WwwAuth::Basic) => vec![("WWW-Authenticate", auth::basic_header(&realm))],
+                Some(WwwAuth::Digest) => {
+                    vec![("WWW-Authenticate", auth::digest_header(&realm, &mut st.rng))]
+                }
                 None => vec![],
             };
             json(
@@ -333,17 +334,14 @@ fn get_auth(st: &mut GatewayState, req: &Request) -> Response {
             auth_json_response(st, 200, true, None, &[])
         }
         LanAuth::Basic => {
-            let extra = [(
-                "WWW-Authenticate",
-                auth::basic_header(&st.identity.hostname()),
-            )];
+            let extra = [("WWW-Authenticate", auth::basic_header(&st.identity.realm()))];
             auth_json_response(st, 401, false, None, &extra)
         }
         LanAuth::Digest if auth::digest_ok(&authorization, &st.config) => {
             auth_json_response(st, 200, true, None, &[])
         }
         LanAuth::Digest => {
-            let header = auth::digest_header(&st.identity.hostname(), &mut st.rng);
+            let header = auth::digest_header(&st.identity.realm(), &mut st.rng);
             auth_json_response(st, 401, false, None, &[("WWW-Authenticate", header)])
         }
     }
@@ -551,6 +549,9 @@ fn file_store(st: &mut GatewayState, req: &Request) -> Response {
             // Extra header lines must each end with CRLF, the last one included.
             if name == "http_headers" && !content.is_empty() && !content.ends_with(b"\r\n") {
                 return bare_error(400);
+            }
+            if st.options.storage_write_errors.iter().any(|f| f == name) {
+                return bare_error(500);
             }
             st.config.files.insert(name, content);
             json(200, "{}", &[])

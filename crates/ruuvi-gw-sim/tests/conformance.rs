@@ -246,9 +246,10 @@ async fn basic_without_and_with_credentials() {
         assert_eq!(r.status, 401, "no 302 for basic ({fw})");
         assert_eq!(
             r.header("WWW-Authenticate").unwrap(),
+            // The realm: the host name, or the hotspot SSID on v1.13 (§3.2).
             format!(
                 "Basic realm=\"{}\", charset=\"UTF-8\"",
-                gw.identity().await.hostname()
+                gw.identity().await.realm()
             )
         );
         assert_eq!(r.json()["lan_auth_type"], "lan_auth_basic");

@@ -1,0 +1,679 @@
+//! The gateway client against `ruuvi-gw-sim` over real sockets on 127.0.0.1.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ruuvi_gateway::{
+    push_fleet, push_http_profile, ClientIdentity, ClientOptions, Credentials, CustomProfile,
+    DataFormat, Endpoint, FleetTarget, GatewayClient, GatewayError, GatewayState, HttpAuth,
+    HttpProfile, Progress,
+};
+use ruuvi_gw_sim::{Firmware, GatewayOptions, LanAuth, RunningGateway};
+use ruuvi_pki::{KeyAlgorithm, LocalCa, OffsetDateTime, Validity};
+use ruuvi_secrets::Sensitive;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const OLDEST: Firmware = Firmware::V1_13;
+const NEWEST: Firmware = Firmware::Head;
+
+fn options(fw: Firmware) -> GatewayOptions {
+    let mut o = GatewayOptions::new("127.0.0.1:0".parse().unwrap(), fw);
+    // The firmware's 1 s POST delay, shortened: these tests make many POSTs.
+    o.post_delay = Duration::from_millis(40);
+    o.tags = 3;
+    o
+}
+
+async fn sim(
+    fw: Firmware,
+    auth: Option<(LanAuth, &str, &str)>,
+    ro: &str,
+    rw: &str,
+) -> RunningGateway {
+    let mut o = options(fw);
+    o.lan_auth = auth.map(|(a, u, p)| (a, u.to_string(), p.to_string()));
+    o.api_key = ro.into();
+    o.api_key_rw = rw.into();
+    RunningGateway::start(o).await.unwrap()
+}
+
+fn endpoint(gw: &RunningGateway) -> Endpoint {
+    Endpoint::new("127.0.0.1", gw.addr.port())
+}
+
+fn password(user: &str, password: &str) -> Credentials {
+    Credentials::Password {
+        user: user.into(),
+        password: Sensitive::new(password.into()),
+    }
+}
+
+fn key(k: &str) -> Credentials {
+    Credentials::ApiKey(Sensitive::new(k.into()))
+}
+
+fn client(gw: &RunningGateway, credentials: Credentials) -> GatewayClient {
+    GatewayClient::new(endpoint(gw), credentials, ClientOptions::default())
+}
+
+/// Logs in and reads `/status.json` and `/history`: proof that the login carries.
+async fn works(
+    gw: &RunningGateway,
+    credentials: Credentials,
+) -> Result<GatewayClient, GatewayError> {
+    let mut c = client(gw, credentials);
+    c.login().await?;
+    c.status().await?;
+    let doc = c.history().await?;
+    assert_eq!(doc.tags.len(), 3);
+    Ok(c)
+}
+
+#[tokio::test]
+async fn every_lan_auth_mode_on_the_oldest_and_newest_firmware() {
+    for fw in [OLDEST, NEWEST] {
+        // Default: Admin + the device id on the label.
+        let gw = sim(fw, None, "", "").await;
+        let device_id = gw.identity().await.device_id_string();
+        let c = works(&gw, password("Admin", &device_id)).await.unwrap();
+        assert_eq!(
+            c.firmware().map(|f| f.major),
+            Some(1),
+            "{fw}: firmware learnt"
+        );
+        assert_eq!(
+            c.mac(),
+            Some(gw.identity().await.ble_mac.to_string().as_str())
+        );
+        assert_eq!(c.encrypts(), fw >= Firmware::V1_15);
+        let e = works(&gw, password("Admin", "wrong")).await.err().unwrap();
+        // v1.13 refuses without saying why; later firmware says "Incorrect password".
+        assert!(
+            matches!(&e, GatewayError::Unauthorized(m) if fw == OLDEST || m.contains("Incorrect password")),
+            "{fw}: {e}"
+        );
+        gw.stop().await;
+
+        for mode in [LanAuth::Ruuvi, LanAuth::Basic, LanAuth::Digest] {
+            let gw = sim(fw, Some((mode, "owner", "pa55:word")), "", "").await;
+            works(&gw, password("owner", "pa55:word"))
+                .await
+                .unwrap_or_else(|e| panic!("{fw} {mode:?}: {e}"));
+            let e = works(&gw, password("owner", "nope")).await.err().unwrap();
+            assert!(
+                matches!(e, GatewayError::Unauthorized(_)),
+                "{fw} {mode:?}: {e}"
+            );
+            let e = works(&gw, Credentials::None).await.err().unwrap();
+            assert!(
+                matches!(e, GatewayError::Unauthorized(_)),
+                "{fw} {mode:?}: {e}"
+            );
+            gw.stop().await;
+        }
+
+        let gw = sim(fw, Some((LanAuth::Allow, "", "")), "", "").await;
+        works(&gw, Credentials::None).await.unwrap();
+        gw.stop().await;
+
+        // Deny: only API keys; the read-only one cannot write.
+        let gw = sim(fw, Some((LanAuth::Deny, "", "")), "RO-key", "RW-key").await;
+        let e = works(&gw, password("Admin", "x")).await.err().unwrap();
+        assert!(e.to_string().contains("API key"), "{fw}: {e}");
+        let mut ro = works(&gw, key("RO-key")).await.unwrap();
+        assert!(ro.firmware().is_some(), "{fw}: firmware from /metrics");
+        let e = ro
+            .post_config(&serde_json::Map::from_iter([(
+                "coordinates".to_string(),
+                "x".into(),
+            )]))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, GatewayError::Unauthorized(_)), "{fw}: {e}");
+        let mut rw = works(&gw, key("RW-key")).await.unwrap();
+        rw.post_config(&serde_json::Map::from_iter([(
+            "coordinates".to_string(),
+            "60.1,24.9".into(),
+        )]))
+        .await
+        .unwrap();
+        assert_eq!(gw.state.lock().await.config.str("coordinates"), "60.1,24.9");
+        let e = works(&gw, key("wrong")).await.err().unwrap();
+        assert!(matches!(e, GatewayError::Unauthorized(_)), "{fw}: {e}");
+        gw.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn colliding_logins_retry_and_all_succeed() {
+    let gw = sim(NEWEST, Some((LanAuth::Ruuvi, "owner", "pw")), "", "").await;
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let mut c = client(&gw, password("owner", "pw"));
+        tasks.push(tokio::spawn(async move { c.login().await.map(|_| c) }));
+    }
+    for t in tasks {
+        let mut c = t
+            .await
+            .unwrap()
+            .expect("every client logs in despite the collisions");
+        c.status().await.unwrap();
+    }
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn a_dropped_session_is_renewed_transparently() {
+    let gw = sim(NEWEST, Some((LanAuth::Ruuvi, "owner", "pw")), "", "").await;
+    let mut ours = client(&gw, password("owner", "pw"));
+    ours.login().await.unwrap();
+    // The gateway keeps four sessions: four more logins push ours out.
+    for _ in 0..4 {
+        client(&gw, password("owner", "pw")).login().await.unwrap();
+    }
+    ours.status().await.expect("logged in again by itself");
+    gw.stop().await;
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+fn own_server(auth: HttpAuth) -> HttpProfile {
+    HttpProfile {
+        ruuvi_cloud: false,
+        custom: Some(CustomProfile {
+            url: "https://127.0.0.1:8443/ruuvi".into(),
+            data_format: DataFormat::RuuviRawAndDecoded,
+            period_s: 15,
+            auth,
+            client_identity: None,
+            server_ca_pem: None,
+        }),
+    }
+}
+
+fn secret(s: &str) -> Option<Sensitive<String>> {
+    Some(Sensitive::new(s.into()))
+}
+
+#[tokio::test]
+async fn profile_push_with_each_auth_type() {
+    let gw = sim(NEWEST, None, "", "RW").await;
+    let cases = [
+        (HttpAuth::None, None),
+        (
+            HttpAuth::Basic {
+                user: "gw1".into(),
+                password: secret("basic-pw"),
+            },
+            Some(("http_pass", "basic-pw")),
+        ),
+        (
+            HttpAuth::Bearer {
+                token: secret("bearer-tok"),
+            },
+            Some(("http_bearer_token", "bearer-tok")),
+        ),
+        (
+            HttpAuth::Token {
+                key: secret("token-key"),
+            },
+            Some(("http_api_key", "token-key")),
+        ),
+        (
+            HttpAuth::ApiKey {
+                key: secret("raw-key"),
+            },
+            Some(("http_api_key", "raw-key")),
+        ),
+    ];
+    for (auth, stored) in cases {
+        let kind = auth.kind();
+        let mut c = client(&gw, key("RW"));
+        let steps = std::sync::Mutex::new(Vec::new());
+        let outcome = push_http_profile(&mut c, &own_server(auth), &|p| {
+            steps.lock().unwrap().push(p)
+        })
+        .await;
+        assert_eq!(
+            outcome.state,
+            GatewayState::Applied,
+            "{kind}: {:?}",
+            outcome.error
+        );
+        assert!(steps.lock().unwrap().contains(&Progress::Verified));
+        let st = gw.state.lock().await;
+        assert_eq!(st.config.str("http_auth"), kind);
+        assert_eq!(st.config.str("http_data_format"), "ruuvi_raw_and_decoded");
+        assert!(!st.config.bool("use_http_ruuvi"));
+        if let Some((name, value)) = stored {
+            assert_eq!(
+                st.config.secret(name),
+                value,
+                "{kind}: the secret reached the gateway"
+            );
+        }
+    }
+    // Ruuvi Cloud only again (through the GET rewrite on read-back).
+    let mut c = client(&gw, key("RW"));
+    let outcome = push_http_profile(
+        &mut c,
+        &HttpProfile {
+            ruuvi_cloud: true,
+            custom: None,
+        },
+        &|_| {},
+    )
+    .await;
+    assert_eq!(outcome.state, GatewayState::Applied, "{:?}", outcome.error);
+    gw.stop().await;
+}
+
+struct Certs {
+    ca: LocalCa,
+    client: ClientIdentity,
+}
+
+fn certs(mac: &str) -> Certs {
+    let ca = LocalCa::generate(
+        "Ruuvi Desk CA",
+        KeyAlgorithm::EcdsaP256,
+        Validity::days_from(now(), 3650),
+    )
+    .unwrap();
+    let issued = ca
+        .issue_client(mac, Validity::days_from(now(), 730))
+        .unwrap();
+    Certs {
+        client: ClientIdentity {
+            cert_pem: issued.cert_pem,
+            key_pem: issued.key_pem,
+        },
+        ca,
+    }
+}
+
+fn with_certs(c: &Certs) -> HttpProfile {
+    let mut p = own_server(HttpAuth::Bearer {
+        token: secret("t0ken"),
+    });
+    let custom = p.custom.as_mut().unwrap();
+    custom.client_identity = Some(c.client.clone());
+    custom.server_ca_pem = Some(c.ca.cert_pem.clone());
+    p
+}
+
+#[tokio::test]
+async fn profile_push_with_certificates_on_old_and_new_firmware() {
+    for fw in [Firmware::V1_14, Firmware::V1_17_2, NEWEST] {
+        let gw = sim(fw, None, "", "RW").await;
+        let device_id = gw.identity().await.device_id_string();
+        let mac = gw.identity().await.ble_mac.to_string();
+        let certs = certs(&mac);
+        let mut profile = with_certs(&certs);
+        if fw < Firmware::V1_15 {
+            profile.custom.as_mut().unwrap().data_format = DataFormat::Ruuvi;
+        }
+        let mut c = client(&gw, password("Admin", &device_id));
+        let outcome = push_http_profile(&mut c, &profile, &|_| {}).await;
+        assert_eq!(
+            outcome.state,
+            GatewayState::Applied,
+            "{fw}: {:?}",
+            outcome.error
+        );
+        assert_eq!(outcome.mac.as_deref(), Some(mac.as_str()));
+        let st = gw.state.lock().await;
+        assert_eq!(
+            st.config.files.get("http_cli_cert").map(|v| v.as_slice()),
+            Some(certs.client.cert_pem.as_bytes())
+        );
+        assert_eq!(
+            st.config.files.get("http_cli_key").map(|v| v.as_slice()),
+            Some(certs.client.key_pem.expose().as_bytes())
+        );
+        assert_eq!(
+            st.config.files.get("http_srv_cert").map(|v| v.as_slice()),
+            Some(certs.ca.cert_pem.as_bytes())
+        );
+        assert!(
+            st.config.bool("http_use_ssl_client_cert")
+                && st.config.bool("http_use_ssl_server_cert")
+        );
+        drop(st);
+        gw.stop().await;
+    }
+}
+
+/// What the gateway holds, to compare before and after a push that must not change it.
+async fn snapshot(gw: &RunningGateway) -> String {
+    let st = gw.state.lock().await;
+    format!("{:?}", (st.config.to_state(), &st.config.files))
+}
+
+#[tokio::test]
+async fn a_rejected_push_leaves_the_gateway_unchanged() {
+    let gw = sim(NEWEST, None, "", "RW").await;
+    let mac = gw.identity().await.ble_mac.to_string();
+    let before = snapshot(&gw).await;
+
+    // A key that does not belong to the certificate: refused before anything is sent.
+    let good = certs(&mac);
+    let other = certs(&mac);
+    let mut bad = with_certs(&good);
+    bad.custom
+        .as_mut()
+        .unwrap()
+        .client_identity
+        .as_mut()
+        .unwrap()
+        .key_pem = other.client.key_pem.clone();
+    let outcome = push_http_profile(&mut client(&gw, key("RW")), &bad, &|_| {}).await;
+    assert_eq!(outcome.state, GatewayState::Unchanged);
+    assert!(outcome
+        .error
+        .unwrap()
+        .to_string()
+        .contains("does not belong"));
+
+    // The read-only key cannot upload: the first write is refused, nothing changed.
+    let gw_ro = sim(NEWEST, None, "RO", "RW").await;
+    let before_ro = snapshot(&gw_ro).await;
+    let outcome =
+        push_http_profile(&mut client(&gw_ro, key("RO")), &with_certs(&good), &|_| {}).await;
+    assert_eq!(
+        outcome.state,
+        GatewayState::Unchanged,
+        "{:?}",
+        outcome.error
+    );
+    assert!(matches!(outcome.error, Some(GatewayError::Unauthorized(_))));
+    assert_eq!(snapshot(&gw_ro).await, before_ro);
+    gw_ro.stop().await;
+    assert_eq!(snapshot(&gw).await, before);
+    gw.stop().await;
+
+    // A certificate chain too large for v1.14's 4096-byte requests: said plainly, not sent.
+    let old = sim(Firmware::V1_14, None, "", "RW").await;
+    let old_before = snapshot(&old).await;
+    let mut big = with_certs(&good);
+    let custom = big.custom.as_mut().unwrap();
+    custom.data_format = DataFormat::Ruuvi;
+    custom.server_ca_pem = Some(good.ca.cert_pem.repeat(8));
+    let outcome = push_http_profile(&mut client(&old, key("RW")), &big, &|_| {}).await;
+    assert_eq!(outcome.state, GatewayState::Unchanged);
+    let e = outcome.error.unwrap();
+    assert!(
+        matches!(e, GatewayError::TooLarge { limit: 4096, .. }),
+        "{e}"
+    );
+    assert!(e.to_string().contains("http_srv_cert"), "{e}");
+    assert_eq!(snapshot(&old).await, old_before);
+    old.stop().await;
+}
+
+#[tokio::test]
+async fn a_failed_upload_is_rolled_back() {
+    let mut o = options(NEWEST);
+    o.api_key_rw = "RW".into();
+    o.storage_write_errors = vec!["http_cli_key".into()];
+    let gw = RunningGateway::start(o).await.unwrap();
+    let mac = gw.identity().await.ble_mac.to_string();
+    let before = snapshot(&gw).await;
+    let steps = std::sync::Mutex::new(Vec::new());
+    let outcome = push_http_profile(
+        &mut client(&gw, key("RW")),
+        &with_certs(&certs(&mac)),
+        &|p| steps.lock().unwrap().push(p),
+    )
+    .await;
+    assert_eq!(
+        outcome.state,
+        GatewayState::RolledBack { lost: vec![] },
+        "{:?}",
+        outcome.error
+    );
+    assert!(matches!(
+        outcome.error,
+        Some(GatewayError::Rejected { status: 500, .. })
+    ));
+    let steps = steps.into_inner().unwrap();
+    assert!(steps.contains(&Progress::Uploaded {
+        file: "http_cli_cert".into()
+    }));
+    assert!(matches!(steps.last(), Some(Progress::RollingBack { .. })));
+    assert_eq!(
+        snapshot(&gw).await,
+        before,
+        "the uploaded files were removed again"
+    );
+
+    // With a CA already on the gateway, its replacement cannot be undone: said so.
+    let ca_before = "-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n";
+    gw.state
+        .lock()
+        .await
+        .config
+        .files
+        .insert("http_srv_cert", ca_before.as_bytes().to_vec());
+    let outcome = push_http_profile(
+        &mut client(&gw, key("RW")),
+        &with_certs(&certs(&mac)),
+        &|_| {},
+    )
+    .await;
+    match outcome.state {
+        GatewayState::RolledBack { lost } => {
+            assert_eq!(lost.len(), 1);
+            assert!(lost[0].contains("http_srv_cert"), "{lost:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn fleet_push_to_twenty_gateways() {
+    let mut fleet = Vec::new();
+    for i in 0..20 {
+        let mut o = options(NEWEST);
+        o.index = i;
+        o.api_key_rw = "RW".into();
+        fleet.push(RunningGateway::start(o).await.unwrap());
+    }
+    let targets: Vec<FleetTarget> = fleet
+        .iter()
+        .map(|gw| FleetTarget {
+            endpoint: endpoint(gw),
+            credentials: key("RW"),
+        })
+        .collect();
+    let ca = Arc::new(certs("CA only").ca);
+    // Each gateway gets its own client certificate (CN = its MAC).
+    let profile_for: ruuvi_gateway::ProfileFor = Arc::new(move |c: &GatewayClient| {
+        let mac = c
+            .mac()
+            .ok_or_else(|| GatewayError::Protocol("no MAC".into()))?;
+        let issued = ca
+            .issue_client(mac, Validity::days_from(now(), 730))
+            .unwrap();
+        let mut p = own_server(HttpAuth::None);
+        let custom = p.custom.as_mut().unwrap();
+        custom.client_identity = Some(ClientIdentity {
+            cert_pem: issued.cert_pem,
+            key_pem: issued.key_pem,
+        });
+        custom.server_ca_pem = Some(ca.cert_pem.clone());
+        Ok(p)
+    });
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let outcomes = push_fleet(targets, profile_for, ClientOptions::default(), 64, Some(tx)).await;
+    assert_eq!(outcomes.len(), 20);
+    for (gw, outcome) in fleet.iter().zip(&outcomes) {
+        assert_eq!(
+            outcome.state,
+            GatewayState::Applied,
+            "{}: {:?}",
+            outcome.endpoint,
+            outcome.error
+        );
+        let mac = gw.identity().await.ble_mac.to_string();
+        assert_eq!(outcome.mac.as_deref(), Some(mac.as_str()));
+        let st = gw.state.lock().await;
+        let cert = String::from_utf8(st.config.files["http_cli_cert"].clone()).unwrap();
+        assert_eq!(
+            ruuvi_pki::inspect(&cert).unwrap().subject,
+            format!("CN={mac}")
+        );
+    }
+    let mut verified = std::collections::HashSet::new();
+    while let Ok(event) = rx.try_recv() {
+        if event.progress == Progress::Verified {
+            verified.insert(event.index);
+        }
+    }
+    assert_eq!(verified.len(), 20, "a progress event per gateway");
+    for gw in fleet {
+        gw.stop().await;
+    }
+}
+
+/// A plain HTTP receiver for `/validate_url`: yields each request head.
+async fn receiver() -> (u16, tokio::sync::mpsc::Receiver<String>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let mut buf = vec![0u8; 16384];
+            let mut got = Vec::new();
+            while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = s
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                .await;
+            let _ = tx.send(String::from_utf8_lossy(&got).into_owned()).await;
+        }
+    });
+    (port, rx)
+}
+
+#[tokio::test]
+async fn gateway_side_connectivity_check() {
+    let gw = sim(NEWEST, None, "", "RW").await;
+    let (port, mut heads) = receiver().await;
+    let mut c = client(&gw, key("RW"));
+    c.login().await.unwrap();
+    let url = format!("http://127.0.0.1:{port}/record");
+    let outcome = c
+        .validate_url(
+            &url,
+            "bearer",
+            "",
+            Some(&Sensitive::new("check-token".into())),
+            false,
+            false,
+        )
+        .await
+        .unwrap();
+    assert!(outcome.ok(), "{outcome:?}");
+    let head = heads.recv().await.unwrap();
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("authorization: bearer check-token"),
+        "{head}"
+    );
+    // Nobody listening: the gateway's own words.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    drop(tokio::net::TcpListener::bind(closed).await);
+    let outcome = c
+        .validate_url(
+            &format!("http://{closed}/x"),
+            "none",
+            "",
+            None,
+            false,
+            false,
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome.status, 502);
+    assert!(
+        outcome.summary().starts_with("Network error"),
+        "{outcome:?}"
+    );
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn history_feed_yields_observations() {
+    let gw = sim(NEWEST, None, "RO", "").await;
+    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let feed = tokio::spawn(ruuvi_gateway::history::poll_history(
+        client(&gw, key("RO")),
+        Duration::from_millis(200),
+        tx,
+        stop,
+    ));
+    let mut sensors = std::collections::HashSet::new();
+    while sensors.len() < 3 {
+        let o = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(matches!(
+            o.feed,
+            ruuvi_protocol::Feed::GatewayHistory { gateway: Some(_) }
+        ));
+        assert!(o.readings.temperature_c.is_some());
+        sensors.insert(o.sensor);
+    }
+    stop_tx.send(true).unwrap();
+    feed.await.unwrap().unwrap();
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn probe_tells_gateways_from_other_servers() {
+    let gw = sim(NEWEST, None, "", "").await;
+    let (other_port, _rx) = receiver().await;
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let targets = ruuvi_gateway::discovery::parse_targets(&format!(
+        "127.0.0.1:{}, 127.0.0.1:{other_port}, {closed}",
+        gw.addr.port()
+    ))
+    .unwrap();
+    let found = ruuvi_gateway::discovery::probe(
+        targets,
+        ruuvi_gateway::discovery::Found::Probe,
+        8,
+        Duration::from_secs(3),
+    )
+    .await;
+    assert_eq!(found[0].reachable, Ok(()));
+    assert!(found[1]
+        .reachable
+        .as_ref()
+        .unwrap_err()
+        .contains("not as a Ruuvi Gateway"));
+    assert!(found[2]
+        .reachable
+        .as_ref()
+        .unwrap_err()
+        .contains("cannot reach"));
+    gw.stop().await;
+}
