@@ -1,6 +1,7 @@
 //! `ruuvictl`: Ruuvi Desk's command line, a thin front over the core crates.
 
 mod decode;
+mod gateway;
 mod pki;
 mod secret;
 
@@ -15,7 +16,7 @@ use ruuvi_secrets::Keychain;
     name = "ruuvictl",
     version,
     about = "Ruuvi Desk without a window: decode advertisements, manage certificates and secrets",
-    override_usage = "ruuvictl [OPTIONS] <decode|pki|secret> ..."
+    override_usage = "ruuvictl [OPTIONS] <decode|gateway|pki|secret> ..."
 )]
 struct Cli {
     /// Ruuvi Desk's data directory (certificates in `pki/`, logs in `logs/`); the app's own
@@ -43,6 +44,9 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Gateways: find them, log in, show and change their HTTP(S) backend and certificates.
+    #[command(subcommand)]
+    Gateway(gateway::GatewayCommand),
     /// Certificates: the local CA, the receiver's certificate, one per gateway.
     #[command(subcommand)]
     Pki(pki::PkiCommand),
@@ -100,6 +104,26 @@ fn main() -> ExitCode {
     let keychain = Keychain::new(&cli.keychain_service);
     let result = match cli.command {
         Command::Decode { args } => return decode::run(&args),
+        Command::Gateway(command) => {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("ruuvictl: cannot start the async runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            return match runtime.block_on(gateway::run(command, &data_dir, &keychain)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(failure) => {
+                    tracing::error!("{}", failure.message);
+                    eprintln!("ruuvictl: {}", failure.message);
+                    ExitCode::from(failure.code)
+                }
+            };
+        }
         Command::Pki(command) => pki::run(command, &data_dir, &keychain),
         Command::Secret(command) => secret::run(command, &keychain),
     };

@@ -1,0 +1,561 @@
+//! `ruuvictl gateway`: find gateways, log in, show and change their HTTP(S) backend and
+//! certificates. Credentials come from the environment, standard input or the keychain and are
+//! never printed.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use ruuvi_gateway::discovery::{self, Found};
+use ruuvi_gateway::{
+    push_http_profile, ClientIdentity, ClientOptions, Credentials, CustomProfile, DataFormat,
+    Endpoint, GatewayClient, GatewayError, GatewayState, HttpAuth, HttpProfile,
+};
+use ruuvi_secrets::{SecretKind, SecretName, SecretStore, Sensitive};
+
+/// How to log in to the gateway.
+#[derive(Debug, Args)]
+pub struct Login {
+    /// The gateway: host name or address, `:port` for the simulator.
+    gateway: String,
+    /// Log in with an API key instead of a password: `RUUVI_GATEWAY_API_KEY`, else the
+    /// keychain's `gateway-api-key-rw/<ID>`, then `gateway-api-key/<ID>`.
+    #[arg(long)]
+    api_key: bool,
+    /// The LAN user (the factory one is Admin; its password is the device id on the label).
+    #[arg(long, default_value = "Admin")]
+    user: String,
+    /// Read the password from standard input (else `RUUVI_GATEWAY_PASSWORD`, else the
+    /// keychain's `gateway-password/<ID>`; none at all logs in without credentials).
+    #[arg(long)]
+    password_stdin: bool,
+    /// The keychain id of this gateway's secrets [default: the gateway argument].
+    #[arg(long)]
+    id: Option<String>,
+    /// Print JSON for scripts.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GatewayCommand {
+    /// Find gateways: mDNS, and optionally a probe of hosts you name (`GET /` only).
+    Discover {
+        /// How long to listen for mDNS answers.
+        #[arg(long, default_value_t = 3)]
+        mdns_seconds: u64,
+        /// Also probe these hosts: `a, b`, `192.168.1.10-40`, `host:port`.
+        #[arg(long)]
+        probe: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Log in and show firmware, MAC, LAN auth and network status (no configuration mode).
+    Info(Login),
+    /// The gateway's configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// The gateway's certificate store.
+    #[command(subcommand)]
+    Cert(CertCommand),
+    /// Make the gateway itself test a server URL (`/validate_url`).
+    Validate {
+        #[command(flatten)]
+        login: Login,
+        #[arg(long)]
+        url: String,
+        /// none, basic, bearer, token or api_key.
+        #[arg(long, default_value = "none")]
+        auth: String,
+        #[arg(long, default_value = "")]
+        auth_user: String,
+        /// Test with the secret the gateway has saved (else `RUUVI_HTTP_SECRET` is sent,
+        /// encrypted).
+        #[arg(long)]
+        saved: bool,
+        #[arg(long)]
+        client_cert: bool,
+        #[arg(long)]
+        server_cert: bool,
+    },
+    /// The latest decoded measurement of every sensor the gateway hears (`/history`).
+    History(Login),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Show the HTTP backend and the certificate store. Note: reading the configuration
+    /// pauses the gateway's data forwarding for 60 s.
+    Show(Login),
+    /// Set Ruuvi Cloud and the own server: validated, certificates uploaded, configuration
+    /// posted, read back and compared; rolled back on failure.
+    SetHttp(SetHttp),
+}
+
+#[derive(Debug, Args)]
+pub struct SetHttp {
+    #[command(flatten)]
+    login: Login,
+    /// Send to Ruuvi Cloud: on or off.
+    #[arg(long, default_value = "on")]
+    ruuvi_cloud: String,
+    /// The own server's URL (none: the own server is switched off).
+    #[arg(long)]
+    url: Option<String>,
+    /// ruuvi, ruuvi_raw_and_decoded or ruuvi_decoded.
+    #[arg(long, default_value = "ruuvi")]
+    format: DataFormat,
+    /// Seconds between posts.
+    #[arg(long, default_value_t = 10)]
+    interval: u32,
+    /// none, basic, bearer, token or api_key.
+    #[arg(long, default_value = "none")]
+    auth: String,
+    /// The Basic auth user.
+    #[arg(long, default_value = "")]
+    auth_user: String,
+    /// The auth secret from standard input (else `RUUVI_HTTP_SECRET`, else the keychain's
+    /// `receiver-auth/<ID>`; none: the gateway keeps the one it has).
+    #[arg(long)]
+    secret_stdin: bool,
+    /// Client certificate and key (PEM files) for the gateway to present.
+    #[arg(long, requires = "client_key")]
+    client_cert: Option<PathBuf>,
+    #[arg(long, requires = "client_cert")]
+    client_key: Option<PathBuf>,
+    /// Issue (or reuse) this gateway's client certificate from Ruuvi Desk's CA.
+    #[arg(long, conflicts_with = "client_cert")]
+    issue_client_cert: bool,
+    /// The CA the gateway should trust for the server (PEM file).
+    #[arg(long)]
+    server_ca: Option<PathBuf>,
+    /// Trust Ruuvi Desk's own CA for the server.
+    #[arg(long, conflicts_with = "server_ca")]
+    our_ca: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// Upload a PEM file as one of the store's files (e.g. http_srv_cert).
+    Upload {
+        #[command(flatten)]
+        login: Login,
+        name: String,
+        file: PathBuf,
+    },
+    /// Remove one of the store's files.
+    Remove {
+        #[command(flatten)]
+        login: Login,
+        name: String,
+    },
+}
+
+/// A failure with the exit code that says what kind it is.
+pub struct Failure {
+    pub message: String,
+    pub code: u8,
+}
+
+impl From<GatewayError> for Failure {
+    fn from(e: GatewayError) -> Self {
+        Failure {
+            code: e.exit_code(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure { message, code: 1 }
+    }
+}
+
+fn secret_from(
+    env: &str,
+    stdin: bool,
+    keychain: &dyn SecretStore,
+    names: &[SecretName],
+) -> Result<Option<Sensitive<String>>, Failure> {
+    if stdin {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("reading standard input: {e}"))?;
+        let text = Sensitive::new(text);
+        let value = text.expose().trim_end_matches(['\r', '\n']).to_string();
+        return Ok(Some(Sensitive::new(value)));
+    }
+    if let Ok(value) = std::env::var(env) {
+        return Ok(Some(Sensitive::new(value)));
+    }
+    for name in names {
+        match keychain.get(name) {
+            Ok(Some(value)) => return Ok(Some(value)),
+            Ok(None) => {}
+            // Nothing stored is possible without a keychain: go on without, but say why.
+            Err(e @ ruuvi_secrets::SecretError::Unavailable { .. }) => {
+                eprintln!("ruuvictl: not looking in the keychain for {name}: {e}");
+                return Ok(None);
+            }
+            Err(e) => return Err(e.to_string().into()),
+        }
+    }
+    Ok(None)
+}
+
+fn name(kind: SecretKind, id: &str) -> Result<SecretName, Failure> {
+    SecretName::new(kind, id).map_err(|e| Failure {
+        message: format!("{e} (pass --id)"),
+        code: 2,
+    })
+}
+
+fn connect(login: &Login, keychain: &dyn SecretStore) -> Result<GatewayClient, Failure> {
+    let endpoint = Endpoint::parse(&login.gateway)?;
+    let id = login.id.clone().unwrap_or_else(|| login.gateway.clone());
+    let credentials = if login.api_key {
+        let names = [
+            name(SecretKind::GatewayApiKeyRw, &id)?,
+            name(SecretKind::GatewayApiKey, &id)?,
+        ];
+        match secret_from("RUUVI_GATEWAY_API_KEY", false, keychain, &names)? {
+            Some(key) => Credentials::ApiKey(key),
+            None => {
+                return Err(Failure {
+                    message: format!(
+                        "no API key: set RUUVI_GATEWAY_API_KEY or store gateway-api-key-rw/{id}"
+                    ),
+                    code: 2,
+                })
+            }
+        }
+    } else {
+        let names = [name(SecretKind::GatewayPassword, &id)?];
+        match secret_from(
+            "RUUVI_GATEWAY_PASSWORD",
+            login.password_stdin,
+            keychain,
+            &names,
+        )? {
+            Some(password) => Credentials::Password {
+                user: login.user.clone(),
+                password,
+            },
+            None => Credentials::None,
+        }
+    };
+    Ok(GatewayClient::new(
+        endpoint,
+        credentials,
+        ClientOptions::default(),
+    ))
+}
+
+fn print_json(value: &impl serde::Serialize) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("plain data")
+    );
+}
+
+fn read(path: &Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path).map_err(|e| Failure::from(format!("{}: {e}", path.display())))
+}
+
+pub async fn run(
+    command: GatewayCommand,
+    data_dir: &Path,
+    keychain: &dyn SecretStore,
+) -> Result<(), Failure> {
+    match command {
+        GatewayCommand::Discover {
+            mdns_seconds,
+            probe,
+            json,
+        } => {
+            let mut found = discovery::browse_mdns(Duration::from_secs(mdns_seconds)).await?;
+            if let Some(text) = probe {
+                let targets = discovery::parse_targets(&text)?;
+                found.extend(
+                    discovery::probe(targets, Found::Probe, 32, Duration::from_secs(3)).await,
+                );
+            }
+            if json {
+                print_json(&found);
+            } else if found.is_empty() {
+                println!("no gateways found");
+            } else {
+                for d in &found {
+                    let state = match &d.reachable {
+                        Ok(()) => "Ruuvi Gateway".to_string(),
+                        Err(why) => why.clone(),
+                    };
+                    println!(
+                        "{}\t{}\t{:?}\t{state}",
+                        d.endpoint,
+                        d.name.as_deref().unwrap_or("-"),
+                        d.found
+                    );
+                }
+            }
+        }
+        GatewayCommand::Info(login) => {
+            let mut c = connect(&login, keychain)?;
+            c.login().await?;
+            let status = c.status().await?;
+            let info = serde_json::json!({
+                "endpoint": c.endpoint().to_string(),
+                "name": c.info().map(|i| i.gateway_name.clone()),
+                "mac": c.mac(),
+                "firmware": c.firmware().map(|f| f.to_string()),
+                "lan_auth_type": c.info().map(|i| i.lan_auth_type.clone()),
+                "encrypted_posts": c.encrypts(),
+                "status": status,
+            });
+            if login.json {
+                print_json(&info);
+            } else {
+                for key in [
+                    "endpoint",
+                    "name",
+                    "mac",
+                    "firmware",
+                    "lan_auth_type",
+                    "encrypted_posts",
+                ] {
+                    println!("{key:16}{}", info[key]);
+                }
+                println!("{:16}{}", "status", info["status"]);
+            }
+        }
+        GatewayCommand::Config(ConfigCommand::Show(login)) => {
+            let mut c = connect(&login, keychain)?;
+            let config = c.config().await?;
+            let shown = serde_json::json!({
+                "http": config.http(),
+                "storage": config.storage(),
+                "lan_auth_type": config.lan_auth_type(),
+                "fw_ver": config.fw_ver(),
+                "gw_mac": config.gw_mac(),
+            });
+            if login.json {
+                print_json(&shown);
+            } else {
+                eprintln!(
+                    "(the gateway pauses data forwarding for 60 s after its configuration is read)"
+                );
+                print_json(&shown);
+            }
+        }
+        GatewayCommand::Config(ConfigCommand::SetHttp(args)) => {
+            set_http(args, data_dir, keychain).await?;
+        }
+        GatewayCommand::Cert(CertCommand::Upload { login, name, file }) => {
+            let content = Sensitive::new(read(&file)?);
+            let mut c = connect(&login, keychain)?;
+            c.upload_file(&name, &content).await?;
+            println!("uploaded {name}");
+        }
+        GatewayCommand::Cert(CertCommand::Remove { login, name }) => {
+            let mut c = connect(&login, keychain)?;
+            c.delete_file(&name).await?;
+            println!("removed {name}");
+        }
+        GatewayCommand::Validate {
+            login,
+            url,
+            auth,
+            auth_user,
+            saved,
+            client_cert,
+            server_cert,
+        } => {
+            let secret = if saved {
+                None
+            } else {
+                std::env::var("RUUVI_HTTP_SECRET").ok().map(Sensitive::new)
+            };
+            let mut c = connect(&login, keychain)?;
+            let outcome = c
+                .validate_url(
+                    &url,
+                    &auth,
+                    &auth_user,
+                    secret.as_ref(),
+                    client_cert,
+                    server_cert,
+                )
+                .await?;
+            if login.json {
+                print_json(&outcome);
+            } else {
+                println!("{} ({})", outcome.summary(), outcome.status);
+            }
+            if !outcome.ok() {
+                return Err(Failure {
+                    message: format!("the check failed: {}", outcome.summary()),
+                    code: 5,
+                });
+            }
+        }
+        GatewayCommand::History(login) => {
+            let mut c = connect(&login, keychain)?;
+            let doc = c.history().await?;
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or(0);
+            let feed = ruuvi_protocol::Feed::GatewayHistory {
+                gateway: doc.gw_mac,
+            };
+            let (ok, failed) = ruuvi_protocol::Observation::from_gateway(&doc, feed, now_ms);
+            for o in &ok {
+                println!("{}", serde_json::to_string(o).expect("plain data"));
+            }
+            for (mac, e) in failed {
+                eprintln!("ruuvictl: {mac}: {e}");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn on_off(text: &str) -> Result<bool, Failure> {
+    match text {
+        "on" | "true" | "yes" => Ok(true),
+        "off" | "false" | "no" => Ok(false),
+        _ => Err(Failure {
+            message: format!("--ruuvi-cloud {text:?}: on or off"),
+            code: 2,
+        }),
+    }
+}
+
+async fn set_http(
+    args: SetHttp,
+    data_dir: &Path,
+    keychain: &dyn SecretStore,
+) -> Result<(), Failure> {
+    let login = &args.login;
+    let id = login.id.clone().unwrap_or_else(|| login.gateway.clone());
+    let mut client = connect(login, keychain)?;
+    client.login().await?;
+    let custom = match &args.url {
+        None => None,
+        Some(url) => {
+            let secret = if args.auth == "none" {
+                None
+            } else {
+                secret_from(
+                    "RUUVI_HTTP_SECRET",
+                    args.secret_stdin,
+                    keychain,
+                    &[name(SecretKind::ReceiverAuth, &id)?],
+                )?
+            };
+            let auth = match args.auth.as_str() {
+                "none" => HttpAuth::None,
+                "basic" => HttpAuth::Basic {
+                    user: args.auth_user.clone(),
+                    password: secret,
+                },
+                "bearer" => HttpAuth::Bearer { token: secret },
+                "token" => HttpAuth::Token { key: secret },
+                "api_key" | "api-key" => HttpAuth::ApiKey { key: secret },
+                other => {
+                    return Err(Failure {
+                        message: format!("--auth {other:?}: none, basic, bearer, token or api_key"),
+                        code: 2,
+                    })
+                }
+            };
+            let pki = ruuvi_pki::Pki::new(data_dir.join("pki"), keychain);
+            let client_identity = if let (Some(cert), Some(key)) =
+                (&args.client_cert, &args.client_key)
+            {
+                Some(ClientIdentity {
+                    cert_pem: read(cert)?,
+                    key_pem: Sensitive::new(read(key)?),
+                })
+            } else if args.issue_client_cert {
+                let mac: ruuvi_protocol::MacAddress = client
+                    .mac()
+                    .ok_or_else(|| Failure::from("the gateway did not say its MAC".to_string()))?
+                    .parse()
+                    .map_err(|e| Failure::from(format!("the gateway's MAC: {e}")))?;
+                if pki.client_identity(&mac).is_err() {
+                    pki.issue_client(
+                        &mac,
+                        ruuvi_pki::Validity::days_from(
+                            ruuvi_pki::OffsetDateTime::now_utc(),
+                            ruuvi_pki::CLIENT_DAYS,
+                        ),
+                    )
+                    .map_err(|e| Failure::from(e.to_string()))?;
+                }
+                let (cert_pem, key_pem) = pki
+                    .client_identity(&mac)
+                    .map_err(|e| Failure::from(e.to_string()))?;
+                Some(ClientIdentity { cert_pem, key_pem })
+            } else {
+                None
+            };
+            let server_ca_pem = match (&args.server_ca, args.our_ca) {
+                (Some(path), _) => Some(read(path)?),
+                (None, true) => Some(pki.ca_pem().map_err(|e| Failure::from(e.to_string()))?),
+                (None, false) => None,
+            };
+            Some(CustomProfile {
+                url: url.clone(),
+                data_format: args.format,
+                period_s: args.interval,
+                auth,
+                client_identity,
+                server_ca_pem,
+            })
+        }
+    };
+    let profile = HttpProfile {
+        ruuvi_cloud: on_off(&args.ruuvi_cloud)?,
+        custom,
+    };
+    let json = login.json;
+    let report = |p: ruuvi_gateway::Progress| {
+        if !json {
+            eprintln!("  {}", serde_json::to_string(&p).expect("plain data"));
+        }
+    };
+    let outcome = push_http_profile(&mut client, &profile, &report).await;
+    if json {
+        print_json(&outcome);
+    } else {
+        println!("{}: {:?}", outcome.endpoint, outcome.state);
+    }
+    match (&outcome.state, outcome.error) {
+        (GatewayState::Applied, _) => Ok(()),
+        (_, Some(e)) => {
+            let mut failure = Failure::from(e);
+            match &outcome.state {
+                GatewayState::RolledBack { lost } if !lost.is_empty() => {
+                    failure
+                        .message
+                        .push_str(&format!("; rolled back, but lost: {}", lost.join("; ")));
+                }
+                GatewayState::RolledBack { .. } => failure.message.push_str("; rolled back"),
+                GatewayState::Partial { changed } => {
+                    failure.message.push_str(&format!(
+                        "; the gateway is partly changed: {}",
+                        changed.join("; ")
+                    ));
+                    failure.code = 6;
+                }
+                _ => failure.message.push_str("; the gateway is unchanged"),
+            }
+            Err(failure)
+        }
+        (state, None) => Err(Failure::from(format!("unexpected state {state:?}"))),
+    }
+}

@@ -1,0 +1,218 @@
+//! `ruuvictl gateway` as a user runs it, against simulated gateways on 127.0.0.1.
+
+use std::ffi::OsStr;
+use std::process::Output;
+use std::time::Duration;
+
+use ruuvi_gw_sim::{Firmware, GatewayOptions, RunningGateway};
+use ruuvi_pki::{KeyAlgorithm, LocalCa, OffsetDateTime, Validity};
+
+mod common;
+
+async fn sim(rw: &str) -> RunningGateway {
+    let mut o = GatewayOptions::new("127.0.0.1:0".parse().unwrap(), Firmware::Head);
+    o.post_delay = Duration::from_millis(40);
+    o.tags = 2;
+    o.api_key_rw = rw.into();
+    RunningGateway::start(o).await.unwrap()
+}
+
+/// Runs ruuvictl off the async runtime (it starts its own).
+async fn run(args: Vec<String>, env: Vec<(&'static str, String)>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        let data = std::env::temp_dir().join(format!("ruuvictl-gw-{}", std::process::id()));
+        let mut env: Vec<(&str, std::ffi::OsString)> =
+            env.into_iter().map(|(k, v)| (k, v.into())).collect();
+        env.push(("RUUVI_DESK_DATA_DIR", data.into_os_string()));
+        let env: Vec<(&str, &OsStr)> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        common::ruuvictl_with(&args, &env, None)
+    })
+    .await
+    .unwrap()
+}
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn info_history_and_exit_codes() {
+    let gw = sim("").await;
+    let addr = gw.addr.to_string();
+    let device_id = gw.identity().await.device_id_string();
+    let out = run(
+        args(&["gateway", "info", &addr, "--json"]),
+        vec![("RUUVI_GATEWAY_PASSWORD", device_id.clone())],
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(info["mac"], gw.identity().await.ble_mac.to_string());
+    assert_eq!(info["lan_auth_type"], "lan_auth_default");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!all.contains(&device_id), "the password is not echoed");
+
+    let out = run(
+        args(&["gateway", "history", &addr]),
+        vec![("RUUVI_GATEWAY_PASSWORD", device_id.clone())],
+    )
+    .await;
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0]["readings"]["temperature_c"].is_number());
+
+    // Wrong password → 4; nobody there → 3; a bad address → 2.
+    let out = run(
+        args(&["gateway", "info", &addr]),
+        vec![("RUUVI_GATEWAY_PASSWORD", "nope".into())],
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("nope"));
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let out = run(
+        args(&["gateway", "info", &closed.to_string()]),
+        vec![("RUUVI_GATEWAY_PASSWORD", "x".into())],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(3));
+    let out = run(
+        args(&["gateway", "info", "http://a/b"]),
+        vec![("RUUVI_GATEWAY_PASSWORD", "x".into())],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn set_http_with_certificates_then_show() {
+    let gw = sim("RW-key").await;
+    let addr = gw.addr.to_string();
+    let mac = gw.identity().await.ble_mac.to_string();
+    let dir = std::env::temp_dir().join(format!("ruuvictl-gw-certs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let now = OffsetDateTime::now_utc();
+    let ca =
+        LocalCa::generate("CA", KeyAlgorithm::EcdsaP256, Validity::days_from(now, 10)).unwrap();
+    let client = ca.issue_client(&mac, Validity::days_from(now, 10)).unwrap();
+    std::fs::write(dir.join("ca.pem"), &ca.cert_pem).unwrap();
+    std::fs::write(dir.join("client.pem"), &client.cert_pem).unwrap();
+    std::fs::write(dir.join("client.key"), client.key_pem.expose()).unwrap();
+    let path = |f: &str| dir.join(f).to_string_lossy().into_owned();
+    let out = run(
+        args(&[
+            "gateway",
+            "config",
+            "set-http",
+            &addr,
+            "--api-key",
+            "--ruuvi-cloud",
+            "on",
+            "--url",
+            "https://desk.local:8443/ruuvi",
+            "--format",
+            "ruuvi_raw_and_decoded",
+            "--interval",
+            "20",
+            "--auth",
+            "basic",
+            "--auth-user",
+            "gw1",
+            "--client-cert",
+            &path("client.pem"),
+            "--client-key",
+            &path("client.key"),
+            "--server-ca",
+            &path("ca.pem"),
+            "--json",
+        ]),
+        vec![
+            ("RUUVI_GATEWAY_API_KEY", "RW-key".into()),
+            ("RUUVI_HTTP_SECRET", "basic-secret".into()),
+        ],
+    )
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let outcome: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(outcome["state"]["state"], "applied");
+    assert!(!stdout.contains("basic-secret") && !stdout.contains("PRIVATE KEY"));
+    {
+        let st = gw.state.lock().await;
+        assert_eq!(st.config.secret("http_pass"), "basic-secret");
+        assert_eq!(
+            st.config.files["http_cli_key"],
+            client.key_pem.expose().as_bytes()
+        );
+    }
+
+    let out = run(
+        args(&["gateway", "config", "show", &addr, "--api-key", "--json"]),
+        vec![("RUUVI_GATEWAY_API_KEY", "RW-key".into())],
+    )
+    .await;
+    assert!(out.status.success());
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        shown["http"]["custom"]["url"],
+        "https://desk.local:8443/ruuvi"
+    );
+    assert_eq!(shown["http"]["custom"]["period_s"], 20);
+    assert_eq!(shown["storage"]["files"]["http_cli_cert"], true);
+
+    // A key that does not match: refused before anything is sent, exit 2 (bad input).
+    std::fs::write(dir.join("other.key"), ca.key_pem().expose()).unwrap();
+    let out = run(
+        args(&[
+            "gateway",
+            "config",
+            "set-http",
+            &addr,
+            "--api-key",
+            "--url",
+            "https://x/r",
+            "--client-cert",
+            &path("client.pem"),
+            "--client-key",
+            &path("other.key"),
+        ]),
+        vec![("RUUVI_GATEWAY_API_KEY", "RW-key".into())],
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unchanged"));
+    let _ = std::fs::remove_dir_all(&dir);
+    gw.stop().await;
+}
