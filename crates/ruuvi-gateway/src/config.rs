@@ -185,6 +185,103 @@ impl GatewayConfig {
     }
 }
 
+/// The other areas of the configuration, typed for showing (read-only: Ruuvi Desk changes only
+/// the HTTP backend; everything else stays as the gateway has it). Missing keys (older
+/// firmware) read as their defaults or `None`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Statistics {
+    pub use_http_stat: bool,
+    pub http_stat_url: String,
+    pub http_stat_user: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Mqtt {
+    pub use_mqtt: bool,
+    pub mqtt_transport: String,
+    pub mqtt_server: String,
+    pub mqtt_port: u64,
+    pub mqtt_data_format: Option<String>,
+    pub mqtt_sending_interval: Option<u64>,
+    pub mqtt_prefix: String,
+    pub mqtt_client_id: String,
+    pub mqtt_user: String,
+    pub mqtt_disable_retained_messages: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct LanAuthSettings {
+    pub lan_auth_type: String,
+    pub lan_auth_user: String,
+    pub lan_auth_api_key_use: bool,
+    pub lan_auth_api_key_rw_use: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Scan {
+    pub company_id: u64,
+    pub company_use_filtering: bool,
+    pub scan_default: Option<bool>,
+    pub scan_coded_phy: bool,
+    pub scan_1mbit_phy: bool,
+    pub scan_2mbit_phy: Option<bool>,
+    pub scan_channel_37: bool,
+    pub scan_channel_38: bool,
+    pub scan_channel_39: bool,
+    pub scan_filter_allow_listed: bool,
+    pub scan_filter_list: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Ntp {
+    pub ntp_use: bool,
+    pub ntp_use_dhcp: bool,
+    pub ntp_server1: String,
+    pub ntp_server2: String,
+    pub ntp_server3: String,
+    pub ntp_server4: String,
+}
+
+/// Every area, for `config show`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ConfigAreas {
+    pub http: HttpBackend,
+    pub statistics: Statistics,
+    pub mqtt: Mqtt,
+    pub lan_auth: LanAuthSettings,
+    pub scan: Scan,
+    pub ntp: Ntp,
+    pub storage: Storage,
+    pub coordinates: Option<String>,
+    pub fw_update_url: Option<String>,
+}
+
+impl GatewayConfig {
+    fn area<T: serde::de::DeserializeOwned + Default>(&self) -> T {
+        // Each area reads only its own keys; one odd value must not hide the others.
+        serde_json::from_value(Value::Object(self.raw.clone())).unwrap_or_default()
+    }
+
+    pub fn areas(&self) -> ConfigAreas {
+        ConfigAreas {
+            http: self.http(),
+            statistics: self.area(),
+            mqtt: self.area(),
+            lan_auth: self.area(),
+            scan: self.area(),
+            ntp: self.area(),
+            storage: self.storage(),
+            coordinates: self.str("coordinates").map(str::to_string),
+            fw_update_url: self.str("fw_update_url").map(str::to_string),
+        }
+    }
+}
+
 /// The HTTP backend settings, as read back.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct HttpBackend {
@@ -658,6 +755,33 @@ mod tests {
         profile(HttpAuth::Bearer { token: None })
             .validate(v15, Some(&current))
             .unwrap();
+    }
+
+    #[test]
+    fn areas_read_every_generation() {
+        let c = cfg(
+            json!({"use_mqtt": true, "mqtt_server": "broker", "mqtt_port": 8883, "mqtt_prefix": "ruuvi/x/",
+            "lan_auth_type": "lan_auth_ruuvi", "lan_auth_user": "bob", "lan_auth_api_key_rw_use": true,
+            "scan_filter_list": ["AA:BB:CC:DD:EE:FF"], "ntp_use": true, "ntp_server1": "time.google.com",
+            "unknown_future_key": {"x": 1}}),
+        );
+        let a = c.areas();
+        assert_eq!(
+            (
+                a.mqtt.mqtt_server.as_str(),
+                a.mqtt.mqtt_port,
+                a.mqtt.mqtt_data_format
+            ),
+            ("broker", 8883, None)
+        );
+        assert_eq!(a.lan_auth.lan_auth_user, "bob");
+        assert_eq!(a.scan.scan_filter_list, ["AA:BB:CC:DD:EE:FF"]);
+        assert_eq!(a.scan.scan_2mbit_phy, None, "absent before v1.16");
+        assert!(a.ntp.ntp_use);
+        assert!(
+            c.raw().contains_key("unknown_future_key"),
+            "unknown keys are kept"
+        );
     }
 
     #[test]

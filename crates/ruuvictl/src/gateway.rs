@@ -335,11 +335,9 @@ pub async fn run(
             let mut c = connect(&login, keychain)?;
             let config = c.config().await?;
             let shown = serde_json::json!({
-                "http": config.http(),
-                "storage": config.storage(),
-                "lan_auth_type": config.lan_auth_type(),
                 "fw_ver": config.fw_ver(),
                 "gw_mac": config.gw_mac(),
+                "areas": config.areas(),
             });
             if login.json {
                 print_json(&shown);

@@ -180,12 +180,18 @@ async fn set_http_with_certificates_then_show() {
     .await;
     assert!(out.status.success());
     let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let areas = &shown["areas"];
     assert_eq!(
-        shown["http"]["custom"]["url"],
+        areas["http"]["custom"]["url"],
         "https://desk.local:8443/ruuvi"
     );
-    assert_eq!(shown["http"]["custom"]["period_s"], 20);
-    assert_eq!(shown["storage"]["files"]["http_cli_cert"], true);
+    assert_eq!(areas["http"]["custom"]["period_s"], 20);
+    assert_eq!(areas["storage"]["files"]["http_cli_cert"], true);
+    assert_eq!(
+        areas["mqtt"]["mqtt_client_id"], mac,
+        "the MQTT keys were not reset"
+    );
+    assert_eq!(areas["lan_auth"]["lan_auth_type"], "lan_auth_default");
 
     // A key that does not match: refused before anything is sent, exit 2 (bad input).
     std::fs::write(dir.join("other.key"), ca.key_pem().expose()).unwrap();
