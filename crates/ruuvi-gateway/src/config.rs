@@ -9,24 +9,7 @@ use serde_json::{Map, Value};
 use crate::firmware::FirmwareVersion;
 use crate::GatewayError;
 
-/// The files of the gateway's certificate store (`/ssl_cert?file=`).
-pub const STORAGE_FILES: [&str; 15] = [
-    "http_cli_cert",
-    "http_cli_key",
-    "stat_cli_cert",
-    "stat_cli_key",
-    "mqtt_cli_cert",
-    "mqtt_cli_key",
-    "rcfg_cli_cert",
-    "rcfg_cli_key",
-    "http_srv_cert",
-    "stat_srv_cert",
-    "mqtt_srv_cert",
-    "rcfg_srv_cert",
-    "http_path",
-    "http_query",
-    "http_headers",
-];
+pub use ruuvi_protocol::gateway::STORAGE_FILES;
 
 /// Ruuvi Cloud's data URL: a custom target with this URL is Ruuvi Cloud (§6.2).
 pub const RUUVI_CLOUD_URL: &str = "https://network.ruuvi.com/record";

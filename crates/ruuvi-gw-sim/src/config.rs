@@ -14,23 +14,7 @@ const STAT_URL: &str = "https://network.ruuvi.com/status";
 const FW_UPDATE_URL: &str = "https://network.ruuvi.com/firmwareupdate";
 
 /// The certificate / extra-file store names, in `storage` order (§5.14, §6.1).
-pub const STORAGE_FILES: [&str; 15] = [
-    "http_cli_cert",
-    "http_cli_key",
-    "stat_cli_cert",
-    "stat_cli_key",
-    "mqtt_cli_cert",
-    "mqtt_cli_key",
-    "rcfg_cli_cert",
-    "rcfg_cli_key",
-    "http_srv_cert",
-    "stat_srv_cert",
-    "mqtt_srv_cert",
-    "rcfg_srv_cert",
-    "http_path",
-    "http_query",
-    "http_headers",
-];
+pub use ruuvi_protocol::gateway::STORAGE_FILES;
 
 /// Secrets: never returned by GET; absent on POST = unchanged.
 pub const SECRET_KEYS: [&str; 10] = [

@@ -13,6 +13,7 @@ pub mod gateway;
 pub mod http;
 pub mod identity;
 pub mod mqtt_check;
+pub mod netns;
 pub mod remote_cfg;
 pub mod rng;
 mod routes;

@@ -10,6 +10,26 @@ use crate::formats::{decode_advertisement, Df5, Df6, E1};
 use crate::mac::{colon_hex, MacAddress};
 use crate::readings::Readings;
 
+/// The files of the gateway's certificate store (`/ssl_cert?file=`, gateway-local-api §5.14), in
+/// the order `storage` lists them; the last three (blob files) exist from v1.17.2.
+pub const STORAGE_FILES: [&str; 15] = [
+    "http_cli_cert",
+    "http_cli_key",
+    "stat_cli_cert",
+    "stat_cli_key",
+    "mqtt_cli_cert",
+    "mqtt_cli_key",
+    "rcfg_cli_cert",
+    "rcfg_cli_key",
+    "http_srv_cert",
+    "stat_srv_cert",
+    "mqtt_srv_cert",
+    "rcfg_srv_cert",
+    "http_path",
+    "http_query",
+    "http_headers",
+];
+
 /// When the gateway's radio saw a tag: a Unix time with NTP, or a monotonic counter without.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TagTime {
