@@ -30,6 +30,13 @@ pub struct Discovered {
     /// The last four hex digits of the gateway's MAC (`XXXX` of its name).
     pub mac_suffix: Option<String>,
     pub found: Found,
+    /// The LAN auth mode as an unauthenticated `GET /status.json` reveals it:
+    /// `lan_auth_default or lan_auth_ruuvi` (a redirect), `lan_auth_basic`, `lan_auth_digest`,
+    /// `lan_auth_allow` or `lan_auth_deny`.
+    pub lan_auth: Option<String>,
+    /// The firmware version, when the gateway shows it to strangers (≤ v1.17.3, in the auth JSON
+    /// of a 401/403).
+    pub firmware: Option<String>,
     /// `Ok(())` when it answered like a Ruuvi Gateway; otherwise why not.
     #[serde(serialize_with = "reason")]
     pub reachable: Result<(), String>,
@@ -87,6 +94,8 @@ pub async fn browse_mdns(duration: Duration) -> Result<Vec<Discovered>, GatewayE
                 mac_suffix: suffix_of(&instance),
                 name: Some(instance),
                 found: Found::Mdns,
+                lan_auth: None,
+                firmware: None,
                 reachable: Ok(()),
             };
             if !found.iter().any(|f| f.endpoint == d.endpoint) {
@@ -101,16 +110,69 @@ pub async fn browse_mdns(duration: Duration) -> Result<Vec<Discovered>, GatewayE
     .map_err(|e| GatewayError::Discovery(e.to_string()))?
 }
 
-/// Whether something at `endpoint` is a Ruuvi Gateway: `GET /` and its `Server` header.
-pub async fn probe_one(endpoint: &Endpoint, timeout: Duration) -> Result<(), String> {
+/// Browses mDNS, then probes what it found (reachability, LAN auth, firmware when shown).
+pub async fn discover(
+    mdns_for: Duration,
+    timeout: Duration,
+) -> Result<Vec<Discovered>, GatewayError> {
+    let mut found = browse_mdns(mdns_for).await?;
+    let probed = probe(
+        found.iter().map(|d| d.endpoint.clone()).collect(),
+        Found::Mdns,
+        16,
+        timeout,
+    )
+    .await;
+    for (d, p) in found.iter_mut().zip(probed) {
+        d.reachable = p.reachable;
+        d.lan_auth = p.lan_auth;
+        d.firmware = p.firmware;
+    }
+    Ok(found)
+}
+
+/// What a probe learnt of one address.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProbeInfo {
+    pub lan_auth: Option<String>,
+    pub firmware: Option<String>,
+}
+
+/// Whether something at `endpoint` is a Ruuvi Gateway (`GET /` and its `Server` header), and
+/// what an unauthenticated `GET /status.json` says about its LAN auth. Neither creates a login
+/// challenge (only `GET /auth` does).
+pub async fn probe_one(endpoint: &Endpoint, timeout: Duration) -> Result<ProbeInfo, String> {
     let response = http::send(endpoint, &Request::new(Method::Get, "/"), timeout)
         .await
         .map_err(|e| e.to_string())?;
     match response.header("Server") {
-        Some("Ruuvi Gateway") => Ok(()),
-        Some(other) => Err(format!("answers, but is {other:?}, not a Ruuvi Gateway")),
-        None => Err("answers, but not as a Ruuvi Gateway (no Server header)".to_string()),
+        Some("Ruuvi Gateway") => {}
+        Some(other) => return Err(format!("answers, but is {other:?}, not a Ruuvi Gateway")),
+        None => return Err("answers, but not as a Ruuvi Gateway (no Server header)".to_string()),
     }
+    let Ok(status) = http::send(
+        endpoint,
+        &Request::new(Method::Get, "/status.json"),
+        timeout,
+    )
+    .await
+    else {
+        return Ok(ProbeInfo::default());
+    };
+    let info = crate::auth::AuthInfo::parse(&status.body);
+    let lan_auth = match status.status {
+        200 => Some("lan_auth_allow".to_string()),
+        302 => Some("lan_auth_default or lan_auth_ruuvi".to_string()),
+        401 | 403 => info
+            .as_ref()
+            .map(|i| i.lan_auth_type.clone())
+            .filter(|t| !t.is_empty()),
+        _ => None,
+    };
+    Ok(ProbeInfo {
+        lan_auth,
+        firmware: info.and_then(|i| i.fw_ver),
+    })
 }
 
 /// Probes every endpoint, at most `concurrency` at a time, each within `timeout`.
@@ -126,12 +188,16 @@ pub async fn probe(
         let permits = permits.clone();
         tasks.spawn(async move {
             let _p = permits.acquire_owned().await.expect("never closed");
-            let reachable = probe_one(&endpoint, timeout).await;
+            let probed = probe_one(&endpoint, timeout).await;
             let name = endpoint
                 .host
                 .parse::<IpAddr>()
                 .is_err()
                 .then(|| endpoint.host.trim_end_matches(".local").to_string());
+            let (lan_auth, firmware) = match &probed {
+                Ok(p) => (p.lan_auth.clone(), p.firmware.clone()),
+                Err(_) => (None, None),
+            };
             (
                 i,
                 Discovered {
@@ -139,7 +205,9 @@ pub async fn probe(
                     name,
                     endpoint,
                     found,
-                    reachable,
+                    lan_auth,
+                    firmware,
+                    reachable: probed.map(|_| ()),
                 },
             )
         });

@@ -644,6 +644,28 @@ async fn history_feed_yields_observations() {
 }
 
 #[tokio::test]
+async fn probe_reads_lan_auth_and_firmware_without_touching_auth() {
+    for (mode, expected, fw_shown) in [
+        (LanAuth::Basic, "lan_auth_basic", true),
+        (LanAuth::Digest, "lan_auth_digest", true),
+        (LanAuth::Deny, "lan_auth_deny", true),
+        (LanAuth::Allow, "lan_auth_allow", false),
+    ] {
+        let gw = sim(Firmware::V1_17_3, Some((mode, "u", "p")), "", "").await;
+        let found = ruuvi_gateway::discovery::probe(
+            vec![endpoint(&gw)],
+            ruuvi_gateway::discovery::Found::Manual,
+            1,
+            Duration::from_secs(3),
+        )
+        .await;
+        assert_eq!(found[0].lan_auth.as_deref(), Some(expected));
+        assert_eq!(found[0].firmware.is_some(), fw_shown, "{mode:?}");
+        gw.stop().await;
+    }
+}
+
+#[tokio::test]
 async fn probe_tells_gateways_from_other_servers() {
     let gw = sim(NEWEST, None, "", "").await;
     let (other_port, _rx) = receiver().await;
@@ -665,6 +687,10 @@ async fn probe_tells_gateways_from_other_servers() {
     )
     .await;
     assert_eq!(found[0].reachable, Ok(()));
+    assert_eq!(
+        found[0].lan_auth.as_deref(),
+        Some("lan_auth_default or lan_auth_ruuvi")
+    );
     assert!(found[1]
         .reachable
         .as_ref()

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use ruuvi_gateway::discovery::{browse_mdns, Found};
+use ruuvi_gateway::discovery::{discover, Found};
 use ruuvi_gateway::{ClientOptions, Credentials, GatewayClient};
 use ruuvi_gw_sim::{Firmware, GatewayOptions, RunningGateway};
 
@@ -26,7 +26,9 @@ async fn discovery_inside_the_namespace() {
         o.lan_auth = Some((ruuvi_gw_sim::LanAuth::Allow, String::new(), String::new()));
         fleet.push(RunningGateway::start(o).await.unwrap());
     }
-    let found = browse_mdns(Duration::from_secs(4)).await.unwrap();
+    let found = discover(Duration::from_secs(4), Duration::from_secs(3))
+        .await
+        .unwrap();
     assert_eq!(found.len(), 3, "{found:?}");
     for gw in &fleet {
         let id = gw.identity().await;
@@ -38,6 +40,8 @@ async fn discovery_inside_the_namespace() {
         assert_eq!(d.mac_suffix.as_deref(), Some(&id.hostname()[12..]));
         assert_eq!(d.found, Found::Mdns);
         assert_eq!(d.endpoint.host, "127.0.0.1");
+        assert_eq!(d.reachable, Ok(()));
+        assert_eq!(d.lan_auth.as_deref(), Some("lan_auth_allow"));
         // What discovery gives is enough to log in.
         let mut c = GatewayClient::new(
             d.endpoint.clone(),

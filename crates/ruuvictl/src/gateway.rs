@@ -276,7 +276,9 @@ pub async fn run(
             probe,
             json,
         } => {
-            let mut found = discovery::browse_mdns(Duration::from_secs(mdns_seconds)).await?;
+            let mut found =
+                discovery::discover(Duration::from_secs(mdns_seconds), Duration::from_secs(3))
+                    .await?;
             if let Some(text) = probe {
                 let targets = discovery::parse_targets(&text)?;
                 found.extend(
@@ -294,10 +296,12 @@ pub async fn run(
                         Err(why) => why.clone(),
                     };
                     println!(
-                        "{}\t{}\t{:?}\t{state}",
+                        "{}\t{}\t{:?}\t{}\t{}\t{state}",
                         d.endpoint,
                         d.name.as_deref().unwrap_or("-"),
-                        d.found
+                        d.found,
+                        d.firmware.as_deref().unwrap_or("-"),
+                        d.lan_auth.as_deref().unwrap_or("-"),
                     );
                 }
             }
