@@ -1,0 +1,147 @@
+//! The hub with a real SQLite store.
+
+use ruuvi_hub::{Hub, HubError, HubOptions, Stored};
+use ruuvi_protocol::{DataFormat, Feed, Observation, Readings};
+use ruuvi_store::{Query, Store};
+
+fn o(sensor: &str, format: DataFormat, seq: u32, feed: Feed) -> Observation {
+    Observation {
+        sensor: sensor.parse().unwrap(),
+        feed,
+        received_at_ms: 1_000 + i64::from(seq),
+        seen_at_s: None,
+        rssi: Some(-60),
+        format: Some(format),
+        readings: Readings {
+            temperature_c: Some(20.0 + f64::from(seq)),
+            measurement_sequence: Some(seq),
+            ..Readings::default()
+        },
+    }
+}
+
+const A: &str = "AA:AA:AA:AA:AA:01";
+const B: &str = "BB:BB:BB:BB:BB:02";
+
+#[tokio::test]
+async fn copies_from_every_feed_are_stored_once_and_broadcast_once() {
+    let (hub, task) = Hub::start(Store::open_in_memory().unwrap(), HubOptions::default());
+    let mut updates = hub.subscribe();
+    let gw = Some("C8:25:2D:8E:9C:2C".parse().unwrap());
+    let first = hub
+        .submit(vec![
+            o(A, DataFormat::Df5, 1, Feed::Ble),
+            o(B, DataFormat::E1, 0x0102, Feed::Ble),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        first,
+        Stored {
+            stored: 2,
+            duplicates: 0
+        }
+    );
+    let copies = hub
+        .submit(vec![
+            o(A, DataFormat::Df5, 1, Feed::GatewayPost { gateway: gw }),
+            o(A, DataFormat::Df5, 1, Feed::GatewayHistory { gateway: gw }),
+            // The format-6 copy of B's E1 sample.
+            o(B, DataFormat::Df6, 0x02, Feed::GatewayPost { gateway: gw }),
+            o(A, DataFormat::Df5, 2, Feed::GatewayPost { gateway: gw }),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        copies,
+        Stored {
+            stored: 1,
+            duplicates: 3
+        }
+    );
+    let mut seen = Vec::new();
+    while let Ok(u) = updates.try_recv() {
+        seen.push((u.sensor.to_string(), u.readings.measurement_sequence));
+    }
+    assert_eq!(
+        seen,
+        [
+            (A.to_string(), Some(1)),
+            (B.to_string(), Some(0x0102)),
+            (A.to_string(), Some(2))
+        ]
+    );
+    let latest = hub.latest();
+    assert_eq!(latest.len(), 2);
+    assert_eq!(latest[0].readings.measurement_sequence, Some(2));
+    drop(hub);
+    let store = task.await.unwrap();
+    assert_eq!(
+        store.count().unwrap(),
+        3,
+        "committed before submit answered"
+    );
+    assert_eq!(
+        store.query(&Query::default()).unwrap()[2].feed,
+        Feed::GatewayPost { gateway: gw }
+    );
+}
+
+#[tokio::test]
+async fn a_restarted_hub_knows_the_latest_state() {
+    let mut store = Store::open_in_memory().unwrap();
+    store
+        .insert(&[o(A, DataFormat::Df5, 5, Feed::Ble)])
+        .unwrap();
+    let (hub, _task) = Hub::start(store, HubOptions::default());
+    assert_eq!(hub.latest()[0].readings.measurement_sequence, Some(5));
+}
+
+#[tokio::test]
+async fn a_full_queue_says_so_instead_of_blocking() {
+    let options = HubOptions {
+        queue: 1,
+        ..HubOptions::default()
+    };
+    let (hub, _task) = Hub::start(Store::open_in_memory().unwrap(), options);
+    // On this single-threaded runtime the hub cannot run until we wait: the second is refused.
+    let first = hub
+        .try_submit(vec![o(A, DataFormat::Df5, 1, Feed::Ble)])
+        .unwrap();
+    assert_eq!(
+        hub.try_submit(vec![o(A, DataFormat::Df5, 2, Feed::Ble)])
+            .err(),
+        Some(HubError::Full)
+    );
+    assert_eq!(first.stored().await.unwrap().stored, 1);
+    // Once drained, there is room again; `submit` waits instead of failing.
+    assert_eq!(
+        hub.submit(vec![o(A, DataFormat::Df5, 2, Feed::Ble)])
+            .await
+            .unwrap()
+            .stored,
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_submitters_in_batches() {
+    let (hub, task) = Hub::start(Store::open_in_memory().unwrap(), HubOptions::default());
+    let mut tasks = Vec::new();
+    for t in 0..8u32 {
+        let hub = hub.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..50u32 {
+                let sensor = format!("AA:AA:AA:AA:{:02X}:{:02X}", t, i % 4);
+                hub.submit(vec![o(&sensor, DataFormat::Df5, i, Feed::Ble)])
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    drop(hub);
+    assert_eq!(task.await.unwrap().count().unwrap(), 400);
+}
