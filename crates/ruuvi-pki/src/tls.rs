@@ -56,15 +56,23 @@ pub enum ClientAuth {
     None,
     /// A certificate from our CA that is on the allow-list is required.
     Required(SharedAllowList),
+    /// Asked for, not required: a certificate that is sent must chain to our CA and be on the
+    /// allow-list; whether a gateway must send one is the receiver's per-gateway decision.
+    Optional(SharedAllowList),
 }
 
 #[derive(Debug)]
 struct AllowListVerifier {
     chain: Arc<dyn ClientCertVerifier>,
     allowed: SharedAllowList,
+    mandatory: bool,
 }
 
 impl ClientCertVerifier for AllowListVerifier {
+    fn client_auth_mandatory(&self) -> bool {
+        self.mandatory
+    }
+
     fn root_hint_subjects(&self) -> &[DistinguishedName] {
         self.chain.root_hint_subjects()
     }
@@ -134,19 +142,27 @@ pub fn server_config(
     let builder = rustls::ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(|e| PkiError::Tls(e.to_string()))?;
+    let mandatory = matches!(client_auth, ClientAuth::Required(_));
     let builder = match client_auth {
         ClientAuth::None => builder.with_no_client_auth(),
-        ClientAuth::Required(allowed) => {
+        ClientAuth::Required(allowed) | ClientAuth::Optional(allowed) => {
             let mut roots = rustls::RootCertStore::empty();
             for der in crate::certificates_der(ca_pem)? {
                 roots
                     .add(CertificateDer::from(der))
                     .map_err(|e| PkiError::Tls(format!("CA certificate: {e}")))?;
             }
-            let chain = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
-                .build()
-                .map_err(|e| PkiError::Tls(e.to_string()))?;
-            builder.with_client_cert_verifier(Arc::new(AllowListVerifier { chain, allowed }))
+            let mut chain =
+                WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider());
+            if !mandatory {
+                chain = chain.allow_unauthenticated();
+            }
+            let chain = chain.build().map_err(|e| PkiError::Tls(e.to_string()))?;
+            builder.with_client_cert_verifier(Arc::new(AllowListVerifier {
+                chain,
+                allowed,
+                mandatory,
+            }))
         }
     };
     builder

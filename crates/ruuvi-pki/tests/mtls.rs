@@ -214,3 +214,39 @@ async fn server_only_tls_and_the_name_check() {
     )
     .is_err());
 }
+
+#[tokio::test]
+async fn optional_client_certificates_are_still_checked_when_sent() {
+    let ca = LocalCa::generate("CA", KeyAlgorithm::EcdsaP256, validity(10)).unwrap();
+    let server = ca
+        .issue_server(&["localhost".to_string()], validity(10))
+        .unwrap();
+    let allowed: ruuvi_pki::SharedAllowList = Default::default();
+    let config = server_config(
+        &ca.cert_pem,
+        &server.cert_pem,
+        &server.key_pem,
+        ClientAuth::Optional(allowed.clone()),
+    )
+    .unwrap();
+    let (port, mut failures) = serve(config, Some(allowed.clone())).await;
+    // No certificate: fine at the TLS level (the receiver decides per gateway).
+    assert_eq!(
+        request(port, &ca.cert_pem, None).await.unwrap(),
+        "anonymous"
+    );
+    let listed = ca.issue_client("AA:BB:CC:DD:EE:01", validity(10)).unwrap();
+    allow(&allowed, &listed, "AA:BB:CC:DD:EE:01");
+    assert_eq!(
+        request(port, &ca.cert_pem, Some(&listed)).await.unwrap(),
+        "AA:BB:CC:DD:EE:01"
+    );
+    // A certificate that is sent but not allowed is refused.
+    let unlisted = ca.issue_client("AA:BB:CC:DD:EE:02", validity(10)).unwrap();
+    assert!(request(port, &ca.cert_pem, Some(&unlisted)).await.is_err());
+    let why = tokio::time::timeout(StdDuration::from_secs(10), failures.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(why.contains("Revoked"), "{why}");
+}

@@ -1,0 +1,49 @@
+//! Ruuvi Desk as the gateways' own server (issue 6, first part): HTTPS (or plain HTTP) on a
+//! configurable POST path; per gateway the expected auth, the client certificate and the
+//! `Ruuvi-HMAC-SHA256` signature are checked; every accepted body becomes [`Observation`]s
+//! handed to a [`Deliver`] (the app wires it to the hub) and the gateway is answered 2xx only
+//! after the delivery says they are stored. A receive log per gateway says what happened.
+//!
+//! The receiver knows nothing of the hub: it only produces observations.
+
+mod log;
+mod policy;
+mod server;
+
+pub use log::{Outcome, ReceiveLog, Received};
+pub use policy::{
+    constant_time_eq, ExpectedAuth, GatewayPolicy, HmacCheck, Policies, UnknownGateways,
+};
+pub use server::{Receiver, ReceiverOptions, RunningReceiver};
+
+use std::future::Future;
+use std::pin::Pin;
+
+use ruuvi_protocol::Observation;
+
+/// Why a delivery did not store the observations.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliverError {
+    /// Try again later (answered 503 with `Retry-After`).
+    #[error("busy")]
+    Busy,
+    #[error("storing failed: {0}")]
+    Failed(String),
+}
+
+/// Where accepted observations go; resolves once they are safely stored.
+pub trait Deliver: Send + Sync + 'static {
+    fn deliver(
+        &self,
+        observations: Vec<Observation>,
+    ) -> Pin<Box<dyn Future<Output = Result<(), DeliverError>> + Send + '_>>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiverError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,81 @@
+//! What happened to each gateway's posts, for the UI: newest last, bounded per gateway.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use ruuvi_protocol::MacAddress;
+
+/// Entries kept per gateway.
+const PER_GATEWAY: usize = 200;
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Stored { observations: usize },
+    AuthFailed,
+    ClientCertMissing,
+    ClientCertMismatch,
+    BadSignature,
+    BadJson,
+    TooLarge,
+    UnknownGateway,
+    Busy,
+    StoreFailed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Received {
+    pub at_ms: i64,
+    /// The HTTP status answered.
+    pub status: u16,
+    pub outcome: Outcome,
+}
+
+/// Posts per gateway; posts whose gateway could not be read are under `None`.
+#[derive(Debug, Default)]
+pub struct ReceiveLog {
+    entries: Mutex<HashMap<Option<MacAddress>, VecDeque<Received>>>,
+}
+
+impl ReceiveLog {
+    pub fn record(&self, gateway: Option<MacAddress>, status: u16, outcome: Outcome) {
+        let at_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        if let Ok(mut map) = self.entries.lock() {
+            let log = map.entry(gateway).or_default();
+            if log.len() == PER_GATEWAY {
+                log.pop_front();
+            }
+            log.push_back(Received {
+                at_ms,
+                status,
+                outcome,
+            });
+        }
+    }
+
+    /// A gateway's entries, oldest first.
+    pub fn of(&self, gateway: Option<MacAddress>) -> Vec<Received> {
+        self.entries
+            .lock()
+            .map(|m| {
+                m.get(&gateway)
+                    .map(|l| l.iter().cloned().collect())
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Gateways that posted, known or not.
+    pub fn gateways(&self) -> Vec<MacAddress> {
+        let mut all: Vec<MacAddress> = self
+            .entries
+            .lock()
+            .map(|m| m.keys().flatten().copied().collect())
+            .unwrap_or_default();
+        all.sort_by_key(|m| m.to_string());
+        all
+    }
+}
