@@ -4,6 +4,7 @@ mod decode;
 mod gateway;
 mod pki;
 mod secret;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,7 +17,7 @@ use ruuvi_secrets::Keychain;
     name = "ruuvictl",
     version,
     about = "Ruuvi Desk without a window: decode advertisements, manage certificates and secrets",
-    override_usage = "ruuvictl [OPTIONS] <decode|gateway|pki|secret> ..."
+    override_usage = "ruuvictl [OPTIONS] <decode|gateway|pki|secret|serve|export> ..."
 )]
 struct Cli {
     /// Ruuvi Desk's data directory (certificates in `pki/`, logs in `logs/`); the app's own
@@ -50,6 +51,10 @@ enum Command {
     /// Certificates: the local CA, the receiver's certificate, one per gateway.
     #[command(subcommand)]
     Pki(pki::PkiCommand),
+    /// Be the gateways' own server: receive, check and store their posts (Ctrl-C stops).
+    Serve(serve::Serve),
+    /// Stored observations as CSV or JSON lines.
+    Export(serve::Export),
     /// Secrets in the OS keychain (gateway passwords, API keys, HMAC keys, …).
     #[command(subcommand)]
     Secret(secret::SecretCommand),
@@ -83,6 +88,13 @@ fn start_log(data_dir: &std::path::Path) {
         .try_init();
 }
 
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
 fn main() -> ExitCode {
     // `decode` predates the other commands and keeps its own argument handling.
     let raw: Vec<String> = std::env::args().skip(1).collect();
@@ -104,14 +116,16 @@ fn main() -> ExitCode {
     let keychain = Keychain::new(&cli.keychain_service);
     let result = match cli.command {
         Command::Decode { args } => return decode::run(&args),
+        Command::Serve(args) => match runtime() {
+            Ok(rt) => rt.block_on(serve::serve(args, &data_dir, &keychain)),
+            Err(e) => Err(e),
+        },
+        Command::Export(args) => serve::export(args, &data_dir),
         Command::Gateway(command) => {
-            let runtime = match tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-            {
+            let runtime = match runtime() {
                 Ok(r) => r,
                 Err(e) => {
-                    eprintln!("ruuvictl: cannot start the async runtime: {e}");
+                    eprintln!("ruuvictl: {e}");
                     return ExitCode::FAILURE;
                 }
             };

@@ -1,0 +1,161 @@
+//! `ruuvictl serve` and `ruuvictl export` as a user runs them: the real binary, real sockets on
+//! 127.0.0.1, a real SQLite file; and what a `kill -9` of the server keeps.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const DF5: &str = "0201061BFF99040515714D9FC56DFFF0FFF803E4B516E84D7EF41F0C28CBD6";
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+fn start(data: &std::path::Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ruuvictl"))
+        .args(["serve", "--http", "--listen", "127.0.0.1:0"])
+        .env("RUUVI_DESK_DATA_DIR", data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&line).expect("the listening line");
+    Server {
+        child,
+        url: v["listening"].as_str().unwrap().to_string(),
+    }
+}
+
+/// One gateway post with `n` tags whose MACs start at `first`; returns the HTTP status.
+async fn post(url: &str, first: u32, n: u32) -> u16 {
+    let addr = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let mut tags = serde_json::Map::new();
+    for i in first..first + n {
+        tags.insert(
+            format!(
+                "AA:BB:{:02X}:{:02X}:{:02X}:01",
+                i >> 16,
+                (i >> 8) & 0xFF,
+                i & 0xFF
+            ),
+            serde_json::json!({"rssi": -60, "timestamp": 1_795_000_000, "data": DF5}),
+        );
+    }
+    let body = serde_json::json!({"data": {"coordinates": "", "timestamp": 1_795_000_000, "gw_mac": "C8:25:2D:8E:9C:2C", "tags": tags}}).to_string();
+    let Ok(mut s) = tokio::net::TcpStream::connect(&addr).await else {
+        return 0;
+    };
+    let req = format!(
+        "POST /record HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    if s.write_all(req.as_bytes()).await.is_err() {
+        return 0;
+    }
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out)).await;
+    String::from_utf8_lossy(&out)
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+fn export(data: &std::path::Path, format: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_ruuvictl"))
+        .args(["export", "--format", format])
+        .env("RUUVI_DESK_DATA_DIR", data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn posts_acknowledged_before_kill_9_are_all_stored() {
+    let data = std::env::temp_dir().join(format!("ruuvictl-serve-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let mut server = start(&data);
+    // Posts keep coming from four clients while the server is killed in the middle.
+    let url = server.url.clone();
+    let mut senders = Vec::new();
+    for c in 0..4u32 {
+        let url = url.clone();
+        senders.push(tokio::spawn(async move {
+            let mut acked = Vec::new();
+            for i in 0..400u32 {
+                let first = (c * 400 + i) * 10;
+                match post(&url, first, 10).await {
+                    200 => acked.push(first),
+                    0 => break, // the server is gone
+                    other => panic!("status {other}"),
+                }
+            }
+            acked
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    server.child.kill().unwrap(); // SIGKILL: no shutdown, no flush
+    server.child.wait().unwrap();
+    let mut acked = Vec::new();
+    for s in senders {
+        acked.extend(s.await.unwrap());
+    }
+    assert!(
+        acked.len() > 20,
+        "the server took posts before it was killed: {}",
+        acked.len()
+    );
+
+    let lines = export(&data, "json");
+    let stored: std::collections::HashSet<String> = lines
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["sensor"].as_str().unwrap().to_string()
+        })
+        .collect();
+    for first in &acked {
+        for i in *first..first + 10 {
+            let mac = format!(
+                "AA:BB:{:02X}:{:02X}:{:02X}:01",
+                i >> 16,
+                (i >> 8) & 0xFF,
+                i & 0xFF
+            );
+            assert!(
+                stored.contains(&mac),
+                "{mac} was acknowledged but is not stored"
+            );
+        }
+    }
+    // Restarted on the same database, it goes on.
+    let mut again = start(&data);
+    assert_eq!(post(&again.url, 1_000_000, 5).await, 200);
+    let csv = export(&data, "csv");
+    assert!(csv
+        .lines()
+        .next()
+        .unwrap()
+        .starts_with("sensor,received_at_ms"));
+    assert!(csv.lines().count() > stored.len());
+    again.child.kill().unwrap();
+    again.child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&data);
+}
