@@ -138,6 +138,14 @@ impl GatewayConfig {
         }
     }
 
+    /// A body that changes nothing (only the keys a POST would otherwise reset). Posting it ends
+    /// configuration mode 5 s later instead of 60 s after the last `GET /ruuvi.json` (§5.3–5.4).
+    pub fn unchanged_body(&self) -> Map<String, Value> {
+        let mut body = Map::new();
+        self.keep_for_partial_post(&mut body);
+        body
+    }
+
     /// A body that puts the HTTP backend back as it is in this configuration (secrets are
     /// not readable, so they stay whatever the gateway has).
     pub fn restore_http_body(&self) -> Map<String, Value> {

@@ -12,13 +12,21 @@ use crate::GatewayError;
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "step", rename_all = "kebab-case")]
 pub enum Progress {
-    LoggedIn { firmware: Option<String> },
+    LoggedIn {
+        firmware: Option<String>,
+    },
     ReadConfig,
     Validated,
-    Uploaded { file: String },
+    Uploaded {
+        file: String,
+    },
     Posted,
     Verified,
-    RollingBack { reason: String },
+    /// Reading the configuration back paused forwarding; an unchanged POST resumes it in 5 s.
+    Resumed,
+    RollingBack {
+        reason: String,
+    },
 }
 
 /// The gateway's state after a push.
@@ -142,8 +150,10 @@ pub async fn push_http_profile(
         return fail(outcome, state, e);
     }
     progress(Progress::Posted);
+    let mut read_back = None;
     let problem = match client.config().await {
         Ok(after) => {
+            read_back = Some(after.clone());
             let mut diffs = profile
                 .expected(client.firmware())
                 .differences(&after.http());
@@ -172,6 +182,16 @@ pub async fn push_http_profile(
     }
     progress(Progress::Verified);
     outcome.state = GatewayState::Applied;
+    // The read-back put the gateway into configuration mode (no forwarding for 60 s). A POST
+    // that changes nothing shortens that to 5 s; if it fails, forwarding still resumes in 60 s.
+    if let Some(after) = read_back {
+        match client.post_config(&after.unchanged_body()).await {
+            Ok(()) => progress(Progress::Resumed),
+            Err(e) => {
+                tracing::warn!(gateway = %client.endpoint(), "forwarding resumes in 60 s: {e}")
+            }
+        }
+    }
     outcome
 }
 

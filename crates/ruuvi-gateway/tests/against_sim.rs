@@ -243,7 +243,16 @@ async fn profile_push_with_each_auth_type() {
             outcome.error
         );
         assert!(steps.lock().unwrap().contains(&Progress::Verified));
+        assert_eq!(steps.lock().unwrap().last(), Some(&Progress::Resumed));
         let st = gw.state.lock().await;
+        // Forwarding resumes within 5 s, not 60 s after the read-back (spec §5.3–5.4).
+        let resumes = st
+            .config_mode_until
+            .expect("configuration mode was entered");
+        assert!(
+            resumes <= std::time::Instant::now() + Duration::from_secs(6),
+            "{kind}"
+        );
         assert_eq!(st.config.str("http_auth"), kind);
         assert_eq!(st.config.str("http_data_format"), "ruuvi_raw_and_decoded");
         assert!(!st.config.bool("use_http_ruuvi"));

@@ -39,6 +39,10 @@ pub struct ReceiveLog {
 
 impl ReceiveLog {
     pub fn record(&self, gateway: Option<MacAddress>, status: u16, outcome: Outcome) {
+        match &outcome {
+            Outcome::Stored { .. } => tracing::debug!(?gateway, status, ?outcome, "post"),
+            _ => tracing::info!(?gateway, status, ?outcome, "post refused"),
+        }
         let at_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)

@@ -161,6 +161,7 @@ impl Deliver for ToHub {
 pub async fn serve(args: Serve, data_dir: &Path, secrets: &dyn SecretStore) -> Result<(), String> {
     std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
     let policies = Arc::new(RwLock::new(load_policies(data_dir, secrets)?));
+    let mut allowed_list: Option<ruuvi_pki::SharedAllowList> = None;
     let store = Store::open(&db_path(data_dir, args.db)).map_err(|e| e.to_string())?;
     let (hub, hub_task) = Hub::start(store, HubOptions::default());
     let mut options = ReceiverOptions::new(args.listen);
@@ -192,11 +193,12 @@ pub async fn serve(args: Serve, data_dir: &Path, secrets: &dyn SecretStore) -> R
         )
         .map_err(|e| e.to_string())?;
         options.tls = Some(Arc::new(tls));
-        options.allowed = Some(allowed);
+        options.allowed = Some(allowed.clone());
+        allowed_list = Some(allowed);
         "https"
     };
     let path = options.path.clone();
-    let receiver = Receiver::start(options, policies, Arc::new(ToHub(hub.clone())))
+    let receiver = Receiver::start(options, policies.clone(), Arc::new(ToHub(hub.clone())))
         .await
         .map_err(|e| e.to_string())?;
     // One line for people and scripts: where to point gateways.
@@ -205,7 +207,36 @@ pub async fn serve(args: Serve, data_dir: &Path, secrets: &dyn SecretStore) -> R
         serde_json::json!({"listening": format!("{scheme}://{}{path}", receiver.addr)})
     );
     tracing::info!(addr = %receiver.addr, scheme, "receiver listening");
-    wait_for_stop().await;
+    // Changed policies and issued/revoked client certificates take effect without a restart.
+    let stop = wait_for_stop();
+    tokio::pin!(stop);
+    let policy_file = data_dir.join("receiver.json");
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let mut policy_seen = modified(&policy_file);
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            _ = tokio::time::sleep(std::time::Duration::from_secs(2)) => {}
+        }
+        let now = modified(&policy_file);
+        if now != policy_seen {
+            policy_seen = now;
+            match load_policies(data_dir, secrets) {
+                Ok(p) => {
+                    *policies.write().expect("policies lock") = p;
+                    tracing::info!("reloaded receiver.json");
+                }
+                Err(e) => tracing::warn!("keeping the previous policies: {e}"),
+            }
+        }
+        if let Some(allowed) = &allowed_list {
+            let pki = ruuvi_pki::Pki::new(data_dir.join("pki"), secrets);
+            match pki.allow_list() {
+                Ok(list) => *allowed.write().expect("allow-list lock") = list,
+                Err(e) => tracing::warn!("keeping the previous allow-list: {e}"),
+            }
+        }
+    }
     receiver.stop().await;
     drop(hub);
     let _ = hub_task.await;

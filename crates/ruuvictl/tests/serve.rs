@@ -14,6 +14,16 @@ struct Server {
     url: String,
 }
 
+/// Kills the server when a test ends, passed or not.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn start(data: &std::path::Path) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ruuvictl"))
         .args(["serve", "--http", "--listen", "127.0.0.1:0"])
@@ -157,5 +167,139 @@ async fn posts_acknowledged_before_kill_9_are_all_stored() {
     assert!(csv.lines().count() > stored.len());
     again.child.kill().unwrap();
     again.child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+/// The whole story with the CLI alone: a CA, the HTTPS receiver, a gateway pointed at it with a
+/// client certificate issued for its MAC, our CA as its trust anchor, a bearer token and HMAC
+/// checking — and its measurements in the export.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs an unlocked keychain: make test runs it in tests/with-keychain.sh"]
+async fn a_gateway_posts_over_mtls_to_ruuvictl_serve() {
+    let data = std::env::temp_dir().join(format!("ruuvictl-serve-mtls-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data).unwrap();
+    let service = format!("com.ruuvidesk.test.serve.{}", std::process::id());
+    let cli = |args: &[&str], env: &[(&str, &str)]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_ruuvictl"))
+            .args(args)
+            .env("RUUVI_DESK_DATA_DIR", &data)
+            .env("RUUVI_DESK_KEYCHAIN_SERVICE", &service)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "ruuvictl {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let mut o = ruuvi_gw_sim::GatewayOptions::new(
+        "127.0.0.1:0".parse().unwrap(),
+        ruuvi_gw_sim::Firmware::Head,
+    );
+    o.api_key_rw = "RW".into();
+    o.post_delay = Duration::from_millis(50);
+    o.retry_after_failure = Duration::from_millis(500);
+    o.tags = 2;
+    let gw = ruuvi_gw_sim::RunningGateway::start(o).await.unwrap();
+    let id = gw.identity().await;
+    let mac = id.ble_mac.to_string();
+
+    let _ = cli(&["pki", "init"], &[]);
+    // The receiver's policy for this gateway; its secrets in the keychain.
+    std::fs::write(
+        data.join("receiver.json"),
+        serde_json::json!({"unknown": "reject", "gateways": {mac.clone(): {"auth": "bearer", "require_client_cert": true, "hmac": true}}}).to_string(),
+    )
+    .unwrap();
+    let set = |name: String, value: String| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ruuvictl"))
+            .args(["secret", "set", &name])
+            .env("RUUVI_DESK_DATA_DIR", &data)
+            .env("RUUVI_DESK_KEYCHAIN_SERVICE", &service)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(value.as_bytes())
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+    };
+    set(format!("receiver-auth/{mac}"), "mtls-bearer".into());
+    set(format!("hmac-key/{mac}"), id.device_id_string());
+
+    let mut server = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_ruuvictl"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("RUUVI_DESK_DATA_DIR", &data)
+            .env("RUUVI_DESK_KEYCHAIN_SERVICE", &service)
+            .env("RUST_LOG", "debug")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    BufReader::new(server.0.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = serde_json::from_str::<serde_json::Value>(&line).unwrap()["listening"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+
+    let pushed = cli(
+        &[
+            "gateway",
+            "config",
+            "set-http",
+            &gw.addr.to_string(),
+            "--api-key",
+            "--ruuvi-cloud",
+            "off",
+            "--url",
+            &url,
+            "--auth",
+            "bearer",
+            "--interval",
+            "1",
+            "--issue-client-cert",
+            "--our-ca",
+            "--json",
+        ],
+        &[
+            ("RUUVI_GATEWAY_API_KEY", "RW"),
+            ("RUUVI_HTTP_SECRET", "mtls-bearer"),
+        ],
+    );
+    assert!(pushed.contains("\"applied\""), "{pushed}");
+
+    let mut rows = 0;
+    for _ in 0..60 {
+        let csv = cli(&["export", "--format", "csv"], &[]);
+        rows = csv.lines().filter(|l| l.contains(&mac)).count();
+        if rows >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let log = std::fs::read_to_string(data.join("logs/ruuvictl.log")).unwrap_or_default();
+    let tail: Vec<&str> = log.lines().rev().take(15).collect();
+    assert!(
+        rows >= 2,
+        "the gateway's posts were accepted and stored: {tail:#?}"
+    );
+    drop(server);
+    gw.stop().await;
     let _ = std::fs::remove_dir_all(&data);
 }
