@@ -141,6 +141,7 @@ fn main() {
                 auth: ExpectedAuth::Bearer(Sensitive::new(TOKEN.into())),
                 require_client_cert: false,
                 hmac: HmacCheck::Key(Sensitive::new(KEY.into())),
+                rate_s: None,
             },
         );
         let receiver = Receiver::start(

@@ -63,6 +63,10 @@ pub enum HmacCheck {
     Off,
     /// Required, with this key (the gateway's device id unless it was changed).
     Key(Sensitive<String>),
+    /// Required; the receiver answers a post signed with `device_id` with a fresh random key
+    /// (`Ruuvi-HMAC-KEY`), which the gateway uses from then on until it reboots and falls back
+    /// to its device id (then it gets a new key again).
+    Rotating { device_id: Sensitive<String> },
 }
 
 #[derive(Debug, Clone)]
@@ -71,6 +75,8 @@ pub struct GatewayPolicy {
     /// The gateway must present a client certificate from our CA issued to its MAC.
     pub require_client_cert: bool,
     pub hmac: HmacCheck,
+    /// Seconds between the gateway's posts, sent as `X-Ruuvi-Gateway-Rate` (1…3600).
+    pub rate_s: Option<u32>,
 }
 
 impl Default for GatewayPolicy {
@@ -79,6 +85,7 @@ impl Default for GatewayPolicy {
             auth: ExpectedAuth::None,
             require_client_cert: false,
             hmac: HmacCheck::Off,
+            rate_s: None,
         }
     }
 }

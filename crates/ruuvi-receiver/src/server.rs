@@ -13,6 +13,7 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use ruuvi_pki::SharedAllowList;
 use ruuvi_protocol::{Feed, GatewayDocument, MacAddress, Observation};
+use ruuvi_secrets::Sensitive;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 
@@ -58,6 +59,17 @@ struct Context {
     policies: Arc<RwLock<Policies>>,
     deliver: Arc<dyn Deliver>,
     log: Arc<ReceiveLog>,
+    /// Keys given to gateways with `Ruuvi-HMAC-KEY` (RAM only on the gateway, too).
+    rotated: Arc<std::sync::Mutex<std::collections::HashMap<MacAddress, Sensitive<String>>>>,
+}
+
+/// A fresh HMAC key: 32 random bytes as 64 hex characters would reach the firmware's limit, so
+/// 24 bytes (48 characters).
+fn new_hmac_key() -> Sensitive<String> {
+    use rand_core::RngCore;
+    let mut bytes = [0u8; 24];
+    rand_core::OsRng.fill_bytes(&mut bytes);
+    Sensitive::new(hex::encode(bytes))
 }
 
 pub struct Receiver;
@@ -65,11 +77,17 @@ pub struct Receiver;
 pub struct RunningReceiver {
     pub addr: SocketAddr,
     pub log: Arc<ReceiveLog>,
+    rotated: Arc<std::sync::Mutex<std::collections::HashMap<MacAddress, Sensitive<String>>>>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl RunningReceiver {
+    /// The HMAC key a gateway was last given (to keep in the keychain; `None` until rotated).
+    pub fn rotated_hmac_key(&self, gateway: MacAddress) -> Option<Sensitive<String>> {
+        self.rotated.lock().ok()?.get(&gateway).cloned()
+    }
+
     /// Stops accepting; connections in progress finish on their own.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
@@ -97,11 +115,13 @@ impl Receiver {
                 source,
             })?;
         let log = Arc::new(ReceiveLog::default());
+        let rotated = Arc::default();
         let ctx = Arc::new(Context {
             options,
             policies,
             deliver,
             log: log.clone(),
+            rotated: Arc::clone(&rotated),
         });
         let (stop, mut stopped) = watch::channel(false);
         let task = tokio::spawn(async move {
@@ -128,6 +148,7 @@ impl Receiver {
         Ok(RunningReceiver {
             addr,
             log,
+            rotated,
             stop,
             task,
         })
@@ -256,16 +277,34 @@ async fn handle(
             return log(gw, StatusCode::FORBIDDEN, Outcome::ClientCertMismatch);
         }
     }
-    if let HmacCheck::Key(key) = &policy.hmac {
-        let ok = signature.as_deref().is_some_and(|sig| {
+    let signed_with = |key: &Sensitive<String>| {
+        signature.as_deref().is_some_and(|sig| {
             ruuvi_protocol::signature::verify_firmware_signature(
                 key.expose().as_bytes(),
                 &body,
                 sig,
             )
-        });
-        if !ok {
-            return log(gw, StatusCode::UNAUTHORIZED, Outcome::BadSignature);
+        })
+    };
+    // A new key to hand out with the answer (rotation).
+    let mut give_key: Option<Sensitive<String>> = None;
+    match &policy.hmac {
+        HmacCheck::Off => {}
+        HmacCheck::Key(key) => {
+            if !signed_with(key) {
+                return log(gw, StatusCode::UNAUTHORIZED, Outcome::BadSignature);
+            }
+        }
+        HmacCheck::Rotating { device_id } => {
+            let current = gw.and_then(|m| ctx.rotated.lock().ok()?.get(&m).cloned());
+            if current.as_ref().is_some_and(&signed_with) {
+                // Signed with the key we gave it.
+            } else if signed_with(device_id) {
+                // First contact, or the gateway rebooted and forgot our key: a new one.
+                give_key = Some(new_hmac_key());
+            } else {
+                return log(gw, StatusCode::UNAUTHORIZED, Outcome::BadSignature);
+            }
         }
     }
     let (observations, failed) =
@@ -275,7 +314,24 @@ async fn handle(
     }
     let n = observations.len();
     match ctx.deliver.deliver(observations).await {
-        Ok(()) => log(gw, StatusCode::OK, Outcome::Stored { observations: n }),
+        Ok(()) => {
+            ctx.log.record(gw, 200, Outcome::Stored { observations: n });
+            let rate = policy
+                .rate_s
+                .filter(|r| (1..=3600).contains(r))
+                .map(|r| r.to_string());
+            let mut extra: Vec<(&str, &str)> = Vec::new();
+            if let Some(rate) = &rate {
+                extra.push(("X-Ruuvi-Gateway-Rate", rate));
+            }
+            if let (Some(key), Some(mac)) = (&give_key, gw) {
+                if let Ok(mut keys) = ctx.rotated.lock() {
+                    keys.insert(mac, key.clone());
+                }
+                extra.push(("Ruuvi-HMAC-KEY", key.expose()));
+            }
+            reply(StatusCode::OK, &extra)
+        }
         Err(DeliverError::Busy) => {
             ctx.log.record(gw, 503, Outcome::Busy);
             reply(StatusCode::SERVICE_UNAVAILABLE, &[("Retry-After", "5")])

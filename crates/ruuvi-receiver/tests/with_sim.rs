@@ -402,3 +402,88 @@ async fn hostile_input_is_refused_and_valid_posts_still_get_through() {
     gw.stop().await;
     s.receiver.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hmac_key_rotation_and_rate_steering() {
+    let s = setup(None, None).await;
+    let gw = gateway(Firmware::Head, 60).await;
+    let device_id = gw.identity().await.device_id_string();
+    let m = mac(&gw).await;
+    set_policy(
+        &s,
+        &gw,
+        GatewayPolicy {
+            hmac: HmacCheck::Rotating {
+                device_id: Sensitive::new(device_id.clone()),
+            },
+            rate_s: Some(1),
+            ..GatewayPolicy::default()
+        },
+    )
+    .await;
+    point(&gw, &url(s.receiver.addr, "http"), serde_json::json!({})).await;
+    // The first post (device-id key) is answered with a new key; the gateway signs with it.
+    let mut given = None;
+    for _ in 0..100 {
+        given = s.receiver.rotated_hmac_key(m);
+        if given.is_some() && gw.state.lock().await.hmac_key != device_id {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let given = given.expect("a key was given");
+    assert_eq!(gw.state.lock().await.hmac_key, *given.expose());
+    let before = s.receiver.log.of(Some(m)).len();
+    for _ in 0..100 {
+        if s.receiver.log.of(Some(m)).len() > before + 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        s.receiver
+            .log
+            .of(Some(m))
+            .iter()
+            .all(|r| stored(&r.outcome)),
+        "posts signed with the new key are accepted: {:?}",
+        s.receiver.log.of(Some(m))
+    );
+    // A reboot: the gateway forgets the key and signs with its device id again.
+    gw.state.lock().await.hmac_key = device_id.clone();
+    for _ in 0..100 {
+        if s.receiver.rotated_hmac_key(m).map(|k| k.expose().clone())
+            != Some(given.expose().clone())
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_ne!(
+        s.receiver.rotated_hmac_key(m).unwrap().expose(),
+        given.expose(),
+        "re-keyed"
+    );
+    assert!(s
+        .receiver
+        .log
+        .of(Some(m))
+        .iter()
+        .all(|r| stored(&r.outcome)));
+    gw.stop().await;
+
+    // The rate rides on every 200.
+    let body = serde_json::json!({"data": {"gw_mac": m.to_string(), "tags": {}}}).to_string();
+    let answer = raw(
+        s.receiver.addr,
+        format!("POST /record HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nRuuvi-HMAC-SHA256: {}\r\n\r\n{body}", body.len(), ruuvi_protocol::signature::firmware_signature(device_id.as_bytes(), body.as_bytes())).as_bytes(),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("x-ruuvi-gateway-rate: 1"),
+        "{answer}"
+    );
+}

@@ -4,7 +4,7 @@
 //! The receiver's policy lives in `<data dir>/receiver.json` (no secrets in it):
 //! `{"unknown": "accept" | "reject", "gateways": {"<MAC>": {"auth": "none" | "basic" |
 //! "bearer" | "token" | "api_key", "user": "<basic user>", "require_client_cert": bool,
-//! "hmac": bool}}}`. Secrets come from the keychain: `receiver-auth/<MAC>` (the auth secret) and
+//! "hmac": bool, "rotate_hmac": bool, "rate": <seconds>}}}`. Secrets come from the keychain: `receiver-auth/<MAC>` (the auth secret) and
 //! `hmac-key/<MAC>` (the gateway's HMAC key, its device id unless changed).
 
 use std::collections::HashMap;
@@ -72,6 +72,10 @@ struct GatewayEntry {
     user: String,
     require_client_cert: bool,
     hmac: bool,
+    /// Give the gateway a random HMAC key (`Ruuvi-HMAC-KEY`) instead of keeping its device id.
+    rotate_hmac: bool,
+    /// Seconds between posts (`X-Ruuvi-Gateway-Rate`).
+    rate: Option<u32>,
 }
 
 fn db_path(data_dir: &Path, db: Option<PathBuf>) -> PathBuf {
@@ -119,17 +123,25 @@ fn load_policies(data_dir: &Path, secrets: &dyn SecretStore) -> Result<Policies,
             "api_key" => ExpectedAuth::ApiKey(secret(SecretKind::ReceiverAuth, &mac)?),
             other => return Err(format!("receiver.json: {mac}: unknown auth {other:?}")),
         };
-        let hmac = if entry.hmac {
-            HmacCheck::Key(secret(SecretKind::HmacKey, &mac)?)
-        } else {
-            HmacCheck::Off
+        let hmac = match (entry.hmac, entry.rotate_hmac) {
+            (false, _) => HmacCheck::Off,
+            (true, false) => HmacCheck::Key(secret(SecretKind::HmacKey, &mac)?),
+            (true, true) => HmacCheck::Rotating {
+                device_id: secret(SecretKind::HmacKey, &mac)?,
+            },
         };
+        if entry.rate.is_some_and(|r| !(1..=3600).contains(&r)) {
+            return Err(format!(
+                "receiver.json: {mac}: rate must be 1 to 3600 seconds"
+            ));
+        }
         policies.gateways.insert(
             mac,
             GatewayPolicy {
                 auth,
                 require_client_cert: entry.require_client_cert,
                 hmac,
+                rate_s: entry.rate,
             },
         );
     }
