@@ -88,6 +88,22 @@ impl RunningReceiver {
         self.rotated.lock().ok()?.get(&gateway).cloned()
     }
 
+    /// Every key given so far, to persist: the gateway keeps using its key across our
+    /// restarts, so a restarted receiver must know it.
+    pub fn rotated_hmac_keys(&self) -> Vec<(MacAddress, Sensitive<String>)> {
+        self.rotated
+            .lock()
+            .map(|m| m.iter().map(|(k, v)| (*k, v.clone())).collect())
+            .unwrap_or_default()
+    }
+
+    /// A key given before a restart (read back from the keychain).
+    pub fn remember_hmac_key(&self, gateway: MacAddress, key: Sensitive<String>) {
+        if let Ok(mut m) = self.rotated.lock() {
+            m.insert(gateway, key);
+        }
+    }
+
     /// Stops accepting; connections in progress finish on their own.
     pub async fn stop(self) {
         let _ = self.stop.send(true);

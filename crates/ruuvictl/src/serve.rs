@@ -78,6 +78,11 @@ struct GatewayEntry {
     rate: Option<u32>,
 }
 
+/// Where a gateway's rotated HMAC key is kept: `hmac-key/<MAC>.rotated`.
+fn rotated_key_name(mac: &MacAddress) -> SecretName {
+    SecretName::new(SecretKind::HmacKey, &format!("{mac}.rotated")).expect("a MAC is a valid id")
+}
+
 fn db_path(data_dir: &Path, db: Option<PathBuf>) -> PathBuf {
     db.unwrap_or_else(|| data_dir.join("observations.sqlite"))
 }
@@ -213,6 +218,22 @@ pub async fn serve(args: Serve, data_dir: &Path, secrets: &dyn SecretStore) -> R
     let receiver = Receiver::start(options, policies.clone(), Arc::new(ToHub(hub.clone())))
         .await
         .map_err(|e| e.to_string())?;
+    // Keys given to gateways before a restart: they still sign with them.
+    let rotating: Vec<MacAddress> = policies
+        .read()
+        .expect("policies lock")
+        .gateways
+        .iter()
+        .filter(|(_, p)| matches!(p.hmac, HmacCheck::Rotating { .. }))
+        .map(|(m, _)| *m)
+        .collect();
+    let mut persisted: HashMap<MacAddress, ruuvi_secrets::Sensitive<String>> = HashMap::new();
+    for mac in rotating {
+        if let Ok(Some(key)) = secrets.get(&rotated_key_name(&mac)) {
+            persisted.insert(mac, key.clone());
+            receiver.remember_hmac_key(mac, key);
+        }
+    }
     // One line for people and scripts: where to point gateways.
     println!(
         "{}",
@@ -239,6 +260,16 @@ pub async fn serve(args: Serve, data_dir: &Path, secrets: &dyn SecretStore) -> R
                     tracing::info!("reloaded receiver.json");
                 }
                 Err(e) => tracing::warn!("keeping the previous policies: {e}"),
+            }
+        }
+        for (mac, key) in receiver.rotated_hmac_keys() {
+            if persisted.get(&mac).map(|k| k.expose()) != Some(key.expose()) {
+                match secrets.set(&rotated_key_name(&mac), &key) {
+                    Ok(()) => {
+                        persisted.insert(mac, key);
+                    }
+                    Err(e) => tracing::warn!(%mac, "cannot keep the gateway's new HMAC key: {e}"),
+                }
             }
         }
         if let Some(allowed) = &allowed_list {

@@ -213,7 +213,7 @@ async fn a_gateway_posts_over_mtls_to_ruuvictl_serve() {
     // The receiver's policy for this gateway; its secrets in the keychain.
     std::fs::write(
         data.join("receiver.json"),
-        serde_json::json!({"unknown": "reject", "gateways": {mac.clone(): {"auth": "bearer", "require_client_cert": true, "hmac": true}}}).to_string(),
+        serde_json::json!({"unknown": "reject", "gateways": {mac.clone(): {"auth": "bearer", "require_client_cert": true, "hmac": true, "rotate_hmac": true}}}).to_string(),
     )
     .unwrap();
     let set = |name: String, value: String| {
@@ -237,25 +237,28 @@ async fn a_gateway_posts_over_mtls_to_ruuvictl_serve() {
     set(format!("receiver-auth/{mac}"), "mtls-bearer".into());
     set(format!("hmac-key/{mac}"), id.device_id_string());
 
-    let mut server = KillOnDrop(
-        Command::new(env!("CARGO_BIN_EXE_ruuvictl"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("RUUVI_DESK_DATA_DIR", &data)
-            .env("RUUVI_DESK_KEYCHAIN_SERVICE", &service)
-            .env("RUST_LOG", "debug")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(server.0.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = serde_json::from_str::<serde_json::Value>(&line).unwrap()["listening"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let start_serve = |listen: &str| {
+        let mut server = KillOnDrop(
+            Command::new(env!("CARGO_BIN_EXE_ruuvictl"))
+                .args(["serve", "--listen", listen])
+                .env("RUUVI_DESK_DATA_DIR", &data)
+                .env("RUUVI_DESK_KEYCHAIN_SERVICE", &service)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let mut line = String::new();
+        BufReader::new(server.0.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = serde_json::from_str::<serde_json::Value>(&line).unwrap()["listening"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        (server, url)
+    };
+    let (server, url) = start_serve("127.0.0.1:0");
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
 
     let pushed = cli(
