@@ -9,17 +9,13 @@
 //!
 //! `cargo bench -p ruuvi-receiver --bench ingest`
 
-use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use ruuvi_hub::{Hub, HubError, HubOptions};
+use ruuvi_hub::{Hub, HubOptions};
 use ruuvi_protocol::formats::{advertisement_for, Measurement};
 use ruuvi_protocol::{DataFormat, Feed, GatewayDocument, MacAddress, Observation, Readings};
-use ruuvi_receiver::{
-    Deliver, DeliverError, ExpectedAuth, GatewayPolicy, HmacCheck, Policies, Receiver,
-    ReceiverOptions,
-};
+use ruuvi_receiver::{ExpectedAuth, GatewayPolicy, HmacCheck, Policies, Receiver, ReceiverOptions};
 use ruuvi_secrets::Sensitive;
 use ruuvi_store::Store;
 
@@ -28,26 +24,9 @@ const GW: &str = "C8:25:2D:8E:9C:2C";
 const KEY: &str = "00:11:22:33:44:55:66:77";
 const TOKEN: &str = "bench-token";
 
-struct ToHub(Hub);
-
-impl Deliver for ToHub {
-    fn deliver(
-        &self,
-        observations: Vec<Observation>,
-    ) -> Pin<Box<dyn std::future::Future<Output = Result<(), DeliverError>> + Send + '_>> {
-        Box::pin(async move {
-            match self.0.try_submit(observations) {
-                Err(HubError::Full) => Err(DeliverError::Busy),
-                Err(e) => Err(DeliverError::Failed(e.to_string())),
-                Ok(p) => p
-                    .stored()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| DeliverError::Failed(e.to_string())),
-            }
-        })
-    }
-}
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::ToHub;
 
 /// Post number `n`: 100 tags, each with measurement sequence `n` (so nothing is a duplicate).
 fn body(n: u32) -> Vec<u8> {

@@ -2,47 +2,27 @@
 //! real hub and store behind it.
 
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use ruuvi_gateway::{ClientOptions, Credentials, Endpoint, GatewayClient};
 use ruuvi_gw_sim::{Firmware, GatewayOptions, RunningGateway};
-use ruuvi_hub::{Hub, HubError, HubOptions};
+use ruuvi_hub::{Hub, HubOptions};
 use ruuvi_pki::{
     certificate_der, server_config, ClientAllowList, ClientAuth, KeyAlgorithm, LocalCa,
     OffsetDateTime, SharedAllowList, Validity,
 };
-use ruuvi_protocol::{MacAddress, Observation};
+use ruuvi_protocol::MacAddress;
 use ruuvi_receiver::{
-    Deliver, DeliverError, ExpectedAuth, GatewayPolicy, HmacCheck, Outcome, Policies, Receiver,
-    ReceiverOptions, RunningReceiver, UnknownGateways,
+    ExpectedAuth, GatewayPolicy, HmacCheck, Outcome, Policies, Receiver, ReceiverOptions,
+    RunningReceiver, UnknownGateways,
 };
 use ruuvi_secrets::Sensitive;
 use ruuvi_store::Store;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// What the app does: hand the receiver's observations to the hub.
-struct ToHub(Hub);
-
-impl Deliver for ToHub {
-    fn deliver(
-        &self,
-        observations: Vec<Observation>,
-    ) -> Pin<Box<dyn std::future::Future<Output = Result<(), DeliverError>> + Send + '_>> {
-        Box::pin(async move {
-            match self.0.try_submit(observations) {
-                Err(HubError::Full) => Err(DeliverError::Busy),
-                Err(e) => Err(DeliverError::Failed(e.to_string())),
-                Ok(pending) => pending
-                    .stored()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| DeliverError::Failed(e.to_string())),
-            }
-        })
-    }
-}
+mod common;
+use common::ToHub;
 
 struct Setup {
     hub: Hub,
