@@ -7,10 +7,12 @@
 //! The receiver knows nothing of the hub: it only produces observations.
 
 mod log;
+mod network;
 mod policy;
 mod server;
 
 pub use log::{Outcome, ReceiveLog, Received};
+pub use network::{SignedRefusal, Whitelist, WhitelistEntry};
 pub use policy::{
     constant_time_eq, ExpectedAuth, GatewayPolicy, HmacCheck, Policies, UnknownGateways,
 };

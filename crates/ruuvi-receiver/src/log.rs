@@ -11,7 +11,9 @@ const PER_GATEWAY: usize = 200;
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
-    Stored { observations: usize },
+    Stored {
+        observations: usize,
+    },
     AuthFailed,
     ClientCertMissing,
     ClientCertMismatch,
@@ -21,6 +23,11 @@ pub enum Outcome {
     UnknownGateway,
     Busy,
     StoreFailed,
+    /// Signed Gateway API posts (ruuvi-network-api §2).
+    NotWhitelisted,
+    Blocked,
+    BadTimestamp,
+    Replay,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

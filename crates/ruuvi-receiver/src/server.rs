@@ -36,6 +36,8 @@ pub struct ReceiverOptions {
     /// Time for the body.
     pub body_timeout: Duration,
     pub max_connections: usize,
+    /// Gateways allowed to post the signed Gateway API form (`x-ruuvi-*` headers).
+    pub whitelist: Arc<std::sync::Mutex<crate::network::Whitelist>>,
 }
 
 impl ReceiverOptions {
@@ -50,6 +52,7 @@ impl ReceiverOptions {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             max_connections: 512,
+            whitelist: Arc::default(),
         }
     }
 }
@@ -254,6 +257,14 @@ async fn handle(
     };
     let authorization = header("Authorization");
     let signature = header("Ruuvi-HMAC-SHA256");
+    let network = match (
+        header(ruuvi_protocol::signature::NETWORK_TIMESTAMP_HEADER),
+        header(ruuvi_protocol::signature::NETWORK_NONCE_HEADER),
+        header(ruuvi_protocol::signature::NETWORK_SIGNATURE_HEADER),
+    ) {
+        (Some(t), Some(n), Some(s)) => Some((t, n, s)),
+        _ => None,
+    };
     let limited = Limited::new(req.into_body(), ctx.options.max_body);
     let body = match tokio::time::timeout(ctx.options.body_timeout, limited.collect()).await {
         Ok(Ok(collected)) => collected.to_bytes(),
@@ -268,6 +279,44 @@ async fn handle(
         }
     };
     let gw = doc.gw_mac;
+    if let Some((timestamp, nonce, sig)) = network {
+        // The signed Gateway API form: the whitelist decides, not the per-gateway policy.
+        use crate::network::SignedRefusal;
+        let Some(mac) = gw else {
+            return log(None, StatusCode::BAD_REQUEST, Outcome::BadJson);
+        };
+        let checked = ctx.options.whitelist.lock().expect("whitelist lock").check(
+            mac,
+            &timestamp,
+            &nonce,
+            &sig,
+            &body,
+            now_ms() / 1000,
+        );
+        if let Err(why) = checked {
+            let (status, outcome) = match why {
+                SignedRefusal::NotWhitelisted => (StatusCode::FORBIDDEN, Outcome::NotWhitelisted),
+                SignedRefusal::Blocked => (StatusCode::FORBIDDEN, Outcome::Blocked),
+                SignedRefusal::BadTimestamp => (StatusCode::UNAUTHORIZED, Outcome::BadTimestamp),
+                SignedRefusal::Replay => (StatusCode::CONFLICT, Outcome::Replay),
+                SignedRefusal::BadSignature => (StatusCode::UNAUTHORIZED, Outcome::BadSignature),
+            };
+            return log(gw, status, outcome);
+        }
+        let (observations, _) =
+            Observation::from_gateway(&doc, Feed::GatewayPost { gateway: gw }, now_ms());
+        let n = observations.len();
+        return match ctx.deliver.deliver(observations).await {
+            Ok(()) => log(gw, StatusCode::OK, Outcome::Stored { observations: n }),
+            Err(DeliverError::Busy) => {
+                ctx.log.record(gw, 503, Outcome::Busy);
+                reply(StatusCode::SERVICE_UNAVAILABLE, &[("Retry-After", "5")])
+            }
+            Err(DeliverError::Failed(_)) => {
+                log(gw, StatusCode::INTERNAL_SERVER_ERROR, Outcome::StoreFailed)
+            }
+        };
+    }
     let policy: GatewayPolicy = {
         let policies = ctx.policies.read().expect("policies lock");
         match gw.and_then(|m| policies.gateways.get(&m)) {

@@ -28,6 +28,13 @@ struct Setup {
     hub: Hub,
     receiver: RunningReceiver,
     policies: Arc<RwLock<Policies>>,
+    whitelist: Arc<std::sync::Mutex<ruuvi_receiver::Whitelist>>,
+}
+
+impl Setup {
+    fn receiver_whitelist(&self) -> &std::sync::Mutex<ruuvi_receiver::Whitelist> {
+        &self.whitelist
+    }
 }
 
 async fn setup(tls: Option<Arc<rustls::ServerConfig>>, allowed: Option<SharedAllowList>) -> Setup {
@@ -38,6 +45,7 @@ async fn setup(tls: Option<Arc<rustls::ServerConfig>>, allowed: Option<SharedAll
     options.allowed = allowed;
     options.max_body = 64 * 1024;
     options.header_timeout = Duration::from_secs(2);
+    let whitelist = options.whitelist.clone();
     let receiver = Receiver::start(options, policies.clone(), Arc::new(ToHub(hub.clone())))
         .await
         .unwrap();
@@ -45,6 +53,7 @@ async fn setup(tls: Option<Arc<rustls::ServerConfig>>, allowed: Option<SharedAll
         hub,
         receiver,
         policies,
+        whitelist,
     }
 }
 
@@ -466,4 +475,80 @@ async fn hmac_key_rotation_and_rate_steering() {
             .contains("x-ruuvi-gateway-rate: 1"),
         "{answer}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signed_gateway_api_posts_from_whitelisted_gateways_only() {
+    let s = setup(None, None).await;
+    let start = |index: u64| {
+        let url = url(s.receiver.addr, "http");
+        async move {
+            let mut o = GatewayOptions::new("127.0.0.1:0".parse().unwrap(), Firmware::Head);
+            o.index = index;
+            o.tags = 2;
+            o.post_delay = Duration::from_millis(20);
+            o.retry_after_failure = Duration::from_millis(200);
+            o.network_url = Some(url);
+            RunningGateway::start(o).await.unwrap()
+        }
+    };
+    let listed = start(70).await;
+    let unlisted = start(71).await;
+    let id = listed.identity().await;
+    let secret =
+        ruuvi_protocol::signature::network_secret(&id.device_id_string(), &id.ble_mac.to_string());
+    let now_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    s.receiver_whitelist().lock().unwrap().whitelist(
+        id.ble_mac,
+        Sensitive::new(secret.clone()),
+        now_s,
+    );
+    wait_for(&s, id.ble_mac, stored).await;
+    wait_for(&s, mac(&unlisted).await, |o| *o == Outcome::NotWhitelisted).await;
+    let entry = s
+        .receiver_whitelist()
+        .lock()
+        .unwrap()
+        .get(id.ble_mac)
+        .cloned()
+        .unwrap();
+    assert!(entry.connected_at.is_some() && entry.latest_at.is_some());
+
+    // A replayed and a tampered post, by hand.
+    let body = format!(
+        r#"{{"data": {{"timestamp": {now_s}, "gwmac": "{}", "tags": {{}}}}}}"#,
+        id.ble_mac
+    );
+    let signed = |nonce: &str, body: &str, sig_body: &str| {
+        let sig = ruuvi_protocol::signature::network_signature(
+            &secret,
+            nonce,
+            &now_s.to_string(),
+            sig_body.as_bytes(),
+        );
+        format!(
+            "POST /record HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nx-ruuvi-timestamp: {now_s}\r\nx-ruuvi-nonce: {nonce}\r\nx-ruuvi-signature: {sig}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let first = raw(s.receiver.addr, signed("n-1", &body, &body).as_bytes()).await;
+    assert!(first.starts_with("HTTP/1.1 200"), "{first}");
+    let replay = raw(s.receiver.addr, signed("n-1", &body, &body).as_bytes()).await;
+    assert!(replay.starts_with("HTTP/1.1 409"), "{replay}");
+    let tampered = body.replace("\"tags\"", "\"tags\" ");
+    let bad = raw(s.receiver.addr, signed("n-2", &tampered, &body).as_bytes()).await;
+    assert!(bad.starts_with("HTTP/1.1 401"), "{bad}");
+    assert!(s
+        .receiver_whitelist()
+        .lock()
+        .unwrap()
+        .get(id.ble_mac)
+        .unwrap()
+        .invalid_signature_at
+        .is_some());
+    listed.stop().await;
+    unlisted.stop().await;
 }
