@@ -6,11 +6,13 @@
 //!
 //! The receiver knows nothing of the hub: it only produces observations.
 
+mod admin;
 mod log;
 mod network;
 mod policy;
 mod server;
 
+pub use admin::{start_admin, AdminOptions, Registry, RunningAdmin};
 pub use log::{Outcome, ReceiveLog, Received};
 pub use network::{SignedRefusal, Whitelist, WhitelistEntry};
 pub use policy::{

@@ -1,0 +1,197 @@
+//! The Internal API over HTTP on loopback, with the receiver sharing its whitelist and a
+//! simulated gateway posting the signed form.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use ruuvi_gw_sim::{Firmware, GatewayOptions, RunningGateway};
+use ruuvi_hub::{Hub, HubOptions};
+use ruuvi_receiver::{start_admin, AdminOptions, Outcome, Policies, Receiver, ReceiverOptions};
+use ruuvi_secrets::Sensitive;
+use ruuvi_store::Store;
+use serde_json::{json, Value};
+
+mod common;
+use common::ToHub;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn whitelist_gwinfo_sensors_and_subscriptions() {
+    let (hub, _task) = Hub::start(Store::open_in_memory().unwrap(), HubOptions::default());
+    let options = ReceiverOptions::new("127.0.0.1:0".parse().unwrap());
+    let whitelist = options.whitelist.clone();
+    let receiver = Receiver::start(
+        options,
+        Arc::new(RwLock::new(Policies::default())),
+        Arc::new(ToHub(hub)),
+    )
+    .await
+    .unwrap();
+    let admin = start_admin(
+        AdminOptions {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            internal_secret: Sensitive::new("internal-s3cret".into()),
+            shop_secret: Some(Sensitive::new("shop-s3cret".into())),
+        },
+        whitelist,
+    )
+    .await
+    .unwrap();
+    let base = format!("http://{}", admin.addr);
+    let http = reqwest::Client::new();
+    let call = |method: reqwest::Method,
+                path: &str,
+                body: Option<Value>,
+                internal: &str,
+                shop: Option<&str>| {
+        let mut r = http
+            .request(method, format!("{base}{path}"))
+            .header("X-Internal-Secret", internal.to_string());
+        if let Some(shop) = shop {
+            r = r.header("X-Shop-Secret", shop.to_string());
+        }
+        if let Some(b) = body {
+            r = r
+                .header("Content-Type", "application/json")
+                .body(b.to_string());
+        }
+        async move {
+            let resp = r.send().await.unwrap();
+            let status = resp.status().as_u16();
+            let v: Value =
+                serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap_or(Value::Null);
+            (status, v)
+        }
+    };
+    let get = reqwest::Method::GET;
+    let post = reqwest::Method::POST;
+
+    assert_eq!(
+        call(
+            get.clone(),
+            "/gwinfo?gateway=AA:BB:CC:DD:EE:FF",
+            None,
+            "wrong",
+            None
+        )
+        .await
+        .0,
+        401
+    );
+
+    let mut o = GatewayOptions::new("127.0.0.1:0".parse().unwrap(), Firmware::Head);
+    o.index = 80;
+    o.tags = 2;
+    o.post_delay = Duration::from_millis(20);
+    o.retry_after_failure = Duration::from_millis(200);
+    o.network_url = Some(format!("http://{}/record", receiver.addr));
+    let gw = RunningGateway::start(o).await.unwrap();
+    let id = gw.identity().await;
+    let mac = id.ble_mac.to_string();
+    let secret = ruuvi_protocol::signature::network_secret(&id.device_id_string(), &mac);
+
+    let (status, listed) = call(
+        post.clone(),
+        "/whitelist",
+        Some(json!({"macAddress": mac.to_lowercase(), "secret": secret})),
+        "internal-s3cret",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(listed, json!([{"gateway": mac, "blockedAt": null}]));
+
+    let mut info = Value::Null;
+    for _ in 0..150 {
+        let (status, v) = call(
+            get.clone(),
+            &format!("/gwinfo?gateway={mac}"),
+            None,
+            "internal-s3cret",
+            None,
+        )
+        .await;
+        assert_eq!(status, 200);
+        if v["data"]["gateway"]["Latest"].is_number() {
+            info = v;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let g = &info["data"]["gateway"];
+    assert_eq!(info["result"], "success", "{info}");
+    assert_eq!(g["GatewayId"], mac);
+    assert!(g["Whitelisted"].is_number() && g["Connected"].is_number());
+    assert!(receiver
+        .log
+        .of(Some(id.ble_mac))
+        .iter()
+        .any(|r| matches!(r.outcome, Outcome::Stored { .. })));
+    let (status, v) = call(
+        get.clone(),
+        "/gwinfo?gateway=11:22:33:44:55:66",
+        None,
+        "internal-s3cret",
+        None,
+    )
+    .await;
+    assert_eq!((status, v["result"].as_str()), (404, Some("error")));
+
+    let (status, _) = call(
+        post.clone(),
+        "/register-sensor",
+        Some(json!({"macAddress": "F4:1F:0C:28:CB:D6", "secret": "DE:AD:BE:EF:00:11:22:33"})),
+        "internal-s3cret",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(admin
+        .registry
+        .lock()
+        .unwrap()
+        .sensors
+        .contains_key(&"F4:1F:0C:28:CB:D6".parse().unwrap()));
+
+    let plan = json!({"validDays": 365, "maxClaims": 5, "maxHistoryDays": 30, "maxResolutionMinutes": 5, "claimCode": "ABC"});
+    assert_eq!(
+        call(
+            post.clone(),
+            "/subscription-register",
+            Some(plan.clone()),
+            "internal-s3cret",
+            None
+        )
+        .await
+        .0,
+        401
+    );
+    assert_eq!(
+        call(
+            post.clone(),
+            "/subscription-register",
+            Some(json!({"validDays": 1})),
+            "internal-s3cret",
+            Some("shop-s3cret")
+        )
+        .await
+        .0,
+        400
+    );
+    let (status, v) = call(
+        post,
+        "/subscription-register",
+        Some(plan),
+        "internal-s3cret",
+        Some("shop-s3cret"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        v["data"]["maxShares"], 50,
+        "maxClaims × maxSharesPerSensor (10)"
+    );
+    assert_eq!(v["data"]["subscriptionName"], "Ultimate");
+    gw.stop().await;
+    admin.stop().await;
+    receiver.stop().await;
+}
