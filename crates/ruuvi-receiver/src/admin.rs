@@ -15,7 +15,6 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use ruuvi_protocol::MacAddress;
 use ruuvi_secrets::Sensitive;
 use serde_json::{json, Value};
-use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::network::Whitelist;
@@ -60,19 +59,7 @@ pub async fn start_admin(
     options: AdminOptions,
     whitelist: Arc<Mutex<Whitelist>>,
 ) -> Result<RunningAdmin, ReceiverError> {
-    let listener =
-        TcpListener::bind(options.listen)
-            .await
-            .map_err(|source| ReceiverError::Bind {
-                addr: options.listen,
-                source,
-            })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|source| ReceiverError::Bind {
-            addr: options.listen,
-            source,
-        })?;
+    let (listener, addr) = crate::bind(options.listen).await?;
     let registry: Arc<Mutex<Registry>> = Arc::default();
     let admin = Arc::new(Admin {
         options,

@@ -51,3 +51,13 @@ pub enum ReceiverError {
         source: std::io::Error,
     },
 }
+
+/// Binds a listener and says where it really listens (port 0 picks a free one).
+pub(crate) async fn bind(
+    addr: std::net::SocketAddr,
+) -> Result<(tokio::net::TcpListener, std::net::SocketAddr), ReceiverError> {
+    let fail = |source| ReceiverError::Bind { addr, source };
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(fail)?;
+    let local = listener.local_addr().map_err(fail)?;
+    Ok((listener, local))
+}

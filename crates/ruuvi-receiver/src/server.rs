@@ -14,7 +14,6 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use ruuvi_pki::SharedAllowList;
 use ruuvi_protocol::{Feed, GatewayDocument, MacAddress, Observation};
 use ruuvi_secrets::Sensitive;
-use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 
 use crate::log::{Outcome, ReceiveLog};
@@ -120,19 +119,7 @@ impl Receiver {
         policies: Arc<RwLock<Policies>>,
         deliver: Arc<dyn Deliver>,
     ) -> Result<RunningReceiver, ReceiverError> {
-        let listener =
-            TcpListener::bind(options.listen)
-                .await
-                .map_err(|source| ReceiverError::Bind {
-                    addr: options.listen,
-                    source,
-                })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| ReceiverError::Bind {
-                addr: options.listen,
-                source,
-            })?;
+        let (listener, addr) = crate::bind(options.listen).await?;
         let log = Arc::new(ReceiveLog::default());
         let rotated = Arc::default();
         let ctx = Arc::new(Context {
