@@ -290,18 +290,9 @@ async fn handle(
             };
             return log(gw, status, outcome);
         }
-        let (observations, _) =
-            Observation::from_gateway(&doc, Feed::GatewayPost { gateway: gw }, now_ms());
-        let n = observations.len();
-        return match ctx.deliver.deliver(observations).await {
-            Ok(()) => log(gw, StatusCode::OK, Outcome::Stored { observations: n }),
-            Err(DeliverError::Busy) => {
-                ctx.log.record(gw, 503, Outcome::Busy);
-                reply(StatusCode::SERVICE_UNAVAILABLE, &[("Retry-After", "5")])
-            }
-            Err(DeliverError::Failed(_)) => {
-                log(gw, StatusCode::INTERNAL_SERVER_ERROR, Outcome::StoreFailed)
-            }
+        return match store(ctx, &doc).await {
+            Ok(()) => reply(StatusCode::OK, &[]),
+            Err(refused) => refused,
         };
     }
     let policy: GatewayPolicy = {
@@ -359,8 +350,32 @@ async fn handle(
             }
         }
     }
+    if let Err(refused) = store(ctx, &doc).await {
+        return refused;
+    }
+    let rate = policy
+        .rate_s
+        .filter(|r| (1..=3600).contains(r))
+        .map(|r| r.to_string());
+    let mut extra: Vec<(&str, &str)> = Vec::new();
+    if let Some(rate) = &rate {
+        extra.push(("X-Ruuvi-Gateway-Rate", rate));
+    }
+    if let (Some(key), Some(mac)) = (&give_key, gw) {
+        if let Ok(mut keys) = ctx.rotated.lock() {
+            keys.insert(mac, key.clone());
+        }
+        extra.push(("Ruuvi-HMAC-KEY", key.expose()));
+    }
+    reply(StatusCode::OK, &extra)
+}
+
+/// Decodes an accepted post and delivers its observations; records the outcome in the receive
+/// log. `Err` is the answer when they could not be stored (503 busy, 500 failed).
+async fn store(ctx: &Context, doc: &GatewayDocument) -> Result<(), Response<Full<Bytes>>> {
+    let gw = doc.gw_mac;
     let (observations, failed) =
-        Observation::from_gateway(&doc, Feed::GatewayPost { gateway: gw }, now_ms());
+        Observation::from_gateway(doc, Feed::GatewayPost { gateway: gw }, now_ms());
     for (mac, e) in failed {
         tracing::debug!(?gw, %mac, "undecodable tag: {e}");
     }
@@ -368,29 +383,19 @@ async fn handle(
     match ctx.deliver.deliver(observations).await {
         Ok(()) => {
             ctx.log.record(gw, 200, Outcome::Stored { observations: n });
-            let rate = policy
-                .rate_s
-                .filter(|r| (1..=3600).contains(r))
-                .map(|r| r.to_string());
-            let mut extra: Vec<(&str, &str)> = Vec::new();
-            if let Some(rate) = &rate {
-                extra.push(("X-Ruuvi-Gateway-Rate", rate));
-            }
-            if let (Some(key), Some(mac)) = (&give_key, gw) {
-                if let Ok(mut keys) = ctx.rotated.lock() {
-                    keys.insert(mac, key.clone());
-                }
-                extra.push(("Ruuvi-HMAC-KEY", key.expose()));
-            }
-            reply(StatusCode::OK, &extra)
+            Ok(())
         }
         Err(DeliverError::Busy) => {
             ctx.log.record(gw, 503, Outcome::Busy);
-            reply(StatusCode::SERVICE_UNAVAILABLE, &[("Retry-After", "5")])
+            Err(reply(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &[("Retry-After", "5")],
+            ))
         }
         Err(DeliverError::Failed(e)) => {
             tracing::error!(?gw, "storing a post failed: {e}");
-            log(gw, StatusCode::INTERNAL_SERVER_ERROR, Outcome::StoreFailed)
+            ctx.log.record(gw, 500, Outcome::StoreFailed);
+            Err(reply(StatusCode::INTERNAL_SERVER_ERROR, &[]))
         }
     }
 }
