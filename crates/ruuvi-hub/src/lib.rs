@@ -11,12 +11,13 @@
 mod dedupe;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 pub use dedupe::Dedupe;
 use ruuvi_protocol::{MacAddress, Observation};
-use ruuvi_store::Store;
+use ruuvi_store::{Retention, Store, Trimmed};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 #[derive(Debug, Clone)]
@@ -67,6 +68,18 @@ struct Submission {
     done: oneshot::Sender<Result<Stored, HubError>>,
 }
 
+/// What the writer task is asked to do, in queue order.
+enum Job {
+    Store(Submission),
+    /// One bounded step of a retention policy, between batches.
+    Trim {
+        policy: Retention,
+        now_ms: i64,
+        max_rows: usize,
+        done: oneshot::Sender<Result<Trimmed, HubError>>,
+    },
+}
+
 /// A queued submission; [`Pending::stored`] resolves once it is committed.
 pub struct Pending(oneshot::Receiver<Result<Stored, HubError>>);
 
@@ -76,10 +89,43 @@ impl Pending {
     }
 }
 
+/// Counts since the hub started, for `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct HubStats {
+    pub stored: u64,
+    pub duplicates: u64,
+    /// Transactions committed.
+    pub batches: u64,
+    /// Time spent committing them.
+    pub commit_seconds: f64,
+    /// Batches that failed to commit (their senders were told to retry).
+    pub failed_batches: u64,
+    /// Submissions turned away because the queue was full.
+    pub refused_busy: u64,
+    /// Rows removed by retention.
+    pub trimmed: u64,
+    /// Submissions waiting now.
+    pub queued: usize,
+    /// Sensors with a latest state.
+    pub sensors: usize,
+}
+
+#[derive(Default)]
+struct Counters {
+    stored: AtomicU64,
+    duplicates: AtomicU64,
+    batches: AtomicU64,
+    commit_micros: AtomicU64,
+    failed_batches: AtomicU64,
+    refused_busy: AtomicU64,
+    trimmed: AtomicU64,
+}
+
 /// A handle to the running hub; clone it freely. The hub stops when every handle is gone.
 #[derive(Clone)]
 pub struct Hub {
-    queue: mpsc::Sender<Submission>,
+    counters: Arc<Counters>,
+    queue: mpsc::Sender<Job>,
     latest: Arc<RwLock<HashMap<MacAddress, Observation>>>,
     updates: broadcast::Sender<Observation>,
 }
@@ -97,12 +143,20 @@ impl Hub {
                 map.insert(o.sensor, o);
             }
         }
+        let counters: Arc<Counters> = Arc::default();
         let hub = Hub {
+            counters: counters.clone(),
             queue,
             latest: latest.clone(),
             updates: updates.clone(),
         };
-        let task = tokio::spawn(run(store, rx, latest, updates, options));
+        let writer = Writer {
+            dedupe: Dedupe::default(),
+            latest,
+            updates,
+            counters,
+        };
+        let task = tokio::spawn(run(store, rx, writer, options));
         (hub, task)
     }
 
@@ -110,7 +164,7 @@ impl Hub {
     pub async fn submit(&self, observations: Vec<Observation>) -> Result<Stored, HubError> {
         let (done, answer) = oneshot::channel();
         self.queue
-            .send(Submission { observations, done })
+            .send(Job::Store(Submission { observations, done }))
             .await
             .map_err(|_| HubError::Stopped)?;
         answer.await.map_err(|_| HubError::Stopped)?
@@ -121,12 +175,52 @@ impl Hub {
     pub fn try_submit(&self, observations: Vec<Observation>) -> Result<Pending, HubError> {
         let (done, answer) = oneshot::channel();
         self.queue
-            .try_send(Submission { observations, done })
+            .try_send(Job::Store(Submission { observations, done }))
             .map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => HubError::Full,
+                mpsc::error::TrySendError::Full(_) => {
+                    self.counters.refused_busy.fetch_add(1, Relaxed);
+                    HubError::Full
+                }
                 mpsc::error::TrySendError::Closed(_) => HubError::Stopped,
             })?;
         Ok(Pending(answer))
+    }
+
+    /// One step of `policy` (at most `max_rows` rows removed), queued behind the submissions
+    /// already waiting so ingest is never held up for long; repeat while
+    /// [`Trimmed::more`].
+    pub async fn trim(
+        &self,
+        policy: Retention,
+        now_ms: i64,
+        max_rows: usize,
+    ) -> Result<Trimmed, HubError> {
+        let (done, answer) = oneshot::channel();
+        self.queue
+            .send(Job::Trim {
+                policy,
+                now_ms,
+                max_rows,
+                done,
+            })
+            .await
+            .map_err(|_| HubError::Stopped)?;
+        answer.await.map_err(|_| HubError::Stopped)?
+    }
+
+    pub fn stats(&self) -> HubStats {
+        let c = &self.counters;
+        HubStats {
+            stored: c.stored.load(Relaxed),
+            duplicates: c.duplicates.load(Relaxed),
+            batches: c.batches.load(Relaxed),
+            commit_seconds: c.commit_micros.load(Relaxed) as f64 / 1e6,
+            failed_batches: c.failed_batches.load(Relaxed),
+            refused_busy: c.refused_busy.load(Relaxed),
+            trimmed: c.trimmed.load(Relaxed),
+            queued: self.queue.max_capacity() - self.queue.capacity(),
+            sensors: self.latest.read().map(|m| m.len()).unwrap_or(0),
+        }
     }
 
     /// New observations as they are stored.
@@ -146,43 +240,95 @@ impl Hub {
     }
 }
 
-async fn run(
-    mut store: Store,
-    mut rx: mpsc::Receiver<Submission>,
+/// The writer task's state besides the store.
+struct Writer {
+    dedupe: Dedupe,
     latest: Arc<RwLock<HashMap<MacAddress, Observation>>>,
     updates: broadcast::Sender<Observation>,
+    counters: Arc<Counters>,
+}
+
+async fn run(
+    mut store: Store,
+    mut rx: mpsc::Receiver<Job>,
+    mut writer: Writer,
     options: HubOptions,
 ) -> Store {
-    let mut dedupe = Dedupe::default();
-    while let Some(first) = rx.recv().await {
+    // A job taken from the queue while gathering a batch, done after that batch.
+    let mut held: Option<Job> = None;
+    loop {
+        let job = match held.take() {
+            Some(job) => job,
+            None => match rx.recv().await {
+                Some(job) => job,
+                None => break,
+            },
+        };
+        let first = match job {
+            Job::Store(s) => s,
+            Job::Trim {
+                policy,
+                now_ms,
+                max_rows,
+                done,
+            } => {
+                let (returned, result) = tokio::task::spawn_blocking(move || {
+                    let result = store.trim(&policy, now_ms, max_rows);
+                    (store, result)
+                })
+                .await
+                .expect("the store does not panic");
+                store = returned;
+                if let Ok(t) = &result {
+                    let removed = (t.expired + t.thinned) as u64;
+                    writer.counters.trimmed.fetch_add(removed, Relaxed);
+                }
+                let _ = done.send(result.map_err(|e| HubError::Store(e.to_string())));
+                continue;
+            }
+        };
         // Gather a batch: what is queued now, and more for up to batch_delay.
         let mut pending = vec![first];
         let mut size = pending[0].observations.len();
-        while size < options.batch_max {
-            match rx.try_recv() {
-                Ok(s) => {
-                    size += s.observations.len();
-                    pending.push(s);
-                }
-                Err(_) => break,
-            }
-        }
         let deadline = tokio::time::Instant::now() + options.batch_delay;
-        while size < options.batch_max && !options.batch_delay.is_zero() {
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some(s)) => {
+        while size < options.batch_max && held.is_none() {
+            let next = match rx.try_recv() {
+                Ok(job) => Some(job),
+                Err(_) if options.batch_delay.is_zero() => None,
+                Err(_) => tokio::time::timeout_at(deadline, rx.recv())
+                    .await
+                    .ok()
+                    .flatten(),
+            };
+            match next {
+                Some(Job::Store(s)) => {
                     size += s.observations.len();
                     pending.push(s);
                 }
-                Ok(None) | Err(_) => break,
+                Some(trim) => held = Some(trim),
+                None => break,
             }
         }
+        store = writer.write_batch(store, pending, size).await;
+    }
+    store
+}
+
+impl Writer {
+    /// Drops copies, commits the rest in one transaction, then updates the latest state, tells
+    /// subscribers and answers every submission of the batch.
+    async fn write_batch(
+        &mut self,
+        mut store: Store,
+        pending: Vec<Submission>,
+        size: usize,
+    ) -> Store {
         let mut batch = Vec::with_capacity(size);
         let mut counts = Vec::with_capacity(pending.len());
         for s in &pending {
             let mut stored = 0;
             for o in &s.observations {
-                if dedupe.accept(o) {
+                if self.dedupe.accept(o) {
                     batch.push(o.clone());
                     stored += 1;
                 }
@@ -194,22 +340,27 @@ async fn run(
         }
         // SQLite blocks: write on the blocking pool, then take the store back.
         let (returned, result) = tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
             let result = store.insert(&batch).map(|()| batch);
-            (store, result)
+            (store, result.map(|b| (b, started.elapsed())))
         })
         .await
         .expect("the store does not panic");
-        store = returned;
+        let c = &self.counters;
         match result {
-            Ok(batch) => {
-                if let Ok(mut map) = latest.write() {
+            Ok((batch, took)) => {
+                c.batches.fetch_add(1, Relaxed);
+                c.commit_micros.fetch_add(took.as_micros() as u64, Relaxed);
+                c.stored.fetch_add(batch.len() as u64, Relaxed);
+                c.duplicates.fetch_add((size - batch.len()) as u64, Relaxed);
+                if let Ok(mut map) = self.latest.write() {
                     for o in &batch {
                         map.insert(o.sensor, o.clone());
                     }
                 }
                 for o in batch {
                     // No subscribers is fine.
-                    let _ = updates.send(o);
+                    let _ = self.updates.send(o);
                 }
                 for (s, count) in pending.into_iter().zip(counts) {
                     let _ = s.done.send(Ok(count));
@@ -219,12 +370,13 @@ async fn run(
                 tracing::error!("storing {size} observations failed: {e}");
                 // Nothing of this batch was kept: let the senders retry (the dedupe memory
                 // must not swallow the retry).
-                dedupe = Dedupe::default();
+                c.failed_batches.fetch_add(1, Relaxed);
+                self.dedupe = Dedupe::default();
                 for s in pending {
                     let _ = s.done.send(Err(HubError::Store(e.to_string())));
                 }
             }
         }
+        returned
     }
-    store
 }

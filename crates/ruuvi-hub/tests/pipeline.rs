@@ -2,7 +2,7 @@
 
 use ruuvi_hub::{Hub, HubError, HubOptions, Stored};
 use ruuvi_protocol::{DataFormat, Feed, Observation, Readings};
-use ruuvi_store::{Query, Store};
+use ruuvi_store::{Query, Retention, Store};
 
 fn o(sensor: &str, format: DataFormat, seq: u32, feed: Feed) -> Observation {
     Observation {
@@ -144,4 +144,45 @@ async fn many_submitters_in_batches() {
     }
     drop(hub);
     assert_eq!(task.await.unwrap().count().unwrap(), 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_runs_between_batches_and_is_counted() {
+    let (hub, task) = Hub::start(Store::open_in_memory().unwrap(), HubOptions::default());
+    // 200 old observations (received at 1,000 + seq ms), then trimming while new ones arrive.
+    let old: Vec<Observation> = (0..200)
+        .map(|i| o(A, DataFormat::Df5, i, Feed::Ble))
+        .collect();
+    hub.submit(old).await.unwrap();
+    let keep_one_day = Retention::from_plan(Some(1), None);
+    let now = 1_000 + 86_400_000 + 150;
+    let writer = {
+        let hub = hub.clone();
+        tokio::spawn(async move {
+            for i in 0..50u32 {
+                hub.submit(vec![o(B, DataFormat::Df5, 1000 + i, Feed::Ble)])
+                    .await
+                    .unwrap();
+            }
+        })
+    };
+    let mut removed = 0;
+    loop {
+        let t = hub.trim(keep_one_day, now, 40).await.unwrap();
+        assert!(t.expired <= 40);
+        removed += t.expired;
+        if !t.more {
+            break;
+        }
+    }
+    writer.await.unwrap();
+    // Everything received before `now - 1 day` (the first 150 of A) is gone, nothing else.
+    assert_eq!(removed, 150);
+    let stats = hub.stats();
+    assert_eq!(stats.stored, 250);
+    assert_eq!(stats.trimmed, 150);
+    assert_eq!(stats.sensors, 2);
+    assert!(stats.batches >= 2 && stats.commit_seconds > 0.0, "{stats:?}");
+    drop(hub);
+    assert_eq!(task.await.unwrap().count().unwrap(), 100);
 }

@@ -25,7 +25,8 @@ pub enum StoreError {
     NewerSchema(i64),
 }
 
-const SCHEMA_VERSION: i64 = 1;
+/// 2 added the `meta` table (how far thinning got).
+const SCHEMA_VERSION: i64 = 2;
 
 /// Which observations a read covers; empty = everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -40,6 +41,46 @@ pub struct Query {
 
 pub struct Store {
     conn: Connection,
+}
+
+/// How long observations are kept and how finely: a subscription's `maxHistoryDays` and
+/// `maxResolutionMinutes` applied locally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Retention {
+    /// Older than this (ms) is deleted; `None` keeps everything.
+    pub max_history_ms: Option<i64>,
+    /// Beyond the full-resolution span, one observation (the first) per sensor per this many
+    /// ms; `None` keeps every observation.
+    pub resolution_ms: Option<i64>,
+    /// The most recent span (ms) kept at full resolution, for live charts and alerts.
+    pub full_resolution_ms: i64,
+}
+
+impl Retention {
+    /// `maxHistoryDays` / `maxResolutionMinutes` (0 or absent: no limit) with 24 hours kept
+    /// at full resolution.
+    pub fn from_plan(max_history_days: Option<u32>, max_resolution_minutes: Option<u32>) -> Self {
+        Self {
+            max_history_ms: max_history_days
+                .filter(|d| *d > 0)
+                .map(|d| i64::from(d) * 86_400_000),
+            resolution_ms: max_resolution_minutes
+                .filter(|m| *m > 0)
+                .map(|m| i64::from(m) * 60_000),
+            full_resolution_ms: 86_400_000,
+        }
+    }
+}
+
+/// What one [`Store::trim`] removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Trimmed {
+    /// Older than the history limit.
+    pub expired: usize,
+    /// Finer than the resolution.
+    pub thinned: usize,
+    /// The row limit was reached: there is more to do.
+    pub more: bool,
 }
 
 const COLUMNS: &str = "id, sensor, received_at_ms, seen_at_s, feed, rssi, format, readings";
@@ -78,7 +119,8 @@ impl Store {
              );
              CREATE INDEX IF NOT EXISTS observations_sensor_time
                  ON observations(sensor, received_at_ms);
-             CREATE INDEX IF NOT EXISTS observations_time ON observations(received_at_ms);",
+             CREATE INDEX IF NOT EXISTS observations_time ON observations(received_at_ms);
+             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
         )?;
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         Ok(Self { conn })
@@ -186,6 +228,75 @@ impl Store {
             "DELETE FROM observations WHERE received_at_ms < ?1",
             [cutoff_ms],
         )?)
+    }
+
+    /// Applies a retention policy, deleting at most `max_rows` rows (one short transaction, so
+    /// inserts waiting for the database are not held up); call again while
+    /// [`Trimmed::more`] says so.
+    pub fn trim(
+        &mut self,
+        policy: &Retention,
+        now_ms: i64,
+        max_rows: usize,
+    ) -> Result<Trimmed, StoreError> {
+        let mut done = Trimmed::default();
+        let limit = max_rows as i64;
+        if let Some(keep) = policy.max_history_ms {
+            done.expired = self.conn.execute(
+                "DELETE FROM observations WHERE id IN (
+                     SELECT id FROM observations WHERE received_at_ms < ?1
+                     ORDER BY received_at_ms LIMIT ?2)",
+                params![now_ms - keep, limit],
+            )?;
+            done.more = done.expired == max_rows;
+        }
+        let room = max_rows - done.expired;
+        if let (Some(step), true) = (policy.resolution_ms.filter(|r| *r > 0), room > 0) {
+            // Whole buckets only, so a bucket is never thinned while it can still grow.
+            let cut = (now_ms - policy.full_resolution_ms).div_euclid(step) * step;
+            // Rows below the watermark are already thinned at this resolution.
+            let from = match self.meta("thinned_until_ms")? {
+                Some(until) if self.meta("thinned_resolution_ms")? == Some(step) => until,
+                _ => i64::MIN,
+            };
+            if cut > from {
+                done.thinned = self.conn.execute(
+                    "DELETE FROM observations WHERE id IN (
+                         SELECT o.id FROM observations o
+                         WHERE o.received_at_ms >= ?1 AND o.received_at_ms < ?2
+                           AND o.id <> (
+                               SELECT MIN(p.id) FROM observations p
+                               WHERE p.sensor = o.sensor
+                                 AND p.received_at_ms >= (o.received_at_ms / ?3) * ?3
+                                 AND p.received_at_ms < (o.received_at_ms / ?3 + 1) * ?3)
+                         LIMIT ?4)",
+                    params![from, cut, step, room as i64],
+                )?;
+                if done.thinned < room {
+                    self.set_meta("thinned_until_ms", cut)?;
+                    self.set_meta("thinned_resolution_ms", step)?;
+                } else {
+                    done.more = true;
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn set_meta(&self, key: &str, value: i64) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
     }
 
     /// One JSON object per line; returns how many.
@@ -366,6 +477,69 @@ mod tests {
         assert_eq!(window, [obs(b, 1_500, -3.25, 7)]);
         assert_eq!(s.delete_older_than(1_600).unwrap(), 2);
         assert_eq!(s.count().unwrap(), 1);
+    }
+
+    #[test]
+    fn retention_expires_and_thins_in_whole_buckets() {
+        const MIN: i64 = 60_000;
+        const DAY: i64 = 86_400_000;
+        let now = 100 * DAY;
+        let mut s = Store::open_in_memory().unwrap();
+        let a = "AA:AA:AA:AA:AA:01";
+        let b = "BB:BB:BB:BB:BB:02";
+        let mut rows = Vec::new();
+        // Three days of one post every 10 s from two sensors: 2 × 25,920 rows.
+        for i in 0..(3 * DAY / 10_000) {
+            let at = now - 3 * DAY + i * 10_000;
+            rows.push(obs(a, at, 20.0, i as u32));
+            rows.push(obs(b, at, 5.0, i as u32));
+        }
+        s.insert(&rows).unwrap();
+        let policy = Retention::from_plan(Some(2), Some(15));
+        assert_eq!(policy.resolution_ms, Some(15 * MIN));
+        let mut total = Trimmed::default();
+        let mut calls = 0;
+        loop {
+            let t = s.trim(&policy, now, 5_000).unwrap();
+            assert!(t.expired + t.thinned <= 5_000, "bounded per call");
+            total.expired += t.expired;
+            total.thinned += t.thinned;
+            calls += 1;
+            if !t.more {
+                break;
+            }
+        }
+        assert!(calls > 2, "{calls} calls: the work was split");
+        // Day 1 is gone; day 2 is one row per sensor per 15 minutes; day 3 is untouched.
+        assert_eq!(total.expired, 2 * 8_640);
+        let day2 = |sensor: &str| {
+            s.query(&Query {
+                sensor: Some(sensor.parse().unwrap()),
+                from_ms: Some(now - 2 * DAY),
+                to_ms: Some(now - DAY),
+                limit: None,
+            })
+            .unwrap()
+        };
+        let kept = day2(a);
+        assert_eq!(kept.len(), 96);
+        assert!(kept
+            .windows(2)
+            .all(|w| w[1].received_at_ms - w[0].received_at_ms == 15 * MIN));
+        assert_eq!(kept[0].received_at_ms % (15 * MIN), 0, "the first of each bucket");
+        assert_eq!(day2(b).len(), 96);
+        assert_eq!(s.count().unwrap(), 2 * 96 + 2 * 8_640);
+        // Nothing more to do; the next day's trim only looks at the new buckets.
+        assert_eq!(s.trim(&policy, now, 5_000).unwrap(), Trimmed::default());
+        // A finer plan starts over without touching what a coarser one kept.
+        let fine = Retention::from_plan(None, Some(5));
+        assert_eq!(s.trim(&fine, now, 100_000).unwrap().thinned, 0);
+        // No limits: nothing is removed.
+        assert_eq!(
+            s.trim(&Retention::default(), now + 10 * DAY, 100)
+                .unwrap(),
+            Trimmed::default()
+        );
     }
 
     #[test]
