@@ -21,17 +21,76 @@ use crate::network::Whitelist;
 use crate::policy::constant_time_eq;
 use crate::ReceiverError;
 
+/// The text of `GET /metrics` (Prometheus), written when asked.
+pub type MetricsSource = Arc<dyn Fn() -> String + Send + Sync>;
+
 pub struct AdminOptions {
     pub listen: SocketAddr,
     pub internal_secret: Sensitive<String>,
     pub shop_secret: Option<Sensitive<String>>,
+    /// `GET /metrics`; its scraper authenticates with the internal secret (as
+    /// `X-Internal-Secret` or `Authorization: Bearer`).
+    pub metrics: Option<MetricsSource>,
 }
 
-/// What the Internal API stores besides the whitelist (sensor secrets, subscription plans).
+/// A sensor registered with `POST /register-sensor`.
+#[derive(Debug, Clone)]
+pub struct RegisteredSensor {
+    /// Proves ownership of a contested sensor.
+    pub secret: Sensitive<String>,
+    pub registered_at: i64,
+}
+
+/// A plan registered with `POST /subscription-register` (the seed's fields). Locally its
+/// `maxHistoryDays` and `maxResolutionMinutes` set how long and how finely data is kept.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Subscription {
+    pub subscription_name: String,
+    pub valid_days: u32,
+    pub max_claims: u64,
+    pub max_shares_per_sensor: u64,
+    pub max_shares: u64,
+    pub max_history_days: u32,
+    pub max_resolution_minutes: u32,
+    #[serde(default)]
+    pub creator_id: Value,
+    pub registered_at: i64,
+    /// Names the claim code in the keychain (the code itself is a secret: it claims the plan).
+    pub claim_id: String,
+    #[serde(skip)]
+    pub claim_code: Option<Sensitive<String>>,
+}
+
+impl Subscription {
+    pub fn valid_at(&self, now_s: i64) -> bool {
+        now_s < self.registered_at + i64::from(self.valid_days) * 86_400
+    }
+}
+
+/// What the Internal API stores besides the whitelist.
 #[derive(Debug, Default)]
 pub struct Registry {
-    pub sensors: HashMap<MacAddress, Sensitive<String>>,
-    pub subscriptions: Vec<Value>,
+    pub sensors: HashMap<MacAddress, RegisteredSensor>,
+    pub subscriptions: Vec<Subscription>,
+    /// Bumped on every change, so a face knows when to save.
+    pub version: u64,
+}
+
+impl Registry {
+    /// The plan that governs retention: the newest one still valid.
+    pub fn active_plan(&self, now_s: i64) -> Option<&Subscription> {
+        self.subscriptions
+            .iter()
+            .filter(|s| s.valid_at(now_s))
+            .max_by_key(|s| s.registered_at)
+    }
+}
+
+/// A claim code's id: the first 16 hex digits of its SHA-256 (names its keychain entry).
+pub fn claim_id(code: &str) -> String {
+    use sha2::Digest;
+    hex::encode(&sha2::Sha256::digest(code.as_bytes())[..8])
 }
 
 struct Admin {
@@ -55,12 +114,14 @@ impl RunningAdmin {
 }
 
 /// Starts the Internal API over the receiver's whitelist.
+/// Starts the Internal API over the receiver's whitelist and a registry (empty, or what was
+/// saved).
 pub async fn start_admin(
     options: AdminOptions,
     whitelist: Arc<Mutex<Whitelist>>,
+    registry: Arc<Mutex<Registry>>,
 ) -> Result<RunningAdmin, ReceiverError> {
     let (listener, addr) = crate::bind(options.listen).await?;
-    let registry: Arc<Mutex<Registry>> = Arc::default();
     let admin = Arc::new(Admin {
         options,
         whitelist,
@@ -122,7 +183,27 @@ fn secret_ok(req: &Request<Incoming>, header: &str, expected: &Sensitive<String>
         .is_some_and(|v| constant_time_eq(v.as_bytes(), expected.expose().as_bytes()))
 }
 
+fn bearer_ok(req: &Request<Incoming>, expected: &Sensitive<String>) -> bool {
+    req.headers()
+        .get("Authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|v| constant_time_eq(v.as_bytes(), expected.expose().as_bytes()))
+}
+
 async fn handle(admin: &Admin, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    if let (&hyper::Method::GET, "/metrics", Some(metrics)) =
+        (req.method(), req.uri().path(), &admin.options.metrics)
+    {
+        let secret = &admin.options.internal_secret;
+        if !secret_ok(&req, "X-Internal-Secret", secret) && !bearer_ok(&req, secret) {
+            return error(StatusCode::UNAUTHORIZED, "the internal secret is required");
+        }
+        return Response::builder()
+            .header("Content-Type", "text/plain; version=0.0.4")
+            .body(Full::new(Bytes::from(metrics())))
+            .expect("valid response");
+    }
     if !secret_ok(&req, "X-Internal-Secret", &admin.options.internal_secret) {
         return error(
             StatusCode::UNAUTHORIZED,
@@ -205,12 +286,15 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Response<Full<Bytes>> 
                     "macAddress and secret are required",
                 );
             };
-            admin
-                .registry
-                .lock()
-                .expect("registry lock")
-                .sensors
-                .insert(mac, Sensitive::new(secret.to_string()));
+            let mut registry = admin.registry.lock().expect("registry lock");
+            registry.sensors.insert(
+                mac,
+                RegisteredSensor {
+                    secret: Sensitive::new(secret.to_string()),
+                    registered_at: now_s(),
+                },
+            );
+            registry.version += 1;
             answer(
                 StatusCode::OK,
                 json!({"result": "success", "data": {"sensor": mac.to_string()}}),
@@ -234,26 +318,48 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Response<Full<Bytes>> 
                     return error(StatusCode::BAD_REQUEST, &format!("{required} is required"));
                 }
             }
-            let max_claims = v["maxClaims"].as_u64().unwrap_or(0);
+            let number = |key: &str| v[key].as_u64();
+            let (Some(valid_days), Some(max_claims), Some(history), Some(resolution)) = (
+                number("validDays"),
+                number("maxClaims"),
+                number("maxHistoryDays"),
+                number("maxResolutionMinutes"),
+            ) else {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "validDays, maxClaims, maxHistoryDays and maxResolutionMinutes are whole numbers",
+                );
+            };
+            let Some(code) = v["claimCode"].as_str().filter(|c| !c.is_empty()) else {
+                return error(StatusCode::BAD_REQUEST, "claimCode is a non-empty string");
+            };
+            let days = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
             let per_sensor = v["maxSharesPerSensor"].as_u64().unwrap_or(10);
-            let plan = json!({
-                "subscriptionName": v["subscriptionName"].as_str().unwrap_or("Ultimate"),
-                "validDays": v["validDays"],
-                "maxClaims": max_claims,
-                "maxSharesPerSensor": per_sensor,
-                "maxShares": v["maxShares"].as_u64().unwrap_or(max_claims * per_sensor),
-                "maxHistoryDays": v["maxHistoryDays"],
-                "maxResolutionMinutes": v["maxResolutionMinutes"],
-                "claimCode": v["claimCode"],
-                "creatorId": v["creatorId"],
-            });
-            admin
-                .registry
-                .lock()
-                .expect("registry lock")
-                .subscriptions
-                .push(plan.clone());
-            answer(StatusCode::OK, json!({"result": "success", "data": plan}))
+            let plan = Subscription {
+                subscription_name: v["subscriptionName"]
+                    .as_str()
+                    .unwrap_or("Ultimate")
+                    .to_string(),
+                valid_days: days(valid_days),
+                max_claims,
+                max_shares_per_sensor: per_sensor,
+                max_shares: v["maxShares"]
+                    .as_u64()
+                    .unwrap_or(max_claims.saturating_mul(per_sensor)),
+                max_history_days: days(history),
+                max_resolution_minutes: days(resolution),
+                creator_id: v["creatorId"].clone(),
+                registered_at: now_s(),
+                claim_id: claim_id(code),
+                claim_code: Some(Sensitive::new(code.to_string())),
+            };
+            let mut reply = serde_json::to_value(&plan).expect("plain struct");
+            // The caller sent the code; it is echoed as the seed does, never saved in files.
+            reply["claimCode"] = json!(code);
+            let mut registry = admin.registry.lock().expect("registry lock");
+            registry.subscriptions.push(plan);
+            registry.version += 1;
+            answer(StatusCode::OK, json!({"result": "success", "data": reply}))
         }
         _ => error(StatusCode::NOT_FOUND, "no such endpoint"),
     }

@@ -8,17 +8,24 @@
 
 mod admin;
 mod log;
+mod metrics;
 mod network;
 mod policy;
+mod saved;
 mod server;
 
-pub use admin::{start_admin, AdminOptions, Registry, RunningAdmin};
+pub use admin::{
+    claim_id, start_admin, AdminOptions, MetricsSource, RegisteredSensor, Registry, RunningAdmin,
+    Subscription,
+};
 pub use log::{Outcome, ReceiveLog, Received};
+pub use metrics::{MetricKind, MetricsText};
 pub use network::{SignedRefusal, Whitelist, WhitelistEntry};
 pub use policy::{
     constant_time_eq, ExpectedAuth, GatewayPolicy, HmacCheck, Policies, UnknownGateways,
 };
-pub use server::{Receiver, ReceiverOptions, RunningReceiver};
+pub use saved::{SavedError, SavedNetwork};
+pub use server::{Receiver, ReceiverMetrics, ReceiverOptions, RunningReceiver};
 
 use std::future::Future;
 use std::pin::Pin;

@@ -30,6 +30,28 @@ pub enum Outcome {
     Replay,
 }
 
+impl Outcome {
+    /// A stable name (the `outcome` label of `/metrics`).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Stored { .. } => "stored",
+            Outcome::AuthFailed => "auth_failed",
+            Outcome::ClientCertMissing => "client_cert_missing",
+            Outcome::ClientCertMismatch => "client_cert_mismatch",
+            Outcome::BadSignature => "bad_signature",
+            Outcome::BadJson => "bad_json",
+            Outcome::TooLarge => "too_large",
+            Outcome::UnknownGateway => "unknown_gateway",
+            Outcome::Busy => "busy",
+            Outcome::StoreFailed => "store_failed",
+            Outcome::NotWhitelisted => "not_whitelisted",
+            Outcome::Blocked => "blocked",
+            Outcome::BadTimestamp => "bad_timestamp",
+            Outcome::Replay => "replay",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Received {
     pub at_ms: i64,
@@ -42,6 +64,8 @@ pub struct Received {
 #[derive(Debug, Default)]
 pub struct ReceiveLog {
     entries: Mutex<HashMap<Option<MacAddress>, VecDeque<Received>>>,
+    /// Posts per outcome and observations stored since the start (never trimmed).
+    totals: Mutex<(HashMap<&'static str, u64>, u64)>,
 }
 
 impl ReceiveLog {
@@ -54,6 +78,12 @@ impl ReceiveLog {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0);
+        if let Ok(mut totals) = self.totals.lock() {
+            *totals.0.entry(outcome.label()).or_default() += 1;
+            if let Outcome::Stored { observations } = outcome {
+                totals.1 += observations as u64;
+            }
+        }
         if let Ok(mut map) = self.entries.lock() {
             let log = map.entry(gateway).or_default();
             if log.len() == PER_GATEWAY {
@@ -77,6 +107,16 @@ impl ReceiveLog {
                     .unwrap_or_default()
             })
             .unwrap_or_default()
+    }
+
+    /// Posts per outcome label, sorted, and the observations stored, since the start.
+    pub fn totals(&self) -> (Vec<(&'static str, u64)>, u64) {
+        let Ok(totals) = self.totals.lock() else {
+            return (Vec::new(), 0);
+        };
+        let mut posts: Vec<_> = totals.0.iter().map(|(k, v)| (*k, *v)).collect();
+        posts.sort();
+        (posts, totals.1)
     }
 
     /// Gateways that posted, known or not.

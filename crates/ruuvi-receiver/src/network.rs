@@ -40,6 +40,8 @@ pub struct Whitelist {
     seen: VecDeque<(MacAddress, String, i64)>,
     /// Accepted clock difference, seconds (default ±300).
     pub window_s: i64,
+    /// Bumped whenever an entry changes, so a face knows when to save.
+    pub version: u64,
 }
 
 impl Default for Whitelist {
@@ -48,6 +50,7 @@ impl Default for Whitelist {
             entries: HashMap::new(),
             seen: VecDeque::new(),
             window_s: 300,
+            version: 0,
         }
     }
 }
@@ -63,12 +66,25 @@ impl Whitelist {
             invalid_signature_at: None,
         });
         entry.secret = secret;
+        self.version += 1;
+    }
+
+    /// An entry as it was saved (timestamps included).
+    pub fn restore(&mut self, gateway: MacAddress, entry: WhitelistEntry) {
+        self.entries.insert(gateway, entry);
+        self.version += 1;
+    }
+
+    /// Every entry, in no particular order.
+    pub fn entries(&self) -> impl Iterator<Item = (MacAddress, &WhitelistEntry)> {
+        self.entries.iter().map(|(m, e)| (*m, e))
     }
 
     pub fn block(&mut self, gateway: MacAddress, now_s: i64) -> bool {
         match self.entries.get_mut(&gateway) {
             Some(e) => {
                 e.blocked_at = Some(now_s);
+                self.version += 1;
                 true
             }
             None => false,
@@ -101,6 +117,8 @@ impl Whitelist {
         let Some(entry) = self.entries.get_mut(&gateway) else {
             return Err(SignedRefusal::NotWhitelisted);
         };
+        // Whatever happens below is noted in the entry.
+        self.version += 1;
         if entry.blocked_at.is_some() {
             return Err(SignedRefusal::Blocked);
         }

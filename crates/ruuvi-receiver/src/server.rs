@@ -68,10 +68,7 @@ struct Context {
 /// A fresh HMAC key: 32 random bytes as 64 hex characters would reach the firmware's limit, so
 /// 24 bytes (48 characters).
 fn new_hmac_key() -> Sensitive<String> {
-    use rand_core::RngCore;
-    let mut bytes = [0u8; 24];
-    rand_core::OsRng.fill_bytes(&mut bytes);
-    Sensitive::new(hex::encode(bytes))
+    ruuvi_secrets::random_hex(24)
 }
 
 pub struct Receiver;
@@ -80,6 +77,7 @@ pub struct RunningReceiver {
     pub addr: SocketAddr,
     pub log: Arc<ReceiveLog>,
     rotated: Arc<std::sync::Mutex<std::collections::HashMap<MacAddress, Sensitive<String>>>>,
+    whitelist: Arc<std::sync::Mutex<crate::network::Whitelist>>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -106,10 +104,62 @@ impl RunningReceiver {
         }
     }
 
+    /// What `/metrics` reads of this receiver (keeps working after it stops).
+    pub fn metrics(&self) -> ReceiverMetrics {
+        ReceiverMetrics {
+            log: self.log.clone(),
+            whitelist: self.whitelist.clone(),
+        }
+    }
+
     /// Stops accepting; connections in progress finish on their own.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
+    }
+}
+
+/// The receiver's counters, for `/metrics`.
+#[derive(Clone)]
+pub struct ReceiverMetrics {
+    log: Arc<ReceiveLog>,
+    whitelist: Arc<std::sync::Mutex<crate::network::Whitelist>>,
+}
+
+impl ReceiverMetrics {
+    /// Posts by outcome, observations stored, whitelisted gateways.
+    pub fn write(&self, out: &mut crate::MetricsText) {
+        use crate::MetricKind::{Counter, Gauge};
+        let (posts, observations) = self.log.totals();
+        let samples: Vec<([(&str, &str); 1], f64)> = posts
+            .iter()
+            .map(|(outcome, n)| ([("outcome", *outcome)], *n as f64))
+            .collect();
+        let samples: Vec<(&[(&str, &str)], f64)> =
+            samples.iter().map(|(l, n)| (&l[..], *n)).collect();
+        out.family(
+            "ruuvi_receiver_posts_total",
+            Counter,
+            "Gateway posts by outcome.",
+            &samples,
+        );
+        out.single(
+            "ruuvi_receiver_observations_total",
+            Counter,
+            "Observations in accepted posts.",
+            observations as f64,
+        );
+        let whitelisted = self
+            .whitelist
+            .lock()
+            .map(|w| w.entries().count())
+            .unwrap_or(0);
+        out.single(
+            "ruuvi_receiver_whitelisted_gateways",
+            Gauge,
+            "Gateways on the Gateway API whitelist.",
+            whitelisted as f64,
+        );
     }
 }
 
@@ -122,6 +172,7 @@ impl Receiver {
         let (listener, addr) = crate::bind(options.listen).await?;
         let log = Arc::new(ReceiveLog::default());
         let rotated = Arc::default();
+        let whitelist = options.whitelist.clone();
         let ctx = Arc::new(Context {
             options,
             policies,
@@ -155,6 +206,7 @@ impl Receiver {
             addr,
             log,
             rotated,
+            whitelist,
             stop,
             task,
         })

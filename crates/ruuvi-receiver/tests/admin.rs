@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use ruuvi_gw_sim::{Firmware, GatewayOptions, RunningGateway};
 use ruuvi_hub::{Hub, HubOptions};
-use ruuvi_receiver::{start_admin, AdminOptions, Outcome, Policies, Receiver, ReceiverOptions};
+use ruuvi_receiver::{
+    start_admin, AdminOptions, MetricsSource, MetricsText, Outcome, Policies, Receiver,
+    ReceiverOptions,
+};
 use ruuvi_secrets::Sensitive;
 use ruuvi_store::Store;
 use serde_json::{json, Value};
@@ -26,13 +29,23 @@ async fn whitelist_gwinfo_sensors_and_subscriptions() {
     )
     .await
     .unwrap();
+    let metrics: MetricsSource = {
+        let receiver = receiver.metrics();
+        Arc::new(move || {
+            let mut m = MetricsText::default();
+            receiver.write(&mut m);
+            m.finish()
+        })
+    };
     let admin = start_admin(
         AdminOptions {
             listen: "127.0.0.1:0".parse().unwrap(),
             internal_secret: Sensitive::new("internal-s3cret".into()),
             shop_secret: Some(Sensitive::new("shop-s3cret".into())),
+            metrics: Some(metrics),
         },
         whitelist,
+        Arc::default(),
     )
     .await
     .unwrap();
@@ -191,6 +204,37 @@ async fn whitelist_gwinfo_sensors_and_subscriptions() {
         "maxClaims × maxSharesPerSensor (10)"
     );
     assert_eq!(v["data"]["subscriptionName"], "Ultimate");
+    assert_eq!(v["data"]["claimCode"], "ABC");
+    {
+        let registry = admin.registry.lock().unwrap();
+        let active = registry.active_plan(i64::MAX / 2);
+        assert!(active.is_none(), "expired after validDays");
+        let plan = registry.active_plan(v["data"]["registeredAt"].as_i64().unwrap());
+        assert_eq!(plan.map(|p| p.max_history_days), Some(30));
+        assert_eq!(registry.version, 2, "one sensor, one plan");
+    }
+
+    // Prometheus: the internal secret as a bearer token; the signed posts are counted.
+    let metrics = |auth: &str| {
+        http.get(format!("{base}/metrics"))
+            .header("Authorization", format!("Bearer {auth}"))
+            .send()
+    };
+    assert_eq!(metrics("wrong").await.unwrap().status(), 401);
+    let page = metrics("internal-s3cret").await.unwrap();
+    assert_eq!(page.status(), 200);
+    let text = page.text().await.unwrap();
+    let stored: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("ruuvi_receiver_posts_total{outcome=\"stored\"} "))
+        .unwrap_or_else(|| panic!("{text}"))
+        .parse()
+        .unwrap();
+    assert!(stored >= 1.0, "{text}");
+    assert!(
+        text.contains("ruuvi_receiver_whitelisted_gateways 1\n"),
+        "{text}"
+    );
     gw.stop().await;
     admin.stop().await;
     receiver.stop().await;

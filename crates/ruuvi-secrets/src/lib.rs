@@ -12,6 +12,14 @@ mod sensitive;
 pub use name::{SecretKind, SecretName};
 pub use sensitive::Sensitive;
 
+/// A new random secret: `bytes` bytes from the OS generator as lower-case hex.
+pub fn random_hex(bytes: usize) -> Sensitive<String> {
+    use rand_core::RngCore;
+    let mut raw = zeroize::Zeroizing::new(vec![0u8; bytes]);
+    rand_core::OsRng.fill_bytes(&mut raw);
+    Sensitive::new(hex::encode(&raw[..]))
+}
+
 /// The keychain "service" Ruuvi Desk files its entries under (the app's identifier).
 pub const DEFAULT_SERVICE: &str = "com.ruuvidesk.app";
 

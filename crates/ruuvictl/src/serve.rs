@@ -6,21 +6,25 @@
 //! "bearer" | "token" | "api_key", "user": "<basic user>", "require_client_cert": bool,
 //! "hmac": bool, "rotate_hmac": bool, "rate": <seconds>}}}`. Secrets come from the keychain: `receiver-auth/<MAC>` (the auth secret) and
 //! `hmac-key/<MAC>` (the gateway's HMAC key, its device id unless changed).
+//!
+//! The Internal API (loopback by default) keeps its whitelist, sensors and plans in
+//! `<data dir>/network.json` and their secrets in the keychain; the newest valid plan's
+//! `maxHistoryDays` / `maxResolutionMinutes` govern retention unless the command line says.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use clap::Args;
 use ruuvi_hub::{Hub, HubError, HubOptions};
 use ruuvi_protocol::{MacAddress, Observation};
 use ruuvi_receiver::{
-    Deliver, DeliverError, ExpectedAuth, GatewayPolicy, HmacCheck, Policies, Receiver,
-    ReceiverOptions, UnknownGateways,
+    AdminOptions, Deliver, DeliverError, ExpectedAuth, GatewayPolicy, HmacCheck, MetricsText,
+    Policies, Receiver, ReceiverOptions, Registry, SavedNetwork, UnknownGateways,
 };
-use ruuvi_secrets::{SecretKind, SecretName, SecretStore};
-use ruuvi_store::{Query, Store};
+use ruuvi_secrets::{SecretKind, SecretName, SecretStore, Sensitive};
+use ruuvi_store::{Query, Retention, Store};
 
 #[derive(Debug, Args)]
 pub struct Serve {
@@ -36,6 +40,22 @@ pub struct Serve {
     /// The database [default: <data dir>/observations.sqlite].
     #[arg(long)]
     db: Option<PathBuf>,
+    /// Where the Internal API (whitelist, gwinfo, sensors, subscriptions) and `/metrics`
+    /// listen. Its secrets are in the keychain: `internal-api-secret/internal` (and
+    /// `internal-api-secret/shop` for subscriptions), made on first use.
+    #[arg(long, default_value = "127.0.0.1:8444")]
+    admin: std::net::SocketAddr,
+    /// No Internal API listener.
+    #[arg(long)]
+    no_admin: bool,
+    /// Delete observations older than this many days [default: the newest valid
+    /// subscription's maxHistoryDays, else keep everything].
+    #[arg(long)]
+    keep_days: Option<u32>,
+    /// Beyond the last 24 hours keep one observation per sensor per this many minutes
+    /// [default: the subscription's maxResolutionMinutes, else every observation].
+    #[arg(long)]
+    resolution_minutes: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -153,6 +173,130 @@ fn load_policies(data_dir: &Path, secrets: &dyn SecretStore) -> Result<Policies,
     Ok(policies)
 }
 
+/// The Internal API's secret `internal-api-secret/<id>`, made (random) on first use.
+fn admin_secret(secrets: &dyn SecretStore, id: &str) -> Result<Sensitive<String>, String> {
+    let name = SecretName::new(SecretKind::InternalApiSecret, id).expect("a valid id");
+    match secrets.get(&name).map_err(|e| e.to_string())? {
+        Some(secret) => Ok(secret),
+        None => {
+            let secret = ruuvi_secrets::random_hex(24);
+            secrets.set(&name, &secret).map_err(|e| e.to_string())?;
+            tracing::info!("made {name} (read it with `ruuvictl secret get {name} --show`)");
+            Ok(secret)
+        }
+    }
+}
+
+/// The hub's families for `/metrics`.
+fn write_hub_metrics(stats: &ruuvi_hub::HubStats, m: &mut MetricsText) {
+    use ruuvi_receiver::MetricKind::{Counter, Gauge};
+    let families = [
+        (
+            "ruuvi_hub_stored_total",
+            Counter,
+            "Observations committed.",
+            stats.stored as f64,
+        ),
+        (
+            "ruuvi_hub_duplicates_total",
+            Counter,
+            "Copies dropped (same sensor and sequence).",
+            stats.duplicates as f64,
+        ),
+        (
+            "ruuvi_hub_batches_total",
+            Counter,
+            "Transactions committed.",
+            stats.batches as f64,
+        ),
+        (
+            "ruuvi_hub_commit_seconds_total",
+            Counter,
+            "Time spent committing.",
+            stats.commit_seconds,
+        ),
+        (
+            "ruuvi_hub_failed_batches_total",
+            Counter,
+            "Batches that failed to commit.",
+            stats.failed_batches as f64,
+        ),
+        (
+            "ruuvi_hub_busy_total",
+            Counter,
+            "Submissions refused because the queue was full.",
+            stats.refused_busy as f64,
+        ),
+        (
+            "ruuvi_hub_trimmed_total",
+            Counter,
+            "Rows removed by retention.",
+            stats.trimmed as f64,
+        ),
+        (
+            "ruuvi_hub_queued",
+            Gauge,
+            "Submissions waiting to be stored.",
+            stats.queued as f64,
+        ),
+        (
+            "ruuvi_hub_sensors",
+            Gauge,
+            "Sensors with a latest state.",
+            stats.sensors as f64,
+        ),
+    ];
+    for (name, kind, help, value) in families {
+        m.single(name, kind, help, value);
+    }
+}
+
+/// The retention in force: the command line's limits, else the newest valid plan's.
+fn retention(args: &Serve, registry: Option<&Mutex<Registry>>) -> Retention {
+    let plan = registry.and_then(|r| {
+        let r = r.lock().expect("registry lock");
+        r.active_plan(now_s())
+            .map(|p| (p.max_history_days, p.max_resolution_minutes))
+    });
+    Retention::from_plan(
+        args.keep_days.or(plan.map(|p| p.0)),
+        args.resolution_minutes.or(plan.map(|p| p.1)),
+    )
+}
+
+fn now_s() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Runs `policy` to the end in bounded steps that queue behind ingest.
+async fn apply_retention(hub: &Hub, policy: Retention) {
+    if policy == Retention::from_plan(None, None) {
+        return;
+    }
+    let (mut expired, mut thinned) = (0, 0);
+    loop {
+        match hub.trim(policy, now_s() * 1000, 10_000).await {
+            Ok(t) => {
+                expired += t.expired;
+                thinned += t.thinned;
+                if !t.more {
+                    break;
+                }
+            }
+            Err(e) => {
+                tracing::warn!("retention: {e}");
+                return;
+            }
+        }
+    }
+    if expired + thinned > 0 {
+        tracing::info!(expired, thinned, ?policy, "retention applied");
+    }
+}
+
 /// The receiver's observations go to the hub; a full hub is "busy" (503, the gateway retries).
 struct ToHub(Hub);
 
@@ -179,10 +323,10 @@ pub async fn serve(args: Serve, data_dir: &Path, secrets: &dyn SecretStore) -> R
     std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
     let policies = Arc::new(RwLock::new(load_policies(data_dir, secrets)?));
     let mut allowed_list: Option<ruuvi_pki::SharedAllowList> = None;
-    let store = Store::open(&db_path(data_dir, args.db)).map_err(|e| e.to_string())?;
+    let store = Store::open(&db_path(data_dir, args.db.clone())).map_err(|e| e.to_string())?;
     let (hub, hub_task) = Hub::start(store, HubOptions::default());
     let mut options = ReceiverOptions::new(args.listen);
-    options.path = args.path;
+    options.path = args.path.clone();
     let scheme = if args.http {
         "http"
     } else {
@@ -215,9 +359,69 @@ pub async fn serve(args: Serve, data_dir: &Path, secrets: &dyn SecretStore) -> R
         "https"
     };
     let path = options.path.clone();
+    // The Internal API's whitelist and registry, as saved; without a keychain it stays off
+    // (its secrets live there) and the receiver runs on.
+    let network_file = data_dir.join("network.json");
+    let network = if args.no_admin {
+        None
+    } else {
+        let loaded = SavedNetwork::load(&network_file, secrets)
+            .map_err(|e| e.to_string())
+            .and_then(|saved| {
+                let internal = admin_secret(secrets, "internal")?;
+                let shop = admin_secret(secrets, "shop")?;
+                Ok((saved, internal, shop))
+            });
+        match loaded {
+            Ok(((saved, whitelist, registry), internal, shop)) => {
+                *options.whitelist.lock().expect("whitelist lock") = whitelist;
+                Some((saved, Arc::new(Mutex::new(registry)), internal, shop))
+            }
+            Err(e) => {
+                tracing::warn!("the Internal API is off: {e}");
+                eprintln!("ruuvictl: the Internal API is off: {e}");
+                None
+            }
+        }
+    };
+    let whitelist = options.whitelist.clone();
     let receiver = Receiver::start(options, policies.clone(), Arc::new(ToHub(hub.clone())))
         .await
         .map_err(|e| e.to_string())?;
+    let metrics: ruuvi_receiver::MetricsSource = {
+        let (receiver, hub) = (receiver.metrics(), hub.clone());
+        Arc::new(move || {
+            let mut m = MetricsText::default();
+            receiver.write(&mut m);
+            write_hub_metrics(&hub.stats(), &mut m);
+            m.finish()
+        })
+    };
+    let (admin, mut saved_network, registry) = match network {
+        Some((saved, registry, internal, shop)) => {
+            let started = ruuvi_receiver::start_admin(
+                AdminOptions {
+                    listen: args.admin,
+                    internal_secret: internal,
+                    shop_secret: Some(shop),
+                    metrics: Some(metrics),
+                },
+                whitelist.clone(),
+                registry.clone(),
+            )
+            .await;
+            match started {
+                Ok(admin) => (Some(admin), Some(saved), Some(registry)),
+                // Another server may hold the default port: receiving matters more.
+                Err(e) => {
+                    tracing::warn!("the Internal API is off: {e}");
+                    eprintln!("ruuvictl: the Internal API is off: {e} (see --admin, --no-admin)");
+                    (None, None, None)
+                }
+            }
+        }
+        None => (None, None, None),
+    };
     // Keys given to gateways before a restart: they still sign with them.
     let rotating: Vec<MacAddress> = policies
         .read()
@@ -234,10 +438,13 @@ pub async fn serve(args: Serve, data_dir: &Path, secrets: &dyn SecretStore) -> R
             receiver.remember_hmac_key(mac, key);
         }
     }
-    // One line for people and scripts: where to point gateways.
+    // One line for people and scripts: where to point gateways, where the Internal API is.
     println!(
         "{}",
-        serde_json::json!({"listening": format!("{scheme}://{}{path}", receiver.addr)})
+        serde_json::json!({
+            "listening": format!("{scheme}://{}{path}", receiver.addr),
+            "admin": admin.as_ref().map(|a| format!("http://{}", a.addr)),
+        })
     );
     tracing::info!(addr = %receiver.addr, scheme, "receiver listening");
     // Changed policies and issued/revoked client certificates take effect without a restart.
@@ -246,7 +453,16 @@ pub async fn serve(args: Serve, data_dir: &Path, secrets: &dyn SecretStore) -> R
     let policy_file = data_dir.join("receiver.json");
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     let mut policy_seen = modified(&policy_file);
+    // Retention runs at the start, every 10 minutes and when the plans change.
+    let mut retention_due = tokio::time::Instant::now();
+    let mut retention_seen: Option<Retention> = None;
     loop {
+        let wanted = retention(&args, registry.as_deref());
+        if retention_seen != Some(wanted) || tokio::time::Instant::now() >= retention_due {
+            apply_retention(&hub, wanted).await;
+            retention_seen = Some(wanted);
+            retention_due = tokio::time::Instant::now() + std::time::Duration::from_secs(600);
+        }
         tokio::select! {
             _ = &mut stop => break,
             _ = tokio::time::sleep(std::time::Duration::from_secs(2)) => {}
@@ -272,12 +488,25 @@ pub async fn serve(args: Serve, data_dir: &Path, secrets: &dyn SecretStore) -> R
                 }
             }
         }
+        if let (Some(saved), Some(registry)) = (&mut saved_network, &registry) {
+            if let Err(e) = saved.save(&whitelist, registry, secrets) {
+                tracing::warn!("cannot save the Internal API's state: {e}");
+            }
+        }
         if let Some(allowed) = &allowed_list {
             let pki = ruuvi_pki::Pki::new(data_dir.join("pki"), secrets);
             match pki.allow_list() {
                 Ok(list) => *allowed.write().expect("allow-list lock") = list,
                 Err(e) => tracing::warn!("keeping the previous allow-list: {e}"),
             }
+        }
+    }
+    if let Some(admin) = admin {
+        admin.stop().await;
+    }
+    if let (Some(saved), Some(registry)) = (&mut saved_network, &registry) {
+        if let Err(e) = saved.save(&whitelist, registry, secrets) {
+            tracing::warn!("cannot save the Internal API's state: {e}");
         }
     }
     receiver.stop().await;

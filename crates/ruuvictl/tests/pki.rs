@@ -12,7 +12,7 @@ use std::time::Duration;
 use ruuvi_pki::{server_config, ClientAuth, KeyAlgorithm, LocalCa, OffsetDateTime, Pki, Validity};
 use ruuvi_secrets::Keychain;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 mod common;
 
@@ -172,30 +172,10 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// A raw HTTP request to the simulated gateway; returns (status, body).
+/// A raw HTTP request with a bearer token; returns (status, body).
 async fn http(addr: SocketAddr, method: &str, path: &str, auth: &str, body: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {auth}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(request.as_bytes()).await.unwrap();
-    let mut bytes = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut bytes))
-        .await
-        .unwrap()
-        .unwrap();
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
+    let bearer = format!("Bearer {auth}");
+    common::http(addr, method, path, &[("Authorization", &bearer)], body).await
 }
 
 /// The whole user flow with the CLI, then a scan of the data and log directories: init the

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+mod common;
+
 const DF5: &str = "0201061BFF99040515714D9FC56DFFF0FFF803E4B516E84D7EF41F0C28CBD6";
 
 struct Server {
@@ -26,7 +28,7 @@ impl Drop for KillOnDrop {
 
 fn start(data: &std::path::Path) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ruuvictl"))
-        .args(["serve", "--http", "--listen", "127.0.0.1:0"])
+        .args(["serve", "--http", "--listen", "127.0.0.1:0", "--no-admin"])
         .env("RUUVI_DESK_DATA_DIR", data)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -240,7 +242,7 @@ async fn a_gateway_posts_over_mtls_to_ruuvictl_serve() {
     let start_serve = |listen: &str| {
         let mut server = KillOnDrop(
             Command::new(env!("CARGO_BIN_EXE_ruuvictl"))
-                .args(["serve", "--listen", listen])
+                .args(["serve", "--listen", listen, "--admin", "127.0.0.1:0"])
                 .env("RUUVI_DESK_DATA_DIR", &data)
                 .env("RUUVI_DESK_KEYCHAIN_SERVICE", &service)
                 .stdout(Stdio::piped())
@@ -304,5 +306,272 @@ async fn a_gateway_posts_over_mtls_to_ruuvictl_serve() {
     );
     drop(server);
     gw.stop().await;
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+/// The Internal API of `ruuvictl serve` as an operator uses it: secrets made on first start
+/// and read with `ruuvictl secret get`; a gateway whitelisted and its signed posts accepted;
+/// gwinfo, sensors and plans kept across a restart (secrets in the keychain, not the file); a
+/// plan's maxHistoryDays / maxResolutionMinutes trimming the stored history; `/metrics`.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs an unlocked keychain: make test runs it in tests/with-keychain.sh"]
+async fn internal_api_state_survives_a_restart_and_its_plan_trims_history() {
+    use ruuvi_protocol::signature::{network_secret, network_signature};
+    let data = std::env::temp_dir().join(format!("ruuvictl-admin-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data).unwrap();
+    let service = format!("com.ruuvidesk.test.admin.{}", std::process::id());
+    let env = [
+        ("RUUVI_DESK_DATA_DIR", data.as_os_str()),
+        (
+            "RUUVI_DESK_KEYCHAIN_SERVICE",
+            std::ffi::OsStr::new(&service),
+        ),
+    ];
+    const DAY_MS: i64 = 86_400_000;
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    // Three days of history, one observation per sensor every 10 s, written before the start.
+    {
+        let mut store = ruuvi_store::Store::open(&data.join("observations.sqlite")).unwrap();
+        let rows: Vec<ruuvi_protocol::Observation> = (0..3 * DAY_MS / 10_000)
+            .map(|i| ruuvi_protocol::Observation {
+                sensor: "AA:BB:CC:00:00:01".parse().unwrap(),
+                feed: ruuvi_protocol::Feed::Ble,
+                received_at_ms: now_ms - 3 * DAY_MS + i * 10_000,
+                seen_at_s: None,
+                rssi: Some(-70),
+                format: Some(ruuvi_protocol::DataFormat::Df5),
+                readings: ruuvi_protocol::Readings {
+                    temperature_c: Some(21.0),
+                    measurement_sequence: Some(i as u32),
+                    ..Default::default()
+                },
+            })
+            .collect();
+        store.insert(&rows).unwrap();
+    }
+    let start = || {
+        let mut child = KillOnDrop(
+            Command::new(env!("CARGO_BIN_EXE_ruuvictl"))
+                .args(["serve", "--http", "--listen", "127.0.0.1:0"])
+                .args(["--admin", "127.0.0.1:0"])
+                .envs(env)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let mut line = String::new();
+        BufReader::new(child.0.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        let addr = |key: &str| -> std::net::SocketAddr {
+            let url = v[key].as_str().unwrap_or_else(|| panic!("{line}"));
+            url.trim_start_matches("http://")
+                .split('/')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        (child, addr("listening"), addr("admin"))
+    };
+    let secret = |name: &str| {
+        let out = common::ruuvictl_with(&["secret", "get", name, "--show"], &env, None);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let gw = "C8:25:2D:8E:9C:2C";
+    let gw_secret = network_secret("00:11:22:33:44:55:66:77", gw);
+    let signed_post = |receiver: std::net::SocketAddr, nonce: &'static str| {
+        let body = serde_json::json!({"data": {"coordinates": "", "timestamp": now_ms / 1000, "gw_mac": gw, "tags": {"F4:1F:0C:28:CB:D6": {"rssi": -60, "timestamp": now_ms / 1000, "data": DF5}}}}).to_string();
+        let ts = (std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs())
+        .to_string();
+        let sig = network_signature(&gw_secret, nonce, &ts, body.as_bytes());
+        async move {
+            common::http(
+                receiver,
+                "POST",
+                "/record",
+                &[
+                    ("Content-Type", "application/json"),
+                    ("x-ruuvi-timestamp", &ts),
+                    ("x-ruuvi-nonce", nonce),
+                    ("x-ruuvi-signature", &sig),
+                ],
+                &body,
+            )
+            .await
+            .0
+        }
+    };
+
+    let (server, receiver, admin) = start();
+    let internal = secret("internal-api-secret/internal");
+    let shop = secret("internal-api-secret/shop");
+    assert_eq!(internal.len(), 48, "made on first start");
+    let call = |method: &'static str, path: String, body: String, shop_secret: Option<String>| {
+        let internal = internal.clone();
+        async move {
+            let mut headers = vec![("X-Internal-Secret", internal.as_str())];
+            if let Some(s) = &shop_secret {
+                headers.push(("X-Shop-Secret", s.as_str()));
+            }
+            let (status, body) = common::http(admin, method, &path, &headers, &body).await;
+            (
+                status,
+                serde_json::from_str::<serde_json::Value>(&body).unwrap_or_default(),
+            )
+        }
+    };
+    assert_eq!(
+        signed_post(receiver, "n1").await,
+        403,
+        "not whitelisted yet"
+    );
+    let whitelisted = serde_json::json!({"macAddress": gw, "secret": gw_secret}).to_string();
+    assert_eq!(
+        call("POST", "/whitelist".into(), whitelisted, None).await.0,
+        200
+    );
+    assert_eq!(signed_post(receiver, "n2").await, 200);
+    let sensor =
+        serde_json::json!({"macAddress": "F4:1F:0C:28:CB:D6", "secret": "SENSOR-SECRET-77"});
+    assert_eq!(
+        call("POST", "/register-sensor".into(), sensor.to_string(), None)
+            .await
+            .0,
+        200
+    );
+    let gwinfo = || call("GET", format!("/gwinfo?gateway={gw}"), String::new(), None);
+    let before = gwinfo().await.1["data"]["gateway"].clone();
+    assert!(before["Connected"].is_number(), "{before}");
+
+    // A plan: two days of history, 15-minute resolution beyond the last 24 hours.
+    let plan = serde_json::json!({"validDays": 30, "maxClaims": 1, "maxHistoryDays": 2, "maxResolutionMinutes": 15, "claimCode": "CLAIM-CODE-4242"});
+    let (status, _) = call(
+        "POST",
+        "/subscription-register".into(),
+        plan.to_string(),
+        Some(shop),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let history = || {
+        let store = ruuvi_store::Store::open(&data.join("observations.sqlite")).unwrap();
+        let q = |from: i64, to: i64| {
+            store
+                .query(&ruuvi_store::Query {
+                    sensor: Some("AA:BB:CC:00:00:01".parse().unwrap()),
+                    from_ms: Some(from),
+                    to_ms: Some(to),
+                    limit: None,
+                })
+                .unwrap()
+                .len()
+        };
+        (
+            q(0, now_ms - 2 * DAY_MS),
+            q(
+                now_ms - 2 * DAY_MS + 15 * 60_000,
+                now_ms - DAY_MS - 15 * 60_000,
+            ),
+            q(now_ms - DAY_MS + 60_000, now_ms),
+        )
+    };
+    let mut seen = history();
+    for _ in 0..50 {
+        if seen.0 == 0 && seen.1 < 100 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        seen = history();
+    }
+    let (older, day2, day3) = seen;
+    assert_eq!(older, 0, "older than maxHistoryDays: deleted");
+    assert!(
+        (90..=96).contains(&day2),
+        "one per 15 minutes on day 2: {day2}"
+    );
+    assert!(day3 > 8_000, "the last 24 hours at full resolution: {day3}");
+
+    let metrics = common::http(
+        admin,
+        "GET",
+        "/metrics",
+        &[("Authorization", &format!("Bearer {internal}"))],
+        "",
+    )
+    .await;
+    assert_eq!(metrics.0, 200);
+    assert!(
+        metrics
+            .1
+            .contains("ruuvi_receiver_posts_total{outcome=\"stored\"} 1\n"),
+        "{}",
+        metrics.1
+    );
+    assert!(metrics
+        .1
+        .contains("ruuvi_receiver_posts_total{outcome=\"not_whitelisted\"} 1\n"));
+    let trimmed: f64 = metrics
+        .1
+        .lines()
+        .find_map(|l| l.strip_prefix("ruuvi_hub_trimmed_total "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(trimmed > 17_000.0, "{trimmed}");
+
+    // Stopped like a service manager does; started again on the same directory and keychain.
+    let pid = server.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    drop(server);
+    let saved = std::fs::read_to_string(data.join("network.json")).unwrap();
+    for secret in [
+        gw_secret.as_str(),
+        "SENSOR-SECRET-77",
+        "CLAIM-CODE-4242",
+        internal.as_str(),
+    ] {
+        assert!(!saved.contains(secret), "a secret in network.json: {saved}");
+    }
+    let (_server, receiver, admin2) = start();
+    let admin = admin2;
+    let call = |path: String| {
+        let internal = internal.clone();
+        async move {
+            let (status, body) =
+                common::http(admin, "GET", &path, &[("X-Internal-Secret", &internal)], "").await;
+            (
+                status,
+                serde_json::from_str::<serde_json::Value>(&body).unwrap_or_default(),
+            )
+        }
+    };
+    let after = call(format!("/gwinfo?gateway={gw}")).await.1["data"]["gateway"].clone();
+    assert_eq!(after["Whitelisted"], before["Whitelisted"], "{after}");
+    assert_eq!(after["Connected"], before["Connected"]);
+    assert_eq!(
+        signed_post(receiver, "n3").await,
+        200,
+        "the gateway's secret came back from the keychain"
+    );
+    assert_eq!(secret(&format!("hmac-key/network.{gw}")), gw_secret);
     let _ = std::fs::remove_dir_all(&data);
 }
