@@ -28,7 +28,44 @@ const TOKEN: &str = "bench-token";
 mod common;
 use common::ToHub;
 
-/// Post number `n`: 100 tags, each with measurement sequence `n` (so nothing is a duplicate).
+/// Post bodies with a fresh measurement sequence each, made by patching a template (cheap, so
+/// the load generator takes little of the cores it shares with the receiver).
+struct Bodies {
+    template: Vec<u8>,
+    /// Where each tag's sequence (4 hex digits) is in the template.
+    sequence_at: Vec<usize>,
+}
+
+impl Bodies {
+    fn new() -> Self {
+        let template = body(0);
+        // DF5 advertisement: flags (3 bytes), length, 0xFF, 0x9904, then the payload whose
+        // bytes 16-17 are the measurement sequence: hex digits 46..50 of "data".
+        let marker = b"\"data\":\"";
+        let sequence_at: Vec<usize> = template
+            .windows(marker.len())
+            .enumerate()
+            .filter(|(_, w)| *w == marker)
+            .map(|(i, _)| i + marker.len() + 46)
+            .collect();
+        Self {
+            template,
+            sequence_at,
+        }
+    }
+
+    /// Post number `n`: every tag's measurement sequence is `n` (so nothing is a duplicate).
+    fn post(&self, n: u16) -> Vec<u8> {
+        let mut b = self.template.clone();
+        let digits = format!("{n:04X}");
+        for &at in &self.sequence_at {
+            b[at..at + 4].copy_from_slice(digits.as_bytes());
+        }
+        b
+    }
+}
+
+/// Post number `n`: 100 tags, each with measurement sequence `n`.
 fn body(n: u32) -> Vec<u8> {
     let mut tags = serde_json::Map::new();
     for t in 0..TAGS {
@@ -74,14 +111,20 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let bodies: Vec<Vec<u8>> = (0..64).map(body).collect();
+    let bodies = Arc::new(Bodies::new());
+    assert_eq!(bodies.sequence_at.len(), TAGS as usize);
+    let check = GatewayDocument::parse(&bodies.post(1234)).unwrap();
+    let (decoded, _) = Observation::from_gateway(&check, Feed::Ble, 0);
+    assert!(decoded
+        .iter()
+        .all(|o| o.readings.measurement_sequence == Some(1234)));
 
     // Baseline 1: parse + decode, one core.
     let t = Instant::now();
     let mut decoded = 0usize;
     let rounds = 200u32;
     for i in 0..rounds {
-        let doc = GatewayDocument::parse(&bodies[(i % 64) as usize]).unwrap();
+        let doc = GatewayDocument::parse(&bodies.post(i as u16)).unwrap();
         decoded += Observation::from_gateway(
             &doc,
             Feed::GatewayPost {
@@ -99,8 +142,12 @@ fn main() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let mut store = Store::open(&dir.join("baseline.sqlite")).unwrap();
-    let batch =
-        Observation::from_gateway(&GatewayDocument::parse(&bodies[0]).unwrap(), Feed::Ble, 0).0;
+    let batch = Observation::from_gateway(
+        &GatewayDocument::parse(&bodies.post(0)).unwrap(),
+        Feed::Ble,
+        0,
+    )
+    .0;
     let t = Instant::now();
     for _ in 0..rounds {
         store.insert(&batch).unwrap();
@@ -126,28 +173,19 @@ fn main() {
         let receiver = Receiver::start(
             ReceiverOptions::new("127.0.0.1:0".parse().unwrap()),
             Arc::new(RwLock::new(policies)),
-            Arc::new(ToHub(hub)),
+            Arc::new(ToHub(hub.clone())),
         )
         .await
         .unwrap();
         let url = format!("http://{}/record", receiver.addr);
-        let signed: Arc<Vec<(Vec<u8>, String)>> = Arc::new(
-            bodies
-                .iter()
-                .map(|b| {
-                    (
-                        b.clone(),
-                        ruuvi_protocol::signature::firmware_signature(KEY.as_bytes(), b),
-                    )
-                })
-                .collect(),
-        );
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(16)
             .build()
             .unwrap();
-        let post = move |i: usize| {
-            let (body, sig) = signed[i % signed.len()].clone();
+        // Post `n` carries measurement sequence `n`: distinct for every post of the run.
+        let post = move |n: usize| {
+            let body = bodies.post(n as u16);
+            let sig = ruuvi_protocol::signature::firmware_signature(KEY.as_bytes(), &body);
             client
                 .post(&url)
                 .header("Authorization", format!("Bearer {TOKEN}"))
@@ -157,14 +195,20 @@ fn main() {
                 .send()
         };
 
-        // Throughput: 8 clients, 250 posts each (200,000 observations; bounded).
+        // Throughput: 8 clients, 250 posts each (200,000 observations; bounded). A profiler
+        // wants a longer run: INGEST_POSTS_PER_CLIENT (at most 8,000: sequences stay distinct).
+        let per_client: usize = std::env::var("INGEST_POSTS_PER_CLIENT")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(250)
+            .min(8_000);
         let t = Instant::now();
         let mut tasks = Vec::new();
         for c in 0..8usize {
             let post = post.clone();
             tasks.push(tokio::spawn(async move {
-                for i in 0..250usize {
-                    let r = post(c * 1000 + i).await.unwrap();
+                for i in 0..per_client {
+                    let r = post(c * per_client + i).await.unwrap();
                     assert_eq!(r.status(), 200);
                 }
             }));
@@ -172,7 +216,7 @@ fn main() {
         for task in tasks {
             task.await.unwrap();
         }
-        let throughput = (8 * 250 * TAGS as usize) as f64 / t.elapsed().as_secs_f64();
+        let throughput = (8 * per_client * TAGS as usize) as f64 / t.elapsed().as_secs_f64();
 
         // Latency at 10,000 observations/s: one 100-tag post every 10 ms for 5 s.
         let mut latencies = Vec::new();
@@ -181,7 +225,7 @@ fn main() {
         let start = Instant::now();
         for i in 0..500usize {
             ticker.tick().await;
-            let fut = post(50_000 + i);
+            let fut = post(8 * per_client + i);
             pending.push(tokio::spawn(async move {
                 let t = Instant::now();
                 let r = fut.await.unwrap();
@@ -195,6 +239,11 @@ fn main() {
         let sent_at_rate = 500.0 * TAGS as f64 / start.elapsed().as_secs_f64();
         latencies.sort();
         receiver.stop().await;
+        // Every observation of the run was new and is in SQLite (no copy was skipped).
+        assert_eq!(
+            hub.stats().stored,
+            ((8 * per_client + 500) * TAGS as usize) as u64
+        );
         (
             throughput,
             percentile(&latencies, 0.5),
