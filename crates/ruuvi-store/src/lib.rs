@@ -10,6 +10,9 @@
 use std::io::Write;
 use std::path::Path;
 
+mod codec;
+
+use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection, OptionalExtension};
 use ruuvi_protocol::{DataFormat, Feed, MacAddress, Observation, Readings};
 
@@ -25,8 +28,9 @@ pub enum StoreError {
     NewerSchema(i64),
 }
 
-/// 2 added the `meta` table (how far thinning got).
-const SCHEMA_VERSION: i64 = 2;
+/// 2 added the `meta` table (how far thinning got); 3 writes readings as compact blobs
+/// (older JSON rows are still read).
+const SCHEMA_VERSION: i64 = 3;
 
 /// Which observations a read covers; empty = everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -115,7 +119,7 @@ impl Store {
                  rssi INTEGER,
                  format TEXT,
                  seq INTEGER,
-                 readings TEXT NOT NULL
+                 readings BLOB NOT NULL
              );
              CREATE INDEX IF NOT EXISTS observations_sensor_time
                  ON observations(sensor, received_at_ms);
@@ -145,7 +149,7 @@ impl Store {
                     o.format
                         .map(|f| serde_json::to_string(&f).expect("plain enum")),
                     o.readings.measurement_sequence,
-                    serde_json::to_string(&o.readings).expect("plain struct"),
+                    codec::encode(&o.readings),
                 ])?;
             }
         }
@@ -377,7 +381,7 @@ type RawRow = (
     String,
     Option<i64>,
     Option<String>,
-    String,
+    SqlValue,
 );
 
 fn raw_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
@@ -407,7 +411,14 @@ fn decode(
             .map(|f| serde_json::from_str(&f))
             .transpose()
             .map_err(|e| bad(format!("format: {e}")))?,
-        readings: serde_json::from_str(&readings).map_err(|e| bad(format!("readings: {e}")))?,
+        readings: match readings {
+            SqlValue::Blob(b) => codec::decode(&b).map_err(|e| bad(format!("readings: {e}")))?,
+            // Schema 1 and 2 rows.
+            SqlValue::Text(t) => {
+                serde_json::from_str(&t).map_err(|e| bad(format!("readings: {e}")))?
+            }
+            other => return Err(bad(format!("readings: unexpected {other:?}"))),
+        },
     })
 }
 
@@ -526,7 +537,11 @@ mod tests {
         assert!(kept
             .windows(2)
             .all(|w| w[1].received_at_ms - w[0].received_at_ms == 15 * MIN));
-        assert_eq!(kept[0].received_at_ms % (15 * MIN), 0, "the first of each bucket");
+        assert_eq!(
+            kept[0].received_at_ms % (15 * MIN),
+            0,
+            "the first of each bucket"
+        );
         assert_eq!(day2(b).len(), 96);
         assert_eq!(s.count().unwrap(), 2 * 96 + 2 * 8_640);
         // Nothing more to do; the next day's trim only looks at the new buckets.
@@ -536,8 +551,7 @@ mod tests {
         assert_eq!(s.trim(&fine, now, 100_000).unwrap().thinned, 0);
         // No limits: nothing is removed.
         assert_eq!(
-            s.trim(&Retention::default(), now + 10 * DAY, 100)
-                .unwrap(),
+            s.trim(&Retention::default(), now + 10 * DAY, 100).unwrap(),
             Trimmed::default()
         );
     }
@@ -563,6 +577,25 @@ mod tests {
         s.export_json(&Query::default(), &mut json).unwrap();
         let back: Observation = serde_json::from_slice(json.trim_ascii_end()).unwrap();
         assert_eq!(back, obs("AA:AA:AA:AA:AA:01", 1_000, 20.5, 1));
+    }
+
+    #[test]
+    fn rows_written_as_json_by_schema_2_are_still_read() {
+        let s = Store::open_in_memory().unwrap();
+        s.conn
+            .execute(
+                "INSERT INTO observations (sensor, received_at_ms, feed, format, readings)
+                 VALUES ('AA:AA:AA:AA:AA:01', 5, '{\"kind\": \"ble\"}', '\"Df5\"',
+                         '{\"temperature_c\": 21.5, \"humidity_pct\": null}')",
+                [],
+            )
+            .unwrap();
+        let o = s
+            .latest_of("AA:AA:AA:AA:AA:01".parse().unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!(o.readings.temperature_c, Some(21.5));
+        assert_eq!(o.readings.humidity_pct, None);
     }
 
     #[test]
