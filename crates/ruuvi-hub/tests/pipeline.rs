@@ -182,7 +182,10 @@ async fn retention_runs_between_batches_and_is_counted() {
     assert_eq!(stats.stored, 250);
     assert_eq!(stats.trimmed, 150);
     assert_eq!(stats.sensors, 2);
-    assert!(stats.batches >= 2 && stats.commit_seconds > 0.0, "{stats:?}");
+    assert!(
+        stats.batches >= 2 && stats.commit_seconds > 0.0,
+        "{stats:?}"
+    );
     drop(hub);
     assert_eq!(task.await.unwrap().count().unwrap(), 100);
 }
