@@ -6,120 +6,107 @@
 
 use ruuvi_protocol::{MacAddress, Readings};
 
-/// Field slots, in the order their bits and bytes appear. The destructuring below has no `..`,
-/// so a new field in `Readings` does not compile until it is given a slot here.
-pub(crate) fn encode(r: &Readings) -> Vec<u8> {
-    let Readings {
-        temperature_c,
-        humidity_pct,
-        pressure_pa,
-        accel_x_g,
-        accel_y_g,
-        accel_z_g,
-        battery_v,
-        tx_power_dbm,
-        movement_counter,
-        measurement_sequence,
-        pm1_0,
-        pm2_5,
-        pm4_0,
-        pm10_0,
-        co2_ppm,
-        voc_index,
-        nox_index,
-        luminosity_lux,
-        sound_inst_dba,
-        sound_avg_dba,
-        sound_peak_spl_db,
-        calibration_in_progress,
-        button_pressed,
-        rtc_running_on_boot,
-        mac,
-        mac_suffix,
-    } = r;
-    let mut w = Writer::default();
-    for v in [
-        temperature_c,
-        humidity_pct,
-        pressure_pa,
-        accel_x_g,
-        accel_y_g,
-        accel_z_g,
-        battery_v,
-    ] {
-        w.put(v.map(|x| x.to_le_bytes()));
-    }
-    w.put(tx_power_dbm.map(i16::to_le_bytes));
-    w.put(movement_counter.map(u32::to_le_bytes));
-    w.put(measurement_sequence.map(u32::to_le_bytes));
-    for v in [
-        pm1_0,
-        pm2_5,
-        pm4_0,
-        pm10_0,
-        co2_ppm,
-        voc_index,
-        nox_index,
-        luminosity_lux,
-        sound_inst_dba,
-        sound_avg_dba,
-        sound_peak_spl_db,
-    ] {
-        w.put(v.map(|x| x.to_le_bytes()));
-    }
-    for v in [calibration_in_progress, button_pressed, rtc_running_on_boot] {
-        w.put(v.map(|b| [u8::from(b)]));
-    }
-    w.put(mac.map(|m| m.0));
-    w.put(*mac_suffix);
-    w.finish()
+/// Every field once, in slot order. The destructuring has no `..`, so a new field in
+/// `Readings` does not compile until it is given a slot here (at the end: slots are stored).
+macro_rules! readings_codec {
+    ($($field:ident),* $(,)?) => {
+        pub(crate) fn encode(r: &Readings) -> Vec<u8> {
+            let Readings { $($field),* } = r;
+            let mut w = Writer::default();
+            $( w.put(*$field); )*
+            w.finish()
+        }
+
+        pub(crate) fn decode(bytes: &[u8]) -> Result<Readings, String> {
+            let mut r = Reader::new(bytes)?;
+            $( let $field = r.take()?; )*
+            r.end()?;
+            Ok(Readings { $($field),* })
+        }
+    };
 }
 
-pub(crate) fn decode(bytes: &[u8]) -> Result<Readings, String> {
-    let mut r = Reader::new(bytes)?;
-    let mut f = || r.take::<8>().map(|o| o.map(f64::from_le_bytes));
-    let (temperature_c, humidity_pct, pressure_pa) = (f()?, f()?, f()?);
-    let (accel_x_g, accel_y_g, accel_z_g, battery_v) = (f()?, f()?, f()?, f()?);
-    let tx_power_dbm = r.take::<2>()?.map(i16::from_le_bytes);
-    let movement_counter = r.take::<4>()?.map(u32::from_le_bytes);
-    let measurement_sequence = r.take::<4>()?.map(u32::from_le_bytes);
-    let mut f = || r.take::<8>().map(|o| o.map(f64::from_le_bytes));
-    let (pm1_0, pm2_5, pm4_0, pm10_0) = (f()?, f()?, f()?, f()?);
-    let (co2_ppm, voc_index, nox_index, luminosity_lux) = (f()?, f()?, f()?, f()?);
-    let (sound_inst_dba, sound_avg_dba, sound_peak_spl_db) = (f()?, f()?, f()?);
-    let mut b = || r.take::<1>().map(|o| o.map(|[v]| v != 0));
-    let (calibration_in_progress, button_pressed, rtc_running_on_boot) = (b()?, b()?, b()?);
-    let mac = r.take::<6>()?.map(MacAddress);
-    let mac_suffix = r.take::<3>()?;
-    r.end()?;
-    Ok(Readings {
-        temperature_c,
-        humidity_pct,
-        pressure_pa,
-        accel_x_g,
-        accel_y_g,
-        accel_z_g,
-        battery_v,
-        tx_power_dbm,
-        movement_counter,
-        measurement_sequence,
-        pm1_0,
-        pm2_5,
-        pm4_0,
-        pm10_0,
-        co2_ppm,
-        voc_index,
-        nox_index,
-        luminosity_lux,
-        sound_inst_dba,
-        sound_avg_dba,
-        sound_peak_spl_db,
-        calibration_in_progress,
-        button_pressed,
-        rtc_running_on_boot,
-        mac,
-        mac_suffix,
-    })
+readings_codec!(
+    temperature_c,
+    humidity_pct,
+    pressure_pa,
+    accel_x_g,
+    accel_y_g,
+    accel_z_g,
+    battery_v,
+    tx_power_dbm,
+    movement_counter,
+    measurement_sequence,
+    pm1_0,
+    pm2_5,
+    pm4_0,
+    pm10_0,
+    co2_ppm,
+    voc_index,
+    nox_index,
+    luminosity_lux,
+    sound_inst_dba,
+    sound_avg_dba,
+    sound_peak_spl_db,
+    calibration_in_progress,
+    button_pressed,
+    rtc_running_on_boot,
+    mac,
+    mac_suffix,
+);
+
+/// A value type of a slot: its width and its little-endian bytes.
+trait Slot: Copy {
+    const WIDTH: usize;
+    fn put(self, out: &mut Vec<u8>);
+    /// `bytes` is exactly `WIDTH` long.
+    fn get(bytes: &[u8]) -> Self;
+}
+
+macro_rules! number_slot {
+    ($($t:ty),*) => {$(
+        impl Slot for $t {
+            const WIDTH: usize = std::mem::size_of::<$t>();
+            fn put(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+            fn get(bytes: &[u8]) -> Self {
+                <$t>::from_le_bytes(bytes.try_into().expect("WIDTH bytes"))
+            }
+        }
+    )*};
+}
+
+number_slot!(f64, i16, u32);
+
+impl Slot for bool {
+    const WIDTH: usize = 1;
+    fn put(self, out: &mut Vec<u8>) {
+        out.push(u8::from(self));
+    }
+    fn get(bytes: &[u8]) -> Self {
+        bytes[0] != 0
+    }
+}
+
+impl Slot for [u8; 3] {
+    const WIDTH: usize = 3;
+    fn put(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self);
+    }
+    fn get(bytes: &[u8]) -> Self {
+        bytes.try_into().expect("WIDTH bytes")
+    }
+}
+
+impl Slot for MacAddress {
+    const WIDTH: usize = 6;
+    fn put(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.0);
+    }
+    fn get(bytes: &[u8]) -> Self {
+        MacAddress(bytes.try_into().expect("WIDTH bytes"))
+    }
 }
 
 #[derive(Default)]
@@ -130,10 +117,10 @@ struct Writer {
 }
 
 impl Writer {
-    fn put<const N: usize>(&mut self, value: Option<[u8; N]>) {
-        if let Some(bytes) = value {
+    fn put<T: Slot>(&mut self, value: Option<T>) {
+        if let Some(v) = value {
             self.mask |= 1 << self.slot;
-            self.values.extend_from_slice(&bytes);
+            v.put(&mut self.values);
         }
         self.slot += 1;
     }
@@ -164,18 +151,18 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn take<const N: usize>(&mut self) -> Result<Option<[u8; N]>, String> {
+    fn take<T: Slot>(&mut self) -> Result<Option<T>, String> {
         let present = self.mask & (1 << self.slot) != 0;
         self.slot += 1;
         if !present {
             return Ok(None);
         }
-        let (value, rest) = self
-            .rest
-            .split_first_chunk::<N>()
-            .ok_or_else(|| format!("readings blob ends inside field {}", self.slot - 1))?;
+        if self.rest.len() < T::WIDTH {
+            return Err(format!("readings blob ends inside field {}", self.slot - 1));
+        }
+        let (value, rest) = self.rest.split_at(T::WIDTH);
         self.rest = rest;
-        Ok(Some(*value))
+        Ok(Some(T::get(value)))
     }
 
     fn end(self) -> Result<(), String> {
