@@ -1,6 +1,6 @@
 //! Readings as a compact blob: a 32-bit mask of the fields present, then each present field in
 //! declaration order (f64 as its exact bits, integers and flags at their own width, MACs as
-//! bytes), little-endian. A DF5 row is ~76 bytes instead of ~560 as JSON with its nulls, which
+//! bytes), little-endian. A DF5 row is ~76 bytes instead of ~520 as JSON with its nulls, which
 //! is what SQLite writes twice (WAL, then checkpoint). Rows written as JSON text by schema 1
 //! and 2 are still read.
 
