@@ -110,6 +110,40 @@ pub struct HubStats {
     pub sensors: usize,
 }
 
+/// See [`Hub::stats_reader`].
+#[derive(Clone)]
+pub struct StatsReader {
+    counters: Arc<Counters>,
+    queue: mpsc::WeakSender<Job>,
+    latest: std::sync::Weak<RwLock<HashMap<MacAddress, Observation>>>,
+}
+
+impl StatsReader {
+    /// The counters now; queue and sensors read 0 once the hub has stopped.
+    pub fn read(&self) -> HubStats {
+        let c = &self.counters;
+        HubStats {
+            stored: c.stored.load(Relaxed),
+            duplicates: c.duplicates.load(Relaxed),
+            batches: c.batches.load(Relaxed),
+            commit_seconds: c.commit_micros.load(Relaxed) as f64 / 1e6,
+            failed_batches: c.failed_batches.load(Relaxed),
+            refused_busy: c.refused_busy.load(Relaxed),
+            trimmed: c.trimmed.load(Relaxed),
+            queued: self
+                .queue
+                .upgrade()
+                .map(|q| q.max_capacity() - q.capacity())
+                .unwrap_or(0),
+            sensors: self
+                .latest
+                .upgrade()
+                .and_then(|l| l.read().map(|m| m.len()).ok())
+                .unwrap_or(0),
+        }
+    }
+}
+
 #[derive(Default)]
 struct Counters {
     stored: AtomicU64,
@@ -209,17 +243,16 @@ impl Hub {
     }
 
     pub fn stats(&self) -> HubStats {
-        let c = &self.counters;
-        HubStats {
-            stored: c.stored.load(Relaxed),
-            duplicates: c.duplicates.load(Relaxed),
-            batches: c.batches.load(Relaxed),
-            commit_seconds: c.commit_micros.load(Relaxed) as f64 / 1e6,
-            failed_batches: c.failed_batches.load(Relaxed),
-            refused_busy: c.refused_busy.load(Relaxed),
-            trimmed: c.trimmed.load(Relaxed),
-            queued: self.queue.max_capacity() - self.queue.capacity(),
-            sensors: self.latest.read().map(|m| m.len()).unwrap_or(0),
+        self.stats_reader().read()
+    }
+
+    /// Reads the counters without keeping the hub alive (for a `/metrics` page that may
+    /// outlive it).
+    pub fn stats_reader(&self) -> StatsReader {
+        StatsReader {
+            counters: self.counters.clone(),
+            queue: self.queue.downgrade(),
+            latest: Arc::downgrade(&self.latest),
         }
     }
 

@@ -389,11 +389,13 @@ pub async fn serve(args: Serve, data_dir: &Path, secrets: &dyn SecretStore) -> R
         .await
         .map_err(|e| e.to_string())?;
     let metrics: ruuvi_receiver::MetricsSource = {
-        let (receiver, hub) = (receiver.metrics(), hub.clone());
+        // A reader, not a Hub handle: a scraper's open connection must not keep the hub
+        // (and so the shutdown) waiting.
+        let (receiver, hub) = (receiver.metrics(), hub.stats_reader());
         Arc::new(move || {
             let mut m = MetricsText::default();
             receiver.write(&mut m);
-            write_hub_metrics(&hub.stats(), &mut m);
+            write_hub_metrics(&hub.read(), &mut m);
             m.finish()
         })
     };
@@ -511,7 +513,14 @@ pub async fn serve(args: Serve, data_dir: &Path, secrets: &dyn SecretStore) -> R
     }
     receiver.stop().await;
     drop(hub);
-    let _ = hub_task.await;
+    // A gateway's idle keep-alive connection still holds a hub handle: wait a little for the
+    // batch in flight, not for the connection. What was acknowledged is committed already.
+    if tokio::time::timeout(std::time::Duration::from_secs(5), hub_task)
+        .await
+        .is_err()
+    {
+        tracing::info!("stopping with connections still open");
+    }
     Ok(())
 }
 

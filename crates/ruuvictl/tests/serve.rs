@@ -534,13 +534,32 @@ async fn internal_api_state_survives_a_restart_and_its_plan_trims_history() {
         .unwrap();
     assert!(trimmed > 17_000.0, "{trimmed}");
 
-    // Stopped like a service manager does; started again on the same directory and keychain.
+    // Stopped like a service manager does, while a scraper keeps its connection open; it
+    // must still stop promptly. Then started again on the same directory and keychain.
+    let mut scraper = tokio::net::TcpStream::connect(admin).await.unwrap();
+    let keep_alive = format!(
+        "GET /metrics HTTP/1.1\r\nHost: {admin}\r\nAuthorization: Bearer {internal}\r\n\r\n"
+    );
+    scraper.write_all(keep_alive.as_bytes()).await.unwrap();
+    let mut first = [0u8; 12];
+    scraper.read_exact(&mut first).await.unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+    let mut server = server;
     let pid = server.0.id().to_string();
     assert!(Command::new("kill")
         .args(["-TERM", &pid])
         .status()
         .unwrap()
         .success());
+    let stopped = std::time::Instant::now();
+    while server.0.try_wait().unwrap().is_none() {
+        assert!(
+            stopped.elapsed() < Duration::from_secs(3),
+            "serve did not stop within 3 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(scraper);
     drop(server);
     let saved = std::fs::read_to_string(data.join("network.json")).unwrap();
     for secret in [
