@@ -1,5 +1,6 @@
 //! `ruuvictl`: Ruuvi Desk's command line, a thin front over the core crates.
 
+mod ble;
 mod decode;
 mod gateway;
 mod pki;
@@ -17,7 +18,7 @@ use ruuvi_secrets::Keychain;
     name = "ruuvictl",
     version,
     about = "Ruuvi Desk without a window: decode advertisements, manage certificates and secrets",
-    override_usage = "ruuvictl [OPTIONS] <decode|gateway|pki|secret|serve|export> ..."
+    override_usage = "ruuvictl [OPTIONS] <decode|ble|gateway|pki|secret|serve|export> ..."
 )]
 struct Cli {
     /// Ruuvi Desk's data directory (certificates in `pki/`, logs in `logs/`); the app's own
@@ -45,6 +46,9 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// This computer's Bluetooth: scan nearby tags, record and replay advertisement streams.
+    #[command(subcommand)]
+    Ble(ble::BleCommand),
     /// Gateways: find them, log in, show and change their HTTP(S) backend and certificates.
     #[command(subcommand)]
     Gateway(gateway::GatewayCommand),
@@ -121,6 +125,20 @@ fn main() -> ExitCode {
             Err(e) => Err(e),
         },
         Command::Export(args) => serve::export(args, &data_dir),
+        Command::Ble(command) => {
+            return match runtime() {
+                Ok(rt) => {
+                    let code = rt.block_on(ble::run(command));
+                    // A Bluetooth call given up on may still block a pool thread: do not wait.
+                    rt.shutdown_background();
+                    code
+                }
+                Err(e) => {
+                    eprintln!("ruuvictl: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         Command::Gateway(command) => {
             let runtime = match runtime() {
                 Ok(r) => r,

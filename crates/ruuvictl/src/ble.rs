@@ -1,0 +1,242 @@
+//! `ruuvictl ble`: this computer's Bluetooth as a feed — live scanning, recording, and replay
+//! of recordings — printing decoded observations as JSON lines.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use ruuvi_ble::replay::{play, read_recording, write_line, ReplayOptions, Speed};
+use ruuvi_ble::{Advertisement, BleStatus, Identify, ScanOptions};
+use tokio::sync::{mpsc, watch};
+
+#[derive(Debug, Subcommand)]
+pub enum BleCommand {
+    /// Print decoded observations from nearby tags, one JSON object per line (Ctrl-C stops).
+    Scan(ScanArgs),
+    /// Write the raw advertisements to FILE (JSON Lines) for `scan --replay` and bug reports.
+    Record {
+        file: PathBuf,
+        #[command(flatten)]
+        source: Source,
+    },
+    /// Whether Bluetooth can be used here, and if not why and what to do.
+    Status {
+        #[arg(long)]
+        adapter: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    source: Source,
+    /// Play this recording instead of listening to the radio.
+    #[arg(long)]
+    replay: Option<PathBuf>,
+    /// Replay speed: 1 (as recorded), a factor such as 10, or `instant`.
+    #[arg(long, default_value = "1")]
+    speed: String,
+    /// Keep the recorded times instead of shifting them to now.
+    #[arg(long)]
+    original_times: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct Source {
+    /// The adapter to use (part of its name, e.g. `hci1`); the first one otherwise.
+    #[arg(long)]
+    adapter: Option<String>,
+    /// Stop after this many seconds.
+    #[arg(long)]
+    seconds: Option<u64>,
+}
+
+/// Unavailable Bluetooth: the same exit code as an unreachable gateway.
+const UNAVAILABLE: u8 = 3;
+
+/// The first answer must come within 2 s, whatever the stack does.
+const PROBE_LIMIT: Duration = Duration::from_millis(1800);
+
+async fn probe(adapter: Option<String>) -> BleStatus {
+    let options = ScanOptions {
+        adapter,
+        call_timeout: Duration::from_millis(800),
+        ..ScanOptions::default()
+    };
+    match tokio::time::timeout(PROBE_LIMIT, ruuvi_ble::probe(&options)).await {
+        Ok(status) => status,
+        Err(_) => BleStatus::Unavailable {
+            kind: ruuvi_ble::Unavailable::Failed,
+            reason: "the Bluetooth stack did not answer within 2 s".into(),
+            hint: "try again; if it persists, restart the Bluetooth service".into(),
+        },
+    }
+}
+
+/// Starts the live feed (after a probe that says it can) or the replay; advertisements arrive
+/// on the returned channel until the source ends.
+async fn start(
+    source: &Source,
+    replay: Option<(Vec<Advertisement>, ReplayOptions)>,
+) -> Result<mpsc::Receiver<Advertisement>, ExitCode> {
+    let (tx, rx) = mpsc::channel(256);
+    match replay {
+        Some((recording, options)) => {
+            tokio::spawn(async move { play(&recording, options, tx).await });
+        }
+        None => {
+            let status = probe(source.adapter.clone()).await;
+            if matches!(status, BleStatus::Unavailable { .. }) {
+                tracing::warn!("{status}");
+                eprintln!("{status}");
+                return Err(ExitCode::from(UNAVAILABLE));
+            }
+            let options = ScanOptions {
+                adapter: source.adapter.clone(),
+                ..ScanOptions::default()
+            };
+            let (status_tx, mut status_rx) = watch::channel(BleStatus::Starting);
+            tokio::spawn(ruuvi_ble::scan(options, tx, status_tx));
+            // Later changes (adapter unplugged, switched off, back) go to stderr.
+            tokio::spawn(async move {
+                while status_rx.changed().await.is_ok() {
+                    let s = status_rx.borrow_and_update().clone();
+                    tracing::info!("{s}");
+                    eprintln!("{s}");
+                }
+            });
+        }
+    }
+    Ok(rx)
+}
+
+fn parse_speed(text: &str) -> Result<Speed, String> {
+    match text {
+        "instant" => Ok(Speed::Instant),
+        "1" => Ok(Speed::Real),
+        other => match other.parse::<f64>() {
+            Ok(f) if f > 0.0 && f.is_finite() => Ok(Speed::Times(f)),
+            _ => Err(format!(
+                "--speed {other:?}: 1, a factor such as 10, or instant"
+            )),
+        },
+    }
+}
+
+/// Waits for the next advertisement, the time limit or Ctrl-C.
+async fn next(
+    rx: &mut mpsc::Receiver<Advertisement>,
+    deadline: Option<tokio::time::Instant>,
+) -> Option<Advertisement> {
+    let limit = async {
+        match deadline {
+            Some(d) => tokio::time::sleep_until(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        a = rx.recv() => a,
+        _ = limit => None,
+        _ = tokio::signal::ctrl_c() => None,
+    }
+}
+
+pub async fn run(command: BleCommand) -> ExitCode {
+    match command {
+        BleCommand::Status { adapter, json } => {
+            let status = probe(adapter).await;
+            if json {
+                println!("{}", serde_json::to_string(&status).expect("plain enum"));
+            } else {
+                println!("{status}");
+            }
+            match status {
+                BleStatus::Unavailable { .. } => ExitCode::from(UNAVAILABLE),
+                _ => ExitCode::SUCCESS,
+            }
+        }
+        BleCommand::Scan(args) => {
+            let replay = match &args.replay {
+                None => None,
+                Some(path) => {
+                    let speed = match parse_speed(&args.speed) {
+                        Ok(s) => s,
+                        Err(e) => {
+                            eprintln!("ruuvictl: {e}");
+                            return ExitCode::from(2);
+                        }
+                    };
+                    let recording = match std::fs::File::open(path)
+                        .map_err(|e| e.to_string())
+                        .and_then(|f| {
+                            read_recording(std::io::BufReader::new(f)).map_err(|e| e.to_string())
+                        }) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            eprintln!("ruuvictl: {}: {e}", path.display());
+                            return ExitCode::from(2);
+                        }
+                    };
+                    let options = ReplayOptions {
+                        speed,
+                        retime_to_now: !args.original_times,
+                        rounds: 1,
+                    };
+                    Some((recording, options))
+                }
+            };
+            let mut rx = match start(&args.source, replay).await {
+                Ok(rx) => rx,
+                Err(code) => return code,
+            };
+            let deadline = args
+                .source
+                .seconds
+                .map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
+            let mut identify = Identify::default();
+            let mut out = std::io::stdout().lock();
+            while let Some(adv) = next(&mut rx, deadline).await {
+                match identify.observe(&adv) {
+                    Ok(o) => {
+                        let line = serde_json::to_string(&o).expect("plain data");
+                        if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+                            break; // the reader went away
+                        }
+                    }
+                    Err(e) => tracing::debug!(address = ?adv.address, "skipped: {e}"),
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        BleCommand::Record { file, source } => {
+            let mut rx = match start(&source, None).await {
+                Ok(rx) => rx,
+                Err(code) => return code,
+            };
+            let mut writer = match std::fs::File::create(&file) {
+                Ok(f) => std::io::BufWriter::new(f),
+                Err(e) => {
+                    eprintln!("ruuvictl: {}: {e}", file.display());
+                    return ExitCode::from(2);
+                }
+            };
+            let deadline = source
+                .seconds
+                .map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
+            let mut n = 0u64;
+            while let Some(adv) = next(&mut rx, deadline).await {
+                if let Err(e) = write_line(&mut writer, &adv).and_then(|()| writer.flush()) {
+                    eprintln!("ruuvictl: {}: {e}", file.display());
+                    return ExitCode::FAILURE;
+                }
+                n += 1;
+            }
+            eprintln!("recorded {n} advertisements to {}", file.display());
+            ExitCode::SUCCESS
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! `ruuvictl ble` as a user runs it. This machine has no Bluetooth: the radio side is tested
+//! for how it fails (no bus, a bus that never answers); the pipeline behind it with a
+//! recording played by `scan --replay`.
+
+use std::ffi::OsStr;
+use std::time::{Duration, Instant};
+
+use ruuvi_ble::replay::write_line;
+use ruuvi_ble::Advertisement;
+use ruuvi_protocol::formats::Measurement;
+use ruuvi_protocol::{DataFormat, MacAddress, Readings};
+
+mod common;
+use common::ruuvictl_with;
+
+/// Runs `ruuvictl args` with the system D-Bus at `bus`; returns (exit code, stdout, stderr,
+/// seconds taken).
+fn with_bus(args: &[&str], bus: &str) -> (i32, String, String, f64) {
+    let address = format!("unix:path={bus}");
+    let started = Instant::now();
+    let out = ruuvictl_with(
+        args,
+        &[("DBUS_SYSTEM_BUS_ADDRESS", OsStr::new(&address))],
+        None,
+    );
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        started.elapsed().as_secs_f64(),
+    )
+}
+
+#[test]
+fn without_bluetooth_scan_says_so_within_2_s() {
+    let (code, stdout, stderr, took) = with_bus(&["ble", "scan"], "/nonexistent/bus");
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.starts_with("Bluetooth unavailable: connecting: "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("BlueZ"), "says what to do: {stderr}");
+    assert!(took < 2.0, "{took} s");
+
+    let (code, stdout, _, _) = with_bus(&["ble", "status", "--json"], "/nonexistent/bus");
+    assert_eq!(code, 3);
+    let status: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(status["state"], "unavailable");
+    assert_eq!(status["kind"], "no_stack");
+
+    let file = std::env::temp_dir().join(format!("ruuvictl-ble-rec-{}.jsonl", std::process::id()));
+    let (code, _, stderr, _) = with_bus(
+        &["ble", "record", file.to_str().unwrap()],
+        "/nonexistent/bus",
+    );
+    assert_eq!(code, 3, "{stderr}");
+    assert!(!file.exists(), "nothing recorded, no empty file left");
+}
+
+#[test]
+fn a_bus_that_never_answers_does_not_hang_the_scan() {
+    // A socket that accepts and then says nothing, like a wedged D-Bus daemon.
+    let path = std::env::temp_dir().join(format!("ruuvictl-stalled-bus-{}", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = done.clone();
+    let held = std::thread::spawn(move || {
+        let mut open = Vec::new();
+        let until = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < until && !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            if let Ok((c, _)) = listener.accept() {
+                open.push(c);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    let (code, _, stderr, took) = with_bus(&["ble", "scan"], path.to_str().unwrap());
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("did not answer"), "{stderr}");
+    assert!(took < 2.0, "{took} s");
+    held.join().unwrap();
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn scan_replays_a_recording_as_decoded_observations() {
+    let air = MacAddress([0xCB, 0xB8, 0x33, 0x4C, 0x88, 0x4F]);
+    let mut file = Vec::new();
+    for (i, format) in [DataFormat::Df6, DataFormat::E1, DataFormat::E1]
+        .into_iter()
+        .enumerate()
+    {
+        let readings = Readings {
+            temperature_c: Some(22.5),
+            co2_ppm: Some(700.0),
+            measurement_sequence: Some(0x0105 + i as u32),
+            mac: Some(air),
+            mac_suffix: Some([0x4C, 0x88, 0x4F]),
+            ..Readings::default()
+        };
+        let adv = Advertisement {
+            at_ms: 1_795_000_000_000 + i as i64 * 1000,
+            address: None,
+            rssi: Some(-70),
+            payload: Measurement::from_readings(format, &readings).encode(),
+        };
+        write_line(&mut file, &adv).unwrap();
+    }
+    file.extend_from_slice(b"# a note in the recording\n");
+    let path =
+        std::env::temp_dir().join(format!("ruuvictl-ble-replay-{}.jsonl", std::process::id()));
+    std::fs::write(&path, &file).unwrap();
+    let out = ruuvictl_with(
+        &[
+            "ble",
+            "scan",
+            "--replay",
+            path.to_str().unwrap(),
+            "--speed",
+            "instant",
+            "--original-times",
+        ],
+        &[],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // The first format-6 packet has no full MAC yet (macOS-style recording): skipped.
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["sensor"], "CB:B8:33:4C:88:4F");
+    assert_eq!(lines[0]["format"], "E1");
+    assert_eq!(lines[0]["feed"]["kind"], "ble");
+    assert_eq!(lines[0]["received_at_ms"], 1_795_000_001_000i64);
+    assert_eq!(lines[1]["readings"]["co2_ppm"], 700.0);
+
+    std::fs::write(&path, "{\"time\": 1, \"raw\": \"not hex\"}\n").unwrap();
+    let out = ruuvictl_with(
+        &["ble", "scan", "--replay", path.to_str().unwrap()],
+        &[],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("line 1: raw:"), "{stderr}");
+    let _ = std::fs::remove_file(&path);
+}
