@@ -23,6 +23,8 @@ fn start_driver() -> Driver {
     let exe = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
     let child = Command::new(&exe)
         .args(["--port", &DRIVER_PORT.to_string()])
+        // The app it starts sees no system bus, so no Bluetooth, whatever this machine has.
+        .env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/bus")
         .spawn()
         .unwrap_or_else(|e| {
             panic!("cannot start {exe}: {e} (cargo install tauri-driver --locked)")
@@ -66,6 +68,11 @@ async fn decoding_in_the_window() -> WebDriverResult<()> {
         // The version comes from Rust over IPC.
         let version = d.query(By::Css("[data-testid=version]")).first().await?;
         assert_eq!(version.text().await?, format!("v{}", env!("CARGO_PKG_VERSION")));
+        // This machine has no Bluetooth: the window says so in the words `ruuvictl ble` uses.
+        let ble = d.query(By::Css("[data-testid=ble-status]")).first().await?;
+        assert_eq!(ble.attr("data-state").await?.as_deref(), Some("unavailable"));
+        let text = ble.text().await?;
+        assert!(text.starts_with("Bluetooth unavailable: connecting: "), "{text}");
 
         let input = d.find(By::Id("hex-input")).await?;
         input.clear().await?;

@@ -7,6 +7,7 @@ pub mod error;
 pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder.invoke_handler(tauri::generate_handler![
         commands::app_info,
+        commands::ble_status,
         commands::decode_advertisement
     ])
 }
@@ -65,6 +66,22 @@ mod tests {
         assert_eq!(
             e["message"],
             "data format 0x05 needs 24 bytes of payload, got 2"
+        );
+    }
+
+    #[test]
+    fn ble_status_says_why_bluetooth_is_unavailable() {
+        // No system bus here whatever the machine has (this machine has no Bluetooth at all).
+        std::env::set_var("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/bus");
+        let started = std::time::Instant::now();
+        let v = invoke("ble_status", serde_json::json!({})).unwrap();
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        assert_eq!(v["state"], "unavailable");
+        assert_eq!(v["kind"], "no_stack");
+        let message = v["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("Bluetooth unavailable: connecting: "),
+            "{message}"
         );
     }
 

@@ -8,4 +8,4 @@ pub mod replay;
 mod scan;
 
 pub use identify::{Advertisement, Identify, IdentifyError};
-pub use scan::{probe, ruuvi_advertisement, scan, BleStatus, ScanOptions, Unavailable};
+pub use scan::{probe, ruuvi_advertisement, scan, status_now, BleStatus, ScanOptions, Unavailable};

@@ -205,6 +205,22 @@ pub async fn probe(options: &ScanOptions) -> BleStatus {
     }
 }
 
+/// [`probe`] within 2 s whatever the stack does: what the UI and `ruuvictl` show first.
+pub async fn status_now(adapter: Option<String>) -> BleStatus {
+    let options = ScanOptions {
+        adapter,
+        call_timeout: Duration::from_millis(800),
+        ..ScanOptions::default()
+    };
+    match tokio::time::timeout(Duration::from_millis(1800), probe(&options)).await {
+        Ok(status) => status,
+        Err(_) => unavailable(
+            Unavailable::Failed,
+            "the Bluetooth stack did not answer within 2 s",
+        ),
+    }
+}
+
 /// The Ruuvi part of one manufacturer-data advertisement. A zero address (macOS hides the
 /// real one) is no address.
 pub fn ruuvi_advertisement(

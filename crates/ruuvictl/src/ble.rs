@@ -58,23 +58,16 @@ pub struct Source {
 /// Unavailable Bluetooth: the same exit code as an unreachable gateway.
 const UNAVAILABLE: u8 = 3;
 
-/// The first answer must come within 2 s, whatever the stack does.
-const PROBE_LIMIT: Duration = Duration::from_millis(1800);
-
 async fn probe(adapter: Option<String>) -> BleStatus {
-    let options = ScanOptions {
-        adapter,
-        call_timeout: Duration::from_millis(800),
-        ..ScanOptions::default()
-    };
-    match tokio::time::timeout(PROBE_LIMIT, ruuvi_ble::probe(&options)).await {
-        Ok(status) => status,
-        Err(_) => BleStatus::Unavailable {
-            kind: ruuvi_ble::Unavailable::Failed,
-            reason: "the Bluetooth stack did not answer within 2 s".into(),
-            hint: "try again; if it persists, restart the Bluetooth service".into(),
-        },
-    }
+    ruuvi_ble::status_now(adapter).await
+}
+
+/// Reads a recording for `--replay`; the error names the file and the line.
+pub(crate) fn load_recording(path: &std::path::Path) -> Result<Vec<Advertisement>, String> {
+    std::fs::File::open(path)
+        .map_err(|e| e.to_string())
+        .and_then(|f| read_recording(std::io::BufReader::new(f)).map_err(|e| e.to_string()))
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Starts the live feed (after a probe that says it can) or the replay; advertisements arrive
@@ -114,7 +107,7 @@ async fn start(
     Ok(rx)
 }
 
-fn parse_speed(text: &str) -> Result<Speed, String> {
+pub(crate) fn parse_speed(text: &str) -> Result<Speed, String> {
     match text {
         "instant" => Ok(Speed::Instant),
         "1" => Ok(Speed::Real),
@@ -170,14 +163,10 @@ pub async fn run(command: BleCommand) -> ExitCode {
                             return ExitCode::from(2);
                         }
                     };
-                    let recording = match std::fs::File::open(path)
-                        .map_err(|e| e.to_string())
-                        .and_then(|f| {
-                            read_recording(std::io::BufReader::new(f)).map_err(|e| e.to_string())
-                        }) {
+                    let recording = match load_recording(path) {
                         Ok(r) => r,
                         Err(e) => {
-                            eprintln!("ruuvictl: {}: {e}", path.display());
+                            eprintln!("ruuvictl: {e}");
                             return ExitCode::from(2);
                         }
                     };

@@ -56,6 +56,77 @@ pub struct Serve {
     /// [default: the subscription's maxResolutionMinutes, else every observation].
     #[arg(long)]
     resolution_minutes: Option<u32>,
+    /// Also store what this computer's Bluetooth hears (retrying until an adapter appears).
+    #[arg(long)]
+    ble: bool,
+    /// The Bluetooth adapter (part of its name, e.g. `hci1`).
+    #[arg(long)]
+    ble_adapter: Option<String>,
+    /// Feed a recording (`ruuvictl ble record`) as if it came over Bluetooth: demos, tests.
+    #[arg(long)]
+    ble_replay: Option<PathBuf>,
+    /// Its speed: 1 (as recorded), a factor such as 10, or `instant`.
+    #[arg(long, default_value = "1")]
+    ble_replay_speed: String,
+}
+
+/// Bluetooth feeds (live and/or replayed) into the hub; the returned tasks end with `abort`.
+fn start_ble(args: &Serve, hub: &Hub) -> Result<Vec<tokio::task::JoinHandle<()>>, String> {
+    use ruuvi_ble::{BleStatus, Identify, ScanOptions};
+    let mut tasks = Vec::new();
+    if !args.ble && args.ble_replay.is_none() {
+        return Ok(tasks);
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+    if let Some(path) = &args.ble_replay {
+        let recording = crate::ble::load_recording(path)?;
+        let options = ruuvi_ble::replay::ReplayOptions {
+            speed: crate::ble::parse_speed(&args.ble_replay_speed)?,
+            retime_to_now: true,
+            rounds: 1,
+        };
+        let tx = tx.clone();
+        tasks.push(tokio::spawn(async move {
+            let n = ruuvi_ble::replay::play(&recording, options, tx).await;
+            tracing::info!(advertisements = n, "recording played");
+        }));
+    }
+    if args.ble {
+        let options = ScanOptions {
+            adapter: args.ble_adapter.clone(),
+            ..ScanOptions::default()
+        };
+        let (status_tx, mut status_rx) = tokio::sync::watch::channel(BleStatus::Starting);
+        tasks.push(tokio::spawn(ruuvi_ble::scan(
+            options,
+            tx.clone(),
+            status_tx,
+        )));
+        // Say each change once: unavailable (and why), scanning, unavailable again…
+        tasks.push(tokio::spawn(async move {
+            while status_rx.changed().await.is_ok() {
+                let status = status_rx.borrow_and_update().clone();
+                tracing::info!("{status}");
+                eprintln!("ruuvictl: {status}");
+            }
+        }));
+    }
+    drop(tx);
+    let hub = hub.clone();
+    tasks.push(tokio::spawn(async move {
+        let mut identify = Identify::default();
+        while let Some(adv) = rx.recv().await {
+            match identify.observe(&adv) {
+                Ok(o) => {
+                    if let Err(e) = hub.submit(vec![o]).await {
+                        tracing::warn!("a Bluetooth observation was not stored: {e}");
+                    }
+                }
+                Err(e) => tracing::debug!(address = ?adv.address, "skipped: {e}"),
+            }
+        }
+    }));
+    Ok(tasks)
 }
 
 #[derive(Debug, Args)]
@@ -325,6 +396,7 @@ pub async fn serve(args: Serve, data_dir: &Path, secrets: &dyn SecretStore) -> R
     let mut allowed_list: Option<ruuvi_pki::SharedAllowList> = None;
     let store = Store::open(&db_path(data_dir, args.db.clone())).map_err(|e| e.to_string())?;
     let (hub, hub_task) = Hub::start(store, HubOptions::default());
+    let ble_tasks = start_ble(&args, &hub)?;
     let mut options = ReceiverOptions::new(args.listen);
     options.path = args.path.clone();
     let scheme = if args.http {
@@ -512,6 +584,9 @@ pub async fn serve(args: Serve, data_dir: &Path, secrets: &dyn SecretStore) -> R
         }
     }
     receiver.stop().await;
+    for task in ble_tasks {
+        task.abort();
+    }
     drop(hub);
     // A gateway's idle keep-alive connection still holds a hub handle: wait a little for the
     // batch in flight, not for the connection. What was acknowledged is committed already.

@@ -156,3 +156,97 @@ fn scan_replays_a_recording_as_decoded_observations() {
     assert!(stderr.contains("line 1: raw:"), "{stderr}");
     let _ = std::fs::remove_file(&path);
 }
+
+/// `serve --ble` on a machine without Bluetooth: it says so, keeps receiving gateways, and a
+/// replayed recording's observations are stored next to theirs.
+#[test]
+fn serve_stores_replayed_bluetooth_and_keeps_going_without_a_radio() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = std::env::temp_dir().join(format!("ruuvictl-serve-ble-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let tag = MacAddress([0xF4, 0x1F, 0x0C, 0x28, 0xCB, 0xD6]);
+    let mut file = Vec::new();
+    for i in 0..5u32 {
+        let readings = Readings {
+            temperature_c: Some(4.0 + f64::from(i)),
+            measurement_sequence: Some(i),
+            mac: Some(tag),
+            ..Readings::default()
+        };
+        for _ in 0..2 {
+            let adv = Advertisement {
+                at_ms: 1_795_000_000_000 + i64::from(i) * 1000,
+                address: Some(tag),
+                rssi: Some(-55),
+                payload: Measurement::from_readings(DataFormat::Df5, &readings).encode(),
+            };
+            write_line(&mut file, &adv).unwrap();
+        }
+    }
+    let recording = dir.join("tag.jsonl");
+    std::fs::write(&recording, file).unwrap();
+    let stderr = std::fs::File::create(dir.join("stderr")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ruuvictl"))
+        .args([
+            "serve",
+            "--http",
+            "--listen",
+            "127.0.0.1:0",
+            "--no-admin",
+            "--ble",
+        ])
+        .args([
+            "--ble-replay",
+            recording.to_str().unwrap(),
+            "--ble-replay-speed",
+            "instant",
+        ])
+        .env("RUUVI_DESK_DATA_DIR", &dir)
+        .env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.contains("\"listening\""), "{line}");
+    let export = || {
+        let out = ruuvictl_with(
+            &["export", "--format", "json"],
+            &[("RUUVI_DESK_DATA_DIR", dir.as_os_str())],
+            None,
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let mut rows = Vec::new();
+    for _ in 0..50 {
+        rows = export()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .collect();
+        if rows.len() >= 5 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let said = std::fs::read_to_string(dir.join("stderr")).unwrap();
+    let alive = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(alive, "serve keeps running without Bluetooth: {said}");
+    assert!(
+        said.contains("Bluetooth unavailable: connecting: "),
+        "{said}"
+    );
+    // Each measurement once (the repeats were copies), from the Bluetooth feed, timed now.
+    assert_eq!(rows.len(), 5, "{rows:?}");
+    assert!(rows
+        .iter()
+        .all(|r| r["feed"]["kind"] == "ble" && r["sensor"] == "F4:1F:0C:28:CB:D6"));
+    assert!(rows[0]["received_at_ms"].as_i64().unwrap() > 1_795_000_000_000);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -27,3 +27,21 @@ pub fn decode_advertisement(hex: String) -> Result<serde_json::Value, IpcError> 
     let m = ruuvi_protocol::decode_hex(&hex, None)?;
     Ok(measurement_json(m.format(), &m.readings()))
 }
+
+/// This computer's Bluetooth: scanning or why not, in the words `ruuvictl ble status` uses.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct BleStatusReply {
+    #[serde(flatten)]
+    pub status: ruuvi_ble::BleStatus,
+    pub message: String,
+}
+
+/// Answers within 2 s whatever the Bluetooth stack does.
+#[tauri::command]
+pub async fn ble_status() -> BleStatusReply {
+    let status = ruuvi_ble::status_now(None).await;
+    BleStatusReply {
+        message: status.to_string(),
+        status,
+    }
+}

@@ -21,9 +21,22 @@ export class BackendError extends Error {
   }
 }
 
+/** This computer's Bluetooth (`ble_status`): scanning, or why not and what to do. */
+export type BleStatus =
+  | { state: 'starting'; message: string }
+  | { state: 'scanning'; adapter: string; message: string }
+  | {
+      state: 'unavailable';
+      kind: 'no_stack' | 'no_adapter' | 'adapter_off' | 'permission_denied' | 'failed';
+      reason: string;
+      hint: string;
+      message: string;
+    };
+
 export interface Backend {
   appInfo(): Promise<AppInfo>;
   decode(hex: string): Promise<Measurement>;
+  bleStatus(): Promise<BleStatus>;
 }
 
 function asBackendError(e: unknown): BackendError {
@@ -44,4 +57,5 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 export const tauriBackend: Backend = {
   appInfo: () => call<AppInfo>('app_info'),
   decode: (hex: string) => call<Measurement>('decode_advertisement', { hex }),
+  bleStatus: () => call<BleStatus>('ble_status'),
 };
