@@ -11,7 +11,7 @@ use ruuvi_protocol::formats::parse_hex;
 use ruuvi_protocol::{DataFormat, MacAddress};
 use tokio::sync::mpsc;
 
-use crate::Advertisement;
+use crate::{now_ms, Advertisement};
 
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct Line {
@@ -112,13 +112,6 @@ impl Default for ReplayOptions {
             rounds: 1,
         }
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// Plays `recording` into `out`, pacing it by the recorded times; stops early when `out` is

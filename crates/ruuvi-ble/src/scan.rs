@@ -16,7 +16,7 @@ use futures::StreamExt;
 use ruuvi_protocol::MacAddress;
 use tokio::sync::{mpsc, watch};
 
-use crate::Advertisement;
+use crate::{now_ms, Advertisement};
 
 /// Ruuvi Innovations' Bluetooth SIG company identifier.
 const RUUVI_COMPANY_ID: u16 = 0x0499;
@@ -236,13 +236,6 @@ pub fn ruuvi_advertisement(
         rssi,
         payload: payload.clone(),
     })
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// Scans until `out` is closed: finds an adapter (retrying while there is none), forwards

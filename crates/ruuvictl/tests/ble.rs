@@ -132,11 +132,7 @@ fn scan_replays_a_recording_as_decoded_observations() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = common::json_lines(&out.stdout);
     // The first format-6 packet has no full MAC yet (macOS-style recording): skipped.
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["sensor"], "CB:B8:33:4C:88:4F");
@@ -161,8 +157,6 @@ fn scan_replays_a_recording_as_decoded_observations() {
 /// replayed recording's observations are stored next to theirs.
 #[test]
 fn serve_stores_replayed_bluetooth_and_keeps_going_without_a_radio() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
     let dir = std::env::temp_dir().join(format!("ruuvictl-serve-ble-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -188,32 +182,27 @@ fn serve_stores_replayed_bluetooth_and_keeps_going_without_a_radio() {
     let recording = dir.join("tag.jsonl");
     std::fs::write(&recording, file).unwrap();
     let stderr = std::fs::File::create(dir.join("stderr")).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ruuvictl"))
-        .args([
+    let bus = OsStr::new("unix:path=/nonexistent/bus");
+    let mut serving = common::spawn_serve(
+        &[
             "serve",
             "--http",
             "--listen",
             "127.0.0.1:0",
             "--no-admin",
             "--ble",
-        ])
-        .args([
             "--ble-replay",
             recording.to_str().unwrap(),
             "--ble-replay-speed",
             "instant",
-        ])
-        .env("RUUVI_DESK_DATA_DIR", &dir)
-        .env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/bus")
-        .stdout(Stdio::piped())
-        .stderr(stderr)
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(line.contains("\"listening\""), "{line}");
+        ],
+        &[
+            ("RUUVI_DESK_DATA_DIR", dir.as_os_str()),
+            ("DBUS_SYSTEM_BUS_ADDRESS", bus),
+        ],
+        stderr.into(),
+    );
+    assert!(serving.first_line["listening"].is_string());
     let export = || {
         let out = ruuvictl_with(
             &["export", "--format", "json"],
@@ -224,19 +213,15 @@ fn serve_stores_replayed_bluetooth_and_keeps_going_without_a_radio() {
     };
     let mut rows = Vec::new();
     for _ in 0..50 {
-        rows = export()
-            .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-            .collect();
+        rows = common::json_lines(export().as_bytes());
         if rows.len() >= 5 {
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
     let said = std::fs::read_to_string(dir.join("stderr")).unwrap();
-    let alive = child.try_wait().unwrap().is_none();
-    let _ = child.kill();
-    let _ = child.wait();
+    let alive = serving.child.try_wait().unwrap().is_none();
+    drop(serving);
     assert!(alive, "serve keeps running without Bluetooth: {said}");
     assert!(
         said.contains("Bluetooth unavailable: connecting: "),

@@ -67,11 +67,7 @@ async fn info_history_and_exit_codes() {
     )
     .await;
     assert!(out.status.success());
-    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = common::json_lines(&out.stdout);
     assert_eq!(lines.len(), 2);
     assert!(lines[0]["readings"]["temperature_c"].is_number());
 

@@ -1,48 +1,23 @@
 //! `ruuvictl serve` and `ruuvictl export` as a user runs them: the real binary, real sockets on
 //! 127.0.0.1, a real SQLite file; and what a `kill -9` of the server keeps.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::ffi::OsStr;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 mod common;
+use common::Serving;
 
 const DF5: &str = "0201061BFF99040515714D9FC56DFFF0FFF803E4B516E84D7EF41F0C28CBD6";
 
-struct Server {
-    child: Child,
-    url: String,
-}
-
-/// Kills the server when a test ends, passed or not.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(data: &std::path::Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ruuvictl"))
-        .args(["serve", "--http", "--listen", "127.0.0.1:0", "--no-admin"])
-        .env("RUUVI_DESK_DATA_DIR", data)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_str(&line).expect("the listening line");
-    Server {
-        child,
-        url: v["listening"].as_str().unwrap().to_string(),
-    }
+fn start(data: &std::path::Path) -> Serving {
+    common::spawn_serve(
+        &["serve", "--http", "--listen", "127.0.0.1:0", "--no-admin"],
+        &[("RUUVI_DESK_DATA_DIR", data.as_os_str())],
+        Stdio::null(),
+    )
 }
 
 /// One gateway post with `n` tags whose MACs start at `first`; returns the HTTP status.
@@ -105,7 +80,7 @@ async fn posts_acknowledged_before_kill_9_are_all_stored() {
     let _ = std::fs::remove_dir_all(&data);
     let mut server = start(&data);
     // Posts keep coming from four clients while the server is killed in the middle.
-    let url = server.url.clone();
+    let url = server.url();
     let mut senders = Vec::new();
     for c in 0..4u32 {
         let url = url.clone();
@@ -158,8 +133,8 @@ async fn posts_acknowledged_before_kill_9_are_all_stored() {
         }
     }
     // Restarted on the same database, it goes on.
-    let mut again = start(&data);
-    assert_eq!(post(&again.url, 1_000_000, 5).await, 200);
+    let again = start(&data);
+    assert_eq!(post(&again.url(), 1_000_000, 5).await, 200);
     let csv = export(&data, "csv");
     assert!(csv
         .lines()
@@ -167,8 +142,7 @@ async fn posts_acknowledged_before_kill_9_are_all_stored() {
         .unwrap()
         .starts_with("sensor,received_at_ms"));
     assert!(csv.lines().count() > stored.len());
-    again.child.kill().unwrap();
-    again.child.wait().unwrap();
+    drop(again);
     let _ = std::fs::remove_dir_all(&data);
 }
 
@@ -240,24 +214,15 @@ async fn a_gateway_posts_over_mtls_to_ruuvictl_serve() {
     set(format!("hmac-key/{mac}"), id.device_id_string());
 
     let start_serve = |listen: &str| {
-        let mut server = KillOnDrop(
-            Command::new(env!("CARGO_BIN_EXE_ruuvictl"))
-                .args(["serve", "--listen", listen, "--admin", "127.0.0.1:0"])
-                .env("RUUVI_DESK_DATA_DIR", &data)
-                .env("RUUVI_DESK_KEYCHAIN_SERVICE", &service)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
+        let server = common::spawn_serve(
+            &["serve", "--listen", listen, "--admin", "127.0.0.1:0"],
+            &[
+                ("RUUVI_DESK_DATA_DIR", data.as_os_str()),
+                ("RUUVI_DESK_KEYCHAIN_SERVICE", OsStr::new(&service)),
+            ],
+            Stdio::null(),
         );
-        let mut line = String::new();
-        BufReader::new(server.0.stdout.as_mut().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = serde_json::from_str::<serde_json::Value>(&line).unwrap()["listening"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let url = server.url();
         (server, url)
     };
     let (server, url) = start_serve("127.0.0.1:0");
@@ -354,31 +319,20 @@ async fn internal_api_state_survives_a_restart_and_its_plan_trims_history() {
         store.insert(&rows).unwrap();
     }
     let start = || {
-        let mut child = KillOnDrop(
-            Command::new(env!("CARGO_BIN_EXE_ruuvictl"))
-                .args(["serve", "--http", "--listen", "127.0.0.1:0"])
-                .args(["--admin", "127.0.0.1:0"])
-                .envs(env)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
+        let serving = common::spawn_serve(
+            &[
+                "serve",
+                "--http",
+                "--listen",
+                "127.0.0.1:0",
+                "--admin",
+                "127.0.0.1:0",
+            ],
+            &env,
+            Stdio::null(),
         );
-        let mut line = String::new();
-        BufReader::new(child.0.stdout.as_mut().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-        let addr = |key: &str| -> std::net::SocketAddr {
-            let url = v[key].as_str().unwrap_or_else(|| panic!("{line}"));
-            url.trim_start_matches("http://")
-                .split('/')
-                .next()
-                .unwrap()
-                .parse()
-                .unwrap()
-        };
-        (child, addr("listening"), addr("admin"))
+        let (receiver, admin) = (serving.addr("listening"), serving.addr("admin"));
+        (serving, receiver, admin)
     };
     let secret = |name: &str| {
         let out = common::ruuvictl_with(&["secret", "get", name, "--show"], &env, None);
@@ -545,14 +499,14 @@ async fn internal_api_state_survives_a_restart_and_its_plan_trims_history() {
     scraper.read_exact(&mut first).await.unwrap();
     assert_eq!(&first, b"HTTP/1.1 200");
     let mut server = server;
-    let pid = server.0.id().to_string();
+    let pid = server.child.id().to_string();
     assert!(Command::new("kill")
         .args(["-TERM", &pid])
         .status()
         .unwrap()
         .success());
     let stopped = std::time::Instant::now();
-    while server.0.try_wait().unwrap().is_none() {
+    while server.child.try_wait().unwrap().is_none() {
         assert!(
             stopped.elapsed() < Duration::from_secs(3),
             "serve did not stop within 3 s"

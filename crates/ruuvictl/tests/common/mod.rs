@@ -3,7 +3,7 @@
 
 use std::ffi::OsStr;
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 /// `ruuvictl args…` with `env` added to the environment and `stdin` (if any) as its input.
 pub fn ruuvictl_with(args: &[&str], env: &[(&str, &OsStr)], stdin: Option<&str>) -> Output {
@@ -62,4 +62,62 @@ pub async fn http(
         .map(|(_, b)| b.to_string())
         .unwrap_or_default();
     (status, body)
+}
+
+/// A running `ruuvictl serve`, killed when dropped, with its first line of output
+/// (`{"listening": …, "admin": …}`).
+pub struct Serving {
+    pub child: Child,
+    pub first_line: serde_json::Value,
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Serving {
+    /// The address behind one of the first line's URLs (`listening`, `admin`).
+    pub fn addr(&self, key: &str) -> std::net::SocketAddr {
+        let url = self.first_line[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {key} in {}", self.first_line));
+        url.split("://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("{key}: {url}"))
+    }
+
+    pub fn url(&self) -> String {
+        self.first_line["listening"].as_str().unwrap().to_string()
+    }
+}
+
+/// Starts `ruuvictl args…` (a `serve`) with `env` added; waits for its first line.
+pub fn spawn_serve(args: &[&str], env: &[(&str, &OsStr)], stderr: Stdio) -> Serving {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ruuvictl"))
+        .args(args)
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .expect("ruuvictl starts");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let first_line = serde_json::from_str(&line).unwrap_or_else(|_| panic!("first line: {line:?}"));
+    Serving { child, first_line }
+}
+
+/// Standard output of JSON Lines as values.
+pub fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
 }
