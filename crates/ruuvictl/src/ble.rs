@@ -70,6 +70,20 @@ pub(crate) fn load_recording(path: &std::path::Path) -> Result<Vec<Advertisement
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// Says each new Bluetooth state once on stderr and in the log (the feed repeats its status on
+/// every retry).
+pub(crate) async fn say_status_changes(mut status: watch::Receiver<BleStatus>) {
+    let mut said: Option<BleStatus> = None;
+    while status.changed().await.is_ok() {
+        let now = status.borrow_and_update().clone();
+        if said.as_ref() != Some(&now) {
+            tracing::info!("{now}");
+            eprintln!("ruuvictl: {now}");
+            said = Some(now);
+        }
+    }
+}
+
 /// Starts the live feed (after a probe that says it can) or the replay; advertisements arrive
 /// on the returned channel until the source ends.
 async fn start(
@@ -92,16 +106,10 @@ async fn start(
                 adapter: source.adapter.clone(),
                 ..ScanOptions::default()
             };
-            let (status_tx, mut status_rx) = watch::channel(BleStatus::Starting);
+            let (status_tx, status_rx) = watch::channel(BleStatus::Starting);
             tokio::spawn(ruuvi_ble::scan(options, tx, status_tx));
             // Later changes (adapter unplugged, switched off, back) go to stderr.
-            tokio::spawn(async move {
-                while status_rx.changed().await.is_ok() {
-                    let s = status_rx.borrow_and_update().clone();
-                    tracing::info!("{s}");
-                    eprintln!("{s}");
-                }
-            });
+            tokio::spawn(say_status_changes(status_rx));
         }
     }
     Ok(rx)
