@@ -43,6 +43,10 @@ pub struct ScanArgs {
     /// Keep the recorded times instead of shifting them to now.
     #[arg(long)]
     original_times: bool,
+    /// Print every advertisement, not each measurement once (tags repeat a measurement in
+    /// several advertisements; a Ruuvi Air sends it as E1 and as format 6).
+    #[arg(long)]
+    all: bool,
 }
 
 #[derive(Debug, Args)]
@@ -195,9 +199,12 @@ pub async fn run(command: BleCommand) -> ExitCode {
                 .seconds
                 .map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
             let mut identify = Identify::default();
+            // The hub's rule: one measurement once, E1 preferred over format 6.
+            let mut dedupe = ruuvi_hub::Dedupe::default();
             let mut out = std::io::stdout().lock();
             while let Some(adv) = next(&mut rx, deadline).await {
                 match identify.observe(&adv) {
+                    Ok(o) if !args.all && !dedupe.accept(&o) => {}
                     Ok(o) => {
                         let line = serde_json::to_string(&o).expect("plain data");
                         if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {

@@ -90,21 +90,25 @@ fn a_bus_that_never_answers_does_not_hang_the_scan() {
 fn scan_replays_a_recording_as_decoded_observations() {
     let air = MacAddress([0xCB, 0xB8, 0x33, 0x4C, 0x88, 0x4F]);
     let mut file = Vec::new();
-    for (i, format) in [DataFormat::Df6, DataFormat::E1, DataFormat::E1]
-        .into_iter()
-        .enumerate()
-    {
+    // A Ruuvi Air: measurement 0x0105 as E1, as format 6, as E1 again; then 0x0106 as E1.
+    let sent = [
+        (DataFormat::E1, 0x0105),
+        (DataFormat::Df6, 0x05),
+        (DataFormat::E1, 0x0105),
+        (DataFormat::E1, 0x0106),
+    ];
+    for (i, (format, seq)) in sent.into_iter().enumerate() {
         let readings = Readings {
             temperature_c: Some(22.5),
             co2_ppm: Some(700.0),
-            measurement_sequence: Some(0x0105 + i as u32),
+            measurement_sequence: Some(seq),
             mac: Some(air),
             mac_suffix: Some([0x4C, 0x88, 0x4F]),
             ..Readings::default()
         };
         let adv = Advertisement {
             at_ms: 1_795_000_000_000 + i as i64 * 1000,
-            address: None,
+            address: Some(air),
             rssi: Some(-70),
             payload: Measurement::from_readings(format, &readings).encode(),
         };
@@ -114,32 +118,31 @@ fn scan_replays_a_recording_as_decoded_observations() {
     let path =
         std::env::temp_dir().join(format!("ruuvictl-ble-replay-{}.jsonl", std::process::id()));
     std::fs::write(&path, &file).unwrap();
-    let out = ruuvictl_with(
-        &[
-            "ble",
-            "scan",
-            "--replay",
-            path.to_str().unwrap(),
-            "--speed",
-            "instant",
-            "--original-times",
-        ],
-        &[],
-        None,
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines = common::json_lines(&out.stdout);
-    // The first format-6 packet has no full MAC yet (macOS-style recording): skipped.
-    assert_eq!(lines.len(), 2);
+    let scan = |extra: &[&str]| {
+        let mut args = vec!["ble", "scan", "--replay", path.to_str().unwrap()];
+        args.extend_from_slice(&["--speed", "instant", "--original-times"]);
+        args.extend_from_slice(extra);
+        let out = ruuvictl_with(&args, &[], None);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        common::json_lines(&out.stdout)
+    };
+    // Each measurement once, as E1.
+    let lines = scan(&[]);
+    assert_eq!(lines.len(), 2, "{lines:?}");
     assert_eq!(lines[0]["sensor"], "CB:B8:33:4C:88:4F");
     assert_eq!(lines[0]["format"], "E1");
     assert_eq!(lines[0]["feed"]["kind"], "ble");
-    assert_eq!(lines[0]["received_at_ms"], 1_795_000_001_000i64);
+    assert_eq!(lines[0]["received_at_ms"], 1_795_000_000_000i64);
+    assert_eq!(lines[1]["readings"]["measurement_sequence"], 0x0106);
     assert_eq!(lines[1]["readings"]["co2_ppm"], 700.0);
+    // Every advertisement with --all.
+    let all = scan(&["--all"]);
+    let formats: Vec<&str> = all.iter().map(|l| l["format"].as_str().unwrap()).collect();
+    assert_eq!(formats, ["E1", "Df6", "E1", "E1"]);
 
     std::fs::write(&path, "{\"time\": 1, \"raw\": \"not hex\"}\n").unwrap();
     let out = ruuvictl_with(
