@@ -29,6 +29,22 @@ pub enum DecodeError {
     CrcMismatch { expected: u8, computed: u8 },
 }
 
+impl DecodeError {
+    /// A stable name for programs (the `code` of an IPC or HTTP error); the text is for people.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DecodeError::Empty => "empty_input",
+            DecodeError::InvalidHex(_) => "invalid_hex",
+            DecodeError::MalformedAdvertisement { .. } => "malformed_advertisement",
+            DecodeError::NoRuuviData => "no_ruuvi_data",
+            DecodeError::UnsupportedFormat(_) => "unsupported_format",
+            DecodeError::WrongLength { .. } => "wrong_length",
+            DecodeError::KeyRequired => "key_required",
+            DecodeError::CrcMismatch { .. } => "crc_mismatch",
+        }
+    }
+}
+
 /// Why a gateway JSON document could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum GatewayJsonError {

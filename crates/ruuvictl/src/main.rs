@@ -6,6 +6,7 @@ mod gateway;
 mod pki;
 mod secret;
 mod serve;
+mod ui_server;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -68,14 +68,32 @@ pub struct Serve {
     /// Its speed: 1 (as recorded), a factor such as 10, or `instant`.
     #[arg(long, default_value = "1")]
     ble_replay_speed: String,
+    /// Serve the app's UI and its backend over HTTP + WebSocket here (loopback by default;
+    /// the startup line gives the address with its token).
+    #[arg(long, num_args = 0..=1, default_missing_value = "127.0.0.1:8445")]
+    ui: Option<std::net::SocketAddr>,
+    /// The built UI [default: next to the program, else the source tree's ui/dist].
+    #[arg(long)]
+    ui_dir: Option<PathBuf>,
+    /// Demo mode: simulated gateways on loopback, set up to post here (their data is
+    /// labelled as demo data in the UI).
+    #[arg(long)]
+    demo: bool,
 }
 
-/// Bluetooth feeds (live and/or replayed) into the hub; the returned tasks end with `abort`.
-fn start_ble(args: &Serve, hub: &Hub) -> Result<Vec<tokio::task::JoinHandle<()>>, String> {
+/// The Bluetooth feeds' tasks (they end with `abort`) and the live feed's state.
+type BleFeeds = (
+    Vec<tokio::task::JoinHandle<()>>,
+    Option<tokio::sync::watch::Receiver<ruuvi_ble::BleStatus>>,
+);
+
+/// Bluetooth feeds (live and/or replayed) into the hub.
+fn start_ble(args: &Serve, hub: &Hub) -> Result<BleFeeds, String> {
     use ruuvi_ble::{BleStatus, Identify, ScanOptions};
     let mut tasks = Vec::new();
+    let mut status = None;
     if !args.ble && args.ble_replay.is_none() {
-        return Ok(tasks);
+        return Ok((tasks, status));
     }
     let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
     if let Some(path) = &args.ble_replay {
@@ -96,20 +114,16 @@ fn start_ble(args: &Serve, hub: &Hub) -> Result<Vec<tokio::task::JoinHandle<()>>
             adapter: args.ble_adapter.clone(),
             ..ScanOptions::default()
         };
-        let (status_tx, mut status_rx) = tokio::sync::watch::channel(BleStatus::Starting);
+        let (status_tx, status_rx) = tokio::sync::watch::channel(BleStatus::Starting);
         tasks.push(tokio::spawn(ruuvi_ble::scan(
             options,
             tx.clone(),
             status_tx,
         )));
-        // Say each change once: unavailable (and why), scanning, unavailable again…
-        tasks.push(tokio::spawn(async move {
-            while status_rx.changed().await.is_ok() {
-                let status = status_rx.borrow_and_update().clone();
-                tracing::info!("{status}");
-                eprintln!("ruuvictl: {status}");
-            }
-        }));
+        tasks.push(tokio::spawn(crate::ble::say_status_changes(
+            status_rx.clone(),
+        )));
+        status = Some(status_rx);
     }
     drop(tx);
     let hub = hub.clone();
@@ -126,7 +140,7 @@ fn start_ble(args: &Serve, hub: &Hub) -> Result<Vec<tokio::task::JoinHandle<()>>
             }
         }
     }));
-    Ok(tasks)
+    Ok((tasks, status))
 }
 
 #[derive(Debug, Args)]
@@ -396,7 +410,7 @@ pub async fn serve(args: Serve, data_dir: &Path, secrets: &dyn SecretStore) -> R
     let mut allowed_list: Option<ruuvi_pki::SharedAllowList> = None;
     let store = Store::open(&db_path(data_dir, args.db.clone())).map_err(|e| e.to_string())?;
     let (hub, hub_task) = Hub::start(store, HubOptions::default());
-    let ble_tasks = start_ble(&args, &hub)?;
+    let (mut background, ble_status) = start_ble(&args, &hub)?;
     let mut options = ReceiverOptions::new(args.listen);
     options.path = args.path.clone();
     let scheme = if args.http {
@@ -512,12 +526,52 @@ pub async fn serve(args: Serve, data_dir: &Path, secrets: &dyn SecretStore) -> R
             receiver.remember_hmac_key(mac, key);
         }
     }
-    // One line for people and scripts: where to point gateways, where the Internal API is.
+    // Demo gateways post to this receiver over loopback (with our CA when it is HTTPS).
+    let demo = if args.demo {
+        let url = format!("{scheme}://127.0.0.1:{}{path}", receiver.addr.port());
+        let ca = match scheme {
+            "https" => Some(
+                ruuvi_pki::Pki::new(data_dir.join("pki"), secrets)
+                    .ca_pem()
+                    .map_err(|e| e.to_string())?,
+            ),
+            _ => None,
+        };
+        let fleet = ruuvi_demo::DemoFleet::start(&ruuvi_demo::DemoOptions::default(), &url, ca)
+            .await
+            .map_err(|e| e.to_string())?;
+        tracing::info!(gateways = ?fleet.addresses(), "demo gateways post to {url}");
+        Some(fleet)
+    } else {
+        None
+    };
+    let ui = match args.ui {
+        None => None,
+        Some(addr) => {
+            let token = ruuvi_secrets::random_hex(16);
+            let state = crate::ui_server::UiState {
+                hub: hub.clone(),
+                db: db_path(data_dir, args.db.clone()),
+                token: token.clone(),
+                ui_dir: crate::ui_server::find_ui_dir(args.ui_dir.clone())?,
+                demo: args.demo,
+                ble: ble_status,
+            };
+            let (at, task) = crate::ui_server::start(addr, state).await?;
+            background.push(task);
+            // The token goes in the fragment: browsers do not send it to servers or in Referer.
+            Some(format!("http://{at}/#token={}", token.expose()))
+        }
+    };
+    // One line for people and scripts: where to point gateways, where the Internal API and
+    // the UI are.
     println!(
         "{}",
         serde_json::json!({
             "listening": format!("{scheme}://{}{path}", receiver.addr),
             "admin": admin.as_ref().map(|a| format!("http://{}", a.addr)),
+            "ui": ui,
+            "demo": demo.as_ref().map(|d| d.addresses().iter().map(|a| a.to_string()).collect::<Vec<_>>()),
         })
     );
     tracing::info!(addr = %receiver.addr, scheme, "receiver listening");
@@ -584,8 +638,11 @@ pub async fn serve(args: Serve, data_dir: &Path, secrets: &dyn SecretStore) -> R
         }
     }
     receiver.stop().await;
-    for task in ble_tasks {
+    for task in background {
         task.abort();
+    }
+    if let Some(demo) = demo {
+        demo.stop().await;
     }
     drop(hub);
     // A gateway's idle keep-alive connection still holds a hub handle: wait a little for the

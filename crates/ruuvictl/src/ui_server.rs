@@ -1,0 +1,318 @@
+//! `ruuvictl serve --ui`: the app's web UI and the same backend calls over HTTP, live cards over
+//! a WebSocket — for a headless box opened in a browser, and for browser tests against the real
+//! backend. Loopback by default; every `/api/` call needs the token printed at start (as
+//! `Authorization: Bearer` or, for the WebSocket, `?token=`). Static files carry no data.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::{SinkExt, StreamExt};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use ruuvi_ble::BleStatus;
+use ruuvi_hub::Hub;
+use ruuvi_secrets::Sensitive;
+use serde_json::{json, Value};
+use tokio::sync::{broadcast, watch};
+use tokio_tungstenite::tungstenite::protocol::{Message, Role};
+
+pub struct UiState {
+    pub hub: Hub,
+    /// The observations database (read through its own connection).
+    pub db: PathBuf,
+    pub token: Sensitive<String>,
+    /// The built UI (`ui/dist`).
+    pub ui_dir: PathBuf,
+    /// Demo gateways are running: the UI labels the data.
+    pub demo: bool,
+    /// The live Bluetooth feed's state, when `--ble` runs it.
+    pub ble: Option<watch::Receiver<BleStatus>>,
+}
+
+/// Where the built UI is: `--ui-dir`, else `ui/dist` next to the executable's share
+/// directory, else the source tree's (a development build).
+pub fn find_ui_dir(given: Option<PathBuf>) -> Result<PathBuf, String> {
+    let mut candidates = Vec::new();
+    if let Some(g) = given {
+        candidates.push(g);
+    } else {
+        if let Ok(exe) = std::env::current_exe() {
+            if let Some(dir) = exe.parent() {
+                candidates.push(dir.join("../share/ruuvi-desk/ui"));
+            }
+        }
+        candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/dist"));
+    }
+    candidates
+        .iter()
+        .find(|d| d.join("index.html").is_file())
+        .cloned()
+        .ok_or_else(|| {
+            format!(
+                "no built UI (index.html) in {}: run `npm --prefix ui run build` or pass --ui-dir",
+                candidates
+                    .iter()
+                    .map(|c| c.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+}
+
+/// Listens on `addr`; returns where, and the task (abort it to stop).
+pub async fn start(
+    addr: SocketAddr,
+    state: UiState,
+) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), String> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr} for the UI: {e}"))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let state = Arc::new(state);
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                continue;
+            };
+            let state = state.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req| {
+                    let state = state.clone();
+                    async move { Ok::<_, Infallible>(handle(state, req).await) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(tcp), service)
+                    .with_upgrades()
+                    .await;
+            });
+        }
+    });
+    Ok((local, task))
+}
+
+fn json_reply(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header("Content-Type", "application/json")
+        .header("Cache-Control", "no-store")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .expect("valid response")
+}
+
+/// The IPC error shape: `{code, message}`.
+fn error(status: StatusCode, code: &str, message: &str) -> Response<Full<Bytes>> {
+    json_reply(status, &json!({"code": code, "message": message}))
+}
+
+fn query_param(req: &Request<Incoming>, name: &str) -> Option<String> {
+    req.uri().query()?.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == name).then(|| v.replace("%3A", ":").replace("%3a", ":"))
+    })
+}
+
+fn authorised(req: &Request<Incoming>, token: &Sensitive<String>) -> bool {
+    let given = req
+        .headers()
+        .get("Authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_string)
+        .or_else(|| query_param(req, "token"));
+    given.is_some_and(|g| ruuvi_receiver::constant_time_eq(g.as_bytes(), token.expose().as_bytes()))
+}
+
+async fn handle(state: Arc<UiState>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let path = req.uri().path().to_string();
+    if !path.starts_with("/api/") {
+        return static_file(&state.ui_dir, &path).await;
+    }
+    if !authorised(&req, &state.token) {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorised",
+            "the token printed by `ruuvictl serve --ui` is required",
+        );
+    }
+    match (req.method().as_str(), path.as_str()) {
+        ("GET", "/api/app-info") => json_reply(
+            StatusCode::OK,
+            &json!({"name": "Ruuvi Desk", "version": env!("CARGO_PKG_VERSION")}),
+        ),
+        ("GET", "/api/dashboard") => json_reply(
+            StatusCode::OK,
+            &json!({"demo": state.demo, "cards": ruuvi_dashboard::cards(&state.hub.latest())}),
+        ),
+        ("GET", "/api/ble-status") => {
+            let status = match &state.ble {
+                Some(rx) => rx.borrow().clone(),
+                None => ruuvi_ble::status_now(None).await,
+            };
+            let mut v = serde_json::to_value(&status).expect("plain enum");
+            v["message"] = json!(status.to_string());
+            json_reply(StatusCode::OK, &v)
+        }
+        ("POST", "/api/decode") => decode(req).await,
+        ("GET", "/api/series") => series(&state, &req).await,
+        ("GET", "/api/live") => live(&state, req),
+        _ => error(StatusCode::NOT_FOUND, "not_found", "no such call"),
+    }
+}
+
+async fn decode(req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let Ok(body) = Limited::new(req.into_body(), 64 * 1024).collect().await else {
+        return error(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "body too large");
+    };
+    let hex = serde_json::from_slice::<Value>(&body.to_bytes())
+        .ok()
+        .and_then(|v| v["hex"].as_str().map(str::to_string));
+    let Some(hex) = hex else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "expected {\"hex\": \"…\"}",
+        );
+    };
+    match ruuvi_protocol::decode_hex(&hex, None) {
+        Ok(m) => json_reply(
+            StatusCode::OK,
+            &ruuvi_protocol::output::measurement_json(m.format(), &m.readings()),
+        ),
+        Err(e) => error(StatusCode::BAD_REQUEST, e.code(), &e.to_string()),
+    }
+}
+
+async fn series(state: &UiState, req: &Request<Incoming>) -> Response<Full<Bytes>> {
+    let Some(sensor) = query_param(req, "sensor").and_then(|s| s.parse().ok()) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "sensor=<MAC> is required",
+        );
+    };
+    let number = |name: &str| query_param(req, name).and_then(|v| v.parse::<i64>().ok());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    let to = number("to").unwrap_or(now + 1);
+    let from = number("from").unwrap_or(to - 86_400_000);
+    let points = number("points").unwrap_or(500).clamp(1, 5000) as usize;
+    let db = state.db.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let store = ruuvi_store::Store::open(&db)?;
+        ruuvi_dashboard::series(&store, sensor, from, to, points)
+    })
+    .await;
+    match result {
+        Ok(Ok(points)) => json_reply(StatusCode::OK, &json!({"sensor": sensor, "points": points})),
+        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", &e.to_string()),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", &e.to_string()),
+    }
+}
+
+/// Upgrades to a WebSocket that sends `{"card": …}` for every new observation.
+fn live(state: &UiState, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let key = req
+        .headers()
+        .get("Sec-WebSocket-Key")
+        .map(|k| k.as_bytes().to_vec());
+    let upgrade = req
+        .headers()
+        .get("Upgrade")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    let (Some(key), true) = (key, upgrade) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "a WebSocket upgrade is expected",
+        );
+    };
+    let updates = state.hub.subscribe();
+    tokio::spawn(async move {
+        match hyper::upgrade::on(req).await {
+            Ok(upgraded) => stream_cards(TokioIo::new(upgraded), updates).await,
+            Err(e) => tracing::debug!("websocket upgrade failed: {e}"),
+        }
+    });
+    Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header("Upgrade", "websocket")
+        .header("Connection", "Upgrade")
+        .header(
+            "Sec-WebSocket-Accept",
+            tokio_tungstenite::tungstenite::handshake::derive_accept_key(&key),
+        )
+        .body(Full::new(Bytes::new()))
+        .expect("valid response")
+}
+
+async fn stream_cards<S>(io: S, mut updates: broadcast::Receiver<ruuvi_protocol::Observation>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let ws = tokio_tungstenite::WebSocketStream::from_raw_socket(io, Role::Server, None).await;
+    let (mut tx, mut rx) = ws.split();
+    loop {
+        tokio::select! {
+            update = updates.recv() => match update {
+                Ok(o) => {
+                    let card = ruuvi_dashboard::SensorCard::from_observation(&o);
+                    let text = json!({"card": card}).to_string();
+                    if tx.send(Message::text(text)).await.is_err() {
+                        return;
+                    }
+                }
+                // A slow page misses some updates; the next ones still come.
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            incoming = rx.next() => match incoming {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript",
+        Some("css") => "text/css",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("ico") => "image/x-icon",
+        Some("json") => "application/json",
+        Some("woff2") => "font/woff2",
+        _ => "application/octet-stream",
+    }
+}
+
+async fn static_file(dir: &Path, path: &str) -> Response<Full<Bytes>> {
+    let relative = path.trim_start_matches('/');
+    // Only plain names: no `..`, no absolute paths, nothing hidden.
+    let safe = relative
+        .split('/')
+        .all(|part| !part.is_empty() && !part.starts_with('.') && !part.contains('\\'));
+    let file = if relative.is_empty() {
+        dir.join("index.html")
+    } else if safe {
+        dir.join(relative)
+    } else {
+        return error(StatusCode::NOT_FOUND, "not_found", "no such file");
+    };
+    match tokio::fs::read(&file).await {
+        Ok(bytes) => Response::builder()
+            .header("Content-Type", content_type(&file))
+            .body(Full::new(Bytes::from(bytes)))
+            .expect("valid response"),
+        Err(_) => error(StatusCode::NOT_FOUND, "not_found", "no such file"),
+    }
+}
