@@ -20,7 +20,7 @@ APT_BUILD := build-essential curl ca-certificates file pkg-config git \
   libssl-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libdbus-1-dev
 APT_RUN := xvfb xauth x11-utils
 APT_TEST := webkit2gtk-driver dbus dbus-x11 imagemagick iproute2 util-linux \
-  gnome-keyring libsecret-tools libmbedtls-dev
+  gnome-keyring libsecret-tools libmbedtls-dev chromium
 
 NODE_MIN := 20.19
 
@@ -95,7 +95,11 @@ test: test-deps build
 	# The keychain tests and the mbedTLS client test (both #[ignore]d for a bare `cargo test`).
 	tests/with-keychain.sh cargo test -p ruuvi-secrets -p ruuvi-pki -p ruuvictl -- --ignored
 	bash tests/launch-window.sh ./target/debug/ruuvi-desk
-	xvfb-run -a -s "-screen 0 1280x800x24" cargo test -p ruuvi-desk --test webview -- --ignored
+	mkdir -p target/screenshots
+	RUUVI_DESK_SCREENSHOTS=$(CURDIR)/target/screenshots \
+	  xvfb-run -a -s "-screen 0 1280x800x24" cargo test -p ruuvi-desk --test webview -- --ignored
+	# The real UI in Chromium against `ruuvictl serve --ui --demo` (playwright-core, no mocks).
+	RUUVI_DESK_SCREENSHOTS=$(CURDIR)/target/screenshots node --test ui/e2e/dashboard.e2e.mjs
 	@echo "make test: all passed"
 
 fmt:

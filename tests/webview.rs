@@ -74,6 +74,24 @@ async fn decoding_in_the_window() -> WebDriverResult<()> {
         let text = ble.text().await?;
         assert!(text.starts_with("Bluetooth unavailable: connecting: "), "{text}");
 
+        // Demo mode: simulated gateways feed the dashboard, labelled as demo data.
+        d.query(By::Css("[data-testid=demo-banner]")).first().await?;
+        let temperature = d
+            .query(By::Css(".card[data-kind=ruuvi_tag] [data-key=temperature] .value"))
+            .wait(Duration::from_secs(30), Duration::from_millis(200))
+            .first()
+            .await?;
+        let value: f64 = temperature.text().await?.parse().expect("a number");
+        assert!((-40.0..85.0).contains(&value), "{value}");
+        d.query(By::Css(".card[data-kind=ruuvi_air] [data-key=iaqs] .value"))
+            .wait(Duration::from_secs(30), Duration::from_millis(200))
+            .first()
+            .await?;
+        if let Ok(dir) = std::env::var("RUUVI_DESK_SCREENSHOTS") {
+            d.screenshot(&std::path::Path::new(&dir).join("webview-dashboard.png")).await?;
+        }
+
+        d.find(By::Id("nav-decoder")).await?.click().await?;
         let input = d.find(By::Id("hex-input")).await?;
         input.clear().await?;
         input

@@ -2,18 +2,28 @@
 
 pub mod commands;
 pub mod error;
+pub mod feeds;
 
 /// Registers commands on any runtime, so tests can pass `tauri::test::mock_builder()`.
 pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder.invoke_handler(tauri::generate_handler![
         commands::app_info,
         commands::ble_status,
+        commands::dashboard,
         commands::decode_advertisement
     ])
 }
 
 pub fn run() {
     builder(tauri::Builder::default())
+        .setup(|app| {
+            use tauri::Manager;
+            let data_dir = app.path().app_data_dir()?;
+            let handle = app.handle().clone();
+            let feeds = tauri::async_runtime::block_on(feeds::start(handle, &data_dir))?;
+            app.manage(feeds);
+            Ok(())
+        })
         .run(tauri::generate_context!())
         .expect("error while running Ruuvi Desk");
 }
@@ -25,7 +35,25 @@ mod tests {
     use tauri::webview::InvokeRequest;
 
     fn invoke(cmd: &str, body: serde_json::Value) -> Result<serde_json::Value, serde_json::Value> {
+        // The dashboard's hub over an in-memory store with one observation in it.
+        let hub = tauri::async_runtime::block_on(async {
+            let mut store = ruuvi_store::Store::open_in_memory().unwrap();
+            let raw = ruuvi_protocol::formats::parse_hex(
+                "0201061BFF99040512FC5394C37C0004FFFC040CAC364200CDCBB8334C884F",
+            )
+            .unwrap();
+            let o = ruuvi_protocol::Observation::from_advertisement(
+                "CB:B8:33:4C:88:4F".parse().unwrap(),
+                &raw,
+                Some(-60),
+                1_795_000_000_000,
+            )
+            .unwrap();
+            store.insert(&[o]).unwrap();
+            ruuvi_hub::Hub::start(store, ruuvi_hub::HubOptions::default()).0
+        });
         let app = super::builder(mock_builder())
+            .manage(crate::feeds::Feeds { hub, demo: true })
             .build(mock_context(noop_assets()))
             .expect("mock app builds");
         let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
@@ -83,6 +111,17 @@ mod tests {
             message.starts_with("Bluetooth unavailable: connecting: "),
             "{message}"
         );
+    }
+
+    #[test]
+    fn dashboard_gives_a_card_per_sensor() {
+        let v = invoke("dashboard", serde_json::json!({})).unwrap();
+        assert_eq!(v["demo"], true);
+        let card = &v["cards"][0];
+        assert_eq!(card["sensor"], "CB:B8:33:4C:88:4F");
+        assert_eq!(card["kind"], "ruuvi_tag");
+        assert_eq!(card["source"], "Bluetooth");
+        assert_eq!(card["readings"]["temperature_c"], 24.3);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, render, screen, fireEvent } from '@testing-library/svelte';
 import App from './App.svelte';
-import { BackendError, type Backend, type BleStatus } from './lib/backend';
+import { BackendError, type Backend, type BleStatus, type SensorCard } from './lib/backend';
 
 // The Rust backend is exercised by its own tests; here a hand-written Backend feeds the UI.
 const noBluetooth: BleStatus = {
@@ -13,7 +13,13 @@ const noBluetooth: BleStatus = {
 };
 
 function backendWith(decode: Backend['decode'], bleStatus = async () => noBluetooth): Backend {
-  return { appInfo: async () => ({ name: 'Ruuvi Desk', version: '9.9.9' }), decode, bleStatus };
+  return {
+    appInfo: async () => ({ name: 'Ruuvi Desk', version: '9.9.9' }),
+    decode,
+    bleStatus,
+    dashboard: async () => ({ demo: false, cards: [] }),
+    subscribe: () => () => {},
+  };
 }
 
 describe('App', () => {
@@ -24,9 +30,35 @@ describe('App', () => {
       backend: backendWith(async () => ({ dataFormat: 5, temperature: 27.445, derived: {} })),
     });
     expect(await screen.findByText('v9.9.9')).toBeTruthy();
+    await fireEvent.click(screen.getByRole('button', { name: 'Decoder' }));
     await fireEvent.click(screen.getByRole('button', { name: 'Decode' }));
     expect(await screen.findByText('RAWv2 (5)')).toBeTruthy();
     expect(screen.getByText('27.45')).toBeTruthy();
+  });
+
+  it('shows live sensor cards, labelled as demo data in demo mode', async () => {
+    let push: ((c: SensorCard) => void) | null = null;
+    const backend = backendWith(async () => ({}));
+    backend.dashboard = async () => ({ demo: true, cards: [] });
+    backend.subscribe = (onCard) => {
+      push = onCard;
+      return () => {};
+    };
+    render(App, { backend });
+    expect(await screen.findByTestId('demo-banner')).toBeTruthy();
+    push!({
+      sensor: 'C0:79:26:A7:CD:97',
+      kind: 'ruuvi_tag',
+      format: 'Df5',
+      source: 'gateway E4:4B:7E:6E:32:3C',
+      last_seen_ms: Date.now(),
+      rssi: -58,
+      readings: { temperature_c: 20.67, humidity_pct: 50.1, pressure_pa: 99722, battery_v: 3.03 } as SensorCard['readings'],
+      derived: { dewPoint: 9.9, iaqs: null },
+    });
+    expect(await screen.findByText('C0:79:26:A7:CD:97')).toBeTruthy();
+    expect(screen.getByText('20.7')).toBeTruthy();
+    expect(screen.getByText('gateway E4:4B:7E:6E:32:3C')).toBeTruthy();
   });
 
   it('says whether Bluetooth can be used, in the backend\'s words', async () => {
@@ -42,6 +74,7 @@ describe('App', () => {
         throw new BackendError('wrong_length', 'data format 0x05 needs 24 bytes of payload, got 2');
       }),
     });
+    await fireEvent.click(screen.getByRole('button', { name: 'Decoder' }));
     await fireEvent.click(screen.getByRole('button', { name: 'Decode' }));
     const alert = await screen.findByRole('alert');
     expect(alert.getAttribute('data-code')).toBe('wrong_length');

@@ -68,6 +68,13 @@ impl SensorCard {
     }
 }
 
+/// The dashboard's first paint: every sensor's card, and whether it is demo data.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Dashboard {
+    pub demo: bool,
+    pub cards: Vec<SensorCard>,
+}
+
 /// Cards for the latest observations, sorted by sensor.
 pub fn cards(latest: &[Observation]) -> Vec<SensorCard> {
     let mut cards: Vec<SensorCard> = latest.iter().map(SensorCard::from_observation).collect();

@@ -13,15 +13,14 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, RwLock};
 
 use clap::Args;
-use ruuvi_hub::{Hub, HubError, HubOptions};
-use ruuvi_protocol::{MacAddress, Observation};
+use ruuvi_hub::{Hub, HubOptions};
+use ruuvi_protocol::MacAddress;
 use ruuvi_receiver::{
-    AdminOptions, Deliver, DeliverError, ExpectedAuth, GatewayPolicy, HmacCheck, MetricsText,
-    Policies, Receiver, ReceiverOptions, Registry, SavedNetwork, UnknownGateways,
+    AdminOptions, ExpectedAuth, GatewayPolicy, HmacCheck, MetricsText, Policies, Receiver,
+    ReceiverOptions, Registry, SavedNetwork, UnknownGateways,
 };
 use ruuvi_secrets::{SecretKind, SecretName, SecretStore, Sensitive};
 use ruuvi_store::{Query, Retention, Store};
@@ -89,13 +88,13 @@ type BleFeeds = (
 
 /// Bluetooth feeds (live and/or replayed) into the hub.
 fn start_ble(args: &Serve, hub: &Hub) -> Result<BleFeeds, String> {
-    use ruuvi_ble::{BleStatus, Identify, ScanOptions};
+    use ruuvi_ble::{BleStatus, ScanOptions};
     let mut tasks = Vec::new();
     let mut status = None;
     if !args.ble && args.ble_replay.is_none() {
         return Ok((tasks, status));
     }
-    let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+    let (tx, rx) = tokio::sync::mpsc::channel(1024);
     if let Some(path) = &args.ble_replay {
         let recording = crate::ble::load_recording(path)?;
         let options = ruuvi_ble::replay::ReplayOptions {
@@ -126,20 +125,7 @@ fn start_ble(args: &Serve, hub: &Hub) -> Result<BleFeeds, String> {
         status = Some(status_rx);
     }
     drop(tx);
-    let hub = hub.clone();
-    tasks.push(tokio::spawn(async move {
-        let mut identify = Identify::default();
-        while let Some(adv) = rx.recv().await {
-            match identify.observe(&adv) {
-                Ok(o) => {
-                    if let Err(e) = hub.submit(vec![o]).await {
-                        tracing::warn!("a Bluetooth observation was not stored: {e}");
-                    }
-                }
-                Err(e) => tracing::debug!(address = ?adv.address, "skipped: {e}"),
-            }
-        }
-    }));
+    tasks.push(tokio::spawn(ruuvi_wiring::ble_to_hub(hub.clone(), rx)));
     Ok((tasks, status))
 }
 
@@ -382,28 +368,6 @@ async fn apply_retention(hub: &Hub, policy: Retention) {
     }
 }
 
-/// The receiver's observations go to the hub; a full hub is "busy" (503, the gateway retries).
-struct ToHub(Hub);
-
-impl Deliver for ToHub {
-    fn deliver(
-        &self,
-        observations: Vec<Observation>,
-    ) -> Pin<Box<dyn std::future::Future<Output = Result<(), DeliverError>> + Send + '_>> {
-        Box::pin(async move {
-            match self.0.try_submit(observations) {
-                Err(HubError::Full) => Err(DeliverError::Busy),
-                Err(e) => Err(DeliverError::Failed(e.to_string())),
-                Ok(pending) => pending
-                    .stored()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| DeliverError::Failed(e.to_string())),
-            }
-        })
-    }
-}
-
 pub async fn serve(args: Serve, data_dir: &Path, secrets: &dyn SecretStore) -> Result<(), String> {
     std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
     let policies = Arc::new(RwLock::new(load_policies(data_dir, secrets)?));
@@ -471,9 +435,13 @@ pub async fn serve(args: Serve, data_dir: &Path, secrets: &dyn SecretStore) -> R
         }
     };
     let whitelist = options.whitelist.clone();
-    let receiver = Receiver::start(options, policies.clone(), Arc::new(ToHub(hub.clone())))
-        .await
-        .map_err(|e| e.to_string())?;
+    let receiver = Receiver::start(
+        options,
+        policies.clone(),
+        Arc::new(ruuvi_wiring::ToHub(hub.clone())),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     let metrics: ruuvi_receiver::MetricsSource = {
         // A reader, not a Hub handle: a scraper's open connection must not keep the hub
         // (and so the shutdown) waiting.

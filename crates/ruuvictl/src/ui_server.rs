@@ -146,7 +146,10 @@ async fn handle(state: Arc<UiState>, req: Request<Incoming>) -> Response<Full<By
         ),
         ("GET", "/api/dashboard") => json_reply(
             StatusCode::OK,
-            &json!({"demo": state.demo, "cards": ruuvi_dashboard::cards(&state.hub.latest())}),
+            &json!(ruuvi_dashboard::Dashboard {
+                demo: state.demo,
+                cards: ruuvi_dashboard::cards(&state.hub.latest()),
+            }),
         ),
         ("GET", "/api/ble-status") => {
             let status = match &state.ble {

@@ -45,3 +45,12 @@ pub async fn ble_status() -> BleStatusReply {
         status,
     }
 }
+
+/// Every sensor's card for the first paint; later ones arrive as `card` events.
+#[tauri::command]
+pub fn dashboard(feeds: tauri::State<'_, crate::feeds::Feeds>) -> ruuvi_dashboard::Dashboard {
+    ruuvi_dashboard::Dashboard {
+        demo: feeds.demo,
+        cards: ruuvi_dashboard::cards(&feeds.hub.latest()),
+    }
+}

@@ -33,13 +33,51 @@ export type BleStatus =
       message: string;
     };
 
+/** Physical values of one measurement (SI-ish units, `null` when the format has none). */
+export interface Readings {
+  temperature_c: number | null;
+  humidity_pct: number | null;
+  pressure_pa: number | null;
+  battery_v: number | null;
+  co2_ppm: number | null;
+  pm2_5: number | null;
+  voc_index: number | null;
+  nox_index: number | null;
+  luminosity_lux: number | null;
+  movement_counter: number | null;
+  measurement_sequence: number | null;
+  [key: string]: unknown;
+}
+
+/** One sensor on the dashboard (`ruuvi_dashboard::SensorCard`). */
+export interface SensorCard {
+  sensor: string;
+  kind: 'ruuvi_tag' | 'ruuvi_air';
+  format: string | null;
+  /** "Bluetooth", "gateway C8:…" */
+  source: string;
+  last_seen_ms: number;
+  rssi: number | null;
+  readings: Readings;
+  derived: { dewPoint: number | null; iaqs: number | null; [key: string]: number | null };
+}
+
+export interface Dashboard {
+  /** Simulated gateways feed it: label the data as demo data. */
+  demo: boolean;
+  cards: SensorCard[];
+}
+
 export interface Backend {
   appInfo(): Promise<AppInfo>;
   decode(hex: string): Promise<Measurement>;
   bleStatus(): Promise<BleStatus>;
+  dashboard(): Promise<Dashboard>;
+  /** Calls `onCard` for every new observation until the returned function is called. */
+  subscribe(onCard: (card: SensorCard) => void): () => void;
 }
 
-function asBackendError(e: unknown): BackendError {
+export function asBackendError(e: unknown): BackendError {
   if (e && typeof e === 'object' && 'code' in e && 'message' in e) {
     return new BackendError(String(e.code), String(e.message));
   }
@@ -58,4 +96,19 @@ export const tauriBackend: Backend = {
   appInfo: () => call<AppInfo>('app_info'),
   decode: (hex: string) => call<Measurement>('decode_advertisement', { hex }),
   bleStatus: () => call<BleStatus>('ble_status'),
+  dashboard: () => call<Dashboard>('dashboard'),
+  subscribe(onCard) {
+    let stop: (() => void) | null = null;
+    let stopped = false;
+    import('@tauri-apps/api/event').then(({ listen }) =>
+      listen<SensorCard>('card', (e) => onCard(e.payload)).then((unlisten) => {
+        if (stopped) unlisten();
+        else stop = unlisten;
+      }),
+    );
+    return () => {
+      stopped = true;
+      stop?.();
+    };
+  },
 };

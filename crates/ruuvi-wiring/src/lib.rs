@@ -1,0 +1,114 @@
+//! What both faces (the app and `ruuvictl`) do to connect feeds to the hub. Feeds only produce
+//! observations and the hub only stores and broadcasts them; this is the one place that hands
+//! one to the other.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, RwLock};
+
+use ruuvi_ble::{Advertisement, Identify};
+use ruuvi_hub::{Hub, HubError};
+use ruuvi_protocol::Observation;
+use ruuvi_receiver::{Deliver, DeliverError, Policies, Receiver, ReceiverOptions, RunningReceiver};
+use tokio::sync::mpsc;
+
+/// The receiver's observations go to the hub; a full hub is "busy" (503, the gateway retries),
+/// and the gateway is answered only after the commit.
+pub struct ToHub(pub Hub);
+
+impl Deliver for ToHub {
+    fn deliver(
+        &self,
+        observations: Vec<Observation>,
+    ) -> Pin<Box<dyn Future<Output = Result<(), DeliverError>> + Send + '_>> {
+        Box::pin(async move {
+            match self.0.try_submit(observations) {
+                Err(HubError::Full) => Err(DeliverError::Busy),
+                Err(e) => Err(DeliverError::Failed(e.to_string())),
+                Ok(pending) => pending
+                    .stored()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| DeliverError::Failed(e.to_string())),
+            }
+        })
+    }
+}
+
+/// Hands what a Bluetooth feed (live or replayed) hears to the hub until the feed ends.
+pub async fn ble_to_hub(hub: Hub, mut advertisements: mpsc::Receiver<Advertisement>) {
+    let mut identify = Identify::default();
+    while let Some(adv) = advertisements.recv().await {
+        match identify.observe(&adv) {
+            Ok(o) => {
+                if let Err(e) = hub.submit(vec![o]).await {
+                    tracing::warn!("a Bluetooth observation was not stored: {e}");
+                }
+            }
+            Err(e) => tracing::debug!(address = ?adv.address, "skipped: {e}"),
+        }
+    }
+}
+
+/// Demo mode on its own: a receiver on loopback (plain HTTP, any gateway accepted) and the
+/// simulated gateways posting to it, everything into `hub`.
+pub struct Demo {
+    receiver: RunningReceiver,
+    fleet: ruuvi_demo::DemoFleet,
+}
+
+impl Demo {
+    pub async fn start(hub: Hub, options: &ruuvi_demo::DemoOptions) -> Result<Self, String> {
+        let receiver = Receiver::start(
+            ReceiverOptions::new(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
+            Arc::new(RwLock::new(Policies::default())),
+            Arc::new(ToHub(hub)),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        let url = format!("http://{}/record", receiver.addr);
+        match ruuvi_demo::DemoFleet::start(options, &url, None).await {
+            Ok(fleet) => Ok(Demo { receiver, fleet }),
+            Err(e) => {
+                receiver.stop().await;
+                Err(e.to_string())
+            }
+        }
+    }
+
+    pub async fn stop(self) {
+        self.fleet.stop().await;
+        self.receiver.stop().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn demo_gateways_fill_the_hub() {
+        let (hub, _task) = Hub::start(
+            ruuvi_store::Store::open_in_memory().unwrap(),
+            ruuvi_hub::HubOptions::default(),
+        );
+        let options = ruuvi_demo::DemoOptions {
+            period_s: 1,
+            ..Default::default()
+        };
+        let demo = Demo::start(hub.clone(), &options).await.unwrap();
+        let mut updates = hub.subscribe();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+        while hub.latest().len() < options.gateways * options.tags {
+            tokio::time::timeout_at(deadline, updates.recv())
+                .await
+                .expect("every demo tag within 15 s")
+                .unwrap();
+        }
+        assert!(hub
+            .latest()
+            .iter()
+            .any(|o| o.format == Some(ruuvi_protocol::DataFormat::E1)));
+        demo.stop().await;
+    }
+}

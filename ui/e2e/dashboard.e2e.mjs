@@ -1,0 +1,121 @@
+// The real UI in a real browser (Debian's Chromium through playwright-core) against the real
+// backend: `ruuvictl serve --ui --demo`, whose simulated gateways are set up through the
+// gateway client and post to the receiver. No IPC or HTTP mocks. Loopback only.
+//
+//   node --test ui/e2e/dashboard.e2e.mjs   (after `make build`; RUUVICTL=… to use another binary)
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ruuvictl = process.env.RUUVICTL ?? join(root, 'target', 'debug', 'ruuvictl');
+const shots = process.env.RUUVI_DESK_SCREENSHOTS ?? join(root, 'target', 'e2e-screenshots');
+mkdirSync(shots, { recursive: true });
+
+let server;
+let dataDir;
+let browser;
+let uiUrl;
+
+before(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'ruuvi-desk-e2e-'));
+  server = spawn(
+    ruuvictl,
+    ['serve', '--http', '--listen', '127.0.0.1:0', '--no-admin', '--demo', '--ui', '127.0.0.1:0'],
+    {
+      // No Bluetooth and no system bus here, whatever the machine has.
+      env: { ...process.env, RUUVI_DESK_DATA_DIR: dataDir, DBUS_SYSTEM_BUS_ADDRESS: 'unix:path=/nonexistent/bus' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const firstLine = await new Promise((resolve, reject) => {
+    const lines = createInterface({ input: server.stdout });
+    lines.once('line', resolve);
+    server.once('exit', (code) => reject(new Error(`ruuvictl serve exited with ${code}`)));
+    setTimeout(() => reject(new Error('no startup line within 30 s')), 30_000).unref();
+  });
+  uiUrl = JSON.parse(firstLine).ui;
+  assert.match(uiUrl, /^http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]+$/);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('demo sensors arrive live on the dashboard', async () => {
+  const page = await browser.newPage({ viewport: { width: 1024, height: 700 } });
+  const started = Date.now();
+  await page.goto(uiUrl);
+  await page.getByTestId('demo-banner').waitFor({ timeout: 15_000 });
+  // The simulated gateways post every 2 s: tags and Ruuvi Airs appear with values.
+  const tag = page.locator('.card[data-kind=ruuvi_tag]').first();
+  const air = page.locator('.card[data-kind=ruuvi_air]').first();
+  await tag.locator('[data-key=temperature] .value').waitFor({ timeout: 20_000 });
+  await air.locator('[data-key=iaqs] .value').waitFor({ timeout: 20_000 });
+  const firstPaintMs = Date.now() - started;
+  const temperature = Number(await tag.locator('[data-key=temperature] .value').textContent());
+  assert.ok(Number.isFinite(temperature) && temperature > -40 && temperature < 85, `temperature ${temperature}`);
+  assert.match(await tag.locator('.source').textContent(), /^gateway [0-9A-F:]{17}$/);
+  const co2 = await air.locator('[data-key=co2] .value').textContent();
+  assert.ok(Number(co2) > 0, `CO2 ${co2}`);
+  // Live: a card's measurement is replaced by a newer one without reloading.
+  const sensor = await tag.getAttribute('data-sensor');
+  const card = page.locator(`.card[data-sensor="${sensor}"]`);
+  const before = await card.locator('footer').textContent();
+  await page.waitForFunction(
+    ([s, old]) => document.querySelector(`.card[data-sensor="${s}"] footer`)?.textContent !== old,
+    [sensor, before],
+    { timeout: 15_000 },
+  );
+  assert.ok((await page.locator('.card').count()) >= 4);
+  await page.screenshot({ path: join(shots, 'browser-dashboard.png'), fullPage: true });
+  console.log(`dashboard with live demo values ${firstPaintMs} ms after navigation`);
+  await card.waitFor();
+  await page.close();
+});
+
+test('the decoder works over HTTP, errors come back by code', async () => {
+  const page = await browser.newPage();
+  await page.goto(uiUrl);
+  await page.getByRole('button', { name: 'Decoder' }).click();
+  await page.locator('#hex-input').fill('0201061BFF99040512FC5394C37C0004FFFC040CAC364200CDCBB8334C884F');
+  await page.getByRole('button', { name: 'Decode', exact: true }).click();
+  await page.locator('tr[data-key=temperature] td').first().waitFor();
+  assert.equal(await page.locator('tr[data-key=temperature] td').first().textContent(), '24.30');
+  await page.locator('#hex-input').fill('05FF');
+  await page.getByRole('button', { name: 'Decode', exact: true }).click();
+  const alert = page.getByRole('alert');
+  await alert.waitFor();
+  assert.equal(await alert.getAttribute('data-code'), 'wrong_length');
+  await page.screenshot({ path: join(shots, 'browser-decoder-error.png') });
+  await page.close();
+});
+
+test('without the token the backend refuses and the page says so', async () => {
+  const page = await browser.newPage();
+  await page.goto(uiUrl.replace(/#token=.*/, ''));
+  const alert = page.getByRole('alert');
+  await alert.waitFor();
+  assert.equal(await alert.getAttribute('data-code'), 'unauthorised');
+  await page.close();
+});

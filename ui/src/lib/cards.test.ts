@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { ago, cardValues, kindLabel, withCard } from './cards';
+import { tokenFrom } from './httpBackend';
+import type { SensorCard } from './backend';
+
+function card(sensor: string, kind: SensorCard['kind'], readings: Partial<SensorCard['readings']>): SensorCard {
+  return {
+    sensor,
+    kind,
+    format: kind === 'ruuvi_air' ? 'E1' : 'Df5',
+    source: 'Bluetooth',
+    last_seen_ms: 0,
+    rssi: -60,
+    readings: {
+      temperature_c: null,
+      humidity_pct: null,
+      pressure_pa: null,
+      battery_v: null,
+      co2_ppm: null,
+      pm2_5: null,
+      voc_index: null,
+      nox_index: null,
+      luminosity_lux: null,
+      movement_counter: null,
+      measurement_sequence: null,
+      ...readings,
+    },
+    derived: { dewPoint: null, iaqs: kind === 'ruuvi_air' ? 93.4 : null },
+  };
+}
+
+describe('cards', () => {
+  it('shows a tag its climate values and an Air its air quality too', () => {
+    const tag = cardValues(card('AA', 'ruuvi_tag', { temperature_c: 21.456, humidity_pct: 40.4, pressure_pa: 100_523 }));
+    expect(tag.map((v) => `${v.label} ${v.value} ${v.unit}`)).toEqual([
+      'Temperature 21.5 °C',
+      'Humidity 40 %',
+      'Pressure 1005 hPa',
+    ]);
+    const air = cardValues(card('BB', 'ruuvi_air', { temperature_c: 22, co2_ppm: 612.4, pm2_5: 3.25 }));
+    expect(air.map((v) => v.key)).toEqual(['temperature', 'iaqs', 'co2', 'pm25']);
+    expect(air.find((v) => v.key === 'iaqs')?.value).toBe('93');
+    expect(kindLabel(card('BB', 'ruuvi_air', {}))).toBe('Ruuvi Air');
+  });
+
+  it('says how fresh a value is', () => {
+    expect(ago(10_000, 10_500)).toBe('just now');
+    expect(ago(0, 12_000)).toBe('12 s ago');
+    expect(ago(0, 5 * 60_000)).toBe('5 min ago');
+    expect(ago(0, 3 * 3_600_000)).toBe('3 h ago');
+    expect(ago(0, 2 * 86_400_000)).toBe('2 d ago');
+  });
+
+  it('replaces a sensor card and keeps the order', () => {
+    const cards = [card('AA', 'ruuvi_tag', {}), card('CC', 'ruuvi_tag', {})];
+    const next = withCard(cards, card('BB', 'ruuvi_air', {}));
+    expect(next.map((c) => c.sensor)).toEqual(['AA', 'BB', 'CC']);
+    const updated = withCard(next, card('AA', 'ruuvi_tag', { temperature_c: 5 }));
+    expect(updated.length).toBe(3);
+    expect(updated[0].readings.temperature_c).toBe(5);
+  });
+
+  it('reads the token from the page address', () => {
+    expect(tokenFrom('#token=00ff')).toBe('00ff');
+    expect(tokenFrom('#view=x&token=abc1')).toBe('abc1');
+    expect(tokenFrom('')).toBeNull();
+  });
+});

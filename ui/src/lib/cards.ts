@@ -1,0 +1,53 @@
+// What a sensor card shows: the values that matter for its kind, with units, and how fresh it is.
+import type { SensorCard } from './backend';
+
+export interface CardValue {
+  key: string;
+  label: string;
+  value: string;
+  unit: string;
+}
+
+function fixed(v: number | null | undefined, decimals: number): string | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v.toFixed(decimals) : null;
+}
+
+/** The main values of a card, in display order; values the sensor does not have are left out. */
+export function cardValues(card: SensorCard): CardValue[] {
+  const r = card.readings;
+  const rows: [string, string, string | null, string][] = [
+    ['temperature', 'Temperature', fixed(r.temperature_c, 1), '°C'],
+    ['humidity', 'Humidity', fixed(r.humidity_pct, 0), '%'],
+    ['pressure', 'Pressure', fixed(r.pressure_pa === null ? null : r.pressure_pa / 100, 0), 'hPa'],
+  ];
+  if (card.kind === 'ruuvi_air') {
+    rows.push(
+      ['iaqs', 'Air quality', fixed(card.derived.iaqs, 0), '/100'],
+      ['co2', 'CO₂', fixed(r.co2_ppm, 0), 'ppm'],
+      ['pm25', 'PM2.5', fixed(r.pm2_5, 1), 'µg/m³'],
+    );
+  }
+  return rows
+    .filter(([, , value]) => value !== null)
+    .map(([key, label, value, unit]) => ({ key, label, value: value as string, unit }));
+}
+
+export function kindLabel(card: SensorCard): string {
+  return card.kind === 'ruuvi_air' ? 'Ruuvi Air' : 'RuuviTag';
+}
+
+/** "just now", "12 s ago", "5 min ago", "3 h ago", "2 d ago". */
+export function ago(thenMs: number, nowMs: number): string {
+  const s = Math.max(0, Math.round((nowMs - thenMs) / 1000));
+  if (s < 2) return 'just now';
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86400)} d ago`;
+}
+
+/** Cards keyed by sensor, updated by one new card; sorted by sensor for a stable layout. */
+export function withCard(cards: SensorCard[], card: SensorCard): SensorCard[] {
+  const rest = cards.filter((c) => c.sensor !== card.sensor);
+  return [...rest, card].sort((a, b) => a.sensor.localeCompare(b.sensor));
+}

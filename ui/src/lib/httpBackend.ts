@@ -1,0 +1,63 @@
+// The same Backend over HTTP + WebSocket, as `ruuvictl serve --ui` serves it: for a headless
+// box opened in a browser, and for browser tests against the real backend.
+import {
+  asBackendError,
+  BackendError,
+  type AppInfo,
+  type Backend,
+  type BleStatus,
+  type Dashboard,
+  type Measurement,
+  type SensorCard,
+} from './backend';
+
+/** The token `ruuvictl serve --ui` printed, from the page address (`#token=…`). */
+export function tokenFrom(hash: string): string | null {
+  const match = /(?:^#|&)token=([0-9a-fA-F]+)/.exec(hash);
+  return match ? match[1] : null;
+}
+
+export function httpBackend(origin: string, token: string): Backend {
+  async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${origin}/api/${path}`, {
+        ...init,
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      });
+    } catch (e) {
+      throw new BackendError('unreachable', `Ruuvi Desk is not answering: ${String(e)}`);
+    }
+    const body = await response.json().catch(() => null);
+    if (!response.ok) throw asBackendError(body ?? { code: 'http', message: response.statusText });
+    return body as T;
+  }
+  return {
+    appInfo: () => call<AppInfo>('app-info'),
+    decode: (hex) => call<Measurement>('decode', { method: 'POST', body: JSON.stringify({ hex }) }),
+    bleStatus: () => call<BleStatus>('ble-status'),
+    dashboard: () => call<Dashboard>('dashboard'),
+    subscribe(onCard) {
+      let socket: WebSocket | null = null;
+      let closed = false;
+      let retry: ReturnType<typeof setTimeout> | undefined;
+      const open = () => {
+        socket = new WebSocket(`${origin.replace(/^http/, 'ws')}/api/live?token=${token}`);
+        socket.onmessage = (m) => {
+          const update = JSON.parse(String(m.data)) as { card?: SensorCard };
+          if (update.card) onCard(update.card);
+        };
+        // The server restarted or the network blinked: reconnect after a pause.
+        socket.onclose = () => {
+          if (!closed) retry = setTimeout(open, 2000);
+        };
+      };
+      open();
+      return () => {
+        closed = true;
+        clearTimeout(retry);
+        socket?.close();
+      };
+    },
+  };
+}
