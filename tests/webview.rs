@@ -19,12 +19,21 @@ impl Drop for Driver {
     }
 }
 
+fn fresh_data_home() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ruuvi-desk-webview-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temporary data directory");
+    dir
+}
+
 fn start_driver() -> Driver {
     let exe = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
     let child = Command::new(&exe)
         .args(["--port", &DRIVER_PORT.to_string()])
-        // The app it starts sees no system bus, so no Bluetooth, whatever this machine has.
+        // The app it starts sees no system bus, so no Bluetooth, whatever this machine has,
+        // and keeps its data in a fresh directory (nothing left from an earlier run).
         .env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .env("XDG_DATA_HOME", fresh_data_home())
         .spawn()
         .unwrap_or_else(|e| {
             panic!("cannot start {exe}: {e} (cargo install tauri-driver --locked)")
@@ -90,6 +99,16 @@ async fn decoding_in_the_window() -> WebDriverResult<()> {
         if let Ok(dir) = std::env::var("RUUVI_DESK_SCREENSHOTS") {
             d.screenshot(&std::path::Path::new(&dir).join("webview-dashboard.png")).await?;
         }
+        // A sensor's history, charted from the app's own store.
+        d.find(By::Css(".card[data-kind=ruuvi_tag] .open-chart")).await?.click().await?;
+        d.query(By::Css("[data-testid=chart] canvas"))
+            .wait(Duration::from_secs(15), Duration::from_millis(200))
+            .first()
+            .await?;
+        if let Ok(dir) = std::env::var("RUUVI_DESK_SCREENSHOTS") {
+            d.screenshot(&std::path::Path::new(&dir).join("webview-chart.png")).await?;
+        }
+        d.find(By::XPath("//button[contains(., 'All sensors')]")).await?.click().await?;
 
         d.find(By::Id("nav-decoder")).await?.click().await?;
         let input = d.find(By::Id("hex-input")).await?;

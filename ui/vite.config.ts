@@ -12,5 +12,7 @@ export default defineConfig({
   test: {
     environment: 'jsdom',
     include: ['src/**/*.test.ts'],
+    // jsdom has no matchMedia; uPlot asks for it when it loads.
+    setupFiles: ['src/test-setup.ts'],
   },
 });

@@ -8,9 +8,11 @@ use ruuvi_hub::{Hub, HubOptions};
 use ruuvi_store::Store;
 use tauri::{AppHandle, Emitter, Runtime};
 
-/// What commands read: the hub, and whether demo gateways feed it.
+/// What commands read: the hub, the database (read through its own connections), and
+/// whether demo gateways feed it.
 pub struct Feeds {
     pub hub: Hub,
+    pub db: std::path::PathBuf,
     pub demo: bool,
 }
 
@@ -18,7 +20,8 @@ pub struct Feeds {
 /// observations to the window. Must run inside the async runtime.
 pub async fn start<R: Runtime>(app: AppHandle<R>, data_dir: &Path) -> Result<Feeds, String> {
     std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
-    let store = Store::open(&data_dir.join("observations.sqlite")).map_err(|e| e.to_string())?;
+    let db = data_dir.join("observations.sqlite");
+    let store = Store::open(&db).map_err(|e| e.to_string())?;
     let (hub, _task) = Hub::start(store, HubOptions::default());
     let mut updates = hub.subscribe();
     tauri::async_runtime::spawn(async move {
@@ -54,5 +57,9 @@ pub async fn start<R: Runtime>(app: AppHandle<R>, data_dir: &Path) -> Result<Fee
         status,
     ));
     tauri::async_runtime::spawn(ruuvi_wiring::ble_to_hub(hub.clone(), rx));
-    Ok(Feeds { hub, demo: true })
+    Ok(Feeds {
+        hub,
+        db,
+        demo: true,
+    })
 }

@@ -10,7 +10,8 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
         commands::app_info,
         commands::ble_status,
         commands::dashboard,
-        commands::decode_advertisement
+        commands::decode_advertisement,
+        commands::series
     ])
 }
 
@@ -35,9 +36,15 @@ mod tests {
     use tauri::webview::InvokeRequest;
 
     fn invoke(cmd: &str, body: serde_json::Value) -> Result<serde_json::Value, serde_json::Value> {
-        // The dashboard's hub over an in-memory store with one observation in it.
+        // The dashboard's hub over a store file with one observation in it.
+        let db = std::env::temp_dir().join(format!(
+            "ruuvi-desk-ipc-{}-{}.sqlite",
+            std::process::id(),
+            cmd
+        ));
+        let _ = std::fs::remove_file(&db);
         let hub = tauri::async_runtime::block_on(async {
-            let mut store = ruuvi_store::Store::open_in_memory().unwrap();
+            let mut store = ruuvi_store::Store::open(&db).unwrap();
             let raw = ruuvi_protocol::formats::parse_hex(
                 "0201061BFF99040512FC5394C37C0004FFFC040CAC364200CDCBB8334C884F",
             )
@@ -53,7 +60,11 @@ mod tests {
             ruuvi_hub::Hub::start(store, ruuvi_hub::HubOptions::default()).0
         });
         let app = super::builder(mock_builder())
-            .manage(crate::feeds::Feeds { hub, demo: true })
+            .manage(crate::feeds::Feeds {
+                hub,
+                db: db.clone(),
+                demo: true,
+            })
             .build(mock_context(noop_assets()))
             .expect("mock app builds");
         let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
@@ -122,6 +133,23 @@ mod tests {
         assert_eq!(card["kind"], "ruuvi_tag");
         assert_eq!(card["source"], "Bluetooth");
         assert_eq!(card["readings"]["temperature_c"], 24.3);
+    }
+
+    #[test]
+    fn series_reads_the_history_and_refuses_a_bad_sensor() {
+        let v = invoke(
+            "series",
+            serde_json::json!({"sensor": "CB:B8:33:4C:88:4F", "fromMs": 0, "toMs": 1_900_000_000_000i64, "points": 10}),
+        )
+        .unwrap();
+        assert_eq!(v["points"][0]["at_ms"], 1_795_000_000_000i64);
+        assert_eq!(v["points"][0]["readings"]["humidity_pct"], 53.49);
+        let e = invoke(
+            "series",
+            serde_json::json!({"sensor": "nope", "fromMs": 0, "toMs": 1, "points": 10}),
+        )
+        .unwrap_err();
+        assert_eq!(e["code"], "bad_sensor");
     }
 
     #[test]

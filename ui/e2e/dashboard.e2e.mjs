@@ -78,19 +78,32 @@ test('demo sensors arrive live on the dashboard', async () => {
   assert.match(await tag.locator('.source').textContent(), /^gateway [0-9A-F:]{17}$/);
   const co2 = await air.locator('[data-key=co2] .value').textContent();
   assert.ok(Number(co2) > 0, `CO2 ${co2}`);
-  // Live: a card's measurement is replaced by a newer one without reloading.
+  // Live: a card's observation is replaced by a newer one without reloading.
   const sensor = await tag.getAttribute('data-sensor');
   const card = page.locator(`.card[data-sensor="${sensor}"]`);
-  const before = await card.locator('footer').textContent();
+  const before = await card.getAttribute('data-last-seen');
   await page.waitForFunction(
-    ([s, old]) => document.querySelector(`.card[data-sensor="${s}"] footer`)?.textContent !== old,
+    ([s, old]) => document.querySelector(`.card[data-sensor="${s}"]`)?.getAttribute('data-last-seen') !== old,
     [sensor, before],
     { timeout: 15_000 },
   );
   assert.ok((await page.locator('.card').count()) >= 4);
   await page.screenshot({ path: join(shots, 'browser-dashboard.png'), fullPage: true });
   console.log(`dashboard with live demo values ${firstPaintMs} ms after navigation`);
-  await card.waitFor();
+
+  // Its history as a chart, read from the store.
+  await card.getByRole('button', { name: `History of ${sensor}` }).click();
+  const chart = page.getByTestId('chart');
+  await chart.locator('canvas').waitFor({ timeout: 10_000 });
+  // The last hour at 600 points is one point per 6 s: the posts so far fill one or two.
+  assert.ok(Number(await chart.getAttribute('data-points')) >= 1, 'stored posts are charted');
+  await page.getByRole('group', { name: 'Time range' }).getByRole('button', { name: '24 hours' }).click();
+  await chart.locator('canvas').waitFor();
+  await page.locator('select').selectOption('humidity_pct');
+  await chart.locator('canvas').waitFor();
+  await page.screenshot({ path: join(shots, 'browser-chart.png'), fullPage: true });
+  await page.getByRole('button', { name: '← All sensors' }).click();
+  await page.locator('.card').first().waitFor();
   await page.close();
 });
 

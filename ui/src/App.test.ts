@@ -18,6 +18,7 @@ function backendWith(decode: Backend['decode'], bleStatus = async () => noBlueto
     decode,
     bleStatus,
     dashboard: async () => ({ demo: false, cards: [] }),
+    series: async (sensor) => ({ sensor, points: [] }),
     subscribe: () => () => {},
   };
 }

@@ -89,6 +89,13 @@ pub struct Point {
     pub readings: Readings,
 }
 
+/// A chart's data: one sensor's points.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Series {
+    pub sensor: MacAddress,
+    pub points: Vec<Point>,
+}
+
 /// A sensor's observations in `[from_ms, to_ms)`, at most `max_points` of them: the range is
 /// cut into that many equal buckets and the first observation of each is kept.
 pub fn series(

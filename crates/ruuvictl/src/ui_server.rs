@@ -213,7 +213,10 @@ async fn series(state: &UiState, req: &Request<Incoming>) -> Response<Full<Bytes
     })
     .await;
     match result {
-        Ok(Ok(points)) => json_reply(StatusCode::OK, &json!({"sensor": sensor, "points": points})),
+        Ok(Ok(points)) => json_reply(
+            StatusCode::OK,
+            &json!(ruuvi_dashboard::Series { sensor, points }),
+        ),
         Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", &e.to_string()),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", &e.to_string()),
     }

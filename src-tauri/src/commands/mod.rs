@@ -54,3 +54,34 @@ pub fn dashboard(feeds: tauri::State<'_, crate::feeds::Feeds>) -> ruuvi_dashboar
         cards: ruuvi_dashboard::cards(&feeds.hub.latest()),
     }
 }
+
+/// A sensor's history for a chart: `[from_ms, to_ms)`, at most `points` points.
+#[tauri::command]
+pub async fn series(
+    feeds: tauri::State<'_, crate::feeds::Feeds>,
+    sensor: String,
+    from_ms: i64,
+    to_ms: i64,
+    points: usize,
+) -> Result<ruuvi_dashboard::Series, IpcError> {
+    let sensor: ruuvi_protocol::MacAddress = sensor.parse().map_err(|e| IpcError {
+        code: "bad_sensor",
+        message: format!("{e}"),
+    })?;
+    let db = feeds.db.clone();
+    let points = points.clamp(1, 5000);
+    tauri::async_runtime::spawn_blocking(move || {
+        let store = ruuvi_store::Store::open(&db)?;
+        ruuvi_dashboard::series(&store, sensor, from_ms, to_ms, points)
+    })
+    .await
+    .map_err(|e| IpcError {
+        code: "store",
+        message: e.to_string(),
+    })?
+    .map(|points| ruuvi_dashboard::Series { sensor, points })
+    .map_err(|e| IpcError {
+        code: "store",
+        message: e.to_string(),
+    })
+}

@@ -1,6 +1,7 @@
 // The one interface the UI uses to reach the Rust core. The Tauri implementation calls
 // commands over IPC; tests pass their own implementation of the same interface.
 import { invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
 
 export interface AppInfo {
   name: string;
@@ -62,6 +63,17 @@ export interface SensorCard {
   derived: { dewPoint: number | null; iaqs: number | null; [key: string]: number | null };
 }
 
+/** One chart point (`ruuvi_dashboard::Point`). */
+export interface Point {
+  at_ms: number;
+  readings: Readings;
+}
+
+export interface Series {
+  sensor: string;
+  points: Point[];
+}
+
 export interface Dashboard {
   /** Simulated gateways feed it: label the data as demo data. */
   demo: boolean;
@@ -73,6 +85,8 @@ export interface Backend {
   decode(hex: string): Promise<Measurement>;
   bleStatus(): Promise<BleStatus>;
   dashboard(): Promise<Dashboard>;
+  /** A sensor's history in [fromMs, toMs), thinned to at most `points`. */
+  series(sensor: string, fromMs: number, toMs: number, points: number): Promise<Series>;
   /** Calls `onCard` for every new observation until the returned function is called. */
   subscribe(onCard: (card: SensorCard) => void): () => void;
 }
@@ -97,15 +111,14 @@ export const tauriBackend: Backend = {
   decode: (hex: string) => call<Measurement>('decode_advertisement', { hex }),
   bleStatus: () => call<BleStatus>('ble_status'),
   dashboard: () => call<Dashboard>('dashboard'),
+  series: (sensor, fromMs, toMs, points) => call<Series>('series', { sensor, fromMs, toMs, points }),
   subscribe(onCard) {
     let stop: (() => void) | null = null;
     let stopped = false;
-    import('@tauri-apps/api/event').then(({ listen }) =>
-      listen<SensorCard>('card', (e) => onCard(e.payload)).then((unlisten) => {
-        if (stopped) unlisten();
-        else stop = unlisten;
-      }),
-    );
+    listen<SensorCard>('card', (e) => onCard(e.payload)).then((unlisten) => {
+      if (stopped) unlisten();
+      else stop = unlisten;
+    });
     return () => {
       stopped = true;
       stop?.();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ago, cardValues, kindLabel, withCard } from './cards';
 import { tokenFrom } from './httpBackend';
+import { usableLanguage } from './locale';
 import type { SensorCard } from './backend';
 
 function card(sensor: string, kind: SensorCard['kind'], readings: Partial<SensorCard['readings']>): SensorCard {
@@ -58,6 +59,11 @@ describe('cards', () => {
     const updated = withCard(next, card('AA', 'ruuvi_tag', { temperature_c: 5 }));
     expect(updated.length).toBe(3);
     expect(updated[0].readings.temperature_c).toBe(5);
+  });
+
+  it('tells a usable language tag from the C locale', () => {
+    expect(usableLanguage('en-US')).toBe(true);
+    expect(usableLanguage('C')).toBe(false);
   });
 
   it('reads the token from the page address', () => {

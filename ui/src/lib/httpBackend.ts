@@ -9,6 +9,7 @@ import {
   type Dashboard,
   type Measurement,
   type SensorCard,
+  type Series,
 } from './backend';
 
 /** The token `ruuvictl serve --ui` printed, from the page address (`#token=…`). */
@@ -37,6 +38,8 @@ export function httpBackend(origin: string, token: string): Backend {
     decode: (hex) => call<Measurement>('decode', { method: 'POST', body: JSON.stringify({ hex }) }),
     bleStatus: () => call<BleStatus>('ble-status'),
     dashboard: () => call<Dashboard>('dashboard'),
+    series: (sensor, fromMs, toMs, points) =>
+      call<Series>(`series?sensor=${encodeURIComponent(sensor)}&from=${fromMs}&to=${toMs}&points=${points}`),
     subscribe(onCard) {
       let socket: WebSocket | null = null;
       let closed = false;
