@@ -107,6 +107,24 @@ test('demo sensors arrive live on the dashboard', async () => {
   await page.close();
 });
 
+test('temperatures follow the unit chosen in Settings', async () => {
+  const page = await browser.newPage();
+  await page.goto(uiUrl);
+  const unit = page.locator('.card[data-kind=ruuvi_tag] [data-key=temperature] .unit').first();
+  await unit.waitFor({ timeout: 20_000 });
+  assert.equal(await unit.textContent(), '°C');
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await page.getByLabel('Fahrenheit (°F)').check();
+  await page.getByRole('button', { name: 'Dashboard' }).click();
+  await page.locator('.card [data-key=temperature] .unit').first().waitFor();
+  assert.equal(await page.locator('.card [data-key=temperature] .unit').first().textContent(), '°F');
+  // Remembered across a reload.
+  await page.reload();
+  await page.locator('.card [data-key=temperature] .unit').first().waitFor({ timeout: 20_000 });
+  assert.equal(await page.locator('.card [data-key=temperature] .unit').first().textContent(), '°F');
+  await page.close();
+});
+
 test('the decoder works over HTTP, errors come back by code', async () => {
   const page = await browser.newPage();
   await page.goto(uiUrl);

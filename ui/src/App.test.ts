@@ -62,6 +62,35 @@ describe('App', () => {
     expect(screen.getByText('gateway E4:4B:7E:6E:32:3C')).toBeTruthy();
   });
 
+  it('shows temperatures in the unit chosen in Settings, and remembers it', async () => {
+    localStorage.clear();
+    const backend = backendWith(async () => ({}));
+    backend.dashboard = async () => ({
+      demo: false,
+      cards: [
+        {
+          sensor: 'AA:00:00:00:00:01',
+          kind: 'ruuvi_tag',
+          format: 'Df5',
+          source: 'Bluetooth',
+          last_seen_ms: Date.now(),
+          rssi: -58,
+          readings: { temperature_c: 20 } as SensorCard['readings'],
+          derived: { dewPoint: null, iaqs: null },
+        },
+      ],
+    });
+    render(App, { backend });
+    expect(await screen.findByText('20.0')).toBeTruthy();
+    await fireEvent.click(screen.getByRole('button', { name: 'Settings' }));
+    await fireEvent.click(screen.getByLabelText('Fahrenheit (°F)'));
+    await fireEvent.click(screen.getByRole('button', { name: 'Dashboard' }));
+    expect(await screen.findByText('68.0')).toBeTruthy();
+    expect(screen.getByText('°F')).toBeTruthy();
+    expect(JSON.parse(localStorage.getItem('ruuvi-desk.settings')!).temperature).toBe('F');
+    localStorage.clear();
+  });
+
   it('says whether Bluetooth can be used, in the backend\'s words', async () => {
     render(App, { backend: backendWith(async () => ({})) });
     const status = await screen.findByTestId('ble-status');

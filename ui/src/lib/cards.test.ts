@@ -38,6 +38,8 @@ describe('cards', () => {
       'Humidity 40 %',
       'Pressure 1005 hPa',
     ]);
+    const fahrenheit = cardValues(card('AA', 'ruuvi_tag', { temperature_c: 20 }), 'F');
+    expect(`${fahrenheit[0].value} ${fahrenheit[0].unit}`).toBe('68.0 °F');
     const air = cardValues(card('BB', 'ruuvi_air', { temperature_c: 22, co2_ppm: 612.4, pm2_5: 3.25 }));
     expect(air.map((v) => v.key)).toEqual(['temperature', 'iaqs', 'co2', 'pm25']);
     expect(air.find((v) => v.key === 'iaqs')?.value).toBe('93');

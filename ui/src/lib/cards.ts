@@ -1,5 +1,6 @@
 // What a sensor card shows: the values that matter for its kind, with units, and how fresh it is.
 import type { SensorCard } from './backend';
+import { convertTemperature, temperatureSymbol, type TemperatureUnit } from './settings';
 
 export interface CardValue {
   key: string;
@@ -13,10 +14,11 @@ function fixed(v: number | null | undefined, decimals: number): string | null {
 }
 
 /** The main values of a card, in display order; values the sensor does not have are left out. */
-export function cardValues(card: SensorCard): CardValue[] {
+export function cardValues(card: SensorCard, unit: TemperatureUnit = 'C'): CardValue[] {
   const r = card.readings;
+  const t = r.temperature_c === null ? null : convertTemperature(r.temperature_c, unit);
   const rows: [string, string, string | null, string][] = [
-    ['temperature', 'Temperature', fixed(r.temperature_c, 1), '°C'],
+    ['temperature', 'Temperature', fixed(t, 1), temperatureSymbol(unit)],
     ['humidity', 'Humidity', fixed(r.humidity_pct, 0), '%'],
     ['pressure', 'Pressure', fixed(r.pressure_pa === null ? null : r.pressure_pa / 100, 0), 'hPa'],
   ];
