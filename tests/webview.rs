@@ -19,21 +19,26 @@ impl Drop for Driver {
     }
 }
 
+fn data_home() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("ruuvi-desk-webview-{}", std::process::id()))
+}
+
 fn fresh_data_home() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("ruuvi-desk-webview-{}", std::process::id()));
+    let dir = data_home();
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a temporary data directory");
     dir
 }
 
 fn start_driver() -> Driver {
+    fresh_data_home();
     let exe = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
     let child = Command::new(&exe)
         .args(["--port", &DRIVER_PORT.to_string()])
         // The app it starts sees no system bus, so no Bluetooth, whatever this machine has,
         // and keeps its data in a fresh directory (nothing left from an earlier run).
         .env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/bus")
-        .env("XDG_DATA_HOME", fresh_data_home())
+        .env("XDG_DATA_HOME", data_home())
         .spawn()
         .unwrap_or_else(|e| {
             panic!("cannot start {exe}: {e} (cargo install tauri-driver --locked)")
@@ -141,5 +146,10 @@ async fn decoding_in_the_window() -> WebDriverResult<()> {
     }
     .await;
     d.quit().await?;
+    // The app logs to the platform's log directory.
+    let log = std::fs::read_to_string(data_home().join("com.ruuvidesk.app/logs/ruuvi-desk.log"))
+        .unwrap_or_default();
+    assert!(log.contains("Ruuvi Desk starting"), "log: {log}");
+    assert!(log.contains("demo gateway posts to"), "log: {log}");
     result
 }
