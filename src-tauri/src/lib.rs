@@ -15,35 +15,14 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
     ])
 }
 
-/// Logs go to `ruuvi-desk.log` in the platform's log directory (on Linux
-/// `~/.local/share/com.ruuvidesk.app/logs`); `RUST_LOG` sets the level. Secrets never reach
-/// them: they are `Sensitive` everywhere.
-fn start_log(dir: &std::path::Path) {
-    if std::fs::create_dir_all(dir).is_err() {
-        return;
-    }
-    let Ok(file) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("ruuvi-desk.log"))
-    else {
-        return;
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::sync::Mutex::new(file))
-        .with_ansi(false)
-        .try_init();
-    tracing::info!(version = env!("CARGO_PKG_VERSION"), "Ruuvi Desk starting");
-}
-
 pub fn run() {
     builder(tauri::Builder::default())
         .setup(|app| {
             use tauri::Manager;
-            start_log(&app.path().app_log_dir()?);
+            // `ruuvi-desk.log` in the platform's log directory (Linux:
+            // ~/.local/share/com.ruuvidesk.app/logs).
+            ruuvi_wiring::log_to_file(&app.path().app_log_dir()?, "ruuvi-desk.log");
+            tracing::info!(version = env!("CARGO_PKG_VERSION"), "Ruuvi Desk starting");
             let data_dir = app.path().app_data_dir()?;
             let handle = app.handle().clone();
             let feeds = tauri::async_runtime::block_on(feeds::start(handle, &data_dir))?;

@@ -1,6 +1,6 @@
-//! What both faces (the app and `ruuvictl`) do to connect feeds to the hub. Feeds only produce
-//! observations and the hub only stores and broadcasts them; this is the one place that hands
-//! one to the other.
+//! What both faces (the app and `ruuvictl`) do alike: connect feeds to the hub — feeds only
+//! produce observations and the hub only stores and broadcasts them; this is the one place
+//! that hands one to the other — and send their logs to a file.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -11,6 +11,29 @@ use ruuvi_hub::{Hub, HubError};
 use ruuvi_protocol::Observation;
 use ruuvi_receiver::{Deliver, DeliverError, Policies, Receiver, ReceiverOptions, RunningReceiver};
 use tokio::sync::mpsc;
+
+/// Sends `tracing` output to `file_name` in `dir` (appended; `RUST_LOG` sets the level, info
+/// by default). Secrets never reach it: they are `Sensitive` everywhere. Without a writable
+/// directory there is no log, and the face runs on.
+pub fn log_to_file(dir: &std::path::Path, file_name: &str) {
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join(file_name))
+    else {
+        return;
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .try_init();
+}
 
 /// The receiver's observations go to the hub; a full hub is "busy" (503, the gateway retries),
 /// and the gateway is answered only after the commit.

@@ -70,29 +70,6 @@ fn default_data_dir() -> Option<PathBuf> {
     dirs::data_dir().map(|d| d.join("com.ruuvidesk.app"))
 }
 
-/// Logs go to `<data dir>/logs/ruuvictl.log` (where the app keeps its own); `RUST_LOG` sets
-/// the level. Secrets never reach them: they are `Sensitive` everywhere.
-fn start_log(data_dir: &std::path::Path) {
-    let dir = data_dir.join("logs");
-    if std::fs::create_dir_all(&dir).is_err() {
-        return;
-    }
-    let Ok(file) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("ruuvictl.log"))
-    else {
-        return;
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::sync::Mutex::new(file))
-        .with_ansi(false)
-        .try_init();
-}
-
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -117,7 +94,8 @@ fn main() -> ExitCode {
         eprintln!("ruuvictl: no data directory: pass --data-dir or set RUUVI_DESK_DATA_DIR");
         return ExitCode::from(2);
     };
-    start_log(&data_dir);
+    // Logs go where the app keeps its own: `<data dir>/logs/ruuvictl.log`.
+    ruuvi_wiring::log_to_file(&data_dir.join("logs"), "ruuvictl.log");
     let keychain = Keychain::new(&cli.keychain_service);
     let result = match cli.command {
         Command::Decode { args } => return decode::run(&args),
