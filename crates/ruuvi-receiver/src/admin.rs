@@ -235,24 +235,20 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Response<Full<Bytes>> 
             let mut out = Vec::new();
             let mut wl = admin.whitelist.lock().expect("whitelist lock");
             for item in items {
-                let mac = item["macAddress"]
-                    .as_str()
-                    .and_then(|m| m.parse::<MacAddress>().ok());
-                let secret = item["secret"].as_str().filter(|s| !s.is_empty());
-                let (Some(mac), Some(secret)) = (mac, secret) else {
+                let Some((mac, secret)) = mac_and_secret(&item) else {
                     return error(
                         StatusCode::BAD_REQUEST,
                         "each entry needs macAddress and secret",
                     );
                 };
-                wl.whitelist(mac, Sensitive::new(secret.to_string()), now_s());
+                wl.whitelist(mac, secret, now_s());
                 let blocked = wl.get(mac).and_then(|e| e.blocked_at);
                 out.push(json!({"gateway": mac.to_string(), "blockedAt": blocked}));
             }
             answer(StatusCode::OK, Value::Array(out))
         }
         ("GET", "/gwinfo") => {
-            let mac = url_param(&query, "gateway").and_then(|m| m.parse::<MacAddress>().ok());
+            let mac = query_param(&query, "gateway").and_then(|m| m.parse::<MacAddress>().ok());
             let Some(mac) = mac else {
                 return error(StatusCode::BAD_REQUEST, "gateway=<MAC> is required");
             };
@@ -276,11 +272,7 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Response<Full<Bytes>> 
             let Ok(v) = json_body() else {
                 return error(StatusCode::BAD_REQUEST, "expected JSON");
             };
-            let mac = v["macAddress"]
-                .as_str()
-                .and_then(|m| m.parse::<MacAddress>().ok());
-            let secret = v["secret"].as_str().filter(|s| !s.is_empty());
-            let (Some(mac), Some(secret)) = (mac, secret) else {
+            let Some((mac, secret)) = mac_and_secret(&v) else {
                 return error(
                     StatusCode::BAD_REQUEST,
                     "macAddress and secret are required",
@@ -290,7 +282,7 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Response<Full<Bytes>> 
             registry.sensors.insert(
                 mac,
                 RegisteredSensor {
-                    secret: Sensitive::new(secret.to_string()),
+                    secret,
                     registered_at: now_s(),
                 },
             );
@@ -365,7 +357,16 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Response<Full<Bytes>> 
     }
 }
 
-fn url_param(query: &str, name: &str) -> Option<String> {
+/// `{"macAddress": "<MAC>", "secret": "<non-empty>"}`, as `/whitelist` and `/register-sensor`
+/// take them.
+fn mac_and_secret(v: &Value) -> Option<(MacAddress, Sensitive<String>)> {
+    let mac = v["macAddress"].as_str()?.parse::<MacAddress>().ok()?;
+    let secret = v["secret"].as_str().filter(|s| !s.is_empty())?;
+    Some((mac, Sensitive::new(secret.to_string())))
+}
+
+/// One parameter of a URL query (`a=1&b=2`), with the `:` of a MAC unescaped.
+pub fn query_param(query: &str, name: &str) -> Option<String> {
     query.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=')?;
         (k == name).then(|| v.replace("%3A", ":").replace("%3a", ":"))

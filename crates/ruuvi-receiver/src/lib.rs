@@ -15,8 +15,8 @@ mod saved;
 mod server;
 
 pub use admin::{
-    claim_id, start_admin, AdminOptions, MetricsSource, RegisteredSensor, Registry, RunningAdmin,
-    Subscription,
+    claim_id, query_param, start_admin, AdminOptions, MetricsSource, RegisteredSensor, Registry,
+    RunningAdmin, Subscription,
 };
 pub use log::{Outcome, ReceiveLog, Received};
 pub use metrics::{MetricKind, MetricsText};

@@ -110,10 +110,7 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response<Full<Bytes>>
 }
 
 fn query_param(req: &Request<Incoming>, name: &str) -> Option<String> {
-    req.uri().query()?.split('&').find_map(|pair| {
-        let (k, v) = pair.split_once('=')?;
-        (k == name).then(|| v.replace("%3A", ":").replace("%3a", ":"))
-    })
+    ruuvi_receiver::query_param(req.uri().query()?, name)
 }
 
 fn authorised(req: &Request<Incoming>, token: &Sensitive<String>) -> bool {
