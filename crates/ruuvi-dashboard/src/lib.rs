@@ -78,7 +78,8 @@ pub struct Dashboard {
 /// Cards for the latest observations, sorted by sensor.
 pub fn cards(latest: &[Observation]) -> Vec<SensorCard> {
     let mut cards: Vec<SensorCard> = latest.iter().map(SensorCard::from_observation).collect();
-    cards.sort_by_key(|c| c.sensor.to_string());
+    // Byte order is the order of the upper-case text form: no strings needed.
+    cards.sort_by_key(|c| c.sensor);
     cards
 }
 

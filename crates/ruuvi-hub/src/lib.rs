@@ -268,7 +268,8 @@ impl Hub {
             .read()
             .map(|m| m.values().cloned().collect())
             .unwrap_or_default();
-        all.sort_by_key(|o| o.sensor.to_string());
+        // Byte order is the order of the upper-case text form: no strings needed.
+        all.sort_by_key(|o| o.sensor);
         all
     }
 }

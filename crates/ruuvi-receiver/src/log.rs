@@ -126,7 +126,7 @@ impl ReceiveLog {
             .lock()
             .map(|m| m.keys().flatten().copied().collect())
             .unwrap_or_default();
-        all.sort_by_key(|m| m.to_string());
+        all.sort();
         all
     }
 }

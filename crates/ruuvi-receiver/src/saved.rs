@@ -201,8 +201,8 @@ impl SavedNetwork {
             }
             versions
         };
-        file.whitelist.sort_by_key(|g| g.gateway.to_string());
-        file.sensors.sort_by_key(|s| s.sensor.to_string());
+        file.whitelist.sort_by_key(|g| g.gateway);
+        file.sensors.sort_by_key(|s| s.sensor);
         for (name, value) in wanted {
             let d = digest(&value);
             if self.in_keychain.get(name.as_str()) != Some(&d) {
