@@ -48,8 +48,13 @@ export function ago(thenMs: number, nowMs: number): string {
   return `${Math.floor(s / 86400)} d ago`;
 }
 
-/** Cards keyed by sensor, updated by one new card; sorted by sensor for a stable layout. */
+/** Cards keyed by sensor, updated by one new card; sorted by sensor for a stable layout. A
+ * known sensor's card is replaced where it stands (every live update takes this path); a new
+ * one goes in at its sorted place. `cards` must already be sorted. */
 export function withCard(cards: SensorCard[], card: SensorCard): SensorCard[] {
-  const rest = cards.filter((c) => c.sensor !== card.sensor);
-  return [...rest, card].sort((a, b) => a.sensor.localeCompare(b.sensor));
+  const at = cards.findIndex((c) => c.sensor.localeCompare(card.sensor) >= 0);
+  const next = [...cards];
+  if (at >= 0 && cards[at].sensor === card.sensor) next[at] = card;
+  else next.splice(at < 0 ? cards.length : at, 0, card);
+  return next;
 }
