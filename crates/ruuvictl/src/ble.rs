@@ -62,10 +62,6 @@ pub struct Source {
 /// Unavailable Bluetooth: the same exit code as an unreachable gateway.
 const UNAVAILABLE: u8 = 3;
 
-async fn probe(adapter: Option<String>) -> BleStatus {
-    ruuvi_ble::status_now(adapter).await
-}
-
 /// Reads a recording for `--replay`; the error names the file and the line.
 pub(crate) fn load_recording(path: &std::path::Path) -> Result<Vec<Advertisement>, String> {
     std::fs::File::open(path)
@@ -100,7 +96,7 @@ async fn start(
             tokio::spawn(async move { play(&recording, options, tx).await });
         }
         None => {
-            let status = probe(source.adapter.clone()).await;
+            let status = ruuvi_ble::status_now(source.adapter.clone()).await;
             if matches!(status, BleStatus::Unavailable { .. }) {
                 tracing::warn!("{status}");
                 eprintln!("{status}");
@@ -153,7 +149,7 @@ async fn next(
 pub async fn run(command: BleCommand) -> ExitCode {
     match command {
         BleCommand::Status { adapter, json } => {
-            let status = probe(adapter).await;
+            let status = ruuvi_ble::status_now(adapter).await;
             if json {
                 println!("{}", serde_json::to_string(&status).expect("plain enum"));
             } else {
