@@ -372,6 +372,8 @@ pub async fn serve(args: Serve, data_dir: &Path, secrets: &dyn SecretStore) -> R
     std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
     let policies = Arc::new(RwLock::new(load_policies(data_dir, secrets)?));
     let mut allowed_list: Option<ruuvi_pki::SharedAllowList> = None;
+    // The CA the HTTPS receiver's certificate chains to (what demo gateways must trust).
+    let mut ca_pem: Option<String> = None;
     let store = Store::open(&db_path(data_dir, args.db.clone())).map_err(|e| e.to_string())?;
     let (hub, hub_task) = Hub::start(store, HubOptions::default());
     let (mut background, ble_status) = start_ble(&args, &hub)?;
@@ -396,8 +398,9 @@ pub async fn serve(args: Serve, data_dir: &Path, secrets: &dyn SecretStore) -> R
         let (cert, key) = pki.server_identity().map_err(|e| e.to_string())?;
         let allowed: ruuvi_pki::SharedAllowList =
             Arc::new(RwLock::new(pki.allow_list().map_err(|e| e.to_string())?));
+        let ca = pki.ca_pem().map_err(|e| e.to_string())?;
         let tls = ruuvi_pki::server_config(
-            &pki.ca_pem().map_err(|e| e.to_string())?,
+            &ca,
             &cert,
             &key,
             ruuvi_pki::ClientAuth::Optional(allowed.clone()),
@@ -406,6 +409,7 @@ pub async fn serve(args: Serve, data_dir: &Path, secrets: &dyn SecretStore) -> R
         options.tls = Some(Arc::new(tls));
         options.allowed = Some(allowed.clone());
         allowed_list = Some(allowed);
+        ca_pem = Some(ca);
         "https"
     };
     let path = options.path.clone();
@@ -494,18 +498,10 @@ pub async fn serve(args: Serve, data_dir: &Path, secrets: &dyn SecretStore) -> R
             receiver.remember_hmac_key(mac, key);
         }
     }
-    // Demo gateways post to this receiver over loopback (with our CA when it is HTTPS).
+    // Demo gateways post to this receiver over loopback (trusting our CA when it is HTTPS).
     let demo = if args.demo {
         let url = format!("{scheme}://127.0.0.1:{}{path}", receiver.addr.port());
-        let ca = match scheme {
-            "https" => Some(
-                ruuvi_pki::Pki::new(data_dir.join("pki"), secrets)
-                    .ca_pem()
-                    .map_err(|e| e.to_string())?,
-            ),
-            _ => None,
-        };
-        let fleet = ruuvi_demo::DemoFleet::start(&ruuvi_demo::DemoOptions::default(), &url, ca)
+        let fleet = ruuvi_demo::DemoFleet::start(&ruuvi_demo::DemoOptions::default(), &url, ca_pem)
             .await
             .map_err(|e| e.to_string())?;
         tracing::info!(gateways = ?fleet.addresses(), "demo gateways post to {url}");
