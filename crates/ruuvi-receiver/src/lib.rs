@@ -11,6 +11,7 @@ mod log;
 mod metrics;
 mod network;
 mod policy;
+mod policy_file;
 mod saved;
 mod server;
 
@@ -24,6 +25,7 @@ pub use network::{SignedRefusal, Whitelist, WhitelistEntry};
 pub use policy::{
     constant_time_eq, ExpectedAuth, GatewayPolicy, HmacCheck, Policies, UnknownGateways,
 };
+pub use policy_file::{GatewayEntry, PolicyFile};
 pub use saved::{SavedError, SavedNetwork};
 pub use server::{Receiver, ReceiverMetrics, ReceiverOptions, RunningReceiver};
 

@@ -19,8 +19,8 @@ use clap::Args;
 use ruuvi_hub::{Hub, HubOptions};
 use ruuvi_protocol::MacAddress;
 use ruuvi_receiver::{
-    AdminOptions, ExpectedAuth, GatewayPolicy, HmacCheck, MetricsText, Policies, Receiver,
-    ReceiverOptions, Registry, SavedNetwork, UnknownGateways,
+    AdminOptions, HmacCheck, MetricsText, Policies, PolicyFile, Receiver, ReceiverOptions,
+    Registry, SavedNetwork,
 };
 use ruuvi_secrets::{SecretKind, SecretName, SecretStore, Sensitive};
 use ruuvi_store::{Query, Retention, Store};
@@ -149,26 +149,6 @@ pub struct Export {
     db: Option<PathBuf>,
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default)]
-struct PolicyFile {
-    unknown: Option<String>,
-    gateways: HashMap<MacAddress, GatewayEntry>,
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default)]
-struct GatewayEntry {
-    auth: Option<String>,
-    user: String,
-    require_client_cert: bool,
-    hmac: bool,
-    /// Give the gateway a random HMAC key (`Ruuvi-HMAC-KEY`) instead of keeping its device id.
-    rotate_hmac: bool,
-    /// Seconds between posts (`X-Ruuvi-Gateway-Rate`).
-    rate: Option<u32>,
-}
-
 /// Where a gateway's rotated HMAC key is kept: `hmac-key/<MAC>.rotated`.
 fn rotated_key_name(mac: &MacAddress) -> SecretName {
     SecretName::new(SecretKind::HmacKey, &format!("{mac}.rotated")).expect("a MAC is a valid id")
@@ -180,68 +160,7 @@ fn db_path(data_dir: &Path, db: Option<PathBuf>) -> PathBuf {
 
 /// Reads `receiver.json` and the secrets it names.
 fn load_policies(data_dir: &Path, secrets: &dyn SecretStore) -> Result<Policies, String> {
-    let path = data_dir.join("receiver.json");
-    let file: PolicyFile = match std::fs::read(&path) {
-        Ok(bytes) => {
-            serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))?
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => PolicyFile::default(),
-        Err(e) => return Err(format!("{}: {e}", path.display())),
-    };
-    let secret = |kind, mac: &MacAddress| -> Result<ruuvi_secrets::Sensitive<String>, String> {
-        let name = SecretName::new(kind, &mac.to_string()).map_err(|e| e.to_string())?;
-        secrets
-            .get(&name)
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("the keychain has no {name} (receiver.json asks for it)"))
-    };
-    let mut policies = Policies {
-        unknown: match file.unknown.as_deref() {
-            None | Some("accept") => UnknownGateways::AcceptAsNew,
-            Some("reject") => UnknownGateways::Reject,
-            Some(other) => {
-                return Err(format!(
-                    "receiver.json: unknown {other:?} (accept or reject)"
-                ))
-            }
-        },
-        ..Policies::default()
-    };
-    for (mac, entry) in file.gateways {
-        let auth = match entry.auth.as_deref().unwrap_or("none") {
-            "none" => ExpectedAuth::None,
-            "basic" => ExpectedAuth::Basic {
-                user: entry.user.clone(),
-                password: secret(SecretKind::ReceiverAuth, &mac)?,
-            },
-            "bearer" => ExpectedAuth::Bearer(secret(SecretKind::ReceiverAuth, &mac)?),
-            "token" => ExpectedAuth::Token(secret(SecretKind::ReceiverAuth, &mac)?),
-            "api_key" => ExpectedAuth::ApiKey(secret(SecretKind::ReceiverAuth, &mac)?),
-            other => return Err(format!("receiver.json: {mac}: unknown auth {other:?}")),
-        };
-        let hmac = match (entry.hmac, entry.rotate_hmac) {
-            (false, _) => HmacCheck::Off,
-            (true, false) => HmacCheck::Key(secret(SecretKind::HmacKey, &mac)?),
-            (true, true) => HmacCheck::Rotating {
-                device_id: secret(SecretKind::HmacKey, &mac)?,
-            },
-        };
-        if entry.rate.is_some_and(|r| !(1..=3600).contains(&r)) {
-            return Err(format!(
-                "receiver.json: {mac}: rate must be 1 to 3600 seconds"
-            ));
-        }
-        policies.gateways.insert(
-            mac,
-            GatewayPolicy {
-                auth,
-                require_client_cert: entry.require_client_cert,
-                hmac,
-                rate_s: entry.rate,
-            },
-        );
-    }
-    Ok(policies)
+    PolicyFile::load(&data_dir.join("receiver.json"))?.to_policies(secrets)
 }
 
 /// The Internal API's secret `internal-api-secret/<id>`, made (random) on first use.
