@@ -93,7 +93,7 @@ test: test-deps build
 	npm --prefix ui test
 	cargo test --workspace
 	# The keychain tests and the mbedTLS client test (both #[ignore]d for a bare `cargo test`).
-	tests/with-keychain.sh cargo test -p ruuvi-secrets -p ruuvi-pki -p ruuvictl -- --ignored
+	tests/with-keychain.sh cargo test -p ruuvi-secrets -p ruuvi-pki -p ruuvi-setup -p ruuvictl -- --ignored
 	bash tests/launch-window.sh ./target/debug/ruuvi-desk
 	mkdir -p target/screenshots
 	RUUVI_DESK_SCREENSHOTS=$(CURDIR)/target/screenshots \

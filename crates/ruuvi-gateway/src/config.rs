@@ -570,7 +570,103 @@ impl HttpProfile {
     }
 }
 
+/// One setting that a push would change, for a preview (values as a person reads them).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Change {
+    /// The gateway's own key (`use_cloud`, `http_url`, …).
+    pub key: String,
+    /// What its web page calls it.
+    pub label: String,
+    pub before: String,
+    pub after: String,
+}
+
 impl HttpBackend {
+    /// Every setting that differs between `self` (the gateway now) and `to` (a profile's
+    /// [`HttpProfile::expected`]). Secrets are never shown; a new one is listed as "replaced".
+    pub fn changes(&self, to: &HttpBackend, profile: &HttpProfile) -> Vec<Change> {
+        let mut out = Vec::new();
+        let mut add = |key: &str, label: &str, before: String, after: String| {
+            if before != after {
+                out.push(Change {
+                    key: key.into(),
+                    label: label.into(),
+                    before,
+                    after,
+                });
+            }
+        };
+        let on = |b: bool| if b { "on" } else { "off" }.to_string();
+        add(
+            "use_cloud",
+            "Ruuvi Cloud",
+            on(self.ruuvi_cloud),
+            on(to.ruuvi_cloud),
+        );
+        add(
+            "use_http",
+            "Own server",
+            on(self.custom.is_some()),
+            on(to.custom.is_some()),
+        );
+        let (Some(after), before) = (&to.custom, self.custom.as_ref()) else {
+            return out;
+        };
+        let text = |f: &dyn Fn(&CustomServer) -> String| before.map(f).unwrap_or_default();
+        add(
+            "http_url",
+            "URL",
+            text(&|c| c.url.clone()),
+            after.url.clone(),
+        );
+        add(
+            "http_data_format",
+            "Data format",
+            text(&|c| c.data_format.clone()),
+            after.data_format.clone(),
+        );
+        if let Some(p) = after.period_s {
+            add(
+                "http_period",
+                "Interval (s)",
+                text(&|c| c.period_s.map(|p| p.to_string()).unwrap_or_default()),
+                p.to_string(),
+            );
+        }
+        add(
+            "http_auth",
+            "Authentication",
+            text(&|c| c.auth.clone()),
+            after.auth.clone(),
+        );
+        if let Some(user) = &after.user {
+            add(
+                "http_user",
+                "User",
+                text(&|c| c.user.clone().unwrap_or_default()),
+                user.clone(),
+            );
+        }
+        if let Some(c) = &profile.custom {
+            if let Some((key, Some(_))) = c.auth.secret() {
+                add(key, "Secret", "(hidden)".into(), "replaced".into());
+            }
+        }
+        add(
+            "http_use_ssl_client_cert",
+            "Client certificate",
+            on(before.is_some_and(|c| c.use_client_cert)),
+            on(after.use_client_cert),
+        );
+        add(
+            "http_use_ssl_server_cert",
+            "Own server CA",
+            on(before.is_some_and(|c| c.use_server_cert)),
+            on(after.use_server_cert),
+        );
+        out
+    }
+
     /// Compares what was read back with what was meant, over what the firmware reports.
     pub fn differences(&self, read: &HttpBackend) -> Vec<String> {
         let mut out = Vec::new();
@@ -785,5 +881,31 @@ mod tests {
             ["http_data_format is \"ruuvi\", not \"ruuvi_raw_and_decoded\""]
         );
         assert!(want.differences(&want).is_empty());
+    }
+
+    #[test]
+    fn changes_list_what_a_push_would_alter_without_secrets() {
+        let now = cfg(json!({"use_cloud": true, "use_http": false}));
+        let p = profile(HttpAuth::Bearer {
+            token: Some(Sensitive::new("s3cret".into())),
+        });
+        let changes = now.http().changes(&p.expected(None), &p);
+        let keys: Vec<&str> = changes.iter().map(|c| c.key.as_str()).collect();
+        assert!(keys.contains(&"use_http"), "{keys:?}");
+        assert!(keys.contains(&"http_url"), "{keys:?}");
+        assert!(keys.contains(&"http_auth"), "{keys:?}");
+        let secret = changes
+            .iter()
+            .find(|c| c.key == "http_bearer_token")
+            .unwrap();
+        assert_eq!(
+            (secret.before.as_str(), secret.after.as_str()),
+            ("(hidden)", "replaced")
+        );
+        assert!(!format!("{changes:?}").contains("s3cret"));
+        // Nothing to change: nothing listed (no secret given = the gateway keeps its own).
+        let keep = profile(HttpAuth::None);
+        let expected = keep.expected(None);
+        assert!(expected.changes(&expected, &keep).is_empty());
     }
 }

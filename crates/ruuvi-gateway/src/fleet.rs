@@ -58,6 +58,7 @@ pub async fn push_fleet(
                     mac: client.mac().map(str::to_string),
                     state: GatewayState::Unchanged,
                     error: Some(e),
+                    read_back: None,
                 },
                 Ok(profile) => {
                     let report = |progress: Progress| {

@@ -53,6 +53,9 @@ pub struct PushOutcome {
     /// Why it did not apply (`None` when applied).
     #[serde(serialize_with = "error_text")]
     pub error: Option<GatewayError>,
+    /// The configuration as read back after an applied push (what the gateway now has).
+    #[serde(skip)]
+    pub read_back: Option<GatewayConfig>,
 }
 
 fn error_text<S: serde::Serializer>(e: &Option<GatewayError>, s: S) -> Result<S::Ok, S::Error> {
@@ -88,6 +91,7 @@ pub async fn push_http_profile(
         mac: None,
         state: GatewayState::Unchanged,
         error: None,
+        read_back: None,
     };
     let fail = |mut outcome: PushOutcome, state, e| {
         outcome.state = state;
@@ -184,7 +188,7 @@ pub async fn push_http_profile(
     outcome.state = GatewayState::Applied;
     // The read-back put the gateway into configuration mode (no forwarding for 60 s). A POST
     // that changes nothing shortens that to 5 s; if it fails, forwarding still resumes in 60 s.
-    if let Some(after) = read_back {
+    if let Some(after) = &read_back {
         match client.post_config(&after.unchanged_body()).await {
             Ok(()) => progress(Progress::Resumed),
             Err(e) => {
@@ -192,6 +196,7 @@ pub async fn push_http_profile(
             }
         }
     }
+    outcome.read_back = read_back;
     outcome
 }
 

@@ -1,0 +1,806 @@
+//! Setting gateways up the way the UI does it, for both faces (the app's commands and
+//! `ruuvictl serve --ui`): find gateways, log in (credentials remembered in the keychain),
+//! show the HTTP(S) backend, preview a form's changes, push it to one or many gateways with
+//! progress, let the gateway test a URL, and "send data to this computer" — certificates
+//! issued, the receiver told what to expect, the gateway configured — in one call.
+//!
+//! Reading a gateway's configuration pauses its data forwarding for 60 s (spec §4); every read
+//! here is followed by an unchanged POST that shortens the pause to 5 s.
+
+mod form;
+mod list;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ruuvi_gateway::discovery::{self, Discovered, Found};
+use ruuvi_gateway::{
+    push_http_profile, Change, ClientIdentity, ClientOptions, Credentials, DataFormat, Endpoint,
+    GatewayClient, GatewayConfig, GatewayError, GatewayState, HttpBackend, HttpProfile, Progress,
+    PushOutcome, ValidateOutcome,
+};
+use ruuvi_pki::Pki;
+use ruuvi_protocol::MacAddress;
+use ruuvi_secrets::{SecretKind, SecretName, SecretStore, Sensitive};
+
+pub use form::{ClientCertChoice, OwnServerForm, ProfileForm, ServerCaChoice};
+pub use list::{LoginKind, SavedGateway};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Client(#[from] GatewayError),
+    #[error("log in to {0} first")]
+    NotLoggedIn(String),
+    #[error("{0}")]
+    BadInput(String),
+    #[error("{0}")]
+    Gateway(String),
+    #[error("keychain: {0}")]
+    Keychain(String),
+    #[error("certificates: {0}")]
+    Certificates(String),
+    #[error("{0}")]
+    Receiver(String),
+    #[error("{0}")]
+    Io(String),
+}
+
+impl SetupError {
+    /// The stable code the UI branches on (`{code, message}` at the IPC boundary).
+    pub fn code(&self) -> &'static str {
+        match self {
+            SetupError::Client(e) => match e {
+                GatewayError::Unreachable { .. }
+                | GatewayError::Timeout(_)
+                | GatewayError::Dropped(_) => "unreachable",
+                GatewayError::Unauthorized(_) | GatewayError::LoginCollision(_) => "unauthorised",
+                GatewayError::Rejected { .. }
+                | GatewayError::TooLarge { .. }
+                | GatewayError::Unsupported(_) => "refused",
+                GatewayError::BadInput(_) => "bad_input",
+                GatewayError::Protocol(_) | GatewayError::Discovery(_) => "gateway",
+            },
+            SetupError::NotLoggedIn(_) => "not_logged_in",
+            SetupError::BadInput(_) => "bad_input",
+            SetupError::Gateway(_) => "gateway",
+            SetupError::Keychain(_) => "keychain",
+            SetupError::Certificates(_) => "certificates",
+            SetupError::Receiver(_) => "receiver",
+            SetupError::Io(_) => "io",
+        }
+    }
+}
+
+/// Where this computer's receiver listens, for "send data to this computer".
+#[derive(Debug, Clone)]
+pub struct ReceiverTarget {
+    /// HTTPS with Ruuvi Desk's server certificate, or plain HTTP.
+    pub https: bool,
+    pub port: u16,
+    /// The POST path (`/record`).
+    pub path: String,
+}
+
+/// "Find gateways": mDNS on this network and/or a probe of addresses the user typed.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct DiscoverRequest {
+    /// Browse mDNS (multicast on this computer's networks).
+    pub mdns: bool,
+    #[serde(default = "three")]
+    pub mdns_seconds: u64,
+    /// `a, b`, `192.168.1.10-40`, `host:port` (`GET /` only); empty: none.
+    #[serde(default)]
+    pub probe: String,
+}
+
+fn three() -> u64 {
+    3
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct LoginRequest {
+    pub endpoint: String,
+    /// The LAN user (`Admin` from the factory).
+    #[serde(default = "admin")]
+    pub user: String,
+    /// Neither password nor API key: what the keychain remembers, else no credentials.
+    #[serde(default)]
+    pub password: Option<Sensitive<String>>,
+    #[serde(default)]
+    pub api_key: Option<Sensitive<String>>,
+    /// Keep the password or key in the keychain for the next login.
+    #[serde(default)]
+    pub remember: bool,
+}
+
+fn admin() -> String {
+    "Admin".into()
+}
+
+/// A logged-in gateway as the UI shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct GatewayDetails {
+    pub endpoint: String,
+    pub name: Option<String>,
+    pub mac: Option<String>,
+    pub firmware: Option<String>,
+    pub lan_auth: Option<String>,
+    pub http: HttpBackend,
+    pub storage: ruuvi_gateway::config::Storage,
+    pub remembered: bool,
+}
+
+/// What applying a form would do to one gateway.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Preview {
+    pub endpoint: String,
+    pub changes: Vec<Change>,
+    /// Files that would be uploaded to the gateway's certificate store.
+    pub uploads: Vec<String>,
+    /// Why it cannot be applied as it stands (empty: it can).
+    pub problems: Vec<String>,
+}
+
+/// A step of a change in progress, for progress bars.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StepEvent {
+    pub endpoint: String,
+    /// 0–100.
+    pub percent: u8,
+    pub message: String,
+}
+
+/// How a change ended on one gateway.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ApplyResult {
+    pub endpoint: String,
+    pub mac: Option<String>,
+    pub state: GatewayState,
+    /// What went wrong and what to do, when not applied.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct UrlCheck {
+    pub ok: bool,
+    /// The HTTP status the gateway got (502: it could not connect).
+    pub status: u16,
+    pub summary: String,
+}
+
+/// Called with every step of a change; the faces turn it into events.
+pub type OnStep = Arc<dyn Fn(StepEvent) + Send + Sync>;
+
+struct Session {
+    client: GatewayClient,
+    /// The configuration as last read (or read back after a change).
+    config: GatewayConfig,
+}
+
+pub struct Setup {
+    data_dir: PathBuf,
+    secrets: Arc<dyn SecretStore>,
+    list: Mutex<list::GatewayList>,
+    sessions: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Session>>>>,
+    receiver: Mutex<Option<ReceiverTarget>>,
+    options: ClientOptions,
+}
+
+/// The keychain id of a gateway's login secrets: its endpoint, with what a keychain name
+/// cannot hold replaced (`[`, `]` of an IPv6 address).
+fn secret_id(endpoint: &str) -> String {
+    endpoint
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ":._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(128)
+        .collect()
+}
+
+fn percent_of(progress: &Progress, uploads: usize) -> u8 {
+    match progress {
+        Progress::LoggedIn { .. } => 10,
+        Progress::ReadConfig => 20,
+        Progress::Validated => 30,
+        Progress::Uploaded { .. } => 30 + (35 / uploads.max(1)) as u8,
+        Progress::Posted => 75,
+        Progress::Verified => 90,
+        Progress::Resumed => 100,
+        Progress::RollingBack { .. } => 90,
+    }
+}
+
+fn describe(progress: &Progress) -> String {
+    match progress {
+        Progress::LoggedIn { firmware } => match firmware {
+            Some(f) => format!("logged in (firmware {f})"),
+            None => "logged in".into(),
+        },
+        Progress::ReadConfig => "read its settings".into(),
+        Progress::Validated => "checked the new settings".into(),
+        Progress::Uploaded { file } => format!("uploaded {file}"),
+        Progress::Posted => "sent the settings".into(),
+        Progress::Verified => "read them back: they are in effect".into(),
+        Progress::Resumed => "data forwarding resumed".into(),
+        Progress::RollingBack { reason } => format!("putting the old settings back: {reason}"),
+    }
+}
+
+fn result_of(outcome: &PushOutcome) -> ApplyResult {
+    let error = outcome.error.as_ref().map(|e| {
+        let what = match &outcome.state {
+            GatewayState::RolledBack { lost } if !lost.is_empty() => {
+                format!(
+                    "; the old settings were put back except {}",
+                    lost.join("; ")
+                )
+            }
+            GatewayState::RolledBack { .. } => "; the old settings were put back".into(),
+            GatewayState::Partial { changed } => format!(
+                "; the gateway is partly changed ({}): open its web page and check",
+                changed.join("; ")
+            ),
+            _ => "; nothing on the gateway was changed".into(),
+        };
+        format!("{e}{what}")
+    });
+    ApplyResult {
+        endpoint: outcome.endpoint.clone(),
+        mac: outcome.mac.clone(),
+        state: outcome.state.clone(),
+        error,
+    }
+}
+
+impl Setup {
+    pub fn new(data_dir: &Path, secrets: Arc<dyn SecretStore>) -> Result<Self, SetupError> {
+        Ok(Self {
+            data_dir: data_dir.to_path_buf(),
+            list: Mutex::new(list::GatewayList::load(&data_dir.join("gateways.json"))?),
+            secrets,
+            sessions: Mutex::new(HashMap::new()),
+            receiver: Mutex::new(None),
+            options: ClientOptions::default(),
+        })
+    }
+
+    /// Tells "send data to this computer" where the receiver listens (`None`: not running).
+    pub fn set_receiver(&self, target: Option<ReceiverTarget>) {
+        *self.receiver.lock().expect("receiver lock") = target;
+    }
+
+    /// The gateways the user added, in the order they were added.
+    pub fn gateways(&self) -> Vec<SavedGateway> {
+        self.list.lock().expect("list lock").all().to_vec()
+    }
+
+    pub fn is_logged_in(&self, endpoint: &str) -> bool {
+        self.sessions
+            .lock()
+            .expect("sessions lock")
+            .contains_key(endpoint)
+    }
+
+    pub async fn discover(&self, request: DiscoverRequest) -> Result<Vec<Discovered>, SetupError> {
+        let timeout = Duration::from_secs(3);
+        let mut found = Vec::new();
+        if request.mdns {
+            found = discovery::discover(Duration::from_secs(request.mdns_seconds.min(30)), timeout)
+                .await?;
+        }
+        if !request.probe.trim().is_empty() {
+            let targets = discovery::parse_targets(&request.probe)?;
+            for d in discovery::probe(targets, Found::Probe, 32, timeout).await {
+                if !found.iter().any(|f| f.endpoint == d.endpoint) {
+                    found.push(d);
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    fn keychain_name(kind: SecretKind, endpoint: &str) -> Result<SecretName, SetupError> {
+        SecretName::new(kind, &secret_id(endpoint)).map_err(|e| SetupError::BadInput(e.to_string()))
+    }
+
+    fn remembered(&self, kind: SecretKind, endpoint: &str) -> Option<Sensitive<String>> {
+        let name = Self::keychain_name(kind, endpoint).ok()?;
+        match self.secrets.get(&name) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!("not reading {name} from the keychain: {e}");
+                None
+            }
+        }
+    }
+
+    /// Logs in, reads the gateway's settings and adds it to the list.
+    pub async fn login(&self, request: LoginRequest) -> Result<GatewayDetails, SetupError> {
+        let endpoint = Endpoint::parse(&request.endpoint)?;
+        let key = endpoint.to_string();
+        let given = request
+            .api_key
+            .clone()
+            .filter(|k| !k.expose().is_empty())
+            .map(|k| (LoginKind::ApiKey, k))
+            .or_else(|| {
+                request
+                    .password
+                    .clone()
+                    .filter(|p| !p.expose().is_empty())
+                    .map(|p| (LoginKind::Password, p))
+            });
+        let saved = self.list.lock().expect("list lock").get(&key).cloned();
+        let (kind, secret) = match given {
+            Some(g) => (g.0, Some(g.1)),
+            None => {
+                let kind = saved
+                    .as_ref()
+                    .map(|s| s.login)
+                    .unwrap_or(LoginKind::Password);
+                let secret = match kind {
+                    LoginKind::ApiKey => self.remembered(SecretKind::GatewayApiKeyRw, &key),
+                    LoginKind::Password => self.remembered(SecretKind::GatewayPassword, &key),
+                    LoginKind::None => None,
+                };
+                match secret {
+                    Some(s) => (kind, Some(s)),
+                    None => (LoginKind::None, None),
+                }
+            }
+        };
+        let user = if request.user.is_empty() {
+            admin()
+        } else {
+            request.user.clone()
+        };
+        let credentials = match (&kind, &secret) {
+            (LoginKind::ApiKey, Some(k)) => Credentials::ApiKey(k.clone()),
+            (LoginKind::Password, Some(p)) => Credentials::Password {
+                user: user.clone(),
+                password: p.clone(),
+            },
+            _ => Credentials::None,
+        };
+        let mut client = GatewayClient::new(endpoint, credentials, self.options.clone());
+        client.login().await?;
+        let config = client.config().await?;
+        // Reading paused forwarding for 60 s; an unchanged POST makes it 5 s.
+        if let Err(e) = client.post_config(&config.unchanged_body()).await {
+            tracing::info!(gateway = %key, "forwarding resumes in 60 s: {e}");
+        }
+        let mut remembered = saved
+            .as_ref()
+            .is_some_and(|s| s.remembered && s.login == kind);
+        if request.remember {
+            if let Some(secret) = &secret {
+                let name = match kind {
+                    LoginKind::ApiKey => SecretKind::GatewayApiKeyRw,
+                    _ => SecretKind::GatewayPassword,
+                };
+                self.secrets
+                    .set(&Self::keychain_name(name, &key)?, secret)
+                    .map_err(|e| SetupError::Keychain(e.to_string()))?;
+                remembered = true;
+            }
+        }
+        let details = GatewayDetails {
+            endpoint: key.clone(),
+            name: client.info().map(|i| i.gateway_name.clone()),
+            mac: client
+                .mac()
+                .map(str::to_string)
+                .or(config.gw_mac().map(str::to_string)),
+            firmware: client.firmware().map(|f| f.to_string()),
+            lan_auth: config.lan_auth_type().map(str::to_string),
+            http: config.http(),
+            storage: config.storage(),
+            remembered,
+        };
+        self.list.lock().expect("list lock").put(SavedGateway {
+            endpoint: key.clone(),
+            name: details.name.clone(),
+            mac: details.mac.clone(),
+            firmware: details.firmware.clone(),
+            user,
+            login: kind,
+            remembered,
+            last_change: saved.and_then(|s| s.last_change),
+        })?;
+        self.sessions.lock().expect("sessions lock").insert(
+            key,
+            Arc::new(tokio::sync::Mutex::new(Session { client, config })),
+        );
+        Ok(details)
+    }
+
+    /// Removes the gateway from the list, ends its session and deletes remembered credentials.
+    pub async fn forget(&self, endpoint: &str) -> Result<bool, SetupError> {
+        let session = self
+            .sessions
+            .lock()
+            .expect("sessions lock")
+            .remove(endpoint);
+        if let Some(s) = session {
+            let _ = s.lock().await.client.logout().await;
+        }
+        for kind in [SecretKind::GatewayPassword, SecretKind::GatewayApiKeyRw] {
+            if let Ok(name) = Self::keychain_name(kind, endpoint) {
+                if let Err(e) = self.secrets.delete(&name) {
+                    tracing::warn!("could not delete {name}: {e}");
+                }
+            }
+        }
+        self.list.lock().expect("list lock").remove(endpoint)
+    }
+
+    fn session(&self, endpoint: &str) -> Result<Arc<tokio::sync::Mutex<Session>>, SetupError> {
+        self.sessions
+            .lock()
+            .expect("sessions lock")
+            .get(endpoint)
+            .cloned()
+            .ok_or_else(|| SetupError::NotLoggedIn(endpoint.to_string()))
+    }
+
+    fn pki(&self) -> Pki<'_> {
+        Pki::new(self.data_dir.join("pki"), self.secrets.as_ref())
+    }
+
+    /// Ruuvi Desk's CA, created on first need.
+    fn our_ca(&self) -> Result<String, SetupError> {
+        let pki = self.pki();
+        let e = |e: ruuvi_pki::PkiError| SetupError::Certificates(e.to_string());
+        if !pki.is_initialised() {
+            pki.init(
+                "Ruuvi Desk CA",
+                ruuvi_pki::KeyAlgorithm::default(),
+                ruuvi_pki::Validity::days_from(
+                    ruuvi_pki::OffsetDateTime::now_utc(),
+                    ruuvi_pki::CA_DAYS,
+                ),
+                false,
+            )
+            .map_err(e)?;
+            tracing::info!("created Ruuvi Desk's CA");
+        }
+        pki.ca_pem().map_err(e)
+    }
+
+    /// The gateway's client certificate from our CA: reused while valid, else issued.
+    pub fn client_identity(&self, gateway: &MacAddress) -> Result<ClientIdentity, SetupError> {
+        self.our_ca()?;
+        let pki = self.pki();
+        let e = |e: ruuvi_pki::PkiError| SetupError::Certificates(e.to_string());
+        if pki.client_identity(gateway).is_err() {
+            pki.issue_client(
+                gateway,
+                ruuvi_pki::Validity::days_from(
+                    ruuvi_pki::OffsetDateTime::now_utc(),
+                    ruuvi_pki::CLIENT_DAYS,
+                ),
+            )
+            .map_err(e)?;
+        }
+        let (cert_pem, key_pem) = pki.client_identity(gateway).map_err(e)?;
+        Ok(ClientIdentity { cert_pem, key_pem })
+    }
+
+    /// The profile for a logged-in gateway; `issue` false: reuse certificates, never create.
+    fn profile_for(
+        &self,
+        form: &ProfileForm,
+        mac: Option<&str>,
+        issue: bool,
+    ) -> Result<HttpProfile, SetupError> {
+        let mut certs = form::Certificates {
+            client: None,
+            our_ca: None,
+        };
+        if form.issues_client_cert() {
+            let mac = form::gateway_mac(mac)?;
+            certs.client = if issue {
+                Some(self.client_identity(&mac)?)
+            } else {
+                self.pki()
+                    .client_identity(&mac)
+                    .ok()
+                    .map(|(cert_pem, key_pem)| ClientIdentity { cert_pem, key_pem })
+            };
+        }
+        if form.uses_our_ca() {
+            certs.our_ca = if issue {
+                Some(self.our_ca()?)
+            } else {
+                self.pki().ca_pem().ok()
+            };
+        }
+        form.profile(certs)
+    }
+
+    /// What `form` would change on the gateway, and whether it can be applied.
+    pub async fn preview(&self, endpoint: &str, form: &ProfileForm) -> Result<Preview, SetupError> {
+        let session = self.session(endpoint)?;
+        let session = session.lock().await;
+        let firmware = session.client.firmware();
+        let mut profile = self.profile_for(form, session.client.mac(), false)?;
+        let mut uploads = Vec::new();
+        let mut problems = Vec::new();
+        let mut expected_client_cert = false;
+        if let Some(c) = profile.custom.as_mut() {
+            if c.server_ca_pem.is_some() || form.uses_our_ca() {
+                uploads.push("http_srv_cert".to_string());
+            }
+            if c.client_identity.is_some() || form.issues_client_cert() {
+                uploads.extend(["http_cli_cert".to_string(), "http_cli_key".to_string()]);
+                expected_client_cert = true;
+            }
+        }
+        // Certificates still to be issued are checked when they exist; everything else now.
+        let issued_later = form.issues_client_cert()
+            && profile
+                .custom
+                .as_ref()
+                .is_some_and(|c| c.client_identity.is_none());
+        if let Err(e) = profile.validate(firmware, Some(&session.config)) {
+            problems.push(e.to_string());
+        }
+        if !uploads.is_empty() && !session.config.storage().ready {
+            problems.push("the gateway's certificate storage is not initialised: prepare it in its web page first".into());
+        }
+        let mut expected = profile.expected(firmware);
+        if let (true, Some(c)) = (issued_later, expected.custom.as_mut()) {
+            c.use_client_cert = expected_client_cert;
+        }
+        if let (Some(c), true) = (expected.custom.as_mut(), form.uses_our_ca()) {
+            c.use_server_cert = true;
+        }
+        Ok(Preview {
+            endpoint: endpoint.to_string(),
+            changes: session.config.http().changes(&expected, &profile),
+            uploads,
+            problems,
+        })
+    }
+
+    /// Applies `form` to every gateway in `endpoints` (logged in), at most 8 at a time.
+    pub async fn apply(
+        self: &Arc<Self>,
+        endpoints: Vec<String>,
+        form: ProfileForm,
+        on_step: OnStep,
+    ) -> Vec<ApplyResult> {
+        let permits = Arc::new(tokio::sync::Semaphore::new(8));
+        let mut tasks = tokio::task::JoinSet::new();
+        for (index, endpoint) in endpoints.into_iter().enumerate() {
+            let (setup, form, on_step, permits) =
+                (self.clone(), form.clone(), on_step.clone(), permits.clone());
+            tasks.spawn(async move {
+                let _permit = permits.acquire_owned().await.expect("never closed");
+                let result = setup.apply_one(&endpoint, &form, &on_step).await;
+                (index, result)
+            });
+        }
+        let mut results = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            results.push(joined.expect("apply tasks do not panic"));
+        }
+        results.sort_by_key(|(i, _)| *i);
+        results.into_iter().map(|(_, r)| r).collect()
+    }
+
+    async fn apply_one(&self, endpoint: &str, form: &ProfileForm, on_step: &OnStep) -> ApplyResult {
+        let failed = |error: SetupError| ApplyResult {
+            endpoint: endpoint.to_string(),
+            mac: None,
+            state: GatewayState::Unchanged,
+            error: Some(error.to_string()),
+        };
+        let session = match self.session(endpoint) {
+            Ok(s) => s,
+            Err(e) => return failed(e),
+        };
+        let mut session = session.lock().await;
+        let profile = match self.profile_for(form, session.client.mac(), true) {
+            Ok(p) => p,
+            Err(e) => return failed(e),
+        };
+        self.push(endpoint, &mut session, &profile, on_step).await
+    }
+
+    async fn push(
+        &self,
+        endpoint: &str,
+        session: &mut Session,
+        profile: &HttpProfile,
+        on_step: &OnStep,
+    ) -> ApplyResult {
+        let uploads = profile
+            .custom
+            .as_ref()
+            .map(|c| {
+                usize::from(c.server_ca_pem.is_some())
+                    + 2 * usize::from(c.client_identity.is_some())
+            })
+            .unwrap_or(0);
+        let report = |p: Progress| {
+            on_step(StepEvent {
+                endpoint: endpoint.to_string(),
+                percent: percent_of(&p, uploads),
+                message: describe(&p),
+            })
+        };
+        let outcome = push_http_profile(&mut session.client, profile, &report).await;
+        if let Some(after) = &outcome.read_back {
+            session.config = after.clone();
+        }
+        let result = result_of(&outcome);
+        let summary = match &result.error {
+            None => "applied".to_string(),
+            Some(e) => e.clone(),
+        };
+        if let Err(e) = self
+            .list
+            .lock()
+            .expect("list lock")
+            .update(endpoint, |g| g.last_change = Some(summary))
+        {
+            tracing::warn!("gateways.json: {e}");
+        }
+        result
+    }
+
+    /// The gateway tests the form's URL itself (`/validate_url`), with the form's secret or
+    /// the one it has saved; certificates are the ones already in its store.
+    pub async fn check_url(
+        &self,
+        endpoint: &str,
+        form: &OwnServerForm,
+    ) -> Result<UrlCheck, SetupError> {
+        let session = self.session(endpoint)?;
+        let mut session = session.lock().await;
+        let secret = form.secret.clone().filter(|s| !s.expose().is_empty());
+        let outcome: ValidateOutcome = session
+            .client
+            .validate_url(
+                form.url.trim(),
+                &form.auth,
+                &form.user,
+                secret.as_ref(),
+                !matches!(form.client_cert, ClientCertChoice::None),
+                !matches!(form.server_ca, ServerCaChoice::Builtin),
+            )
+            .await?;
+        Ok(UrlCheck {
+            ok: outcome.ok(),
+            status: outcome.status,
+            summary: outcome.summary(),
+        })
+    }
+
+    /// "Send data to this computer": a client certificate and a bearer token for this gateway,
+    /// the receiver told to expect both, and the gateway pointed at the receiver (Ruuvi Cloud
+    /// left as it is).
+    pub async fn send_here(
+        &self,
+        endpoint: &str,
+        on_step: OnStep,
+    ) -> Result<ApplyResult, SetupError> {
+        let target = self
+            .receiver
+            .lock()
+            .expect("receiver lock")
+            .clone()
+            .ok_or_else(|| {
+                SetupError::Receiver(
+                    "this computer's receiver is not running: start it first".into(),
+                )
+            })?;
+        let session = self.session(endpoint)?;
+        let mut session = session.lock().await;
+        let step = |percent, message: &str| {
+            on_step(StepEvent {
+                endpoint: endpoint.to_string(),
+                percent,
+                message: message.to_string(),
+            })
+        };
+        let mac = form::gateway_mac(session.client.mac().or(session.config.gw_mac()))?;
+        let gateway_ip = resolve(session.client.endpoint()).await?;
+        let host = self.host_for(gateway_ip, target.https)?;
+        let url = format!(
+            "{}://{}:{}{}",
+            if target.https { "https" } else { "http" },
+            ruuvi_pki::url_host(&host),
+            target.port,
+            target.path
+        );
+        let (client, our_ca) = if target.https {
+            step(5, "issuing the gateway's client certificate");
+            (Some(self.client_identity(&mac)?), Some(self.our_ca()?))
+        } else {
+            (None, None)
+        };
+        // The receiver learns the token before the gateway does.
+        let token = ruuvi_secrets::random_hex(16);
+        let name = SecretName::new(SecretKind::ReceiverAuth, &mac.to_string())
+            .expect("a MAC is a valid id");
+        self.secrets
+            .set(&name, &token)
+            .map_err(|e| SetupError::Keychain(e.to_string()))?;
+        let policy_path = self.data_dir.join("receiver.json");
+        let mut policies =
+            ruuvi_receiver::PolicyFile::load(&policy_path).map_err(SetupError::Receiver)?;
+        let entry = policies.gateways.entry(mac).or_default();
+        entry.auth = Some("bearer".into());
+        entry.require_client_cert = target.https;
+        policies.save(&policy_path).map_err(SetupError::Receiver)?;
+        step(8, &format!("the receiver expects {mac} at {url}"));
+        let firmware = session.client.firmware();
+        let format = if firmware.is_none_or(|f| f.has_http_period_and_formats()) {
+            DataFormat::RuuviRawAndDecoded
+        } else {
+            DataFormat::Ruuvi
+        };
+        let profile = form::to_this_computer(
+            session.config.http().ruuvi_cloud,
+            url,
+            format,
+            token,
+            client,
+            our_ca,
+        );
+        Ok(self.push(endpoint, &mut session, &profile, &on_step).await)
+    }
+
+    /// The host the gateway at `gateway` must use for this computer: one of the server
+    /// certificate's names over HTTPS, else an address of ours it can reach.
+    fn host_for(&self, gateway: IpAddr, https: bool) -> Result<String, SetupError> {
+        let addresses = ruuvi_pki::local_addresses().unwrap_or_default();
+        let names = if https {
+            let (pem, _) = self
+                .pki()
+                .server_identity()
+                .map_err(|e| SetupError::Certificates(e.to_string()))?;
+            ruuvi_pki::inspect(&pem)
+                .map_err(|e| SetupError::Certificates(e.to_string()))?
+                .sans
+        } else {
+            ruuvi_pki::server_names(ruuvi_pki::local_host_name().as_deref(), &addresses)
+        };
+        ruuvi_pki::host_for_gateway(
+            gateway,
+            &addresses,
+            ruuvi_pki::route_source(gateway),
+            &names,
+            ruuvi_pki::NameCheck::IpSans,
+        )
+        .ok_or_else(|| {
+            SetupError::Certificates(format!(
+                "none of this computer's names ({}) reaches {gateway}: re-issue the server certificate",
+                names.join(", ")
+            ))
+        })
+    }
+}
+
+async fn resolve(endpoint: &Endpoint) -> Result<IpAddr, SetupError> {
+    if let Ok(ip) = endpoint.host.parse() {
+        return Ok(ip);
+    }
+    tokio::net::lookup_host((endpoint.host.as_str(), endpoint.port))
+        .await
+        .ok()
+        .and_then(|mut a| a.next())
+        .map(|a| a.ip())
+        .ok_or_else(|| SetupError::Gateway(format!("cannot resolve {}", endpoint.host)))
+}

@@ -1,0 +1,220 @@
+//! The UI's gateway set-up against the simulator over real sockets on 127.0.0.1, with the real
+//! keychain (run inside `tests/with-keychain.sh`) and a real receiver + hub.
+
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use ruuvi_gateway::GatewayState;
+use ruuvi_gw_sim::{Firmware, GatewayOptions, LanAuth, RunningGateway};
+use ruuvi_hub::{Hub, HubOptions};
+use ruuvi_receiver::{Policies, PolicyFile, Receiver, ReceiverOptions};
+use ruuvi_secrets::{Keychain, SecretKind, SecretName, SecretStore};
+use ruuvi_setup::{
+    LoginRequest, OnStep, ProfileForm, ReceiverTarget, Setup, SetupError, StepEvent,
+};
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ruuvi-setup-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn sim(password: &str) -> RunningGateway {
+    let mut o = GatewayOptions::new("127.0.0.1:0".parse().unwrap(), Firmware::Head);
+    o.post_delay = Duration::from_millis(20);
+    o.retry_after_failure = Duration::from_secs(1);
+    o.tags = 3;
+    o.lan_auth = Some((LanAuth::Ruuvi, "Admin".into(), password.into()));
+    RunningGateway::start(o).await.unwrap()
+}
+
+fn login(endpoint: &str, password: Option<&str>, remember: bool) -> LoginRequest {
+    serde_json::from_value(serde_json::json!({
+        "endpoint": endpoint, "password": password, "remember": remember
+    }))
+    .unwrap()
+}
+
+fn recorder() -> (OnStep, Arc<Mutex<Vec<StepEvent>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    (Arc::new(move |e| s.lock().unwrap().push(e)), seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the keychain: tests/with-keychain.sh cargo test -p ruuvi-setup -- --ignored"]
+async fn log_in_preview_apply_and_send_data_to_this_computer() {
+    let dir = temp_dir("journey");
+    let keychain: Arc<dyn SecretStore> = Arc::new(Keychain::new("ruuvi-setup-test"));
+    let gw = sim("label-id-1234").await;
+    let endpoint = format!("127.0.0.1:{}", gw.addr.port());
+    let setup = Arc::new(Setup::new(&dir, keychain.clone()).unwrap());
+
+    // A wrong password is refused with a code the UI branches on; nothing is remembered.
+    let e = setup
+        .login(login(&endpoint, Some("wrong"), true))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "unauthorised", "{e}");
+    assert!(setup.gateways().is_empty());
+
+    let details = setup
+        .login(login(&endpoint, Some("label-id-1234"), true))
+        .await
+        .unwrap();
+    let mac = details.mac.clone().expect("the gateway's MAC");
+    assert!(details.remembered);
+    assert!(details.http.ruuvi_cloud, "factory settings: Ruuvi Cloud on");
+    assert_eq!(setup.gateways().len(), 1);
+    let list = std::fs::read_to_string(dir.join("gateways.json")).unwrap();
+    assert!(
+        !list.contains("label-id-1234"),
+        "no secret in the list: {list}"
+    );
+
+    // After a restart the keychain logs in.
+    let again = Arc::new(Setup::new(&dir, keychain.clone()).unwrap());
+    assert!(!again.is_logged_in(&endpoint));
+    again.login(login(&endpoint, None, false)).await.unwrap();
+    assert!(again.is_logged_in(&endpoint));
+
+    // Preview: every change named, secrets hidden, certificates to upload listed.
+    let form: ProfileForm = serde_json::from_value(serde_json::json!({
+        "ruuvi_cloud": false,
+        "own_server": {"url": "https://example.invalid:8443/record",
+            "data_format": "ruuvi_raw_and_decoded", "period_s": 20, "auth": "bearer",
+            "secret": "t0ken-for-preview", "client_cert": {"kind": "issue"},
+            "server_ca": {"kind": "ours"}}
+    }))
+    .unwrap();
+    let preview = again.preview(&endpoint, &form).await.unwrap();
+    let keys: Vec<&str> = preview.changes.iter().map(|c| c.key.as_str()).collect();
+    for key in [
+        "use_cloud",
+        "use_http",
+        "http_url",
+        "http_period",
+        "http_auth",
+        "http_bearer_token",
+    ] {
+        assert!(keys.contains(&key), "{key} missing from {keys:?}");
+    }
+    assert_eq!(
+        preview.uploads,
+        ["http_srv_cert", "http_cli_cert", "http_cli_key"]
+    );
+    assert!(preview.problems.is_empty(), "{:?}", preview.problems);
+    assert!(!format!("{preview:?}").contains("t0ken-for-preview"));
+
+    // Apply it: progress reaches 100 % in order, the gateway reads back the new settings.
+    let (on_step, steps) = recorder();
+    let results = again.apply(vec![endpoint.clone()], form, on_step).await;
+    assert_eq!(
+        results[0].state,
+        GatewayState::Applied,
+        "{:?}",
+        results[0].error
+    );
+    let percents: Vec<u8> = steps.lock().unwrap().iter().map(|s| s.percent).collect();
+    assert!(percents.windows(2).all(|w| w[0] <= w[1]), "{percents:?}");
+    assert_eq!(percents.last(), Some(&100));
+    {
+        let state = gw.state.lock().await;
+        assert_eq!(
+            state.config.str("http_url"),
+            "https://example.invalid:8443/record"
+        );
+        assert_eq!(state.config.bool("use_cloud"), false);
+    }
+    assert_eq!(again.gateways()[0].last_change.as_deref(), Some("applied"));
+
+    // Not logged in: a clear error, not a panic.
+    let other = again
+        .preview(
+            "127.0.0.1:1",
+            &serde_json::from_value(serde_json::json!({"ruuvi_cloud": true, "own_server": null}))
+                .unwrap(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(other, SetupError::NotLoggedIn(_)));
+
+    // "Send data to this computer" with a plain-HTTP receiver: a bearer token only the
+    // receiver and the gateway know, and data arrives through the hub.
+    let (hub, _task) = Hub::start(
+        ruuvi_store::Store::open_in_memory().unwrap(),
+        HubOptions::default(),
+    );
+    let policies = Arc::new(RwLock::new(Policies::default()));
+    let receiver = Receiver::start(
+        ReceiverOptions::new("127.0.0.1:0".parse().unwrap()),
+        policies.clone(),
+        Arc::new(ruuvi_wiring::ToHub(hub.clone())),
+    )
+    .await
+    .unwrap();
+    let e = again.send_here(&endpoint, recorder().0).await.unwrap_err();
+    assert_eq!(e.code(), "receiver", "{e}");
+    again.set_receiver(Some(ReceiverTarget {
+        https: false,
+        port: receiver.addr.port(),
+        path: "/record".into(),
+    }));
+    let (on_step, _) = recorder();
+    let result = again.send_here(&endpoint, on_step).await.unwrap();
+    assert_eq!(result.state, GatewayState::Applied, "{:?}", result.error);
+    let file = PolicyFile::load(&dir.join("receiver.json")).unwrap();
+    let entry = &file.gateways[&mac.parse().unwrap()];
+    assert_eq!(entry.auth.as_deref(), Some("bearer"));
+    let token = keychain
+        .get(&SecretName::new(SecretKind::ReceiverAuth, &mac).unwrap())
+        .unwrap()
+        .expect("the token is in the keychain");
+    assert_eq!(token.expose().len(), 32);
+    assert!(!std::fs::read_to_string(dir.join("receiver.json"))
+        .unwrap()
+        .contains(token.expose().as_str()));
+    // The receiver now insists on the token (as `ruuvictl serve` does after reloading).
+    *policies.write().unwrap() = file.to_policies(keychain.as_ref()).unwrap();
+    {
+        let state = gw.state.lock().await;
+        assert_eq!(
+            state.config.str("http_url"),
+            format!("http://127.0.0.1:{}/record", receiver.addr.port())
+        );
+        assert_eq!(
+            state.config.bool("use_cloud"),
+            false,
+            "Ruuvi Cloud left as it was"
+        );
+    }
+    let mut updates = hub.subscribe();
+    let from_gateway = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let o = updates.recv().await.unwrap();
+            if let ruuvi_protocol::Feed::GatewayPost { gateway: Some(g) } = &o.feed {
+                if g.to_string() == mac {
+                    return o;
+                }
+            }
+        }
+    })
+    .await
+    .expect("an observation from the gateway within 20 s");
+    assert!(from_gateway.readings.temperature_c.is_some());
+
+    // Forget: gone from the list and the keychain.
+    assert!(again.forget(&endpoint).await.unwrap());
+    assert!(again.gateways().is_empty());
+    let fresh = Setup::new(&dir, keychain.clone()).unwrap();
+    let e = fresh
+        .login(login(&endpoint, None, false))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "unauthorised", "{e}");
+    let _ = keychain.delete(&SecretName::new(SecretKind::ReceiverAuth, &mac).unwrap());
+    receiver.stop().await;
+    gw.stop().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
