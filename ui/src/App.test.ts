@@ -1,7 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, render, screen, fireEvent } from '@testing-library/svelte';
 import App from './App.svelte';
-import { BackendError, type Backend, type BleStatus, type SensorCard } from './lib/backend';
+import {
+  BackendError,
+  type Backend,
+  type BleStatus,
+  type GatewaysApi,
+  type HttpBackend,
+  type SavedGateway,
+  type SensorCard,
+} from './lib/backend';
 
 // The Rust backend is exercised by its own tests; here a hand-written Backend feeds the UI.
 const noBluetooth: BleStatus = {
@@ -12,8 +20,37 @@ const noBluetooth: BleStatus = {
   message: 'Bluetooth unavailable: connecting: no bus (install BlueZ)',
 };
 
+const HTTP_NOW: HttpBackend = { ruuvi_cloud: true, custom: null };
+
+/** Gateway calls that record what the page sent. */
+function gatewaysApi(sent: unknown[]): GatewaysApi {
+  const saved: SavedGateway[] = [];
+  return {
+    list: async () => saved,
+    discover: async () => [
+      { endpoint: { host: '127.0.0.1', port: 8080 }, name: 'RuuviGateway9C2C', mac_suffix: '9C2C', found: 'probe', lan_auth: null, firmware: null, reachable: null },
+    ],
+    login: async (request) => {
+      sent.push(request);
+      if (request.password !== 'label-id') throw new BackendError('unauthorised', 'not allowed: wrong password');
+      saved.push({ endpoint: request.endpoint, name: 'RuuviGateway9C2C', mac: 'C8:25:2D:8E:9C:2C', firmware: 'v1.17.3', user: 'Admin', login: 'password', remembered: true, last_change: null, logged_in: true });
+      return { endpoint: request.endpoint, name: 'RuuviGateway9C2C', mac: 'C8:25:2D:8E:9C:2C', firmware: 'v1.17.3', lan_auth: 'lan_auth_ruuvi', http: HTTP_NOW, storage: { ready: true, files: {} }, remembered: true };
+    },
+    forget: async () => true,
+    preview: async (endpoint, form) => {
+      sent.push(form);
+      return { endpoint, changes: [{ key: 'http_url', label: 'URL', before: '', after: form.own_server!.url }], uploads: [], problems: [] };
+    },
+    apply: async (endpoints) => endpoints.map((endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null })),
+    checkUrl: async () => ({ ok: true, status: 200, summary: 'the gateway reached the server' }),
+    sendHere: async (endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null }),
+    onStep: () => () => {},
+  };
+}
+
 function backendWith(decode: Backend['decode'], bleStatus = async () => noBluetooth): Backend {
   return {
+    gateways: gatewaysApi([]),
     appInfo: async () => ({ name: 'Ruuvi Desk', version: '9.9.9' }),
     decode,
     bleStatus,
@@ -109,5 +146,33 @@ describe('App', () => {
     const alert = await screen.findByRole('alert');
     expect(alert.getAttribute('data-code')).toBe('wrong_length');
     expect(alert.textContent).toContain('needs 24 bytes');
+  });
+
+  it('logs in to a found gateway, previews a change and applies it', async () => {
+    const sent: unknown[] = [];
+    const backend = backendWith(async () => ({}));
+    backend.gateways = gatewaysApi(sent);
+    render(App, { backend });
+    await fireEvent.click(screen.getByRole('button', { name: 'Gateways' }));
+    await fireEvent.click(screen.getByLabelText(/Search this network/));
+    await fireEvent.input(screen.getByLabelText('Addresses'), { target: { value: '127.0.0.1:8080' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Find gateways' }));
+    await fireEvent.click(await screen.findByRole('button', { name: 'Log in' }));
+    await fireEvent.input(screen.getByLabelText('Password'), { target: { value: 'wrong' } });
+    await fireEvent.click(document.getElementById('login-button')!);
+    expect((await screen.findByRole('alert')).textContent).toMatch(/device id on the gateway's label/);
+    await fireEvent.input(screen.getByLabelText('Password'), { target: { value: 'label-id' } });
+    await fireEvent.click(document.getElementById('login-button')!);
+    expect(await screen.findByText('C8:25:2D:8E:9C:2C', { selector: '#gateway-mac' })).toBeTruthy();
+
+    await fireEvent.click(screen.getByLabelText('Send to my own server'));
+    await fireEvent.click(screen.getByRole('button', { name: 'Preview changes' }));
+    expect(screen.getByText(/Enter the server URL/)).toBeTruthy();
+    await fireEvent.input(screen.getByLabelText('URL'), { target: { value: 'https://desk.local:8443/record' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Preview changes' }));
+    expect(await screen.findByText('https://desk.local:8443/record', { selector: 'td' })).toBeTruthy();
+    expect(sent[sent.length - 1]).toMatchObject({ ruuvi_cloud: true, own_server: { url: 'https://desk.local:8443/record', period_s: 10 } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Apply to this gateway' }));
+    expect((await screen.findByText(/Applied/)).closest('li')!.dataset.state).toBe('applied');
   });
 });

@@ -100,7 +100,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Decode { args } => return decode::run(&args),
         Command::Serve(args) => match runtime() {
-            Ok(rt) => rt.block_on(serve::serve(args, &data_dir, &keychain)),
+            Ok(rt) => rt.block_on(serve::serve(
+                args,
+                &data_dir,
+                std::sync::Arc::new(keychain.clone()),
+            )),
             Err(e) => Err(e),
         },
         Command::Export(args) => serve::export(args, &data_dir),

@@ -287,7 +287,12 @@ async fn apply_retention(hub: &Hub, policy: Retention) {
     }
 }
 
-pub async fn serve(args: Serve, data_dir: &Path, secrets: &dyn SecretStore) -> Result<(), String> {
+pub async fn serve(
+    args: Serve,
+    data_dir: &Path,
+    keychain: Arc<dyn SecretStore>,
+) -> Result<(), String> {
+    let secrets: &dyn SecretStore = keychain.as_ref();
     std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
     let policies = Arc::new(RwLock::new(load_policies(data_dir, secrets)?));
     let mut allowed_list: Option<ruuvi_pki::SharedAllowList> = None;
@@ -432,7 +437,17 @@ pub async fn serve(args: Serve, data_dir: &Path, secrets: &dyn SecretStore) -> R
         None => None,
         Some(addr) => {
             let token = ruuvi_secrets::random_hex(16);
+            // The Gateways page: "send data to this computer" points gateways here.
+            let setup =
+                ruuvi_setup::Setup::new(data_dir, keychain.clone()).map_err(|e| e.to_string())?;
+            setup.set_receiver(Some(ruuvi_setup::ReceiverTarget {
+                https: scheme == "https",
+                port: receiver.addr.port(),
+                path: path.clone(),
+            }));
             let state = crate::ui_server::UiState {
+                setup: Arc::new(setup),
+                steps: tokio::sync::broadcast::channel(256).0,
                 hub: hub.clone(),
                 db: db_path(data_dir, args.db.clone()),
                 token: token.clone(),

@@ -1,5 +1,5 @@
 //! `ruuvictl serve --ui`: the app's web UI and the same backend calls over HTTP, live cards over
-//! a WebSocket — for a headless box opened in a browser, and for browser tests against the real
+//! a WebSocket (with the steps of gateway changes) — for a headless box opened in a browser, and for browser tests against the real
 //! backend. Loopback by default; every `/api/` call needs the token printed at start (as
 //! `Authorization: Bearer` or, for the WebSocket, `?token=`). Static files carry no data.
 
@@ -22,6 +22,10 @@ use tokio::sync::{broadcast, watch};
 use tokio_tungstenite::tungstenite::protocol::{Message, Role};
 
 pub struct UiState {
+    /// The Gateways page's calls.
+    pub setup: Arc<ruuvi_setup::Setup>,
+    /// Steps of gateway changes in progress, sent to every live socket.
+    pub steps: broadcast::Sender<ruuvi_setup::StepEvent>,
     pub hub: Hub,
     /// The observations database (read through its own connection).
     pub db: PathBuf,
@@ -160,6 +164,122 @@ async fn handle(state: Arc<UiState>, req: Request<Incoming>) -> Response<Full<By
         ("POST", "/api/decode") => decode(req).await,
         ("GET", "/api/series") => series(&state, &req).await,
         ("GET", "/api/live") => live(&state, req),
+        ("GET", "/api/gateways") => gateways(&state),
+        ("POST", p) if p.starts_with("/api/gateways/") => gateway_call(&state, req).await,
+        _ => error(StatusCode::NOT_FOUND, "not_found", "no such call"),
+    }
+}
+
+/// The saved gateways, each with whether this server holds a session for it.
+fn gateways(state: &UiState) -> Response<Full<Bytes>> {
+    let list: Vec<Value> = state
+        .setup
+        .gateways()
+        .into_iter()
+        .map(|g| {
+            let logged_in = state.setup.is_logged_in(&g.endpoint);
+            let mut v = serde_json::to_value(g).expect("plain data");
+            v["logged_in"] = json!(logged_in);
+            v
+        })
+        .collect();
+    json_reply(StatusCode::OK, &json!(list))
+}
+
+async fn body_json<T: serde::de::DeserializeOwned>(
+    req: Request<Incoming>,
+) -> Result<T, Response<Full<Bytes>>> {
+    let body = Limited::new(req.into_body(), 256 * 1024)
+        .collect()
+        .await
+        .map_err(|_| error(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "body too large"))?;
+    serde_json::from_slice(&body.to_bytes())
+        .map_err(|e| error(StatusCode::BAD_REQUEST, "bad_input", &e.to_string()))
+}
+
+fn setup_reply<T: serde::Serialize>(
+    result: Result<T, ruuvi_setup::SetupError>,
+) -> Response<Full<Bytes>> {
+    match result {
+        Ok(v) => json_reply(StatusCode::OK, &json!(v)),
+        Err(e) => {
+            let status = match e.code() {
+                "bad_input" => StatusCode::BAD_REQUEST,
+                "unauthorised" => StatusCode::FORBIDDEN,
+                "not_logged_in" => StatusCode::CONFLICT,
+                _ => StatusCode::BAD_GATEWAY,
+            };
+            error(status, e.code(), &e.to_string())
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct EndpointArg {
+    endpoint: String,
+}
+
+#[derive(serde::Deserialize)]
+struct PreviewArgs {
+    endpoint: String,
+    form: ruuvi_setup::ProfileForm,
+}
+
+#[derive(serde::Deserialize)]
+struct ApplyArgs {
+    endpoints: Vec<String>,
+    form: ruuvi_setup::ProfileForm,
+}
+
+#[derive(serde::Deserialize)]
+struct CheckArgs {
+    endpoint: String,
+    server: ruuvi_setup::OwnServerForm,
+}
+
+/// `POST /api/gateways/<call>`: the Gateways page; long calls report steps on the live socket.
+async fn gateway_call(state: &UiState, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let call = req
+        .uri()
+        .path()
+        .trim_start_matches("/api/gateways/")
+        .to_string();
+    let setup = state.setup.clone();
+    let steps = state.steps.clone();
+    let on_step: ruuvi_setup::OnStep = Arc::new(move |e| {
+        let _ = steps.send(e);
+    });
+    macro_rules! args {
+        ($t:ty) => {
+            match body_json::<$t>(req).await {
+                Ok(a) => a,
+                Err(reply) => return reply,
+            }
+        };
+    }
+    match call.as_str() {
+        "discover" => setup_reply(setup.discover(args!(ruuvi_setup::DiscoverRequest)).await),
+        "login" => setup_reply(setup.login(args!(ruuvi_setup::LoginRequest)).await),
+        "forget" => setup_reply(setup.forget(&args!(EndpointArg).endpoint).await),
+        "preview" => {
+            let a = args!(PreviewArgs);
+            setup_reply(setup.preview(&a.endpoint, &a.form).await)
+        }
+        "apply" => {
+            let a = args!(ApplyArgs);
+            json_reply(
+                StatusCode::OK,
+                &json!(setup.apply(a.endpoints, a.form, on_step).await),
+            )
+        }
+        "check-url" => {
+            let a = args!(CheckArgs);
+            setup_reply(setup.check_url(&a.endpoint, &a.server).await)
+        }
+        "send-here" => {
+            let a = args!(EndpointArg);
+            setup_reply(setup.send_here(&a.endpoint, on_step).await)
+        }
         _ => error(StatusCode::NOT_FOUND, "not_found", "no such call"),
     }
 }
@@ -238,9 +358,10 @@ fn live(state: &UiState, req: Request<Incoming>) -> Response<Full<Bytes>> {
         );
     };
     let updates = state.hub.subscribe();
+    let steps = state.steps.subscribe();
     tokio::spawn(async move {
         match hyper::upgrade::on(req).await {
-            Ok(upgraded) => stream_cards(TokioIo::new(upgraded), updates).await,
+            Ok(upgraded) => stream_cards(TokioIo::new(upgraded), updates, steps).await,
             Err(e) => tracing::debug!("websocket upgrade failed: {e}"),
         }
     });
@@ -256,8 +377,11 @@ fn live(state: &UiState, req: Request<Incoming>) -> Response<Full<Bytes>> {
         .expect("valid response")
 }
 
-async fn stream_cards<S>(io: S, mut updates: broadcast::Receiver<ruuvi_protocol::Observation>)
-where
+async fn stream_cards<S>(
+    io: S,
+    mut updates: broadcast::Receiver<ruuvi_protocol::Observation>,
+    mut steps: broadcast::Receiver<ruuvi_setup::StepEvent>,
+) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     let ws = tokio_tungstenite::WebSocketStream::from_raw_socket(io, Role::Server, None).await;
@@ -273,6 +397,16 @@ where
                     }
                 }
                 // A slow page misses some updates; the next ones still come.
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            step = steps.recv() => match step {
+                Ok(step) => {
+                    let text = json!({"step": step}).to_string();
+                    if tx.send(Message::text(text)).await.is_err() {
+                        return;
+                    }
+                }
                 Err(broadcast::error::RecvError::Lagged(_)) => {}
                 Err(broadcast::error::RecvError::Closed) => return,
             },

@@ -4,7 +4,14 @@ import {
   asBackendError,
   BackendError,
   type AppInfo,
+  type ApplyResult,
   type Backend,
+  type Discovered,
+  type GatewayDetails,
+  type Preview,
+  type SavedGateway,
+  type StepEvent,
+  type UrlCheck,
   type BleStatus,
   type Dashboard,
   type Measurement,
@@ -33,34 +40,48 @@ export function httpBackend(origin: string, token: string): Backend {
     if (!response.ok) throw asBackendError(body ?? { code: 'http', message: response.statusText });
     return body as T;
   }
+  const post = <T>(path: string, body: unknown) =>
+    call<T>(path, { method: 'POST', body: JSON.stringify(body) });
+
+  /** A live socket that hands each message to `onMessage`, reopened after a drop. */
+  function live(onMessage: (update: { card?: SensorCard; step?: StepEvent }) => void): () => void {
+    let socket: WebSocket | null = null;
+    let closed = false;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    const open = () => {
+      socket = new WebSocket(`${origin.replace(/^http/, 'ws')}/api/live?token=${token}`);
+      socket.onmessage = (m) => onMessage(JSON.parse(String(m.data)));
+      // The server restarted or the network blinked: reconnect after a pause.
+      socket.onclose = () => {
+        if (!closed) retry = setTimeout(open, 2000);
+      };
+    };
+    open();
+    return () => {
+      closed = true;
+      clearTimeout(retry);
+      socket?.close();
+    };
+  }
+
   return {
+    gateways: {
+      list: () => call<SavedGateway[]>('gateways'),
+      discover: (request) => post<Discovered[]>('gateways/discover', request),
+      login: (request) => post<GatewayDetails>('gateways/login', request),
+      forget: (endpoint) => post<boolean>('gateways/forget', { endpoint }),
+      preview: (endpoint, form) => post<Preview>('gateways/preview', { endpoint, form }),
+      apply: (endpoints, form) => post<ApplyResult[]>('gateways/apply', { endpoints, form }),
+      checkUrl: (endpoint, server) => post<UrlCheck>('gateways/check-url', { endpoint, server }),
+      sendHere: (endpoint) => post<ApplyResult>('gateways/send-here', { endpoint }),
+      onStep: (onStep) => live((u) => u.step && onStep(u.step)),
+    },
     appInfo: () => call<AppInfo>('app-info'),
     decode: (hex) => call<Measurement>('decode', { method: 'POST', body: JSON.stringify({ hex }) }),
     bleStatus: () => call<BleStatus>('ble-status'),
     dashboard: () => call<Dashboard>('dashboard'),
     series: (sensor, fromMs, toMs, points) =>
       call<Series>(`series?sensor=${encodeURIComponent(sensor)}&from=${fromMs}&to=${toMs}&points=${points}`),
-    subscribe(onCard) {
-      let socket: WebSocket | null = null;
-      let closed = false;
-      let retry: ReturnType<typeof setTimeout> | undefined;
-      const open = () => {
-        socket = new WebSocket(`${origin.replace(/^http/, 'ws')}/api/live?token=${token}`);
-        socket.onmessage = (m) => {
-          const update = JSON.parse(String(m.data)) as { card?: SensorCard };
-          if (update.card) onCard(update.card);
-        };
-        // The server restarted or the network blinked: reconnect after a pause.
-        socket.onclose = () => {
-          if (!closed) retry = setTimeout(open, 2000);
-        };
-      };
-      open();
-      return () => {
-        closed = true;
-        clearTimeout(retry);
-        socket?.close();
-      };
-    },
+    subscribe: (onCard) => live((u) => u.card && onCard(u.card)),
   };
 }

@@ -1,0 +1,141 @@
+// The HTTP(S) backend form of the Gateways page: what the person edits (strings, as inputs
+// hold them), checks that give an answer per field before anything is sent, and the
+// `ProfileForm` the backend takes. The backend checks again against the gateway's firmware.
+import type { HttpBackend, ProfileForm } from './backend';
+
+export type AuthKind = 'none' | 'basic' | 'bearer' | 'token' | 'api_key';
+export type DataFormat = 'ruuvi' | 'ruuvi_raw_and_decoded' | 'ruuvi_decoded';
+
+export interface FormState {
+  ruuviCloud: boolean;
+  ownServer: boolean;
+  url: string;
+  dataFormat: DataFormat;
+  /** Seconds between posts, as typed. */
+  interval: string;
+  auth: AuthKind;
+  user: string;
+  /** Empty: the gateway keeps the secret it has. */
+  secret: string;
+  clientCert: 'none' | 'issue' | 'pem';
+  clientCertPem: string;
+  clientKeyPem: string;
+  serverCa: 'builtin' | 'ours' | 'pem';
+  serverCaPem: string;
+}
+
+export const AUTH_LABELS: Record<AuthKind, string> = {
+  none: 'None',
+  basic: 'Basic (user and password)',
+  bearer: 'Bearer token',
+  token: 'Token',
+  api_key: 'API key',
+};
+
+export const FORMAT_LABELS: Record<DataFormat, string> = {
+  ruuvi: 'Raw advertisements (ruuvi)',
+  ruuvi_raw_and_decoded: 'Raw and decoded',
+  ruuvi_decoded: 'Decoded only',
+};
+
+/** The gateway stores at most this many characters of URL. */
+export const MAX_URL_LENGTH = 255;
+const RUUVI_CLOUD_URL = 'https://network.ruuvi.com/record';
+
+/** The form as the gateway's current settings fill it. */
+export function formFromBackend(http: HttpBackend): FormState {
+  const c = http.custom;
+  const auth = (c?.auth ?? 'none') as AuthKind;
+  return {
+    ruuviCloud: http.ruuvi_cloud,
+    ownServer: c !== null,
+    url: c?.url ?? '',
+    dataFormat: (c?.data_format ?? 'ruuvi_raw_and_decoded') as DataFormat,
+    interval: String(c?.period_s ?? 10),
+    auth: auth in AUTH_LABELS ? auth : 'none',
+    user: c?.user ?? '',
+    secret: '',
+    // What is in the gateway's store cannot be read back: keep it means "issue" for ours.
+    clientCert: c?.use_client_cert ? 'issue' : 'none',
+    clientCertPem: '',
+    clientKeyPem: '',
+    serverCa: c?.use_server_cert ? 'ours' : 'builtin',
+    serverCaPem: '',
+  };
+}
+
+export type FormErrors = Partial<Record<keyof FormState, string>>;
+
+function looksLikePem(text: string, label: string): boolean {
+  return text.includes(`-----BEGIN ${label}`) && text.includes(`-----END ${label}`);
+}
+
+/** Per-field problems; an empty object means the form can be previewed. */
+export function validateForm(f: FormState): FormErrors {
+  const errors: FormErrors = {};
+  if (!f.ownServer) return errors;
+  const url = f.url.trim();
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = null;
+  }
+  if (url === '') errors.url = 'Enter the server URL, e.g. https://desk.local:8443/record';
+  else if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.hostname === '')
+    errors.url = 'Must start with http:// or https:// and name a host';
+  else if (url.length > MAX_URL_LENGTH) errors.url = `At most ${MAX_URL_LENGTH} characters (the gateway stores no more)`;
+  else if (url === RUUVI_CLOUD_URL) errors.url = "That is Ruuvi Cloud's URL: switch Ruuvi Cloud on instead";
+  else if ((f.clientCert !== 'none' || f.serverCa !== 'builtin') && parsed.protocol !== 'https:')
+    errors.url = 'Certificates need an https:// URL';
+
+  const interval = Number(f.interval);
+  if (!/^\d+$/.test(f.interval.trim()) || interval < 1 || interval > 65535)
+    errors.interval = 'Whole seconds from 1 to 65535';
+
+  if (f.auth === 'basic' && f.user.trim() === '') errors.user = 'Basic authentication needs a user name';
+  if (f.clientCert === 'pem') {
+    if (!looksLikePem(f.clientCertPem, 'CERTIFICATE')) errors.clientCertPem = 'Paste a PEM certificate';
+    if (!looksLikePem(f.clientKeyPem, '') || !f.clientKeyPem.includes('PRIVATE KEY'))
+      errors.clientKeyPem = 'Paste the PEM private key of that certificate';
+  }
+  if (f.serverCa === 'pem' && !looksLikePem(f.serverCaPem, 'CERTIFICATE'))
+    errors.serverCaPem = 'Paste the PEM certificate of the CA that signed the server';
+  return errors;
+}
+
+/** What the backend takes; call only when `validateForm` found nothing. */
+export function toProfileForm(f: FormState): ProfileForm {
+  if (!f.ownServer) return { ruuvi_cloud: f.ruuviCloud, own_server: null };
+  return {
+    ruuvi_cloud: f.ruuviCloud,
+    own_server: {
+      url: f.url.trim(),
+      data_format: f.dataFormat,
+      period_s: Number(f.interval),
+      auth: f.auth,
+      user: f.auth === 'basic' ? f.user.trim() : '',
+      secret: f.auth === 'none' || f.secret === '' ? null : f.secret,
+      client_cert:
+        f.clientCert === 'pem'
+          ? { kind: 'pem', cert: f.clientCertPem, key: f.clientKeyPem }
+          : { kind: f.clientCert },
+      server_ca: f.serverCa === 'pem' ? { kind: 'pem', pem: f.serverCaPem } : { kind: f.serverCa },
+    },
+  };
+}
+
+/** The secret field's label for an auth type (none: no field). */
+export function secretLabel(auth: AuthKind): string | null {
+  switch (auth) {
+    case 'basic':
+      return 'Password';
+    case 'bearer':
+      return 'Token';
+    case 'token':
+    case 'api_key':
+      return 'Key';
+    default:
+      return null;
+  }
+}
