@@ -76,7 +76,7 @@ ui: ui-deps
 	npm --prefix ui run build
 
 build: deps ui
-	cargo build -p ruuvi-desk -p ruuvictl
+	cargo build -p ruuvi-desk -p ruuvictl -p ruuvi-gw-sim
 
 run: build
 	@if [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
@@ -100,6 +100,8 @@ test: test-deps build
 	  xvfb-run -a -s "-screen 0 1280x800x24" cargo test -p ruuvi-desk --test webview -- --ignored
 	# The real UI in Chromium against `ruuvictl serve --ui --demo` (playwright-core, no mocks).
 	RUUVI_DESK_SCREENSHOTS=$(CURDIR)/target/screenshots node --test ui/e2e/dashboard.e2e.mjs
+	# A gateway owner's journey in Chromium: ruuvi-gw-sim + `ruuvictl serve --ui` (HTTPS, keychain).
+	RUUVI_DESK_SCREENSHOTS=$(CURDIR)/target/screenshots tests/with-keychain.sh node --test ui/e2e/gateways.e2e.mjs
 	@echo "make test: all passed"
 
 fmt:

@@ -1,0 +1,176 @@
+// A gateway owner's first session, in a real browser (Debian's Chromium through playwright-core)
+// against the real backend and the real simulator binary: `ruuvi-gw-sim` stands in for the
+// gateway, `ruuvictl serve --ui` is Ruuvi Desk with its HTTPS receiver. Find the gateway by
+// address, log in (a wrong password first), "Send data to this computer", see its sensors live
+// on the dashboard, open a chart; then change the backend through the form with a preview.
+// No mocks. Loopback only. Needs a keychain: run inside tests/with-keychain.sh.
+//
+//   tests/with-keychain.sh node --test ui/e2e/gateways.e2e.mjs   (after `make build`)
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const bin = (name, env) => process.env[env] ?? join(root, 'target', 'debug', name);
+const ruuvictl = bin('ruuvictl', 'RUUVICTL');
+const simulator = bin('ruuvi-gw-sim', 'RUUVI_GW_SIM');
+const shots = process.env.RUUVI_DESK_SCREENSHOTS ?? join(root, 'target', 'e2e-screenshots');
+mkdirSync(shots, { recursive: true });
+
+const children = [];
+let dataDir;
+let browser;
+let uiUrl;
+let gateway;
+
+/** Starts a process and resolves with its first stdout line, parsed. */
+function start(command, args, env) {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line)));
+    child.once('exit', (code) => reject(new Error(`${command} exited with ${code}`)));
+    setTimeout(() => reject(new Error(`${command}: no startup line within 30 s`)), 30_000).unref();
+  });
+}
+
+before(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'ruuvi-desk-gw-e2e-'));
+  const env = {
+    RUUVI_DESK_DATA_DIR: dataDir,
+    RUUVI_DESK_KEYCHAIN_SERVICE: `ruuvi-desk-e2e-${process.pid}`,
+    DBUS_SYSTEM_BUS_ADDRESS: 'unix:path=/nonexistent/bus',
+  };
+  // The installation's CA, as `ruuvictl pki init` makes it; the receiver's certificate follows.
+  execFileSync(ruuvictl, ['pki', 'init'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  // A factory-fresh gateway (password = its device id), with the firmware's timings shortened.
+  gateway = await start(simulator, ['--tags', '3', '--post-delay-ms', '100', '--retry-after-failure-ms', '2000']);
+  const serving = await start(ruuvictl, ['serve', '--listen', '127.0.0.1:0', '--no-admin', '--ui', '127.0.0.1:0'], env);
+  assert.match(serving.listening, /^https:\/\/127\.0\.0\.1:\d+\/record$/);
+  uiUrl = serving.ui;
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  for (const c of children) c.kill();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function logIn(page, password) {
+  await page.locator('#login-secret').fill(password);
+  await page.locator('#login-button').click();
+}
+
+test('find a gateway, log in, send its data to this computer, watch it live', async () => {
+  const page = await browser.newPage({ viewport: { width: 1024, height: 760 } });
+  await page.goto(uiUrl);
+  await page.getByRole('button', { name: 'Gateways' }).click();
+  // Only the address given: no multicast from a test.
+  await page.getByLabel('Search this network (mDNS)').uncheck();
+  await page.getByLabel('Addresses').fill(gateway.address);
+  await page.getByRole('button', { name: 'Find gateways' }).click();
+  const found = page.locator(`#found-gateways li[data-endpoint="${gateway.address}"]`);
+  await found.waitFor({ timeout: 10_000 });
+  await page.screenshot({ path: join(shots, 'browser-gateways-found.png'), fullPage: true });
+  await found.getByRole('button', { name: 'Log in' }).click();
+
+  await logIn(page, 'not-the-password');
+  const refused = page.locator('#login-error');
+  await refused.waitFor({ timeout: 20_000 });
+  assert.match(await refused.textContent(), /device id on the gateway's label/);
+  await logIn(page, gateway.default_password);
+  await page.locator('#gateway-mac').waitFor({ timeout: 20_000 });
+  assert.equal(await page.locator('#gateway-mac').textContent(), gateway.gw_mac);
+  assert.equal(await page.locator('#current-cloud').textContent(), 'on');
+  await page.screenshot({ path: join(shots, 'browser-gateway-logged-in.png'), fullPage: true });
+
+  // Progress arrives over the live socket while the gateway is set up.
+  await page.evaluate(() => {
+    window.__maxProgress = 0;
+    new MutationObserver(() => {
+      for (const p of document.querySelectorAll('progress')) window.__maxProgress = Math.max(window.__maxProgress, p.value);
+    }).observe(document.body, { subtree: true, childList: true, attributes: true });
+  });
+  await page.getByRole('button', { name: 'Send data to this computer' }).click();
+  const result = page.locator(`#apply-results li[data-endpoint="${gateway.address}"]`);
+  await result.waitFor({ timeout: 60_000 });
+  assert.equal(await result.getAttribute('data-state'), 'applied', await result.textContent());
+  assert.ok((await page.evaluate(() => window.__maxProgress)) > 0, 'a progress bar moved');
+  // The page shows what the gateway now has: our receiver, over HTTPS.
+  await page.waitForFunction(() => document.querySelector('#current-url')?.textContent?.startsWith('https://'));
+  assert.match(await page.locator('#current-url').textContent(), /^https:\/\/127\.0\.0\.1:\d+\/record$/);
+  assert.equal(await page.locator('#current-cloud').textContent(), 'on', 'Ruuvi Cloud left as it was');
+  await page.screenshot({ path: join(shots, 'browser-gateway-sending-here.png'), fullPage: true });
+
+  // The gateway's tags arrive on the dashboard (bearer token + client certificate accepted).
+  await page.getByRole('button', { name: 'Dashboard' }).click();
+  const card = page.locator('.card').filter({ has: page.locator('.source', { hasText: `gateway ${gateway.gw_mac}` }) }).first();
+  await card.locator('[data-key=temperature] .value').waitFor({ timeout: 60_000 });
+  const sensor = await card.getAttribute('data-sensor');
+  await card.getByRole('button', { name: `History of ${sensor}` }).click();
+  await page.getByTestId('chart').locator('canvas').waitFor({ timeout: 10_000 });
+  await page.screenshot({ path: join(shots, 'browser-gateway-chart.png'), fullPage: true });
+
+  // The receiver was told to expect this gateway; no secret in its files.
+  const policy = JSON.parse(readFileSync(join(dataDir, 'receiver.json'), 'utf8'));
+  assert.deepEqual(policy.gateways[gateway.gw_mac], { auth: 'bearer', require_client_cert: true, hmac: false, rotate_hmac: false });
+  assert.doesNotMatch(readFileSync(join(dataDir, 'gateways.json'), 'utf8'), new RegExp(gateway.default_password));
+  await page.close();
+});
+
+test('change the backend through the form: checks, preview, apply', async () => {
+  const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
+  await page.goto(uiUrl);
+  await page.getByRole('button', { name: 'Gateways' }).click();
+  // Remembered from the first test: opening it needs no password.
+  const row = page.locator(`#saved-gateways tr[data-endpoint="${gateway.address}"]`);
+  await row.waitFor({ timeout: 10_000 });
+  await row.getByRole('button', { name: /Open|Log in/ }).click();
+  await page.locator('#gateway-mac').waitFor({ timeout: 20_000 });
+
+  // Field checks before anything is sent.
+  await page.locator('#server-url').fill('desk.local/record');
+  await page.getByRole('button', { name: 'Preview changes' }).click();
+  assert.match(await page.locator('#server-url-error').textContent(), /http/);
+  await page.locator('#interval').fill('0');
+  assert.match(await page.locator('#interval-error').textContent(), /1 to 65535/);
+
+  // Ruuvi Cloud off, a 30 s interval on the same receiver: the preview lists exactly that.
+  const url = await page.locator('#current-url').textContent();
+  await page.locator('#server-url').fill(url);
+  await page.locator('#interval').fill('30');
+  await page.getByLabel('Send to Ruuvi Cloud').uncheck();
+  await page.getByRole('button', { name: 'Preview changes' }).click();
+  await page.locator('#preview-table').waitFor({ timeout: 20_000 });
+  const keys = await page.locator('#preview-table tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.key));
+  assert.deepEqual(keys.sort(), ['http_period', 'use_cloud']);
+  await page.screenshot({ path: join(shots, 'browser-gateway-preview.png'), fullPage: true });
+
+  // The gateway itself tests the URL with the token it has saved.
+  await page.getByRole('button', { name: 'Test the URL from the gateway' }).click();
+  const check = page.locator('#url-check');
+  await check.waitFor({ timeout: 40_000 });
+  assert.match(await check.textContent(), /reached the server/);
+
+  await page.getByRole('button', { name: 'Preview changes' }).click();
+  await page.getByRole('button', { name: 'Apply to this gateway' }).click();
+  const result = page.locator(`#apply-results li[data-endpoint="${gateway.address}"]`);
+  await result.waitFor({ timeout: 60_000 });
+  assert.equal(await result.getAttribute('data-state'), 'applied', await result.textContent());
+  await page.waitForFunction(() => document.querySelector('#current-cloud')?.textContent === 'off');
+  // Usable at 800×600: nothing wider than the window.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow} px wider than 800`);
+  await page.screenshot({ path: join(shots, 'browser-gateway-applied-800x600.png'), fullPage: true });
+  await page.close();
+});
