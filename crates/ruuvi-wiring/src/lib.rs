@@ -2,6 +2,10 @@
 //! produce observations and the hub only stores and broadcasts them; this is the one place
 //! that hands one to the other — and send their logs to a file.
 
+mod receiving;
+
+pub use receiving::{load_policies, Receiving};
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, RwLock};

@@ -11,17 +11,13 @@
 //! `<data dir>/network.json` and their secrets in the keychain; the newest valid plan's
 //! `maxHistoryDays` / `maxResolutionMinutes` govern retention unless the command line says.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 
 use clap::Args;
 use ruuvi_hub::{Hub, HubOptions};
 use ruuvi_protocol::MacAddress;
-use ruuvi_receiver::{
-    AdminOptions, HmacCheck, MetricsText, Policies, PolicyFile, Receiver, ReceiverOptions,
-    Registry, SavedNetwork,
-};
+use ruuvi_receiver::{AdminOptions, MetricsText, ReceiverOptions, Registry, SavedNetwork};
 use ruuvi_secrets::{SecretKind, SecretName, SecretStore, Sensitive};
 use ruuvi_store::{Query, Retention, Store};
 
@@ -149,18 +145,8 @@ pub struct Export {
     db: Option<PathBuf>,
 }
 
-/// Where a gateway's rotated HMAC key is kept: `hmac-key/<MAC>.rotated`.
-fn rotated_key_name(mac: &MacAddress) -> SecretName {
-    SecretName::new(SecretKind::HmacKey, &format!("{mac}.rotated")).expect("a MAC is a valid id")
-}
-
 fn db_path(data_dir: &Path, db: Option<PathBuf>) -> PathBuf {
     db.unwrap_or_else(|| data_dir.join("observations.sqlite"))
-}
-
-/// Reads `receiver.json` and the secrets it names.
-fn load_policies(data_dir: &Path, secrets: &dyn SecretStore) -> Result<Policies, String> {
-    PolicyFile::load(&data_dir.join("receiver.json"))?.to_policies(secrets)
 }
 
 /// The Internal API's secret `internal-api-secret/<id>`, made (random) on first use.
@@ -294,49 +280,11 @@ pub async fn serve(
 ) -> Result<(), String> {
     let secrets: &dyn SecretStore = keychain.as_ref();
     std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
-    let policies = Arc::new(RwLock::new(load_policies(data_dir, secrets)?));
-    let mut allowed_list: Option<ruuvi_pki::SharedAllowList> = None;
-    // The CA the HTTPS receiver's certificate chains to (what demo gateways must trust).
-    let mut ca_pem: Option<String> = None;
     let store = Store::open(&db_path(data_dir, args.db.clone())).map_err(|e| e.to_string())?;
     let (hub, hub_task) = Hub::start(store, HubOptions::default());
     let (mut background, ble_status) = start_ble(&args, &hub)?;
     let mut options = ReceiverOptions::new(args.listen);
     options.path = args.path.clone();
-    let scheme = if args.http {
-        "http"
-    } else {
-        let pki = ruuvi_pki::Pki::new(data_dir.join("pki"), secrets);
-        let addresses = ruuvi_pki::local_addresses().unwrap_or_default();
-        let machine = ruuvi_pki::server_names(ruuvi_pki::local_host_name().as_deref(), &addresses);
-        let names = pki
-            .wanted_server_names(&machine)
-            .map_err(|e| e.to_string())?;
-        // The certificate follows the machine's names and addresses.
-        pki.ensure_server(
-            &names,
-            ruuvi_pki::OffsetDateTime::now_utc(),
-            ruuvi_pki::SERVER_DAYS,
-        )
-        .map_err(|e| e.to_string())?;
-        let (cert, key) = pki.server_identity().map_err(|e| e.to_string())?;
-        let allowed: ruuvi_pki::SharedAllowList =
-            Arc::new(RwLock::new(pki.allow_list().map_err(|e| e.to_string())?));
-        let ca = pki.ca_pem().map_err(|e| e.to_string())?;
-        let tls = ruuvi_pki::server_config(
-            &ca,
-            &cert,
-            &key,
-            ruuvi_pki::ClientAuth::Optional(allowed.clone()),
-        )
-        .map_err(|e| e.to_string())?;
-        options.tls = Some(Arc::new(tls));
-        options.allowed = Some(allowed.clone());
-        allowed_list = Some(allowed);
-        ca_pem = Some(ca);
-        "https"
-    };
-    let path = options.path.clone();
     // The Internal API's whitelist and registry, as saved; without a keychain it stays off
     // (its secrets live there) and the receiver runs on.
     let network_file = data_dir.join("network.json");
@@ -363,13 +311,14 @@ pub async fn serve(
         }
     };
     let whitelist = options.whitelist.clone();
-    let receiver = Receiver::start(
-        options,
-        policies.clone(),
-        Arc::new(ruuvi_wiring::ToHub(hub.clone())),
-    )
-    .await
-    .map_err(|e| e.to_string())?;
+    let mut receiving =
+        ruuvi_wiring::Receiving::start(options, !args.http, false, data_dir, secrets, hub.clone())
+            .await?;
+    let scheme = receiving.scheme;
+    let path = receiving.path.clone();
+    // The CA the HTTPS receiver's certificate chains to (what demo gateways must trust).
+    let ca_pem = receiving.ca_pem.clone();
+    let receiver = &receiving.receiver;
     let metrics: ruuvi_receiver::MetricsSource = {
         // A reader, not a Hub handle: a scraper's open connection must not keep the hub
         // (and so the shutdown) waiting.
@@ -406,22 +355,6 @@ pub async fn serve(
         }
         None => (None, None, None),
     };
-    // Keys given to gateways before a restart: they still sign with them.
-    let rotating: Vec<MacAddress> = policies
-        .read()
-        .expect("policies lock")
-        .gateways
-        .iter()
-        .filter(|(_, p)| matches!(p.hmac, HmacCheck::Rotating { .. }))
-        .map(|(m, _)| *m)
-        .collect();
-    let mut persisted: HashMap<MacAddress, ruuvi_secrets::Sensitive<String>> = HashMap::new();
-    for mac in rotating {
-        if let Ok(Some(key)) = secrets.get(&rotated_key_name(&mac)) {
-            persisted.insert(mac, key.clone());
-            receiver.remember_hmac_key(mac, key);
-        }
-    }
     // Demo gateways post to this receiver over loopback (trusting our CA when it is HTTPS).
     let demo = if args.demo {
         let url = format!("{scheme}://127.0.0.1:{}{path}", receiver.addr.port());
@@ -476,9 +409,6 @@ pub async fn serve(
     // Changed policies and issued/revoked client certificates take effect without a restart.
     let stop = wait_for_stop();
     tokio::pin!(stop);
-    let policy_file = data_dir.join("receiver.json");
-    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    let mut policy_seen = modified(&policy_file);
     // Retention runs at the start, every 10 minutes and when the plans change.
     let mut retention_due = tokio::time::Instant::now();
     let mut retention_seen: Option<Retention> = None;
@@ -493,37 +423,10 @@ pub async fn serve(
             _ = &mut stop => break,
             _ = tokio::time::sleep(std::time::Duration::from_secs(2)) => {}
         }
-        let now = modified(&policy_file);
-        if now != policy_seen {
-            policy_seen = now;
-            match load_policies(data_dir, secrets) {
-                Ok(p) => {
-                    *policies.write().expect("policies lock") = p;
-                    tracing::info!("reloaded receiver.json");
-                }
-                Err(e) => tracing::warn!("keeping the previous policies: {e}"),
-            }
-        }
-        for (mac, key) in receiver.rotated_hmac_keys() {
-            if persisted.get(&mac).map(|k| k.expose()) != Some(key.expose()) {
-                match secrets.set(&rotated_key_name(&mac), &key) {
-                    Ok(()) => {
-                        persisted.insert(mac, key);
-                    }
-                    Err(e) => tracing::warn!(%mac, "cannot keep the gateway's new HMAC key: {e}"),
-                }
-            }
-        }
+        receiving.refresh(secrets);
         if let (Some(saved), Some(registry)) = (&mut saved_network, &registry) {
             if let Err(e) = saved.save(&whitelist, registry, secrets) {
                 tracing::warn!("cannot save the Internal API's state: {e}");
-            }
-        }
-        if let Some(allowed) = &allowed_list {
-            let pki = ruuvi_pki::Pki::new(data_dir.join("pki"), secrets);
-            match pki.allow_list() {
-                Ok(list) => *allowed.write().expect("allow-list lock") = list,
-                Err(e) => tracing::warn!("keeping the previous allow-list: {e}"),
             }
         }
     }
@@ -535,7 +438,7 @@ pub async fn serve(
             tracing::warn!("cannot save the Internal API's state: {e}");
         }
     }
-    receiver.stop().await;
+    receiving.stop().await;
     for task in background {
         task.abort();
     }

@@ -1,0 +1,172 @@
+//! Ruuvi Desk's own receiver as the data directory configures it, for both faces: the rules
+//! of `receiver.json` with their secrets from the keychain, HTTPS with the PKI's server
+//! certificate (re-issued when this computer's names or addresses changed) and client
+//! certificates checked against what the PKI issued. [`Receiving::refresh`] picks up changes
+//! without a restart: an edited `receiver.json`, issued or revoked client certificates, and HMAC
+//! keys given to gateways (kept in the keychain so a restart still knows them).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
+
+use ruuvi_hub::Hub;
+use ruuvi_protocol::MacAddress;
+use ruuvi_receiver::{HmacCheck, Policies, PolicyFile, Receiver, ReceiverOptions, RunningReceiver};
+use ruuvi_secrets::{SecretKind, SecretName, SecretStore, Sensitive};
+
+pub struct Receiving {
+    pub receiver: RunningReceiver,
+    pub policies: Arc<RwLock<Policies>>,
+    /// `https` or `http`.
+    pub scheme: &'static str,
+    pub path: String,
+    /// The CA the HTTPS certificate chains to (what a gateway must trust).
+    pub ca_pem: Option<String>,
+    allowed: Option<ruuvi_pki::SharedAllowList>,
+    data_dir: PathBuf,
+    policy_seen: Option<SystemTime>,
+    persisted: HashMap<MacAddress, Sensitive<String>>,
+}
+
+/// Where a gateway's rotated HMAC key is kept: `hmac-key/<MAC>.rotated`.
+fn rotated_key_name(mac: &MacAddress) -> SecretName {
+    SecretName::new(SecretKind::HmacKey, &format!("{mac}.rotated")).expect("a MAC is a valid id")
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// The rules in `<data dir>/receiver.json` with the secrets they name.
+pub fn load_policies(data_dir: &Path, secrets: &dyn SecretStore) -> Result<Policies, String> {
+    PolicyFile::load(&data_dir.join("receiver.json"))?.to_policies(secrets)
+}
+
+impl Receiving {
+    /// Starts the receiver on `options.listen`; `https` uses the PKI under `<data dir>/pki`
+    /// (with `create_ca`, a missing CA is created first). Observations go to `hub`.
+    pub async fn start(
+        mut options: ReceiverOptions,
+        https: bool,
+        create_ca: bool,
+        data_dir: &Path,
+        secrets: &dyn SecretStore,
+        hub: Hub,
+    ) -> Result<Self, String> {
+        let policy_seen = modified(&data_dir.join("receiver.json"));
+        let policies = Arc::new(RwLock::new(load_policies(data_dir, secrets)?));
+        let mut allowed = None;
+        let mut ca_pem = None;
+        if https {
+            let pki = ruuvi_pki::Pki::new(data_dir.join("pki"), secrets);
+            let now = ruuvi_pki::OffsetDateTime::now_utc();
+            if create_ca && !pki.is_initialised() {
+                pki.init(
+                    "Ruuvi Desk CA",
+                    ruuvi_pki::KeyAlgorithm::default(),
+                    ruuvi_pki::Validity::days_from(now, ruuvi_pki::CA_DAYS),
+                    false,
+                )
+                .map_err(|e| e.to_string())?;
+            }
+            let addresses = ruuvi_pki::local_addresses().unwrap_or_default();
+            let machine =
+                ruuvi_pki::server_names(ruuvi_pki::local_host_name().as_deref(), &addresses);
+            let names = pki
+                .wanted_server_names(&machine)
+                .map_err(|e| e.to_string())?;
+            // The certificate follows the machine's names and addresses.
+            pki.ensure_server(&names, now, ruuvi_pki::SERVER_DAYS)
+                .map_err(|e| e.to_string())?;
+            let (cert, key) = pki.server_identity().map_err(|e| e.to_string())?;
+            let list: ruuvi_pki::SharedAllowList =
+                Arc::new(RwLock::new(pki.allow_list().map_err(|e| e.to_string())?));
+            let ca = pki.ca_pem().map_err(|e| e.to_string())?;
+            let tls = ruuvi_pki::server_config(
+                &ca,
+                &cert,
+                &key,
+                ruuvi_pki::ClientAuth::Optional(list.clone()),
+            )
+            .map_err(|e| e.to_string())?;
+            options.tls = Some(Arc::new(tls));
+            options.allowed = Some(list.clone());
+            allowed = Some(list);
+            ca_pem = Some(ca);
+        }
+        let path = options.path.clone();
+        let receiver = Receiver::start(options, policies.clone(), Arc::new(crate::ToHub(hub)))
+            .await
+            .map_err(|e| e.to_string())?;
+        // Keys given to gateways before a restart: they still sign with them.
+        let mut persisted = HashMap::new();
+        let rotating: Vec<MacAddress> = policies
+            .read()
+            .expect("policies lock")
+            .gateways
+            .iter()
+            .filter(|(_, p)| matches!(p.hmac, HmacCheck::Rotating { .. }))
+            .map(|(m, _)| *m)
+            .collect();
+        for mac in rotating {
+            if let Ok(Some(key)) = secrets.get(&rotated_key_name(&mac)) {
+                persisted.insert(mac, key.clone());
+                receiver.remember_hmac_key(mac, key);
+            }
+        }
+        Ok(Self {
+            receiver,
+            policies,
+            scheme: if https { "https" } else { "http" },
+            path,
+            ca_pem,
+            allowed,
+            data_dir: data_dir.to_path_buf(),
+            policy_seen,
+            persisted,
+        })
+    }
+
+    /// Where gateways on this computer post: `<scheme>://<listen address><path>`.
+    pub fn url(&self) -> String {
+        format!("{}://{}{}", self.scheme, self.receiver.addr, self.path)
+    }
+
+    /// Takes in what changed since the last call (call every few seconds).
+    pub fn refresh(&mut self, secrets: &dyn SecretStore) {
+        let policy_file = self.data_dir.join("receiver.json");
+        let now = modified(&policy_file);
+        if now != self.policy_seen {
+            self.policy_seen = now;
+            match load_policies(&self.data_dir, secrets) {
+                Ok(p) => {
+                    *self.policies.write().expect("policies lock") = p;
+                    tracing::info!("reloaded receiver.json");
+                }
+                Err(e) => tracing::warn!("keeping the previous policies: {e}"),
+            }
+        }
+        for (mac, key) in self.receiver.rotated_hmac_keys() {
+            if self.persisted.get(&mac).map(|k| k.expose()) != Some(key.expose()) {
+                match secrets.set(&rotated_key_name(&mac), &key) {
+                    Ok(()) => {
+                        self.persisted.insert(mac, key);
+                    }
+                    Err(e) => tracing::warn!(%mac, "cannot keep the gateway's new HMAC key: {e}"),
+                }
+            }
+        }
+        if let Some(allowed) = &self.allowed {
+            let pki = ruuvi_pki::Pki::new(self.data_dir.join("pki"), secrets);
+            match pki.allow_list() {
+                Ok(list) => *allowed.write().expect("allow-list lock") = list,
+                Err(e) => tracing::warn!("keeping the previous allow-list: {e}"),
+            }
+        }
+    }
+
+    pub async fn stop(self) {
+        self.receiver.stop().await;
+    }
+}
