@@ -18,3 +18,12 @@ impl From<ruuvi_protocol::DecodeError> for IpcError {
         }
     }
 }
+
+impl From<ruuvi_setup::SetupError> for IpcError {
+    fn from(e: ruuvi_setup::SetupError) -> Self {
+        Self {
+            code: e.code(),
+            message: e.to_string(),
+        }
+    }
+}

@@ -1,19 +1,125 @@
 //! The app's feeds and hub: observations stored in the app's data directory; demo gateways
-//! while no gateway is configured (the app has no gateway settings yet, so always); this
-//! computer's Bluetooth. Every stored observation reaches the window as a `card` event.
+//! while no gateway is configured; this computer's receiver once the user turned it on
+//! ("Send data to this computer"), again at every start after that; this computer's
+//! Bluetooth. Every stored observation reaches the window as a `card` event.
 
-use std::path::Path;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ruuvi_hub::{Hub, HubOptions};
+use ruuvi_secrets::SecretStore;
+use ruuvi_setup::{ReceiverTarget, Setup};
 use ruuvi_store::Store;
+use ruuvi_wiring::Receiving;
 use tauri::{AppHandle, Emitter, Runtime};
 
-/// What commands read: the hub, the database (read through its own connections), and
-/// whether demo gateways feed it.
+/// Where the receiver listens unless `RUUVI_DESK_RECEIVER_LISTEN` says otherwise: every
+/// interface, so gateways on the LAN reach it.
+const RECEIVER_LISTEN: &str = "0.0.0.0:8443";
+
+/// What commands use: the hub, the database (read through its own connections), whether demo
+/// gateways feed it, the gateway set-up and the receiver.
 pub struct Feeds {
     pub hub: Hub,
-    pub db: std::path::PathBuf,
+    pub db: PathBuf,
     pub demo: bool,
+    pub setup: Arc<Setup>,
+    pub receiver: Arc<ReceiverSlot>,
+}
+
+/// `<data dir>/app.json`: the app's own settings that are not per-window (no secrets).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+struct AppFile {
+    /// The receiver runs at start (the user turned it on once).
+    receiver_enabled: bool,
+}
+
+/// The receiver, started on first need and kept running.
+pub struct ReceiverSlot {
+    data_dir: PathBuf,
+    secrets: Arc<dyn SecretStore>,
+    hub: Hub,
+    running: tokio::sync::Mutex<Option<Receiving>>,
+}
+
+impl ReceiverSlot {
+    fn listen() -> Result<SocketAddr, String> {
+        let text = std::env::var("RUUVI_DESK_RECEIVER_LISTEN")
+            .unwrap_or_else(|_| RECEIVER_LISTEN.to_string());
+        text.parse()
+            .map_err(|e| format!("RUUVI_DESK_RECEIVER_LISTEN {text:?}: {e}"))
+    }
+
+    /// Starts the HTTPS receiver if it is not running (creating the CA on first use), saves
+    /// that it is on, and says where gateways must post.
+    pub async fn ensure(&self) -> Result<ReceiverTarget, String> {
+        let mut running = self.running.lock().await;
+        if running.is_none() {
+            let options = ruuvi_receiver::ReceiverOptions::new(Self::listen()?);
+            let started = Receiving::start(
+                options,
+                true,
+                true,
+                &self.data_dir,
+                self.secrets.as_ref(),
+                self.hub.clone(),
+            )
+            .await
+            .map_err(|e| format!("the receiver did not start: {e}"))?;
+            tracing::info!(url = %started.url(), "receiver listening");
+            *running = Some(started);
+            let file = AppFile {
+                receiver_enabled: true,
+            };
+            let path = self.data_dir.join("app.json");
+            if let Err(e) = std::fs::write(&path, serde_json::to_vec_pretty(&file).expect("plain")) {
+                tracing::warn!("{}: {e}", path.display());
+            }
+        }
+        let r = running.as_ref().expect("just started");
+        Ok(ReceiverTarget {
+            https: r.scheme == "https",
+            port: r.receiver.addr.port(),
+            path: r.path.clone(),
+        })
+    }
+
+    /// Where the receiver listens, when it runs.
+    pub async fn url(&self) -> Option<String> {
+        self.running.lock().await.as_ref().map(Receiving::url)
+    }
+
+    async fn refresh(&self) {
+        if let Some(r) = self.running.lock().await.as_mut() {
+            r.refresh(self.secrets.as_ref());
+        }
+    }
+}
+
+impl Feeds {
+    /// The commands' state over a running hub; nothing is started.
+    pub fn new(
+        hub: Hub,
+        db: PathBuf,
+        demo: bool,
+        data_dir: &Path,
+        secrets: Arc<dyn SecretStore>,
+    ) -> Result<Self, String> {
+        Ok(Feeds {
+            setup: Arc::new(Setup::new(data_dir, secrets.clone()).map_err(|e| e.to_string())?),
+            receiver: Arc::new(ReceiverSlot {
+                data_dir: data_dir.to_path_buf(),
+                secrets,
+                hub: hub.clone(),
+                running: tokio::sync::Mutex::new(None),
+            }),
+            hub,
+            db,
+            demo,
+        })
+    }
 }
 
 /// Opens the store under `data_dir`, starts the hub and the feeds, and forwards new
@@ -23,6 +129,10 @@ pub async fn start<R: Runtime>(app: AppHandle<R>, data_dir: &Path) -> Result<Fee
     let db = data_dir.join("observations.sqlite");
     let store = Store::open(&db).map_err(|e| e.to_string())?;
     let (hub, _task) = Hub::start(store, HubOptions::default());
+    let secrets: Arc<dyn SecretStore> = Arc::new(ruuvi_secrets::Keychain::default());
+    // Demo gateways while none is configured (a demo gateway from an earlier run is gone).
+    let mut feeds = Feeds::new(hub.clone(), db, false, data_dir, secrets)?;
+    feeds.demo = feeds.setup.gateways().is_empty();
     let mut updates = hub.subscribe();
     tauri::async_runtime::spawn(async move {
         use tokio::sync::broadcast::error::RecvError;
@@ -37,17 +147,42 @@ pub async fn start<R: Runtime>(app: AppHandle<R>, data_dir: &Path) -> Result<Fee
             }
         }
     });
-    // Demo gateways: started in the background so the window does not wait for them.
-    let demo_hub = hub.clone();
+    let app_file: AppFile = std::fs::read(data_dir.join("app.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let slot = feeds.receiver.clone();
+    let setup_for_receiver = feeds.setup.clone();
     tauri::async_runtime::spawn(async move {
-        match ruuvi_wiring::Demo::start(demo_hub, &ruuvi_demo::DemoOptions::default()).await {
-            Ok(_running) => {
-                // Held here for as long as the app runs.
-                std::future::pending::<()>().await;
+        if app_file.receiver_enabled {
+            match slot.ensure().await {
+                Ok(target) => setup_for_receiver.set_receiver(Some(target)),
+                Err(e) => tracing::warn!("{e}"),
             }
-            Err(e) => tracing::warn!("demo gateways did not start: {e}"),
+        }
+        // Edited rules, issued or revoked certificates, rotated HMAC keys.
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            slot.refresh().await;
         }
     });
+    // Demo gateways in the background, so the window does not wait for them.
+    if feeds.demo {
+        let (demo_hub, demo_setup) = (hub.clone(), feeds.setup.clone());
+        tauri::async_runtime::spawn(async move {
+            let options = ruuvi_demo::DemoOptions::default();
+            match ruuvi_wiring::Demo::start(demo_hub, &options).await {
+                Ok(running) => {
+                    for (addr, password) in running.logins().await {
+                        demo_setup.add_demo(addr, password);
+                    }
+                    // Held here for as long as the app runs.
+                    std::future::pending::<()>().await;
+                }
+                Err(e) => tracing::warn!("demo gateways did not start: {e}"),
+            }
+        });
+    }
     // This computer's Bluetooth, retried until an adapter appears.
     let (tx, rx) = tokio::sync::mpsc::channel(1024);
     let (status, _) = tokio::sync::watch::channel(ruuvi_ble::BleStatus::Starting);
@@ -57,9 +192,5 @@ pub async fn start<R: Runtime>(app: AppHandle<R>, data_dir: &Path) -> Result<Fee
         status,
     ));
     tauri::async_runtime::spawn(ruuvi_wiring::ble_to_hub(hub.clone(), rx));
-    Ok(Feeds {
-        hub,
-        db,
-        demo: true,
-    })
+    Ok(feeds)
 }

@@ -11,7 +11,15 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
         commands::ble_status,
         commands::dashboard,
         commands::decode_advertisement,
-        commands::series
+        commands::series,
+        commands::gateways::gateways_list,
+        commands::gateways::gateways_discover,
+        commands::gateways::gateways_login,
+        commands::gateways::gateways_forget,
+        commands::gateways::gateways_preview,
+        commands::gateways::gateways_apply,
+        commands::gateways::gateways_check_url,
+        commands::gateways::gateways_send_here
     ])
 }
 
@@ -64,11 +72,16 @@ mod tests {
             ruuvi_hub::Hub::start(store, ruuvi_hub::HubOptions::default()).0
         });
         let app = super::builder(mock_builder())
-            .manage(crate::feeds::Feeds {
-                hub,
-                db: db.clone(),
-                demo: true,
-            })
+            .manage(
+                crate::feeds::Feeds::new(
+                    hub,
+                    db.clone(),
+                    true,
+                    &db.with_extension("dir"),
+                    std::sync::Arc::new(ruuvi_secrets::Keychain::new("ruuvi-desk-ipc-test")),
+                )
+                .unwrap(),
+            )
             .build(mock_context(noop_assets()))
             .expect("mock app builds");
         let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
@@ -161,5 +174,32 @@ mod tests {
         let v = invoke("app_info", serde_json::json!({})).unwrap();
         assert_eq!(v["name"], "Ruuvi Desk");
         assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+    }
+
+    #[test]
+    fn gateway_commands_answer_and_fail_with_codes() {
+        assert_eq!(
+            invoke("gateways_list", serde_json::json!({})).unwrap(),
+            serde_json::json!([])
+        );
+        // Nothing to search: no multicast, no addresses, no demo gateways registered.
+        let found = invoke(
+            "gateways_discover",
+            serde_json::json!({"request": {"mdns": false, "probe": ""}}),
+        )
+        .unwrap();
+        assert_eq!(found, serde_json::json!([]));
+        let e = invoke(
+            "gateways_preview",
+            serde_json::json!({"endpoint": "127.0.0.1:1", "form": {"ruuvi_cloud": true, "own_server": null}}),
+        )
+        .unwrap_err();
+        assert_eq!(e["code"], "not_logged_in");
+        let e = invoke(
+            "gateways_discover",
+            serde_json::json!({"request": {"mdns": false, "probe": "127.0.0.1:99999"}}),
+        )
+        .unwrap_err();
+        assert_eq!(e["code"], "bad_input", "{e}");
     }
 }

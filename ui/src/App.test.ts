@@ -28,7 +28,7 @@ function gatewaysApi(sent: unknown[]): GatewaysApi {
   return {
     list: async () => saved,
     discover: async () => [
-      { endpoint: { host: '127.0.0.1', port: 8080 }, name: 'RuuviGateway9C2C', mac_suffix: '9C2C', found: 'probe', lan_auth: null, firmware: null, reachable: null },
+      { endpoint: { host: '127.0.0.1', port: 8080 }, name: 'RuuviGateway9C2C', mac_suffix: '9C2C', found: 'probe', lan_auth: null, firmware: null, reachable: null, demo_password: null },
     ],
     login: async (request) => {
       sent.push(request);

@@ -99,6 +99,16 @@ impl DemoFleet {
         self.gateways.iter().map(|g| g.addr).collect()
     }
 
+    /// Each simulated gateway's address and factory password (its device id): a demo user
+    /// logs in to them on the Gateways page like to a real one.
+    pub async fn logins(&self) -> Vec<(std::net::SocketAddr, Sensitive<String>)> {
+        let mut out = Vec::new();
+        for g in &self.gateways {
+            out.push((g.addr, Sensitive::new(g.identity().await.default_password())));
+        }
+        out
+    }
+
     pub async fn stop(self) {
         for g in self.gateways {
             g.stop().await;

@@ -121,6 +121,15 @@ fn admin() -> String {
     "Admin".into()
 }
 
+/// A gateway "Find gateways" came up with.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FoundGateway {
+    #[serde(flatten)]
+    pub discovered: Discovered,
+    /// A simulated demo gateway's factory password, shown so a demo user can log in.
+    pub demo_password: Option<String>,
+}
+
 /// A logged-in gateway as the UI shows it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct GatewayDetails {
@@ -188,6 +197,8 @@ pub struct Setup {
     sessions: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Session>>>>,
     receiver: Mutex<Option<ReceiverTarget>>,
     options: ClientOptions,
+    /// Simulated demo gateways and their passwords: always "found".
+    demo: Mutex<Vec<(Endpoint, Sensitive<String>)>>,
 }
 
 /// The keychain id of a gateway's login secrets: its endpoint, with what a keychain name
@@ -270,12 +281,27 @@ impl Setup {
             sessions: Mutex::new(HashMap::new()),
             receiver: Mutex::new(None),
             options: ClientOptions::default(),
+            demo: Mutex::new(Vec::new()),
         })
     }
 
     /// Tells "send data to this computer" where the receiver listens (`None`: not running).
     pub fn set_receiver(&self, target: Option<ReceiverTarget>) {
         *self.receiver.lock().expect("receiver lock") = target;
+    }
+
+    /// Demo mode's simulated gateways (on loopback): listed by every discovery.
+    pub fn add_demo(&self, addr: std::net::SocketAddr, password: Sensitive<String>) {
+        let endpoint = Endpoint::new(addr.ip().to_string(), addr.port());
+        self.demo.lock().expect("demo lock").push((endpoint, password));
+    }
+
+    fn is_demo(&self, endpoint: &str) -> bool {
+        self.demo
+            .lock()
+            .expect("demo lock")
+            .iter()
+            .any(|(e, _)| e.to_string() == endpoint)
     }
 
     /// The gateways the user added, in the order they were added.
@@ -290,20 +316,47 @@ impl Setup {
             .contains_key(endpoint)
     }
 
-    pub async fn discover(&self, request: DiscoverRequest) -> Result<Vec<Discovered>, SetupError> {
+    pub async fn discover(
+        &self,
+        request: DiscoverRequest,
+    ) -> Result<Vec<FoundGateway>, SetupError> {
         let timeout = Duration::from_secs(3);
-        let mut found = Vec::new();
+        let mut found: Vec<FoundGateway> = Vec::new();
+        let demo = self.demo.lock().expect("demo lock").clone();
+        for (index, (endpoint, password)) in demo.into_iter().enumerate() {
+            found.push(FoundGateway {
+                discovered: Discovered {
+                    endpoint,
+                    name: Some(format!("Demo gateway {}", index + 1)),
+                    mac_suffix: None,
+                    found: Found::Manual,
+                    lan_auth: Some("lan_auth_default".into()),
+                    firmware: None,
+                    reachable: Ok(()),
+                },
+                demo_password: Some(password.expose().clone()),
+            });
+        }
+        let mut add = |list: Vec<Discovered>| {
+            for d in list {
+                if !found.iter().any(|f| f.discovered.endpoint == d.endpoint) {
+                    found.push(FoundGateway {
+                        discovered: d,
+                        demo_password: None,
+                    });
+                }
+            }
+        };
         if request.mdns {
-            found = discovery::discover(Duration::from_secs(request.mdns_seconds.min(30)), timeout)
-                .await?;
+            add(discovery::discover(
+                Duration::from_secs(request.mdns_seconds.min(30)),
+                timeout,
+            )
+            .await?);
         }
         if !request.probe.trim().is_empty() {
             let targets = discovery::parse_targets(&request.probe)?;
-            for d in discovery::probe(targets, Found::Probe, 32, timeout).await {
-                if !found.iter().any(|f| f.endpoint == d.endpoint) {
-                    found.push(d);
-                }
-            }
+            add(discovery::probe(targets, Found::Probe, 32, timeout).await);
         }
         Ok(found)
     }
@@ -381,7 +434,8 @@ impl Setup {
         let mut remembered = saved
             .as_ref()
             .is_some_and(|s| s.remembered && s.login == kind);
-        if request.remember {
+        // A demo gateway's password dies with it: nothing to remember.
+        if request.remember && !self.is_demo(&key) {
             if let Some(secret) = &secret {
                 let name = match kind {
                     LoginKind::ApiKey => SecretKind::GatewayApiKeyRw,
@@ -415,6 +469,7 @@ impl Setup {
             login: kind,
             remembered,
             last_change: saved.and_then(|s| s.last_change),
+            demo: self.is_demo(&key),
         })?;
         self.sessions.lock().expect("sessions lock").insert(
             key,

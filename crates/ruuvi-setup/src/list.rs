@@ -29,6 +29,9 @@ pub struct SavedGateway {
     /// What the last change did ("applied", "rolled back: …"), for the list.
     #[serde(default)]
     pub last_change: Option<String>,
+    /// A simulated demo gateway: gone when the app stops, so not kept across starts.
+    #[serde(default)]
+    pub demo: bool,
 }
 
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -54,7 +57,7 @@ impl GatewayList {
         };
         Ok(Self {
             path: path.to_path_buf(),
-            gateways,
+            gateways: gateways.into_iter().filter(|g| !g.demo).collect(),
         })
     }
 
@@ -135,6 +138,7 @@ mod tests {
             login: LoginKind::Password,
             remembered: true,
             last_change: None,
+            demo: false,
         };
         list.put(gw.clone()).unwrap();
         list.put(SavedGateway {

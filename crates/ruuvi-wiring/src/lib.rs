@@ -103,6 +103,11 @@ impl Demo {
         }
     }
 
+    /// The simulated gateways' addresses and passwords (see `DemoFleet::logins`).
+    pub async fn logins(&self) -> Vec<(std::net::SocketAddr, ruuvi_secrets::Sensitive<String>)> {
+        self.fleet.logins().await
+    }
+
     pub async fn stop(self) {
         self.fleet.stop().await;
         self.receiver.stop().await;

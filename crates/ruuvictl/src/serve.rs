@@ -373,6 +373,11 @@ pub async fn serve(
             // The Gateways page: "send data to this computer" points gateways here.
             let setup =
                 ruuvi_setup::Setup::new(data_dir, keychain.clone()).map_err(|e| e.to_string())?;
+            if let Some(fleet) = &demo {
+                for (addr, password) in fleet.logins().await {
+                    setup.add_demo(addr, password);
+                }
+            }
             setup.set_receiver(Some(ruuvi_setup::ReceiverTarget {
                 https: scheme == "https",
                 port: receiver.addr.port(),

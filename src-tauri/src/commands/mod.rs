@@ -1,5 +1,7 @@
 //! Tauri commands: small functions over serde DTOs that call into the core crates.
 
+pub mod gateways;
+
 use serde::Serialize;
 
 use crate::error::IpcError;

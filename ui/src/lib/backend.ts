@@ -135,6 +135,8 @@ export interface Discovered {
   firmware: string | null;
   /** null when it answered like a Ruuvi Gateway; else why not. */
   reachable: string | null;
+  /** A simulated demo gateway's factory password. */
+  demo_password: string | null;
 }
 
 export interface LoginRequest {
