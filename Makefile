@@ -96,7 +96,8 @@ test: test-deps build
 	tests/with-keychain.sh cargo test -p ruuvi-secrets -p ruuvi-pki -p ruuvi-setup -p ruuvictl -- --ignored
 	bash tests/launch-window.sh ./target/debug/ruuvi-desk
 	mkdir -p target/screenshots
-	RUUVI_DESK_SCREENSHOTS=$(CURDIR)/target/screenshots \
+	# The real app in WebKitGTK through tauri-driver; its receiver needs the keychain.
+	RUUVI_DESK_SCREENSHOTS=$(CURDIR)/target/screenshots tests/with-keychain.sh \
 	  xvfb-run -a -s "-screen 0 1280x800x24" cargo test -p ruuvi-desk --test webview -- --ignored
 	# The real UI in Chromium against `ruuvictl serve --ui --demo` (playwright-core, no mocks).
 	RUUVI_DESK_SCREENSHOTS=$(CURDIR)/target/screenshots node --test ui/e2e/dashboard.e2e.mjs

@@ -39,6 +39,8 @@ fn start_driver() -> Driver {
         // and keeps its data in a fresh directory (nothing left from an earlier run).
         .env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/bus")
         .env("XDG_DATA_HOME", data_home())
+        // "Send data to this computer" starts the receiver: on loopback, on a free port.
+        .env("RUUVI_DESK_RECEIVER_LISTEN", "127.0.0.1:0")
         .spawn()
         .unwrap_or_else(|e| {
             panic!("cannot start {exe}: {e} (cargo install tauri-driver --locked)")
@@ -74,7 +76,7 @@ async fn session() -> WebDriverResult<WebDriver> {
 
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by `make test`"]
-async fn decoding_in_the_window() -> WebDriverResult<()> {
+async fn a_session_in_the_window() -> WebDriverResult<()> {
     let _driver = start_driver();
     let d = session().await?;
     let result = async {
@@ -115,6 +117,93 @@ async fn decoding_in_the_window() -> WebDriverResult<()> {
         }
         d.find(By::XPath("//button[contains(., 'All sensors')]")).await?.click().await?;
 
+        // The Gateways page in demo mode: find a simulated gateway, log in with the password
+        // shown for it, and send its data to this computer's own (HTTPS) receiver.
+        d.find(By::Id("nav-gateways")).await?.click().await?;
+        d.find(By::Id("discover-mdns")).await?.click().await?;
+        d.find(By::Id("discover-button")).await?.click().await?;
+        let found = d
+            .query(By::Css("#found-gateways li"))
+            .wait(Duration::from_secs(15), Duration::from_millis(200))
+            .first()
+            .await?;
+        assert!(found.text().await?.contains("Demo gateway 1"));
+        found.find(By::Tag("button")).await?.click().await?;
+        d.find(By::Id("login-button")).await?.click().await?;
+        let mac = d
+            .query(By::Id("gateway-mac"))
+            .wait(Duration::from_secs(30), Duration::from_millis(200))
+            .first()
+            .await?
+            .text()
+            .await?;
+        assert_eq!(mac.len(), 17, "{mac}");
+        if let Ok(dir) = std::env::var("RUUVI_DESK_SCREENSHOTS") {
+            d.screenshot(&std::path::Path::new(&dir).join("webview-gateways.png")).await?;
+        }
+        d.find(By::Id("send-here")).await?.click().await?;
+        let result = d
+            .query(By::Css("#apply-results li"))
+            .wait(Duration::from_secs(90), Duration::from_millis(250))
+            .first()
+            .await?;
+        assert_eq!(
+            result.attr("data-state").await?.as_deref(),
+            Some("applied"),
+            "{}",
+            result.text().await?
+        );
+        // The page reads the gateway's settings back: its own server is now this computer.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let url = match d.find(By::Id("current-url")).await {
+                Ok(e) => e.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if url.starts_with("https://127.0.0.1:") {
+                break;
+            }
+            if Instant::now() > deadline {
+                if let Ok(dir) = std::env::var("RUUVI_DESK_SCREENSHOTS") {
+                    d.screenshot(&std::path::Path::new(&dir).join("webview-gateway-failed.png"))
+                        .await?;
+                }
+                panic!("the own server is {url:?}, not this computer");
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        if let Ok(dir) = std::env::var("RUUVI_DESK_SCREENSHOTS") {
+            d.screenshot(&std::path::Path::new(&dir).join("webview-gateway-sent.png")).await?;
+        }
+        // Its sensors keep arriving, now through the app's receiver.
+        d.find(By::Id("nav-dashboard")).await?.click().await?;
+        let source = format!("gateway {mac}");
+        let card = d
+            .query(By::XPath(format!("//*[@data-sensor][.//*[contains(@class,'source') and text()='{source}']]")))
+            .wait(Duration::from_secs(30), Duration::from_millis(250))
+            .first()
+            .await?;
+        let seen = card.attr("data-last-seen").await?;
+        let sensor = card.attr("data-sensor").await?.expect("a sensor");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let now = d
+                .find(By::Css(format!(".card[data-sensor='{sensor}']")))
+                .await?
+                .attr("data-last-seen")
+                .await?;
+            if now != seen {
+                break;
+            }
+            assert!(Instant::now() < deadline, "no new observation from {sensor} in 30 s");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+
+        d.find(By::Id("nav-settings")).await?.click().await?;
+        if let Ok(dir) = std::env::var("RUUVI_DESK_SCREENSHOTS") {
+            d.screenshot(&std::path::Path::new(&dir).join("webview-settings.png")).await?;
+        }
+
         d.find(By::Id("nav-decoder")).await?.click().await?;
         let input = d.find(By::Id("hex-input")).await?;
         input.clear().await?;
@@ -151,5 +240,6 @@ async fn decoding_in_the_window() -> WebDriverResult<()> {
         .unwrap_or_default();
     assert!(log.contains("Ruuvi Desk starting"), "log: {log}");
     assert!(log.contains("demo gateway posts to"), "log: {log}");
+    assert!(log.contains("receiver listening"), "log: {log}");
     result
 }

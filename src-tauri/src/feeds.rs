@@ -74,7 +74,8 @@ impl ReceiverSlot {
                 receiver_enabled: true,
             };
             let path = self.data_dir.join("app.json");
-            if let Err(e) = std::fs::write(&path, serde_json::to_vec_pretty(&file).expect("plain")) {
+            if let Err(e) = std::fs::write(&path, serde_json::to_vec_pretty(&file).expect("plain"))
+            {
                 tracing::warn!("{}: {e}", path.display());
             }
         }

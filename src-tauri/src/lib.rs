@@ -16,6 +16,7 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
         commands::gateways::gateways_discover,
         commands::gateways::gateways_login,
         commands::gateways::gateways_forget,
+        commands::gateways::gateways_details,
         commands::gateways::gateways_preview,
         commands::gateways::gateways_apply,
         commands::gateways::gateways_check_url,

@@ -37,6 +37,9 @@ function gatewaysApi(sent: unknown[]): GatewaysApi {
       return { endpoint: request.endpoint, name: 'RuuviGateway9C2C', mac: 'C8:25:2D:8E:9C:2C', firmware: 'v1.17.3', lan_auth: 'lan_auth_ruuvi', http: HTTP_NOW, storage: { ready: true, files: {} }, remembered: true };
     },
     forget: async () => true,
+    details: async () => {
+      throw new BackendError('not_logged_in', 'log in first');
+    },
     preview: async (endpoint, form) => {
       sent.push(form);
       return { endpoint, changes: [{ key: 'http_url', label: 'URL', before: '', after: form.own_server!.url }], uploads: [], problems: [] };

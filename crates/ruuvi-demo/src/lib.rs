@@ -104,7 +104,10 @@ impl DemoFleet {
     pub async fn logins(&self) -> Vec<(std::net::SocketAddr, Sensitive<String>)> {
         let mut out = Vec::new();
         for g in &self.gateways {
-            out.push((g.addr, Sensitive::new(g.identity().await.default_password())));
+            out.push((
+                g.addr,
+                Sensitive::new(g.identity().await.default_password()),
+            ));
         }
         out
     }

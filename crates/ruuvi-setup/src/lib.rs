@@ -293,7 +293,10 @@ impl Setup {
     /// Demo mode's simulated gateways (on loopback): listed by every discovery.
     pub fn add_demo(&self, addr: std::net::SocketAddr, password: Sensitive<String>) {
         let endpoint = Endpoint::new(addr.ip().to_string(), addr.port());
-        self.demo.lock().expect("demo lock").push((endpoint, password));
+        self.demo
+            .lock()
+            .expect("demo lock")
+            .push((endpoint, password));
     }
 
     fn is_demo(&self, endpoint: &str) -> bool {
@@ -348,11 +351,10 @@ impl Setup {
             }
         };
         if request.mdns {
-            add(discovery::discover(
-                Duration::from_secs(request.mdns_seconds.min(30)),
-                timeout,
-            )
-            .await?);
+            add(
+                discovery::discover(Duration::from_secs(request.mdns_seconds.min(30)), timeout)
+                    .await?,
+            );
         }
         if !request.probe.trim().is_empty() {
             let targets = discovery::parse_targets(&request.probe)?;
@@ -447,19 +449,7 @@ impl Setup {
                 remembered = true;
             }
         }
-        let details = GatewayDetails {
-            endpoint: key.clone(),
-            name: client.info().map(|i| i.gateway_name.clone()),
-            mac: client
-                .mac()
-                .map(str::to_string)
-                .or(config.gw_mac().map(str::to_string)),
-            firmware: client.firmware().map(|f| f.to_string()),
-            lan_auth: config.lan_auth_type().map(str::to_string),
-            http: config.http(),
-            storage: config.storage(),
-            remembered,
-        };
+        let details = details_of(&key, &client, &config, remembered);
         self.list.lock().expect("list lock").put(SavedGateway {
             endpoint: key.clone(),
             name: details.name.clone(),
@@ -476,6 +466,25 @@ impl Setup {
             Arc::new(tokio::sync::Mutex::new(Session { client, config })),
         );
         Ok(details)
+    }
+
+    /// A logged-in gateway's details as last read (or read back after a change): no request
+    /// to the gateway, so its forwarding is not paused again.
+    pub async fn details(&self, endpoint: &str) -> Result<GatewayDetails, SetupError> {
+        let session = self.session(endpoint)?;
+        let session = session.lock().await;
+        let remembered = self
+            .list
+            .lock()
+            .expect("list lock")
+            .get(endpoint)
+            .is_some_and(|g| g.remembered);
+        Ok(details_of(
+            endpoint,
+            &session.client,
+            &session.config,
+            remembered,
+        ))
     }
 
     /// Removes the gateway from the list, ends its session and deletes remembered credentials.
@@ -845,6 +854,27 @@ impl Setup {
                 names.join(", ")
             ))
         })
+    }
+}
+
+fn details_of(
+    endpoint: &str,
+    client: &GatewayClient,
+    config: &GatewayConfig,
+    remembered: bool,
+) -> GatewayDetails {
+    GatewayDetails {
+        endpoint: endpoint.to_string(),
+        name: client.info().map(|i| i.gateway_name.clone()),
+        mac: client
+            .mac()
+            .map(str::to_string)
+            .or(config.gw_mac().map(str::to_string)),
+        firmware: client.firmware().map(|f| f.to_string()),
+        lan_auth: config.lan_auth_type().map(str::to_string),
+        http: config.http(),
+        storage: config.storage(),
+        remembered,
     }
 }
 

@@ -128,6 +128,10 @@ async fn log_in_preview_apply_and_send_data_to_this_computer() {
         assert!(!state.config.bool("use_cloud"));
     }
     assert_eq!(again.gateways()[0].last_change.as_deref(), Some("applied"));
+    // The page shows the settings as read back, without asking the gateway again.
+    let now = again.details(&endpoint).await.unwrap();
+    assert!(!now.http.ruuvi_cloud);
+    assert_eq!(now.http.custom.unwrap().period_s, Some(20));
 
     // Not logged in: a clear error, not a panic.
     let other = again

@@ -261,6 +261,7 @@ async fn gateway_call(state: &UiState, req: Request<Incoming>) -> Response<Full<
         "discover" => setup_reply(setup.discover(args!(ruuvi_setup::DiscoverRequest)).await),
         "login" => setup_reply(setup.login(args!(ruuvi_setup::LoginRequest)).await),
         "forget" => setup_reply(setup.forget(&args!(EndpointArg).endpoint).await),
+        "details" => setup_reply(setup.details(&args!(EndpointArg).endpoint).await),
         "preview" => {
             let a = args!(PreviewArgs);
             setup_reply(setup.preview(&a.endpoint, &a.form).await)

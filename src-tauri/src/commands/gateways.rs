@@ -55,6 +55,15 @@ pub async fn gateways_login(
     Ok(feeds.setup.login(request).await?)
 }
 
+/// A logged-in gateway's settings as last read, without asking it again.
+#[tauri::command]
+pub async fn gateways_details(
+    feeds: State<'_, Feeds>,
+    endpoint: String,
+) -> Result<GatewayDetails, IpcError> {
+    Ok(feeds.setup.details(&endpoint).await?)
+}
+
 #[tauri::command]
 pub async fn gateways_forget(feeds: State<'_, Feeds>, endpoint: String) -> Result<bool, IpcError> {
     Ok(feeds.setup.forget(&endpoint).await?)

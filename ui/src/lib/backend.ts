@@ -203,6 +203,8 @@ export interface GatewaysApi {
   discover(request: { mdns: boolean; probe: string }): Promise<Discovered[]>;
   login(request: LoginRequest): Promise<GatewayDetails>;
   forget(endpoint: string): Promise<boolean>;
+  /** A logged-in gateway's settings as last read (no request to the gateway). */
+  details(endpoint: string): Promise<GatewayDetails>;
   preview(endpoint: string, form: ProfileForm): Promise<Preview>;
   apply(endpoints: string[], form: ProfileForm): Promise<ApplyResult[]>;
   checkUrl(endpoint: string, server: OwnServerForm): Promise<UrlCheck>;
@@ -256,6 +258,7 @@ const tauriGateways: GatewaysApi = {
   discover: (request) => call<Discovered[]>('gateways_discover', { request }),
   login: (request) => call<GatewayDetails>('gateways_login', { request }),
   forget: (endpoint) => call<boolean>('gateways_forget', { endpoint }),
+  details: (endpoint) => call<GatewayDetails>('gateways_details', { endpoint }),
   preview: (endpoint, form) => call<Preview>('gateways_preview', { endpoint, form }),
   apply: (endpoints, form) => call<ApplyResult[]>('gateways_apply', { endpoints, form }),
   checkUrl: (endpoint, server) => call<UrlCheck>('gateways_check_url', { endpoint, server }),

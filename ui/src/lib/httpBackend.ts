@@ -70,6 +70,7 @@ export function httpBackend(origin: string, token: string): Backend {
       discover: (request) => post<Discovered[]>('gateways/discover', request),
       login: (request) => post<GatewayDetails>('gateways/login', request),
       forget: (endpoint) => post<boolean>('gateways/forget', { endpoint }),
+      details: (endpoint) => post<GatewayDetails>('gateways/details', { endpoint }),
       preview: (endpoint, form) => post<Preview>('gateways/preview', { endpoint, form }),
       apply: (endpoints, form) => post<ApplyResult[]>('gateways/apply', { endpoints, form }),
       checkUrl: (endpoint, server) => post<UrlCheck>('gateways/check-url', { endpoint, server }),
