@@ -123,6 +123,23 @@ impl Feeds {
     }
 }
 
+/// The demo's size: `RUUVI_DESK_DEMO_SENSORS=1000` makes 10 gateways × 100 tags posting every
+/// 10 s (the load measured by `bench/app.sh`); otherwise a small demo that updates every 2 s.
+fn demo_options() -> ruuvi_demo::DemoOptions {
+    match std::env::var("RUUVI_DESK_DEMO_SENSORS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        Some(n) if n > 0 => ruuvi_demo::DemoOptions {
+            gateways: n.div_ceil(100),
+            tags: n.min(100),
+            period_s: 10,
+            ..Default::default()
+        },
+        _ => ruuvi_demo::DemoOptions::default(),
+    }
+}
+
 /// Opens the store under `data_dir`, starts the hub and the feeds, and forwards new
 /// observations to the window. Must run inside the async runtime.
 pub async fn start<R: Runtime>(app: AppHandle<R>, data_dir: &Path) -> Result<Feeds, String> {
@@ -171,7 +188,7 @@ pub async fn start<R: Runtime>(app: AppHandle<R>, data_dir: &Path) -> Result<Fee
     if feeds.demo {
         let (demo_hub, demo_setup) = (hub.clone(), feeds.setup.clone());
         tauri::async_runtime::spawn(async move {
-            let options = ruuvi_demo::DemoOptions::default();
+            let options = demo_options();
             match ruuvi_wiring::Demo::start(demo_hub, &options).await {
                 Ok(running) => {
                     for (addr, password) in running.logins().await {

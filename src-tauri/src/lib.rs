@@ -12,6 +12,7 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
         commands::dashboard,
         commands::decode_advertisement,
         commands::series,
+        commands::first_paint,
         commands::gateways::gateways_list,
         commands::gateways::gateways_discover,
         commands::gateways::gateways_login,
@@ -24,7 +25,11 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
     ])
 }
 
+/// When this process started, for the first-paint measurement.
+pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
 pub fn run() {
+    STARTED.get_or_init(std::time::Instant::now);
     builder(tauri::Builder::default())
         .setup(|app| {
             use tauri::Manager;

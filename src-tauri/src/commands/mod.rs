@@ -48,6 +48,20 @@ pub async fn ble_status() -> BleStatusReply {
     }
 }
 
+/// The window painted its first dashboard: logged once with the time since start (what
+/// `bench/app.sh` measures).
+#[tauri::command]
+pub fn first_paint(cards: usize) {
+    static DONE: std::sync::Once = std::sync::Once::new();
+    DONE.call_once(|| {
+        let ms = crate::STARTED
+            .get()
+            .map(|s| s.elapsed().as_millis())
+            .unwrap_or(0);
+        tracing::info!(ms, cards, "first dashboard paint {ms} ms after start");
+    });
+}
+
 /// Every sensor's card for the first paint; later ones arrive as `card` events.
 #[tauri::command]
 pub fn dashboard(feeds: tauri::State<'_, crate::feeds::Feeds>) -> ruuvi_dashboard::Dashboard {

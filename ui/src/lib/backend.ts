@@ -221,6 +221,8 @@ export interface Backend {
   dashboard(): Promise<Dashboard>;
   /** A sensor's history in [fromMs, toMs), thinned to at most `points`. */
   series(sensor: string, fromMs: number, toMs: number, points: number): Promise<Series>;
+  /** The first dashboard is on screen (the app logs the time since its start). */
+  painted?(cards: number): void;
   /** Calls `onCard` for every new observation until the returned function is called. */
   subscribe(onCard: (card: SensorCard) => void): () => void;
 }
@@ -274,4 +276,5 @@ export const tauriBackend: Backend = {
   dashboard: () => call<Dashboard>('dashboard'),
   series: (sensor, fromMs, toMs, points) => call<Series>('series', { sensor, fromMs, toMs, points }),
   subscribe: (onCard) => listenTo<SensorCard>('card', onCard),
+  painted: (cards) => void call('first_paint', { cards }).catch(() => {}),
 };
