@@ -1,5 +1,6 @@
 //! The Ruuvi Desk window: wiring only. All logic lives in the core crates under `crates/`.
 
+pub mod bindings;
 pub mod commands;
 pub mod error;
 pub mod feeds;

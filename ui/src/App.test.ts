@@ -1,13 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, render, screen, fireEvent } from '@testing-library/svelte';
 import App from './App.svelte';
+import { derived, readings, sensorCard } from './test-fixtures';
 import {
   BackendError,
   type Backend,
   type BleStatus,
   type GatewaysApi,
   type HttpBackend,
-  type SavedGateway,
+  type ListedGateway,
   type SensorCard,
 } from './lib/backend';
 
@@ -24,7 +25,7 @@ const HTTP_NOW: HttpBackend = { ruuvi_cloud: true, custom: null };
 
 /** Gateway calls that record what the page sent. */
 function gatewaysApi(sent: unknown[]): GatewaysApi {
-  const saved: SavedGateway[] = [];
+  const saved: ListedGateway[] = [];
   return {
     list: async () => saved,
     discover: async () => [
@@ -33,7 +34,7 @@ function gatewaysApi(sent: unknown[]): GatewaysApi {
     login: async (request) => {
       sent.push(request);
       if (request.password !== 'label-id') throw new BackendError('unauthorised', 'not allowed: wrong password');
-      saved.push({ endpoint: request.endpoint, name: 'RuuviGateway9C2C', mac: 'C8:25:2D:8E:9C:2C', firmware: 'v1.17.3', user: 'Admin', login: 'password', remembered: true, last_change: null, logged_in: true });
+      saved.push({ endpoint: request.endpoint, name: 'RuuviGateway9C2C', mac: 'C8:25:2D:8E:9C:2C', firmware: 'v1.17.3', user: 'Admin', login: 'password', remembered: true, last_change: null, demo: false, logged_in: true });
       return { endpoint: request.endpoint, name: 'RuuviGateway9C2C', mac: 'C8:25:2D:8E:9C:2C', firmware: 'v1.17.3', lan_auth: 'lan_auth_ruuvi', http: HTTP_NOW, storage: { ready: true, files: {} }, remembered: true };
     },
     forget: async () => true,
@@ -87,16 +88,16 @@ describe('App', () => {
     };
     render(App, { backend });
     expect(await screen.findByTestId('demo-banner')).toBeTruthy();
-    push!({
-      sensor: 'C0:79:26:A7:CD:97',
-      kind: 'ruuvi_tag',
-      format: 'Df5',
-      source: 'gateway E4:4B:7E:6E:32:3C',
-      last_seen_ms: Date.now(),
-      rssi: -58,
-      readings: { temperature_c: 20.67, humidity_pct: 50.1, pressure_pa: 99722, battery_v: 3.03 } as SensorCard['readings'],
-      derived: { dewPoint: 9.9, iaqs: null },
-    });
+    push!(
+      sensorCard({
+        sensor: 'C0:79:26:A7:CD:97',
+        source: 'gateway E4:4B:7E:6E:32:3C',
+        last_seen_ms: Date.now(),
+        rssi: -58,
+        readings: readings({ temperature_c: 20.67, humidity_pct: 50.1, pressure_pa: 99722, battery_v: 3.03 }),
+        derived: derived({ dewPoint: 9.9 }),
+      }),
+    );
     expect(await screen.findByText('C0:79:26:A7:CD:97')).toBeTruthy();
     expect(screen.getByText('20.7')).toBeTruthy();
     expect(screen.getByText('gateway E4:4B:7E:6E:32:3C')).toBeTruthy();
@@ -108,16 +109,12 @@ describe('App', () => {
     backend.dashboard = async () => ({
       demo: false,
       cards: [
-        {
+        sensorCard({
           sensor: 'AA:00:00:00:00:01',
-          kind: 'ruuvi_tag',
-          format: 'Df5',
-          source: 'Bluetooth',
           last_seen_ms: Date.now(),
           rssi: -58,
-          readings: { temperature_c: 20 } as SensorCard['readings'],
-          derived: { dewPoint: null, iaqs: null },
-        },
+          readings: readings({ temperature_c: 20 }),
+        }),
       ],
     });
     render(App, { backend });

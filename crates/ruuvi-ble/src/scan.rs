@@ -22,7 +22,7 @@ use crate::{now_ms, Advertisement};
 const RUUVI_COMPANY_ID: u16 = 0x0499;
 
 /// Why there is no scanning, for the UI: what happened and what to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Unavailable {
     /// No Bluetooth service to talk to (Linux: no system D-Bus or no BlueZ).
@@ -35,7 +35,7 @@ pub enum Unavailable {
 }
 
 /// Where the live feed stands.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum BleStatus {
     /// Looking for an adapter.

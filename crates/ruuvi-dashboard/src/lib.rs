@@ -8,7 +8,7 @@ use ruuvi_store::{Query, Store, StoreError};
 use serde::Serialize;
 
 /// Which device it is, from the format it sends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum SensorKind {
     RuuviTag,
@@ -25,7 +25,7 @@ impl SensorKind {
 }
 
 /// One sensor on the dashboard.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct SensorCard {
     pub sensor: MacAddress,
     pub kind: SensorKind,
@@ -69,7 +69,7 @@ impl SensorCard {
 }
 
 /// The dashboard's first paint: every sensor's card, and whether it is demo data.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Dashboard {
     pub demo: bool,
     pub cards: Vec<SensorCard>,
@@ -84,14 +84,14 @@ pub fn cards(latest: &[Observation]) -> Vec<SensorCard> {
 }
 
 /// One point of a chart.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Point {
     pub at_ms: i64,
     pub readings: Readings,
 }
 
 /// A chart's data: one sensor's points.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Series {
     pub sensor: MacAddress,
     pub points: Vec<Point>,

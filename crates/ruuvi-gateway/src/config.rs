@@ -25,7 +25,7 @@ pub struct GatewayConfig {
 }
 
 /// What the gateway's store holds (`storage` in `/ruuvi.json`).
-#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, ts_rs::TS)]
 pub struct Storage {
     pub ready: bool,
     pub files: BTreeMap<String, bool>,
@@ -274,13 +274,13 @@ impl GatewayConfig {
 }
 
 /// The HTTP backend settings, as read back.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 pub struct HttpBackend {
     pub ruuvi_cloud: bool,
     pub custom: Option<CustomServer>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 pub struct CustomServer {
     pub url: String,
     pub data_format: String,
@@ -571,7 +571,7 @@ impl HttpProfile {
 }
 
 /// One setting that a push would change, for a preview (values as a person reads them).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 pub struct Change {
     /// The gateway's own key (`use_cloud`, `http_url`, …).
     pub key: String,

@@ -13,7 +13,7 @@ use crate::http::{self, Endpoint, Method, Request};
 use crate::GatewayError;
 
 /// How a gateway was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum Found {
     Mdns,
@@ -22,7 +22,7 @@ pub enum Found {
 }
 
 /// One gateway found (or one address that did not turn out to be one).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 pub struct Discovered {
     pub endpoint: Endpoint,
     /// `RuuviGatewayXXXX` (mDNS instance / host name), when known.
@@ -39,6 +39,7 @@ pub struct Discovered {
     pub firmware: Option<String>,
     /// `Ok(())` when it answered like a Ruuvi Gateway; otherwise why not.
     #[serde(serialize_with = "reason")]
+    #[ts(type = "string | null")]
     pub reachable: Result<(), String>,
 }
 

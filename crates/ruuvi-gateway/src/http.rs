@@ -10,7 +10,7 @@ use tokio::net::TcpStream;
 use crate::GatewayError;
 
 /// Where a gateway listens: a host name or address and a port (80 on real hardware).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, ts_rs::TS)]
 pub struct Endpoint {
     pub host: String,
     pub port: u16,

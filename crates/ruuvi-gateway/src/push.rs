@@ -30,7 +30,7 @@ pub enum Progress {
 }
 
 /// The gateway's state after a push.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 #[serde(tag = "state", rename_all = "kebab-case")]
 pub enum GatewayState {
     /// Nothing on the gateway was changed.

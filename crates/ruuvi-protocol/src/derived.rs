@@ -53,7 +53,7 @@ pub fn iaqs(pm2_5: f64, co2_ppm: f64) -> f64 {
 }
 
 /// Derived values for one measurement; each is `None` when its inputs are missing.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Derived {
     pub dew_point: Option<f64>,

@@ -9,7 +9,9 @@ use crate::error::MacParseError;
 
 /// A 48-bit Bluetooth / Ethernet address. Parses any case, with `:`, `-` or no separator;
 /// always displays as `AA:BB:CC:DD:EE:FF`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Serialised as `"AA:BB:CC:DD:EE:FF"`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ts_rs::TS)]
+#[ts(type = "string")]
 pub struct MacAddress(pub [u8; 6]);
 
 impl MacAddress {

@@ -9,7 +9,7 @@ use crate::mac::MacAddress;
 use crate::readings::Readings;
 
 /// Which feed saw the measurement.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Feed {
     /// This computer's Bluetooth radio.

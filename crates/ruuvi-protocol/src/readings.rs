@@ -7,7 +7,7 @@ use crate::mac::MacAddress;
 /// Scaled values of one measurement. `None` = the format has no such field or the device sent
 /// the "not available" code. Encoders take this as input (clipping out-of-range values the way
 /// the official C encoder does), decoders produce it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Readings {
     pub temperature_c: Option<f64>,
     pub humidity_pct: Option<f64>,

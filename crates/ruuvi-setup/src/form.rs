@@ -10,14 +10,14 @@ use ruuvi_secrets::Sensitive;
 
 use crate::SetupError;
 
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, ts_rs::TS)]
 pub struct ProfileForm {
     pub ruuvi_cloud: bool,
     /// `None`: the own server is switched off.
     pub own_server: Option<OwnServerForm>,
 }
 
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, ts_rs::TS)]
 pub struct OwnServerForm {
     pub url: String,
     /// ruuvi, ruuvi_raw_and_decoded or ruuvi_decoded.
@@ -29,13 +29,14 @@ pub struct OwnServerForm {
     pub user: String,
     /// Empty or absent: the gateway keeps the secret it has.
     #[serde(default)]
+    #[ts(type = "string | null")]
     pub secret: Option<Sensitive<String>>,
     pub client_cert: ClientCertChoice,
     pub server_ca: ServerCaChoice,
 }
 
 /// The client certificate the gateway presents.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ClientCertChoice {
     None,
@@ -44,12 +45,13 @@ pub enum ClientCertChoice {
     /// PEM the user pasted or loaded from files.
     Pem {
         cert: String,
+        #[ts(type = "string")]
         key: Sensitive<String>,
     },
 }
 
 /// What the gateway trusts for the server's certificate.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ServerCaChoice {
     /// The firmware's built-in CA bundle (public servers).

@@ -86,7 +86,7 @@ pub struct ReceiverTarget {
 }
 
 /// "Find gateways": mDNS on this network and/or a probe of addresses the user typed.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, ts_rs::TS)]
 pub struct DiscoverRequest {
     /// Browse mDNS (multicast on this computer's networks).
     pub mdns: bool,
@@ -101,7 +101,7 @@ fn three() -> u64 {
     3
 }
 
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, ts_rs::TS)]
 pub struct LoginRequest {
     pub endpoint: String,
     /// The LAN user (`Admin` from the factory).
@@ -109,8 +109,10 @@ pub struct LoginRequest {
     pub user: String,
     /// Neither password nor API key: what the keychain remembers, else no credentials.
     #[serde(default)]
+    #[ts(type = "string | null")]
     pub password: Option<Sensitive<String>>,
     #[serde(default)]
+    #[ts(type = "string | null")]
     pub api_key: Option<Sensitive<String>>,
     /// Keep the password or key in the keychain for the next login.
     #[serde(default)]
@@ -122,7 +124,7 @@ fn admin() -> String {
 }
 
 /// A gateway "Find gateways" came up with.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
 pub struct FoundGateway {
     #[serde(flatten)]
     pub discovered: Discovered,
@@ -131,7 +133,7 @@ pub struct FoundGateway {
 }
 
 /// A logged-in gateway as the UI shows it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
 pub struct GatewayDetails {
     pub endpoint: String,
     pub name: Option<String>,
@@ -144,7 +146,7 @@ pub struct GatewayDetails {
 }
 
 /// What applying a form would do to one gateway.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
 pub struct Preview {
     pub endpoint: String,
     pub changes: Vec<Change>,
@@ -155,7 +157,7 @@ pub struct Preview {
 }
 
 /// A step of a change in progress, for progress bars.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
 pub struct StepEvent {
     pub endpoint: String,
     /// 0–100.
@@ -164,7 +166,7 @@ pub struct StepEvent {
 }
 
 /// How a change ended on one gateway.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
 pub struct ApplyResult {
     pub endpoint: String,
     pub mac: Option<String>,
@@ -173,7 +175,7 @@ pub struct ApplyResult {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
 pub struct UrlCheck {
     pub ok: bool,
     /// The HTTP status the gateway got (502: it could not connect).

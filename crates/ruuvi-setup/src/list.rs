@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::SetupError;
 
 /// How Ruuvi Desk logs in to a gateway.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum LoginKind {
     /// `lan_auth_allow`: nothing needed.
@@ -15,7 +15,7 @@ pub enum LoginKind {
     ApiKey,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
 pub struct SavedGateway {
     /// `host` or `host:port`, as the user reaches it.
     pub endpoint: String,

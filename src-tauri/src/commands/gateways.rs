@@ -13,7 +13,7 @@ use crate::error::IpcError;
 use crate::feeds::Feeds;
 
 /// A saved gateway with whether the app holds a session for it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
 pub struct ListedGateway {
     #[serde(flatten)]
     pub gateway: SavedGateway,

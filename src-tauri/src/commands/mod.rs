@@ -8,7 +8,7 @@ use crate::error::IpcError;
 use ruuvi_protocol::output::measurement_json;
 
 /// Name and version for the window's about line.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ts_rs::TS)]
 pub struct AppInfo {
     pub name: &'static str,
     pub version: &'static str,
@@ -31,7 +31,7 @@ pub fn decode_advertisement(hex: String) -> Result<serde_json::Value, IpcError> 
 }
 
 /// This computer's Bluetooth: scanning or why not, in the words `ruuvictl ble status` uses.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ts_rs::TS)]
 pub struct BleStatusReply {
     #[serde(flatten)]
     pub status: ruuvi_ble::BleStatus,

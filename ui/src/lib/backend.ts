@@ -2,11 +2,23 @@
 // commands over IPC; tests pass their own implementation of the same interface.
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
-
-export interface AppInfo {
-  name: string;
-  version: string;
-}
+import type {
+  AppInfo,
+  ApplyResult,
+  BleStatusReply,
+  Dashboard,
+  FoundGateway,
+  GatewayDetails,
+  ListedGateway,
+  LoginRequest,
+  OwnServerForm,
+  Preview,
+  ProfileForm,
+  SensorCard,
+  Series,
+  StepEvent,
+  UrlCheck,
+} from './bindings';
 
 /** A decoded measurement with the gateway's key names (`dataFormat`, `temperature`, ...). */
 export type Measurement = Record<string, unknown>;
@@ -22,185 +34,17 @@ export class BackendError extends Error {
   }
 }
 
+
+// The IPC types are generated from the Rust types (bindings.ts); the UI imports them from here.
+export type * from './bindings';
+
 /** This computer's Bluetooth (`ble_status`): scanning, or why not and what to do. */
-export type BleStatus =
-  | { state: 'starting'; message: string }
-  | { state: 'scanning'; adapter: string; message: string }
-  | {
-      state: 'unavailable';
-      kind: 'no_stack' | 'no_adapter' | 'adapter_off' | 'permission_denied' | 'failed';
-      reason: string;
-      hint: string;
-      message: string;
-    };
-
-/** Physical values of one measurement (SI-ish units, `null` when the format has none). */
-export interface Readings {
-  temperature_c: number | null;
-  humidity_pct: number | null;
-  pressure_pa: number | null;
-  battery_v: number | null;
-  co2_ppm: number | null;
-  pm2_5: number | null;
-  voc_index: number | null;
-  nox_index: number | null;
-  luminosity_lux: number | null;
-  movement_counter: number | null;
-  measurement_sequence: number | null;
-  [key: string]: unknown;
-}
-
-/** One sensor on the dashboard (`ruuvi_dashboard::SensorCard`). */
-export interface SensorCard {
-  sensor: string;
-  kind: 'ruuvi_tag' | 'ruuvi_air';
-  format: string | null;
-  /** "Bluetooth", "gateway C8:…" */
-  source: string;
-  last_seen_ms: number;
-  rssi: number | null;
-  readings: Readings;
-  derived: { dewPoint: number | null; iaqs: number | null; [key: string]: number | null };
-}
-
-/** One chart point (`ruuvi_dashboard::Point`). */
-export interface Point {
-  at_ms: number;
-  readings: Readings;
-}
-
-export interface Series {
-  sensor: string;
-  points: Point[];
-}
-
-export interface Dashboard {
-  /** Simulated gateways feed it: label the data as demo data. */
-  demo: boolean;
-  cards: SensorCard[];
-}
-
-/** The HTTP backend as a gateway reports it (`ruuvi_gateway::HttpBackend`). */
-export interface HttpBackend {
-  ruuvi_cloud: boolean;
-  custom: {
-    url: string;
-    data_format: string;
-    period_s: number | null;
-    auth: string;
-    user: string | null;
-    use_client_cert: boolean;
-    use_server_cert: boolean;
-  } | null;
-}
-
-export interface OwnServerForm {
-  url: string;
-  data_format: string;
-  period_s: number;
-  auth: string;
-  user: string;
-  /** null: the gateway keeps the secret it has. */
-  secret: string | null;
-  client_cert: { kind: 'none' } | { kind: 'issue' } | { kind: 'pem'; cert: string; key: string };
-  server_ca: { kind: 'builtin' } | { kind: 'ours' } | { kind: 'pem'; pem: string };
-}
-
-/** The backend form (`ruuvi_setup::ProfileForm`). */
-export interface ProfileForm {
-  ruuvi_cloud: boolean;
-  own_server: OwnServerForm | null;
-}
-
-/** A gateway the user added (`ruuvi_setup::SavedGateway`). */
-export interface SavedGateway {
-  endpoint: string;
-  name: string | null;
-  mac: string | null;
-  firmware: string | null;
-  user: string;
-  login: 'none' | 'password' | 'api_key';
-  remembered: boolean;
-  last_change: string | null;
-  logged_in: boolean;
-}
-
-/** A gateway found on the network (`ruuvi_gateway::discovery::Discovered`). */
-export interface Discovered {
-  endpoint: { host: string; port: number };
-  name: string | null;
-  mac_suffix: string | null;
-  found: 'mdns' | 'probe' | 'manual';
-  lan_auth: string | null;
-  firmware: string | null;
-  /** null when it answered like a Ruuvi Gateway; else why not. */
-  reachable: string | null;
-  /** A simulated demo gateway's factory password. */
-  demo_password: string | null;
-}
-
-export interface LoginRequest {
-  endpoint: string;
-  user: string;
-  password?: string;
-  api_key?: string;
-  remember: boolean;
-}
-
-export interface GatewayDetails {
-  endpoint: string;
-  name: string | null;
-  mac: string | null;
-  firmware: string | null;
-  lan_auth: string | null;
-  http: HttpBackend;
-  storage: { ready: boolean; files: Record<string, boolean> };
-  remembered: boolean;
-}
-
-export interface Change {
-  key: string;
-  label: string;
-  before: string;
-  after: string;
-}
-
-export interface Preview {
-  endpoint: string;
-  changes: Change[];
-  uploads: string[];
-  problems: string[];
-}
-
-export type GatewayState =
-  | { state: 'unchanged' }
-  | { state: 'applied' }
-  | { state: 'rolled-back'; lost: string[] }
-  | { state: 'partial'; changed: string[] };
-
-export interface ApplyResult {
-  endpoint: string;
-  mac: string | null;
-  state: GatewayState;
-  error: string | null;
-}
-
-export interface StepEvent {
-  endpoint: string;
-  percent: number;
-  message: string;
-}
-
-export interface UrlCheck {
-  ok: boolean;
-  status: number;
-  summary: string;
-}
+export type BleStatus = BleStatusReply;
 
 /** The Gateways page's calls (`ruuvi_setup::Setup`). */
 export interface GatewaysApi {
-  list(): Promise<SavedGateway[]>;
-  discover(request: { mdns: boolean; probe: string }): Promise<Discovered[]>;
+  list(): Promise<ListedGateway[]>;
+  discover(request: { mdns: boolean; mdns_seconds: number; probe: string }): Promise<FoundGateway[]>;
   login(request: LoginRequest): Promise<GatewayDetails>;
   forget(endpoint: string): Promise<boolean>;
   /** A logged-in gateway's settings as last read (no request to the gateway). */
@@ -256,8 +100,8 @@ function listenTo<T>(event: string, handler: (payload: T) => void): () => void {
 }
 
 const tauriGateways: GatewaysApi = {
-  list: () => call<SavedGateway[]>('gateways_list'),
-  discover: (request) => call<Discovered[]>('gateways_discover', { request }),
+  list: () => call<ListedGateway[]>('gateways_list'),
+  discover: (request) => call<FoundGateway[]>('gateways_discover', { request }),
   login: (request) => call<GatewayDetails>('gateways_login', { request }),
   forget: (endpoint) => call<boolean>('gateways_forget', { endpoint }),
   details: (endpoint) => call<GatewayDetails>('gateways_details', { endpoint }),
@@ -272,7 +116,7 @@ export const tauriBackend: Backend = {
   gateways: tauriGateways,
   appInfo: () => call<AppInfo>('app_info'),
   decode: (hex: string) => call<Measurement>('decode_advertisement', { hex }),
-  bleStatus: () => call<BleStatus>('ble_status'),
+  bleStatus: () => call<BleStatusReply>('ble_status'),
   dashboard: () => call<Dashboard>('dashboard'),
   series: (sensor, fromMs, toMs, points) => call<Series>('series', { sensor, fromMs, toMs, points }),
   subscribe: (onCard) => listenTo<SensorCard>('card', onCard),

@@ -3,31 +3,17 @@ import { ago, cardValues, kindLabel, withCard } from './cards';
 import { tokenFrom } from './httpBackend';
 import { usableLanguage } from './locale';
 import type { SensorCard } from './backend';
+import { derived, readings, sensorCard } from '../test-fixtures';
 
-function card(sensor: string, kind: SensorCard['kind'], readings: Partial<SensorCard['readings']>): SensorCard {
-  return {
+function card(sensor: string, kind: SensorCard['kind'], some: Partial<SensorCard['readings']>): SensorCard {
+  return sensorCard({
     sensor,
     kind,
     format: kind === 'ruuvi_air' ? 'E1' : 'Df5',
-    source: 'Bluetooth',
-    last_seen_ms: 0,
     rssi: -60,
-    readings: {
-      temperature_c: null,
-      humidity_pct: null,
-      pressure_pa: null,
-      battery_v: null,
-      co2_ppm: null,
-      pm2_5: null,
-      voc_index: null,
-      nox_index: null,
-      luminosity_lux: null,
-      movement_counter: null,
-      measurement_sequence: null,
-      ...readings,
-    },
-    derived: { dewPoint: null, iaqs: kind === 'ruuvi_air' ? 93.4 : null },
-  };
+    readings: readings(some),
+    derived: derived({ iaqs: kind === 'ruuvi_air' ? 93.4 : null }),
+  });
 }
 
 describe('cards', () => {

@@ -6,10 +6,10 @@ import {
   type AppInfo,
   type ApplyResult,
   type Backend,
-  type Discovered,
+  type FoundGateway,
   type GatewayDetails,
   type Preview,
-  type SavedGateway,
+  type ListedGateway,
   type StepEvent,
   type UrlCheck,
   type BleStatus,
@@ -66,8 +66,8 @@ export function httpBackend(origin: string, token: string): Backend {
 
   return {
     gateways: {
-      list: () => call<SavedGateway[]>('gateways'),
-      discover: (request) => post<Discovered[]>('gateways/discover', request),
+      list: () => call<ListedGateway[]>('gateways'),
+      discover: (request) => post<FoundGateway[]>('gateways/discover', request),
       login: (request) => post<GatewayDetails>('gateways/login', request),
       forget: (endpoint) => post<boolean>('gateways/forget', { endpoint }),
       details: (endpoint) => post<GatewayDetails>('gateways/details', { endpoint }),

@@ -1,5 +1,5 @@
 // What a sensor's chart can show and over which ranges.
-import type { SensorCard } from './backend';
+import type { Readings, SensorCard } from './backend';
 
 export interface Range {
   key: string;
@@ -14,7 +14,10 @@ export const RANGES: Range[] = [
   { key: '30d', label: '30 days', ms: 30 * 86_400_000 },
 ];
 
-const FIELDS: { key: string; label: string }[] = [
+/** A chartable quantity: a numeric field of `Readings`. */
+export type ChartField = { key: keyof Readings; label: string };
+
+const FIELDS: ChartField[] = [
   { key: 'temperature_c', label: 'Temperature (°C)' },
   { key: 'humidity_pct', label: 'Humidity (%)' },
   { key: 'pressure_pa', label: 'Pressure (Pa)' },
@@ -27,6 +30,6 @@ const FIELDS: { key: string; label: string }[] = [
 ];
 
 /** The quantities this sensor has (a value in its latest reading). */
-export function chartFields(card: SensorCard): { key: string; label: string }[] {
+export function chartFields(card: SensorCard): ChartField[] {
   return FIELDS.filter((f) => typeof card.readings[f.key] === 'number');
 }

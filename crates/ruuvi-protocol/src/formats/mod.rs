@@ -23,7 +23,7 @@ pub use df8::Df8;
 pub use e1::E1;
 
 /// The data-format byte that starts every Ruuvi payload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 pub enum DataFormat {
     Df3,
     Df5,

@@ -1,0 +1,85 @@
+//! `ui/src/lib/bindings.ts`: the TypeScript declarations of every type that crosses the IPC
+//! boundary (and `ruuvictl serve --ui`'s HTTP API, which carries the same types), generated
+//! from the Rust types with ts-rs. The test below fails when the committed file is stale;
+//! `UPDATE_BINDINGS=1 cargo test -p ruuvi-desk --lib bindings` rewrites it.
+
+use ts_rs::{Config, TS};
+
+/// Every declaration, in a fixed order, as one module.
+pub fn declarations() -> String {
+    let cfg = Config::new().with_large_int("number");
+    let mut out = String::from(
+        "// Generated from the Rust types by src-tauri/src/bindings.rs (ts-rs). Do not edit:\n\
+         // UPDATE_BINDINGS=1 cargo test -p ruuvi-desk --lib bindings\n",
+    );
+    let mut names = Vec::new();
+    macro_rules! declare {
+        ($($t:ty),* $(,)?) => {$(
+            names.push(<$t as TS>::ident(&cfg));
+            out.push_str("\nexport ");
+            out.push_str(&<$t as TS>::decl(&cfg));
+            out.push('\n');
+        )*};
+    }
+    declare!(
+        crate::error::IpcError,
+        crate::commands::AppInfo,
+        crate::commands::BleStatusReply,
+        ruuvi_ble::BleStatus,
+        ruuvi_ble::Unavailable,
+        ruuvi_dashboard::Dashboard,
+        ruuvi_dashboard::SensorCard,
+        ruuvi_dashboard::SensorKind,
+        ruuvi_dashboard::Series,
+        ruuvi_dashboard::Point,
+        ruuvi_protocol::Readings,
+        ruuvi_protocol::derived::Derived,
+        ruuvi_protocol::Feed,
+        ruuvi_protocol::DataFormat,
+        ruuvi_protocol::MacAddress,
+        crate::commands::gateways::ListedGateway,
+        ruuvi_setup::SavedGateway,
+        ruuvi_setup::LoginKind,
+        ruuvi_setup::DiscoverRequest,
+        ruuvi_setup::FoundGateway,
+        ruuvi_gateway::discovery::Found,
+        ruuvi_gateway::Endpoint,
+        ruuvi_setup::LoginRequest,
+        ruuvi_setup::GatewayDetails,
+        ruuvi_gateway::HttpBackend,
+        ruuvi_gateway::config::CustomServer,
+        ruuvi_gateway::config::Storage,
+        ruuvi_setup::ProfileForm,
+        ruuvi_setup::OwnServerForm,
+        ruuvi_setup::ClientCertChoice,
+        ruuvi_setup::ServerCaChoice,
+        ruuvi_setup::Preview,
+        ruuvi_gateway::Change,
+        ruuvi_setup::ApplyResult,
+        ruuvi_gateway::GatewayState,
+        ruuvi_setup::StepEvent,
+        ruuvi_setup::UrlCheck,
+    );
+    let _ = names;
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bindings_are_current() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/lib/bindings.ts");
+        let fresh = declarations();
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            std::fs::write(&path, &fresh).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == fresh,
+            "{} is stale: run UPDATE_BINDINGS=1 cargo test -p ruuvi-desk --lib bindings",
+            path.display()
+        );
+    }
+}

@@ -1,0 +1,227 @@
+// Generated from the Rust types by src-tauri/src/bindings.rs (ts-rs). Do not edit:
+// UPDATE_BINDINGS=1 cargo test -p ruuvi-desk --lib bindings
+
+export type IpcError = { code: string, message: string, };
+
+export type AppInfo = { name: string, version: string, };
+
+export type BleStatusReply = { message: string, } & ({ "state": "starting" } | { "state": "scanning", adapter: string, } | { "state": "unavailable", kind: Unavailable, reason: string, 
+/**
+ * What the user can do about it.
+ */
+hint: string, });
+
+export type BleStatus = { "state": "starting" } | { "state": "scanning", adapter: string, } | { "state": "unavailable", kind: Unavailable, reason: string, 
+/**
+ * What the user can do about it.
+ */
+hint: string, };
+
+export type Unavailable = "no_stack" | "no_adapter" | "adapter_off" | "permission_denied" | "failed";
+
+export type Dashboard = { demo: boolean, cards: Array<SensorCard>, };
+
+export type SensorCard = { sensor: MacAddress, kind: SensorKind, format: DataFormat | null, 
+/**
+ * Where the latest observation came from, for people: "Bluetooth", "gateway C8:…".
+ */
+source: string, feed: Feed, last_seen_ms: number, rssi: number | null, readings: Readings, 
+/**
+ * Dew point, absolute humidity, … and the air-quality score (IAQS) of a Ruuvi Air.
+ */
+derived: Derived, };
+
+export type SensorKind = "ruuvi_tag" | "ruuvi_air";
+
+export type Series = { sensor: MacAddress, points: Array<Point>, };
+
+export type Point = { at_ms: number, readings: Readings, };
+
+export type Readings = { temperature_c: number | null, humidity_pct: number | null, pressure_pa: number | null, accel_x_g: number | null, accel_y_g: number | null, accel_z_g: number | null, battery_v: number | null, tx_power_dbm: number | null, movement_counter: number | null, measurement_sequence: number | null, pm1_0: number | null, pm2_5: number | null, pm4_0: number | null, pm10_0: number | null, co2_ppm: number | null, voc_index: number | null, nox_index: number | null, luminosity_lux: number | null, sound_inst_dba: number | null, sound_avg_dba: number | null, sound_peak_spl_db: number | null, calibration_in_progress: boolean | null, button_pressed: boolean | null, rtc_running_on_boot: boolean | null, 
+/**
+ * Full MAC carried in the payload (formats 5, C5, 8, E1).
+ */
+mac: MacAddress | null, 
+/**
+ * Lowest three MAC bytes (format 6 carries only these).
+ */
+mac_suffix: [number, number, number] | null, };
+
+export type Derived = { dewPoint: number | null, absoluteHumidity: number | null, vapourPressure: number | null, airDensity: number | null, accelerationTotal: number | null, iaqs: number | null, };
+
+export type Feed = { "kind": "ble" } | { "kind": "gateway_history", gateway: MacAddress | null, } | { "kind": "gateway_post", gateway: MacAddress | null, };
+
+export type DataFormat = "Df3" | "Df5" | "C5" | "Df6" | "E1" | "Df8";
+
+export type MacAddress = string;
+
+export type ListedGateway = { logged_in: boolean, 
+/**
+ * `host` or `host:port`, as the user reaches it.
+ */
+endpoint: string, name: string | null, mac: string | null, firmware: string | null, user: string, login: LoginKind, 
+/**
+ * The password or API key is in the keychain.
+ */
+remembered: boolean, 
+/**
+ * What the last change did ("applied", "rolled back: …"), for the list.
+ */
+last_change: string | null, 
+/**
+ * A simulated demo gateway: gone when the app stops, so not kept across starts.
+ */
+demo: boolean, };
+
+export type SavedGateway = { 
+/**
+ * `host` or `host:port`, as the user reaches it.
+ */
+endpoint: string, name: string | null, mac: string | null, firmware: string | null, user: string, login: LoginKind, 
+/**
+ * The password or API key is in the keychain.
+ */
+remembered: boolean, 
+/**
+ * What the last change did ("applied", "rolled back: …"), for the list.
+ */
+last_change: string | null, 
+/**
+ * A simulated demo gateway: gone when the app stops, so not kept across starts.
+ */
+demo: boolean, };
+
+export type LoginKind = "none" | "password" | "api_key";
+
+export type DiscoverRequest = { 
+/**
+ * Browse mDNS (multicast on this computer's networks).
+ */
+mdns: boolean, mdns_seconds: number, 
+/**
+ * `a, b`, `192.168.1.10-40`, `host:port` (`GET /` only); empty: none.
+ */
+probe: string, };
+
+export type FoundGateway = { 
+/**
+ * A simulated demo gateway's factory password, shown so a demo user can log in.
+ */
+demo_password: string | null, endpoint: Endpoint, 
+/**
+ * `RuuviGatewayXXXX` (mDNS instance / host name), when known.
+ */
+name: string | null, 
+/**
+ * The last four hex digits of the gateway's MAC (`XXXX` of its name).
+ */
+mac_suffix: string | null, found: Found, 
+/**
+ * The LAN auth mode as an unauthenticated `GET /status.json` reveals it:
+ * `lan_auth_default or lan_auth_ruuvi` (a redirect), `lan_auth_basic`, `lan_auth_digest`,
+ * `lan_auth_allow` or `lan_auth_deny`.
+ */
+lan_auth: string | null, 
+/**
+ * The firmware version, when the gateway shows it to strangers (≤ v1.17.3, in the auth JSON
+ * of a 401/403).
+ */
+firmware: string | null, 
+/**
+ * `Ok(())` when it answered like a Ruuvi Gateway; otherwise why not.
+ */
+reachable: string | null, };
+
+export type Found = "mdns" | "probe" | "manual";
+
+export type Endpoint = { host: string, port: number, };
+
+export type LoginRequest = { endpoint: string, 
+/**
+ * The LAN user (`Admin` from the factory).
+ */
+user: string, 
+/**
+ * Neither password nor API key: what the keychain remembers, else no credentials.
+ */
+password: string | null, api_key: string | null, 
+/**
+ * Keep the password or key in the keychain for the next login.
+ */
+remember: boolean, };
+
+export type GatewayDetails = { endpoint: string, name: string | null, mac: string | null, firmware: string | null, lan_auth: string | null, http: HttpBackend, storage: Storage, remembered: boolean, };
+
+export type HttpBackend = { ruuvi_cloud: boolean, custom: CustomServer | null, };
+
+export type CustomServer = { url: string, data_format: string, 
+/**
+ * Absent before v1.15.
+ */
+period_s: number | null, auth: string, user: string | null, use_client_cert: boolean, use_server_cert: boolean, };
+
+export type Storage = { ready: boolean, files: { [key in string]: boolean }, };
+
+export type ProfileForm = { ruuvi_cloud: boolean, 
+/**
+ * `None`: the own server is switched off.
+ */
+own_server: OwnServerForm | null, };
+
+export type OwnServerForm = { url: string, 
+/**
+ * ruuvi, ruuvi_raw_and_decoded or ruuvi_decoded.
+ */
+data_format: string, period_s: number, 
+/**
+ * none, basic, bearer, token or api_key.
+ */
+auth: string, user: string, 
+/**
+ * Empty or absent: the gateway keeps the secret it has.
+ */
+secret: string | null, client_cert: ClientCertChoice, server_ca: ServerCaChoice, };
+
+export type ClientCertChoice = { "kind": "none" } | { "kind": "issue" } | { "kind": "pem", cert: string, key: string, };
+
+export type ServerCaChoice = { "kind": "builtin" } | { "kind": "ours" } | { "kind": "pem", pem: string, };
+
+export type Preview = { endpoint: string, changes: Array<Change>, 
+/**
+ * Files that would be uploaded to the gateway's certificate store.
+ */
+uploads: Array<string>, 
+/**
+ * Why it cannot be applied as it stands (empty: it can).
+ */
+problems: Array<string>, };
+
+export type Change = { 
+/**
+ * The gateway's own key (`use_cloud`, `http_url`, …).
+ */
+key: string, 
+/**
+ * What its web page calls it.
+ */
+label: string, before: string, after: string, };
+
+export type ApplyResult = { endpoint: string, mac: string | null, state: GatewayState, 
+/**
+ * What went wrong and what to do, when not applied.
+ */
+error: string | null, };
+
+export type GatewayState = { "state": "unchanged" } | { "state": "applied" } | { "state": "rolled-back", lost: Array<string>, } | { "state": "partial", changed: Array<string>, };
+
+export type StepEvent = { endpoint: string, 
+/**
+ * 0–100.
+ */
+percent: number, message: string, };
+
+export type UrlCheck = { ok: boolean, 
+/**
+ * The HTTP status the gateway got (502: it could not connect).
+ */
+status: number, summary: string, };

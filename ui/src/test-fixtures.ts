@@ -1,0 +1,60 @@
+// Complete values of the generated IPC types for tests, from the fields a test cares about.
+import type { Derived, Readings, SensorCard } from './lib/backend';
+
+export function readings(some: Partial<Readings> = {}): Readings {
+  return {
+    temperature_c: null,
+    humidity_pct: null,
+    pressure_pa: null,
+    accel_x_g: null,
+    accel_y_g: null,
+    accel_z_g: null,
+    battery_v: null,
+    tx_power_dbm: null,
+    movement_counter: null,
+    measurement_sequence: null,
+    pm1_0: null,
+    pm2_5: null,
+    pm4_0: null,
+    pm10_0: null,
+    co2_ppm: null,
+    voc_index: null,
+    nox_index: null,
+    luminosity_lux: null,
+    sound_inst_dba: null,
+    sound_avg_dba: null,
+    sound_peak_spl_db: null,
+    calibration_in_progress: null,
+    button_pressed: null,
+    rtc_running_on_boot: null,
+    mac: null,
+    mac_suffix: null,
+    ...some,
+  };
+}
+
+export function derived(some: Partial<Derived> = {}): Derived {
+  return {
+    dewPoint: null,
+    absoluteHumidity: null,
+    vapourPressure: null,
+    airDensity: null,
+    accelerationTotal: null,
+    iaqs: null,
+    ...some,
+  };
+}
+
+export function sensorCard(some: Partial<SensorCard> & Pick<SensorCard, 'sensor'>): SensorCard {
+  return {
+    kind: 'ruuvi_tag',
+    format: 'Df5',
+    source: 'Bluetooth',
+    feed: { kind: 'ble' },
+    last_seen_ms: 0,
+    rssi: null,
+    readings: readings(),
+    derived: derived(),
+    ...some,
+  };
+}
