@@ -1,6 +1,8 @@
 //! The Ruuvi Desk window: wiring only. All logic lives in the core crates under `crates/`.
 
 pub mod bindings;
+mod command_names;
+pub use command_names::COMMANDS;
 pub mod commands;
 pub mod error;
 pub mod feeds;
@@ -208,5 +210,40 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e["code"], "bad_input", "{e}");
+    }
+
+    #[test]
+    fn the_capability_grants_exactly_the_registered_commands() {
+        let file: serde_json::Value =
+            serde_json::from_str(include_str!("../capabilities/default.json")).unwrap();
+        let mut granted: Vec<String> = file["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_string())
+            .collect();
+        let mut wanted: Vec<String> = ["core:event:allow-listen", "core:event:allow-unlisten"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(
+                crate::COMMANDS
+                    .iter()
+                    .map(|c| format!("allow-{}", c.replace('_', "-"))),
+            )
+            .collect();
+        granted.sort();
+        wanted.sort();
+        assert_eq!(granted, wanted);
+        // Each named command is one the handler knows (an unknown one is refused by name).
+        let unknown = invoke("no_such_command", serde_json::json!({})).unwrap_err();
+        for command in crate::COMMANDS {
+            if let Err(e) = invoke(command, serde_json::json!({})) {
+                assert_ne!(
+                    e.to_string().replace("no_such_command", command),
+                    unknown.to_string(),
+                    "{command} is not registered"
+                );
+            }
+        }
     }
 }

@@ -1,0 +1,20 @@
+/// Every command the window may call; each gets an `allow-<command>` permission that the
+/// capability file grants (a command missing here is refused at the IPC boundary). Read by
+/// build.rs and by the test that checks the capability file against the handler.
+pub const COMMANDS: &[&str] = &[
+    "app_info",
+    "ble_status",
+    "dashboard",
+    "decode_advertisement",
+    "series",
+    "first_paint",
+    "gateways_list",
+    "gateways_discover",
+    "gateways_login",
+    "gateways_forget",
+    "gateways_details",
+    "gateways_preview",
+    "gateways_apply",
+    "gateways_check_url",
+    "gateways_send_here",
+];
