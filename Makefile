@@ -95,6 +95,7 @@ test: test-deps build
 	# The keychain tests and the mbedTLS client test (both #[ignore]d for a bare `cargo test`).
 	tests/with-keychain.sh cargo test -p ruuvi-secrets -p ruuvi-pki -p ruuvi-setup -p ruuvictl -- --ignored
 	bash tests/launch-window.sh ./target/debug/ruuvi-desk
+	bash tests/single-instance.sh ./target/debug/ruuvi-desk
 	mkdir -p target/screenshots
 	# The real app in WebKitGTK through tauri-driver; its receiver needs the keychain.
 	RUUVI_DESK_SCREENSHOTS=$(CURDIR)/target/screenshots tests/with-keychain.sh \

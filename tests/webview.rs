@@ -199,6 +199,18 @@ async fn a_session_in_the_window() -> WebDriverResult<()> {
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
 
+        // The Receiver page lists the gateway with its rule and stored posts.
+        d.find(By::Id("nav-receiver")).await?.click().await?;
+        let stored = d
+            .query(By::Css(format!(".receiver-gateway[data-gateway='{mac}'] tr[data-status='200']")))
+            .wait(Duration::from_secs(30), Duration::from_millis(250))
+            .first()
+            .await?;
+        assert!(stored.text().await?.contains("stored"));
+        if let Ok(dir) = std::env::var("RUUVI_DESK_SCREENSHOTS") {
+            d.screenshot(&std::path::Path::new(&dir).join("webview-receiver.png")).await?;
+        }
+
         d.find(By::Id("nav-settings")).await?.click().await?;
         if let Ok(dir) = std::env::var("RUUVI_DESK_SCREENSHOTS") {
             d.screenshot(&std::path::Path::new(&dir).join("webview-settings.png")).await?;

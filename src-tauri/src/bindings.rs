@@ -59,6 +59,12 @@ pub fn declarations() -> String {
         ruuvi_gateway::GatewayState,
         ruuvi_setup::StepEvent,
         ruuvi_setup::UrlCheck,
+        ruuvi_wiring::ReceiverStatus,
+        ruuvi_wiring::OutcomeCount,
+        ruuvi_wiring::GatewayActivity,
+        ruuvi_receiver::GatewayEntry,
+        ruuvi_receiver::Received,
+        ruuvi_receiver::Outcome,
     );
     let _ = names;
     out

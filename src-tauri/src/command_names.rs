@@ -8,6 +8,8 @@ pub const COMMANDS: &[&str] = &[
     "decode_advertisement",
     "series",
     "first_paint",
+    "receiver_status",
+    "receiver_start",
     "gateways_list",
     "gateways_discover",
     "gateways_login",

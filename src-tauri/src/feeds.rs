@@ -87,9 +87,12 @@ impl ReceiverSlot {
         })
     }
 
-    /// Where the receiver listens, when it runs.
-    pub async fn url(&self) -> Option<String> {
-        self.running.lock().await.as_ref().map(Receiving::url)
+    /// What the receiver is doing (off when it does not run).
+    pub async fn status(&self) -> ruuvi_wiring::ReceiverStatus {
+        match self.running.lock().await.as_ref() {
+            Some(r) => r.status(),
+            None => ruuvi_wiring::ReceiverStatus::off(),
+        }
     }
 
     async fn refresh(&self) {

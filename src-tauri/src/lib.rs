@@ -6,6 +6,7 @@ pub use command_names::COMMANDS;
 pub mod commands;
 pub mod error;
 pub mod feeds;
+pub mod tray;
 
 /// Registers commands on any runtime, so tests can pass `tauri::test::mock_builder()`.
 pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
@@ -16,6 +17,8 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
         commands::decode_advertisement,
         commands::series,
         commands::first_paint,
+        commands::receiver_status,
+        commands::receiver_start,
         commands::gateways::gateways_list,
         commands::gateways::gateways_discover,
         commands::gateways::gateways_login,
@@ -34,6 +37,11 @@ pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLoc
 pub fn run() {
     STARTED.get_or_init(std::time::Instant::now);
     builder(tauri::Builder::default())
+        // First, so a second start only brings this window forward and exits.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            tracing::info!("started again: showing the window");
+            tray::show_window(app);
+        }))
         .setup(|app| {
             use tauri::Manager;
             // `ruuvi-desk.log` in the platform's log directory (Linux:
@@ -43,6 +51,10 @@ pub fn run() {
             let data_dir = app.path().app_data_dir()?;
             let handle = app.handle().clone();
             let feeds = tauri::async_runtime::block_on(feeds::start(handle, &data_dir))?;
+            if let Err(e) = tray::start(app.handle(), feeds.receiver.clone()) {
+                // No tray on this desktop (no StatusNotifier host): the window still works.
+                tracing::warn!("no tray icon: {e}");
+            }
             app.manage(feeds);
             Ok(())
         })

@@ -121,6 +121,16 @@ test('find a gateway, log in, send its data to this computer, watch it live', as
   await page.getByTestId('chart').locator('canvas').waitFor({ timeout: 10_000 });
   await page.screenshot({ path: join(shots, 'browser-gateway-chart.png'), fullPage: true });
 
+  // The Receiver page: this gateway's rule and its stored posts.
+  await page.getByRole('button', { name: 'Receiver' }).click();
+  const activity = page.locator(`.receiver-gateway[data-gateway="${gateway.gw_mac}"]`);
+  await activity.waitFor({ timeout: 10_000 });
+  assert.match(await activity.textContent(), /Authentication: bearer; client certificate required/);
+  await activity.locator('tr[data-status="200"]').first().waitFor({ timeout: 10_000 });
+  assert.match(await activity.locator('tbody tr').first().textContent(), /stored \d+ observations?/);
+  assert.match(await page.locator('#receiver-url').textContent(), /https:\/\/127\.0\.0\.1:\d+\/record/);
+  await page.screenshot({ path: join(shots, 'browser-receiver.png'), fullPage: true });
+
   // The receiver was told to expect this gateway; no secret in its files.
   const policy = JSON.parse(readFileSync(join(dataDir, 'receiver.json'), 'utf8'));
   assert.deepEqual(policy.gateways[gateway.gw_mac], { auth: 'bearer', require_client_cert: true, hmac: false, rotate_hmac: false });

@@ -55,6 +55,10 @@ function gatewaysApi(sent: unknown[]): GatewaysApi {
 function backendWith(decode: Backend['decode'], bleStatus = async () => noBluetooth): Backend {
   return {
     gateways: gatewaysApi([]),
+    receiver: {
+      status: async () => ({ url: null, posts: [], observations: 0, gateways: [] }),
+      start: async () => ({ url: 'https://127.0.0.1:8443/record', posts: [], observations: 0, gateways: [] }),
+    },
     appInfo: async () => ({ name: 'Ruuvi Desk', version: '9.9.9' }),
     decode,
     bleStatus,

@@ -8,7 +8,7 @@ use ruuvi_protocol::MacAddress;
 /// Entries kept per gateway.
 const PER_GATEWAY: usize = 200;
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Stored {
@@ -52,7 +52,7 @@ impl Outcome {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 pub struct Received {
     pub at_ms: i64,
     /// The HTTP status answered.

@@ -19,7 +19,7 @@ pub struct PolicyFile {
     pub gateways: BTreeMap<MacAddress, GatewayEntry>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize, ts_rs::TS)]
 #[serde(default)]
 pub struct GatewayEntry {
     /// none, basic, bearer, token or api_key; the secret is `receiver-auth/<MAC>`.

@@ -4,7 +4,9 @@
 
 mod receiving;
 
-pub use receiving::{load_policies, Receiving};
+pub use receiving::{
+    load_policies, GatewayActivity, OutcomeCount, ReceiverStatus, Receiving, StatusSource,
+};
 
 use std::future::Future;
 use std::pin::Pin;

@@ -15,6 +15,121 @@ use ruuvi_protocol::MacAddress;
 use ruuvi_receiver::{HmacCheck, Policies, PolicyFile, Receiver, ReceiverOptions, RunningReceiver};
 use ruuvi_secrets::{SecretKind, SecretName, SecretStore, Sensitive};
 
+/// What the receiver is doing, for the Receiver page and the tray.
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+pub struct ReceiverStatus {
+    /// Where gateways post (`None`: the receiver is off).
+    pub url: Option<String>,
+    /// Posts since the start by outcome (`stored`, `auth_failed`, …).
+    pub posts: Vec<OutcomeCount>,
+    /// Observations in stored posts since the start.
+    pub observations: u64,
+    /// Every gateway with a rule or a post, by MAC (unreadable ones last).
+    pub gateways: Vec<GatewayActivity>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+pub struct OutcomeCount {
+    pub outcome: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+pub struct GatewayActivity {
+    /// `None`: posts whose gateway could not be read.
+    pub gateway: Option<MacAddress>,
+    /// Its rule in `receiver.json` (`None`: accepted as an unknown gateway, or refused).
+    pub rule: Option<ruuvi_receiver::GatewayEntry>,
+    /// Its latest posts, newest first (at most 20).
+    pub recent: Vec<ruuvi_receiver::Received>,
+}
+
+impl ReceiverStatus {
+    /// The receiver is off.
+    pub fn off() -> Self {
+        Self {
+            url: None,
+            posts: Vec::new(),
+            observations: 0,
+            gateways: Vec::new(),
+        }
+    }
+
+    /// One line for the tray: where it listens and what it took.
+    pub fn summary(&self) -> String {
+        let Some(url) = &self.url else {
+            return "Receiver off".to_string();
+        };
+        let stored = self
+            .posts
+            .iter()
+            .filter(|p| p.outcome == "stored")
+            .map(|p| p.count)
+            .sum::<u64>();
+        let refused = self.posts.iter().map(|p| p.count).sum::<u64>() - stored;
+        format!("Receiving at {url}: {stored} posts stored, {refused} refused")
+    }
+}
+
+/// Reads a running receiver's status.
+#[derive(Clone)]
+pub struct StatusSource {
+    log: Arc<ruuvi_receiver::ReceiveLog>,
+    url: String,
+    data_dir: PathBuf,
+}
+
+impl StatusSource {
+    pub fn status(&self) -> ReceiverStatus {
+        let log = &self.log;
+        let (posts, observations) = log.totals();
+        let rules = PolicyFile::load(&self.data_dir.join("receiver.json"))
+            .map(|f| f.gateways)
+            .unwrap_or_default();
+        let mut macs: Vec<MacAddress> = rules.keys().copied().collect();
+        for mac in log.gateways() {
+            if !macs.contains(&mac) {
+                macs.push(mac);
+            }
+        }
+        macs.sort();
+        let recent = |gateway: Option<MacAddress>| {
+            let mut all = log.of(gateway);
+            all.reverse();
+            all.truncate(20);
+            all
+        };
+        let mut gateways: Vec<GatewayActivity> = macs
+            .into_iter()
+            .map(|mac| GatewayActivity {
+                gateway: Some(mac),
+                rule: rules.get(&mac).cloned(),
+                recent: recent(Some(mac)),
+            })
+            .collect();
+        let unreadable = recent(None);
+        if !unreadable.is_empty() {
+            gateways.push(GatewayActivity {
+                gateway: None,
+                rule: None,
+                recent: unreadable,
+            });
+        }
+        ReceiverStatus {
+            url: Some(self.url.clone()),
+            posts: posts
+                .into_iter()
+                .map(|(outcome, count)| OutcomeCount {
+                    outcome: outcome.to_string(),
+                    count,
+                })
+                .collect(),
+            observations,
+            gateways,
+        }
+    }
+}
+
 pub struct Receiving {
     pub receiver: RunningReceiver,
     pub policies: Arc<RwLock<Policies>>,
@@ -131,6 +246,20 @@ impl Receiving {
     /// Where gateways on this computer post: `<scheme>://<listen address><path>`.
     pub fn url(&self) -> String {
         format!("{}://{}{}", self.scheme, self.receiver.addr, self.path)
+    }
+
+    /// Posts by outcome and each gateway's rule and latest posts.
+    pub fn status(&self) -> ReceiverStatus {
+        self.status_source().status()
+    }
+
+    /// A handle that reads the status while the receiver runs elsewhere (the UI server's).
+    pub fn status_source(&self) -> StatusSource {
+        StatusSource {
+            log: self.receiver.log.clone(),
+            url: self.url(),
+            data_dir: self.data_dir.clone(),
+        }
     }
 
     /// Takes in what changed since the last call (call every few seconds).

@@ -385,6 +385,7 @@ pub async fn serve(
             }));
             let state = crate::ui_server::UiState {
                 setup: Arc::new(setup),
+                receiver: receiving.status_source(),
                 steps: tokio::sync::broadcast::channel(256).0,
                 hub: hub.clone(),
                 db: db_path(data_dir, args.db.clone()),

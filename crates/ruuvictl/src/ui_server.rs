@@ -34,6 +34,8 @@ pub struct UiState {
     pub ui_dir: PathBuf,
     /// Demo gateways are running: the UI labels the data.
     pub demo: bool,
+    /// The receiver's status for the Receiver page.
+    pub receiver: ruuvi_wiring::StatusSource,
     /// The live Bluetooth feed's state, when `--ble` runs it.
     pub ble: Option<watch::Receiver<BleStatus>>,
 }
@@ -165,6 +167,10 @@ async fn handle(state: Arc<UiState>, req: Request<Incoming>) -> Response<Full<By
         ("GET", "/api/series") => series(&state, &req).await,
         ("GET", "/api/live") => live(&state, req),
         ("GET", "/api/gateways") => gateways(&state),
+        // `serve` always runs its receiver: "start" only reports it.
+        ("GET", "/api/receiver") | ("POST", "/api/receiver/start") => {
+            json_reply(StatusCode::OK, &json!(state.receiver.status()))
+        }
         ("POST", p) if p.starts_with("/api/gateways/") => gateway_call(&state, req).await,
         _ => error(StatusCode::NOT_FOUND, "not_found", "no such call"),
     }

@@ -62,6 +62,27 @@ pub fn first_paint(cards: usize) {
     });
 }
 
+/// The receiver's state, its gateways' rules and latest posts (the Receiver page).
+#[tauri::command]
+pub async fn receiver_status(
+    feeds: tauri::State<'_, crate::feeds::Feeds>,
+) -> Result<ruuvi_wiring::ReceiverStatus, IpcError> {
+    Ok(feeds.receiver.status().await)
+}
+
+/// Turns the receiver on (HTTPS; the CA and the server certificate are made on first use).
+#[tauri::command]
+pub async fn receiver_start(
+    feeds: tauri::State<'_, crate::feeds::Feeds>,
+) -> Result<ruuvi_wiring::ReceiverStatus, IpcError> {
+    let target = feeds.receiver.ensure().await.map_err(|message| IpcError {
+        code: "receiver",
+        message,
+    })?;
+    feeds.setup.set_receiver(Some(target));
+    Ok(feeds.receiver.status().await)
+}
+
 /// Every sensor's card for the first paint; later ones arrive as `card` events.
 #[tauri::command]
 pub fn dashboard(feeds: tauri::State<'_, crate::feeds::Feeds>) -> ruuvi_dashboard::Dashboard {

@@ -14,6 +14,7 @@ import type {
   OwnServerForm,
   Preview,
   ProfileForm,
+  ReceiverStatus,
   SensorCard,
   Series,
   StepEvent,
@@ -57,8 +58,16 @@ export interface GatewaysApi {
   onStep(onStep: (e: StepEvent) => void): () => void;
 }
 
+/** This computer's receiver (the Receiver page). */
+export interface ReceiverApi {
+  status(): Promise<ReceiverStatus>;
+  /** Turns it on (HTTPS; certificates made on first use). */
+  start(): Promise<ReceiverStatus>;
+}
+
 export interface Backend {
   gateways: GatewaysApi;
+  receiver: ReceiverApi;
   appInfo(): Promise<AppInfo>;
   decode(hex: string): Promise<Measurement>;
   bleStatus(): Promise<BleStatus>;
@@ -114,6 +123,10 @@ const tauriGateways: GatewaysApi = {
 
 export const tauriBackend: Backend = {
   gateways: tauriGateways,
+  receiver: {
+    status: () => call<ReceiverStatus>('receiver_status'),
+    start: () => call<ReceiverStatus>('receiver_start'),
+  },
   appInfo: () => call<AppInfo>('app_info'),
   decode: (hex: string) => call<Measurement>('decode_advertisement', { hex }),
   bleStatus: () => call<BleStatusReply>('ble_status'),

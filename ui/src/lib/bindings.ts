@@ -225,3 +225,59 @@ export type UrlCheck = { ok: boolean,
  * The HTTP status the gateway got (502: it could not connect).
  */
 status: number, summary: string, };
+
+export type ReceiverStatus = { 
+/**
+ * Where gateways post (`None`: the receiver is off).
+ */
+url: string | null, 
+/**
+ * Posts since the start by outcome (`stored`, `auth_failed`, …).
+ */
+posts: Array<OutcomeCount>, 
+/**
+ * Observations in stored posts since the start.
+ */
+observations: number, 
+/**
+ * Every gateway with a rule or a post, by MAC (unreadable ones last).
+ */
+gateways: Array<GatewayActivity>, };
+
+export type OutcomeCount = { outcome: string, count: number, };
+
+export type GatewayActivity = { 
+/**
+ * `None`: posts whose gateway could not be read.
+ */
+gateway: MacAddress | null, 
+/**
+ * Its rule in `receiver.json` (`None`: accepted as an unknown gateway, or refused).
+ */
+rule: GatewayEntry | null, 
+/**
+ * Its latest posts, newest first (at most 20).
+ */
+recent: Array<Received>, };
+
+export type GatewayEntry = { 
+/**
+ * none, basic, bearer, token or api_key; the secret is `receiver-auth/<MAC>`.
+ */
+auth: string | null, user: string, require_client_cert: boolean, hmac: boolean, 
+/**
+ * Give the gateway a random HMAC key (`Ruuvi-HMAC-KEY`) instead of keeping its device id.
+ */
+rotate_hmac: boolean, 
+/**
+ * Seconds between posts (`X-Ruuvi-Gateway-Rate`).
+ */
+rate: number | null, };
+
+export type Received = { at_ms: number, 
+/**
+ * The HTTP status answered.
+ */
+status: number, outcome: Outcome, };
+
+export type Outcome = { "stored": { observations: number, } } | "auth_failed" | "client_cert_missing" | "client_cert_mismatch" | "bad_signature" | "bad_json" | "too_large" | "unknown_gateway" | "busy" | "store_failed" | "not_whitelisted" | "blocked" | "bad_timestamp" | "replay";

@@ -10,6 +10,7 @@ import {
   type GatewayDetails,
   type Preview,
   type ListedGateway,
+  type ReceiverStatus,
   type StepEvent,
   type UrlCheck,
   type BleStatus,
@@ -76,6 +77,10 @@ export function httpBackend(origin: string, token: string): Backend {
       checkUrl: (endpoint, server) => post<UrlCheck>('gateways/check-url', { endpoint, server }),
       sendHere: (endpoint) => post<ApplyResult>('gateways/send-here', { endpoint }),
       onStep: (onStep) => live((u) => u.step && onStep(u.step)),
+    },
+    receiver: {
+      status: () => call<ReceiverStatus>('receiver'),
+      start: () => post<ReceiverStatus>('receiver/start', {}),
     },
     appInfo: () => call<AppInfo>('app-info'),
     decode: (hex) => call<Measurement>('decode', { method: 'POST', body: JSON.stringify({ hex }) }),
