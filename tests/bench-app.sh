@@ -1,78 +1,116 @@
 #!/bin/bash
 # Measures the real app under Xvfb (a benchmark, not a test; not run by `make test`):
 #   * start → first dashboard paint (the window logs it once the cards are on screen), over
-#     several launches each with a fresh data directory, for the default demo (8 sensors) and
-#     for 1,000 live demo sensors (10 simulated gateways × 100 tags posting every 10 s);
-#   * idle memory with those sensors: after a minute of live updates with nobody touching the
-#     window, RSS and PSS summed over the app and its WebKit processes.
-# The 8-sensor runs are the baseline the 1,000-sensor figures are compared with.
-# Usage: tests/bench-app.sh [path/to/ruuvi-desk] [launches]   (needs xvfb-run; loopback only)
+#     several launches;
+#   * idle memory: after a minute of live updates with nobody touching the window, RSS and PSS
+#     summed over the app and its WebKit processes.
+# The sensors are real simulated gateways in another process (`ruuvi-gw-sim`), set up with
+# `ruuvictl gateway config set-http` to post every 10 s to the app's own HTTPS receiver, so the
+# app's figures do not include the simulators. 8 sensors (2 gateways × 4 tags) are the baseline
+# the 1,000-sensor figures (10 × 100) are compared with. Loopback only; needs a keychain, so it
+# re-runs itself inside tests/with-keychain.sh.
+# Usage: tests/bench-app.sh [app] [launches]   (defaults: target/release/ruuvi-desk, 5)
 set -euo pipefail
-app=${1:-target/release/ruuvi-desk}
+if [ -z "${RUUVI_DESK_KEYCHAIN_SESSION:-}" ]; then
+  exec "$(dirname "$0")/with-keychain.sh" "$0" "$@"
+fi
+app=$(realpath "${1:-target/release/ruuvi-desk}")
 launches=${2:-5}
 settle=${SETTLE_SECONDS:-60}
-[ -x "$app" ] || { echo "no $app: cargo build --release -p ruuvi-desk" >&2; exit 2; }
+bin=$(dirname "$app")
+ruuvictl=${RUUVICTL:-$bin/ruuvictl}
+sim=${RUUVI_GW_SIM:-$bin/ruuvi-gw-sim}
+for b in "$app" "$ruuvictl" "$sim"; do
+  [ -x "$b" ] || { echo "no $b: cargo build --release -p ruuvi-desk -p ruuvictl -p ruuvi-gw-sim" >&2; exit 2; }
+done
+port=18443
 
-# Sum of a field (kB) over a process and all its descendants.
 tree_pids() {
-  local pid=$1
-  echo "$pid"
-  for child in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do tree_pids "$child"; done
+  echo "$1"
+  for child in $(cat /proc/"$1"/task/*/children 2>/dev/null); do tree_pids "$child"; done
 }
+# Sum of a smaps_rollup field (kB) over a process and its descendants.
 sum_kb() {
-  local field=$1 total=0 pid value
+  local total=0 pid value
   for pid in $(tree_pids "$2"); do
-    value=$(awk -v f="$field:" '$1 == f {print $2}' /proc/"$pid"/smaps_rollup 2>/dev/null || true)
+    value=$(awk -v f="$1:" '$1 == f {print $2}' /proc/"$pid"/smaps_rollup 2>/dev/null || true)
     total=$((total + ${value:-0}))
   done
   echo "$total"
 }
-
-# One launch over data directory $home: prints "<first paint ms> <cards> [<rss kB> <pss kB>]".
-launch() {
-  local home=$1 sensors=$2 measure_memory=$3 log pid paint="" cards
-  log="$home/com.ruuvidesk.app/logs/ruuvi-desk.log"
-  rm -f "$log"
-  XDG_DATA_HOME=$home DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/bus \
-    RUUVI_DESK_DEMO_SENSORS=$sensors RUUVI_DESK_RECEIVER_LISTEN=127.0.0.1:0 \
-    xvfb-run -a -s "-screen 0 1280x800x24" "$app" >/dev/null 2>&1 &
-  local runner=$!
-  for _ in $(seq 1 600); do
-    paint=$(grep -o 'first dashboard paint [0-9]* ms' "$log" 2>/dev/null | grep -o '[0-9]*' || true)
-    [ -n "$paint" ] && break
-    sleep 0.1
+# Per process: name and PSS in MB.
+breakdown() {
+  local pid
+  for pid in $(tree_pids "$1"); do
+    printf '%s=%sMB ' "$(cat /proc/"$pid"/comm 2>/dev/null)" \
+      "$(( $(awk '$1 == "Pss:" {print $2}' /proc/"$pid"/smaps_rollup 2>/dev/null || echo 0) / 1024 ))"
   done
-  pid=$(pgrep -n -f "^$app" || true)
-  cards=$(grep -o 'cards=[0-9]*' "$log" 2>/dev/null | head -1 | cut -d= -f2 || true)
-  local out="${paint:-timeout} ${cards:-?}"
-  if [ "$measure_memory" = 1 ] && [ -n "$pid" ]; then
-    sleep "$settle"
-    out="$out $(sum_kb Rss "$pid") $(sum_kb Pss "$pid")"
-  fi
-  kill "$runner" 2>/dev/null || true
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
-  wait "$runner" 2>/dev/null || true
-  sleep 1
-  echo "$out"
 }
 
+# Starts the app over data directory $home; prints its pid once the first paint is logged.
+start_app() {
+  local home=$1 log="$1/com.ruuvidesk.app/logs/ruuvi-desk.log"
+  rm -f "$log"
+  XDG_DATA_HOME=$home DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/bus \
+    RUUVI_DESK_DEMO_SENSORS=0 RUUVI_DESK_RECEIVER_LISTEN=127.0.0.1:$port \
+    xvfb-run -a -s "-screen 0 1280x800x24" "$app" >/dev/null 2>&1 &
+  for _ in $(seq 1 600); do
+    grep -q 'first dashboard paint' "$log" 2>/dev/null && break
+    sleep 0.1
+  done
+  pgrep -n -f "^$app" || true
+}
+stop_app() {
+  kill "$1" 2>/dev/null || true
+  while kill -0 "$1" 2>/dev/null; do sleep 0.2; done
+  sleep 1
+}
+paint_of() { grep -o 'first dashboard paint [0-9]* ms' "$1/com.ruuvidesk.app/logs/ruuvi-desk.log" | grep -o '[0-9]*'; }
+cards_of() { grep -o 'cards=[0-9]*' "$1/com.ruuvidesk.app/logs/ruuvi-desk.log" | head -1 | cut -d= -f2; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
-for sensors in 8 1000; do
+run() {
+  local gateways=$1 tags=$2 home data sims pid
   home=$(mktemp -d)
-  # First run: a fresh data directory filled by a minute of live updates; idle memory then.
-  read -r fresh_paint _ rss pss <<<"$(launch "$home" "$sensors" 1)"
-  # Then starts over that history: the first paint shows every sensor's card.
-  paints=()
+  data=$home/com.ruuvidesk.app
+  mkdir -p "$data"
+  # The receiver runs from the start, with the CA `ruuvictl pki init` makes.
+  echo '{"receiver_enabled": true}' >"$data/app.json"
+  "$ruuvictl" --data-dir "$data" pki init >/dev/null
+  pid=$(start_app "$home")
+  # The gateways, configured the way a user does it, posting every 10 s to the app.
+  "$sim" --count "$gateways" --tags "$tags" --post-delay-ms 50 --retry-after-failure-ms 2000 >"$home/sims.jsonl" &
+  sims=$!
+  for _ in $(seq 1 100); do [ "$(wc -l <"$home/sims.jsonl")" -ge "$gateways" ] && break; sleep 0.1; done
+  python3 -c 'import json,sys
+for l in open(sys.argv[1]): g=json.loads(l); print(g["address"], g["default_password"])' "$home/sims.jsonl" |
+    while read -r address password; do
+      RUUVI_GATEWAY_PASSWORD=$password "$ruuvictl" --data-dir "$data" gateway config set-http "$address" \
+        --ruuvi-cloud off --url "https://127.0.0.1:$port/record" --format ruuvi_raw_and_decoded \
+        --interval 10 --our-ca >/dev/null 2>&1 || echo "could not set up $address" >&2
+    done
+  sleep "$settle"
+  local rss pss parts
+  rss=$(sum_kb Rss "$pid"); pss=$(sum_kb Pss "$pid"); parts=$(breakdown "$pid")
+  stop_app "$pid"
+  # Starts over the history the minute left: the first paint shows every sensor's card.
+  local paints=() cards
   for _ in $(seq 1 "$launches"); do
-    result=$(launch "$home" "$sensors" 0)
-    paints+=("${result%% *}")
-    cards=${result##* }
+    pid=$(start_app "$home")
+    paints+=("$(paint_of "$home")")
+    cards=$(cards_of "$home")
+    stop_app "$pid"
   done
+  kill "$sims" 2>/dev/null || true
+  wait "$sims" 2>/dev/null || true
   rm -rf "$home"
+  local m
   m=$(printf '%s\n' "${paints[@]}" | median)
-  echo "sensors=$sensors first_paint_fresh_ms=$fresh_paint first_paint_ms=[${paints[*]}] median=$m cards=$cards idle_rss_MB=$((rss / 1024)) idle_pss_MB=$((pss / 1024))"
-  eval "paint_$sensors=$m pss_$sensors=$pss"
-done
-awk -v a="$paint_1000" -v b="$paint_8" -v c="$pss_1000" -v d="$pss_8" \
+  echo "sensors=$((gateways * tags)) first_paint_ms=[${paints[*]}] median=$m cards=$cards idle_rss_MB=$((rss / 1024)) idle_pss_MB=$((pss / 1024)) pss_by_process: $parts" >&2
+  echo "$m $pss"
+}
+
+read -r paint_small pss_small <<<"$(run 2 4)"
+read -r paint_large pss_large <<<"$(run 10 100)"
+awk -v a="$paint_large" -v b="$paint_small" -v c="$pss_large" -v d="$pss_small" \
   'BEGIN {printf "1000 sensors vs the 8-sensor baseline: first paint %.2fx, idle PSS %.2fx\n", a / b, c / d}'

@@ -127,19 +127,21 @@ impl Feeds {
 }
 
 /// The demo's size: `RUUVI_DESK_DEMO_SENSORS=1000` makes 10 gateways × 100 tags posting every
-/// 10 s (the load measured by `bench/app.sh`); otherwise a small demo that updates every 2 s.
-fn demo_options() -> ruuvi_demo::DemoOptions {
+/// 10 s, `0` no demo at all (measurements with gateways in another process); otherwise a small
+/// demo that updates every 2 s.
+fn demo_options() -> Option<ruuvi_demo::DemoOptions> {
     match std::env::var("RUUVI_DESK_DEMO_SENSORS")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
     {
-        Some(n) if n > 0 => ruuvi_demo::DemoOptions {
+        Some(0) => None,
+        Some(n) => Some(ruuvi_demo::DemoOptions {
             gateways: n.div_ceil(100),
             tags: n.min(100),
             period_s: 10,
             ..Default::default()
-        },
-        _ => ruuvi_demo::DemoOptions::default(),
+        }),
+        None => Some(ruuvi_demo::DemoOptions::default()),
     }
 }
 
@@ -153,7 +155,8 @@ pub async fn start<R: Runtime>(app: AppHandle<R>, data_dir: &Path) -> Result<Fee
     let secrets: Arc<dyn SecretStore> = Arc::new(ruuvi_secrets::Keychain::default());
     // Demo gateways while none is configured (a demo gateway from an earlier run is gone).
     let mut feeds = Feeds::new(hub.clone(), db, false, data_dir, secrets)?;
-    feeds.demo = feeds.setup.gateways().is_empty();
+    let demo_options = demo_options();
+    feeds.demo = feeds.setup.gateways().is_empty() && demo_options.is_some();
     let mut updates = hub.subscribe();
     tauri::async_runtime::spawn(async move {
         use tokio::sync::broadcast::error::RecvError;
@@ -188,10 +191,9 @@ pub async fn start<R: Runtime>(app: AppHandle<R>, data_dir: &Path) -> Result<Fee
         }
     });
     // Demo gateways in the background, so the window does not wait for them.
-    if feeds.demo {
+    if let (true, Some(options)) = (feeds.demo, demo_options) {
         let (demo_hub, demo_setup) = (hub.clone(), feeds.setup.clone());
         tauri::async_runtime::spawn(async move {
-            let options = demo_options();
             match ruuvi_wiring::Demo::start(demo_hub, &options).await {
                 Ok(running) => {
                     for (addr, password) in running.logins().await {

@@ -179,4 +179,20 @@ describe('App', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Apply to this gateway' }));
     expect((await screen.findByText(/Applied/)).closest('li')!.dataset.state).toBe('applied');
   });
+
+  it('keeps hundreds of sensors to a page of cards, with more on request and a search', async () => {
+    const backend = backendWith(async () => ({}));
+    const many = Array.from({ length: 100 }, (_, i) =>
+      sensorCard({ sensor: `AA:00:00:00:00:${i.toString(16).padStart(2, '0').toUpperCase()}`, readings: readings({ temperature_c: i }) }),
+    );
+    backend.dashboard = async () => ({ demo: false, cards: many });
+    const { container } = render(App, { backend });
+    expect((await screen.findByText('48 of 100 sensors shown')).id).toBe('sensor-count');
+    expect(container.querySelectorAll('.card')).toHaveLength(48);
+    await fireEvent.click(screen.getByRole('button', { name: 'Show more sensors' }));
+    expect(container.querySelectorAll('.card')).toHaveLength(96);
+    await fireEvent.input(screen.getByLabelText('Find a sensor'), { target: { value: ':5F' } });
+    expect(container.querySelectorAll('.card')).toHaveLength(1);
+    expect(screen.getByText('1 of 1 sensors shown')).toBeTruthy();
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ago, cardValues, kindLabel, withCard } from './cards';
+import { ago, cardValues, cardsMatching, kindLabel, withCard } from './cards';
 import { tokenFrom } from './httpBackend';
 import { usableLanguage } from './locale';
 import type { SensorCard } from './backend';
@@ -58,5 +58,17 @@ describe('cards', () => {
     expect(tokenFrom('#token=00ff')).toBe('00ff');
     expect(tokenFrom('#view=x&token=abc1')).toBe('abc1');
     expect(tokenFrom('')).toBeNull();
+  });
+
+  it('finds sensors by MAC, kind or gateway', () => {
+    const all = [
+      { ...card('C8:25:2D:8E:9C:2C', 'ruuvi_tag', {}), source: 'gateway AA:BB:CC:DD:EE:01' },
+      { ...card('D1:00:00:00:00:02', 'ruuvi_air', {}), source: 'Bluetooth' },
+    ];
+    expect(cardsMatching(all, '')).toHaveLength(2);
+    expect(cardsMatching(all, ' 9c:2c ').map((c) => c.sensor)).toEqual(['C8:25:2D:8E:9C:2C']);
+    expect(cardsMatching(all, 'air').map((c) => c.sensor)).toEqual(['D1:00:00:00:00:02']);
+    expect(cardsMatching(all, 'gateway aa:bb')).toHaveLength(1);
+    expect(cardsMatching(all, 'nothing')).toHaveLength(0);
   });
 });

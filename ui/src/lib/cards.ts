@@ -58,3 +58,15 @@ export function withCard(cards: SensorCard[], card: SensorCard): SensorCard[] {
   else next.splice(at < 0 ? cards.length : at, 0, card);
   return next;
 }
+
+/** The cards whose MAC, kind or source contain `text` (any case); all of them for none. */
+export function cardsMatching(cards: SensorCard[], text: string): SensorCard[] {
+  const needle = text.trim().toLowerCase();
+  if (needle === '') return cards;
+  return cards.filter(
+    (c) =>
+      c.sensor.toLowerCase().includes(needle) ||
+      c.source.toLowerCase().includes(needle) ||
+      kindLabel(c).toLowerCase().includes(needle),
+  );
+}
