@@ -211,6 +211,17 @@ async fn a_session_in_the_window() -> WebDriverResult<()> {
             d.screenshot(&std::path::Path::new(&dir).join("webview-receiver.png")).await?;
         }
 
+        // The CA and the gateway's certificate the app issued for it.
+        d.find(By::Id("nav-certificates")).await?.click().await?;
+        d.query(By::Css(format!("#client-certs tr[data-gateway='{mac}']")))
+            .wait(Duration::from_secs(15), Duration::from_millis(250))
+            .first()
+            .await?;
+        assert!(d.find(By::Id("ca")).await?.text().await?.contains("Ruuvi Desk CA"));
+        if let Ok(dir) = std::env::var("RUUVI_DESK_SCREENSHOTS") {
+            d.screenshot(&std::path::Path::new(&dir).join("webview-certificates.png")).await?;
+        }
+
         d.find(By::Id("nav-settings")).await?.click().await?;
         if let Ok(dir) = std::env::var("RUUVI_DESK_SCREENSHOTS") {
             d.screenshot(&std::path::Path::new(&dir).join("webview-settings.png")).await?;

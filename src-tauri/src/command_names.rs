@@ -19,4 +19,8 @@ pub const COMMANDS: &[&str] = &[
     "gateways_apply",
     "gateways_check_url",
     "gateways_send_here",
+    "certificates",
+    "certificates_create_ca",
+    "certificates_renew",
+    "certificates_revoke",
 ];

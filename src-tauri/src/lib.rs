@@ -27,7 +27,11 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
         commands::gateways::gateways_preview,
         commands::gateways::gateways_apply,
         commands::gateways::gateways_check_url,
-        commands::gateways::gateways_send_here
+        commands::gateways::gateways_send_here,
+        commands::gateways::certificates,
+        commands::gateways::certificates_create_ca,
+        commands::gateways::certificates_renew,
+        commands::gateways::certificates_revoke
     ])
 }
 

@@ -131,6 +131,18 @@ test('find a gateway, log in, send its data to this computer, watch it live', as
   assert.match(await page.locator('#receiver-url').textContent(), /https:\/\/127\.0\.0\.1:\d+\/record/);
   await page.screenshot({ path: join(shots, 'browser-receiver.png'), fullPage: true });
 
+  // Certificates: the CA, the receiver's and the gateway's; renewing uploads the new one to it.
+  await page.getByRole('button', { name: 'Certificates' }).click();
+  await page.locator('#ca').waitFor({ timeout: 10_000 });
+  assert.match(await page.locator('#server-cert').textContent(), /127\.0\.0\.1/);
+  const client = page.locator(`#client-certs tr[data-gateway="${gateway.gw_mac}"][data-previous="false"]`);
+  assert.match(await client.textContent(), /valid for 7\d\d more days/);
+  await client.getByRole('button', { name: `Renew ${gateway.gw_mac}'s certificate` }).click();
+  await page.locator('#certificates-said').waitFor({ timeout: 20_000 });
+  assert.match(await page.locator('#certificates-said').textContent(), /renewed and uploaded/);
+  await page.locator(`#client-certs tr[data-gateway="${gateway.gw_mac}"][data-previous="true"]`).waitFor();
+  await page.screenshot({ path: join(shots, 'browser-certificates.png'), fullPage: true });
+
   // The receiver was told to expect this gateway; no secret in its files.
   const policy = JSON.parse(readFileSync(join(dataDir, 'receiver.json'), 'utf8'));
   assert.deepEqual(policy.gateways[gateway.gw_mac], { auth: 'bearer', require_client_cert: true, hmac: false, rotate_hmac: false });

@@ -55,6 +55,14 @@ function gatewaysApi(sent: unknown[]): GatewaysApi {
 function backendWith(decode: Backend['decode'], bleStatus = async () => noBluetooth): Backend {
   return {
     gateways: gatewaysApi([]),
+    certificates: {
+      list: async () => ({ ca: null, ca_pem: null, server: null, clients: [] }),
+      createCa: async () => {
+        throw new BackendError('keychain', 'no keychain here');
+      },
+      renew: async () => 'renewed',
+      revoke: async () => true,
+    },
     receiver: {
       status: async () => ({ url: null, posts: [], observations: 0, gateways: [] }),
       start: async () => ({ url: 'https://127.0.0.1:8443/record', posts: [], observations: 0, gateways: [] }),

@@ -306,6 +306,15 @@ impl<'a> Pki<'a> {
     }
 
     /// The receiver's certificate and key, to serve TLS with.
+    /// The receiver's certificate (no key), when issued.
+    pub fn server_pem(&self) -> Result<Option<String>, PkiError> {
+        let path = self.server_path();
+        if !path.exists() {
+            return Ok(None);
+        }
+        read(&path).map(Some)
+    }
+
     pub fn server_identity(&self) -> Result<(String, Sensitive<String>), PkiError> {
         if !self.server_path().exists() {
             return Err(PkiError::NotIssued(

@@ -7,6 +7,7 @@
 //! Reading a gateway's configuration pauses its data forwarding for 60 s (spec §4); every read
 //! here is followed by an unchanged POST that shortens the pause to 5 s.
 
+mod certs;
 mod form;
 mod list;
 
@@ -26,6 +27,7 @@ use ruuvi_pki::Pki;
 use ruuvi_protocol::MacAddress;
 use ruuvi_secrets::{SecretKind, SecretName, SecretStore, Sensitive};
 
+pub use certs::{CertSummary, Certificates, ClientSummary};
 pub use form::{ClientCertChoice, OwnServerForm, ProfileForm, ServerCaChoice};
 pub use list::{LoginKind, SavedGateway};
 

@@ -133,6 +133,34 @@ async fn log_in_preview_apply_and_send_data_to_this_computer() {
     assert!(!now.http.ruuvi_cloud);
     assert_eq!(now.http.custom.unwrap().period_s, Some(20));
 
+    // Certificates: the CA and this gateway's client certificate, issued by the apply.
+    let certs = again.certificates().unwrap();
+    assert!(
+        certs.ca.is_some()
+            && certs
+                .ca_pem
+                .as_deref()
+                .unwrap()
+                .contains("BEGIN CERTIFICATE")
+    );
+    assert_eq!(certs.clients.len(), 1);
+    assert_eq!(certs.clients[0].gateway.to_string(), mac);
+    assert!(
+        certs.clients[0].cert.days_left > 700,
+        "{:?}",
+        certs.clients[0]
+    );
+    let said = again.renew_client(mac.parse().unwrap()).await.unwrap();
+    assert!(said.contains("uploaded"), "{said}");
+    let certs = again.certificates().unwrap();
+    assert_eq!(
+        certs.clients.iter().map(|c| c.previous).collect::<Vec<_>>(),
+        [false, true],
+        "the renewed one and the one it replaces (accepted until it expires)"
+    );
+    assert!(again.revoke_client(mac.parse().unwrap()).unwrap());
+    assert!(again.certificates().unwrap().clients.is_empty());
+
     // Not logged in: a clear error, not a panic.
     let other = again
         .preview(

@@ -226,6 +226,11 @@ struct EndpointArg {
 }
 
 #[derive(serde::Deserialize)]
+struct GatewayArg {
+    gateway: String,
+}
+
+#[derive(serde::Deserialize)]
 struct PreviewArgs {
     endpoint: String,
     form: ruuvi_setup::ProfileForm,
@@ -282,6 +287,23 @@ async fn gateway_call(state: &UiState, req: Request<Incoming>) -> Response<Full<
         "check-url" => {
             let a = args!(CheckArgs);
             setup_reply(setup.check_url(&a.endpoint, &a.server).await)
+        }
+        "certificates" => setup_reply(setup.certificates()),
+        "create-ca" => setup_reply(setup.create_ca()),
+        "renew" | "revoke" => {
+            let a = args!(GatewayArg);
+            let Ok(gateway) = a.gateway.parse() else {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "bad_input",
+                    "gateway: a MAC address",
+                );
+            };
+            if call == "renew" {
+                setup_reply(setup.renew_client(gateway).await)
+            } else {
+                setup_reply(setup.revoke_client(gateway))
+            }
         }
         "send-here" => {
             let a = args!(EndpointArg);

@@ -97,6 +97,40 @@ pub async fn gateways_check_url(
     Ok(feeds.setup.check_url(&endpoint, &server).await?)
 }
 
+/// The CA, the receiver's certificate and the gateways' client certificates.
+#[tauri::command]
+pub fn certificates(feeds: State<'_, Feeds>) -> Result<ruuvi_setup::Certificates, IpcError> {
+    Ok(feeds.setup.certificates()?)
+}
+
+#[tauri::command]
+pub fn certificates_create_ca(
+    feeds: State<'_, Feeds>,
+) -> Result<ruuvi_setup::Certificates, IpcError> {
+    Ok(feeds.setup.create_ca()?)
+}
+
+/// A new client certificate for the gateway, uploaded to it when it is logged in.
+#[tauri::command]
+pub async fn certificates_renew(
+    feeds: State<'_, Feeds>,
+    gateway: String,
+) -> Result<String, IpcError> {
+    Ok(feeds.setup.renew_client(mac(&gateway)?).await?)
+}
+
+#[tauri::command]
+pub fn certificates_revoke(feeds: State<'_, Feeds>, gateway: String) -> Result<bool, IpcError> {
+    Ok(feeds.setup.revoke_client(mac(&gateway)?)?)
+}
+
+fn mac(text: &str) -> Result<ruuvi_protocol::MacAddress, IpcError> {
+    text.parse().map_err(|e| IpcError {
+        code: "bad_input",
+        message: format!("{text:?}: {e}"),
+    })
+}
+
 /// Turns the receiver on (HTTPS, certificates issued on first use) and points the gateway at it.
 #[tauri::command]
 pub async fn gateways_send_here<R: Runtime>(

@@ -6,6 +6,7 @@ import type {
   AppInfo,
   ApplyResult,
   BleStatusReply,
+  Certificates,
   Dashboard,
   FoundGateway,
   GatewayDetails,
@@ -65,8 +66,18 @@ export interface ReceiverApi {
   start(): Promise<ReceiverStatus>;
 }
 
+/** Ruuvi Desk's CA and the certificates it issued (the Certificates page). */
+export interface CertificatesApi {
+  list(): Promise<Certificates>;
+  createCa(): Promise<Certificates>;
+  /** A new client certificate for the gateway; says what was done. */
+  renew(gateway: string): Promise<string>;
+  revoke(gateway: string): Promise<boolean>;
+}
+
 export interface Backend {
   gateways: GatewaysApi;
+  certificates: CertificatesApi;
   receiver: ReceiverApi;
   appInfo(): Promise<AppInfo>;
   decode(hex: string): Promise<Measurement>;
@@ -123,6 +134,12 @@ const tauriGateways: GatewaysApi = {
 
 export const tauriBackend: Backend = {
   gateways: tauriGateways,
+  certificates: {
+    list: () => call<Certificates>('certificates'),
+    createCa: () => call<Certificates>('certificates_create_ca'),
+    renew: (gateway) => call<string>('certificates_renew', { gateway }),
+    revoke: (gateway) => call<boolean>('certificates_revoke', { gateway }),
+  },
   receiver: {
     status: () => call<ReceiverStatus>('receiver_status'),
     start: () => call<ReceiverStatus>('receiver_start'),

@@ -226,6 +226,60 @@ export type UrlCheck = { ok: boolean,
  */
 status: number, summary: string, };
 
+export type Certificates = { 
+/**
+ * `None`: no CA yet (made on first use, or with "Create the CA").
+ */
+ca: CertSummary | null, 
+/**
+ * The CA certificate in PEM, to copy to a server of one's own.
+ */
+ca_pem: string | null, 
+/**
+ * The receiver's certificate (`None` until the receiver first ran).
+ */
+server: CertSummary | null, clients: Array<ClientSummary>, };
+
+export type CertSummary = { subject: string, 
+/**
+ * DNS names and IP addresses.
+ */
+sans: Array<string>, 
+/**
+ * Unix seconds.
+ */
+not_after: number, 
+/**
+ * Negative: expired.
+ */
+days_left: number, 
+/**
+ * Within the rotation warning (30 days) or expired.
+ */
+renew_soon: boolean, fingerprint_sha256: string, };
+
+export type ClientSummary = { gateway: MacAddress, 
+/**
+ * The certificate before the latest renewal (accepted until it expires).
+ */
+previous: boolean, subject: string, 
+/**
+ * DNS names and IP addresses.
+ */
+sans: Array<string>, 
+/**
+ * Unix seconds.
+ */
+not_after: number, 
+/**
+ * Negative: expired.
+ */
+days_left: number, 
+/**
+ * Within the rotation warning (30 days) or expired.
+ */
+renew_soon: boolean, fingerprint_sha256: string, };
+
 export type ReceiverStatus = { 
 /**
  * Where gateways post (`None`: the receiver is off).

@@ -9,6 +9,7 @@ import {
   type FoundGateway,
   type GatewayDetails,
   type Preview,
+  type Certificates,
   type ListedGateway,
   type ReceiverStatus,
   type StepEvent,
@@ -77,6 +78,12 @@ export function httpBackend(origin: string, token: string): Backend {
       checkUrl: (endpoint, server) => post<UrlCheck>('gateways/check-url', { endpoint, server }),
       sendHere: (endpoint) => post<ApplyResult>('gateways/send-here', { endpoint }),
       onStep: (onStep) => live((u) => u.step && onStep(u.step)),
+    },
+    certificates: {
+      list: () => post<Certificates>('gateways/certificates', {}),
+      createCa: () => post<Certificates>('gateways/create-ca', {}),
+      renew: (gateway) => post<string>('gateways/renew', { gateway }),
+      revoke: (gateway) => post<boolean>('gateways/revoke', { gateway }),
     },
     receiver: {
       status: () => call<ReceiverStatus>('receiver'),
