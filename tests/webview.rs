@@ -222,7 +222,27 @@ async fn a_session_in_the_window() -> WebDriverResult<()> {
             d.screenshot(&std::path::Path::new(&dir).join("webview-certificates.png")).await?;
         }
 
+        // Bluetooth switched off in Settings: kept in app.json, the header says so.
         d.find(By::Id("nav-settings")).await?.click().await?;
+        d.query(By::Id("setting-bluetooth"))
+            .wait(Duration::from_secs(10), Duration::from_millis(200))
+            .first()
+            .await?
+            .click()
+            .await?;
+        d.find(By::Id("setting-keep-days")).await?.send_keys("30").await?;
+        d.find(By::Id("save-data-settings")).await?.click().await?;
+        d.query(By::Css("[data-testid=ble-status][data-state=off]"))
+            .wait(Duration::from_secs(10), Duration::from_millis(200))
+            .first()
+            .await?;
+        let saved: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(data_home().join("com.ruuvidesk.app/app.json")).expect("app.json"),
+        )
+        .expect("JSON");
+        assert_eq!(saved["bluetooth"], false);
+        assert_eq!(saved["keep_days"], 30);
+        assert_eq!(saved["receiver_enabled"], true);
         if let Ok(dir) = std::env::var("RUUVI_DESK_SCREENSHOTS") {
             d.screenshot(&std::path::Path::new(&dir).join("webview-settings.png")).await?;
         }
@@ -264,5 +284,9 @@ async fn a_session_in_the_window() -> WebDriverResult<()> {
     assert!(log.contains("Ruuvi Desk starting"), "log: {log}");
     assert!(log.contains("demo gateway posts to"), "log: {log}");
     assert!(log.contains("receiver listening"), "log: {log}");
+    assert!(
+        log.contains("tray: Receiving at https://127.0.0.1:"),
+        "log: {log}"
+    );
     result
 }

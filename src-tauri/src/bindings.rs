@@ -25,6 +25,7 @@ pub fn declarations() -> String {
         crate::error::IpcError,
         crate::commands::AppInfo,
         crate::commands::BleStatusReply,
+        crate::settings::AppSettings,
         ruuvi_ble::BleStatus,
         ruuvi_ble::Unavailable,
         ruuvi_dashboard::Dashboard,

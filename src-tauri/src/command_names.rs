@@ -8,6 +8,8 @@ pub const COMMANDS: &[&str] = &[
     "decode_advertisement",
     "series",
     "first_paint",
+    "app_settings",
+    "set_app_settings",
     "receiver_status",
     "receiver_start",
     "gateways_list",

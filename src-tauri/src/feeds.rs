@@ -1,11 +1,14 @@
 //! The app's feeds and hub: observations stored in the app's data directory; demo gateways
 //! while no gateway is configured; this computer's receiver once the user turned it on
 //! ("Send data to this computer"), again at every start after that; this computer's
-//! Bluetooth. Every stored observation reaches the window as a `card` event.
+//! Bluetooth unless switched off; retention as set in Settings. Every stored observation
+//! reaches the window as a `card` event.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use crate::settings::AppSettings;
 
 use ruuvi_hub::{Hub, HubOptions};
 use ruuvi_secrets::SecretStore;
@@ -26,14 +29,74 @@ pub struct Feeds {
     pub demo: bool,
     pub setup: Arc<Setup>,
     pub receiver: Arc<ReceiverSlot>,
+    pub ble: Arc<BleSlot>,
+    pub settings: Arc<Settings>,
 }
 
-/// `<data dir>/app.json`: the app's own settings that are not per-window (no secrets).
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
-struct AppFile {
-    /// The receiver runs at start (the user turned it on once).
-    receiver_enabled: bool,
+/// The settings in `app.json`, shared by whoever changes them.
+pub struct Settings {
+    data_dir: PathBuf,
+    current: Mutex<AppSettings>,
+}
+
+impl Settings {
+    pub fn get(&self) -> AppSettings {
+        self.current.lock().expect("settings lock").clone()
+    }
+
+    /// Saves `change` applied to the current settings.
+    pub fn update(&self, change: impl FnOnce(&mut AppSettings)) -> Result<AppSettings, String> {
+        let mut current = self.current.lock().expect("settings lock");
+        let mut next = current.clone();
+        change(&mut next);
+        next.validate()?;
+        next.save(&self.data_dir)?;
+        *current = next.clone();
+        Ok(next)
+    }
+}
+
+/// This computer's Bluetooth scan, on or off.
+pub struct BleSlot {
+    hub: Hub,
+    status: tokio::sync::watch::Sender<ruuvi_ble::BleStatus>,
+    running: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
+}
+
+impl BleSlot {
+    /// Starts or stops scanning; the status says which.
+    pub fn set(&self, on: bool) {
+        let mut running = self.running.lock().expect("ble lock");
+        match (on, running.is_some()) {
+            (true, false) => {
+                // Retried until an adapter appears; observations go to the hub.
+                let (tx, rx) = tokio::sync::mpsc::channel(1024);
+                let status = self.status.clone();
+                let hub = self.hub.clone();
+                *running = Some(tauri::async_runtime::spawn(async move {
+                    tokio::join!(
+                        ruuvi_ble::scan(ruuvi_ble::ScanOptions::default(), tx, status),
+                        ruuvi_wiring::ble_to_hub(hub, rx),
+                    );
+                }));
+            }
+            (false, true) => {
+                if let Some(task) = running.take() {
+                    task.abort();
+                }
+                let _ = self.status.send(ruuvi_ble::BleStatus::Off);
+            }
+            _ => {}
+        }
+    }
+
+    /// Off when switched off; otherwise what the radio says now (within 2 s).
+    pub async fn status(&self) -> ruuvi_ble::BleStatus {
+        if self.running.lock().expect("ble lock").is_none() {
+            return ruuvi_ble::BleStatus::Off;
+        }
+        ruuvi_ble::status_now(None).await
+    }
 }
 
 /// The receiver, started on first need and kept running.
@@ -41,6 +104,7 @@ pub struct ReceiverSlot {
     data_dir: PathBuf,
     secrets: Arc<dyn SecretStore>,
     hub: Hub,
+    settings: Arc<Settings>,
     running: tokio::sync::Mutex<Option<Receiving>>,
 }
 
@@ -70,13 +134,8 @@ impl ReceiverSlot {
             .map_err(|e| format!("the receiver did not start: {e}"))?;
             tracing::info!(url = %started.url(), "receiver listening");
             *running = Some(started);
-            let file = AppFile {
-                receiver_enabled: true,
-            };
-            let path = self.data_dir.join("app.json");
-            if let Err(e) = std::fs::write(&path, serde_json::to_vec_pretty(&file).expect("plain"))
-            {
-                tracing::warn!("{}: {e}", path.display());
+            if let Err(e) = self.settings.update(|s| s.receiver_enabled = true) {
+                tracing::warn!("{e}");
             }
         }
         let r = running.as_ref().expect("just started");
@@ -111,14 +170,25 @@ impl Feeds {
         data_dir: &Path,
         secrets: Arc<dyn SecretStore>,
     ) -> Result<Self, String> {
+        let settings = Arc::new(Settings {
+            data_dir: data_dir.to_path_buf(),
+            current: Mutex::new(AppSettings::load(data_dir)),
+        });
         Ok(Feeds {
             setup: Arc::new(Setup::new(data_dir, secrets.clone()).map_err(|e| e.to_string())?),
             receiver: Arc::new(ReceiverSlot {
                 data_dir: data_dir.to_path_buf(),
                 secrets,
                 hub: hub.clone(),
+                settings: settings.clone(),
                 running: tokio::sync::Mutex::new(None),
             }),
+            ble: Arc::new(BleSlot {
+                hub: hub.clone(),
+                status: tokio::sync::watch::channel(ruuvi_ble::BleStatus::Off).0,
+                running: Mutex::new(None),
+            }),
+            settings,
             hub,
             db,
             demo,
@@ -171,14 +241,11 @@ pub async fn start<R: Runtime>(app: AppHandle<R>, data_dir: &Path) -> Result<Fee
             }
         }
     });
-    let app_file: AppFile = std::fs::read(data_dir.join("app.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default();
+    let settings = feeds.settings.get();
     let slot = feeds.receiver.clone();
     let setup_for_receiver = feeds.setup.clone();
     tauri::async_runtime::spawn(async move {
-        if app_file.receiver_enabled {
+        if settings.receiver_enabled {
             match slot.ensure().await {
                 Ok(target) => setup_for_receiver.set_receiver(Some(target)),
                 Err(e) => tracing::warn!("{e}"),
@@ -206,14 +273,23 @@ pub async fn start<R: Runtime>(app: AppHandle<R>, data_dir: &Path) -> Result<Fee
             }
         });
     }
-    // This computer's Bluetooth, retried until an adapter appears.
-    let (tx, rx) = tokio::sync::mpsc::channel(1024);
-    let (status, _) = tokio::sync::watch::channel(ruuvi_ble::BleStatus::Starting);
-    tauri::async_runtime::spawn(ruuvi_ble::scan(
-        ruuvi_ble::ScanOptions::default(),
-        tx,
-        status,
-    ));
-    tauri::async_runtime::spawn(ruuvi_wiring::ble_to_hub(hub.clone(), rx));
+    feeds.ble.set(settings.bluetooth);
+    // Retention at the start and every 10 minutes (a change in Settings applies it at once).
+    let (retain_hub, retain_settings) = (hub.clone(), feeds.settings.clone());
+    tauri::async_runtime::spawn(async move {
+        loop {
+            retain_hub
+                .retain(retain_settings.get().retention(), now_ms())
+                .await;
+            tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+        }
+    });
     Ok(feeds)
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }

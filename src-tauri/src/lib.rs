@@ -6,6 +6,7 @@ pub use command_names::COMMANDS;
 pub mod commands;
 pub mod error;
 pub mod feeds;
+pub mod settings;
 pub mod tray;
 
 /// Registers commands on any runtime, so tests can pass `tauri::test::mock_builder()`.
@@ -17,6 +18,8 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
         commands::decode_advertisement,
         commands::series,
         commands::first_paint,
+        commands::app_settings,
+        commands::set_app_settings,
         commands::receiver_status,
         commands::receiver_start,
         commands::gateways::gateways_list,
@@ -73,6 +76,15 @@ mod tests {
     use tauri::webview::InvokeRequest;
 
     fn invoke(cmd: &str, body: serde_json::Value) -> Result<serde_json::Value, serde_json::Value> {
+        invoke_with(cmd, body, |_| {})
+    }
+
+    /// `invoke` with the app state prepared by `prepare` first.
+    fn invoke_with(
+        cmd: &str,
+        body: serde_json::Value,
+        prepare: impl FnOnce(&crate::feeds::Feeds),
+    ) -> Result<serde_json::Value, serde_json::Value> {
         // The dashboard's hub over a store file with one observation in it.
         let db = std::env::temp_dir().join(format!(
             "ruuvi-desk-ipc-{}-{}.sqlite",
@@ -96,17 +108,17 @@ mod tests {
             store.insert(&[o]).unwrap();
             ruuvi_hub::Hub::start(store, ruuvi_hub::HubOptions::default()).0
         });
+        let feeds = crate::feeds::Feeds::new(
+            hub,
+            db.clone(),
+            true,
+            &db.with_extension("dir"),
+            std::sync::Arc::new(ruuvi_secrets::Keychain::new("ruuvi-desk-ipc-test")),
+        )
+        .unwrap();
+        prepare(&feeds);
         let app = super::builder(mock_builder())
-            .manage(
-                crate::feeds::Feeds::new(
-                    hub,
-                    db.clone(),
-                    true,
-                    &db.with_extension("dir"),
-                    std::sync::Arc::new(ruuvi_secrets::Keychain::new("ruuvi-desk-ipc-test")),
-                )
-                .unwrap(),
-            )
+            .manage(feeds)
             .build(mock_context(noop_assets()))
             .expect("mock app builds");
         let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
@@ -155,7 +167,12 @@ mod tests {
         // No system bus here whatever the machine has (this machine has no Bluetooth at all).
         std::env::set_var("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/bus");
         let started = std::time::Instant::now();
-        let v = invoke("ble_status", serde_json::json!({})).unwrap();
+        let off = invoke("ble_status", serde_json::json!({})).unwrap();
+        assert_eq!(off["state"], "off", "not scanning until switched on");
+        let v = invoke_with("ble_status", serde_json::json!({}), |feeds| {
+            feeds.ble.set(true)
+        })
+        .unwrap();
         assert!(started.elapsed() < std::time::Duration::from_secs(2));
         assert_eq!(v["state"], "unavailable");
         assert_eq!(v["kind"], "no_stack");

@@ -68,6 +68,8 @@ function backendWith(decode: Backend['decode'], bleStatus = async () => noBlueto
       start: async () => ({ url: 'https://127.0.0.1:8443/record', posts: [], observations: 0, gateways: [] }),
     },
     appInfo: async () => ({ name: 'Ruuvi Desk', version: '9.9.9' }),
+    appSettings: async () => ({ receiver_enabled: false, bluetooth: true, keep_days: null, resolution_minutes: null }),
+    setAppSettings: async (s) => s,
     decode,
     bleStatus,
     dashboard: async () => ({ demo: false, cards: [] }),

@@ -38,6 +38,8 @@ pub enum Unavailable {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum BleStatus {
+    /// Scanning is switched off (the app's Settings).
+    Off,
     /// Looking for an adapter.
     Starting,
     Scanning {
@@ -54,6 +56,7 @@ pub enum BleStatus {
 impl std::fmt::Display for BleStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            BleStatus::Off => write!(f, "Bluetooth off (switch it on in Settings)"),
             BleStatus::Starting => write!(f, "Bluetooth starting"),
             BleStatus::Scanning { adapter } => write!(f, "Bluetooth scanning with {adapter}"),
             BleStatus::Unavailable { reason, hint, .. } => {

@@ -242,6 +242,34 @@ impl Hub {
         answer.await.map_err(|_| HubError::Stopped)?
     }
 
+    /// Runs `policy` to the end in steps of at most 10,000 rows, each queued behind ingest.
+    /// Returns the rows expired and thinned; stops at the first error (logged).
+    pub async fn retain(&self, policy: Retention, now_ms: i64) -> (u64, u64) {
+        let (mut expired, mut thinned) = (0, 0);
+        if policy == Retention::from_plan(None, None) {
+            return (0, 0);
+        }
+        loop {
+            match self.trim(policy, now_ms, 10_000).await {
+                Ok(t) => {
+                    expired += t.expired as u64;
+                    thinned += t.thinned as u64;
+                    if !t.more {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!("retention: {e}");
+                    break;
+                }
+            }
+        }
+        if expired + thinned > 0 {
+            tracing::info!(expired, thinned, ?policy, "retention applied");
+        }
+        (expired, thinned)
+    }
+
     pub fn stats(&self) -> HubStats {
         self.stats_reader().read()
     }

@@ -189,3 +189,25 @@ async fn retention_runs_between_batches_and_is_counted() {
     drop(hub);
     assert_eq!(task.await.unwrap().count().unwrap(), 100);
 }
+
+#[tokio::test]
+async fn retain_runs_a_policy_to_the_end_and_nothing_without_one() {
+    let (hub, task) = Hub::start(Store::open_in_memory().unwrap(), HubOptions::default());
+    let old: Vec<Observation> = (0..25_000)
+        .map(|i| o(A, DataFormat::Df5, i, Feed::Ble))
+        .collect();
+    for chunk in old.chunks(5_000) {
+        hub.submit(chunk.to_vec()).await.unwrap();
+    }
+    let now = 1_000 + 86_400_000 + 20_000;
+    // No limits: nothing is touched.
+    assert_eq!(
+        hub.retain(Retention::from_plan(None, None), now).await,
+        (0, 0)
+    );
+    // Keep one day: the 20,000 older ones go, in steps of at most 10,000 (three steps here).
+    let (expired, thinned) = hub.retain(Retention::from_plan(Some(1), None), now).await;
+    assert_eq!((expired, thinned), (20_000, 0));
+    drop(hub);
+    assert_eq!(task.await.unwrap().count().unwrap(), 5_000);
+}

@@ -247,32 +247,6 @@ fn now_s() -> i64 {
         .unwrap_or(0)
 }
 
-/// Runs `policy` to the end in bounded steps that queue behind ingest.
-async fn apply_retention(hub: &Hub, policy: Retention) {
-    if policy == Retention::from_plan(None, None) {
-        return;
-    }
-    let (mut expired, mut thinned) = (0, 0);
-    loop {
-        match hub.trim(policy, now_s() * 1000, 10_000).await {
-            Ok(t) => {
-                expired += t.expired;
-                thinned += t.thinned;
-                if !t.more {
-                    break;
-                }
-            }
-            Err(e) => {
-                tracing::warn!("retention: {e}");
-                return;
-            }
-        }
-    }
-    if expired + thinned > 0 {
-        tracing::info!(expired, thinned, ?policy, "retention applied");
-    }
-}
-
 pub async fn serve(
     args: Serve,
     data_dir: &Path,
@@ -386,6 +360,12 @@ pub async fn serve(
             let state = crate::ui_server::UiState {
                 setup: Arc::new(setup),
                 receiver: receiving.status_source(),
+                settings: serde_json::json!({
+                    "receiver_enabled": true,
+                    "bluetooth": args.ble || args.ble_replay.is_some(),
+                    "keep_days": args.keep_days,
+                    "resolution_minutes": args.resolution_minutes,
+                }),
                 steps: tokio::sync::broadcast::channel(256).0,
                 hub: hub.clone(),
                 db: db_path(data_dir, args.db.clone()),
@@ -421,7 +401,7 @@ pub async fn serve(
     loop {
         let wanted = retention(&args, registry.as_deref());
         if retention_seen != Some(wanted) || tokio::time::Instant::now() >= retention_due {
-            apply_retention(&hub, wanted).await;
+            hub.retain(wanted, now_s() * 1000).await;
             retention_seen = Some(wanted);
             retention_due = tokio::time::Instant::now() + std::time::Duration::from_secs(600);
         }

@@ -36,6 +36,8 @@ pub struct UiState {
     pub demo: bool,
     /// The receiver's status for the Receiver page.
     pub receiver: ruuvi_wiring::StatusSource,
+    /// What `serve`'s options set, shown on the Settings page (changed with the options).
+    pub settings: Value,
     /// The live Bluetooth feed's state, when `--ble` runs it.
     pub ble: Option<watch::Receiver<BleStatus>>,
 }
@@ -167,6 +169,12 @@ async fn handle(state: Arc<UiState>, req: Request<Incoming>) -> Response<Full<By
         ("GET", "/api/series") => series(&state, &req).await,
         ("GET", "/api/live") => live(&state, req),
         ("GET", "/api/gateways") => gateways(&state),
+        ("GET", "/api/app-settings") => json_reply(StatusCode::OK, &state.settings),
+        ("POST", "/api/app-settings") => error(
+            StatusCode::CONFLICT,
+            "unsupported",
+            "ruuvictl serve takes these from its options: --ble, --keep-days, --resolution-minutes",
+        ),
         // `serve` always runs its receiver: "start" only reports it.
         ("GET", "/api/receiver") | ("POST", "/api/receiver/start") => {
             json_reply(StatusCode::OK, &json!(state.receiver.status()))

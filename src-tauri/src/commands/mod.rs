@@ -38,14 +38,48 @@ pub struct BleStatusReply {
     pub message: String,
 }
 
-/// Answers within 2 s whatever the Bluetooth stack does.
+/// Answers within 2 s whatever the Bluetooth stack does; "off" when switched off in Settings.
 #[tauri::command]
-pub async fn ble_status() -> BleStatusReply {
-    let status = ruuvi_ble::status_now(None).await;
-    BleStatusReply {
+pub async fn ble_status(
+    feeds: tauri::State<'_, crate::feeds::Feeds>,
+) -> Result<BleStatusReply, IpcError> {
+    let status = feeds.ble.status().await;
+    Ok(BleStatusReply {
         message: status.to_string(),
         status,
-    }
+    })
+}
+
+/// The settings kept with the data (`app.json`).
+#[tauri::command]
+pub fn app_settings(feeds: tauri::State<'_, crate::feeds::Feeds>) -> crate::settings::AppSettings {
+    feeds.settings.get()
+}
+
+/// Saves the settings and applies them now: Bluetooth on or off, retention run.
+#[tauri::command]
+pub async fn set_app_settings(
+    feeds: tauri::State<'_, crate::feeds::Feeds>,
+    settings: crate::settings::AppSettings,
+) -> Result<crate::settings::AppSettings, IpcError> {
+    let saved = feeds
+        .settings
+        .update(|s| {
+            // The receiver is turned on where it is used, not here.
+            s.bluetooth = settings.bluetooth;
+            s.keep_days = settings.keep_days;
+            s.resolution_minutes = settings.resolution_minutes;
+        })
+        .map_err(|message| IpcError {
+            code: "bad_input",
+            message,
+        })?;
+    feeds.ble.set(saved.bluetooth);
+    let (hub, policy) = (feeds.hub.clone(), saved.retention());
+    tauri::async_runtime::spawn(async move {
+        hub.retain(policy, crate::feeds::now_ms()).await;
+    });
+    Ok(saved)
 }
 
 /// The window painted its first dashboard: logged once with the time since start (what

@@ -4,6 +4,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type {
   AppInfo,
+  AppSettings,
   ApplyResult,
   BleStatusReply,
   Certificates,
@@ -80,6 +81,9 @@ export interface Backend {
   certificates: CertificatesApi;
   receiver: ReceiverApi;
   appInfo(): Promise<AppInfo>;
+  /** Settings kept with the data: Bluetooth on/off, how long history is kept. */
+  appSettings(): Promise<AppSettings>;
+  setAppSettings(settings: AppSettings): Promise<AppSettings>;
   decode(hex: string): Promise<Measurement>;
   bleStatus(): Promise<BleStatus>;
   dashboard(): Promise<Dashboard>;
@@ -145,6 +149,8 @@ export const tauriBackend: Backend = {
     start: () => call<ReceiverStatus>('receiver_start'),
   },
   appInfo: () => call<AppInfo>('app_info'),
+  appSettings: () => call<AppSettings>('app_settings'),
+  setAppSettings: (settings) => call<AppSettings>('set_app_settings', { settings }),
   decode: (hex: string) => call<Measurement>('decode_advertisement', { hex }),
   bleStatus: () => call<BleStatusReply>('ble_status'),
   dashboard: () => call<Dashboard>('dashboard'),

@@ -5,13 +5,33 @@ export type IpcError = { code: string, message: string, };
 
 export type AppInfo = { name: string, version: string, };
 
-export type BleStatusReply = { message: string, } & ({ "state": "starting" } | { "state": "scanning", adapter: string, } | { "state": "unavailable", kind: Unavailable, reason: string, 
+export type BleStatusReply = { message: string, } & ({ "state": "off" } | { "state": "starting" } | { "state": "scanning", adapter: string, } | { "state": "unavailable", kind: Unavailable, reason: string, 
 /**
  * What the user can do about it.
  */
 hint: string, });
 
-export type BleStatus = { "state": "starting" } | { "state": "scanning", adapter: string, } | { "state": "unavailable", kind: Unavailable, reason: string, 
+export type AppSettings = { 
+/**
+ * The receiver runs at start (turned on by "Send data to this computer" or the Receiver
+ * page).
+ */
+receiver_enabled: boolean, 
+/**
+ * Scan for sensors with this computer's Bluetooth.
+ */
+bluetooth: boolean, 
+/**
+ * Delete observations older than this many days (`None`: keep everything).
+ */
+keep_days: number | null, 
+/**
+ * Keep one observation per sensor per this many minutes for history older than a day
+ * (`None`: full resolution).
+ */
+resolution_minutes: number | null, };
+
+export type BleStatus = { "state": "off" } | { "state": "starting" } | { "state": "scanning", adapter: string, } | { "state": "unavailable", kind: Unavailable, reason: string, 
 /**
  * What the user can do about it.
  */

@@ -1,0 +1,108 @@
+//! `<data dir>/app.json`: the app's settings that live with its data, not with the window (no
+//! secrets): whether the receiver and Bluetooth run, and how long history is kept.
+
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[serde(default)]
+pub struct AppSettings {
+    /// The receiver runs at start (turned on by "Send data to this computer" or the Receiver
+    /// page).
+    pub receiver_enabled: bool,
+    /// Scan for sensors with this computer's Bluetooth.
+    pub bluetooth: bool,
+    /// Delete observations older than this many days (`None`: keep everything).
+    pub keep_days: Option<u32>,
+    /// Keep one observation per sensor per this many minutes for history older than a day
+    /// (`None`: full resolution).
+    pub resolution_minutes: Option<u32>,
+}
+
+impl Default for AppSettings {
+    fn default() -> Self {
+        Self {
+            receiver_enabled: false,
+            bluetooth: true,
+            keep_days: None,
+            resolution_minutes: None,
+        }
+    }
+}
+
+impl AppSettings {
+    pub fn path(data_dir: &Path) -> PathBuf {
+        data_dir.join("app.json")
+    }
+
+    /// The saved settings; defaults when there are none or the file cannot be read.
+    pub fn load(data_dir: &Path) -> Self {
+        let path = Self::path(data_dir);
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+                tracing::warn!("{}: {e}; using the defaults", path.display());
+                Self::default()
+            }),
+            Err(_) => Self::default(),
+        }
+    }
+
+    pub fn save(&self, data_dir: &Path) -> Result<(), String> {
+        let path = Self::path(data_dir);
+        let temporary = path.with_extension("json.new");
+        std::fs::write(
+            &temporary,
+            serde_json::to_vec_pretty(self).expect("plain data"),
+        )
+        .and_then(|()| std::fs::rename(&temporary, &path))
+        .map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Checks what a person typed.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.keep_days == Some(0) {
+            return Err("keep history for at least 1 day".into());
+        }
+        if self
+            .resolution_minutes
+            .is_some_and(|m| !(1..=1440).contains(&m))
+        {
+            return Err("the resolution is 1 to 1440 minutes".into());
+        }
+        Ok(())
+    }
+
+    pub fn retention(&self) -> ruuvi_store::Retention {
+        ruuvi_store::Retention::from_plan(self.keep_days, self.resolution_minutes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_round_trip_and_old_files_get_defaults() {
+        let dir = std::env::temp_dir().join(format!("ruuvi-desk-settings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        assert_eq!(AppSettings::load(&dir), AppSettings::default());
+        // A file from an earlier version: only the receiver flag.
+        std::fs::write(AppSettings::path(&dir), br#"{"receiver_enabled": true}"#).unwrap();
+        let old = AppSettings::load(&dir);
+        assert!(old.receiver_enabled && old.bluetooth);
+        let s = AppSettings {
+            keep_days: Some(30),
+            resolution_minutes: Some(15),
+            bluetooth: false,
+            ..old
+        };
+        s.validate().unwrap();
+        s.save(&dir).unwrap();
+        assert_eq!(AppSettings::load(&dir), s);
+        let bad = AppSettings {
+            resolution_minutes: Some(0),
+            ..s.clone()
+        };
+        assert!(bad.validate().unwrap_err().contains("1 to 1440"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

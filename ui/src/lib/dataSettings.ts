@@ -1,0 +1,36 @@
+// The Settings page's "Data and Bluetooth" form: inputs as typed, checked, and turned into
+// the backend's AppSettings.
+import type { AppSettings } from './backend';
+
+export interface DataForm {
+  bluetooth: boolean;
+  /** Days, empty: keep everything. */
+  keepDays: string;
+  /** Minutes, empty: full resolution. */
+  resolutionMinutes: string;
+}
+
+export function dataForm(s: AppSettings): DataForm {
+  return {
+    bluetooth: s.bluetooth,
+    keepDays: s.keep_days === null ? '' : String(s.keep_days),
+    resolutionMinutes: s.resolution_minutes === null ? '' : String(s.resolution_minutes),
+  };
+}
+
+function whole(text: string, min: number, max: number): number | null | undefined {
+  const t = text.trim();
+  if (t === '') return null;
+  if (!/^\d+$/.test(t)) return undefined;
+  const n = Number(t);
+  return n >= min && n <= max ? n : undefined;
+}
+
+/** The settings to save, or what is wrong with the form. */
+export function fromDataForm(f: DataForm, current: AppSettings): AppSettings | { error: string } {
+  const keep = whole(f.keepDays, 1, 36500);
+  if (keep === undefined) return { error: 'Keep history: whole days from 1, or empty to keep everything' };
+  const resolution = whole(f.resolutionMinutes, 1, 1440);
+  if (resolution === undefined) return { error: 'Resolution: whole minutes from 1 to 1440, or empty for every observation' };
+  return { ...current, bluetooth: f.bluetooth, keep_days: keep, resolution_minutes: resolution };
+}
