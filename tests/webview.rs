@@ -39,6 +39,8 @@ fn start_driver() -> Driver {
         // and keeps its data in a fresh directory (nothing left from an earlier run).
         .env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/bus")
         .env("XDG_DATA_HOME", data_home())
+        // No Downloads folder of the developer's: an export lands in the app's data folder.
+        .env("XDG_CONFIG_HOME", data_home())
         // "Send data to this computer" starts the receiver: on loopback, on a free port.
         .env("RUUVI_DESK_RECEIVER_LISTEN", "127.0.0.1:0")
         .spawn()
@@ -115,6 +117,18 @@ async fn a_session_in_the_window() -> WebDriverResult<()> {
         if let Ok(dir) = std::env::var("RUUVI_DESK_SCREENSHOTS") {
             d.screenshot(&std::path::Path::new(&dir).join("webview-chart.png")).await?;
         }
+        // Its history as a CSV file, saved where the app says.
+        d.find(By::Id("export-csv")).await?.click().await?;
+        let said = d
+            .query(By::Id("export-said"))
+            .wait(Duration::from_secs(15), Duration::from_millis(200))
+            .first()
+            .await?
+            .text()
+            .await?;
+        let path = said.split(" to ").nth(1).expect("a path");
+        let csv = std::fs::read_to_string(path).expect("the saved file");
+        assert!(csv.starts_with("sensor,received_at_ms,"), "{said}");
         d.find(By::XPath("//button[contains(., 'All sensors')]")).await?.click().await?;
 
         // The Gateways page in demo mode: find a simulated gateway, log in with the password

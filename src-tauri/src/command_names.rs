@@ -7,6 +7,7 @@ pub const COMMANDS: &[&str] = &[
     "dashboard",
     "decode_advertisement",
     "series",
+    "export_csv",
     "first_paint",
     "app_settings",
     "set_app_settings",

@@ -17,6 +17,7 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
         commands::dashboard,
         commands::decode_advertisement,
         commands::series,
+        commands::export_csv,
         commands::first_paint,
         commands::app_settings,
         commands::set_app_settings,

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,9 +99,21 @@ test('demo sensors arrive live on the dashboard', async () => {
   assert.ok(Number(await chart.getAttribute('data-points')) >= 1, 'stored posts are charted');
   await page.getByRole('group', { name: 'Time range' }).getByRole('button', { name: '24 hours' }).click();
   await chart.locator('canvas').waitFor();
-  await page.locator('select').selectOption('humidity_pct');
+  await page.getByLabel('Quantity').selectOption('humidity_pct');
   await chart.locator('canvas').waitFor();
   await page.screenshot({ path: join(shots, 'browser-chart.png'), fullPage: true });
+
+  // Compared with another sensor: two lines on one time axis.
+  const compare = page.locator('#compare-with');
+  await compare.selectOption({ index: 1 });
+  await page.waitForFunction(() => document.querySelector('[data-testid=chart]')?.getAttribute('data-series') === '2');
+  await page.screenshot({ path: join(shots, 'browser-compare.png'), fullPage: true });
+  // Its history as CSV, downloaded.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#export-csv').click()]);
+  assert.equal(download.suggestedFilename(), `ruuvi-${sensor.replaceAll(':', '')}.csv`);
+  const csv = readFileSync(await download.path(), 'utf8').split('\n');
+  assert.match(csv[0], /^sensor,received_at_ms,/);
+  assert.ok(csv.length > 2 && csv[1].startsWith(sensor), csv.slice(0, 2).join(' / '));
   await page.getByRole('button', { name: '← All sensors' }).click();
   await page.locator('.card').first().waitFor();
   await page.close();

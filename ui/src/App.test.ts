@@ -74,6 +74,7 @@ function backendWith(decode: Backend['decode'], bleStatus = async () => noBlueto
     bleStatus,
     dashboard: async () => ({ demo: false, cards: [] }),
     series: async (sensor) => ({ sensor, points: [] }),
+    exportCsv: async () => 'Saved to /tmp/x.csv',
     subscribe: () => () => {},
   };
 }

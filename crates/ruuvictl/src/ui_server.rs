@@ -167,6 +167,7 @@ async fn handle(state: Arc<UiState>, req: Request<Incoming>) -> Response<Full<By
         }
         ("POST", "/api/decode") => decode(req).await,
         ("GET", "/api/series") => series(&state, &req).await,
+        ("GET", "/api/export.csv") => export_csv(&state, &req).await,
         ("GET", "/api/live") => live(&state, req),
         ("GET", "/api/gateways") => gateways(&state),
         ("GET", "/api/app-settings") => json_reply(StatusCode::OK, &state.settings),
@@ -373,6 +374,53 @@ async fn series(state: &UiState, req: &Request<Incoming>) -> Response<Full<Bytes
         ),
         Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", &e.to_string()),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", &e.to_string()),
+    }
+}
+
+/// A sensor's history as a CSV download.
+async fn export_csv(state: &UiState, req: &Request<Incoming>) -> Response<Full<Bytes>> {
+    let Some(sensor) =
+        query_param(req, "sensor").and_then(|s| s.parse::<ruuvi_protocol::MacAddress>().ok())
+    else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "sensor=<MAC> is required",
+        );
+    };
+    let number = |name: &str| query_param(req, name).and_then(|v| v.parse::<i64>().ok());
+    let query = ruuvi_store::Query {
+        sensor: Some(sensor),
+        from_ms: number("from"),
+        to_ms: number("to"),
+        limit: None,
+    };
+    let db = state.db.clone();
+    let csv = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
+        let store = ruuvi_store::Store::open(&db).map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        store
+            .export_csv(&query, &mut out)
+            .map_err(|e| e.to_string())?;
+        Ok(out)
+    })
+    .await
+    .map_err(|e| e.to_string())
+    .and_then(|r| r);
+    match csv {
+        Ok(bytes) => Response::builder()
+            .header("Content-Type", "text/csv; charset=utf-8")
+            .header(
+                "Content-Disposition",
+                format!(
+                    "attachment; filename=\"ruuvi-{}.csv\"",
+                    sensor.to_string().replace(':', "")
+                ),
+            )
+            .header("Cache-Control", "no-store")
+            .body(Full::new(Bytes::from(bytes)))
+            .expect("valid response"),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "store", &e),
     }
 }
 

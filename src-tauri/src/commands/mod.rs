@@ -126,6 +126,66 @@ pub fn dashboard(feeds: tauri::State<'_, crate::feeds::Feeds>) -> ruuvi_dashboar
     }
 }
 
+/// Writes a sensor's history in `[from_ms, to_ms)` as CSV to the Downloads folder (else the
+/// app's data folder) and says where.
+#[tauri::command]
+pub async fn export_csv<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    feeds: tauri::State<'_, crate::feeds::Feeds>,
+    sensor: String,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<String, IpcError> {
+    use tauri::Manager;
+    let mac: ruuvi_protocol::MacAddress = sensor.parse().map_err(|e| IpcError {
+        code: "bad_sensor",
+        message: format!("{e}"),
+    })?;
+    let dir = app
+        .path()
+        .download_dir()
+        .or_else(|_| app.path().app_data_dir().map(|d| d.join("exports")))
+        .map_err(|e| IpcError {
+            code: "io",
+            message: e.to_string(),
+        })?;
+    let path = dir.join(format!(
+        "ruuvi-{}-{}.csv",
+        mac.to_string().replace(':', ""),
+        from_ms / 1000
+    ));
+    let db = feeds.db.clone();
+    let target = path.clone();
+    let rows = tauri::async_runtime::spawn_blocking(move || -> Result<usize, String> {
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let store = ruuvi_store::Store::open(&db).map_err(|e| e.to_string())?;
+        let mut out = std::io::BufWriter::new(
+            std::fs::File::create(&target).map_err(|e| format!("{}: {e}", target.display()))?,
+        );
+        let query = ruuvi_store::Query {
+            sensor: Some(mac),
+            from_ms: Some(from_ms),
+            to_ms: Some(to_ms),
+            limit: None,
+        };
+        let rows = store
+            .export_csv(&query, &mut out)
+            .map_err(|e| e.to_string())?;
+        std::io::Write::flush(&mut out).map_err(|e| e.to_string())?;
+        Ok(rows)
+    })
+    .await
+    .map_err(|e| IpcError {
+        code: "io",
+        message: e.to_string(),
+    })?
+    .map_err(|message| IpcError {
+        code: "io",
+        message,
+    })?;
+    Ok(format!("Saved {rows} rows to {}", path.display()))
+}
+
 /// A sensor's history for a chart: `[from_ms, to_ms)`, at most `points` points.
 #[tauri::command]
 pub async fn series(

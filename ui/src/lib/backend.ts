@@ -87,6 +87,9 @@ export interface Backend {
   decode(hex: string): Promise<Measurement>;
   bleStatus(): Promise<BleStatus>;
   dashboard(): Promise<Dashboard>;
+  /** A sensor's history in [fromMs, toMs) as CSV: saved (the app) or downloaded (a browser).
+   * Says where it went. */
+  exportCsv(sensor: string, fromMs: number, toMs: number): Promise<string>;
   /** A sensor's history in [fromMs, toMs), thinned to at most `points`. */
   series(sensor: string, fromMs: number, toMs: number, points: number): Promise<Series>;
   /** The first dashboard is on screen (the app logs the time since its start). */
@@ -155,6 +158,7 @@ export const tauriBackend: Backend = {
   bleStatus: () => call<BleStatusReply>('ble_status'),
   dashboard: () => call<Dashboard>('dashboard'),
   series: (sensor, fromMs, toMs, points) => call<Series>('series', { sensor, fromMs, toMs, points }),
+  exportCsv: (sensor, fromMs, toMs) => call<string>('export_csv', { sensor, fromMs, toMs }),
   subscribe: (onCard) => listenTo<SensorCard>('card', onCard),
   painted: (cards) => void call('first_paint', { cards }).catch(() => {}),
 };

@@ -98,6 +98,24 @@ export function httpBackend(origin: string, token: string): Backend {
     dashboard: () => call<Dashboard>('dashboard'),
     series: (sensor, fromMs, toMs, points) =>
       call<Series>(`series?sensor=${encodeURIComponent(sensor)}&from=${fromMs}&to=${toMs}&points=${points}`),
+    async exportCsv(sensor, fromMs, toMs) {
+      let response: Response;
+      try {
+        response = await fetch(`${origin}/api/export.csv?sensor=${encodeURIComponent(sensor)}&from=${fromMs}&to=${toMs}`, {
+          headers: { Authorization: `Bearer ${token}` },
+        });
+      } catch (e) {
+        throw new BackendError('unreachable', `Ruuvi Desk is not answering: ${String(e)}`);
+      }
+      if (!response.ok) throw asBackendError(await response.json().catch(() => ({ code: 'http', message: response.statusText })));
+      const name = `ruuvi-${sensor.replaceAll(':', '')}.csv`;
+      const link = document.createElement('a');
+      link.href = URL.createObjectURL(await response.blob());
+      link.download = name;
+      link.click();
+      URL.revokeObjectURL(link.href);
+      return `Downloaded ${name}`;
+    },
     subscribe: (onCard) => live((u) => u.card && onCard(u.card)),
   };
 }

@@ -1,5 +1,5 @@
 // What a sensor's chart can show and over which ranges.
-import type { Readings, SensorCard } from './backend';
+import type { Point, Readings, SensorCard } from './backend';
 
 export interface Range {
   key: string;
@@ -32,4 +32,21 @@ const FIELDS: ChartField[] = [
 /** The quantities this sensor has (a value in its latest reading). */
 export function chartFields(card: SensorCard): ChartField[] {
   return FIELDS.filter((f) => typeof card.readings[f.key] === 'number');
+}
+
+/** Puts several sensors' points on one time axis for a chart: `[seconds, ys of each]`, with
+ * `null` where a sensor has no point at that time. */
+export function alignSeries(lists: Point[][], field: keyof Readings): (number | null)[][] {
+  const times = Array.from(new Set(lists.flatMap((l) => l.map((p) => p.at_ms)))).sort((a, b) => a - b);
+  const at = new Map(times.map((t, i) => [t, i]));
+  const columns: (number | null)[][] = [times.map((t) => t / 1000)];
+  for (const list of lists) {
+    const ys: (number | null)[] = new Array(times.length).fill(null);
+    for (const p of list) {
+      const v = p.readings[field];
+      ys[at.get(p.at_ms)!] = typeof v === 'number' ? v : null;
+    }
+    columns.push(ys);
+  }
+  return columns;
 }
