@@ -352,6 +352,30 @@ pub enum HttpAuth {
 }
 
 impl HttpAuth {
+    /// From the gateway's auth type name (`none`, `basic`, `bearer`, `token`, `api_key`), the
+    /// Basic user and the secret (`None`: keep the gateway's).
+    pub fn from_kind(
+        kind: &str,
+        user: String,
+        secret: Option<Sensitive<String>>,
+    ) -> Result<Self, GatewayError> {
+        Ok(match kind {
+            "none" => HttpAuth::None,
+            "basic" => HttpAuth::Basic {
+                user,
+                password: secret,
+            },
+            "bearer" => HttpAuth::Bearer { token: secret },
+            "token" => HttpAuth::Token { key: secret },
+            "api_key" | "api-key" => HttpAuth::ApiKey { key: secret },
+            other => {
+                return Err(GatewayError::BadInput(format!(
+                    "authentication {other:?}: none, basic, bearer, token or api_key"
+                )))
+            }
+        })
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             HttpAuth::None => "none",

@@ -72,21 +72,8 @@ pub(crate) struct Certificates {
 impl OwnServerForm {
     fn auth(&self) -> Result<HttpAuth, SetupError> {
         let secret = self.secret.clone().filter(|s| !s.expose().is_empty());
-        Ok(match self.auth.as_str() {
-            "none" => HttpAuth::None,
-            "basic" => HttpAuth::Basic {
-                user: self.user.clone(),
-                password: secret,
-            },
-            "bearer" => HttpAuth::Bearer { token: secret },
-            "token" => HttpAuth::Token { key: secret },
-            "api_key" => HttpAuth::ApiKey { key: secret },
-            other => {
-                return Err(SetupError::BadInput(format!(
-                    "authentication {other:?}: none, basic, bearer, token or api_key"
-                )))
-            }
-        })
+        HttpAuth::from_kind(&self.auth, self.user.clone(), secret)
+            .map_err(|e| SetupError::BadInput(e.to_string()))
     }
 }
 

@@ -458,22 +458,7 @@ async fn set_http(
                     &[name(SecretKind::ReceiverAuth, &id)?],
                 )?
             };
-            let auth = match args.auth.as_str() {
-                "none" => HttpAuth::None,
-                "basic" => HttpAuth::Basic {
-                    user: args.auth_user.clone(),
-                    password: secret,
-                },
-                "bearer" => HttpAuth::Bearer { token: secret },
-                "token" => HttpAuth::Token { key: secret },
-                "api_key" | "api-key" => HttpAuth::ApiKey { key: secret },
-                other => {
-                    return Err(Failure {
-                        message: format!("--auth {other:?}: none, basic, bearer, token or api_key"),
-                        code: 2,
-                    })
-                }
-            };
+            let auth = HttpAuth::from_kind(&args.auth, args.auth_user.clone(), secret)?;
             let pki = ruuvi_pki::Pki::new(data_dir.join("pki"), keychain);
             let client_identity = if let (Some(cert), Some(key)) =
                 (&args.client_cert, &args.client_key)
