@@ -105,12 +105,18 @@ impl Setup {
     /// expires) and, when that gateway is logged in and uses a client certificate, uploads the
     /// new one to it. Says what was done.
     pub async fn renew_client(&self, gateway: MacAddress) -> Result<String, SetupError> {
-        self.pki()
-            .issue_client(
-                &gateway,
-                ruuvi_pki::Validity::days_from(OffsetDateTime::now_utc(), ruuvi_pki::CLIENT_DAYS),
-            )
-            .map_err(pki_error)?;
+        {
+            let _issuing = self.issuing.lock().expect("issuing lock");
+            self.pki()
+                .issue_client(
+                    &gateway,
+                    ruuvi_pki::Validity::days_from(
+                        OffsetDateTime::now_utc(),
+                        ruuvi_pki::CLIENT_DAYS,
+                    ),
+                )
+                .map_err(pki_error)?;
+        }
         let identity = self.client_identity(&gateway)?;
         let sessions: Vec<_> = self
             .sessions

@@ -203,6 +203,9 @@ pub struct Setup {
     options: ClientOptions,
     /// Simulated demo gateways and their passwords: always "found".
     demo: Mutex<Vec<(Endpoint, Sensitive<String>)>>,
+    /// Held while a certificate is issued: gateways set up at the same time (or one gateway
+    /// listed under two addresses) must not issue a key and a certificate that do not match.
+    issuing: Mutex<()>,
 }
 
 /// The keychain id of a gateway's login secrets: its endpoint, with what a keychain name
@@ -286,6 +289,7 @@ impl Setup {
             receiver: Mutex::new(None),
             options: ClientOptions::default(),
             demo: Mutex::new(Vec::new()),
+            issuing: Mutex::new(()),
         })
     }
 
@@ -526,6 +530,12 @@ impl Setup {
 
     /// Ruuvi Desk's CA, created on first need.
     fn our_ca(&self) -> Result<String, SetupError> {
+        let _issuing = self.issuing.lock().expect("issuing lock");
+        self.our_ca_issuing()
+    }
+
+    /// [`Self::our_ca`] with the issuing lock already held.
+    fn our_ca_issuing(&self) -> Result<String, SetupError> {
         let pki = self.pki();
         let e = |e: ruuvi_pki::PkiError| SetupError::Certificates(e.to_string());
         if !pki.is_initialised() {
@@ -546,7 +556,8 @@ impl Setup {
 
     /// The gateway's client certificate from our CA: reused while valid, else issued.
     pub fn client_identity(&self, gateway: &MacAddress) -> Result<ClientIdentity, SetupError> {
-        self.our_ca()?;
+        let _issuing = self.issuing.lock().expect("issuing lock");
+        self.our_ca_issuing()?;
         let pki = self.pki();
         let e = |e: ruuvi_pki::PkiError| SetupError::Certificates(e.to_string());
         if pki.client_identity(gateway).is_err() {

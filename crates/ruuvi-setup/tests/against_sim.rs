@@ -20,13 +20,19 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
     dir
 }
 
-async fn sim(password: &str) -> RunningGateway {
+/// Gateway `index` of the simulated fleet (each has its own MAC).
+async fn sim_at(index: u64, password: &str) -> RunningGateway {
     let mut o = GatewayOptions::new("127.0.0.1:0".parse().unwrap(), Firmware::Head);
+    o.index = index;
     o.post_delay = Duration::from_millis(20);
     o.retry_after_failure = Duration::from_secs(1);
     o.tags = 3;
     o.lan_auth = Some((LanAuth::Ruuvi, "Admin".into(), password.into()));
     RunningGateway::start(o).await.unwrap()
+}
+
+async fn sim(password: &str) -> RunningGateway {
+    sim_at(0, password).await
 }
 
 fn login(endpoint: &str, password: Option<&str>, remember: bool) -> LoginRequest {
@@ -107,18 +113,45 @@ async fn log_in_preview_apply_and_send_data_to_this_computer() {
     assert!(preview.problems.is_empty(), "{:?}", preview.problems);
     assert!(!format!("{preview:?}").contains("t0ken-for-preview"));
 
-    // Apply it: progress reaches 100 % in order, the gateway reads back the new settings.
+    // Apply it to this gateway and a second one at once: each one's progress reaches 100 % in
+    // order, each reads back the new settings (with its own client certificate).
+    let second = sim_at(1, "second-label").await;
+    let second_endpoint = format!("127.0.0.1:{}", second.addr.port());
+    again
+        .login(login(&second_endpoint, Some("second-label"), false))
+        .await
+        .unwrap();
     let (on_step, steps) = recorder();
-    let results = again.apply(vec![endpoint.clone()], form, on_step).await;
+    let results = again
+        .apply(
+            vec![endpoint.clone(), second_endpoint.clone()],
+            form,
+            on_step,
+        )
+        .await;
+    assert_eq!(results.len(), 2);
+    for (result, target) in results.iter().zip([&endpoint, &second_endpoint]) {
+        assert_eq!(
+            &result.endpoint, target,
+            "results come back in target order"
+        );
+        assert_eq!(result.state, GatewayState::Applied, "{:?}", result.error);
+        let percents: Vec<u8> = steps
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| &s.endpoint == target)
+            .map(|s| s.percent)
+            .collect();
+        assert!(percents.windows(2).all(|w| w[0] <= w[1]), "{percents:?}");
+        assert_eq!(percents.last(), Some(&100));
+    }
     assert_eq!(
-        results[0].state,
-        GatewayState::Applied,
-        "{:?}",
-        results[0].error
+        second.state.lock().await.config.str("http_url"),
+        "https://example.invalid:8443/record"
     );
-    let percents: Vec<u8> = steps.lock().unwrap().iter().map(|s| s.percent).collect();
-    assert!(percents.windows(2).all(|w| w[0] <= w[1]), "{percents:?}");
-    assert_eq!(percents.last(), Some(&100));
+    assert!(again.forget(&second_endpoint).await.unwrap());
+    second.stop().await;
     {
         let state = gw.state.lock().await;
         assert_eq!(
@@ -143,6 +176,15 @@ async fn log_in_preview_apply_and_send_data_to_this_computer() {
                 .unwrap()
                 .contains("BEGIN CERTIFICATE")
     );
+    // One for each gateway of the apply; the second one's is revoked for the rest.
+    let second_mac = certs
+        .clients
+        .iter()
+        .map(|c| c.gateway)
+        .find(|g| g.to_string() != mac)
+        .expect("the second gateway's certificate");
+    assert!(again.revoke_client(second_mac).unwrap());
+    let certs = again.certificates().unwrap();
     assert_eq!(certs.clients.len(), 1);
     assert_eq!(certs.clients[0].gateway.to_string(), mac);
     assert!(
@@ -247,5 +289,46 @@ async fn log_in_preview_apply_and_send_data_to_this_computer() {
     let _ = keychain.delete(&SecretName::new(SecretKind::ReceiverAuth, &mac).unwrap());
     receiver.stop().await;
     gw.stop().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the keychain: tests/with-keychain.sh cargo test -p ruuvi-setup -- --ignored"]
+async fn one_gateway_under_two_addresses_gets_one_matching_certificate() {
+    // Two simulators with the same identity stand for one gateway listed twice (its old and
+    // new address): both pushes issue or reuse the certificate at the same moment, and each
+    // must upload a key that belongs to the certificate it uploads.
+    let dir = temp_dir("same-mac");
+    let keychain: Arc<dyn SecretStore> = Arc::new(Keychain::new("ruuvi-setup-test-same-mac"));
+    let (a, b) = (sim_at(7, "pw").await, sim_at(7, "pw").await);
+    let setup = Arc::new(Setup::new(&dir, keychain.clone()).unwrap());
+    let endpoints: Vec<String> = [&a, &b]
+        .iter()
+        .map(|g| format!("127.0.0.1:{}", g.addr.port()))
+        .collect();
+    for e in &endpoints {
+        setup.login(login(e, Some("pw"), false)).await.unwrap();
+    }
+    let form: ProfileForm = serde_json::from_value(serde_json::json!({
+        "ruuvi_cloud": true,
+        "own_server": {"url": "https://example.invalid:8443/record",
+            "data_format": "ruuvi_raw_and_decoded", "period_s": 10, "auth": "none",
+            "client_cert": {"kind": "issue"}, "server_ca": {"kind": "ours"}}
+    }))
+    .unwrap();
+    let results = setup.apply(endpoints, form, recorder().0).await;
+    for r in &results {
+        assert_eq!(r.state, GatewayState::Applied, "{:?}", r.error);
+    }
+    let certs = setup.certificates().unwrap();
+    assert_eq!(
+        certs.clients.len(),
+        1,
+        "one certificate, reused: {:?}",
+        certs.clients
+    );
+    let _ = setup.revoke_client(certs.clients[0].gateway);
+    a.stop().await;
+    b.stop().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }
