@@ -224,12 +224,13 @@ fn secret_id(endpoint: &str) -> String {
         .collect()
 }
 
-fn percent_of(progress: &Progress, uploads: usize) -> u8 {
+/// How far a push is: uploads share 30–75 % (`uploaded` of `uploads` done).
+fn percent_of(progress: &Progress, uploaded: usize, uploads: usize) -> u8 {
     match progress {
         Progress::LoggedIn { .. } => 10,
         Progress::ReadConfig => 20,
         Progress::Validated => 30,
-        Progress::Uploaded { .. } => 30 + (35 / uploads.max(1)) as u8,
+        Progress::Uploaded { .. } => (30 + 45 * uploaded.min(uploads) / uploads.max(1)) as u8,
         Progress::Posted => 75,
         Progress::Verified => 90,
         Progress::Resumed => 100,
@@ -711,10 +712,18 @@ impl Setup {
                     + 2 * usize::from(c.client_identity.is_some())
             })
             .unwrap_or(0);
+        let uploaded = std::sync::atomic::AtomicUsize::new(0);
         let report = |p: Progress| {
+            if let Progress::Uploaded { .. } = p {
+                uploaded.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
             on_step(StepEvent {
                 endpoint: endpoint.to_string(),
-                percent: percent_of(&p, uploads),
+                percent: percent_of(
+                    &p,
+                    uploaded.load(std::sync::atomic::Ordering::Relaxed),
+                    uploads,
+                ),
                 message: describe(&p),
             })
         };
@@ -903,4 +912,24 @@ async fn resolve(endpoint: &Endpoint) -> Result<IpAddr, SetupError> {
         .and_then(|mut a| a.next())
         .map(|a| a.ip())
         .ok_or_else(|| SetupError::Gateway(format!("cannot resolve {}", endpoint.host)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_moves_forward_through_every_upload() {
+        let uploaded = |file: &str| Progress::Uploaded { file: file.into() };
+        let steps = [
+            percent_of(&Progress::Validated, 0, 3),
+            percent_of(&uploaded("http_srv_cert"), 1, 3),
+            percent_of(&uploaded("http_cli_cert"), 2, 3),
+            percent_of(&uploaded("http_cli_key"), 3, 3),
+            percent_of(&Progress::Posted, 3, 3),
+            percent_of(&Progress::Resumed, 3, 3),
+        ];
+        assert_eq!(steps, [30, 45, 60, 75, 75, 100]);
+        assert_eq!(secret_id("[fe80::1]:80"), "_fe80::1_:80");
+    }
 }
