@@ -86,11 +86,13 @@ mod tests {
         body: serde_json::Value,
         prepare: impl FnOnce(&crate::feeds::Feeds),
     ) -> Result<serde_json::Value, serde_json::Value> {
-        // The dashboard's hub over a store file with one observation in it.
+        // The dashboard's hub over a store file with one observation in it; one file per call
+        // (tests run in parallel and several call the same command).
+        static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let db = std::env::temp_dir().join(format!(
-            "ruuvi-desk-ipc-{}-{}.sqlite",
+            "ruuvi-desk-ipc-{}-{call}-{cmd}.sqlite",
             std::process::id(),
-            cmd
         ));
         let _ = std::fs::remove_file(&db);
         let hub = tauri::async_runtime::block_on(async {
@@ -125,7 +127,7 @@ mod tests {
         let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
             .build()
             .expect("mock webview builds");
-        get_ipc_response(
+        let reply = get_ipc_response(
             &webview,
             InvokeRequest {
                 cmd: cmd.into(),
@@ -138,7 +140,14 @@ mod tests {
                 invoke_key: INVOKE_KEY.to_string(),
             },
         )
-        .map(|b| b.deserialize::<serde_json::Value>().unwrap())
+        .map(|b| b.deserialize::<serde_json::Value>().unwrap());
+        drop(webview);
+        drop(app);
+        for end in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{end}", db.display()));
+        }
+        let _ = std::fs::remove_dir_all(db.with_extension("dir"));
+        reply
     }
 
     #[test]
