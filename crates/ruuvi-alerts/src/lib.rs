@@ -6,11 +6,13 @@ mod engine;
 mod payload;
 mod rule;
 mod store;
+mod webhook;
 
 pub use engine::{Engine, Fired};
 pub use payload::push_payload;
 pub use rule::{AlertType, Rule, TriggerType};
 pub use store::{AlertStore, HistoryEntry};
+pub use webhook::{deliver, Attempt, Webhook};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AlertError {

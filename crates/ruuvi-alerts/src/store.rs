@@ -38,7 +38,13 @@ impl AlertStore {
                  at_ms INTEGER NOT NULL,
                  fired TEXT NOT NULL,
                  acknowledged_at_ms INTEGER);
-             CREATE INDEX IF NOT EXISTS history_at ON history (at_ms);",
+             CREATE INDEX IF NOT EXISTS history_at ON history (at_ms);
+             CREATE TABLE IF NOT EXISTS deliveries (
+                 history_id INTEGER NOT NULL,
+                 attempt INTEGER NOT NULL,
+                 at_ms INTEGER NOT NULL,
+                 status INTEGER,
+                 error TEXT);",
         )?;
         Ok(Self { conn })
     }
@@ -151,6 +157,39 @@ impl AlertStore {
             params![history_id, at_ms],
         )?;
         Ok(n > 0)
+    }
+
+    /// Keeps a webhook's attempts for a fired alert.
+    pub fn log_delivery(
+        &mut self,
+        history_id: i64,
+        attempts: &[crate::Attempt],
+    ) -> Result<(), AlertError> {
+        let tx = self.conn.transaction()?;
+        for a in attempts {
+            tx.execute(
+                "INSERT INTO deliveries (history_id, attempt, at_ms, status, error) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![history_id, a.attempt, a.at_ms, a.status, a.error],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The delivery log of one fired alert, in attempt order.
+    pub fn deliveries(&self, history_id: i64) -> Result<Vec<crate::Attempt>, AlertError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT attempt, at_ms, status, error FROM deliveries WHERE history_id = ?1 ORDER BY attempt",
+        )?;
+        let rows = stmt.query_map(params![history_id], |row| {
+            Ok(crate::Attempt {
+                attempt: row.get(0)?,
+                at_ms: row.get(1)?,
+                status: row.get(2)?,
+                error: row.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Alerts nobody acknowledged yet (the in-app banner).
