@@ -5,12 +5,14 @@
 mod engine;
 mod payload;
 mod rule;
+mod run;
 mod store;
 mod webhook;
 
 pub use engine::{Engine, Fired};
 pub use payload::push_payload;
 pub use rule::{AlertType, Rule, TriggerType};
+pub use run::{Alerting, Clock, OnFired, TICK};
 pub use store::{AlertStore, HistoryEntry};
 pub use webhook::{deliver, Attempt, Webhook};
 

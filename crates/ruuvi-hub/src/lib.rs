@@ -164,10 +164,24 @@ pub struct Hub {
     updates: broadcast::Sender<Observation>,
 }
 
+/// Called on the hub's task with every observation once it is stored, before it is
+/// broadcast (the alert engine): it sees every one, none is missed by a lagging receiver.
+/// Must be quick and must not block.
+pub type Evaluate = Arc<dyn Fn(&Observation) + Send + Sync>;
+
 impl Hub {
     /// Starts the hub on the current tokio runtime. The join handle gives the store back when
     /// the hub stops.
     pub fn start(store: Store, options: HubOptions) -> (Hub, tokio::task::JoinHandle<Store>) {
+        Self::start_evaluated(store, options, None)
+    }
+
+    /// [`Hub::start`] with `evaluate` seeing every stored observation.
+    pub fn start_evaluated(
+        store: Store,
+        options: HubOptions,
+        evaluate: Option<Evaluate>,
+    ) -> (Hub, tokio::task::JoinHandle<Store>) {
         let (queue, rx) = mpsc::channel(options.queue.max(1));
         let (updates, _) = broadcast::channel(options.broadcast.max(1));
         let latest: Arc<RwLock<HashMap<MacAddress, Observation>>> = Arc::default();
@@ -189,6 +203,7 @@ impl Hub {
             latest,
             updates,
             counters,
+            evaluate,
         };
         let task = tokio::spawn(run(store, rx, writer, options));
         (hub, task)
@@ -308,6 +323,7 @@ struct Writer {
     latest: Arc<RwLock<HashMap<MacAddress, Observation>>>,
     updates: broadcast::Sender<Observation>,
     counters: Arc<Counters>,
+    evaluate: Option<Evaluate>,
 }
 
 async fn run(
@@ -421,6 +437,9 @@ impl Writer {
                     }
                 }
                 for o in batch {
+                    if let Some(evaluate) = &self.evaluate {
+                        evaluate(&o);
+                    }
                     // No subscribers is fine.
                     let _ = self.updates.send(o);
                 }

@@ -1,0 +1,163 @@
+//! Alerts running next to the hub: the engine sees every stored observation (through the
+//! hub's evaluate hook), a tick every few seconds checks for silent sensors and picks up rules
+//! changed by anyone (the app, `ruuvictl alert`), and each fired alert is kept in the history,
+//! handed to the face (notification, banner) and POSTed to the webhook if there is one.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ruuvi_protocol::Observation;
+use tokio::sync::mpsc;
+
+use crate::{deliver, AlertError, AlertStore, Engine, Fired, HistoryEntry, Webhook};
+
+/// The time now in Unix ms (the system clock in the faces, a test's own clock in tests).
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+/// Told of every alert once it is in the history.
+pub type OnFired = Arc<dyn Fn(&HistoryEntry) + Send + Sync>;
+
+pub struct Alerting {
+    engine: Arc<Mutex<Engine>>,
+    fired: mpsc::UnboundedSender<Fired>,
+    db: PathBuf,
+}
+
+/// How often silent sensors are checked and rules re-read.
+pub const TICK: Duration = Duration::from_secs(5);
+
+impl Alerting {
+    /// Opens `db` (rules and history), starts delivering and ticking on the current runtime.
+    pub fn start(
+        db: &Path,
+        webhook: Option<Webhook>,
+        clock: Clock,
+        on_fired: OnFired,
+    ) -> Result<(Self, tokio::task::JoinHandle<()>), AlertError> {
+        let store = AlertStore::open(db)?;
+        let engine = Arc::new(Mutex::new(Engine::new(store.rules()?)));
+        let (fired, mut queue) = mpsc::unbounded_channel::<Fired>();
+        let store = Arc::new(Mutex::new(store));
+        let delivery = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                while let Some(f) = queue.recv().await {
+                    tracing::info!(rule = f.rule_id, sensor = %f.sensor, "{}", f.title());
+                    let kept = {
+                        let store = store.clone();
+                        let f = f.clone();
+                        tokio::task::spawn_blocking(move || {
+                            let id = store.lock().expect("alert store").record(&f)?;
+                            Ok::<_, AlertError>(HistoryEntry {
+                                id,
+                                fired: f,
+                                acknowledged_at_ms: None,
+                            })
+                        })
+                        .await
+                    };
+                    let entry = match kept {
+                        Ok(Ok(entry)) => entry,
+                        Ok(Err(e)) => {
+                            tracing::error!("alert not kept: {e}");
+                            continue;
+                        }
+                        Err(e) => {
+                            tracing::error!("alert not kept: {e}");
+                            continue;
+                        }
+                    };
+                    on_fired(&entry);
+                    if let Some(hook) = &webhook {
+                        let attempts = deliver(hook, &entry.fired).await;
+                        let store = store.clone();
+                        let _ = tokio::task::spawn_blocking(move || {
+                            if let Err(e) = store
+                                .lock()
+                                .expect("alert store")
+                                .log_delivery(entry.id, &attempts)
+                            {
+                                tracing::warn!("delivery log: {e}");
+                            }
+                        })
+                        .await;
+                    }
+                }
+            })
+        };
+        {
+            let (engine, fired, store) = (engine.clone(), fired.clone(), store.clone());
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(TICK).await;
+                    if fired.is_closed() {
+                        return;
+                    }
+                    let rules = store.lock().expect("alert store").rules();
+                    let mut engine = engine.lock().expect("engine lock");
+                    match rules {
+                        Ok(rules) if rules != engine.rules() => engine.set_rules(rules),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!("alert rules: {e}"),
+                    }
+                    for f in engine.tick(clock()) {
+                        let _ = fired.send(f);
+                    }
+                }
+            });
+        }
+        Ok((
+            Self {
+                engine,
+                fired,
+                db: db.to_path_buf(),
+            },
+            delivery,
+        ))
+    }
+
+    /// For the hub: evaluates each stored observation at its receive time.
+    pub fn evaluate(&self) -> Arc<dyn Fn(&Observation) + Send + Sync> {
+        let (engine, fired) = (self.engine.clone(), self.fired.clone());
+        Arc::new(move |o: &Observation| {
+            let out = engine
+                .lock()
+                .expect("engine lock")
+                .observe(o, o.received_at_ms);
+            for f in out {
+                let _ = fired.send(f);
+            }
+        })
+    }
+
+    /// A sensor known from before (the store's latest): noData counts from then.
+    pub fn seen(&self, o: &Observation) {
+        self.engine
+            .lock()
+            .expect("engine lock")
+            .seen(o.sensor, o.received_at_ms);
+    }
+
+    /// Re-reads the rules now (after a change through this face).
+    pub fn reload(&self) -> Result<(), AlertError> {
+        let rules = AlertStore::open(&self.db)?.rules()?;
+        self.engine.lock().expect("engine lock").set_rules(rules);
+        Ok(())
+    }
+
+    /// Fires `rule`'s alert as a test (current value = the threshold) through the same path.
+    pub fn test(&self, rule: &crate::Rule, now_ms: i64) {
+        let _ = self.fired.send(Fired {
+            rule_id: rule.id,
+            sensor: rule.sensor,
+            name: rule.name.clone(),
+            alert_type: rule.alert_type,
+            trigger: rule.trigger,
+            current: rule.threshold,
+            threshold: rule.threshold,
+            unit: rule.unit.clone(),
+            text: rule.text.clone(),
+            at_ms: now_ms,
+        });
+    }
+}
