@@ -1,5 +1,6 @@
 //! `ruuvictl`: Ruuvi Desk's command line, a thin front over the core crates.
 
+mod alert;
 mod ble;
 mod decode;
 mod gateway;
@@ -60,6 +61,9 @@ enum Command {
     Serve(serve::Serve),
     /// Stored observations as CSV or JSON lines.
     Export(serve::Export),
+    /// Alert rules, the alerts that fired, a test alert.
+    #[command(subcommand)]
+    Alert(alert::AlertCommand),
     /// Secrets in the OS keychain (gateway passwords, API keys, HMAC keys, …).
     #[command(subcommand)]
     Secret(secret::SecretCommand),
@@ -140,6 +144,10 @@ fn main() -> ExitCode {
             };
         }
         Command::Pki(command) => pki::run(command, &data_dir, &keychain),
+        Command::Alert(command) => match runtime() {
+            Ok(rt) => rt.block_on(alert::run(command, &data_dir)),
+            Err(e) => Err(e),
+        },
         Command::Secret(command) => secret::run(command, &keychain),
     };
     match result {

@@ -74,6 +74,10 @@ pub struct Serve {
     /// labelled as demo data in the UI).
     #[arg(long)]
     demo: bool,
+    /// POST every alert that fires (rules: `ruuvictl alert`) to this URL as the seed's push
+    /// payload, with retries.
+    #[arg(long)]
+    alert_webhook: Option<String>,
 }
 
 /// The Bluetooth feeds' tasks (they end with `abort`) and the live feed's state.
@@ -255,7 +259,23 @@ pub async fn serve(
     let secrets: &dyn SecretStore = keychain.as_ref();
     std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
     let store = Store::open(&db_path(data_dir, args.db.clone())).map_err(|e| e.to_string())?;
-    let (hub, hub_task) = Hub::start(store, HubOptions::default());
+    // Alerts: every stored observation is evaluated; rules from `<data dir>/alerts.sqlite`.
+    let (alerting, _alert_delivery) = ruuvi_alerts::Alerting::start(
+        &data_dir.join("alerts.sqlite"),
+        args.alert_webhook.clone().map(ruuvi_alerts::Webhook::new),
+        Arc::new(|| now_s() * 1000),
+        Arc::new(|entry: &ruuvi_alerts::HistoryEntry| {
+            eprintln!("ruuvictl: {}: {}", entry.fired.title(), entry.fired.text);
+        }),
+    )
+    .map_err(|e| e.to_string())?;
+    if let Ok(latest) = store.latest() {
+        for o in &latest {
+            alerting.seen(o);
+        }
+    }
+    let (hub, hub_task) =
+        Hub::start_evaluated(store, HubOptions::default(), Some(alerting.evaluate()));
     let (mut background, ble_status) = start_ble(&args, &hub)?;
     let mut options = ReceiverOptions::new(args.listen);
     options.path = args.path.clone();
