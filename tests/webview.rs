@@ -236,6 +236,30 @@ async fn a_session_in_the_window() -> WebDriverResult<()> {
             d.screenshot(&std::path::Path::new(&dir).join("webview-certificates.png")).await?;
         }
 
+        // An alert made on the Alerts page fires from the demo data: the banner says so.
+        d.find(By::Id("nav-alerts")).await?.click().await?;
+        d.query(By::Id("new-rule"))
+            .wait(Duration::from_secs(10), Duration::from_millis(200))
+            .first()
+            .await?
+            .click()
+            .await?;
+        d.find(By::Id("rule-name")).await?.send_keys("Window sauna").await?;
+        d.find(By::Id("rule-threshold")).await?.send_keys("-100").await?;
+        d.find(By::Id("rule-text")).await?.send_keys("ready").await?;
+        d.find(By::Id("save-rule")).await?.click().await?;
+        let banner = d
+            .query(By::Css("[data-testid=alert-banner]"))
+            .wait(Duration::from_secs(30), Duration::from_millis(250))
+            .first()
+            .await?
+            .text()
+            .await?;
+        assert!(banner.contains("Ruuvi Temperature alert: Window sauna"), "{banner}");
+        if let Ok(dir) = std::env::var("RUUVI_DESK_SCREENSHOTS") {
+            d.screenshot(&std::path::Path::new(&dir).join("webview-alerts.png")).await?;
+        }
+
         // Bluetooth switched off in Settings: kept in app.json, the header says so.
         d.find(By::Id("nav-settings")).await?.click().await?;
         d.query(By::Id("setting-bluetooth"))
@@ -282,7 +306,7 @@ async fn a_session_in_the_window() -> WebDriverResult<()> {
         input.clear().await?;
         input.send_keys("05FF").await?;
         d.find(By::Id("decode-button")).await?.click().await?;
-        let alert = d.query(By::Css("[role=alert]")).first().await?;
+        let alert = d.query(By::Css("[role=alert][data-code]")).first().await?;
         assert_eq!(alert.attr("data-code").await?.as_deref(), Some("wrong_length"));
         assert!(alert.text().await?.contains("needs 24 bytes"));
         if let Ok(dir) = std::env::var("RUUVI_DESK_SCREENSHOTS") {

@@ -26,4 +26,9 @@ pub const COMMANDS: &[&str] = &[
     "certificates_create_ca",
     "certificates_renew",
     "certificates_revoke",
+    "alerts",
+    "alerts_save",
+    "alerts_remove",
+    "alerts_acknowledge",
+    "alerts_test",
 ];

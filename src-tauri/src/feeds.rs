@@ -31,6 +31,8 @@ pub struct Feeds {
     pub receiver: Arc<ReceiverSlot>,
     pub ble: Arc<BleSlot>,
     pub settings: Arc<Settings>,
+    /// Alert rules and history; `None` only in tests that start no alerting.
+    pub alerts: Option<Arc<ruuvi_alerts::Alerting>>,
 }
 
 /// The settings in `app.json`, shared by whoever changes them.
@@ -192,6 +194,7 @@ impl Feeds {
             hub,
             db,
             demo,
+            alerts: None,
         })
     }
 }
@@ -221,10 +224,42 @@ pub async fn start<R: Runtime>(app: AppHandle<R>, data_dir: &Path) -> Result<Fee
     std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
     let db = data_dir.join("observations.sqlite");
     let store = Store::open(&db).map_err(|e| e.to_string())?;
-    let (hub, _task) = Hub::start(store, HubOptions::default());
+    // Alerts see every stored observation; a fired one becomes a notification, an `alert`
+    // event for the window's banner, and a webhook POST when one is set.
+    let webhook = AppSettings::load(data_dir)
+        .alert_webhook
+        .map(ruuvi_alerts::Webhook::new);
+    let notify = app.clone();
+    let (alerting, _delivery) = ruuvi_alerts::Alerting::start(
+        &data_dir.join("alerts.sqlite"),
+        webhook,
+        Arc::new(now_ms),
+        Arc::new(move |entry: &ruuvi_alerts::HistoryEntry| {
+            use tauri_plugin_notification::NotificationExt;
+            let shown = notify
+                .notification()
+                .builder()
+                .title(entry.fired.title())
+                .body(&entry.fired.text)
+                .show();
+            if let Err(e) = shown {
+                tracing::info!("no desktop notification: {e}");
+            }
+            let _ = notify.emit("alert", entry);
+        }),
+    )
+    .map_err(|e| e.to_string())?;
+    if let Ok(latest) = store.latest() {
+        for o in &latest {
+            alerting.seen(o);
+        }
+    }
+    let (hub, _task) =
+        Hub::start_evaluated(store, HubOptions::default(), Some(alerting.evaluate()));
     let secrets: Arc<dyn SecretStore> = Arc::new(ruuvi_secrets::Keychain::default());
     // Demo gateways while none is configured (a demo gateway from an earlier run is gone).
     let mut feeds = Feeds::new(hub.clone(), db, false, data_dir, secrets)?;
+    feeds.alerts = Some(Arc::new(alerting));
     let demo_options = demo_options();
     feeds.demo = feeds.setup.gateways().is_empty() && demo_options.is_some();
     let mut updates = hub.subscribe();

@@ -35,7 +35,12 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
         commands::gateways::certificates,
         commands::gateways::certificates_create_ca,
         commands::gateways::certificates_renew,
-        commands::gateways::certificates_revoke
+        commands::gateways::certificates_revoke,
+        commands::alerts::alerts,
+        commands::alerts::alerts_save,
+        commands::alerts::alerts_remove,
+        commands::alerts::alerts_acknowledge,
+        commands::alerts::alerts_test
     ])
 }
 
@@ -50,6 +55,8 @@ pub fn run() {
             tracing::info!("started again: showing the window");
             tray::show_window(app);
         }))
+        // Desktop notifications for alerts (sent from Rust; the window gets no permission).
+        .plugin(tauri_plugin_notification::init())
         .setup(|app| {
             use tauri::Manager;
             // `ruuvi-desk.log` in the platform's log directory (Linux:

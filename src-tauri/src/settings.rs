@@ -16,6 +16,8 @@ pub struct AppSettings {
     /// Keep one observation per sensor per this many minutes for history older than a day
     /// (`None`: full resolution).
     pub resolution_minutes: Option<u32>,
+    /// POST every alert here as the seed's push payload (`None`: no webhook). Read at start.
+    pub alert_webhook: Option<String>,
 }
 
 impl Default for AppSettings {
@@ -25,6 +27,7 @@ impl Default for AppSettings {
             bluetooth: true,
             keep_days: None,
             resolution_minutes: None,
+            alert_webhook: None,
         }
     }
 }
@@ -67,6 +70,11 @@ impl AppSettings {
             .is_some_and(|m| !(1..=1440).contains(&m))
         {
             return Err("the resolution is 1 to 1440 minutes".into());
+        }
+        if let Some(url) = &self.alert_webhook {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err("the alert webhook is an http:// or https:// URL".into());
+            }
         }
         Ok(())
     }

@@ -162,3 +162,37 @@ test('without the token the backend refuses and the page says so', async () => {
   assert.equal(await alert.getAttribute('data-code'), 'unauthorised');
   await page.close();
 });
+
+test('an alert made in the UI fires from the simulated gateways', async () => {
+  const page = await browser.newPage();
+  await page.goto(uiUrl);
+  await page.locator('.card[data-kind=ruuvi_tag]').first().waitFor({ timeout: 20_000 });
+  await page.getByRole('button', { name: 'Alerts' }).click();
+  await page.getByRole('button', { name: 'New alert' }).click();
+  const sensor = await page.locator('#rule-sensor').inputValue();
+  await page.getByLabel('Sensor name').fill('Demo sauna');
+  // Field checks first: no threshold yet.
+  await page.getByRole('button', { name: 'Save the alert' }).click();
+  assert.equal(await page.locator('#rule-threshold-error').textContent(), 'Enter a number');
+  await page.getByLabel('Threshold').fill('-100');
+  await page.getByLabel('Alert text').fill('The sauna is ready');
+  await page.getByRole('button', { name: 'Save the alert' }).click();
+  await page.locator('#alert-rules tr').first().waitFor();
+  // The next post from the demo gateway fires it: the banner, then the history.
+  const banner = page.getByTestId('alert-banner');
+  await banner.waitFor({ timeout: 20_000 });
+  assert.match(await banner.textContent(), /Ruuvi Temperature alert: Demo sauna\s+The sauna is ready/);
+  const fired = page.locator('#alert-history li').first();
+  await fired.waitFor({ timeout: 10_000 });
+  assert.equal(await fired.getAttribute('data-acknowledged'), 'false');
+  await page.screenshot({ path: join(shots, 'browser-alerts.png'), fullPage: true });
+  await fired.getByRole('button', { name: 'Acknowledge' }).click();
+  await page.waitForFunction(() => document.querySelector('#alert-history li')?.getAttribute('data-acknowledged') === 'true');
+  // It fires once: the temperature stays over the threshold.
+  await page.waitForTimeout(6000);
+  assert.equal(await page.locator('#alert-history li').count(), 1);
+  await page.getByRole('button', { name: `Remove the alert of Demo sauna` }).click();
+  await page.locator('#no-rules').waitFor();
+  assert.ok(sensor.length === 17);
+  await page.close();
+});

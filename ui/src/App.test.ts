@@ -54,6 +54,14 @@ function gatewaysApi(sent: unknown[]): GatewaysApi {
 
 function backendWith(decode: Backend['decode'], bleStatus = async () => noBluetooth): Backend {
   return {
+    alerts: {
+      view: async () => ({ rules: [], history: [], unacknowledged: 0, types: [] }),
+      save: async (r) => r,
+      remove: async () => true,
+      acknowledge: async () => true,
+      test: async () => {},
+      onAlert: () => () => {},
+    },
     gateways: gatewaysApi([]),
     certificates: {
       list: async () => ({ ca: null, ca_pem: null, server: null, clients: [] }),
@@ -68,7 +76,7 @@ function backendWith(decode: Backend['decode'], bleStatus = async () => noBlueto
       start: async () => ({ url: 'https://127.0.0.1:8443/record', posts: [], observations: 0, gateways: [] }),
     },
     appInfo: async () => ({ name: 'Ruuvi Desk', version: '9.9.9' }),
-    appSettings: async () => ({ receiver_enabled: false, bluetooth: true, keep_days: null, resolution_minutes: null }),
+    appSettings: async () => ({ receiver_enabled: false, bluetooth: true, keep_days: null, resolution_minutes: null, alert_webhook: null }),
     setAppSettings: async (s) => s,
     decode,
     bleStatus,

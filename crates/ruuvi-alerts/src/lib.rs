@@ -12,7 +12,7 @@ mod webhook;
 pub use engine::{Engine, Fired};
 pub use payload::push_payload;
 pub use rule::{AlertType, Rule, TriggerType};
-pub use run::{Alerting, Clock, OnFired, TICK};
+pub use run::{Alerting, AlertsView, Clock, OnFired, TypeUnits, TICK};
 pub use store::{AlertStore, HistoryEntry};
 pub use webhook::{deliver, Attempt, Webhook};
 

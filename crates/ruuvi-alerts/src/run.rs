@@ -17,6 +17,22 @@ pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 /// Told of every alert once it is in the history.
 pub type OnFired = Arc<dyn Fn(&HistoryEntry) + Send + Sync>;
 
+/// The Alerts page: the rules, the latest alerts, how many wait for acknowledgement.
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+pub struct AlertsView {
+    pub rules: Vec<crate::Rule>,
+    pub history: Vec<HistoryEntry>,
+    pub unacknowledged: usize,
+    /// Every alert type with the units its threshold may be given in (first = default).
+    pub types: Vec<TypeUnits>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+pub struct TypeUnits {
+    pub alert_type: crate::AlertType,
+    pub units: Vec<String>,
+}
+
 pub struct Alerting {
     engine: Arc<Mutex<Engine>>,
     fired: mpsc::UnboundedSender<Fired>,
@@ -142,6 +158,56 @@ impl Alerting {
     pub fn reload(&self) -> Result<(), AlertError> {
         let rules = AlertStore::open(&self.db)?.rules()?;
         self.engine.lock().expect("engine lock").set_rules(rules);
+        Ok(())
+    }
+
+    fn store(&self) -> Result<AlertStore, AlertError> {
+        AlertStore::open(&self.db)
+    }
+
+    pub fn view(&self, history: usize) -> Result<AlertsView, AlertError> {
+        let store = self.store()?;
+        Ok(AlertsView {
+            rules: store.rules()?,
+            history: store.history(history)?,
+            unacknowledged: store.unacknowledged()?,
+            types: crate::AlertType::ALL
+                .into_iter()
+                .map(|t| TypeUnits {
+                    alert_type: t,
+                    units: t.units().iter().map(|u| u.to_string()).collect(),
+                })
+                .collect(),
+        })
+    }
+
+    /// Checks and saves a rule (a new one when its id is 0); it applies at once.
+    pub fn save(&self, rule: crate::Rule) -> Result<crate::Rule, AlertError> {
+        let mut store = self.store()?;
+        let saved = if rule.id == 0 {
+            store.add(rule)?
+        } else {
+            store.update(&rule)?;
+            rule
+        };
+        self.reload()?;
+        Ok(saved)
+    }
+
+    pub fn remove(&self, id: i64) -> Result<bool, AlertError> {
+        let removed = self.store()?.remove(id)?;
+        self.reload()?;
+        Ok(removed)
+    }
+
+    pub fn acknowledge(&self, history_id: i64, now_ms: i64) -> Result<bool, AlertError> {
+        self.store()?.acknowledge(history_id, now_ms)
+    }
+
+    /// Fires rule `id`'s alert as a test, through notification, banner and webhook.
+    pub fn test_rule(&self, id: i64, now_ms: i64) -> Result<(), AlertError> {
+        let rule = self.store()?.rule(id)?;
+        self.test(&rule, now_ms);
         Ok(())
     }
 

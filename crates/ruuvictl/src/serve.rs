@@ -260,15 +260,20 @@ pub async fn serve(
     std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
     let store = Store::open(&db_path(data_dir, args.db.clone())).map_err(|e| e.to_string())?;
     // Alerts: every stored observation is evaluated; rules from `<data dir>/alerts.sqlite`.
+    let fired: tokio::sync::broadcast::Sender<ruuvi_alerts::HistoryEntry> =
+        tokio::sync::broadcast::channel(64).0;
+    let to_ui = fired.clone();
     let (alerting, _alert_delivery) = ruuvi_alerts::Alerting::start(
         &data_dir.join("alerts.sqlite"),
         args.alert_webhook.clone().map(ruuvi_alerts::Webhook::new),
         Arc::new(|| now_s() * 1000),
-        Arc::new(|entry: &ruuvi_alerts::HistoryEntry| {
+        Arc::new(move |entry: &ruuvi_alerts::HistoryEntry| {
             eprintln!("ruuvictl: {}: {}", entry.fired.title(), entry.fired.text);
+            let _ = to_ui.send(entry.clone());
         }),
     )
     .map_err(|e| e.to_string())?;
+    let alerting = Arc::new(alerting);
     if let Ok(latest) = store.latest() {
         for o in &latest {
             alerting.seen(o);
@@ -380,6 +385,8 @@ pub async fn serve(
             let state = crate::ui_server::UiState {
                 setup: Arc::new(setup),
                 receiver: receiving.status_source(),
+                alerts: alerting.clone(),
+                fired: fired.clone(),
                 settings: serde_json::json!({
                     "receiver_enabled": true,
                     "bluetooth": args.ble || args.ble_replay.is_some(),

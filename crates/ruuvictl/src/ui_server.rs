@@ -34,6 +34,9 @@ pub struct UiState {
     pub ui_dir: PathBuf,
     /// Demo gateways are running: the UI labels the data.
     pub demo: bool,
+    /// Alert rules and history (the Alerts page); fired alerts go to every live socket.
+    pub alerts: Arc<ruuvi_alerts::Alerting>,
+    pub fired: broadcast::Sender<ruuvi_alerts::HistoryEntry>,
     /// The receiver's status for the Receiver page.
     pub receiver: ruuvi_wiring::StatusSource,
     /// What `serve`'s options set, shown on the Settings page (changed with the options).
@@ -171,6 +174,8 @@ async fn handle(state: Arc<UiState>, req: Request<Incoming>) -> Response<Full<By
         ("GET", "/api/live") => live(&state, req),
         ("GET", "/api/gateways") => gateways(&state),
         ("GET", "/api/app-settings") => json_reply(StatusCode::OK, &state.settings),
+        ("GET", "/api/alerts") => alerts_reply(state.alerts.view(100)),
+        ("POST", p) if p.starts_with("/api/alerts/") => alerts_call(&state, req).await,
         ("POST", "/api/app-settings") => error(
             StatusCode::CONFLICT,
             "unsupported",
@@ -255,6 +260,59 @@ struct ApplyArgs {
 struct CheckArgs {
     endpoint: String,
     server: ruuvi_setup::OwnServerForm,
+}
+
+fn alerts_reply<T: serde::Serialize>(
+    result: Result<T, ruuvi_alerts::AlertError>,
+) -> Response<Full<Bytes>> {
+    match result {
+        Ok(v) => json_reply(StatusCode::OK, &json!(v)),
+        Err(e) => {
+            let status = match e.code() {
+                "bad_input" => StatusCode::BAD_REQUEST,
+                "not_found" => StatusCode::NOT_FOUND,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            error(status, e.code(), &e.to_string())
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct IdArg {
+    id: i64,
+}
+
+/// `POST /api/alerts/<call>`: save, remove, acknowledge, test.
+async fn alerts_call(state: &UiState, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let call = req
+        .uri()
+        .path()
+        .trim_start_matches("/api/alerts/")
+        .to_string();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    let alerts = &state.alerts;
+    match call.as_str() {
+        "save" => match body_json::<ruuvi_alerts::Rule>(req).await {
+            Ok(rule) => alerts_reply(alerts.save(rule)),
+            Err(reply) => reply,
+        },
+        "remove" | "acknowledge" | "test" => {
+            let id = match body_json::<IdArg>(req).await {
+                Ok(a) => a.id,
+                Err(reply) => return reply,
+            };
+            match call.as_str() {
+                "remove" => alerts_reply(alerts.remove(id)),
+                "acknowledge" => alerts_reply(alerts.acknowledge(id, now)),
+                _ => alerts_reply(alerts.test_rule(id, now)),
+            }
+        }
+        _ => error(StatusCode::NOT_FOUND, "not_found", "no such call"),
+    }
 }
 
 /// `POST /api/gateways/<call>`: the Gateways page; long calls report steps on the live socket.
@@ -444,9 +502,10 @@ fn live(state: &UiState, req: Request<Incoming>) -> Response<Full<Bytes>> {
     };
     let updates = state.hub.subscribe();
     let steps = state.steps.subscribe();
+    let fired = state.fired.subscribe();
     tokio::spawn(async move {
         match hyper::upgrade::on(req).await {
-            Ok(upgraded) => stream_cards(TokioIo::new(upgraded), updates, steps).await,
+            Ok(upgraded) => stream_cards(TokioIo::new(upgraded), updates, steps, fired).await,
             Err(e) => tracing::debug!("websocket upgrade failed: {e}"),
         }
     });
@@ -466,6 +525,7 @@ async fn stream_cards<S>(
     io: S,
     mut updates: broadcast::Receiver<ruuvi_protocol::Observation>,
     mut steps: broadcast::Receiver<ruuvi_setup::StepEvent>,
+    mut fired: broadcast::Receiver<ruuvi_alerts::HistoryEntry>,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -488,6 +548,16 @@ async fn stream_cards<S>(
             step = steps.recv() => match step {
                 Ok(step) => {
                     let text = json!({"step": step}).to_string();
+                    if tx.send(Message::text(text)).await.is_err() {
+                        return;
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            alert = fired.recv() => match alert {
+                Ok(alert) => {
+                    let text = json!({"alert": alert}).to_string();
                     if tx.send(Message::text(text)).await.is_err() {
                         return;
                     }

@@ -1,5 +1,6 @@
 //! Tauri commands: small functions over serde DTOs that call into the core crates.
 
+pub mod alerts;
 pub mod gateways;
 
 use serde::Serialize;
@@ -69,6 +70,10 @@ pub async fn set_app_settings(
             s.bluetooth = settings.bluetooth;
             s.keep_days = settings.keep_days;
             s.resolution_minutes = settings.resolution_minutes;
+            s.alert_webhook = settings
+                .alert_webhook
+                .clone()
+                .filter(|u| !u.trim().is_empty());
         })
         .map_err(|message| IpcError {
             code: "bad_input",

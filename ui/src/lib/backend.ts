@@ -3,6 +3,9 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type {
+  AlertsView,
+  HistoryEntry,
+  Rule,
   AppInfo,
   AppSettings,
   ApplyResult,
@@ -60,6 +63,19 @@ export interface GatewaysApi {
   onStep(onStep: (e: StepEvent) => void): () => void;
 }
 
+/** Alert rules and the alerts that fired (the Alerts page and the banner). */
+export interface AlertsApi {
+  view(): Promise<AlertsView>;
+  /** A new rule when its id is 0; checked by the backend. */
+  save(rule: Rule): Promise<Rule>;
+  remove(id: number): Promise<boolean>;
+  acknowledge(historyId: number): Promise<boolean>;
+  /** Fires the rule's alert now through every delivery. */
+  test(id: number): Promise<void>;
+  /** Calls `onAlert` for every alert that fires until the returned function is called. */
+  onAlert(onAlert: (e: HistoryEntry) => void): () => void;
+}
+
 /** This computer's receiver (the Receiver page). */
 export interface ReceiverApi {
   status(): Promise<ReceiverStatus>;
@@ -77,6 +93,7 @@ export interface CertificatesApi {
 }
 
 export interface Backend {
+  alerts: AlertsApi;
   gateways: GatewaysApi;
   certificates: CertificatesApi;
   receiver: ReceiverApi;
@@ -140,6 +157,14 @@ const tauriGateways: GatewaysApi = {
 };
 
 export const tauriBackend: Backend = {
+  alerts: {
+    view: () => call<AlertsView>('alerts'),
+    save: (rule) => call<Rule>('alerts_save', { rule }),
+    remove: (id) => call<boolean>('alerts_remove', { id }),
+    acknowledge: (id) => call<boolean>('alerts_acknowledge', { id }),
+    test: (id) => call<void>('alerts_test', { id }),
+    onAlert: (onAlert) => listenTo<HistoryEntry>('alert', onAlert),
+  },
   gateways: tauriGateways,
   certificates: {
     list: () => call<Certificates>('certificates'),

@@ -29,7 +29,11 @@ keep_days: number | null,
  * Keep one observation per sensor per this many minutes for history older than a day
  * (`None`: full resolution).
  */
-resolution_minutes: number | null, };
+resolution_minutes: number | null, 
+/**
+ * POST every alert here as the seed's push payload (`None`: no webhook). Read at start.
+ */
+alert_webhook: string | null, };
 
 export type BleStatus = { "state": "off" } | { "state": "starting" } | { "state": "scanning", adapter: string, } | { "state": "unavailable", kind: Unavailable, reason: string, 
 /**
@@ -299,6 +303,56 @@ days_left: number,
  * Within the rotation warning (30 days) or expired.
  */
 renew_soon: boolean, fingerprint_sha256: string, };
+
+export type AlertsView = { rules: Array<Rule>, history: Array<HistoryEntry>, unacknowledged: number, 
+/**
+ * Every alert type with the units its threshold may be given in (first = default).
+ */
+types: Array<TypeUnits>, };
+
+export type TypeUnits = { alert_type: AlertType, units: Array<string>, };
+
+export type Rule = { 
+/**
+ * Given by the store (0 before it is saved).
+ */
+id: number, sensor: MacAddress, 
+/**
+ * The sensor's name as the user calls it (`name` in the payload).
+ */
+name: string, alert_type: AlertType, trigger: TriggerType, 
+/**
+ * In `unit`; for noData the seconds without an observation.
+ */
+threshold: number, unit: string, 
+/**
+ * "Different from": how far from the threshold still counts as the same.
+ */
+tolerance: number, 
+/**
+ * How far back over the threshold a value must come before the alert can fire again.
+ */
+hysteresis: number, 
+/**
+ * Seconds after firing before the rule may fire again.
+ */
+cooldown_s: number, 
+/**
+ * The user's alert text (`alertData`; the notification body).
+ */
+text: string, enabled: boolean, };
+
+export type AlertType = "Temperature" | "Humidity" | "Pressure" | "Movement" | "Voltage" | "RSSI" | "noData" | "CO2" | "PM1.0" | "PM2.5" | "PM4.0" | "PM10" | "VOC" | "NOx" | "Luminosity" | "Sound" | "DewPoint" | "AbsoluteHumidity";
+
+export type TriggerType = "Over" | "Under" | "Different from";
+
+export type HistoryEntry = { id: number, fired: Fired, acknowledged_at_ms: number | null, };
+
+export type Fired = { rule_id: number, sensor: MacAddress, name: string, alert_type: AlertType, trigger: TriggerType, 
+/**
+ * In `unit`.
+ */
+current: number, threshold: number, unit: string, text: string, at_ms: number, };
 
 export type ReceiverStatus = { 
 /**

@@ -1,24 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { dataForm, fromDataForm } from './dataSettings';
 
-const now = { receiver_enabled: true, bluetooth: true, keep_days: null, resolution_minutes: 15 };
+const now = { receiver_enabled: true, bluetooth: true, keep_days: null, resolution_minutes: 15, alert_webhook: null };
 
 describe('data settings form', () => {
   it('round-trips the settings, empty meaning no limit', () => {
     const f = dataForm(now);
-    expect(f).toEqual({ bluetooth: true, keepDays: '', resolutionMinutes: '15' });
+    expect(f).toEqual({ bluetooth: true, keepDays: '', resolutionMinutes: '15', webhook: '' });
     expect(fromDataForm(f, now)).toEqual(now);
-    expect(fromDataForm({ bluetooth: false, keepDays: ' 30 ', resolutionMinutes: '' }, now)).toEqual({
+    expect(fromDataForm({ bluetooth: false, keepDays: ' 30 ', resolutionMinutes: '', webhook: ' https://hooks.example/ruuvi ' }, now)).toEqual({
       receiver_enabled: true,
       bluetooth: false,
       keep_days: 30,
       resolution_minutes: null,
+      alert_webhook: 'https://hooks.example/ruuvi',
     });
   });
 
   it('names what is wrong', () => {
-    expect(fromDataForm({ bluetooth: true, keepDays: '0', resolutionMinutes: '' }, now)).toHaveProperty('error');
-    expect(fromDataForm({ bluetooth: true, keepDays: '1.5', resolutionMinutes: '' }, now)).toHaveProperty('error');
-    expect(fromDataForm({ bluetooth: true, keepDays: '', resolutionMinutes: '1441' }, now)).toHaveProperty('error');
+    expect(fromDataForm({ bluetooth: true, keepDays: '0', resolutionMinutes: '', webhook: '' }, now)).toHaveProperty('error');
+    expect(fromDataForm({ bluetooth: true, keepDays: '1.5', resolutionMinutes: '', webhook: '' }, now)).toHaveProperty('error');
+    expect(fromDataForm({ bluetooth: true, keepDays: '', resolutionMinutes: '1441', webhook: '' }, now)).toHaveProperty('error');
+    expect(fromDataForm({ bluetooth: true, keepDays: '', resolutionMinutes: '', webhook: 'hooks.example' }, now)).toHaveProperty('error');
   });
 });

@@ -8,6 +8,8 @@ export interface DataForm {
   keepDays: string;
   /** Minutes, empty: full resolution. */
   resolutionMinutes: string;
+  /** Where alerts are POSTed; empty: nowhere. */
+  webhook: string;
 }
 
 export function dataForm(s: AppSettings): DataForm {
@@ -15,6 +17,7 @@ export function dataForm(s: AppSettings): DataForm {
     bluetooth: s.bluetooth,
     keepDays: s.keep_days === null ? '' : String(s.keep_days),
     resolutionMinutes: s.resolution_minutes === null ? '' : String(s.resolution_minutes),
+    webhook: s.alert_webhook ?? '',
   };
 }
 
@@ -32,5 +35,14 @@ export function fromDataForm(f: DataForm, current: AppSettings): AppSettings | {
   if (keep === undefined) return { error: 'Keep history: whole days from 1, or empty to keep everything' };
   const resolution = whole(f.resolutionMinutes, 1, 1440);
   if (resolution === undefined) return { error: 'Resolution: whole minutes from 1 to 1440, or empty for every observation' };
-  return { ...current, bluetooth: f.bluetooth, keep_days: keep, resolution_minutes: resolution };
+  const webhook = f.webhook.trim();
+  if (webhook !== '' && !/^https?:\/\/[^/\s]+/.test(webhook))
+    return { error: 'Alert webhook: an http:// or https:// URL, or empty' };
+  return {
+    ...current,
+    bluetooth: f.bluetooth,
+    keep_days: keep,
+    resolution_minutes: resolution,
+    alert_webhook: webhook === '' ? null : webhook,
+  };
 }

@@ -3,6 +3,9 @@
 import {
   asBackendError,
   BackendError,
+  type AlertsView,
+  type HistoryEntry,
+  type Rule,
   type AppInfo,
   type AppSettings,
   type ApplyResult,
@@ -47,7 +50,9 @@ export function httpBackend(origin: string, token: string): Backend {
     call<T>(path, { method: 'POST', body: JSON.stringify(body) });
 
   /** A live socket that hands each message to `onMessage`, reopened after a drop. */
-  function live(onMessage: (update: { card?: SensorCard; step?: StepEvent }) => void): () => void {
+  function live(
+    onMessage: (update: { card?: SensorCard; step?: StepEvent; alert?: HistoryEntry }) => void,
+  ): () => void {
     let socket: WebSocket | null = null;
     let closed = false;
     let retry: ReturnType<typeof setTimeout> | undefined;
@@ -68,6 +73,14 @@ export function httpBackend(origin: string, token: string): Backend {
   }
 
   return {
+    alerts: {
+      view: () => call<AlertsView>('alerts'),
+      save: (rule) => post<Rule>('alerts/save', rule),
+      remove: (id) => post<boolean>('alerts/remove', { id }),
+      acknowledge: (id) => post<boolean>('alerts/acknowledge', { id }),
+      test: (id) => post<void>('alerts/test', { id }),
+      onAlert: (onAlert) => live((u) => u.alert && onAlert(u.alert)),
+    },
     gateways: {
       list: () => call<ListedGateway[]>('gateways'),
       discover: (request) => post<FoundGateway[]>('gateways/discover', request),

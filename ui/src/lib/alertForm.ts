@@ -1,0 +1,76 @@
+// The Alerts page's rule form: inputs as typed, checked per field, turned into a `Rule`.
+import type { AlertType, Rule, TriggerType, TypeUnits } from './backend';
+
+export interface RuleForm {
+  sensor: string;
+  name: string;
+  alertType: AlertType;
+  trigger: TriggerType;
+  threshold: string;
+  unit: string;
+  tolerance: string;
+  hysteresis: string;
+  cooldown: string;
+  text: string;
+}
+
+export function newRuleForm(sensor: string, types: TypeUnits[]): RuleForm {
+  return {
+    sensor,
+    name: '',
+    alertType: 'Temperature',
+    trigger: 'Over',
+    threshold: '',
+    unit: types.find((t) => t.alert_type === 'Temperature')?.units[0] ?? 'C',
+    tolerance: '0',
+    hysteresis: '0',
+    cooldown: '0',
+    text: '',
+  };
+}
+
+/** What a trigger means for this alert type, for the form's labels. */
+export function triggerLabel(t: TriggerType, type: AlertType): string {
+  if (type === 'Movement' && t === 'Different from') return 'Moved (the movement counter changed)';
+  if (type === 'noData') return 'No data for more than';
+  return t === 'Different from' ? 'Differs from' : t;
+}
+
+export type RuleErrors = Partial<Record<keyof RuleForm, string>>;
+
+const number = (s: string) => (s.trim() === '' ? NaN : Number(s));
+
+export function validateRule(f: RuleForm, types: TypeUnits[]): RuleErrors {
+  const e: RuleErrors = {};
+  if (!/^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$/.test(f.sensor.trim())) e.sensor = 'Choose a sensor';
+  const movementChange = f.alertType === 'Movement' && f.trigger === 'Different from';
+  if (!movementChange && !Number.isFinite(number(f.threshold))) e.threshold = 'Enter a number';
+  if (f.alertType === 'noData' && !(number(f.threshold) >= 1)) e.threshold = 'At least 1 second';
+  const units = types.find((t) => t.alert_type === f.alertType)?.units ?? [];
+  if (!units.includes(f.unit)) e.unit = `One of ${units.join(', ')}`;
+  for (const k of ['tolerance', 'hysteresis', 'cooldown'] as const) {
+    const n = number(f[k]);
+    if (!Number.isFinite(n) || n < 0) e[k] = 'Zero or more';
+  }
+  if (!Number.isInteger(number(f.cooldown))) e.cooldown = 'Whole seconds';
+  return e;
+}
+
+/** The rule to save; call when `validateRule` found nothing. */
+export function toRule(f: RuleForm): Rule {
+  const movementChange = f.alertType === 'Movement' && f.trigger === 'Different from';
+  return {
+    id: 0,
+    sensor: f.sensor.trim().toUpperCase(),
+    name: f.name.trim() || f.sensor.trim().toUpperCase(),
+    alert_type: f.alertType,
+    trigger: f.alertType === 'noData' ? 'Over' : f.trigger,
+    threshold: movementChange && f.threshold.trim() === '' ? 0 : Number(f.threshold),
+    unit: f.unit,
+    tolerance: Number(f.tolerance),
+    hysteresis: Number(f.hysteresis),
+    cooldown_s: Number(f.cooldown),
+    text: f.text,
+    enabled: true,
+  };
+}
