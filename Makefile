@@ -14,13 +14,14 @@ export PATH := $(CARGO_BIN):$(CURDIR)/.tools/node/bin:$(PATH)
 # Debian packages: WebKitGTK and friends for Tauri, D-Bus for Bluetooth/keyring, Xvfb and the
 # WebKit WebDriver for headless window tests; iproute2 + unshare for the mDNS test's private
 # network namespace; gnome-keyring + libsecret-tools for the keychain tests' throw-away Secret
-# Service; libmbedtls-dev for the test that our certificates pass the gateway's TLS library.
+# Service; libmbedtls-dev for the test that our certificates pass the gateway's TLS library;
+# chromium for the browser tests; dunst, a real notification server for the window test.
 APT_BUILD := build-essential curl ca-certificates file pkg-config git \
   libwebkit2gtk-4.1-dev libjavascriptcoregtk-4.1-dev libsoup-3.0-dev libgtk-3-dev \
   libssl-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libdbus-1-dev
 APT_RUN := xvfb xauth x11-utils
 APT_TEST := webkit2gtk-driver dbus dbus-x11 imagemagick iproute2 util-linux \
-  gnome-keyring libsecret-tools libmbedtls-dev chromium
+  gnome-keyring libsecret-tools libmbedtls-dev chromium dunst
 
 NODE_MIN := 20.19
 

@@ -76,9 +76,33 @@ async fn session() -> WebDriverResult<WebDriver> {
     WebDriver::new(format!("http://127.0.0.1:{DRIVER_PORT}"), caps).await
 }
 
+/// A real notification server (dunst) on the test's session bus, so the app's desktop
+/// notifications can be read back with `dunstctl`.
+fn start_notification_server() -> Driver {
+    let child = Command::new("dunst")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("dunst starts (apt install dunst)");
+    std::thread::sleep(Duration::from_millis(500));
+    Driver(child)
+}
+
+/// Summaries of the notifications shown so far (closed into dunst's history first).
+fn notifications() -> String {
+    let _ = Command::new("dunstctl").arg("close-all").status();
+    std::thread::sleep(Duration::from_millis(200));
+    Command::new("dunstctl")
+        .arg("history")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by `make test`"]
+#[ignore = "needs a display, a session bus, tauri-driver and WebKitWebDriver: run by `make test`"]
 async fn a_session_in_the_window() -> WebDriverResult<()> {
+    let _notifications = start_notification_server();
     let _driver = start_driver();
     let d = session().await?;
     let result = async {
@@ -256,6 +280,17 @@ async fn a_session_in_the_window() -> WebDriverResult<()> {
             .text()
             .await?;
         assert!(banner.contains("Ruuvi Temperature alert: Window sauna"), "{banner}");
+        // And as a desktop notification: the seed's title, the rule's text as the body.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let shown = notifications();
+            if shown.contains("\"Ruuvi Temperature alert: Window sauna\"") {
+                assert!(shown.contains("\"ready\""), "{shown}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "no desktop notification: {shown}");
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
         if let Ok(dir) = std::env::var("RUUVI_DESK_SCREENSHOTS") {
             d.screenshot(&std::path::Path::new(&dir).join("webview-alerts.png")).await?;
         }
