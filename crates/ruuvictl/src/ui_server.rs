@@ -174,7 +174,7 @@ async fn handle(state: Arc<UiState>, req: Request<Incoming>) -> Response<Full<By
         ("GET", "/api/live") => live(&state, req),
         ("GET", "/api/gateways") => gateways(&state),
         ("GET", "/api/app-settings") => json_reply(StatusCode::OK, &state.settings),
-        ("GET", "/api/alerts") => alerts_reply(state.alerts.view(100)),
+        ("GET", "/api/alerts") => reply(state.alerts.view(100)),
         ("POST", p) if p.starts_with("/api/alerts/") => alerts_call(&state, req).await,
         ("POST", "/api/app-settings") => error(
             StatusCode::CONFLICT,
@@ -217,17 +217,35 @@ async fn body_json<T: serde::de::DeserializeOwned>(
         .map_err(|e| error(StatusCode::BAD_REQUEST, "bad_input", &e.to_string()))
 }
 
-fn setup_reply<T: serde::Serialize>(
-    result: Result<T, ruuvi_setup::SetupError>,
-) -> Response<Full<Bytes>> {
+/// The core crates' errors, answered as `{code, message}`.
+trait Coded: std::fmt::Display {
+    fn code(&self) -> &'static str;
+}
+
+impl Coded for ruuvi_setup::SetupError {
+    fn code(&self) -> &'static str {
+        ruuvi_setup::SetupError::code(self)
+    }
+}
+
+impl Coded for ruuvi_alerts::AlertError {
+    fn code(&self) -> &'static str {
+        ruuvi_alerts::AlertError::code(self)
+    }
+}
+
+fn reply<T: serde::Serialize, E: Coded>(result: Result<T, E>) -> Response<Full<Bytes>> {
     match result {
         Ok(v) => json_reply(StatusCode::OK, &json!(v)),
         Err(e) => {
             let status = match e.code() {
                 "bad_input" => StatusCode::BAD_REQUEST,
                 "unauthorised" => StatusCode::FORBIDDEN,
+                "not_found" => StatusCode::NOT_FOUND,
                 "not_logged_in" => StatusCode::CONFLICT,
-                _ => StatusCode::BAD_GATEWAY,
+                // The gateway's answer (or none): a bad gateway from the browser's view.
+                "unreachable" | "refused" | "gateway" => StatusCode::BAD_GATEWAY,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
             error(status, e.code(), &e.to_string())
         }
@@ -262,22 +280,6 @@ struct CheckArgs {
     server: ruuvi_setup::OwnServerForm,
 }
 
-fn alerts_reply<T: serde::Serialize>(
-    result: Result<T, ruuvi_alerts::AlertError>,
-) -> Response<Full<Bytes>> {
-    match result {
-        Ok(v) => json_reply(StatusCode::OK, &json!(v)),
-        Err(e) => {
-            let status = match e.code() {
-                "bad_input" => StatusCode::BAD_REQUEST,
-                "not_found" => StatusCode::NOT_FOUND,
-                _ => StatusCode::INTERNAL_SERVER_ERROR,
-            };
-            error(status, e.code(), &e.to_string())
-        }
-    }
-}
-
 #[derive(serde::Deserialize)]
 struct IdArg {
     id: i64,
@@ -297,7 +299,7 @@ async fn alerts_call(state: &UiState, req: Request<Incoming>) -> Response<Full<B
     let alerts = &state.alerts;
     match call.as_str() {
         "save" => match body_json::<ruuvi_alerts::Rule>(req).await {
-            Ok(rule) => alerts_reply(alerts.save(rule)),
+            Ok(rule) => reply(alerts.save(rule)),
             Err(reply) => reply,
         },
         "remove" | "acknowledge" | "test" => {
@@ -306,9 +308,9 @@ async fn alerts_call(state: &UiState, req: Request<Incoming>) -> Response<Full<B
                 Err(reply) => return reply,
             };
             match call.as_str() {
-                "remove" => alerts_reply(alerts.remove(id)),
-                "acknowledge" => alerts_reply(alerts.acknowledge(id, now)),
-                _ => alerts_reply(alerts.test_rule(id, now)),
+                "remove" => reply(alerts.remove(id)),
+                "acknowledge" => reply(alerts.acknowledge(id, now)),
+                _ => reply(alerts.test_rule(id, now)),
             }
         }
         _ => error(StatusCode::NOT_FOUND, "not_found", "no such call"),
@@ -336,13 +338,13 @@ async fn gateway_call(state: &UiState, req: Request<Incoming>) -> Response<Full<
         };
     }
     match call.as_str() {
-        "discover" => setup_reply(setup.discover(args!(ruuvi_setup::DiscoverRequest)).await),
-        "login" => setup_reply(setup.login(args!(ruuvi_setup::LoginRequest)).await),
-        "forget" => setup_reply(setup.forget(&args!(EndpointArg).endpoint).await),
-        "details" => setup_reply(setup.details(&args!(EndpointArg).endpoint).await),
+        "discover" => reply(setup.discover(args!(ruuvi_setup::DiscoverRequest)).await),
+        "login" => reply(setup.login(args!(ruuvi_setup::LoginRequest)).await),
+        "forget" => reply(setup.forget(&args!(EndpointArg).endpoint).await),
+        "details" => reply(setup.details(&args!(EndpointArg).endpoint).await),
         "preview" => {
             let a = args!(PreviewArgs);
-            setup_reply(setup.preview(&a.endpoint, &a.form).await)
+            reply(setup.preview(&a.endpoint, &a.form).await)
         }
         "apply" => {
             let a = args!(ApplyArgs);
@@ -353,10 +355,10 @@ async fn gateway_call(state: &UiState, req: Request<Incoming>) -> Response<Full<
         }
         "check-url" => {
             let a = args!(CheckArgs);
-            setup_reply(setup.check_url(&a.endpoint, &a.server).await)
+            reply(setup.check_url(&a.endpoint, &a.server).await)
         }
-        "certificates" => setup_reply(setup.certificates()),
-        "create-ca" => setup_reply(setup.create_ca()),
+        "certificates" => reply(setup.certificates()),
+        "create-ca" => reply(setup.create_ca()),
         "renew" | "revoke" => {
             let a = args!(GatewayArg);
             let Ok(gateway) = a.gateway.parse() else {
@@ -367,14 +369,14 @@ async fn gateway_call(state: &UiState, req: Request<Incoming>) -> Response<Full<
                 );
             };
             if call == "renew" {
-                setup_reply(setup.renew_client(gateway).await)
+                reply(setup.renew_client(gateway).await)
             } else {
-                setup_reply(setup.revoke_client(gateway))
+                reply(setup.revoke_client(gateway))
             }
         }
         "send-here" => {
             let a = args!(EndpointArg);
-            setup_reply(setup.send_here(&a.endpoint, on_step).await)
+            reply(setup.send_here(&a.endpoint, on_step).await)
         }
         _ => error(StatusCode::NOT_FOUND, "not_found", "no such call"),
     }
