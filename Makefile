@@ -25,11 +25,13 @@ APT_TEST := webkit2gtk-driver dbus dbus-x11 imagemagick iproute2 util-linux \
 
 NODE_MIN := 20.19
 
-.PHONY: help run test deps test-deps rust node ui-deps ui build fmt lint
+.PHONY: help run test deps test-deps rust node ui-deps ui build fmt lint package test-package
 
 help:
 	@echo "make run   - install what is needed, build and open Ruuvi Desk"
 	@echo "make test  - install what the tests need and run every test"
+	@echo "make package      - the Linux installers (.deb, .rpm) in target/release/bundle/"
+	@echo "make test-package - install the .deb, open the installed app, uninstall it"
 
 # ---- installers ----
 
@@ -106,6 +108,15 @@ test: test-deps build
 	# A gateway owner's journey in Chromium: ruuvi-gw-sim + `ruuvictl serve --ui` (HTTPS, keychain).
 	RUUVI_DESK_SCREENSHOTS=$(CURDIR)/target/screenshots tests/with-keychain.sh node --test ui/e2e/gateways.e2e.mjs
 	@echo "make test: all passed"
+
+# The Linux installers with the Tauri bundler (its CLI from npm): .deb and .rpm. AppImage is
+# left out: the bundler downloads linuxdeploy from GitHub, not from a package registry.
+package: deps ui
+	ui/node_modules/.bin/tauri build --bundles deb,rpm
+	@ls -l target/release/bundle/deb/*.deb target/release/bundle/rpm/*.rpm
+
+test-package: package test-deps
+	bash tests/deb-install.sh
 
 fmt:
 	cargo fmt --all

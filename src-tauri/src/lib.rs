@@ -233,6 +233,7 @@ mod tests {
         let v = invoke("app_info", serde_json::json!({})).unwrap();
         assert_eq!(v["name"], "Ruuvi Desk");
         assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+        assert_eq!(v["license"], "MIT");
     }
 
     #[test]

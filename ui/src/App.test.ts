@@ -75,7 +75,7 @@ function backendWith(decode: Backend['decode'], bleStatus = async () => noBlueto
       status: async () => ({ url: null, posts: [], observations: 0, gateways: [] }),
       start: async () => ({ url: 'https://127.0.0.1:8443/record', posts: [], observations: 0, gateways: [] }),
     },
-    appInfo: async () => ({ name: 'Ruuvi Desk', version: '9.9.9' }),
+    appInfo: async () => ({ name: 'Ruuvi Desk', version: '9.9.9', license: 'MIT' }),
     appSettings: async () => ({ receiver_enabled: false, bluetooth: true, keep_days: null, resolution_minutes: null, alert_webhook: null }),
     setAppSettings: async (s) => s,
     decode,

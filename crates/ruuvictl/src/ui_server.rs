@@ -150,7 +150,7 @@ async fn handle(state: Arc<UiState>, req: Request<Incoming>) -> Response<Full<By
     match (req.method().as_str(), path.as_str()) {
         ("GET", "/api/app-info") => json_reply(
             StatusCode::OK,
-            &json!({"name": "Ruuvi Desk", "version": env!("CARGO_PKG_VERSION")}),
+            &json!({"name": "Ruuvi Desk", "version": env!("CARGO_PKG_VERSION"), "license": env!("CARGO_PKG_LICENSE")}),
         ),
         ("GET", "/api/dashboard") => json_reply(
             StatusCode::OK,

@@ -112,3 +112,21 @@ fn unknown_command_is_a_usage_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_version_is_the_workspace_version() {
+    let out = common::ruuvictl_with(&["--version"], &[], None);
+    assert!(out.status.success());
+    // The one version, set in the workspace's Cargo.toml (the app and its installers use it).
+    let manifest = include_str!("../../../Cargo.toml");
+    let version = manifest
+        .lines()
+        .skip_while(|l| *l != "[workspace.package]")
+        .find_map(|l| l.strip_prefix("version = "))
+        .map(|v| v.trim_matches('"'))
+        .expect("workspace version");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("ruuvictl {version}")
+    );
+}

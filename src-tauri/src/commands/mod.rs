@@ -12,7 +12,9 @@ use ruuvi_protocol::output::measurement_json;
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, ts_rs::TS)]
 pub struct AppInfo {
     pub name: &'static str,
+    /// The workspace's version (the one place it is set).
     pub version: &'static str,
+    pub license: &'static str,
 }
 
 #[tauri::command]
@@ -20,6 +22,7 @@ pub fn app_info() -> AppInfo {
     AppInfo {
         name: "Ruuvi Desk",
         version: env!("CARGO_PKG_VERSION"),
+        license: env!("CARGO_PKG_LICENSE"),
     }
 }
 

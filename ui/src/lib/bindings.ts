@@ -3,7 +3,11 @@
 
 export type IpcError = { code: string, message: string, };
 
-export type AppInfo = { name: string, version: string, };
+export type AppInfo = { name: string, 
+/**
+ * The workspace's version (the one place it is set).
+ */
+version: string, license: string, };
 
 export type BleStatusReply = { message: string, } & ({ "state": "off" } | { "state": "starting" } | { "state": "scanning", adapter: string, } | { "state": "unavailable", kind: Unavailable, reason: string, 
 /**
