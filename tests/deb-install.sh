@@ -36,7 +36,9 @@ XDG_DATA_HOME=$home XDG_CONFIG_HOME=$home DBUS_SYSTEM_BUS_ADDRESS=unix:path=/non
   for _ in $(seq 1 120); do
     if grep -q "first dashboard paint" "$1" 2>/dev/null && xwininfo -root -tree | grep -q "\"Ruuvi Desk\"" \
       && [ "$(grep -c "demo gateway posts to" "$1")" -ge 2 ]; then
-      sleep 5   # the demo gateways post every 2 s: their sensors are on the dashboard
+      # A demo gateway sends its first data once the set-up read of its configuration has
+      # paused forwarding (5 s) and a period (2 s) passed: then its sensors are on screen.
+      sleep 12
       import -window root "$2"
       echo "window up: $(grep -o "first dashboard paint.*" "$1" | head -1)"
       exit 0
