@@ -24,6 +24,8 @@ for b in "$app" "$ruuvictl" "$sim"; do
   [ -x "$b" ] || { echo "no $b: cargo build --release -p ruuvi-desk -p ruuvictl -p ruuvi-gw-sim" >&2; exit 2; }
 done
 port=18443
+# One X display for every launch here (one app at a time), so its Xvfb can be ended by number.
+display=${BENCH_DISPLAY:-187}
 
 tree_pids() {
   echo "$1"
@@ -53,17 +55,19 @@ start_app() {
   rm -f "$log"
   XDG_DATA_HOME=$home DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/bus \
     RUUVI_DESK_DEMO_SENSORS=0 RUUVI_DESK_RECEIVER_LISTEN=127.0.0.1:$port \
-    xvfb-run -a -s "-screen 0 1280x800x24" "$app" >/dev/null 2>&1 &
+    xvfb-run -n "$display" -s "-screen 0 1280x800x24" "$app" >/dev/null 2>&1 &
   for _ in $(seq 1 600); do
     grep -q 'first dashboard paint' "$log" 2>/dev/null && break
     sleep 0.1
   done
   pgrep -n -f "^$app" || true
 }
+# Stops the app and the Xvfb of its display (xvfb-run does not always end it).
 stop_app() {
   kill "$1" 2>/dev/null || true
   while kill -0 "$1" 2>/dev/null; do sleep 0.2; done
   sleep 1
+  pkill -f "Xvfb :$display " 2>/dev/null || true
 }
 paint_of() { grep -o 'first dashboard paint [0-9]* ms' "$1/com.ruuvidesk.app/logs/ruuvi-desk.log" | grep -o '[0-9]*'; }
 cards_of() { grep -o 'cards=[0-9]*' "$1/com.ruuvidesk.app/logs/ruuvi-desk.log" | head -1 | cut -d= -f2; }
