@@ -12,10 +12,8 @@ pub fn declarations() -> String {
         "// Generated from the Rust types by src-tauri/src/bindings.rs (ts-rs). Do not edit:\n\
          // UPDATE_BINDINGS=1 cargo test -p ruuvi-desk --lib bindings\n",
     );
-    let mut names = Vec::new();
     macro_rules! declare {
         ($($t:ty),* $(,)?) => {$(
-            names.push(<$t as TS>::ident(&cfg));
             out.push_str("\nexport ");
             out.push_str(&<$t as TS>::decl(&cfg));
             out.push('\n');
@@ -77,7 +75,6 @@ pub fn declarations() -> String {
         ruuvi_receiver::Received,
         ruuvi_receiver::Outcome,
     );
-    let _ = names;
     out
 }
 
