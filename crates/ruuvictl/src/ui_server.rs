@@ -534,44 +534,47 @@ async fn stream_cards<S>(
     let ws = tokio_tungstenite::WebSocketStream::from_raw_socket(io, Role::Server, None).await;
     let (mut tx, mut rx) = ws.split();
     loop {
-        tokio::select! {
-            update = updates.recv() => match update {
-                Ok(o) => {
-                    let card = ruuvi_dashboard::SensorCard::from_observation(&o);
-                    let text = json!({"card": card}).to_string();
-                    if tx.send(Message::text(text)).await.is_err() {
-                        return;
-                    }
-                }
-                // A slow page misses some updates; the next ones still come.
-                Err(broadcast::error::RecvError::Lagged(_)) => {}
-                Err(broadcast::error::RecvError::Closed) => return,
-            },
-            step = steps.recv() => match step {
-                Ok(step) => {
-                    let text = json!({"step": step}).to_string();
-                    if tx.send(Message::text(text)).await.is_err() {
-                        return;
-                    }
-                }
-                Err(broadcast::error::RecvError::Lagged(_)) => {}
-                Err(broadcast::error::RecvError::Closed) => return,
-            },
-            alert = fired.recv() => match alert {
-                Ok(alert) => {
-                    let text = json!({"alert": alert}).to_string();
-                    if tx.send(Message::text(text)).await.is_err() {
-                        return;
-                    }
-                }
-                Err(broadcast::error::RecvError::Lagged(_)) => {}
-                Err(broadcast::error::RecvError::Closed) => return,
-            },
+        let next = tokio::select! {
+            update = updates.recv() => live_message(
+                "card",
+                update.map(|o| ruuvi_dashboard::SensorCard::from_observation(&o)),
+            ),
+            step = steps.recv() => live_message("step", step),
+            alert = fired.recv() => live_message("alert", alert),
             incoming = rx.next() => match incoming {
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
-                Some(Ok(_)) => {}
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => Live::End,
+                Some(Ok(_)) => Live::Skip,
             },
+        };
+        match next {
+            Live::Send(text) => {
+                if tx.send(Message::text(text)).await.is_err() {
+                    return;
+                }
+            }
+            Live::Skip => {}
+            Live::End => return,
         }
+    }
+}
+
+/// What the live socket does next.
+enum Live {
+    Send(String),
+    Skip,
+    End,
+}
+
+/// A broadcast value as `{"<key>": value}`; a slow page misses some updates (the next ones
+/// still come); a closed channel ends the socket.
+fn live_message<T: serde::Serialize>(
+    key: &str,
+    received: Result<T, broadcast::error::RecvError>,
+) -> Live {
+    match received {
+        Ok(value) => Live::Send(json!({ key: value }).to_string()),
+        Err(broadcast::error::RecvError::Lagged(_)) => Live::Skip,
+        Err(broadcast::error::RecvError::Closed) => Live::End,
     }
 }
 
