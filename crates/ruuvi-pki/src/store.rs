@@ -151,6 +151,21 @@ impl<'a> Pki<'a> {
         self.install_ca(ca, false, replace)
     }
 
+    /// Creates a CA named `common_name` (default key type, [`CA_DAYS`]) unless there is one;
+    /// whether it did.
+    pub fn ensure_ca(&self, common_name: &str, now: OffsetDateTime) -> Result<bool, PkiError> {
+        if self.is_initialised() {
+            return Ok(false);
+        }
+        self.init(
+            common_name,
+            KeyAlgorithm::default(),
+            Validity::days_from(now, CA_DAYS),
+            false,
+        )?;
+        Ok(true)
+    }
+
     /// Uses an existing CA (PEM certificate + key) instead of generating one.
     pub fn import_ca(
         &self,
@@ -359,6 +374,19 @@ impl<'a> Pki<'a> {
             )));
         }
         Ok((read(&path)?, self.secret(&client_key_name(gateway))?))
+    }
+
+    /// A gateway's client certificate and key: the one on record, else one issued now
+    /// ([`CLIENT_DAYS`]).
+    pub fn ensure_client(
+        &self,
+        gateway: &MacAddress,
+        now: OffsetDateTime,
+    ) -> Result<(String, Sensitive<String>), PkiError> {
+        if self.client_identity(gateway).is_err() {
+            self.issue_client(gateway, Validity::days_from(now, CLIENT_DAYS))?;
+        }
+        self.client_identity(gateway)
     }
 
     /// Revokes a gateway's client certificates (current and previous): they leave the

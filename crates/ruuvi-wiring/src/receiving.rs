@@ -176,14 +176,9 @@ impl Receiving {
         if https {
             let pki = ruuvi_pki::Pki::new(data_dir.join("pki"), secrets);
             let now = ruuvi_pki::OffsetDateTime::now_utc();
-            if create_ca && !pki.is_initialised() {
-                pki.init(
-                    "Ruuvi Desk CA",
-                    ruuvi_pki::KeyAlgorithm::default(),
-                    ruuvi_pki::Validity::days_from(now, ruuvi_pki::CA_DAYS),
-                    false,
-                )
-                .map_err(|e| e.to_string())?;
+            if create_ca {
+                pki.ensure_ca("Ruuvi Desk CA", now)
+                    .map_err(|e| e.to_string())?;
             }
             let addresses = ruuvi_pki::local_addresses().unwrap_or_default();
             let machine =

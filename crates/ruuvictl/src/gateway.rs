@@ -473,18 +473,8 @@ async fn set_http(
                     .ok_or_else(|| Failure::from("the gateway did not say its MAC".to_string()))?
                     .parse()
                     .map_err(|e| Failure::from(format!("the gateway's MAC: {e}")))?;
-                if pki.client_identity(&mac).is_err() {
-                    pki.issue_client(
-                        &mac,
-                        ruuvi_pki::Validity::days_from(
-                            ruuvi_pki::OffsetDateTime::now_utc(),
-                            ruuvi_pki::CLIENT_DAYS,
-                        ),
-                    )
-                    .map_err(|e| Failure::from(e.to_string()))?;
-                }
                 let (cert_pem, key_pem) = pki
-                    .client_identity(&mac)
+                    .ensure_client(&mac, ruuvi_pki::OffsetDateTime::now_utc())
                     .map_err(|e| Failure::from(e.to_string()))?;
                 Some(ClientIdentity { cert_pem, key_pem })
             } else {
