@@ -539,17 +539,10 @@ impl Setup {
     fn our_ca_issuing(&self) -> Result<String, SetupError> {
         let pki = self.pki();
         let e = |e: ruuvi_pki::PkiError| SetupError::Certificates(e.to_string());
-        if !pki.is_initialised() {
-            pki.init(
-                "Ruuvi Desk CA",
-                ruuvi_pki::KeyAlgorithm::default(),
-                ruuvi_pki::Validity::days_from(
-                    ruuvi_pki::OffsetDateTime::now_utc(),
-                    ruuvi_pki::CA_DAYS,
-                ),
-                false,
-            )
-            .map_err(e)?;
+        if pki
+            .ensure_ca("Ruuvi Desk CA", ruuvi_pki::OffsetDateTime::now_utc())
+            .map_err(e)?
+        {
             tracing::info!("created Ruuvi Desk's CA");
         }
         pki.ca_pem().map_err(e)
@@ -559,19 +552,10 @@ impl Setup {
     pub fn client_identity(&self, gateway: &MacAddress) -> Result<ClientIdentity, SetupError> {
         let _issuing = self.issuing.lock().expect("issuing lock");
         self.our_ca_issuing()?;
-        let pki = self.pki();
-        let e = |e: ruuvi_pki::PkiError| SetupError::Certificates(e.to_string());
-        if pki.client_identity(gateway).is_err() {
-            pki.issue_client(
-                gateway,
-                ruuvi_pki::Validity::days_from(
-                    ruuvi_pki::OffsetDateTime::now_utc(),
-                    ruuvi_pki::CLIENT_DAYS,
-                ),
-            )
-            .map_err(e)?;
-        }
-        let (cert_pem, key_pem) = pki.client_identity(gateway).map_err(e)?;
+        let (cert_pem, key_pem) = self
+            .pki()
+            .ensure_client(gateway, ruuvi_pki::OffsetDateTime::now_utc())
+            .map_err(|e| SetupError::Certificates(e.to_string()))?;
         Ok(ClientIdentity { cert_pem, key_pem })
     }
 
@@ -612,37 +596,27 @@ impl Setup {
         let session = self.session(endpoint)?;
         let session = session.lock().await;
         let firmware = session.client.firmware();
-        let mut profile = self.profile_for(form, session.client.mac(), false)?;
+        // Certificates not issued yet (a dry run issues nothing) are checked once they exist;
+        // the preview counts them as in use.
+        let profile = self.profile_for(form, session.client.mac(), false)?;
+        let mut expected = profile.expected(firmware);
         let mut uploads = Vec::new();
-        let mut problems = Vec::new();
-        let mut expected_client_cert = false;
-        if let Some(c) = profile.custom.as_mut() {
-            if c.server_ca_pem.is_some() || form.uses_our_ca() {
+        if let Some(c) = expected.custom.as_mut() {
+            c.use_client_cert |= form.issues_client_cert();
+            c.use_server_cert |= form.uses_our_ca();
+            if c.use_server_cert {
                 uploads.push("http_srv_cert".to_string());
             }
-            if c.client_identity.is_some() || form.issues_client_cert() {
+            if c.use_client_cert {
                 uploads.extend(["http_cli_cert".to_string(), "http_cli_key".to_string()]);
-                expected_client_cert = true;
             }
         }
-        // Certificates still to be issued are checked when they exist; everything else now.
-        let issued_later = form.issues_client_cert()
-            && profile
-                .custom
-                .as_ref()
-                .is_some_and(|c| c.client_identity.is_none());
+        let mut problems = Vec::new();
         if let Err(e) = profile.validate(firmware, Some(&session.config)) {
             problems.push(e.to_string());
         }
         if !uploads.is_empty() && !session.config.storage().ready {
             problems.push("the gateway's certificate storage is not initialised: prepare it in its web page first".into());
-        }
-        let mut expected = profile.expected(firmware);
-        if let (true, Some(c)) = (issued_later, expected.custom.as_mut()) {
-            c.use_client_cert = expected_client_cert;
-        }
-        if let (Some(c), true) = (expected.custom.as_mut(), form.uses_our_ca()) {
-            c.use_server_cert = true;
         }
         Ok(Preview {
             endpoint: endpoint.to_string(),
