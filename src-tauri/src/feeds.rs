@@ -107,6 +107,8 @@ pub struct ReceiverSlot {
     secrets: Arc<dyn SecretStore>,
     hub: Hub,
     settings: Arc<Settings>,
+    /// Told where the receiver listens ("send data to this computer").
+    setup: Arc<Setup>,
     running: tokio::sync::Mutex<Option<Receiving>>,
 }
 
@@ -119,8 +121,8 @@ impl ReceiverSlot {
     }
 
     /// Starts the HTTPS receiver if it is not running (creating the CA on first use), saves
-    /// that it is on, and says where gateways must post.
-    pub async fn ensure(&self) -> Result<ReceiverTarget, String> {
+    /// that it is on, and tells the gateway set-up where gateways must post.
+    pub async fn ensure(&self) -> Result<(), String> {
         let mut running = self.running.lock().await;
         if running.is_none() {
             let options = ruuvi_receiver::ReceiverOptions::new(Self::listen()?);
@@ -141,11 +143,12 @@ impl ReceiverSlot {
             }
         }
         let r = running.as_ref().expect("just started");
-        Ok(ReceiverTarget {
+        self.setup.set_receiver(Some(ReceiverTarget {
             https: r.scheme == "https",
             port: r.receiver.addr.port(),
             path: r.path.clone(),
-        })
+        }));
+        Ok(())
     }
 
     /// What the receiver is doing (off when it does not run).
@@ -176,13 +179,15 @@ impl Feeds {
             data_dir: data_dir.to_path_buf(),
             current: Mutex::new(AppSettings::load(data_dir)),
         });
+        let setup = Arc::new(Setup::new(data_dir, secrets.clone()).map_err(|e| e.to_string())?);
         Ok(Feeds {
-            setup: Arc::new(Setup::new(data_dir, secrets.clone()).map_err(|e| e.to_string())?),
+            setup: setup.clone(),
             receiver: Arc::new(ReceiverSlot {
                 data_dir: data_dir.to_path_buf(),
                 secrets,
                 hub: hub.clone(),
                 settings: settings.clone(),
+                setup,
                 running: tokio::sync::Mutex::new(None),
             }),
             ble: Arc::new(BleSlot {
@@ -249,13 +254,10 @@ pub async fn start<R: Runtime>(app: AppHandle<R>, data_dir: &Path) -> Result<Fee
         }),
     )
     .map_err(|e| e.to_string())?;
-    if let Ok(latest) = store.latest() {
-        for o in &latest {
-            alerting.seen(o);
-        }
-    }
     let (hub, _task) =
         Hub::start_evaluated(store, HubOptions::default(), Some(alerting.evaluate()));
+    // The hub read every sensor's latest from the store; noData counts from those.
+    alerting.seen(&hub.latest());
     let secrets: Arc<dyn SecretStore> = Arc::new(ruuvi_secrets::Keychain::default());
     // Demo gateways while none is configured (a demo gateway from an earlier run is gone).
     let mut feeds = Feeds::new(hub.clone(), db, false, data_dir, secrets)?;
@@ -278,12 +280,10 @@ pub async fn start<R: Runtime>(app: AppHandle<R>, data_dir: &Path) -> Result<Fee
     });
     let settings = feeds.settings.get();
     let slot = feeds.receiver.clone();
-    let setup_for_receiver = feeds.setup.clone();
     tauri::async_runtime::spawn(async move {
         if settings.receiver_enabled {
-            match slot.ensure().await {
-                Ok(target) => setup_for_receiver.set_receiver(Some(target)),
-                Err(e) => tracing::warn!("{e}"),
+            if let Err(e) = slot.ensure().await {
+                tracing::warn!("{e}");
             }
         }
         // Edited rules, issued or revoked certificates, rotated HMAC keys.

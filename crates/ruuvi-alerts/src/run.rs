@@ -146,12 +146,12 @@ impl Alerting {
         })
     }
 
-    /// A sensor known from before (the store's latest): noData counts from then.
-    pub fn seen(&self, o: &Observation) {
-        self.engine
-            .lock()
-            .expect("engine lock")
-            .seen(o.sensor, o.received_at_ms);
+    /// Sensors known from before (the hub's latest at start): noData counts from then.
+    pub fn seen(&self, known: &[Observation]) {
+        let mut engine = self.engine.lock().expect("engine lock");
+        for o in known {
+            engine.seen(o.sensor, o.received_at_ms);
+        }
     }
 
     /// Re-reads the rules now (after a change through this face).

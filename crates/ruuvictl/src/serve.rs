@@ -274,13 +274,10 @@ pub async fn serve(
     )
     .map_err(|e| e.to_string())?;
     let alerting = Arc::new(alerting);
-    if let Ok(latest) = store.latest() {
-        for o in &latest {
-            alerting.seen(o);
-        }
-    }
     let (hub, hub_task) =
         Hub::start_evaluated(store, HubOptions::default(), Some(alerting.evaluate()));
+    // The hub read every sensor's latest from the store; noData counts from those.
+    alerting.seen(&hub.latest());
     let (mut background, ble_status) = start_ble(&args, &hub)?;
     let mut options = ReceiverOptions::new(args.listen);
     options.path = args.path.clone();

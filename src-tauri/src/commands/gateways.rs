@@ -138,10 +138,9 @@ pub async fn gateways_send_here<R: Runtime>(
     feeds: State<'_, Feeds>,
     endpoint: String,
 ) -> Result<ApplyResult, IpcError> {
-    let target = feeds.receiver.ensure().await.map_err(|message| IpcError {
+    feeds.receiver.ensure().await.map_err(|message| IpcError {
         code: "receiver",
         message,
     })?;
-    feeds.setup.set_receiver(Some(target));
     Ok(feeds.setup.send_here(&endpoint, steps_to(app)).await?)
 }

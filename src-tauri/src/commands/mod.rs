@@ -117,11 +117,10 @@ pub async fn receiver_status(
 pub async fn receiver_start(
     feeds: tauri::State<'_, crate::feeds::Feeds>,
 ) -> Result<ruuvi_wiring::ReceiverStatus, IpcError> {
-    let target = feeds.receiver.ensure().await.map_err(|message| IpcError {
+    feeds.receiver.ensure().await.map_err(|message| IpcError {
         code: "receiver",
         message,
     })?;
-    feeds.setup.set_receiver(Some(target));
     Ok(feeds.receiver.status().await)
 }
 
