@@ -115,6 +115,16 @@ export interface Backend {
   subscribe(onCard: (card: SensorCard) => void): () => void;
 }
 
+/** What went wrong, for people: the backend's message, or the error as text. */
+export function errorText(e: unknown): string {
+  return e instanceof BackendError ? e.message : String(e);
+}
+
+/** The error with its code (`unknown` when it did not come from the backend). */
+export function errorWithCode(e: unknown): { code: string; message: string } {
+  return e instanceof BackendError ? { code: e.code, message: e.message } : { code: 'unknown', message: String(e) };
+}
+
 export function asBackendError(e: unknown): BackendError {
   if (e && typeof e === 'object' && 'code' in e && 'message' in e) {
     return new BackendError(String(e.code), String(e.message));
