@@ -13,7 +13,7 @@ use crate::settings::AppSettings;
 use ruuvi_hub::{Hub, HubOptions};
 use ruuvi_secrets::SecretStore;
 use ruuvi_setup::{ReceiverTarget, Setup};
-use ruuvi_store::Store;
+use ruuvi_store::{SqliteStore, StoreLocation};
 use ruuvi_wiring::Receiving;
 use tauri::{AppHandle, Emitter, Runtime};
 
@@ -25,7 +25,8 @@ const RECEIVER_LISTEN: &str = "0.0.0.0:8443";
 /// gateways feed it, the gateway set-up and the receiver.
 pub struct Feeds {
     pub hub: Hub,
-    pub db: PathBuf,
+    /// Where observations are kept (each read opens its own connection).
+    pub db: StoreLocation,
     pub demo: bool,
     pub setup: Arc<Setup>,
     pub receiver: Arc<ReceiverSlot>,
@@ -170,7 +171,7 @@ impl Feeds {
     /// The commands' state over a running hub; nothing is started.
     pub fn new(
         hub: Hub,
-        db: PathBuf,
+        db: StoreLocation,
         demo: bool,
         data_dir: &Path,
         secrets: Arc<dyn SecretStore>,
@@ -227,8 +228,9 @@ fn demo_options() -> Option<ruuvi_demo::DemoOptions> {
 /// observations to the window. Must run inside the async runtime.
 pub async fn start<R: Runtime>(app: AppHandle<R>, data_dir: &Path) -> Result<Feeds, String> {
     std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
-    let db = data_dir.join("observations.sqlite");
-    let store = Store::open(&db).map_err(|e| e.to_string())?;
+    let db = StoreLocation::Sqlite(data_dir.join("observations.sqlite"));
+    let store =
+        SqliteStore::open(&data_dir.join("observations.sqlite")).map_err(|e| e.to_string())?;
     // Alerts see every stored observation; a fired one becomes a notification, an `alert`
     // event for the window's banner, and a webhook POST when one is set.
     let webhook = AppSettings::load(data_dir)

@@ -103,7 +103,7 @@ mod tests {
         ));
         let _ = std::fs::remove_file(&db);
         let hub = tauri::async_runtime::block_on(async {
-            let mut store = ruuvi_store::Store::open(&db).unwrap();
+            let mut store = ruuvi_store::SqliteStore::open(&db).unwrap();
             let raw = ruuvi_protocol::formats::parse_hex(
                 "0201061BFF99040512FC5394C37C0004FFFC040CAC364200CDCBB8334C884F",
             )
@@ -115,12 +115,12 @@ mod tests {
                 1_795_000_000_000,
             )
             .unwrap();
-            store.insert(&[o]).unwrap();
+            ruuvi_store::ObservationStore::insert(&mut store, &[o]).unwrap();
             ruuvi_hub::Hub::start(store, ruuvi_hub::HubOptions::default()).0
         });
         let feeds = crate::feeds::Feeds::new(
             hub,
-            db.clone(),
+            ruuvi_store::StoreLocation::Sqlite(db.clone()),
             true,
             &db.with_extension("dir"),
             std::sync::Arc::new(ruuvi_secrets::Keychain::new("ruuvi-desk-ipc-test")),

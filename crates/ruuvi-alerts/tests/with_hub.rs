@@ -87,7 +87,7 @@ async fn stored_observations_fire_rules_into_history_face_and_webhook() {
     )
     .unwrap();
     let (hub, _task) = Hub::start_evaluated(
-        ruuvi_store::Store::open_in_memory().unwrap(),
+        ruuvi_store::SqliteStore::open_in_memory().unwrap(),
         HubOptions::default(),
         Some(alerting.evaluate()),
     );

@@ -7,7 +7,7 @@ use ruuvi_ble::{Advertisement, Identify};
 use ruuvi_hub::{Hub, HubOptions};
 use ruuvi_protocol::formats::Measurement;
 use ruuvi_protocol::{DataFormat, MacAddress, Readings};
-use ruuvi_store::{Query, Store};
+use ruuvi_store::{ObservationStore, Query, SqliteStore};
 use tokio::sync::mpsc;
 
 const AIR: MacAddress = MacAddress([0xCB, 0xB8, 0x33, 0x4C, 0x88, 0x4F]);
@@ -59,10 +59,13 @@ fn recording(with_address: bool) -> Vec<u8> {
     file
 }
 
-async fn run_pipeline(file: &[u8]) -> (Store, usize) {
+async fn run_pipeline(file: &[u8]) -> (SqliteStore, usize) {
     let recording = read_recording(file).unwrap();
     assert_eq!(recording.len(), 70);
-    let (hub, task) = Hub::start(Store::open_in_memory().unwrap(), HubOptions::default());
+    let (hub, task) = Hub::start(
+        SqliteStore::open_in_memory().unwrap(),
+        HubOptions::default(),
+    );
     let (tx, mut rx) = mpsc::channel(16);
     let options = ReplayOptions {
         speed: Speed::Instant,
@@ -85,7 +88,7 @@ async fn run_pipeline(file: &[u8]) -> (Store, usize) {
     (task.await.unwrap(), unnamed)
 }
 
-fn formats_of(store: &Store, sensor: MacAddress) -> Vec<DataFormat> {
+fn formats_of(store: &mut SqliteStore, sensor: MacAddress) -> Vec<DataFormat> {
     store
         .query(&Query {
             sensor: Some(sensor),
@@ -99,14 +102,14 @@ fn formats_of(store: &Store, sensor: MacAddress) -> Vec<DataFormat> {
 
 #[tokio::test]
 async fn a_ruuvi_air_sending_6_and_e1_is_stored_once_per_measurement() {
-    let (store, unnamed) = run_pipeline(&recording(true)).await;
+    let (mut store, unnamed) = run_pipeline(&recording(true)).await;
     assert_eq!(unnamed, 0);
     // Before any E1 was heard the first format-6 copy is all there is; from then on only E1.
-    let air = formats_of(&store, AIR);
+    let air = formats_of(&mut store, AIR);
     assert_eq!(air[0], DataFormat::Df6);
     assert_eq!(&air[1..], [DataFormat::E1; 10]);
     // The tag's repeated advertisements: one row per measurement.
-    assert_eq!(formats_of(&store, TAG), [DataFormat::Df5; 10]);
+    assert_eq!(formats_of(&mut store, TAG), [DataFormat::Df5; 10]);
     let latest = store.latest_of(AIR).unwrap().unwrap();
     assert_eq!(latest.readings.co2_ppm, Some(650.0));
     assert_eq!(latest.rssi, Some(-61), "the stored E1 advertisement's RSSI");
@@ -114,9 +117,9 @@ async fn a_ruuvi_air_sending_6_and_e1_is_stored_once_per_measurement() {
 
 #[tokio::test]
 async fn without_radio_addresses_tags_are_named_by_the_mac_in_their_payload() {
-    let (store, unnamed) = run_pipeline(&recording(false)).await;
+    let (mut store, unnamed) = run_pipeline(&recording(false)).await;
     // Only the very first format-6 advertisement came before its full MAC was ever seen.
     assert_eq!(unnamed, 1);
-    assert_eq!(formats_of(&store, AIR), [DataFormat::E1; 10]);
-    assert_eq!(formats_of(&store, TAG), [DataFormat::Df5; 10]);
+    assert_eq!(formats_of(&mut store, AIR), [DataFormat::E1; 10]);
+    assert_eq!(formats_of(&mut store, TAG), [DataFormat::Df5; 10]);
 }

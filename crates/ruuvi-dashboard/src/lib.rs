@@ -4,7 +4,7 @@
 
 use ruuvi_protocol::derived::Derived;
 use ruuvi_protocol::{DataFormat, Feed, MacAddress, Observation, Readings};
-use ruuvi_store::{Query, Store, StoreError};
+use ruuvi_store::{ObservationStore, Query, StoreError};
 use serde::Serialize;
 
 /// Which device it is, from the format it sends.
@@ -46,9 +46,10 @@ fn source(feed: &Feed) -> String {
         Feed::GatewayPost { gateway: Some(g) } | Feed::GatewayHistory { gateway: Some(g) } => {
             format!("gateway {g}")
         }
-        Feed::GatewayPost { gateway: None } | Feed::GatewayHistory { gateway: None } => {
-            "a gateway".to_string()
-        }
+        Feed::GatewayMqtt { gateway: Some(g) } => format!("gateway {g} (MQTT)"),
+        Feed::GatewayPost { gateway: None }
+        | Feed::GatewayHistory { gateway: None }
+        | Feed::GatewayMqtt { gateway: None } => "a gateway".to_string(),
     }
 }
 
@@ -100,23 +101,23 @@ pub struct Series {
 /// A sensor's observations in `[from_ms, to_ms)`, at most `max_points` of them: the range is
 /// cut into that many equal buckets and the first observation of each is kept.
 pub fn series(
-    store: &Store,
+    store: &mut dyn ObservationStore,
     sensor: MacAddress,
     from_ms: i64,
     to_ms: i64,
     max_points: usize,
 ) -> Result<Vec<Point>, StoreError> {
-    let all = store.query(&Query {
+    let span = (to_ms - from_ms).max(1);
+    let buckets = max_points.max(1) as i64;
+    let mut out: Vec<Point> = Vec::new();
+    let mut last_bucket = None;
+    let range = Query {
         sensor: Some(sensor),
         from_ms: Some(from_ms),
         to_ms: Some(to_ms),
         limit: None,
-    })?;
-    let span = (to_ms - from_ms).max(1);
-    let buckets = max_points.max(1) as i64;
-    let mut out: Vec<Point> = Vec::with_capacity(all.len().min(max_points));
-    let mut last_bucket = None;
-    for o in all {
+    };
+    store.each(&range, &mut |o| {
         let bucket = (o.received_at_ms - from_ms) * buckets / span;
         if last_bucket != Some(bucket) {
             last_bucket = Some(bucket);
@@ -125,7 +126,8 @@ pub fn series(
                 readings: o.readings,
             });
         }
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 
@@ -181,22 +183,22 @@ mod tests {
 
     #[test]
     fn series_is_thinned_to_the_points_a_chart_can_draw() {
-        let mut store = Store::open_in_memory().unwrap();
+        let mut store = ruuvi_store::SqliteStore::open_in_memory().unwrap();
         let rows: Vec<Observation> = (0..1000)
             .map(|i| obs("AA:00:00:00:00:01", i * 1000, DataFormat::Df5, Feed::Ble))
             .collect();
         store.insert(&rows).unwrap();
         let sensor = "AA:00:00:00:00:01".parse().unwrap();
-        let thin = series(&store, sensor, 0, 1_000_000, 100).unwrap();
+        let thin = series(&mut store, sensor, 0, 1_000_000, 100).unwrap();
         assert_eq!(thin.len(), 100);
         assert_eq!(thin[1].at_ms, 10_000, "the first of each 10 s bucket");
-        let window = series(&store, sensor, 5_000, 8_000, 100).unwrap();
+        let window = series(&mut store, sensor, 5_000, 8_000, 100).unwrap();
         assert_eq!(
             window.iter().map(|p| p.at_ms).collect::<Vec<_>>(),
             [5_000, 6_000, 7_000]
         );
         assert!(
-            series(&store, "BB:00:00:00:00:02".parse().unwrap(), 0, 10, 10)
+            series(&mut store, "BB:00:00:00:00:02".parse().unwrap(), 0, 10, 10)
                 .unwrap()
                 .is_empty()
         );

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 pub use dedupe::Dedupe;
 use ruuvi_protocol::{MacAddress, Observation};
-use ruuvi_store::{Retention, Store, Trimmed};
+use ruuvi_store::{ObservationStore, Retention, Trimmed};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 #[derive(Debug, Clone)]
@@ -170,26 +170,32 @@ pub struct Hub {
 pub type Evaluate = Arc<dyn Fn(&Observation) + Send + Sync>;
 
 impl Hub {
-    /// Starts the hub on the current tokio runtime. The join handle gives the store back when
-    /// the hub stops.
-    pub fn start(store: Store, options: HubOptions) -> (Hub, tokio::task::JoinHandle<Store>) {
+    /// Starts the hub on the current tokio runtime with the store's latest state (read here,
+    /// blocking briefly). The join handle gives the store back when the hub stops.
+    pub fn start<S: ObservationStore + 'static>(
+        store: S,
+        options: HubOptions,
+    ) -> (Hub, tokio::task::JoinHandle<S>) {
         Self::start_evaluated(store, options, None)
     }
 
     /// [`Hub::start`] with `evaluate` seeing every stored observation.
-    pub fn start_evaluated(
-        store: Store,
+    pub fn start_evaluated<S: ObservationStore + 'static>(
+        mut store: S,
         options: HubOptions,
         evaluate: Option<Evaluate>,
-    ) -> (Hub, tokio::task::JoinHandle<Store>) {
+    ) -> (Hub, tokio::task::JoinHandle<S>) {
         let (queue, rx) = mpsc::channel(options.queue.max(1));
         let (updates, _) = broadcast::channel(options.broadcast.max(1));
         let latest: Arc<RwLock<HashMap<MacAddress, Observation>>> = Arc::default();
-        if let Ok(stored) = store.latest() {
-            let mut map = latest.write().expect("fresh lock");
-            for o in stored {
-                map.insert(o.sensor, o);
+        match store.latest() {
+            Ok(stored) => {
+                let mut map = latest.write().expect("fresh lock");
+                for o in stored {
+                    map.insert(o.sensor, o);
+                }
             }
+            Err(e) => tracing::warn!("reading the latest state: {e}"),
         }
         let counters: Arc<Counters> = Arc::default();
         let hub = Hub {
@@ -326,12 +332,12 @@ struct Writer {
     evaluate: Option<Evaluate>,
 }
 
-async fn run(
-    mut store: Store,
+async fn run<S: ObservationStore + 'static>(
+    mut store: S,
     mut rx: mpsc::Receiver<Job>,
     mut writer: Writer,
     options: HubOptions,
-) -> Store {
+) -> S {
     // A job taken from the queue while gathering a batch, done after that batch.
     let mut held: Option<Job> = None;
     loop {
@@ -395,12 +401,12 @@ async fn run(
 impl Writer {
     /// Drops copies, commits the rest in one transaction, then updates the latest state, tells
     /// subscribers and answers every submission of the batch.
-    async fn write_batch(
+    async fn write_batch<S: ObservationStore + 'static>(
         &mut self,
-        mut store: Store,
+        mut store: S,
         pending: Vec<Submission>,
         size: usize,
-    ) -> Store {
+    ) -> S {
         let mut batch = Vec::with_capacity(size);
         let mut counts = Vec::with_capacity(pending.len());
         for s in &pending {
@@ -416,17 +422,34 @@ impl Writer {
                 duplicates: s.observations.len() - stored,
             });
         }
-        // SQLite blocks: write on the blocking pool, then take the store back.
+        // The store blocks: write on the blocking pool, then take the store back.
         let (returned, result) = tokio::task::spawn_blocking(move || {
             let started = std::time::Instant::now();
-            let result = store.insert(&batch).map(|()| batch);
+            let result = store.insert(&batch).map(|kept| (batch, kept));
             (store, result.map(|b| (b, started.elapsed())))
         })
         .await
         .expect("the store does not panic");
         let c = &self.counters;
         match result {
-            Ok((batch, took)) => {
+            Ok(((batch, kept), took)) => {
+                // What another writer of a shared database stored first is a copy too.
+                let mut flags = kept.iter();
+                let counts: Vec<Stored> = counts
+                    .into_iter()
+                    .map(|count| {
+                        let stored = flags.by_ref().take(count.stored).filter(|k| **k).count();
+                        Stored {
+                            stored,
+                            duplicates: count.duplicates + count.stored - stored,
+                        }
+                    })
+                    .collect();
+                let batch: Vec<Observation> = batch
+                    .into_iter()
+                    .zip(kept)
+                    .filter_map(|(o, k)| k.then_some(o))
+                    .collect();
                 c.batches.fetch_add(1, Relaxed);
                 c.commit_micros.fetch_add(took.as_micros() as u64, Relaxed);
                 c.stored.fetch_add(batch.len() as u64, Relaxed);

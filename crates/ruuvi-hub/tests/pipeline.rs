@@ -2,7 +2,7 @@
 
 use ruuvi_hub::{Hub, HubError, HubOptions, Stored};
 use ruuvi_protocol::{DataFormat, Feed, Observation, Readings};
-use ruuvi_store::{Query, Retention, Store};
+use ruuvi_store::{ObservationStore, Query, Retention, SqliteStore};
 
 fn o(sensor: &str, format: DataFormat, seq: u32, feed: Feed) -> Observation {
     Observation {
@@ -25,7 +25,10 @@ const B: &str = "BB:BB:BB:BB:BB:02";
 
 #[tokio::test]
 async fn copies_from_every_feed_are_stored_once_and_broadcast_once() {
-    let (hub, task) = Hub::start(Store::open_in_memory().unwrap(), HubOptions::default());
+    let (hub, task) = Hub::start(
+        SqliteStore::open_in_memory().unwrap(),
+        HubOptions::default(),
+    );
     let mut updates = hub.subscribe();
     let gw = Some("C8:25:2D:8E:9C:2C".parse().unwrap());
     let first = hub
@@ -75,7 +78,7 @@ async fn copies_from_every_feed_are_stored_once_and_broadcast_once() {
     assert_eq!(latest.len(), 2);
     assert_eq!(latest[0].readings.measurement_sequence, Some(2));
     drop(hub);
-    let store = task.await.unwrap();
+    let mut store = task.await.unwrap();
     assert_eq!(
         store.count().unwrap(),
         3,
@@ -89,7 +92,7 @@ async fn copies_from_every_feed_are_stored_once_and_broadcast_once() {
 
 #[tokio::test]
 async fn a_restarted_hub_knows_the_latest_state() {
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = SqliteStore::open_in_memory().unwrap();
     store
         .insert(&[o(A, DataFormat::Df5, 5, Feed::Ble)])
         .unwrap();
@@ -103,7 +106,7 @@ async fn a_full_queue_says_so_instead_of_blocking() {
         queue: 1,
         ..HubOptions::default()
     };
-    let (hub, _task) = Hub::start(Store::open_in_memory().unwrap(), options);
+    let (hub, _task) = Hub::start(SqliteStore::open_in_memory().unwrap(), options);
     // On this single-threaded runtime the hub cannot run until we wait: the second is refused.
     let first = hub
         .try_submit(vec![o(A, DataFormat::Df5, 1, Feed::Ble)])
@@ -126,7 +129,10 @@ async fn a_full_queue_says_so_instead_of_blocking() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_submitters_in_batches() {
-    let (hub, task) = Hub::start(Store::open_in_memory().unwrap(), HubOptions::default());
+    let (hub, task) = Hub::start(
+        SqliteStore::open_in_memory().unwrap(),
+        HubOptions::default(),
+    );
     let mut tasks = Vec::new();
     for t in 0..8u32 {
         let hub = hub.clone();
@@ -148,7 +154,10 @@ async fn many_submitters_in_batches() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retention_runs_between_batches_and_is_counted() {
-    let (hub, task) = Hub::start(Store::open_in_memory().unwrap(), HubOptions::default());
+    let (hub, task) = Hub::start(
+        SqliteStore::open_in_memory().unwrap(),
+        HubOptions::default(),
+    );
     // 200 old observations (received at 1,000 + seq ms), then trimming while new ones arrive.
     let old: Vec<Observation> = (0..200)
         .map(|i| o(A, DataFormat::Df5, i, Feed::Ble))
@@ -192,7 +201,10 @@ async fn retention_runs_between_batches_and_is_counted() {
 
 #[tokio::test]
 async fn retain_runs_a_policy_to_the_end_and_nothing_without_one() {
-    let (hub, task) = Hub::start(Store::open_in_memory().unwrap(), HubOptions::default());
+    let (hub, task) = Hub::start(
+        SqliteStore::open_in_memory().unwrap(),
+        HubOptions::default(),
+    );
     let old: Vec<Observation> = (0..25_000)
         .map(|i| o(A, DataFormat::Df5, i, Feed::Ble))
         .collect();

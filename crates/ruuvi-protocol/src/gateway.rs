@@ -103,7 +103,7 @@ impl FirmwareStyle {
     };
 }
 
-fn bad(field: impl Into<String>, problem: impl Into<String>) -> GatewayJsonError {
+pub(crate) fn bad(field: impl Into<String>, problem: impl Into<String>) -> GatewayJsonError {
     GatewayJsonError::BadField {
         field: field.into(),
         problem: problem.into(),
@@ -111,7 +111,7 @@ fn bad(field: impl Into<String>, problem: impl Into<String>) -> GatewayJsonError
 }
 
 /// A number, or (firmware ≤ v1.13) a decimal string.
-fn as_u64(v: &Value, field: &str) -> Result<u64, GatewayJsonError> {
+pub(crate) fn as_u64(v: &Value, field: &str) -> Result<u64, GatewayJsonError> {
     match v {
         Value::Number(n) => n
             .as_u64()
@@ -283,13 +283,24 @@ fn parse_tag(key: &str, value: &Value) -> Result<GatewayTag, GatewayJsonError> {
     let obj = value
         .as_object()
         .ok_or_else(|| bad(key, "expected an object"))?;
+    tag_from_object(mac, obj, ("timestamp", "counter"))
+}
+
+/// One advertisement's fields: an entry of `data.tags` (HTTP, `/history`) or an MQTT payload;
+/// they differ only in the names of the time fields (`time_keys`: timestamp, counter).
+pub(crate) fn tag_from_object(
+    mac: MacAddress,
+    obj: &Map<String, Value>,
+    time_keys: (&str, &str),
+) -> Result<GatewayTag, GatewayJsonError> {
     let rssi = int_in::<i16>(
         obj.get("rssi").ok_or(GatewayJsonError::Missing("rssi"))?,
         "rssi",
     )?;
-    let time = match (obj.get("timestamp"), obj.get("counter")) {
-        (Some(ts), _) => Some(TagTime::Timestamp(as_u64(ts, "timestamp")?)),
-        (None, Some(c)) => Some(TagTime::Counter(as_u64(c, "counter")?)),
+    let (ts_key, counter_key) = time_keys;
+    let time = match (obj.get(ts_key), obj.get(counter_key)) {
+        (Some(ts), _) => Some(TagTime::Timestamp(as_u64(ts, ts_key)?)),
+        (None, Some(c)) => Some(TagTime::Counter(as_u64(c, counter_key)?)),
         (None, None) => None,
     };
     let data = match obj.get("data") {
@@ -400,7 +411,7 @@ impl GatewayTag {
 
 /// A decoded value as the firmware writes it.
 #[derive(Debug, Clone, PartialEq)]
-enum FwValue {
+pub(crate) enum FwValue {
     Int(i64),
     /// json_stream_gen "limited fixed point" of an f32 with this many decimals; NaN → null.
     Fixed(f32, u32),
@@ -409,7 +420,7 @@ enum FwValue {
 }
 
 impl FwValue {
-    fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         match self {
             FwValue::Int(i) => i.to_string(),
             FwValue::Fixed(v, decimals) => {
@@ -466,7 +477,10 @@ fn fixed(v: Option<f32>, decimals: u32) -> FwValue {
 /// the fixed offsets ruuvi.endpoints.c checks), in firmware key order. Values are computed in
 /// f32 as ruuvi.endpoints.c does (code / ratio); for 6 and E1 the exact C expressions were
 /// not read and follow format 5's pattern (UNVERIFIED), which reproduces the real captures.
-fn firmware_decoded_fields(raw: &[u8], air_formats: bool) -> Vec<(&'static str, FwValue)> {
+pub(crate) fn firmware_decoded_fields(
+    raw: &[u8],
+    air_formats: bool,
+) -> Vec<(&'static str, FwValue)> {
     let at = |offset: usize, header: &[u8]| {
         raw.len() > offset && raw.get(..header.len()).is_some_and(|h| h == header)
     };
@@ -632,59 +646,76 @@ fn firmware_decoded_fields(raw: &[u8], air_formats: bool) -> Vec<(&'static str, 
 /// A writer with json_stream_gen's layout: items on their own lines, two spaces per level,
 /// `"key": value`, an empty object as `{` newline `}`.
 #[derive(Default)]
-struct JsonWriter {
-    out: String,
+pub(crate) struct JsonWriter {
+    pub(crate) out: String,
     /// Per open object: has it an item yet?
     stack: Vec<bool>,
+    /// No whitespace at all (MQTT payloads) instead of 2-space indentation (HTTP bodies).
+    compact: bool,
 }
 
 impl JsonWriter {
+    pub(crate) fn compact() -> Self {
+        Self {
+            compact: true,
+            ..Self::default()
+        }
+    }
+
     fn prefix(&mut self, key: Option<&str>) {
         if let Some(has_items) = self.stack.last_mut() {
             if *has_items {
                 self.out.push(',');
             }
             *has_items = true;
-            self.out.push('\n');
-            for _ in 0..self.stack.len() {
-                self.out.push_str("  ");
+            if !self.compact {
+                self.out.push('\n');
+                for _ in 0..self.stack.len() {
+                    self.out.push_str("  ");
+                }
             }
         }
         if let Some(key) = key {
             self.out
                 .push_str(&serde_json::to_string(key).expect("strings serialise"));
-            self.out.push_str(": ");
+            self.out.push_str(if self.compact { ":" } else { ": " });
         }
     }
 
-    fn open(&mut self, key: Option<&str>) {
+    pub(crate) fn empty_array(&mut self, key: &str) {
+        self.raw(key, "[]");
+    }
+
+    pub(crate) fn open(&mut self, key: Option<&str>) {
         self.prefix(key);
         self.out.push('{');
         self.stack.push(false);
     }
 
-    fn close(&mut self) {
+    pub(crate) fn close(&mut self) {
         self.stack.pop();
-        self.out.push('\n');
-        for _ in 0..self.stack.len() {
-            self.out.push_str("  ");
+        if !self.compact {
+            self.out.push('\n');
+            for _ in 0..self.stack.len() {
+                self.out.push_str("  ");
+            }
         }
         self.out.push('}');
     }
 
-    fn raw(&mut self, key: &str, value: &str) {
+    pub(crate) fn raw(&mut self, key: &str, value: &str) {
         self.prefix(Some(key));
         self.out.push_str(value);
     }
 
-    fn string(&mut self, key: &str, value: &str) {
+    pub(crate) fn string(&mut self, key: &str, value: &str) {
         self.raw(
             key,
             &serde_json::to_string(value).expect("strings serialise"),
         );
     }
 
-    fn counter(&mut self, key: &str, value: u64, as_string: bool) {
+    pub(crate) fn counter(&mut self, key: &str, value: u64, as_string: bool) {
         if as_string {
             self.string(key, &value.to_string());
         } else {

@@ -8,6 +8,7 @@ pub mod formats;
 pub mod gateway;
 pub mod login;
 pub mod mac;
+pub mod mqtt;
 pub mod observation;
 pub mod output;
 pub mod readings;
@@ -19,5 +20,6 @@ pub use formats::{
 };
 pub use gateway::{FirmwareStyle, GatewayDocument, GatewayTag, TagFields, TagTime};
 pub use mac::MacAddress;
+pub use mqtt::{MqttAdvertisement, MqttMessage};
 pub use observation::{Feed, Observation};
 pub use readings::Readings;

@@ -6,6 +6,7 @@ use crate::error::DecodeError;
 use crate::formats::{decode_advertisement, DataFormat};
 use crate::gateway::{GatewayDocument, TagTime};
 use crate::mac::MacAddress;
+use crate::mqtt::MqttAdvertisement;
 use crate::readings::Readings;
 
 /// Which feed saw the measurement.
@@ -18,6 +19,8 @@ pub enum Feed {
     GatewayHistory { gateway: Option<MacAddress> },
     /// A gateway's POST to our receiver.
     GatewayPost { gateway: Option<MacAddress> },
+    /// A gateway's MQTT message, read from a broker.
+    GatewayMqtt { gateway: Option<MacAddress> },
 }
 
 /// One decoded measurement from any feed.
@@ -81,6 +84,25 @@ impl Observation {
             }
         }
         (ok, failed)
+    }
+
+    /// From one advertisement a gateway published over MQTT.
+    pub fn from_mqtt(adv: &MqttAdvertisement, received_at_ms: i64) -> Result<Self, DecodeError> {
+        let (format, readings) = adv.tag.readings()?;
+        Ok(Observation {
+            sensor: adv.tag.mac,
+            feed: Feed::GatewayMqtt {
+                gateway: adv.gw_mac,
+            },
+            received_at_ms,
+            seen_at_s: match adv.tag.time {
+                Some(TagTime::Timestamp(t)) => Some(t),
+                _ => None,
+            },
+            rssi: Some(adv.tag.rssi),
+            format,
+            readings,
+        })
     }
 }
 

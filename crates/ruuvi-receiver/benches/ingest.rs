@@ -17,7 +17,7 @@ use ruuvi_protocol::formats::{advertisement_for, Measurement};
 use ruuvi_protocol::{DataFormat, Feed, GatewayDocument, MacAddress, Observation, Readings};
 use ruuvi_receiver::{ExpectedAuth, GatewayPolicy, HmacCheck, Policies, Receiver, ReceiverOptions};
 use ruuvi_secrets::Sensitive;
-use ruuvi_store::Store;
+use ruuvi_store::{ObservationStore, SqliteStore};
 
 const TAGS: u32 = 100;
 const GW: &str = "C8:25:2D:8E:9C:2C";
@@ -141,7 +141,7 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("ruuvi-ingest-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let mut store = Store::open(&dir.join("baseline.sqlite")).unwrap();
+    let mut store = SqliteStore::open(&dir.join("baseline.sqlite")).unwrap();
     let batch = Observation::from_gateway(
         &GatewayDocument::parse(&bodies.post(0)).unwrap(),
         Feed::Ble,
@@ -157,7 +157,7 @@ fn main() {
 
     let (throughput, p50, p99, sent_at_rate) = runtime.block_on(async {
         let (hub, _task) = Hub::start(
-            Store::open(&dir.join("ingest.sqlite")).unwrap(),
+            SqliteStore::open(&dir.join("ingest.sqlite")).unwrap(),
             HubOptions::default(),
         );
         let mut policies = Policies::default();

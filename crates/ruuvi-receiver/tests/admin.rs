@@ -11,7 +11,7 @@ use ruuvi_receiver::{
     ReceiverOptions,
 };
 use ruuvi_secrets::Sensitive;
-use ruuvi_store::Store;
+use ruuvi_store::SqliteStore;
 use serde_json::{json, Value};
 
 mod common;
@@ -19,7 +19,10 @@ use common::ToHub;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn whitelist_gwinfo_sensors_and_subscriptions() {
-    let (hub, _task) = Hub::start(Store::open_in_memory().unwrap(), HubOptions::default());
+    let (hub, _task) = Hub::start(
+        SqliteStore::open_in_memory().unwrap(),
+        HubOptions::default(),
+    );
     let options = ReceiverOptions::new("127.0.0.1:0".parse().unwrap());
     let whitelist = options.whitelist.clone();
     let receiver = Receiver::start(

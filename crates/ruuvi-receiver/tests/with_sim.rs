@@ -18,7 +18,7 @@ use ruuvi_receiver::{
     RunningReceiver, UnknownGateways,
 };
 use ruuvi_secrets::Sensitive;
-use ruuvi_store::Store;
+use ruuvi_store::SqliteStore;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 mod common;
@@ -38,7 +38,10 @@ impl Setup {
 }
 
 async fn setup(tls: Option<Arc<rustls::ServerConfig>>, allowed: Option<SharedAllowList>) -> Setup {
-    let (hub, _task) = Hub::start(Store::open_in_memory().unwrap(), HubOptions::default());
+    let (hub, _task) = Hub::start(
+        SqliteStore::open_in_memory().unwrap(),
+        HubOptions::default(),
+    );
     let policies = Arc::new(RwLock::new(Policies::default()));
     let mut options = ReceiverOptions::new("127.0.0.1:0".parse().unwrap());
     options.tls = tls;

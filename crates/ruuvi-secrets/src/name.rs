@@ -15,9 +15,13 @@ pub enum SecretKind {
     InternalApiSecret,
     /// A private key (PEM): the CA's, the receiver's, a gateway's client key.
     PrivateKey,
+    /// A PostgreSQL password (`id` = `host:port:user`).
+    DatabasePassword,
+    /// An MQTT broker password (`id` = `host:port:user`).
+    MqttPassword,
 }
 
-const KINDS: [(SecretKind, &str); 7] = [
+const KINDS: [(SecretKind, &str); 9] = [
     (SecretKind::GatewayPassword, "gateway-password"),
     (SecretKind::GatewayApiKey, "gateway-api-key"),
     (SecretKind::GatewayApiKeyRw, "gateway-api-key-rw"),
@@ -25,6 +29,8 @@ const KINDS: [(SecretKind, &str); 7] = [
     (SecretKind::HmacKey, "hmac-key"),
     (SecretKind::InternalApiSecret, "internal-api-secret"),
     (SecretKind::PrivateKey, "private-key"),
+    (SecretKind::DatabasePassword, "database-password"),
+    (SecretKind::MqttPassword, "mqtt-password"),
 ];
 
 impl SecretKind {

@@ -217,7 +217,7 @@ async fn log_in_preview_apply_and_send_data_to_this_computer() {
     // "Send data to this computer" with a plain-HTTP receiver: a bearer token only the
     // receiver and the gateway know, and data arrives through the hub.
     let (hub, _task) = Hub::start(
-        ruuvi_store::Store::open_in_memory().unwrap(),
+        ruuvi_store::SqliteStore::open_in_memory().unwrap(),
         HubOptions::default(),
     );
     let policies = Arc::new(RwLock::new(Policies::default()));

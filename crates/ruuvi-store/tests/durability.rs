@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
 use ruuvi_protocol::{DataFormat, Feed, Observation, Readings};
-use ruuvi_store::{Query, Store};
+use ruuvi_store::{ObservationStore, Query, SqliteStore};
 
 const PATH_ENV: &str = "RUUVI_STORE_DURABILITY_DB";
 const BATCH: u32 = 100;
@@ -37,7 +37,7 @@ fn acknowledged_batches_survive_kill_9() {
     child.wait().unwrap();
     assert!(acknowledged >= 50 * BATCH, "the writer ran");
 
-    let store = Store::open(&db).unwrap();
+    let mut store = SqliteStore::open(&db).unwrap();
     let stored = store.query(&Query::default()).unwrap();
     assert!(
         stored.len() as u32 >= acknowledged,
@@ -56,7 +56,7 @@ fn acknowledged_batches_survive_kill_9() {
 #[ignore = "the child process of acknowledged_batches_survive_kill_9"]
 fn writer_until_killed() {
     let path = std::env::var(PATH_ENV).expect("started by acknowledged_batches_survive_kill_9");
-    let mut store = Store::open(std::path::Path::new(&path)).unwrap();
+    let mut store = SqliteStore::open(std::path::Path::new(&path)).unwrap();
     let stdout = std::io::stdout();
     // Bounded: the parent kills it long before this ends.
     for b in 0..10_000u32 {

@@ -123,7 +123,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn demo_gateways_fill_the_hub() {
         let (hub, _task) = Hub::start(
-            ruuvi_store::Store::open_in_memory().unwrap(),
+            ruuvi_store::SqliteStore::open_in_memory().unwrap(),
             ruuvi_hub::HubOptions::default(),
         );
         let options = ruuvi_demo::DemoOptions {

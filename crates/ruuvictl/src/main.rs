@@ -111,7 +111,7 @@ fn main() -> ExitCode {
             )),
             Err(e) => Err(e),
         },
-        Command::Export(args) => serve::export(args, &data_dir),
+        Command::Export(args) => serve::export(args, &data_dir, &keychain),
         Command::Ble(command) => {
             return match runtime() {
                 Ok(rt) => {

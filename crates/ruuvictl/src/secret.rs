@@ -6,8 +6,9 @@ use clap::Subcommand;
 use ruuvi_secrets::{SecretName, SecretStore, Sensitive};
 
 const NAMES: &str = "NAME is <kind>/<id>, kind one of gateway-password, gateway-api-key, \
-                     gateway-api-key-rw, receiver-auth, hmac-key, internal-api-secret, private-key \
-                     (e.g. gateway-password/C8:25:2D:8E:9C:2C)";
+                     gateway-api-key-rw, receiver-auth, hmac-key, internal-api-secret, private-key, \
+                     database-password, mqtt-password \
+                     (e.g. gateway-password/C8:25:2D:8E:9C:2C, database-password/db.lan:5432:ruuvi)";
 
 #[derive(Debug, Subcommand)]
 pub enum SecretCommand {

@@ -19,7 +19,7 @@ use ruuvi_hub::{Hub, HubOptions};
 use ruuvi_protocol::MacAddress;
 use ruuvi_receiver::{AdminOptions, MetricsText, ReceiverOptions, Registry, SavedNetwork};
 use ruuvi_secrets::{SecretKind, SecretName, SecretStore, Sensitive};
-use ruuvi_store::{Query, Retention, Store};
+use ruuvi_store::{Query, Retention, StoreLocation};
 
 #[derive(Debug, Args)]
 pub struct Serve {
@@ -32,9 +32,11 @@ pub struct Serve {
     /// The path gateways post to.
     #[arg(long, default_value = "/record")]
     path: String,
-    /// The database [default: <data dir>/observations.sqlite].
-    #[arg(long)]
-    db: Option<PathBuf>,
+    /// Where observations are kept: a SQLite file, or `postgres://user@host:port/database`
+    /// (several `serve` processes may share one; the password is read from the keychain,
+    /// `database-password/host:port:user`) [default: <data dir>/observations.sqlite].
+    #[arg(long, alias = "db")]
+    store: Option<String>,
     /// Where the Internal API (whitelist, gwinfo, sensors, subscriptions) and `/metrics`
     /// listen. Its secrets are in the keychain: `internal-api-secret/internal` (and
     /// `internal-api-secret/shop` for subscriptions), made on first use.
@@ -145,12 +147,37 @@ pub struct Export {
     /// Write here instead of standard output.
     #[arg(long)]
     out: Option<PathBuf>,
-    #[arg(long)]
-    db: Option<PathBuf>,
+    /// A SQLite file or a `postgres://` URL, as for `serve --store`.
+    #[arg(long, alias = "db")]
+    store: Option<String>,
 }
 
-fn db_path(data_dir: &Path, db: Option<PathBuf>) -> PathBuf {
-    db.unwrap_or_else(|| data_dir.join("observations.sqlite"))
+/// `--store` as a location; a PostgreSQL password comes from the keychain unless the URL has
+/// one.
+pub fn store_location(
+    data_dir: &Path,
+    store: Option<&str>,
+    secrets: &dyn SecretStore,
+) -> Result<StoreLocation, String> {
+    let Some(text) = store else {
+        return Ok(StoreLocation::Sqlite(data_dir.join("observations.sqlite")));
+    };
+    match StoreLocation::parse(text).map_err(|e| e.to_string())? {
+        StoreLocation::Postgres(target) if !target.has_password() => {
+            let name = SecretName::new(SecretKind::DatabasePassword, &target.keychain_id())
+                .map_err(|e| e.to_string())?;
+            // No keychain (a headless server) is not an error: the server may trust us.
+            match secrets.get(&name) {
+                Ok(Some(password)) => Ok(StoreLocation::Postgres(target.with_password(password))),
+                Ok(None) => Ok(StoreLocation::Postgres(target)),
+                Err(e) => {
+                    tracing::warn!("no password for {target} from the keychain: {e}");
+                    Ok(StoreLocation::Postgres(target))
+                }
+            }
+        }
+        other => Ok(other),
+    }
 }
 
 /// The Internal API's secret `internal-api-secret/<id>`, made (random) on first use.
@@ -258,7 +285,11 @@ pub async fn serve(
 ) -> Result<(), String> {
     let secrets: &dyn SecretStore = keychain.as_ref();
     std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
-    let store = Store::open(&db_path(data_dir, args.db.clone())).map_err(|e| e.to_string())?;
+    let location = store_location(data_dir, args.store.as_deref(), secrets)?;
+    let store = location
+        .open()
+        .map_err(|e| format!("opening {location}: {e}"))?;
+    tracing::info!(%location, "storing observations");
     // Alerts: every stored observation is evaluated; rules from `<data dir>/alerts.sqlite`.
     let fired: tokio::sync::broadcast::Sender<ruuvi_alerts::HistoryEntry> =
         tokio::sync::broadcast::channel(64).0;
@@ -392,7 +423,7 @@ pub async fn serve(
                 }),
                 steps: tokio::sync::broadcast::channel(256).0,
                 hub: hub.clone(),
-                db: db_path(data_dir, args.db.clone()),
+                db: location.clone(),
                 token: token.clone(),
                 ui_dir: crate::ui_server::find_ui_dir(args.ui_dir.clone())?,
                 demo: args.demo,
@@ -499,12 +530,16 @@ fn parse_time(text: &str) -> Result<i64, String> {
     ))
 }
 
-pub fn export(args: Export, data_dir: &Path) -> Result<(), String> {
-    let path = db_path(data_dir, args.db);
-    if !path.exists() {
-        return Err(format!("no database at {}", path.display()));
+pub fn export(args: Export, data_dir: &Path, secrets: &dyn SecretStore) -> Result<(), String> {
+    let location = store_location(data_dir, args.store.as_deref(), secrets)?;
+    if let StoreLocation::Sqlite(path) = &location {
+        if !path.exists() {
+            return Err(format!("no database at {}", path.display()));
+        }
     }
-    let store = Store::open(&path).map_err(|e| e.to_string())?;
+    let mut store = location
+        .open()
+        .map_err(|e| format!("opening {location}: {e}"))?;
     let query = Query {
         sensor: args.sensor,
         from_ms: args.from.as_deref().map(parse_time).transpose()?,

@@ -28,7 +28,7 @@ pub struct UiState {
     pub steps: broadcast::Sender<ruuvi_setup::StepEvent>,
     pub hub: Hub,
     /// The observations database (read through its own connection).
-    pub db: PathBuf,
+    pub db: ruuvi_store::StoreLocation,
     pub token: Sensitive<String>,
     /// The built UI (`ui/dist`).
     pub ui_dir: PathBuf,
@@ -423,8 +423,8 @@ async fn series(state: &UiState, req: &Request<Incoming>) -> Response<Full<Bytes
     let points = number("points").unwrap_or(500).clamp(1, 5000) as usize;
     let db = state.db.clone();
     let result = tokio::task::spawn_blocking(move || {
-        let store = ruuvi_store::Store::open(&db)?;
-        ruuvi_dashboard::series(&store, sensor, from, to, points)
+        let mut store = db.open()?;
+        ruuvi_dashboard::series(&mut *store, sensor, from, to, points)
     })
     .await;
     match result {
@@ -457,7 +457,7 @@ async fn export_csv(state: &UiState, req: &Request<Incoming>) -> Response<Full<B
     };
     let db = state.db.clone();
     let csv = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
-        let store = ruuvi_store::Store::open(&db).map_err(|e| e.to_string())?;
+        let mut store = db.open().map_err(|e| e.to_string())?;
         let mut out = Vec::new();
         store
             .export_csv(&query, &mut out)

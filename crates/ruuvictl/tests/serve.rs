@@ -5,6 +5,7 @@ use std::ffi::OsStr;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use ruuvi_store::ObservationStore;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 mod common;
@@ -300,7 +301,7 @@ async fn internal_api_state_survives_a_restart_and_its_plan_trims_history() {
         .as_millis() as i64;
     // Three days of history, one observation per sensor every 10 s, written before the start.
     {
-        let mut store = ruuvi_store::Store::open(&data.join("observations.sqlite")).unwrap();
+        let mut store = ruuvi_store::SqliteStore::open(&data.join("observations.sqlite")).unwrap();
         let rows: Vec<ruuvi_protocol::Observation> = (0..3 * DAY_MS / 10_000)
             .map(|i| ruuvi_protocol::Observation {
                 sensor: "AA:BB:CC:00:00:01".parse().unwrap(),
@@ -423,8 +424,8 @@ async fn internal_api_state_survives_a_restart_and_its_plan_trims_history() {
     .await;
     assert_eq!(status, 200);
     let history = || {
-        let store = ruuvi_store::Store::open(&data.join("observations.sqlite")).unwrap();
-        let q = |from: i64, to: i64| {
+        let mut store = ruuvi_store::SqliteStore::open(&data.join("observations.sqlite")).unwrap();
+        let mut q = |from: i64, to: i64| {
             store
                 .query(&ruuvi_store::Query {
                     sensor: Some("AA:BB:CC:00:00:01".parse().unwrap()),
@@ -435,14 +436,13 @@ async fn internal_api_state_survives_a_restart_and_its_plan_trims_history() {
                 .unwrap()
                 .len()
         };
-        (
-            q(0, now_ms - 2 * DAY_MS),
-            q(
-                now_ms - 2 * DAY_MS + 15 * 60_000,
-                now_ms - DAY_MS - 15 * 60_000,
-            ),
-            q(now_ms - DAY_MS + 60_000, now_ms),
-        )
+        let expired = q(0, now_ms - 2 * DAY_MS);
+        let thinned = q(
+            now_ms - 2 * DAY_MS + 15 * 60_000,
+            now_ms - DAY_MS - 15 * 60_000,
+        );
+        let recent = q(now_ms - DAY_MS + 60_000, now_ms);
+        (expired, thinned, recent)
     };
     let mut seen = history();
     for _ in 0..50 {

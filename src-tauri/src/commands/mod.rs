@@ -165,7 +165,7 @@ pub async fn export_csv<R: tauri::Runtime>(
     let target = path.clone();
     let rows = tauri::async_runtime::spawn_blocking(move || -> Result<usize, String> {
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let store = ruuvi_store::Store::open(&db).map_err(|e| e.to_string())?;
+        let mut store = db.open().map_err(|e| e.to_string())?;
         let mut out = std::io::BufWriter::new(
             std::fs::File::create(&target).map_err(|e| format!("{}: {e}", target.display()))?,
         );
@@ -209,8 +209,8 @@ pub async fn series(
     let db = feeds.db.clone();
     let points = points.clamp(1, 5000);
     tauri::async_runtime::spawn_blocking(move || {
-        let store = ruuvi_store::Store::open(&db)?;
-        ruuvi_dashboard::series(&store, sensor, from_ms, to_ms, points)
+        let mut store = db.open()?;
+        ruuvi_dashboard::series(&mut *store, sensor, from_ms, to_ms, points)
     })
     .await
     .map_err(|e| IpcError {

@@ -77,7 +77,7 @@ mac_suffix: [number, number, number] | null, };
 
 export type Derived = { dewPoint: number | null, absoluteHumidity: number | null, vapourPressure: number | null, airDensity: number | null, accelerationTotal: number | null, iaqs: number | null, };
 
-export type Feed = { "kind": "ble" } | { "kind": "gateway_history", gateway: MacAddress | null, } | { "kind": "gateway_post", gateway: MacAddress | null, };
+export type Feed = { "kind": "ble" } | { "kind": "gateway_history", gateway: MacAddress | null, } | { "kind": "gateway_post", gateway: MacAddress | null, } | { "kind": "gateway_mqtt", gateway: MacAddress | null, };
 
 export type DataFormat = "Df3" | "Df5" | "C5" | "Df6" | "E1" | "Df8";
 

@@ -1,0 +1,495 @@
+//! The shared engine: a PostgreSQL database that several Ruuvi Desk processes (on different
+//! machines) may write to at once.
+//!
+//! The table is the SQLite one. Batches go in as one multi-row `INSERT … SELECT FROM unnest(…)`
+//! per transaction. Copies are dropped across writers: each measurement (sensor, format,
+//! sequence number) is first claimed in `recent_measurements` with `INSERT … ON CONFLICT`,
+//! which PostgreSQL serialises per key, so of two processes storing the same measurement at
+//! the same moment exactly one stores it. A claim older than [`CLAIM_MS`] is taken
+//! over (the sequence counter wrapped: a new measurement). Retention is plain deletes, in
+//! bounded steps like SQLite's.
+//!
+//! The connection lives on a thread of its own: the synchronous client runs a small runtime
+//! of its own, which must neither start nor be dropped on an async worker.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use postgres::{Client, NoTls};
+use ruuvi_protocol::{DataFormat, MacAddress, Observation};
+
+use crate::location::PostgresTarget;
+use crate::{
+    Columns, ObservationStore, Query, Retention, Row, StoreError, StoredReadings, Trimmed, COLUMNS,
+};
+
+/// Bumped when the tables change; a newer database is refused.
+const SCHEMA_VERSION: i64 = 1;
+
+/// How long a measurement's claim holds: copies of one measurement reach the writers within
+/// this (a gateway's post period at most), and its sequence number does not come round again
+/// within it. Format 6 counts in 8 bits (round in ~4 minutes at its fastest), the others in
+/// 16 or 24 bits.
+const CLAIM_MS: i64 = 600_000;
+const FORMAT_6_CLAIM_MS: i64 = 60_000;
+
+static FORMAT_6: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| serde_json::to_string(&DataFormat::Df6).expect("plain enum"));
+
+/// Claims older than this are removed (a few windows).
+const CLAIMS_KEPT_MS: i64 = 3_600_000;
+
+type Job = Box<dyn FnOnce(&mut Client) + Send>;
+
+pub struct PostgresStore {
+    jobs: Option<mpsc::Sender<Job>>,
+    thread: Option<JoinHandle<()>>,
+    inserts: u64,
+}
+
+fn pg(e: postgres::Error) -> StoreError {
+    // The server's message (with its SQLSTATE) says more than "db error".
+    match e.as_db_error() {
+        Some(db) => StoreError::Postgres(format!("{} ({})", db.message(), db.code().code())),
+        None => StoreError::Postgres(e.to_string()),
+    }
+}
+
+impl PostgresStore {
+    /// Connects and creates the tables if needed.
+    pub fn connect(target: &PostgresTarget) -> Result<Self, StoreError> {
+        let config = target.config();
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let (ready, connected) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("postgres".into())
+            .spawn(move || {
+                let client = config
+                    .connect(NoTls)
+                    .map_err(pg)
+                    .and_then(|mut c| init(&mut c).map(|()| c));
+                let mut client = match client {
+                    Ok(c) => {
+                        let _ = ready.send(Ok(()));
+                        c
+                    }
+                    Err(e) => {
+                        let _ = ready.send(Err(e));
+                        return;
+                    }
+                };
+                for job in queue {
+                    job(&mut client);
+                }
+            })
+            .map_err(StoreError::Io)?;
+        connected
+            .recv()
+            .map_err(|_| StoreError::Postgres("the connection thread ended".into()))??;
+        Ok(Self {
+            jobs: Some(jobs),
+            thread: Some(thread),
+            inserts: 0,
+        })
+    }
+
+    /// Runs `f` on the connection's thread and waits for its answer.
+    fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (answer, result) = mpsc::sync_channel(1);
+        self.jobs
+            .as_ref()
+            .expect("open until dropped")
+            .send(Box::new(move |c| {
+                let _ = answer.send(f(c));
+            }))
+            .map_err(|_| StoreError::Postgres("the connection is closed".into()))?;
+        result
+            .recv()
+            .map_err(|_| StoreError::Postgres("the connection thread ended".into()))?
+    }
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        self.jobs.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn init(c: &mut Client) -> Result<(), StoreError> {
+    // One process at a time creates the tables (others wait, then find them).
+    let mut tx = c.transaction().map_err(pg)?;
+    tx.execute("SELECT pg_advisory_xact_lock(7235011)", &[])
+        .map_err(pg)?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS observations (
+             id BIGSERIAL PRIMARY KEY,
+             sensor TEXT NOT NULL,
+             received_at_ms BIGINT NOT NULL,
+             seen_at_s BIGINT,
+             feed TEXT NOT NULL,
+             rssi INTEGER,
+             format TEXT,
+             seq BIGINT,
+             readings BYTEA NOT NULL
+         );
+         CREATE INDEX IF NOT EXISTS observations_sensor_time
+             ON observations(sensor, received_at_ms);
+         CREATE INDEX IF NOT EXISTS observations_time ON observations(received_at_ms);
+         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
+         CREATE TABLE IF NOT EXISTS recent_measurements (
+             sensor TEXT NOT NULL,
+             format TEXT NOT NULL,
+             seq BIGINT NOT NULL,
+             at_ms BIGINT NOT NULL,
+             PRIMARY KEY (sensor, format, seq)
+         );",
+    )
+    .map_err(pg)?;
+    let version: Option<i64> = tx
+        .query_opt("SELECT value FROM meta WHERE key = 'schema_version'", &[])
+        .map_err(pg)?
+        .map(|r| r.get(0));
+    if let Some(v) = version.filter(|v| *v > SCHEMA_VERSION) {
+        return Err(StoreError::NewerSchema(v));
+    }
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ('schema_version', $1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        &[&SCHEMA_VERSION],
+    )
+    .map_err(pg)?;
+    tx.commit().map_err(pg)
+}
+
+/// A measurement's claim key.
+type Claim = (String, String, i64);
+
+/// One batch in one transaction: claim the measurements, insert the observations whose claim
+/// was won. Returns which were stored.
+fn insert_batch(
+    c: &mut Client,
+    rows: &[Columns],
+    prune_before: Option<i64>,
+) -> Result<Vec<bool>, StoreError> {
+    // First occurrence of each key in the batch claims it; later ones in the batch are copies.
+    let mut first: HashMap<Claim, usize> = HashMap::new();
+    let mut claims: Vec<(Claim, i64)> = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        if let (Some(format), Some(seq)) = (&r.format, r.seq) {
+            let key = (r.sensor.clone(), format.clone(), seq);
+            if !first.contains_key(&key) {
+                first.insert(key.clone(), i);
+                let at = r.seen_at_s.map_or(r.received_at_ms, |s| s * 1000);
+                claims.push((key, at));
+            }
+        }
+    }
+    // The same key order in every writer: concurrent claims queue instead of deadlocking.
+    claims.sort();
+    let mut tx = c.transaction().map_err(pg)?;
+    let won: HashSet<Claim> = if claims.is_empty() {
+        HashSet::new()
+    } else {
+        let sensors: Vec<&str> = claims.iter().map(|((s, _, _), _)| s.as_str()).collect();
+        let formats: Vec<&str> = claims.iter().map(|((_, f, _), _)| f.as_str()).collect();
+        let seqs: Vec<i64> = claims.iter().map(|((_, _, q), _)| *q).collect();
+        let ats: Vec<i64> = claims.iter().map(|(_, at)| *at).collect();
+        tx.query(
+            "INSERT INTO recent_measurements AS r (sensor, format, seq, at_ms)
+             SELECT s, f, q, a FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])
+                 AS t(s, f, q, a)
+             ON CONFLICT (sensor, format, seq) DO UPDATE SET at_ms = excluded.at_ms
+                 WHERE abs(r.at_ms - excluded.at_ms)
+                     >= CASE WHEN excluded.format = $5 THEN $6::bigint ELSE $7::bigint END
+             RETURNING sensor, format, seq",
+            &[
+                &sensors,
+                &formats,
+                &seqs,
+                &ats,
+                &FORMAT_6.as_str(),
+                &FORMAT_6_CLAIM_MS,
+                &CLAIM_MS,
+            ],
+        )
+        .map_err(pg)?
+        .into_iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect()
+    };
+    let kept: Vec<bool> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| match (&r.format, r.seq) {
+            (Some(format), Some(seq)) => {
+                let key = (r.sensor.clone(), format.clone(), seq);
+                first.get(&key) == Some(&i) && won.contains(&key)
+            }
+            _ => true,
+        })
+        .collect();
+    let stored: Vec<&Columns> = rows
+        .iter()
+        .zip(&kept)
+        .filter(|(_, k)| **k)
+        .map(|(r, _)| r)
+        .collect();
+    if !stored.is_empty() {
+        let sensor: Vec<&str> = stored.iter().map(|r| r.sensor.as_str()).collect();
+        let received: Vec<i64> = stored.iter().map(|r| r.received_at_ms).collect();
+        let seen: Vec<Option<i64>> = stored.iter().map(|r| r.seen_at_s).collect();
+        let feed: Vec<&str> = stored.iter().map(|r| r.feed.as_str()).collect();
+        let rssi: Vec<Option<i32>> = stored.iter().map(|r| r.rssi.map(i32::from)).collect();
+        let format: Vec<Option<&str>> = stored.iter().map(|r| r.format.as_deref()).collect();
+        let seq: Vec<Option<i64>> = stored.iter().map(|r| r.seq).collect();
+        let readings: Vec<&[u8]> = stored.iter().map(|r| r.readings.as_slice()).collect();
+        tx.execute(
+            "INSERT INTO observations
+                 (sensor, received_at_ms, seen_at_s, feed, rssi, format, seq, readings)
+             SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[],
+                                  $5::integer[], $6::text[], $7::bigint[], $8::bytea[])",
+            &[
+                &sensor, &received, &seen, &feed, &rssi, &format, &seq, &readings,
+            ],
+        )
+        .map_err(pg)?;
+    }
+    if let Some(before) = prune_before {
+        tx.execute(
+            "DELETE FROM recent_measurements WHERE at_ms < $1",
+            &[&before],
+        )
+        .map_err(pg)?;
+    }
+    tx.commit().map_err(pg)?;
+    Ok(kept)
+}
+
+/// Deadlocks and serialisation failures are worth another try; anything else is not.
+fn retryable(e: &StoreError) -> bool {
+    matches!(e, StoreError::Postgres(m) if m.ends_with("(40P01)") || m.ends_with("(40001)"))
+}
+
+fn pg_row(r: &postgres::Row) -> Row {
+    Row {
+        id: r.get(0),
+        sensor: r.get(1),
+        received_at_ms: r.get(2),
+        seen_at_s: r.get(3),
+        feed: r.get(4),
+        rssi: r.get::<_, Option<i32>>(5).map(i64::from),
+        format: r.get(6),
+        readings: StoredReadings::Blob(r.get(7)),
+    }
+}
+
+impl ObservationStore for PostgresStore {
+    fn insert(&mut self, batch: &[Observation]) -> Result<Vec<bool>, StoreError> {
+        let rows: Vec<Columns> = batch.iter().map(Columns::of).collect();
+        self.inserts += 1;
+        // Now and then, forget claims long past (from the batch's own clock).
+        let prune_before = (self.inserts % 256 == 1)
+            .then(|| rows.iter().map(|r| r.received_at_ms).max())
+            .flatten()
+            .map(|now| now - CLAIMS_KEPT_MS);
+        let rows = std::sync::Arc::new(rows);
+        let mut tries = 0;
+        loop {
+            let attempt = rows.clone();
+            match self.run(move |c| insert_batch(c, &attempt, prune_before)) {
+                Err(e) if retryable(&e) && tries < 5 => tries += 1,
+                other => return other,
+            }
+        }
+    }
+
+    fn count(&mut self) -> Result<u64, StoreError> {
+        self.run(|c| {
+            let n: i64 = c
+                .query_one("SELECT COUNT(*) FROM observations", &[])
+                .map_err(pg)?
+                .get(0);
+            Ok(n as u64)
+        })
+    }
+
+    fn latest(&mut self) -> Result<Vec<Observation>, StoreError> {
+        self.run(|c| {
+            c.query(
+                &format!(
+                    "SELECT DISTINCT ON (sensor) {COLUMNS} FROM observations
+                     ORDER BY sensor, id DESC"
+                ),
+                &[],
+            )
+            .map_err(pg)?
+            .iter()
+            .map(|r| pg_row(r).decode())
+            .collect()
+        })
+    }
+
+    fn latest_of(&mut self, sensor: MacAddress) -> Result<Option<Observation>, StoreError> {
+        let sensor = sensor.to_string();
+        self.run(move |c| {
+            c.query_opt(
+                &format!(
+                    "SELECT {COLUMNS} FROM observations WHERE sensor = $1
+                     ORDER BY id DESC LIMIT 1"
+                ),
+                &[&sensor],
+            )
+            .map_err(pg)?
+            .map(|r| pg_row(&r).decode())
+            .transpose()
+        })
+    }
+
+    fn each(
+        &mut self,
+        q: &Query,
+        f: &mut dyn FnMut(Observation) -> Result<(), StoreError>,
+    ) -> Result<usize, StoreError> {
+        let sensor = q.sensor.map(|m| m.to_string());
+        let (from, to) = (q.from_ms, q.to_ms);
+        let limit = q.limit.map(|l| l as i64);
+        // Rows stream from the connection's thread through a bounded channel, so a large
+        // export never sits in memory whole; dropping the receiver stops the query.
+        let (rows_tx, rows) = mpsc::sync_channel::<Result<Row, StoreError>>(512);
+        let jobs = self.jobs.as_ref().expect("open until dropped");
+        jobs.send(Box::new(move |c: &mut Client| {
+            let mut run = || -> Result<(), StoreError> {
+                let params: [&(dyn postgres::types::ToSql + Sync); 4] =
+                    [&sensor, &from, &to, &limit];
+                let it = c
+                    .query_raw(
+                        &format!(
+                            "SELECT {COLUMNS} FROM observations
+                             WHERE ($1::text IS NULL OR sensor = $1)
+                               AND ($2::bigint IS NULL OR received_at_ms >= $2)
+                               AND ($3::bigint IS NULL OR received_at_ms < $3)
+                             ORDER BY id LIMIT $4"
+                        ),
+                        params,
+                    )
+                    .map_err(pg)?;
+                use postgres::fallible_iterator::FallibleIterator;
+                let mut it = it;
+                while let Some(r) = it.next().map_err(pg)? {
+                    if rows_tx.send(Ok(pg_row(&r))).is_err() {
+                        break;
+                    }
+                }
+                Ok(())
+            };
+            if let Err(e) = run() {
+                let _ = rows_tx.send(Err(e));
+            }
+        }))
+        .map_err(|_| StoreError::Postgres("the connection is closed".into()))?;
+        let mut n = 0;
+        for row in rows {
+            f(row?.decode()?)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    fn delete_older_than(&mut self, cutoff_ms: i64) -> Result<usize, StoreError> {
+        self.run(move |c| {
+            Ok(c.execute(
+                "DELETE FROM observations WHERE received_at_ms < $1",
+                &[&cutoff_ms],
+            )
+            .map_err(pg)? as usize)
+        })
+    }
+
+    fn trim(
+        &mut self,
+        policy: &Retention,
+        now_ms: i64,
+        max_rows: usize,
+    ) -> Result<Trimmed, StoreError> {
+        let policy = *policy;
+        self.run(move |c| trim(c, &policy, now_ms, max_rows))
+    }
+}
+
+fn meta(c: &mut Client, key: &str) -> Result<Option<i64>, StoreError> {
+    Ok(
+        c.query_opt("SELECT value FROM meta WHERE key = $1", &[&key])
+            .map_err(pg)?
+            .map(|r| r.get(0)),
+    )
+}
+
+fn set_meta(c: &mut Client, key: &str, value: i64) -> Result<(), StoreError> {
+    c.execute(
+        "INSERT INTO meta (key, value) VALUES ($1, $2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        &[&key, &value],
+    )
+    .map_err(pg)?;
+    Ok(())
+}
+
+/// SQLite's trim in PostgreSQL's dialect.
+fn trim(
+    c: &mut Client,
+    policy: &Retention,
+    now_ms: i64,
+    max_rows: usize,
+) -> Result<Trimmed, StoreError> {
+    let mut done = Trimmed::default();
+    let limit = max_rows as i64;
+    if let Some(keep) = policy.max_history_ms {
+        done.expired = c
+            .execute(
+                "DELETE FROM observations WHERE id IN (
+                     SELECT id FROM observations WHERE received_at_ms < $1
+                     ORDER BY received_at_ms LIMIT $2)",
+                &[&(now_ms - keep), &limit],
+            )
+            .map_err(pg)? as usize;
+        done.more = done.expired == max_rows;
+    }
+    let room = max_rows - done.expired;
+    if let (Some(step), true) = (policy.resolution_ms.filter(|r| *r > 0), room > 0) {
+        let cut = (now_ms - policy.full_resolution_ms).div_euclid(step) * step;
+        let from = match meta(c, "thinned_until_ms")? {
+            Some(until) if meta(c, "thinned_resolution_ms")? == Some(step) => until,
+            _ => i64::MIN,
+        };
+        if cut > from {
+            done.thinned = c
+                .execute(
+                    "DELETE FROM observations WHERE id IN (
+                         SELECT o.id FROM observations o
+                         WHERE o.received_at_ms >= $1 AND o.received_at_ms < $2
+                           AND o.id <> (
+                               SELECT MIN(p.id) FROM observations p
+                               WHERE p.sensor = o.sensor
+                                 AND p.received_at_ms >= (o.received_at_ms / $3) * $3
+                                 AND p.received_at_ms < (o.received_at_ms / $3 + 1) * $3)
+                         LIMIT $4)",
+                    &[&from, &cut, &step, &(room as i64)],
+                )
+                .map_err(pg)? as usize;
+            if done.thinned < room {
+                set_meta(c, "thinned_until_ms", cut)?;
+                set_meta(c, "thinned_resolution_ms", step)?;
+            } else {
+                done.more = true;
+            }
+        }
+    }
+    Ok(done)
+}

@@ -1,0 +1,297 @@
+//! The same behaviour from both engines: every check runs on SQLite and, under
+//! `tests/with-servers.sh`, on PostgreSQL; then what only a shared database must do: two
+//! writers at once, one copy of each measurement.
+
+use ruuvi_protocol::{DataFormat, Feed, Observation, Readings};
+use ruuvi_store::testing::fresh_postgres_database;
+use ruuvi_store::{ObservationStore, Query, Retention, SqliteStore, Trimmed};
+
+fn obs(sensor: &str, at: i64, t: f64, seq: u32) -> Observation {
+    Observation {
+        sensor: sensor.parse().unwrap(),
+        feed: Feed::GatewayPost {
+            gateway: Some("C8:25:2D:8E:9C:2C".parse().unwrap()),
+        },
+        received_at_ms: at,
+        seen_at_s: Some((at / 1000) as u64),
+        rssi: Some(-60),
+        format: Some(DataFormat::Df5),
+        readings: Readings {
+            temperature_c: Some(t),
+            measurement_sequence: Some(seq),
+            ..Readings::default()
+        },
+    }
+}
+
+fn sqlite() -> Box<dyn ObservationStore> {
+    Box::new(SqliteStore::open_in_memory().unwrap())
+}
+
+fn postgres(hint: &str) -> Box<dyn ObservationStore> {
+    fresh_postgres_database(hint)
+        .expect("no PostgreSQL test server: run under tests/with-servers.sh")
+        .open()
+        .unwrap()
+}
+
+fn round_trip_latest_range_and_delete(s: &mut dyn ObservationStore) {
+    let a = "AA:AA:AA:AA:AA:01";
+    let b = "BB:BB:BB:BB:BB:02";
+    s.insert(&[
+        obs(a, 1_000, 20.5, 1),
+        obs(b, 1_500, -3.25, 7),
+        obs(a, 2_000, 21.0, 2),
+    ])
+    .unwrap();
+    assert_eq!(s.count().unwrap(), 3);
+    let latest = s.latest().unwrap();
+    assert_eq!(latest.len(), 2);
+    assert_eq!(
+        latest[0],
+        obs(a, 2_000, 21.0, 2),
+        "the whole observation comes back"
+    );
+    assert_eq!(
+        s.latest_of(b.parse().unwrap())
+            .unwrap()
+            .unwrap()
+            .readings
+            .temperature_c,
+        Some(-3.25)
+    );
+    let only_a = s
+        .query(&Query {
+            sensor: Some(a.parse().unwrap()),
+            ..Query::default()
+        })
+        .unwrap();
+    assert_eq!(only_a.len(), 2);
+    let window = s
+        .query(&Query {
+            from_ms: Some(1_200),
+            to_ms: Some(2_000),
+            ..Query::default()
+        })
+        .unwrap();
+    assert_eq!(window, [obs(b, 1_500, -3.25, 7)]);
+    assert_eq!(s.delete_older_than(1_600).unwrap(), 2);
+    assert_eq!(s.count().unwrap(), 1);
+}
+
+fn retention_expires_and_thins_in_whole_buckets(s: &mut dyn ObservationStore) {
+    const MIN: i64 = 60_000;
+    const DAY: i64 = 86_400_000;
+    let now = 100 * DAY;
+    let a = "AA:AA:AA:AA:AA:01";
+    let b = "BB:BB:BB:BB:BB:02";
+    let mut rows = Vec::new();
+    // Three days of one post every 10 s from two sensors: 2 × 25,920 rows.
+    for i in 0..(3 * DAY / 10_000) {
+        let at = now - 3 * DAY + i * 10_000;
+        rows.push(obs(a, at, 20.0, i as u32));
+        rows.push(obs(b, at, 5.0, i as u32));
+    }
+    s.insert(&rows).unwrap();
+    let policy = Retention::from_plan(Some(2), Some(15));
+    assert_eq!(policy.resolution_ms, Some(15 * MIN));
+    let mut total = Trimmed::default();
+    let mut calls = 0;
+    loop {
+        let t = s.trim(&policy, now, 5_000).unwrap();
+        assert!(t.expired + t.thinned <= 5_000, "bounded per call");
+        total.expired += t.expired;
+        total.thinned += t.thinned;
+        calls += 1;
+        if !t.more {
+            break;
+        }
+    }
+    assert!(calls > 2, "{calls} calls: the work was split");
+    // Day 1 is gone; day 2 is one row per sensor per 15 minutes; day 3 is untouched.
+    assert_eq!(total.expired, 2 * 8_640);
+    let mut day2 = |sensor: &str| {
+        s.query(&Query {
+            sensor: Some(sensor.parse().unwrap()),
+            from_ms: Some(now - 2 * DAY),
+            to_ms: Some(now - DAY),
+            limit: None,
+        })
+        .unwrap()
+    };
+    let kept = day2(a);
+    assert_eq!(kept.len(), 96);
+    assert!(kept
+        .windows(2)
+        .all(|w| w[1].received_at_ms - w[0].received_at_ms == 15 * MIN));
+    assert_eq!(
+        kept[0].received_at_ms % (15 * MIN),
+        0,
+        "the first of each bucket"
+    );
+    assert_eq!(day2(b).len(), 96);
+    assert_eq!(s.count().unwrap(), 2 * 96 + 2 * 8_640);
+    // Nothing more to do; the next day's trim only looks at the new buckets.
+    assert_eq!(s.trim(&policy, now, 5_000).unwrap(), Trimmed::default());
+    // A finer plan starts over without touching what a coarser one kept.
+    let fine = Retention::from_plan(None, Some(5));
+    assert_eq!(s.trim(&fine, now, 100_000).unwrap().thinned, 0);
+    // No limits: nothing is removed.
+    assert_eq!(
+        s.trim(&Retention::default(), now + 10 * DAY, 100).unwrap(),
+        Trimmed::default()
+    );
+}
+
+fn exports_csv_and_json_lines(s: &mut dyn ObservationStore) {
+    s.insert(&[obs("AA:AA:AA:AA:AA:01", 1_000, 20.5, 1)])
+        .unwrap();
+    let mut csv = Vec::new();
+    assert_eq!(s.export_csv(&Query::default(), &mut csv).unwrap(), 1);
+    let csv = String::from_utf8(csv).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(header.len(), row.len());
+    let col = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+    assert_eq!(col("temperature_c"), "20.5");
+    assert_eq!(col("humidity_pct"), "");
+    assert_eq!(col("gateway"), "C8:25:2D:8E:9C:2C");
+    assert_eq!(col("format"), "Df5");
+    let mut json = Vec::new();
+    s.export_json(&Query::default(), &mut json).unwrap();
+    let back: Observation = serde_json::from_slice(json.trim_ascii_end()).unwrap();
+    assert_eq!(back, obs("AA:AA:AA:AA:AA:01", 1_000, 20.5, 1));
+}
+
+/// Each check on both engines: `sqlite_<name>` always, `postgres_<name>` under
+/// `tests/with-servers.sh` (ignored otherwise).
+macro_rules! on_both_engines {
+    ($($check:ident => $sqlite:ident, $postgres:ident;)*) => {$(
+        #[test]
+        fn $sqlite() {
+            $check(&mut *sqlite());
+        }
+
+        #[test]
+        #[ignore = "needs PostgreSQL: tests/with-servers.sh"]
+        fn $postgres() {
+            $check(&mut *postgres(stringify!($check)));
+        }
+    )*};
+}
+
+on_both_engines! {
+    round_trip_latest_range_and_delete => sqlite_round_trip, postgres_round_trip;
+    retention_expires_and_thins_in_whole_buckets => sqlite_retention, postgres_retention;
+    exports_csv_and_json_lines => sqlite_exports, postgres_exports;
+}
+
+/// Two processes store what they both received (two gateways heard the same tags, or both
+/// read one MQTT broker), at the same moment and in different orders: every measurement is
+/// stored once, and each writer is told which of its copies were the stored ones.
+#[test]
+#[ignore = "needs PostgreSQL: tests/with-servers.sh"]
+fn postgres_two_writers_store_each_measurement_once() {
+    let location = fresh_postgres_database("two_writers").expect("tests/with-servers.sh");
+    let sensors = [
+        "AA:00:00:00:00:01",
+        "AA:00:00:00:00:02",
+        "AA:00:00:00:00:03",
+    ];
+    let batches = |writer: i64| -> Vec<Vec<Observation>> {
+        (0..40u32)
+            .map(|b| {
+                let mut batch: Vec<Observation> = (0..25u32)
+                    .flat_map(|i| {
+                        sensors.iter().map(move |s| {
+                            let seq = b * 25 + i;
+                            // Each writer received it at its own moment, within a second.
+                            let mut o = obs(
+                                s,
+                                1_000_000 + i64::from(seq) * 1000 + writer * 300,
+                                20.0,
+                                seq,
+                            );
+                            o.seen_at_s = None;
+                            o
+                        })
+                    })
+                    .collect();
+                if writer == 1 {
+                    batch.reverse();
+                }
+                batch
+            })
+            .collect()
+    };
+    let writers: Vec<_> = (0..2)
+        .map(|writer| {
+            let location = location.clone();
+            let batches = batches(writer);
+            std::thread::spawn(move || {
+                let mut store = location.open().unwrap();
+                let mut stored = 0;
+                for batch in &batches {
+                    let kept = store.insert(batch).unwrap();
+                    assert_eq!(kept.len(), batch.len());
+                    stored += kept.iter().filter(|k| **k).count();
+                }
+                stored
+            })
+        })
+        .collect();
+    let stored: Vec<usize> = writers.into_iter().map(|w| w.join().unwrap()).collect();
+    let total = 3 * 40 * 25;
+    assert_eq!(
+        stored.iter().sum::<usize>(),
+        total,
+        "stored by each: {stored:?}"
+    );
+    let mut s = location.open().unwrap();
+    assert_eq!(s.count().unwrap(), total as u64);
+    for sensor in sensors {
+        let mut seqs: Vec<u32> = s
+            .query(&Query {
+                sensor: Some(sensor.parse().unwrap()),
+                ..Query::default()
+            })
+            .unwrap()
+            .iter()
+            .map(|o| o.readings.measurement_sequence.unwrap())
+            .collect();
+        seqs.sort();
+        assert_eq!(
+            seqs,
+            (0..1000).collect::<Vec<_>>(),
+            "{sensor}: none lost, none twice"
+        );
+    }
+}
+
+/// A sequence number seen again long after (the counter wrapped) is a new measurement; the
+/// same one again within the window is a copy, also inside one batch.
+#[test]
+#[ignore = "needs PostgreSQL: tests/with-servers.sh"]
+fn postgres_a_wrapped_counter_is_a_new_measurement() {
+    let mut s = postgres("wrapped");
+    let a = "AA:00:00:00:00:01";
+    assert_eq!(
+        s.insert(&[obs(a, 1_000_000, 20.0, 7), obs(a, 1_000_500, 20.0, 7)])
+            .unwrap(),
+        [true, false]
+    );
+    assert_eq!(s.insert(&[obs(a, 1_200_000, 20.0, 7)]).unwrap(), [false]);
+    assert_eq!(
+        s.insert(&[obs(a, 1_000_000 + 3_600_000, 21.0, 7)]).unwrap(),
+        [true]
+    );
+    let mut no_seq = obs(a, 5, 1.0, 0);
+    no_seq.readings.measurement_sequence = None;
+    assert_eq!(
+        s.insert(&[no_seq.clone(), no_seq]).unwrap(),
+        [true, true],
+        "nothing to tell copies by"
+    );
+    assert_eq!(s.count().unwrap(), 4);
+}
