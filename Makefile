@@ -15,13 +15,15 @@ export PATH := $(CARGO_BIN):$(CURDIR)/.tools/node/bin:$(PATH)
 # WebKit WebDriver for headless window tests; iproute2 + unshare for the mDNS test's private
 # network namespace; gnome-keyring + libsecret-tools for the keychain tests' throw-away Secret
 # Service; libmbedtls-dev for the test that our certificates pass the gateway's TLS library;
-# chromium for the browser tests; dunst, a real notification server for the window test.
+# chromium for the browser tests; dunst, a real notification server for the window test;
+# PostgreSQL and mosquitto, started on loopback by tests/with-servers.sh and the MQTT tests.
 APT_BUILD := build-essential curl ca-certificates file pkg-config git \
   libwebkit2gtk-4.1-dev libjavascriptcoregtk-4.1-dev libsoup-3.0-dev libgtk-3-dev \
   libssl-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libdbus-1-dev
 APT_RUN := xvfb xauth x11-utils
 APT_TEST := webkit2gtk-driver dbus dbus-x11 imagemagick iproute2 util-linux \
-  gnome-keyring libsecret-tools libmbedtls-dev chromium dunst
+  gnome-keyring libsecret-tools libmbedtls-dev chromium dunst postgresql mosquitto \
+  mosquitto-clients
 
 NODE_MIN := 20.19
 
@@ -97,6 +99,7 @@ test: test-deps build
 	cargo test --workspace
 	# The keychain tests and the mbedTLS client test (both #[ignore]d for a bare `cargo test`).
 	tests/with-keychain.sh cargo test -p ruuvi-secrets -p ruuvi-pki -p ruuvi-setup -p ruuvictl -- --ignored
+	tests/with-servers.sh cargo test -p ruuvi-store --test engines -- --ignored
 	bash tests/launch-window.sh ./target/debug/ruuvi-desk
 	bash tests/single-instance.sh ./target/debug/ruuvi-desk
 	mkdir -p target/screenshots
