@@ -99,7 +99,9 @@ test: test-deps build
 	cargo test --workspace
 	# The keychain tests and the mbedTLS client test (both #[ignore]d for a bare `cargo test`).
 	tests/with-keychain.sh cargo test -p ruuvi-secrets -p ruuvi-pki -p ruuvi-setup -p ruuvictl -- --ignored
-	tests/with-servers.sh cargo test -p ruuvi-store --test engines -- --ignored
+	tests/with-servers.sh sh -c 'cargo test -p ruuvi-store --test engines -- --ignored && \
+	  cargo test -p ruuvi-wiring --test mqtt -- --ignored && \
+	  cargo test -p ruuvictl --test shared_database -- --ignored'
 	bash tests/launch-window.sh ./target/debug/ruuvi-desk
 	bash tests/single-instance.sh ./target/debug/ruuvi-desk
 	mkdir -p target/screenshots

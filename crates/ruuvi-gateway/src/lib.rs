@@ -1,5 +1,6 @@
 //! Ruuvi Desk's gateway client (spec: `gateway-local-api.md`): finding gateways, logging in in
-//! every LAN auth mode, reading and safely changing the HTTP(S) backend with certificates,
+//! every LAN auth mode, reading and safely changing the HTTP(S) backend and the MQTT target
+//! with certificates,
 //! gateway-side connectivity checks, many gateways at once, and a `/history` feed.
 
 pub mod auth;
@@ -11,6 +12,7 @@ pub mod firmware;
 pub mod fleet;
 pub mod history;
 pub mod http;
+pub mod mqtt;
 pub mod push;
 
 pub use auth::{AuthInfo, Credentials};
@@ -22,7 +24,10 @@ pub use config::{
 pub use firmware::FirmwareVersion;
 pub use fleet::{push_fleet, FleetEvent, FleetTarget, ProfileFor};
 pub use http::Endpoint;
-pub use push::{push_http_profile, GatewayState, Progress, PushOutcome};
+pub use mqtt::{MqttDataFormat, MqttProfile, MqttTarget};
+pub use push::{
+    push_http_profile, push_profile, BackendProfile, GatewayState, Progress, PushOutcome,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {

@@ -1,12 +1,74 @@
-//! Applying an HTTP backend profile to a gateway safely: validate → upload certificates → POST
-//! the configuration → read it back and compare; on any failure put back what can be put back
-//! and say exactly what state the gateway is in.
+//! Applying a backend profile (HTTP or MQTT) to a gateway safely: validate → upload
+//! certificates → POST the configuration → read it back and compare; on any failure put back
+//! what can be put back and say exactly what state the gateway is in.
 
 use ruuvi_secrets::Sensitive;
+use serde_json::{Map, Value};
 
 use crate::client::GatewayClient;
 use crate::config::{GatewayConfig, HttpProfile};
-use crate::GatewayError;
+use crate::{FirmwareVersion, GatewayError};
+
+/// One area of the gateway's settings that Ruuvi Desk sets (the HTTP backend, the MQTT
+/// target), as the push needs it.
+pub trait BackendProfile {
+    /// Everything checkable before touching the gateway; `current` is its configuration now.
+    fn validate(
+        &self,
+        firmware: Option<FirmwareVersion>,
+        current: Option<&GatewayConfig>,
+    ) -> Result<(), GatewayError>;
+    /// The files to put into the gateway's store, in upload order.
+    fn uploads(&self) -> Vec<(&'static str, Sensitive<String>)>;
+    /// The `POST /ruuvi.json` body.
+    fn post_body(&self, current: &GatewayConfig) -> Map<String, Value>;
+    /// How the configuration read back differs from what was meant (empty: applied).
+    fn differences(&self, firmware: Option<FirmwareVersion>, after: &GatewayConfig) -> Vec<String>;
+    /// A body that puts this area back as `before` has it (secrets stay what the gateway has).
+    fn restore_body(&self, before: &GatewayConfig) -> Map<String, Value>;
+    /// The secret keys the body overwrites (they cannot be put back).
+    fn secret_keys(&self) -> &'static [&'static str];
+}
+
+impl BackendProfile for HttpProfile {
+    fn validate(
+        &self,
+        firmware: Option<FirmwareVersion>,
+        current: Option<&GatewayConfig>,
+    ) -> Result<(), GatewayError> {
+        HttpProfile::validate(self, firmware, current)
+    }
+
+    fn uploads(&self) -> Vec<(&'static str, Sensitive<String>)> {
+        let mut out = Vec::new();
+        if let Some(c) = &self.custom {
+            if let Some(ca) = &c.server_ca_pem {
+                out.push(("http_srv_cert", Sensitive::new(ca.clone())));
+            }
+            if let Some(id) = &c.client_identity {
+                out.push(("http_cli_cert", Sensitive::new(id.cert_pem.clone())));
+                out.push(("http_cli_key", id.key_pem.clone()));
+            }
+        }
+        out
+    }
+
+    fn post_body(&self, current: &GatewayConfig) -> Map<String, Value> {
+        HttpProfile::post_body(self, current)
+    }
+
+    fn differences(&self, firmware: Option<FirmwareVersion>, after: &GatewayConfig) -> Vec<String> {
+        self.expected(firmware).differences(&after.http())
+    }
+
+    fn restore_body(&self, before: &GatewayConfig) -> Map<String, Value> {
+        before.restore_http_body()
+    }
+
+    fn secret_keys(&self) -> &'static [&'static str] {
+        &["http_pass", "http_bearer_token", "http_api_key"]
+    }
+}
 
 /// Where a push got to (for progress bars and logs; carries no secrets).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -65,25 +127,20 @@ fn error_text<S: serde::Serializer>(e: &Option<GatewayError>, s: S) -> Result<S:
     }
 }
 
-/// The files a profile puts into the gateway's store, in upload order.
-fn uploads(profile: &HttpProfile) -> Vec<(&'static str, Sensitive<String>)> {
-    let mut out = Vec::new();
-    if let Some(c) = &profile.custom {
-        if let Some(ca) = &c.server_ca_pem {
-            out.push(("http_srv_cert", Sensitive::new(ca.clone())));
-        }
-        if let Some(id) = &c.client_identity {
-            out.push(("http_cli_cert", Sensitive::new(id.cert_pem.clone())));
-            out.push(("http_cli_key", id.key_pem.clone()));
-        }
-    }
-    out
-}
-
-/// Applies `profile` to the gateway behind `client` (logging in first if needed).
+/// Applies an HTTP backend `profile` to the gateway behind `client` (logging in first if
+/// needed).
 pub async fn push_http_profile(
     client: &mut GatewayClient,
     profile: &HttpProfile,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> PushOutcome {
+    push_profile(client, profile, progress).await
+}
+
+/// Applies any backend `profile` (see [`push_http_profile`]).
+pub async fn push_profile(
+    client: &mut GatewayClient,
+    profile: &(dyn BackendProfile + Sync),
     progress: &(dyn Fn(Progress) + Sync),
 ) -> PushOutcome {
     let mut outcome = PushOutcome {
@@ -113,7 +170,7 @@ pub async fn push_http_profile(
     if let Err(e) = profile.validate(client.firmware(), Some(&current)) {
         return fail(outcome, GatewayState::Unchanged, e);
     }
-    let files = uploads(profile);
+    let files = profile.uploads();
     if !files.is_empty() && !current.storage().ready {
         return fail(
             outcome,
@@ -158,9 +215,7 @@ pub async fn push_http_profile(
     let problem = match client.config().await {
         Ok(after) => {
             read_back = Some(after.clone());
-            let mut diffs = profile
-                .expected(client.firmware())
-                .differences(&after.http());
+            let mut diffs = profile.differences(client.firmware(), &after);
             let storage = after.storage();
             for name in &uploaded {
                 if !storage.has(name) {
@@ -207,23 +262,23 @@ async fn roll_back(
     before: &GatewayConfig,
     uploaded: &[&str],
     posted: bool,
-    profile: &HttpProfile,
+    profile: &(dyn BackendProfile + Sync),
 ) -> GatewayState {
     let mut lost = Vec::new();
     let mut failed = Vec::new();
     if posted {
-        match client.post_config(&before.restore_http_body()).await {
+        match client.post_config(&profile.restore_body(before)).await {
             Ok(()) => {
                 let body = profile.post_body(before);
-                for key in ["http_pass", "http_bearer_token", "http_api_key"] {
-                    if body.contains_key(key) {
+                for key in profile.secret_keys() {
+                    if body.contains_key(*key) {
                         lost.push(format!(
                             "the previous {key} (it was overwritten; secrets cannot be read back)"
                         ));
                     }
                 }
             }
-            Err(e) => failed.push(format!("the HTTP backend settings ({e})")),
+            Err(e) => failed.push(format!("the settings posted ({e})")),
         }
     }
     let storage = before.storage();

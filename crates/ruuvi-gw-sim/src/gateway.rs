@@ -97,6 +97,8 @@ pub struct SenderStats {
     pub stats_sent: u64,
     /// Statistics for Ruuvi's own status URL: counted, never sent.
     pub stats_skipped: u64,
+    /// Advertisements published to the MQTT broker.
+    pub mqtt_published: u64,
 }
 
 pub struct GatewayState {
@@ -389,13 +391,14 @@ impl RunningGateway {
             None
         };
         let sender = tokio::spawn(sender::run(state.clone(), stopped.clone()));
+        let mqtt = tokio::spawn(crate::mqtt::run(state.clone(), stopped.clone()));
         let stats = tokio::spawn(crate::stats::run(state.clone(), stopped));
         Ok(Self {
             addr,
             hotspot_addr,
             state,
             stop,
-            tasks: vec![server, sender, stats],
+            tasks: vec![server, sender, mqtt, stats],
             mdns,
         })
     }

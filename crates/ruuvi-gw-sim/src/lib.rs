@@ -12,6 +12,7 @@ pub mod fw_update;
 pub mod gateway;
 pub mod http;
 pub mod identity;
+pub mod mqtt;
 pub mod mqtt_check;
 pub mod netns;
 pub mod remote_cfg;

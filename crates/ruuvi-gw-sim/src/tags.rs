@@ -113,6 +113,13 @@ impl SimTag {
     }
 
     fn readings(&mut self, now_ms: u64) -> Readings {
+        // A tag measures once per interval and repeats that measurement (same sequence number,
+        // same values) in every advertisement until the next one.
+        let interval = match self.kind {
+            TagKind::RuuviTag => TAG_INTERVAL_MS,
+            TagKind::RuuviAir => AIR_INTERVAL_MS,
+        };
+        let now_ms = self.started_ms + now_ms.saturating_sub(self.started_ms) / interval * interval;
         self.advance(now_ms);
         let day = (now_ms as f64 / 86_400_000.0) * std::f64::consts::TAU + self.phase;
         let temperature = self.base_temperature + 2.5 * day.sin() + self.temperature_walk;

@@ -28,7 +28,8 @@ pub struct FeedStatus {
     /// Retained data messages skipped on subscribing (old, not live).
     pub retained_skipped: u64,
     pub last_error: Option<String>,
-    /// Gateways' `gw_status`, by the topic's gateway MAC when it names one.
+    /// Gateways' `gw_status` (online or not), by gateway MAC once one of its advertisements
+    /// has named it (else by the topic prefix).
     pub gateways: BTreeMap<String, bool>,
 }
 
@@ -39,11 +40,33 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// The gateway MAC a topic names (`ruuvi/<GW MAC>/…`), if any level is one.
-fn gateway_of(topic: &str) -> Option<MacAddress> {
-    let mut levels: Vec<&str> = topic.split('/').collect();
-    levels.pop();
-    levels.iter().rev().find_map(|l| l.parse().ok())
+/// `<prefix>` of `<prefix><last level>`.
+fn prefix_of(topic: &str) -> &str {
+    topic.rfind('/').map_or("", |i| &topic[..=i])
+}
+
+/// Which gateway publishes under which prefix, and their states.
+#[derive(Default)]
+struct Gateways {
+    by_prefix: BTreeMap<String, MacAddress>,
+    states: BTreeMap<String, bool>,
+}
+
+impl Gateways {
+    /// The states by gateway MAC (by prefix while the prefix's gateway is not known yet).
+    fn named(&self) -> BTreeMap<String, bool> {
+        self.states
+            .iter()
+            .map(|(prefix, online)| {
+                let name = self
+                    .by_prefix
+                    .get(prefix)
+                    .map(|m| m.to_string())
+                    .unwrap_or_else(|| prefix.clone());
+                (name, *online)
+            })
+            .collect()
+    }
 }
 
 /// Reads until `observations` is closed, reconnecting (every 2 s) when the broker is away.
@@ -62,6 +85,7 @@ pub async fn run(
     };
     let (client, mut events) = AsyncClient::new(mqtt, 256);
     let url = options.broker.url();
+    let mut gateways = Gateways::default();
     loop {
         let event = tokio::select! {
             _ = observations.closed() => {
@@ -90,6 +114,14 @@ pub async fn run(
                         status.send_modify(|s| s.retained_skipped += 1);
                     }
                     Ok(MqttMessage::Advertisement(adv)) => {
+                        if let Some(gw) = adv.gw_mac {
+                            let prefix = prefix_of(&p.topic);
+                            if gateways.by_prefix.get(prefix) != Some(&gw) {
+                                gateways.by_prefix.insert(prefix.to_string(), gw);
+                                let named = gateways.named();
+                                status.send_modify(|s| s.gateways = named);
+                            }
+                        }
                         match Observation::from_mqtt(&adv, now_ms()) {
                             Ok(o) => {
                                 if observations.send(o).await.is_err() {
@@ -105,14 +137,15 @@ pub async fn run(
                         }
                     }
                     Ok(MqttMessage::GatewayState { gateway, online }) => {
-                        let gateway = gateway
-                            .or_else(|| gateway_of(&p.topic))
-                            .map(|g| g.to_string())
-                            .unwrap_or_else(|| p.topic.clone());
-                        tracing::info!(%gateway, online, "gateway state");
-                        status.send_modify(|s| {
-                            s.gateways.insert(gateway, online);
-                        });
+                        // Older firmware: `<prefix><GW MAC>`, the MAC in the topic.
+                        let prefix = prefix_of(&p.topic).to_string();
+                        if let Some(gw) = gateway {
+                            gateways.by_prefix.insert(prefix.clone(), gw);
+                        }
+                        tracing::info!(topic = %p.topic, online, "gateway state");
+                        gateways.states.insert(prefix, online);
+                        let named = gateways.named();
+                        status.send_modify(|s| s.gateways = named);
                     }
                     Err(e) => {
                         tracing::debug!(topic = %p.topic, "not a gateway message: {e}");

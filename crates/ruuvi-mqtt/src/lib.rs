@@ -6,6 +6,10 @@
 pub mod discovery;
 pub mod feed;
 pub mod sink;
+pub mod testing;
+
+/// The client underneath, for publishers of our own (the gateway simulator).
+pub use rumqttc;
 
 use std::sync::Arc;
 use std::time::Duration;

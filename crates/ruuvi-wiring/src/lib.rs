@@ -79,6 +79,52 @@ pub async fn ble_to_hub(hub: Hub, mut advertisements: mpsc::Receiver<Advertiseme
     }
 }
 
+/// Reads a broker's gateway topics into the hub (the MQTT feed), in batches of what has
+/// arrived; the tasks end when the hub stops taking observations.
+pub fn start_mqtt_feed(
+    hub: &Hub,
+    options: ruuvi_mqtt::feed::FeedOptions,
+) -> (
+    Vec<tokio::task::JoinHandle<()>>,
+    tokio::sync::watch::Receiver<ruuvi_mqtt::feed::FeedStatus>,
+) {
+    let (tx, mut rx) = mpsc::channel::<ruuvi_protocol::Observation>(4096);
+    let (status_tx, status) = tokio::sync::watch::channel(Default::default());
+    let feed = tokio::spawn(ruuvi_mqtt::feed::run(options, tx, status_tx));
+    let hub = hub.clone();
+    let to_hub = tokio::spawn(async move {
+        while let Some(first) = rx.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < 1000 {
+                match rx.try_recv() {
+                    Ok(o) => batch.push(o),
+                    Err(_) => break,
+                }
+            }
+            if let Err(e) = hub.submit(batch).await {
+                tracing::warn!("MQTT observations were not stored: {e}");
+                if e == ruuvi_hub::HubError::Stopped {
+                    return;
+                }
+            }
+        }
+    });
+    (vec![feed, to_hub], status)
+}
+
+/// Republishes every stored observation to a broker (the MQTT sink).
+pub fn start_mqtt_sink(
+    hub: &Hub,
+    options: ruuvi_mqtt::sink::SinkOptions,
+) -> (
+    tokio::task::JoinHandle<()>,
+    tokio::sync::watch::Receiver<ruuvi_mqtt::sink::SinkStatus>,
+) {
+    let (status_tx, status) = tokio::sync::watch::channel(Default::default());
+    let task = tokio::spawn(ruuvi_mqtt::sink::run(options, hub.subscribe(), status_tx));
+    (task, status)
+}
+
 /// Demo mode on its own: a receiver on loopback (plain HTTP, any gateway accepted) and the
 /// simulated gateways posting to it, everything into `hub`.
 pub struct Demo {

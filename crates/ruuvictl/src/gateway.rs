@@ -91,6 +91,63 @@ pub enum ConfigCommand {
     /// Set Ruuvi Cloud and the own server: validated, certificates uploaded, configuration
     /// posted, read back and compared; rolled back on failure.
     SetHttp(SetHttp),
+    /// Set the MQTT target (broker, transport, topics' prefix, data format, login,
+    /// certificates) the same way, or switch MQTT off.
+    SetMqtt(SetMqtt),
+}
+
+#[derive(Debug, Args)]
+pub struct SetMqtt {
+    #[command(flatten)]
+    login: Login,
+    /// The broker: mqtt://host:port (TCP), mqtts:// (SSL), ws:// or wss://.
+    #[arg(long, required_unless_present = "off")]
+    broker: Option<String>,
+    /// Switch the gateway's MQTT off.
+    #[arg(long, conflicts_with = "broker")]
+    off: bool,
+    /// Topics are <prefix><TAG MAC> [default: the gateway's, ruuvi/<GW MAC>/].
+    #[arg(long, default_value = "")]
+    prefix: String,
+    /// The gateway's client id [default: its MAC].
+    #[arg(long, default_value = "")]
+    client_id: String,
+    /// ruuvi_raw, ruuvi_raw_and_decoded or ruuvi_decoded.
+    #[arg(long, default_value = "ruuvi_raw")]
+    format: String,
+    /// Seconds between sends; 0 sends every advertisement at once.
+    #[arg(long, default_value_t = 0)]
+    interval: u32,
+    /// Publish without the retain flag.
+    #[arg(long)]
+    no_retain: bool,
+    /// The broker user; its password from standard input (--mqtt-password-stdin), else
+    /// `RUUVI_MQTT_PASSWORD`, else the keychain's `mqtt-password/host:port:user`.
+    #[arg(long, default_value = "")]
+    mqtt_user: String,
+    #[arg(long)]
+    mqtt_password_stdin: bool,
+    #[command(flatten)]
+    certificates: Certificates,
+}
+
+/// The certificate options of `set-http` and `set-mqtt`.
+#[derive(Debug, Args)]
+pub struct Certificates {
+    /// Client certificate and key (PEM files) for the gateway to present.
+    #[arg(long, requires = "client_key")]
+    client_cert: Option<PathBuf>,
+    #[arg(long, requires = "client_cert")]
+    client_key: Option<PathBuf>,
+    /// Issue (or reuse) this gateway's client certificate from Ruuvi Desk's CA.
+    #[arg(long, conflicts_with = "client_cert")]
+    issue_client_cert: bool,
+    /// The CA the gateway should trust for the server (PEM file).
+    #[arg(long)]
+    server_ca: Option<PathBuf>,
+    /// Trust Ruuvi Desk's own CA for the server.
+    #[arg(long, conflicts_with = "server_ca")]
+    our_ca: bool,
 }
 
 #[derive(Debug, Args)]
@@ -119,20 +176,8 @@ pub struct SetHttp {
     /// `receiver-auth/<ID>`; none: the gateway keeps the one it has).
     #[arg(long)]
     secret_stdin: bool,
-    /// Client certificate and key (PEM files) for the gateway to present.
-    #[arg(long, requires = "client_key")]
-    client_cert: Option<PathBuf>,
-    #[arg(long, requires = "client_cert")]
-    client_key: Option<PathBuf>,
-    /// Issue (or reuse) this gateway's client certificate from Ruuvi Desk's CA.
-    #[arg(long, conflicts_with = "client_cert")]
-    issue_client_cert: bool,
-    /// The CA the gateway should trust for the server (PEM file).
-    #[arg(long)]
-    server_ca: Option<PathBuf>,
-    /// Trust Ruuvi Desk's own CA for the server.
-    #[arg(long, conflicts_with = "server_ca")]
-    our_ca: bool,
+    #[command(flatten)]
+    certificates: Certificates,
 }
 
 #[derive(Debug, Subcommand)]
@@ -352,6 +397,9 @@ pub async fn run(
                 print_json(&shown);
             }
         }
+        GatewayCommand::Config(ConfigCommand::SetMqtt(args)) => {
+            set_mqtt(args, data_dir, keychain).await?;
+        }
         GatewayCommand::Config(ConfigCommand::SetHttp(args)) => {
             set_http(args, data_dir, keychain).await?;
         }
@@ -459,32 +507,8 @@ async fn set_http(
                 )?
             };
             let auth = HttpAuth::from_kind(&args.auth, args.auth_user.clone(), secret)?;
-            let pki = ruuvi_pki::Pki::new(data_dir.join("pki"), keychain);
-            let client_identity = if let (Some(cert), Some(key)) =
-                (&args.client_cert, &args.client_key)
-            {
-                Some(ClientIdentity {
-                    cert_pem: read(cert)?,
-                    key_pem: Sensitive::new(read(key)?),
-                })
-            } else if args.issue_client_cert {
-                let mac: ruuvi_protocol::MacAddress = client
-                    .mac()
-                    .ok_or_else(|| Failure::from("the gateway did not say its MAC".to_string()))?
-                    .parse()
-                    .map_err(|e| Failure::from(format!("the gateway's MAC: {e}")))?;
-                let (cert_pem, key_pem) = pki
-                    .ensure_client(&mac, ruuvi_pki::OffsetDateTime::now_utc())
-                    .map_err(|e| Failure::from(e.to_string()))?;
-                Some(ClientIdentity { cert_pem, key_pem })
-            } else {
-                None
-            };
-            let server_ca_pem = match (&args.server_ca, args.our_ca) {
-                (Some(path), _) => Some(read(path)?),
-                (None, true) => Some(pki.ca_pem().map_err(|e| Failure::from(e.to_string()))?),
-                (None, false) => None,
-            };
+            let (client_identity, server_ca_pem) =
+                args.certificates.resolve(&client, data_dir, keychain)?;
             Some(CustomProfile {
                 url: url.clone(),
                 data_format: args.format,
@@ -506,6 +530,113 @@ async fn set_http(
         }
     };
     let outcome = push_http_profile(&mut client, &profile, &report).await;
+    outcome_result(outcome, json)
+}
+
+impl Certificates {
+    /// The client identity and server CA these options name.
+    fn resolve(
+        &self,
+        client: &GatewayClient,
+        data_dir: &Path,
+        keychain: &dyn SecretStore,
+    ) -> Result<(Option<ClientIdentity>, Option<String>), Failure> {
+        let pki = ruuvi_pki::Pki::new(data_dir.join("pki"), keychain);
+        let client_identity = if let (Some(cert), Some(key)) = (&self.client_cert, &self.client_key)
+        {
+            Some(ClientIdentity {
+                cert_pem: read(cert)?,
+                key_pem: Sensitive::new(read(key)?),
+            })
+        } else if self.issue_client_cert {
+            let mac: ruuvi_protocol::MacAddress = client
+                .mac()
+                .ok_or_else(|| Failure::from("the gateway did not say its MAC".to_string()))?
+                .parse()
+                .map_err(|e| Failure::from(format!("the gateway's MAC: {e}")))?;
+            let (cert_pem, key_pem) = pki
+                .ensure_client(&mac, ruuvi_pki::OffsetDateTime::now_utc())
+                .map_err(|e| Failure::from(e.to_string()))?;
+            Some(ClientIdentity { cert_pem, key_pem })
+        } else {
+            None
+        };
+        let server_ca_pem = match (&self.server_ca, self.our_ca) {
+            (Some(path), _) => Some(read(path)?),
+            (None, true) => Some(pki.ca_pem().map_err(|e| Failure::from(e.to_string()))?),
+            (None, false) => None,
+        };
+        Ok((client_identity, server_ca_pem))
+    }
+}
+
+async fn set_mqtt(
+    args: SetMqtt,
+    data_dir: &Path,
+    keychain: &dyn SecretStore,
+) -> Result<(), Failure> {
+    let login = &args.login;
+    let mut client = connect(login, keychain)?;
+    client.login().await?;
+    let target = match &args.broker {
+        None => None,
+        Some(url) => {
+            let broker = ruuvi_mqtt::Broker::parse_url(url, "").map_err(|e| Failure {
+                message: e.to_string(),
+                code: 2,
+            })?;
+            let password = if args.mqtt_user.is_empty() {
+                None
+            } else {
+                secret_from(
+                    "RUUVI_MQTT_PASSWORD",
+                    args.mqtt_password_stdin,
+                    keychain,
+                    &[name(
+                        SecretKind::MqttPassword,
+                        &format!("{}:{}:{}", broker.host, broker.port, args.mqtt_user),
+                    )?],
+                )?
+            };
+            let data_format =
+                ruuvi_gateway::MqttDataFormat::parse(&args.format).ok_or_else(|| Failure {
+                    message: format!(
+                        "--format {:?}: ruuvi_raw, ruuvi_raw_and_decoded or ruuvi_decoded",
+                        args.format
+                    ),
+                    code: 2,
+                })?;
+            let (client_identity, server_ca_pem) =
+                args.certificates.resolve(&client, data_dir, keychain)?;
+            Some(ruuvi_gateway::MqttTarget {
+                transport: broker.transport.firmware_name().to_string(),
+                server: broker.host.clone(),
+                port: broker.port,
+                prefix: args.prefix.clone(),
+                client_id: args.client_id.clone(),
+                user: args.mqtt_user.clone(),
+                password,
+                data_format,
+                sending_interval_s: args.interval,
+                disable_retained_messages: args.no_retain,
+                client_identity,
+                server_ca_pem,
+            })
+        }
+    };
+    let json = login.json;
+    let report = |p: ruuvi_gateway::Progress| {
+        if !json {
+            eprintln!("  {}", serde_json::to_string(&p).expect("plain data"));
+        }
+    };
+    let profile = ruuvi_gateway::MqttProfile { target };
+    let outcome = ruuvi_gateway::push_profile(&mut client, &profile, &report).await;
+    outcome_result(outcome, json)
+}
+
+/// Prints a push's outcome and turns it into the exit status.
+fn outcome_result(outcome: ruuvi_gateway::PushOutcome, json: bool) -> Result<(), Failure> {
     if json {
         print_json(&outcome);
     } else {

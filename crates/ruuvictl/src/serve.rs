@@ -80,6 +80,66 @@ pub struct Serve {
     /// payload, with retries.
     #[arg(long)]
     alert_webhook: Option<String>,
+    /// Read gateways' MQTT messages from this broker: `mqtt://host:port`, `mqtts://…`,
+    /// `ws://host:port/path` or `wss://…`.
+    #[arg(long)]
+    mqtt: Option<String>,
+    /// Topic filters to read (the gateways' `mqtt_prefix` followed by `#`).
+    #[arg(long, default_value = "ruuvi/#")]
+    mqtt_topic: Vec<String>,
+    /// Republish every stored observation to this broker (same URL forms), retained, with
+    /// Home Assistant discovery.
+    #[arg(long)]
+    mqtt_sink: Option<String>,
+    /// The sink's topic prefix: `<prefix>/<sensor MAC, 12 hex digits>` and `<prefix>/status`.
+    #[arg(long, default_value = "ruuvi_desk")]
+    mqtt_sink_prefix: String,
+    /// Home Assistant's discovery prefix; `none` publishes no discovery messages.
+    #[arg(long, default_value = "homeassistant")]
+    ha_discovery_prefix: String,
+    /// The user for both brokers; the password is read from the keychain
+    /// (`mqtt-password/host:port:user`).
+    #[arg(long)]
+    mqtt_user: Option<String>,
+    /// Trust only this CA (a PEM file) for mqtts:// and wss:// brokers instead of the public
+    /// roots; Ruuvi Desk's own CA is `<data dir>/pki/ca.pem`.
+    #[arg(long)]
+    mqtt_ca: Option<PathBuf>,
+    /// The client id at the brokers [default: ruuvi-desk-<host>-<process id>].
+    #[arg(long)]
+    mqtt_client_id: Option<String>,
+}
+
+/// A broker from `--mqtt`/`--mqtt-sink` and the shared login options.
+fn mqtt_broker(
+    args: &Serve,
+    url: &str,
+    role: &str,
+    secrets: &dyn SecretStore,
+) -> Result<ruuvi_mqtt::Broker, String> {
+    let id = args.mqtt_client_id.clone().unwrap_or_else(|| {
+        let host = ruuvi_pki::local_host_name().unwrap_or_else(|| "host".into());
+        format!("ruuvi-desk-{host}-{}", std::process::id())
+    });
+    let mut broker =
+        ruuvi_mqtt::Broker::parse_url(url, &format!("{id}-{role}")).map_err(|e| e.to_string())?;
+    if let Some(user) = &args.mqtt_user {
+        let name = SecretName::new(
+            SecretKind::MqttPassword,
+            &format!("{}:{}:{user}", broker.host, broker.port),
+        )
+        .map_err(|e| e.to_string())?;
+        broker.user = Some(user.clone());
+        broker.password = secrets
+            .get(&name)
+            .map_err(|e| format!("the MQTT password ({name}): {e}"))?
+            .map(Arc::new);
+    }
+    if let Some(path) = &args.mqtt_ca {
+        broker.server_ca_pem =
+            Some(std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?);
+    }
+    Ok(broker)
 }
 
 /// The Bluetooth feeds' tasks (they end with `abort`) and the live feed's state.
@@ -310,6 +370,33 @@ pub async fn serve(
     // The hub read every sensor's latest from the store; noData counts from those.
     alerting.seen(&hub.latest());
     let (mut background, ble_status) = start_ble(&args, &hub)?;
+    if let Some(url) = &args.mqtt {
+        let broker = mqtt_broker(&args, url, "feed", secrets)?;
+        tracing::info!(broker = %broker.url(), topics = ?args.mqtt_topic, "reading gateways over MQTT");
+        let (tasks, _status) = ruuvi_wiring::start_mqtt_feed(
+            &hub,
+            ruuvi_mqtt::feed::FeedOptions {
+                broker,
+                topics: args.mqtt_topic.clone(),
+            },
+        );
+        background.extend(tasks);
+    }
+    if let Some(url) = &args.mqtt_sink {
+        let broker = mqtt_broker(&args, url, "sink", secrets)?;
+        tracing::info!(broker = %broker.url(), prefix = %args.mqtt_sink_prefix, "republishing over MQTT");
+        let (task, _status) = ruuvi_wiring::start_mqtt_sink(
+            &hub,
+            ruuvi_mqtt::sink::SinkOptions {
+                broker,
+                prefix: args.mqtt_sink_prefix.clone(),
+                discovery_prefix: (args.ha_discovery_prefix != "none")
+                    .then(|| args.ha_discovery_prefix.clone()),
+                version: env!("CARGO_PKG_VERSION").to_string(),
+            },
+        );
+        background.push(task);
+    }
     let mut options = ReceiverOptions::new(args.listen);
     options.path = args.path.clone();
     // The Internal API's whitelist and registry, as saved; without a keychain it stays off
