@@ -20,6 +20,7 @@ pub const COMMANDS: &[&str] = &[
     "gateways_details",
     "gateways_preview",
     "gateways_apply",
+    "gateways_apply_mqtt",
     "gateways_check_url",
     "gateways_send_here",
     "certificates",

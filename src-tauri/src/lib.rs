@@ -30,6 +30,7 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
         commands::gateways::gateways_details,
         commands::gateways::gateways_preview,
         commands::gateways::gateways_apply,
+        commands::gateways::gateways_apply_mqtt,
         commands::gateways::gateways_check_url,
         commands::gateways::gateways_send_here,
         commands::gateways::certificates,

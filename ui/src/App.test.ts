@@ -9,6 +9,7 @@ import {
   type GatewaysApi,
   type HttpBackend,
   type ListedGateway,
+  type Mqtt,
   type SensorCard,
 } from './lib/backend';
 
@@ -22,6 +23,18 @@ const noBluetooth: BleStatus = {
 };
 
 const HTTP_NOW: HttpBackend = { ruuvi_cloud: true, custom: null };
+const MQTT_NOW: Mqtt = {
+  use_mqtt: false,
+  mqtt_transport: 'TCP',
+  mqtt_server: 'test.mosquitto.org',
+  mqtt_port: 1883,
+  mqtt_data_format: 'ruuvi_raw',
+  mqtt_sending_interval: 0,
+  mqtt_prefix: 'ruuvi/C8:25:2D:8E:9C:2C/',
+  mqtt_client_id: 'C8:25:2D:8E:9C:2C',
+  mqtt_user: '',
+  mqtt_disable_retained_messages: false,
+};
 
 /** Gateway calls that record what the page sent. */
 function gatewaysApi(sent: unknown[]): GatewaysApi {
@@ -35,7 +48,7 @@ function gatewaysApi(sent: unknown[]): GatewaysApi {
       sent.push(request);
       if (request.password !== 'label-id') throw new BackendError('unauthorised', 'not allowed: wrong password');
       saved.push({ endpoint: request.endpoint, name: 'RuuviGateway9C2C', mac: 'C8:25:2D:8E:9C:2C', firmware: 'v1.17.3', user: 'Admin', login: 'password', remembered: true, last_change: null, demo: false, logged_in: true });
-      return { endpoint: request.endpoint, name: 'RuuviGateway9C2C', mac: 'C8:25:2D:8E:9C:2C', firmware: 'v1.17.3', lan_auth: 'lan_auth_ruuvi', http: HTTP_NOW, storage: { ready: true, files: {} }, remembered: true };
+      return { endpoint: request.endpoint, name: 'RuuviGateway9C2C', mac: 'C8:25:2D:8E:9C:2C', firmware: 'v1.17.3', lan_auth: 'lan_auth_ruuvi', http: HTTP_NOW, mqtt: MQTT_NOW, storage: { ready: true, files: {} }, remembered: true };
     },
     forget: async () => true,
     details: async () => {
@@ -46,6 +59,10 @@ function gatewaysApi(sent: unknown[]): GatewaysApi {
       return { endpoint, changes: [{ key: 'http_url', label: 'URL', before: '', after: form.own_server!.url }], uploads: [], problems: [] };
     },
     apply: async (endpoints) => endpoints.map((endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null })),
+    applyMqtt: async (endpoints, form) => {
+      sent.push(form);
+      return endpoints.map((endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null }));
+    },
     checkUrl: async () => ({ ok: true, status: 200, summary: 'the gateway reached the server' }),
     sendHere: async (endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null }),
     onStep: () => () => {},
@@ -197,6 +214,35 @@ describe('App', () => {
     expect(sent[sent.length - 1]).toMatchObject({ ruuvi_cloud: true, own_server: { url: 'https://desk.local:8443/record', period_s: 10 } });
     await fireEvent.click(screen.getByRole('button', { name: 'Apply to this gateway' }));
     expect((await screen.findByText(/Applied/)).closest('li')!.dataset.state).toBe('applied');
+  });
+
+  it('sets a gateway\'s MQTT broker, checking the fields first', async () => {
+    const sent: unknown[] = [];
+    const backend = backendWith(async () => ({}));
+    backend.gateways = gatewaysApi(sent);
+    render(App, { backend });
+    await fireEvent.click(screen.getByRole('button', { name: 'Gateways' }));
+    await fireEvent.click(screen.getByLabelText(/Search this network/));
+    await fireEvent.input(screen.getByLabelText('Addresses'), { target: { value: '127.0.0.1:8080' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Find gateways' }));
+    await fireEvent.click(await screen.findByRole('button', { name: 'Log in' }));
+    await fireEvent.input(screen.getByLabelText('Password'), { target: { value: 'label-id' } });
+    await fireEvent.click(document.getElementById('login-button')!);
+    expect((await screen.findByText(/^Now:/)).textContent).toMatch(/off/);
+
+    await fireEvent.click(screen.getByLabelText('Publish to an MQTT broker'));
+    await fireEvent.input(screen.getByLabelText('Broker'), { target: { value: 'http://broker.lan' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Apply MQTT to this gateway' }));
+    expect(screen.getByText(/followed by host and port/)).toBeTruthy();
+    expect(sent).toHaveLength(1);
+    await fireEvent.input(screen.getByLabelText('Broker'), { target: { value: 'mqtts://broker.lan:8883' } });
+    await fireEvent.input(screen.getByLabelText('Topic prefix'), { target: { value: 'site1/' } });
+    await fireEvent.change(screen.getByLabelText('MQTT server CA'), { target: { value: 'ours' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Apply MQTT to this gateway' }));
+    expect((await screen.findByText(/Applied/)).closest('li')!.dataset.state).toBe('applied');
+    expect(sent[sent.length - 1]).toMatchObject({
+      broker: { url: 'mqtts://broker.lan:8883', prefix: 'site1/', retain: true, password: null, server_ca: { kind: 'ours' } },
+    });
   });
 
   it('keeps hundreds of sensors to a page of cards, with more on request and a search', async () => {

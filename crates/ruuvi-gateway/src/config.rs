@@ -187,7 +187,7 @@ pub struct Statistics {
     pub http_stat_user: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(default)]
 pub struct Mqtt {
     pub use_mqtt: bool,

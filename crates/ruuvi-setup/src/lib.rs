@@ -10,6 +10,7 @@
 mod certs;
 mod form;
 mod list;
+mod mqtt_form;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -19,9 +20,9 @@ use std::time::Duration;
 
 use ruuvi_gateway::discovery::{self, Discovered, Found};
 use ruuvi_gateway::{
-    push_http_profile, Change, ClientIdentity, ClientOptions, Credentials, DataFormat, Endpoint,
-    GatewayClient, GatewayConfig, GatewayError, GatewayState, HttpBackend, HttpProfile, Progress,
-    PushOutcome, ValidateOutcome,
+    push_profile, BackendProfile, Change, ClientIdentity, ClientOptions, Credentials, DataFormat,
+    Endpoint, GatewayClient, GatewayConfig, GatewayError, GatewayState, HttpBackend, HttpProfile,
+    Progress, PushOutcome, ValidateOutcome,
 };
 use ruuvi_pki::Pki;
 use ruuvi_protocol::MacAddress;
@@ -30,6 +31,7 @@ use ruuvi_secrets::{SecretKind, SecretName, SecretStore, Sensitive};
 pub use certs::{CertSummary, Certificates, ClientSummary};
 pub use form::{ClientCertChoice, OwnServerForm, ProfileForm, ServerCaChoice};
 pub use list::{LoginKind, SavedGateway};
+pub use mqtt_form::{MqttBrokerForm, MqttForm};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
@@ -143,6 +145,8 @@ pub struct GatewayDetails {
     pub firmware: Option<String>,
     pub lan_auth: Option<String>,
     pub http: HttpBackend,
+    /// The MQTT target as the gateway has it (its password is never shown).
+    pub mqtt: ruuvi_gateway::config::Mqtt,
     pub storage: ruuvi_gateway::config::Storage,
     pub remembered: bool,
 }
@@ -566,11 +570,27 @@ impl Setup {
         mac: Option<&str>,
         issue: bool,
     ) -> Result<HttpProfile, SetupError> {
+        form.profile(self.certificates_for(
+            form.issues_client_cert(),
+            form.uses_our_ca(),
+            mac,
+            issue,
+        )?)
+    }
+
+    /// What a form needs from our PKI: the gateway's client certificate and/or our CA.
+    fn certificates_for(
+        &self,
+        client: bool,
+        our_ca: bool,
+        mac: Option<&str>,
+        issue: bool,
+    ) -> Result<form::Certificates, SetupError> {
         let mut certs = form::Certificates {
             client: None,
             our_ca: None,
         };
-        if form.issues_client_cert() {
+        if client {
             let mac = form::gateway_mac(mac)?;
             certs.client = if issue {
                 Some(self.client_identity(&mac)?)
@@ -581,14 +601,14 @@ impl Setup {
                     .map(|(cert_pem, key_pem)| ClientIdentity { cert_pem, key_pem })
             };
         }
-        if form.uses_our_ca() {
+        if our_ca {
             certs.our_ca = if issue {
                 Some(self.our_ca()?)
             } else {
                 self.pki().ca_pem().ok()
             };
         }
-        form.profile(certs)
+        Ok(certs)
     }
 
     /// What `form` would change on the gateway, and whether it can be applied.
@@ -652,6 +672,55 @@ impl Setup {
         results.into_iter().map(|(_, r)| r).collect()
     }
 
+    /// Applies an MQTT `form` to every gateway in `endpoints`, at most 8 at a time, each like
+    /// the HTTP backend: validated, certificates uploaded, posted, read back, rolled back.
+    pub async fn apply_mqtt(
+        self: &Arc<Self>,
+        endpoints: Vec<String>,
+        form: MqttForm,
+        on_step: OnStep,
+    ) -> Vec<ApplyResult> {
+        let permits = Arc::new(tokio::sync::Semaphore::new(8));
+        let mut tasks = tokio::task::JoinSet::new();
+        for (index, endpoint) in endpoints.into_iter().enumerate() {
+            let (setup, form, on_step, permits) =
+                (self.clone(), form.clone(), on_step.clone(), permits.clone());
+            tasks.spawn(async move {
+                let _permit = permits.acquire_owned().await.expect("never closed");
+                let failed = |error: SetupError| ApplyResult {
+                    endpoint: endpoint.clone(),
+                    mac: None,
+                    state: GatewayState::Unchanged,
+                    error: Some(error.to_string()),
+                };
+                let session = match setup.session(&endpoint) {
+                    Ok(s) => s,
+                    Err(e) => return (index, failed(e)),
+                };
+                let mut session = session.lock().await;
+                let profile = setup
+                    .certificates_for(
+                        form.issues_client_cert(),
+                        form.uses_our_ca(),
+                        session.client.mac(),
+                        true,
+                    )
+                    .and_then(|certs| form.profile(certs));
+                let result = match profile {
+                    Ok(p) => setup.push(&endpoint, &mut session, &p, &on_step).await,
+                    Err(e) => failed(e),
+                };
+                (index, result)
+            });
+        }
+        let mut results = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            results.push(joined.expect("apply tasks do not panic"));
+        }
+        results.sort_by_key(|(i, _)| *i);
+        results.into_iter().map(|(_, r)| r).collect()
+    }
+
     async fn apply_one(&self, endpoint: &str, form: &ProfileForm, on_step: &OnStep) -> ApplyResult {
         let failed = |error: SetupError| ApplyResult {
             endpoint: endpoint.to_string(),
@@ -675,17 +744,10 @@ impl Setup {
         &self,
         endpoint: &str,
         session: &mut Session,
-        profile: &HttpProfile,
+        profile: &(dyn BackendProfile + Sync),
         on_step: &OnStep,
     ) -> ApplyResult {
-        let uploads = profile
-            .custom
-            .as_ref()
-            .map(|c| {
-                usize::from(c.server_ca_pem.is_some())
-                    + 2 * usize::from(c.client_identity.is_some())
-            })
-            .unwrap_or(0);
+        let uploads = profile.uploads().len();
         let uploaded = std::sync::atomic::AtomicUsize::new(0);
         let report = |p: Progress| {
             if let Progress::Uploaded { .. } = p {
@@ -701,7 +763,7 @@ impl Setup {
                 message: describe(&p),
             })
         };
-        let outcome = push_http_profile(&mut session.client, profile, &report).await;
+        let outcome = push_profile(&mut session.client, profile, &report).await;
         if let Some(after) = &outcome.read_back {
             session.config = after.clone();
         }
@@ -871,6 +933,7 @@ fn details_of(
         firmware: client.firmware().map(|f| f.to_string()),
         lan_auth: config.lan_auth_type().map(str::to_string),
         http: config.http(),
+        mqtt: config.areas().mqtt,
         storage: config.storage(),
         remembered,
     }

@@ -275,6 +275,12 @@ struct ApplyArgs {
 }
 
 #[derive(serde::Deserialize)]
+struct ApplyMqttArgs {
+    endpoints: Vec<String>,
+    form: ruuvi_setup::MqttForm,
+}
+
+#[derive(serde::Deserialize)]
 struct CheckArgs {
     endpoint: String,
     server: ruuvi_setup::OwnServerForm,
@@ -351,6 +357,13 @@ async fn gateway_call(state: &UiState, req: Request<Incoming>) -> Response<Full<
             json_reply(
                 StatusCode::OK,
                 &json!(setup.apply(a.endpoints, a.form, on_step).await),
+            )
+        }
+        "apply-mqtt" => {
+            let a = args!(ApplyMqttArgs);
+            json_reply(
+                StatusCode::OK,
+                &json!(setup.apply_mqtt(a.endpoints, a.form, on_step).await),
             )
         }
         "check-url" => {

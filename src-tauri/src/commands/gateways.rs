@@ -88,6 +88,17 @@ pub async fn gateways_apply<R: Runtime>(
     Ok(feeds.setup.apply(endpoints, form, steps_to(app)).await)
 }
 
+/// Sets (or switches off) the MQTT target of every gateway in `endpoints`.
+#[tauri::command]
+pub async fn gateways_apply_mqtt<R: Runtime>(
+    app: AppHandle<R>,
+    feeds: State<'_, Feeds>,
+    endpoints: Vec<String>,
+    form: ruuvi_setup::MqttForm,
+) -> Result<Vec<ApplyResult>, IpcError> {
+    Ok(feeds.setup.apply_mqtt(endpoints, form, steps_to(app)).await)
+}
+
 #[tauri::command]
 pub async fn gateways_check_url(
     feeds: State<'_, Feeds>,

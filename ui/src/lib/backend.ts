@@ -16,6 +16,7 @@ import type {
   GatewayDetails,
   ListedGateway,
   LoginRequest,
+  MqttForm,
   OwnServerForm,
   Preview,
   ProfileForm,
@@ -57,6 +58,8 @@ export interface GatewaysApi {
   details(endpoint: string): Promise<GatewayDetails>;
   preview(endpoint: string, form: ProfileForm): Promise<Preview>;
   apply(endpoints: string[], form: ProfileForm): Promise<ApplyResult[]>;
+  /** Sets (or switches off) the MQTT target, like `apply`. */
+  applyMqtt(endpoints: string[], form: MqttForm): Promise<ApplyResult[]>;
   checkUrl(endpoint: string, server: OwnServerForm): Promise<UrlCheck>;
   sendHere(endpoint: string): Promise<ApplyResult>;
   /** Calls `onStep` for every step of a change in progress until the returned function is called. */
@@ -161,6 +164,7 @@ const tauriGateways: GatewaysApi = {
   details: (endpoint) => call<GatewayDetails>('gateways_details', { endpoint }),
   preview: (endpoint, form) => call<Preview>('gateways_preview', { endpoint, form }),
   apply: (endpoints, form) => call<ApplyResult[]>('gateways_apply', { endpoints, form }),
+  applyMqtt: (endpoints, form) => call<ApplyResult[]>('gateways_apply_mqtt', { endpoints, form }),
   checkUrl: (endpoint, server) => call<UrlCheck>('gateways_check_url', { endpoint, server }),
   sendHere: (endpoint) => call<ApplyResult>('gateways_send_here', { endpoint }),
   onStep: (onStep) => listenTo<StepEvent>('gateway-step', onStep),

@@ -178,7 +178,11 @@ password: string | null, api_key: string | null,
  */
 remember: boolean, };
 
-export type GatewayDetails = { endpoint: string, name: string | null, mac: string | null, firmware: string | null, lan_auth: string | null, http: HttpBackend, storage: Storage, remembered: boolean, };
+export type GatewayDetails = { endpoint: string, name: string | null, mac: string | null, firmware: string | null, lan_auth: string | null, http: HttpBackend, 
+/**
+ * The MQTT target as the gateway has it (its password is never shown).
+ */
+mqtt: Mqtt, storage: Storage, remembered: boolean, };
 
 export type HttpBackend = { ruuvi_cloud: boolean, custom: CustomServer | null, };
 
@@ -213,6 +217,40 @@ secret: string | null, client_cert: ClientCertChoice, server_ca: ServerCaChoice,
 export type ClientCertChoice = { "kind": "none" } | { "kind": "issue" } | { "kind": "pem", cert: string, key: string, };
 
 export type ServerCaChoice = { "kind": "builtin" } | { "kind": "ours" } | { "kind": "pem", pem: string, };
+
+export type MqttForm = { 
+/**
+ * `None`: MQTT is switched off.
+ */
+broker: MqttBrokerForm | null, };
+
+export type MqttBrokerForm = { 
+/**
+ * `mqtt://host:port`, `mqtts://…` (SSL), `ws://…` or `wss://…`.
+ */
+url: string, 
+/**
+ * Empty: the gateway's default `ruuvi/<GW MAC>/`.
+ */
+prefix: string, 
+/**
+ * Empty: the gateway's MAC.
+ */
+client_id: string, 
+/**
+ * ruuvi_raw, ruuvi_raw_and_decoded or ruuvi_decoded.
+ */
+data_format: string, 
+/**
+ * Seconds between sends; 0 = every advertisement at once.
+ */
+interval_s: number, retain: boolean, user: string, 
+/**
+ * Empty or absent: the gateway keeps the password it has.
+ */
+password: string | null, client_cert: ClientCertChoice, server_ca: ServerCaChoice, };
+
+export type Mqtt = { use_mqtt: boolean, mqtt_transport: string, mqtt_server: string, mqtt_port: number, mqtt_data_format: string | null, mqtt_sending_interval: number | null, mqtt_prefix: string, mqtt_client_id: string, mqtt_user: string, mqtt_disable_retained_messages: boolean, };
 
 export type Preview = { endpoint: string, changes: Array<Change>, 
 /**

@@ -1,15 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { formFromBackend, MAX_URL_LENGTH, secretLabel, toProfileForm, validateForm, type FormState } from './gatewayForm';
+import {
+  formFromBackend,
+  MAX_URL_LENGTH,
+  secretLabel,
+  toProfileForm,
+  validateForm,
+  type CertificateChoices,
+  type FormState,
+} from './gatewayForm';
 
 const CERT = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 const KEY = '-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n';
 
-function form(change: Partial<FormState> = {}): FormState {
+function form(change: Partial<FormState> = {}, certificates: Partial<CertificateChoices> = {}): FormState {
+  const base = formFromBackend({ ruuvi_cloud: true, custom: null });
   return {
-    ...formFromBackend({ ruuvi_cloud: true, custom: null }),
+    ...base,
     ownServer: true,
     url: 'https://desk.local:8443/record',
     ...change,
+    certificates: { ...base.certificates, ...certificates },
   };
 }
 
@@ -28,8 +38,8 @@ describe('gateway backend form', () => {
       },
     });
     expect(f).toMatchObject({ ruuviCloud: false, ownServer: true, interval: '30', auth: 'basic', user: 'gw' });
-    expect(f.clientCert).toBe('issue');
-    expect(f.serverCa).toBe('builtin');
+    expect(f.certificates.clientCert).toBe('issue');
+    expect(f.certificates.serverCa).toBe('builtin');
     expect(f.secret).toBe('');
   });
 
@@ -44,16 +54,16 @@ describe('gateway backend form', () => {
     expect(validateForm(form({ url: 'desk.local/record' })).url).toMatch(/http/);
     expect(validateForm(form({ url: `https://x/${'a'.repeat(MAX_URL_LENGTH)}` })).url).toMatch(/255/);
     expect(validateForm(form({ url: 'https://network.ruuvi.com/record' })).url).toMatch(/Ruuvi Cloud/);
-    expect(validateForm(form({ url: 'http://x/', serverCa: 'ours' })).url).toMatch(/https/);
+    expect(validateForm(form({ url: 'http://x/' }, { serverCa: 'ours' })).url).toMatch(/https/);
     expect(validateForm(form({ interval: '0' })).interval).toBeDefined();
     expect(validateForm(form({ interval: '1.5' })).interval).toBeDefined();
     expect(validateForm(form({ interval: '65536' })).interval).toBeDefined();
     expect(validateForm(form({ interval: '65535' })).interval).toBeUndefined();
     expect(validateForm(form({ auth: 'basic', user: ' ' })).user).toBeDefined();
-    expect(validateForm(form({ clientCert: 'pem', clientCertPem: 'x', clientKeyPem: KEY })).clientCertPem).toBeDefined();
-    expect(validateForm(form({ clientCert: 'pem', clientCertPem: CERT, clientKeyPem: CERT })).clientKeyPem).toBeDefined();
-    expect(validateForm(form({ clientCert: 'pem', clientCertPem: CERT, clientKeyPem: KEY }))).toEqual({});
-    expect(validateForm(form({ serverCa: 'pem', serverCaPem: '' })).serverCaPem).toBeDefined();
+    expect(validateForm(form({}, { clientCert: 'pem', clientCertPem: 'x', clientKeyPem: KEY })).clientCertPem).toBeDefined();
+    expect(validateForm(form({}, { clientCert: 'pem', clientCertPem: CERT, clientKeyPem: CERT })).clientKeyPem).toBeDefined();
+    expect(validateForm(form({}, { clientCert: 'pem', clientCertPem: CERT, clientKeyPem: KEY }))).toEqual({});
+    expect(validateForm(form({}, { serverCa: 'pem', serverCaPem: '' })).serverCaPem).toBeDefined();
   });
 
   it('sends what the backend takes, keeping the secret when none is typed', () => {
@@ -61,7 +71,10 @@ describe('gateway backend form', () => {
     const p = toProfileForm(form({ auth: 'bearer', secret: '', interval: '20', url: ' https://a/r ' }));
     expect(p.own_server).toMatchObject({ url: 'https://a/r', period_s: 20, auth: 'bearer', secret: null });
     expect(p.own_server?.client_cert).toEqual({ kind: 'none' });
-    const q = toProfileForm(form({ auth: 'basic', user: ' gw ', secret: 'pw', clientCert: 'pem', clientCertPem: CERT, clientKeyPem: KEY, serverCa: 'ours' }));
+    const q = toProfileForm(form(
+        { auth: 'basic', user: ' gw ', secret: 'pw' },
+        { clientCert: 'pem', clientCertPem: CERT, clientKeyPem: KEY, serverCa: 'ours' },
+      ));
     expect(q.own_server).toMatchObject({ user: 'gw', secret: 'pw', server_ca: { kind: 'ours' } });
     expect(q.own_server?.client_cert).toEqual({ kind: 'pem', cert: CERT, key: KEY });
     // A secret typed for "none" is never sent.

@@ -1,10 +1,19 @@
 // The HTTP(S) backend form of the Gateways page: what the person edits (strings, as inputs
 // hold them), checks that give an answer per field before anything is sent, and the
 // `ProfileForm` the backend takes. The backend checks again against the gateway's firmware.
-import type { HttpBackend, ProfileForm } from './backend';
+import type { HttpBackend, OwnServerForm, ProfileForm } from './backend';
 
 export type AuthKind = 'none' | 'basic' | 'bearer' | 'token' | 'api_key';
 export type DataFormat = 'ruuvi' | 'ruuvi_raw_and_decoded' | 'ruuvi_decoded';
+
+/** What a gateway target presents and trusts (HTTP backend and MQTT broker alike). */
+export interface CertificateChoices {
+  clientCert: 'none' | 'issue' | 'pem';
+  clientCertPem: string;
+  clientKeyPem: string;
+  serverCa: 'builtin' | 'ours' | 'pem';
+  serverCaPem: string;
+}
 
 export interface FormState {
   ruuviCloud: boolean;
@@ -17,11 +26,7 @@ export interface FormState {
   user: string;
   /** Empty: the gateway keeps the secret it has. */
   secret: string;
-  clientCert: 'none' | 'issue' | 'pem';
-  clientCertPem: string;
-  clientKeyPem: string;
-  serverCa: 'builtin' | 'ours' | 'pem';
-  serverCaPem: string;
+  certificates: CertificateChoices;
 }
 
 export const AUTH_LABELS: Record<AuthKind, string> = {
@@ -55,19 +60,47 @@ export function formFromBackend(http: HttpBackend): FormState {
     auth: auth in AUTH_LABELS ? auth : 'none',
     user: c?.user ?? '',
     secret: '',
-    // What is in the gateway's store cannot be read back: keep it means "issue" for ours.
-    clientCert: c?.use_client_cert ? 'issue' : 'none',
+    certificates: certificateChoices(c?.use_client_cert ?? false, c?.use_server_cert ?? false),
+  };
+}
+
+/** The choices as a gateway's flags fill them: what is in its store cannot be read back, so
+ * "in use" means ours (issue again, trust our CA). */
+export function certificateChoices(useClientCert: boolean, useServerCert: boolean): CertificateChoices {
+  return {
+    clientCert: useClientCert ? 'issue' : 'none',
     clientCertPem: '',
     clientKeyPem: '',
-    serverCa: c?.use_server_cert ? 'ours' : 'builtin',
+    serverCa: useServerCert ? 'ours' : 'builtin',
     serverCaPem: '',
   };
 }
 
-export type FormErrors = Partial<Record<keyof FormState, string>>;
+export type FormErrors = Partial<Record<keyof FormState | keyof CertificateChoices, string>>;
 
 function looksLikePem(text: string, label: string): boolean {
   return text.includes(`-----BEGIN ${label}`) && text.includes(`-----END ${label}`);
+}
+
+/** Problems with pasted certificates. */
+export function certificateErrors(c: CertificateChoices): Partial<Record<keyof CertificateChoices, string>> {
+  const errors: Partial<Record<keyof CertificateChoices, string>> = {};
+  if (c.clientCert === 'pem') {
+    if (!looksLikePem(c.clientCertPem, 'CERTIFICATE')) errors.clientCertPem = 'Paste a PEM certificate';
+    if (!looksLikePem(c.clientKeyPem, '') || !c.clientKeyPem.includes('PRIVATE KEY'))
+      errors.clientKeyPem = 'Paste the PEM private key of that certificate';
+  }
+  if (c.serverCa === 'pem' && !looksLikePem(c.serverCaPem, 'CERTIFICATE'))
+    errors.serverCaPem = 'Paste the PEM certificate of the CA that signed the server';
+  return errors;
+}
+
+/** What the backend takes for the choices. */
+export function certificateForm(c: CertificateChoices): Pick<OwnServerForm, 'client_cert' | 'server_ca'> {
+  return {
+    client_cert: c.clientCert === 'pem' ? { kind: 'pem', cert: c.clientCertPem, key: c.clientKeyPem } : { kind: c.clientCert },
+    server_ca: c.serverCa === 'pem' ? { kind: 'pem', pem: c.serverCaPem } : { kind: c.serverCa },
+  };
 }
 
 /** Per-field problems; an empty object means the form can be previewed. */
@@ -86,7 +119,7 @@ export function validateForm(f: FormState): FormErrors {
     errors.url = 'Must start with http:// or https:// and name a host';
   else if (url.length > MAX_URL_LENGTH) errors.url = `At most ${MAX_URL_LENGTH} characters (the gateway stores no more)`;
   else if (url === RUUVI_CLOUD_URL) errors.url = "That is Ruuvi Cloud's URL: switch Ruuvi Cloud on instead";
-  else if ((f.clientCert !== 'none' || f.serverCa !== 'builtin') && parsed.protocol !== 'https:')
+  else if ((f.certificates.clientCert !== 'none' || f.certificates.serverCa !== 'builtin') && parsed.protocol !== 'https:')
     errors.url = 'Certificates need an https:// URL';
 
   const interval = Number(f.interval);
@@ -94,14 +127,7 @@ export function validateForm(f: FormState): FormErrors {
     errors.interval = 'Whole seconds from 1 to 65535';
 
   if (f.auth === 'basic' && f.user.trim() === '') errors.user = 'Basic authentication needs a user name';
-  if (f.clientCert === 'pem') {
-    if (!looksLikePem(f.clientCertPem, 'CERTIFICATE')) errors.clientCertPem = 'Paste a PEM certificate';
-    if (!looksLikePem(f.clientKeyPem, '') || !f.clientKeyPem.includes('PRIVATE KEY'))
-      errors.clientKeyPem = 'Paste the PEM private key of that certificate';
-  }
-  if (f.serverCa === 'pem' && !looksLikePem(f.serverCaPem, 'CERTIFICATE'))
-    errors.serverCaPem = 'Paste the PEM certificate of the CA that signed the server';
-  return errors;
+  return { ...errors, ...certificateErrors(f.certificates) };
 }
 
 /** What the backend takes; call only when `validateForm` found nothing. */
@@ -116,11 +142,7 @@ export function toProfileForm(f: FormState): ProfileForm {
       auth: f.auth,
       user: f.auth === 'basic' ? f.user.trim() : '',
       secret: f.auth === 'none' || f.secret === '' ? null : f.secret,
-      client_cert:
-        f.clientCert === 'pem'
-          ? { kind: 'pem', cert: f.clientCertPem, key: f.clientKeyPem }
-          : { kind: f.clientCert },
-      server_ca: f.serverCa === 'pem' ? { kind: 'pem', pem: f.serverCaPem } : { kind: f.serverCa },
+      ...certificateForm(f.certificates),
     },
   };
 }

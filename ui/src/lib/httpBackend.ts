@@ -89,6 +89,7 @@ export function httpBackend(origin: string, token: string): Backend {
       details: (endpoint) => post<GatewayDetails>('gateways/details', { endpoint }),
       preview: (endpoint, form) => post<Preview>('gateways/preview', { endpoint, form }),
       apply: (endpoints, form) => post<ApplyResult[]>('gateways/apply', { endpoints, form }),
+      applyMqtt: (endpoints, form) => post<ApplyResult[]>('gateways/apply-mqtt', { endpoints, form }),
       checkUrl: (endpoint, server) => post<UrlCheck>('gateways/check-url', { endpoint, server }),
       sendHere: (endpoint) => post<ApplyResult>('gateways/send-here', { endpoint }),
       onStep: (onStep) => live((u) => u.step && onStep(u.step)),
