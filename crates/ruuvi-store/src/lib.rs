@@ -10,7 +10,7 @@
 use std::io::Write;
 
 mod codec;
-mod location;
+pub mod location;
 mod postgres;
 mod sqlite;
 pub mod testing;

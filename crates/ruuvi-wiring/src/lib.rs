@@ -1,9 +1,12 @@
 //! What both faces (the app and `ruuvictl`) do alike: connect feeds to the hub — feeds only
 //! produce observations and the hub only stores and broadcasts them; this is the one place
-//! that hands one to the other — and send their logs to a file.
+//! that hands one to the other — open the store and brokers they are configured with, and
+//! send their logs to a file.
 
+mod connections;
 mod receiving;
 
+pub use connections::{database_password_name, mqtt_broker, mqtt_password_name, store_location};
 pub use receiving::{
     load_policies, GatewayActivity, OutcomeCount, ReceiverStatus, Receiving, StatusSource,
 };

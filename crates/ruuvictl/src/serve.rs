@@ -121,25 +121,19 @@ fn mqtt_broker(
         let host = ruuvi_pki::local_host_name().unwrap_or_else(|| "host".into());
         format!("ruuvi-desk-{host}-{}", std::process::id())
     });
-    let mut broker =
-        ruuvi_mqtt::Broker::parse_url(url, &format!("{id}-{role}")).map_err(|e| e.to_string())?;
-    if let Some(user) = &args.mqtt_user {
-        let name = SecretName::new(
-            SecretKind::MqttPassword,
-            &format!("{}:{}:{user}", broker.host, broker.port),
-        )
-        .map_err(|e| e.to_string())?;
-        broker.user = Some(user.clone());
-        broker.password = secrets
-            .get(&name)
-            .map_err(|e| format!("the MQTT password ({name}): {e}"))?
-            .map(Arc::new);
-    }
-    if let Some(path) = &args.mqtt_ca {
-        broker.server_ca_pem =
-            Some(std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?);
-    }
-    Ok(broker)
+    let ca = match &args.mqtt_ca {
+        Some(path) => {
+            Some(std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?)
+        }
+        None => None,
+    };
+    ruuvi_wiring::mqtt_broker(
+        url,
+        &format!("{id}-{role}"),
+        args.mqtt_user.as_deref(),
+        ca,
+        secrets,
+    )
 }
 
 /// The Bluetooth feeds' tasks (they end with `abort`) and the live feed's state.
@@ -210,34 +204,6 @@ pub struct Export {
     /// A SQLite file or a `postgres://` URL, as for `serve --store`.
     #[arg(long, alias = "db")]
     store: Option<String>,
-}
-
-/// `--store` as a location; a PostgreSQL password comes from the keychain unless the URL has
-/// one.
-pub fn store_location(
-    data_dir: &Path,
-    store: Option<&str>,
-    secrets: &dyn SecretStore,
-) -> Result<StoreLocation, String> {
-    let Some(text) = store else {
-        return Ok(StoreLocation::Sqlite(data_dir.join("observations.sqlite")));
-    };
-    match StoreLocation::parse(text).map_err(|e| e.to_string())? {
-        StoreLocation::Postgres(target) if !target.has_password() => {
-            let name = SecretName::new(SecretKind::DatabasePassword, &target.keychain_id())
-                .map_err(|e| e.to_string())?;
-            // No keychain (a headless server) is not an error: the server may trust us.
-            match secrets.get(&name) {
-                Ok(Some(password)) => Ok(StoreLocation::Postgres(target.with_password(password))),
-                Ok(None) => Ok(StoreLocation::Postgres(target)),
-                Err(e) => {
-                    tracing::warn!("no password for {target} from the keychain: {e}");
-                    Ok(StoreLocation::Postgres(target))
-                }
-            }
-        }
-        other => Ok(other),
-    }
 }
 
 /// The Internal API's secret `internal-api-secret/<id>`, made (random) on first use.
@@ -345,7 +311,7 @@ pub async fn serve(
 ) -> Result<(), String> {
     let secrets: &dyn SecretStore = keychain.as_ref();
     std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
-    let location = store_location(data_dir, args.store.as_deref(), secrets)?;
+    let location = ruuvi_wiring::store_location(data_dir, args.store.as_deref(), secrets)?;
     let store = location
         .open()
         .map_err(|e| format!("opening {location}: {e}"))?;
@@ -618,7 +584,7 @@ fn parse_time(text: &str) -> Result<i64, String> {
 }
 
 pub fn export(args: Export, data_dir: &Path, secrets: &dyn SecretStore) -> Result<(), String> {
-    let location = store_location(data_dir, args.store.as_deref(), secrets)?;
+    let location = ruuvi_wiring::store_location(data_dir, args.store.as_deref(), secrets)?;
     if let StoreLocation::Sqlite(path) = &location {
         if !path.exists() {
             return Err(format!("no database at {}", path.display()));

@@ -1,0 +1,74 @@
+//! Connections to servers beyond this computer, as both faces configure them: the store (a
+//! SQLite file or PostgreSQL) and MQTT brokers, with passwords from the keychain.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use ruuvi_secrets::{SecretKind, SecretName, SecretStore};
+use ruuvi_store::StoreLocation;
+
+/// `None` → the SQLite file in `data_dir`; otherwise a path or a `postgres://` URL. A
+/// PostgreSQL password comes from the keychain (`database-password/host:port:user`) unless
+/// the URL has one.
+pub fn store_location(
+    data_dir: &Path,
+    store: Option<&str>,
+    secrets: &dyn SecretStore,
+) -> Result<StoreLocation, String> {
+    let Some(text) = store else {
+        return Ok(StoreLocation::Sqlite(data_dir.join("observations.sqlite")));
+    };
+    match StoreLocation::parse(text).map_err(|e| e.to_string())? {
+        StoreLocation::Postgres(target) if !target.has_password() => {
+            let name = database_password_name(&target)?;
+            // No keychain (a headless server) is not an error: the server may trust us.
+            match secrets.get(&name) {
+                Ok(Some(password)) => Ok(StoreLocation::Postgres(target.with_password(password))),
+                Ok(None) => Ok(StoreLocation::Postgres(target)),
+                Err(e) => {
+                    tracing::warn!("no password for {target} from the keychain: {e}");
+                    Ok(StoreLocation::Postgres(target))
+                }
+            }
+        }
+        other => Ok(other),
+    }
+}
+
+/// Where a PostgreSQL target's password is kept.
+pub fn database_password_name(
+    target: &ruuvi_store::location::PostgresTarget,
+) -> Result<SecretName, String> {
+    SecretName::new(SecretKind::DatabasePassword, &target.keychain_id()).map_err(|e| e.to_string())
+}
+
+/// Where a broker login's password is kept: `mqtt-password/host:port:user`.
+pub fn mqtt_password_name(broker: &ruuvi_mqtt::Broker, user: &str) -> Result<SecretName, String> {
+    SecretName::new(
+        SecretKind::MqttPassword,
+        &format!("{}:{}:{user}", broker.host, broker.port),
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// A broker by URL, logging in as `user` (its password from the keychain) and trusting only
+/// `ca_pem` when given.
+pub fn mqtt_broker(
+    url: &str,
+    client_id: &str,
+    user: Option<&str>,
+    ca_pem: Option<String>,
+    secrets: &dyn SecretStore,
+) -> Result<ruuvi_mqtt::Broker, String> {
+    let mut broker = ruuvi_mqtt::Broker::parse_url(url, client_id).map_err(|e| e.to_string())?;
+    if let Some(user) = user.filter(|u| !u.is_empty()) {
+        let name = mqtt_password_name(&broker, user)?;
+        broker.user = Some(user.to_string());
+        broker.password = secrets
+            .get(&name)
+            .map_err(|e| format!("the MQTT password ({name}): {e}"))?
+            .map(Arc::new);
+    }
+    broker.server_ca_pem = ca_pem;
+    Ok(broker)
+}
