@@ -11,6 +11,8 @@ pub const COMMANDS: &[&str] = &[
     "first_paint",
     "app_settings",
     "set_app_settings",
+    "connections",
+    "save_password",
     "receiver_status",
     "receiver_start",
     "gateways_list",

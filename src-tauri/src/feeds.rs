@@ -1,14 +1,15 @@
 //! The app's feeds and hub: observations stored in the app's data directory; demo gateways
 //! while no gateway is configured; this computer's receiver once the user turned it on
 //! ("Send data to this computer"), again at every start after that; this computer's
-//! Bluetooth unless switched off; retention as set in Settings. Every stored observation
-//! reaches the window as a `card` event.
+//! Bluetooth unless switched off; an MQTT feed and sink when set; retention as set in
+//! Settings. Observations go to this computer's SQLite file or, when Settings name one, a
+//! PostgreSQL database. Every stored observation reaches the window as a `card` event.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use crate::settings::AppSettings;
+use crate::settings::{AppSettings, MqttFeedSettings, MqttSinkSettings};
 
 use ruuvi_hub::{Hub, HubOptions};
 use ruuvi_secrets::SecretStore;
@@ -31,9 +32,126 @@ pub struct Feeds {
     pub setup: Arc<Setup>,
     pub receiver: Arc<ReceiverSlot>,
     pub ble: Arc<BleSlot>,
+    pub mqtt: Arc<MqttSlot>,
     pub settings: Arc<Settings>,
     /// Alert rules and history; `None` only in tests that start no alerting.
     pub alerts: Option<Arc<ruuvi_alerts::Alerting>>,
+    /// Why the database in Settings is not the one in use (it could not be opened at start).
+    pub storage_problem: Option<String>,
+    /// The keychain.
+    pub secrets: Arc<dyn SecretStore>,
+}
+
+/// The MQTT feed and sink as Settings have them; each restarts when its settings change.
+pub struct MqttSlot {
+    hub: Hub,
+    secrets: Arc<dyn SecretStore>,
+    running: Mutex<MqttRunning>,
+}
+
+#[derive(Default)]
+struct MqttRunning {
+    feed: Option<Running<MqttFeedSettings, ruuvi_mqtt::feed::FeedStatus>>,
+    sink: Option<Running<MqttSinkSettings, ruuvi_mqtt::sink::SinkStatus>>,
+}
+
+struct Running<S, T> {
+    settings: S,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    status: tokio::sync::watch::Receiver<T>,
+}
+
+impl<S, T> Drop for Running<S, T> {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// What the MQTT links are doing, for Settings.
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+pub struct MqttView {
+    pub feed: Option<ruuvi_mqtt::feed::FeedStatus>,
+    pub sink: Option<ruuvi_mqtt::sink::SinkStatus>,
+}
+
+impl MqttSlot {
+    fn client_id(role: &str) -> String {
+        let host = ruuvi_pki::local_host_name().unwrap_or_else(|| "host".into());
+        format!("ruuvi-desk-{host}-{role}")
+    }
+
+    /// Starts, restarts or stops the feed and the sink; `force` restarts them even when their
+    /// settings are the same (a new password). Must run inside the async runtime.
+    pub fn apply(
+        &self,
+        feed: Option<&MqttFeedSettings>,
+        sink: Option<&MqttSinkSettings>,
+        force: bool,
+    ) -> Result<(), String> {
+        let mut running = self.running.lock().expect("mqtt lock");
+        let secrets = self.secrets.as_ref();
+        if force || running.feed.as_ref().map(|r| &r.settings) != feed {
+            running.feed = None;
+            if let Some(f) = feed {
+                let broker = ruuvi_wiring::mqtt_broker(
+                    &f.broker,
+                    &Self::client_id("feed"),
+                    f.user.as_deref(),
+                    None,
+                    secrets,
+                )?;
+                let (tasks, status) = ruuvi_wiring::start_mqtt_feed(
+                    &self.hub,
+                    ruuvi_mqtt::feed::FeedOptions {
+                        broker,
+                        topics: vec![f.topic.clone()],
+                    },
+                );
+                running.feed = Some(Running {
+                    settings: f.clone(),
+                    tasks,
+                    status,
+                });
+            }
+        }
+        if force || running.sink.as_ref().map(|r| &r.settings) != sink {
+            running.sink = None;
+            if let Some(s) = sink {
+                let broker = ruuvi_wiring::mqtt_broker(
+                    &s.broker,
+                    &Self::client_id("sink"),
+                    s.user.as_deref(),
+                    None,
+                    secrets,
+                )?;
+                let (task, status) = ruuvi_wiring::start_mqtt_sink(
+                    &self.hub,
+                    ruuvi_mqtt::sink::SinkOptions {
+                        broker,
+                        prefix: s.prefix.clone(),
+                        discovery_prefix: s.home_assistant.then(|| "homeassistant".to_string()),
+                        version: env!("CARGO_PKG_VERSION").to_string(),
+                    },
+                );
+                running.sink = Some(Running {
+                    settings: s.clone(),
+                    tasks: vec![task],
+                    status,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    pub fn view(&self) -> MqttView {
+        let running = self.running.lock().expect("mqtt lock");
+        MqttView {
+            feed: running.feed.as_ref().map(|r| r.status.borrow().clone()),
+            sink: running.sink.as_ref().map(|r| r.status.borrow().clone()),
+        }
+    }
 }
 
 /// The settings in `app.json`, shared by whoever changes them.
@@ -181,8 +299,14 @@ impl Feeds {
             current: Mutex::new(AppSettings::load(data_dir)),
         });
         let setup = Arc::new(Setup::new(data_dir, secrets.clone()).map_err(|e| e.to_string())?);
+        let setup_secrets = secrets.clone();
         Ok(Feeds {
             setup: setup.clone(),
+            mqtt: Arc::new(MqttSlot {
+                hub: hub.clone(),
+                secrets: secrets.clone(),
+                running: Mutex::new(MqttRunning::default()),
+            }),
             receiver: Arc::new(ReceiverSlot {
                 data_dir: data_dir.to_path_buf(),
                 secrets,
@@ -201,6 +325,8 @@ impl Feeds {
             db,
             demo,
             alerts: None,
+            storage_problem: None,
+            secrets: setup_secrets,
         })
     }
 }
@@ -228,9 +354,29 @@ fn demo_options() -> Option<ruuvi_demo::DemoOptions> {
 /// observations to the window. Must run inside the async runtime.
 pub async fn start<R: Runtime>(app: AppHandle<R>, data_dir: &Path) -> Result<Feeds, String> {
     std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
-    let db = StoreLocation::Sqlite(data_dir.join("observations.sqlite"));
-    let store =
-        SqliteStore::open(&data_dir.join("observations.sqlite")).map_err(|e| e.to_string())?;
+    let secrets: Arc<dyn SecretStore> = Arc::new(ruuvi_secrets::Keychain::default());
+    // The database Settings name; this computer's file when there is none or it cannot be
+    // opened (the window says why).
+    let local = StoreLocation::Sqlite(data_dir.join("observations.sqlite"));
+    let wanted = AppSettings::load(data_dir).store;
+    let opened = ruuvi_wiring::store_location(data_dir, wanted.as_deref(), secrets.as_ref())
+        .and_then(|db| {
+            db.open()
+                .map(|store| (db, store))
+                .map_err(|e| e.to_string())
+        });
+    let (db, store, storage_problem) = match opened {
+        Ok((db, store)) => (db, store, None),
+        Err(e) => {
+            tracing::error!("the database in Settings cannot be opened: {e}; using {local}");
+            let store: Box<dyn ruuvi_store::ObservationStore> = Box::new(
+                SqliteStore::open(&data_dir.join("observations.sqlite"))
+                    .map_err(|e| e.to_string())?,
+            );
+            (local, store, Some(e))
+        }
+    };
+    tracing::info!(location = %db, "storing observations");
     // Alerts see every stored observation; a fired one becomes a notification, an `alert`
     // event for the window's banner, and a webhook POST when one is set.
     let webhook = AppSettings::load(data_dir)
@@ -260,10 +406,10 @@ pub async fn start<R: Runtime>(app: AppHandle<R>, data_dir: &Path) -> Result<Fee
         Hub::start_evaluated(store, HubOptions::default(), Some(alerting.evaluate()));
     // The hub read every sensor's latest from the store; noData counts from those.
     alerting.seen(&hub.latest());
-    let secrets: Arc<dyn SecretStore> = Arc::new(ruuvi_secrets::Keychain::default());
     // Demo gateways while none is configured (a demo gateway from an earlier run is gone).
     let mut feeds = Feeds::new(hub.clone(), db, false, data_dir, secrets)?;
     feeds.alerts = Some(Arc::new(alerting));
+    feeds.storage_problem = storage_problem;
     let demo_options = demo_options();
     feeds.demo = feeds.setup.gateways().is_empty() && demo_options.is_some();
     let mut updates = hub.subscribe();
@@ -311,6 +457,13 @@ pub async fn start<R: Runtime>(app: AppHandle<R>, data_dir: &Path) -> Result<Fee
         });
     }
     feeds.ble.set(settings.bluetooth);
+    if let Err(e) = feeds.mqtt.apply(
+        settings.mqtt_feed.as_ref(),
+        settings.mqtt_sink.as_ref(),
+        false,
+    ) {
+        tracing::warn!("MQTT: {e}");
+    }
     // Retention at the start and every 10 minutes (a change in Settings applies it at once).
     let (retain_hub, retain_settings) = (hub.clone(), feeds.settings.clone());
     tauri::async_runtime::spawn(async move {

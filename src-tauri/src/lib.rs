@@ -21,6 +21,8 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
         commands::first_paint,
         commands::app_settings,
         commands::set_app_settings,
+        commands::connections,
+        commands::save_password,
         commands::receiver_status,
         commands::receiver_start,
         commands::gateways::gateways_list,

@@ -18,6 +18,33 @@ pub struct AppSettings {
     pub resolution_minutes: Option<u32>,
     /// POST every alert here as the seed's push payload (`None`: no webhook). Read at start.
     pub alert_webhook: Option<String>,
+    /// Where observations are kept: `None` the SQLite file in the data directory, or
+    /// `postgres://user@host:port/database` (its password in the keychain). Read at start.
+    pub store: Option<String>,
+    /// Read gateways' MQTT messages from a broker.
+    pub mqtt_feed: Option<MqttFeedSettings>,
+    /// Republish every stored observation to a broker.
+    pub mqtt_sink: Option<MqttSinkSettings>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+pub struct MqttFeedSettings {
+    /// `mqtt://host:port`, `mqtts://…`, `ws://…` or `wss://…`.
+    pub broker: String,
+    /// A topic filter: the gateways' prefix followed by `#`.
+    pub topic: String,
+    /// Its password is in the keychain (`mqtt-password/host:port:user`).
+    pub user: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+pub struct MqttSinkSettings {
+    pub broker: String,
+    /// `<prefix>/<sensor>` and `<prefix>/status`.
+    pub prefix: String,
+    /// Publish Home Assistant discovery messages (prefix `homeassistant`).
+    pub home_assistant: bool,
+    pub user: Option<String>,
 }
 
 impl Default for AppSettings {
@@ -28,6 +55,9 @@ impl Default for AppSettings {
             keep_days: None,
             resolution_minutes: None,
             alert_webhook: None,
+            store: None,
+            mqtt_feed: None,
+            mqtt_sink: None,
         }
     }
 }
@@ -74,6 +104,37 @@ impl AppSettings {
         if let Some(url) = &self.alert_webhook {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return Err("the alert webhook is an http:// or https:// URL".into());
+            }
+        }
+        if let Some(store) = &self.store {
+            match ruuvi_store::StoreLocation::parse(store).map_err(|e| e.to_string())? {
+                ruuvi_store::StoreLocation::Postgres(target) if target.has_password() => {
+                    return Err(
+                        "no password in the database URL: it goes in the password field (the keychain)"
+                            .into(),
+                    )
+                }
+                ruuvi_store::StoreLocation::Postgres(_) => {}
+                ruuvi_store::StoreLocation::Sqlite(_) => {
+                    return Err("the database is a postgres:// URL (or none for this computer's)".into())
+                }
+            }
+        }
+        let brokers = [
+            self.mqtt_feed.as_ref().map(|f| (&f.broker, "MQTT feed")),
+            self.mqtt_sink.as_ref().map(|s| (&s.broker, "MQTT sink")),
+        ];
+        for (url, what) in brokers.into_iter().flatten() {
+            ruuvi_mqtt::Broker::parse_url(url, "").map_err(|e| format!("{what}: {e}"))?;
+        }
+        if let Some(feed) = &self.mqtt_feed {
+            if feed.topic.trim().is_empty() {
+                return Err("MQTT feed: a topic filter such as ruuvi/#".into());
+            }
+        }
+        if let Some(sink) = &self.mqtt_sink {
+            if sink.prefix.trim().is_empty() || sink.prefix.contains(['#', '+']) {
+                return Err("MQTT sink: a topic prefix without wildcards, e.g. ruuvi_desk".into());
             }
         }
         Ok(())

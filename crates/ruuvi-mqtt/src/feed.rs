@@ -19,7 +19,7 @@ pub struct FeedOptions {
 }
 
 /// What the feed has done, for a status line.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, ts_rs::TS)]
 pub struct FeedStatus {
     pub connected: bool,
     pub observations: u64,

@@ -23,7 +23,8 @@ pub struct SinkOptions {
     pub version: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+/// What the sink has done, for a status line.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, ts_rs::TS)]
 pub struct SinkStatus {
     pub connected: bool,
     pub published: u64,

@@ -1,6 +1,7 @@
 //! For Ruuvi Desk's own tests: a mosquitto broker (Debian's package) of the test's own on
 //! 127.0.0.1 — a plain listener, a WebSocket one and, given certificates, a TLS listener that
-//! requires a client certificate. Stopped when dropped.
+//! requires a client certificate. Stopped when dropped. (`user root`: started as root,
+//! mosquitto would otherwise switch to its own user, who cannot write the test's log file.)
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -48,6 +49,7 @@ impl TestBroker {
         let log = dir.join("mosquitto.log").display().to_string();
         let mut conf = format!(
             "per_listener_settings false\nallow_anonymous true\npersistence false\n\
+             user root\n\
              log_dest file {log}\nlog_type error\nlog_type warning\n\
              listener {plain} 127.0.0.1\n\
              listener {websocket} 127.0.0.1\nprotocol websockets\n"

@@ -336,10 +336,11 @@ pub async fn serve(
     // The hub read every sensor's latest from the store; noData counts from those.
     alerting.seen(&hub.latest());
     let (mut background, ble_status) = start_ble(&args, &hub)?;
+    let (mut feed_status, mut sink_status) = (None, None);
     if let Some(url) = &args.mqtt {
         let broker = mqtt_broker(&args, url, "feed", secrets)?;
         tracing::info!(broker = %broker.url(), topics = ?args.mqtt_topic, "reading gateways over MQTT");
-        let (tasks, _status) = ruuvi_wiring::start_mqtt_feed(
+        let (tasks, status) = ruuvi_wiring::start_mqtt_feed(
             &hub,
             ruuvi_mqtt::feed::FeedOptions {
                 broker,
@@ -347,11 +348,12 @@ pub async fn serve(
             },
         );
         background.extend(tasks);
+        feed_status = Some(status);
     }
     if let Some(url) = &args.mqtt_sink {
         let broker = mqtt_broker(&args, url, "sink", secrets)?;
         tracing::info!(broker = %broker.url(), prefix = %args.mqtt_sink_prefix, "republishing over MQTT");
-        let (task, _status) = ruuvi_wiring::start_mqtt_sink(
+        let (task, status) = ruuvi_wiring::start_mqtt_sink(
             &hub,
             ruuvi_mqtt::sink::SinkOptions {
                 broker,
@@ -362,6 +364,7 @@ pub async fn serve(
             },
         );
         background.push(task);
+        sink_status = Some(status);
     }
     let mut options = ReceiverOptions::new(args.listen);
     options.path = args.path.clone();
@@ -473,7 +476,17 @@ pub async fn serve(
                     "bluetooth": args.ble || args.ble_replay.is_some(),
                     "keep_days": args.keep_days,
                     "resolution_minutes": args.resolution_minutes,
+                    "alert_webhook": args.alert_webhook,
+                    "store": location.is_postgres().then(|| location.to_string()),
+                    "mqtt_feed": args.mqtt.as_ref().map(|b| serde_json::json!({
+                        "broker": b, "topic": args.mqtt_topic.join(" "), "user": args.mqtt_user,
+                    })),
+                    "mqtt_sink": args.mqtt_sink.as_ref().map(|b| serde_json::json!({
+                        "broker": b, "prefix": args.mqtt_sink_prefix,
+                        "home_assistant": args.ha_discovery_prefix != "none", "user": args.mqtt_user,
+                    })),
                 }),
+                mqtt: (feed_status.clone(), sink_status.clone()),
                 steps: tokio::sync::broadcast::channel(256).0,
                 hub: hub.clone(),
                 db: location.clone(),

@@ -43,6 +43,11 @@ pub struct UiState {
     pub settings: Value,
     /// The live Bluetooth feed's state, when `--ble` runs it.
     pub ble: Option<watch::Receiver<BleStatus>>,
+    /// The MQTT feed's and sink's states, when `--mqtt` / `--mqtt-sink` run them.
+    pub mqtt: (
+        Option<watch::Receiver<ruuvi_mqtt::feed::FeedStatus>>,
+        Option<watch::Receiver<ruuvi_mqtt::sink::SinkStatus>>,
+    ),
 }
 
 /// Where the built UI is: `--ui-dir`, else `ui/dist` next to the executable's share
@@ -179,7 +184,23 @@ async fn handle(state: Arc<UiState>, req: Request<Incoming>) -> Response<Full<By
         ("POST", "/api/app-settings") => error(
             StatusCode::CONFLICT,
             "unsupported",
-            "ruuvictl serve takes these from its options: --ble, --keep-days, --resolution-minutes",
+            "ruuvictl serve takes these from its options: --ble, --keep-days, --resolution-minutes, --store, --mqtt, --mqtt-sink",
+        ),
+        ("POST", "/api/save-password") => error(
+            StatusCode::CONFLICT,
+            "unsupported",
+            "ruuvictl serve reads passwords from the keychain: ruuvictl secret set database-password/… or mqtt-password/…",
+        ),
+        ("GET", "/api/connections") => json_reply(
+            StatusCode::OK,
+            &json!({
+                "storage": state.db.to_string(),
+                "storage_problem": null,
+                "mqtt": {
+                    "feed": state.mqtt.0.as_ref().map(|s| s.borrow().clone()),
+                    "sink": state.mqtt.1.as_ref().map(|s| s.borrow().clone()),
+                },
+            }),
         ),
         // `serve` always runs its receiver: "start" only reports it.
         ("GET", "/api/receiver") | ("POST", "/api/receiver/start") => {

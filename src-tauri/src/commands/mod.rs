@@ -60,7 +60,8 @@ pub fn app_settings(feeds: tauri::State<'_, crate::feeds::Feeds>) -> crate::sett
     feeds.settings.get()
 }
 
-/// Saves the settings and applies them now: Bluetooth on or off, retention run.
+/// Saves the settings and applies them now: Bluetooth on or off, retention run, the MQTT
+/// feed and sink (re)started; a new database takes effect at the next start.
 #[tauri::command]
 pub async fn set_app_settings(
     feeds: tauri::State<'_, crate::feeds::Feeds>,
@@ -77,12 +78,22 @@ pub async fn set_app_settings(
                 .alert_webhook
                 .clone()
                 .filter(|u| !u.trim().is_empty());
+            s.store = settings.store.clone().filter(|u| !u.trim().is_empty());
+            s.mqtt_feed = settings.mqtt_feed.clone();
+            s.mqtt_sink = settings.mqtt_sink.clone();
         })
         .map_err(|message| IpcError {
             code: "bad_input",
             message,
         })?;
     feeds.ble.set(saved.bluetooth);
+    feeds
+        .mqtt
+        .apply(saved.mqtt_feed.as_ref(), saved.mqtt_sink.as_ref(), false)
+        .map_err(|message| IpcError {
+            code: "mqtt",
+            message,
+        })?;
     let (hub, policy) = (feeds.hub.clone(), saved.retention());
     tauri::async_runtime::spawn(async move {
         hub.retain(policy, crate::feeds::now_ms()).await;
@@ -222,4 +233,87 @@ pub async fn series(
         code: "store",
         message: e.to_string(),
     })
+}
+
+/// Where observations go and what the MQTT links are doing.
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+pub struct Connections {
+    /// The database in use (never with a password).
+    pub storage: String,
+    /// Why the database in Settings is not the one in use.
+    pub storage_problem: Option<String>,
+    pub mqtt: crate::feeds::MqttView,
+}
+
+#[tauri::command]
+pub fn connections(feeds: tauri::State<'_, crate::feeds::Feeds>) -> Connections {
+    Connections {
+        storage: feeds.db.to_string(),
+        storage_problem: feeds.storage_problem.clone(),
+        mqtt: feeds.mqtt.view(),
+    }
+}
+
+/// Puts a password for a server named in Settings into the keychain (`target`: `store`,
+/// `mqtt_feed` or `mqtt_sink`); an MQTT link restarts with it. The password never comes back.
+#[tauri::command]
+pub async fn save_password(
+    feeds: tauri::State<'_, crate::feeds::Feeds>,
+    target: String,
+    password: String,
+) -> Result<(), IpcError> {
+    let password = ruuvi_secrets::Sensitive::new(password);
+    let bad = |message: String| IpcError {
+        code: "bad_input",
+        message,
+    };
+    let settings = feeds.settings.get();
+    let name = match target.as_str() {
+        "store" => {
+            let url = settings
+                .store
+                .ok_or_else(|| bad("no database is set: save its URL first".into()))?;
+            match ruuvi_store::StoreLocation::parse(&url).map_err(|e| bad(e.to_string()))? {
+                ruuvi_store::StoreLocation::Postgres(t) => {
+                    ruuvi_wiring::database_password_name(&t).map_err(bad)?
+                }
+                ruuvi_store::StoreLocation::Sqlite(_) => {
+                    return Err(bad("a file needs no password".into()))
+                }
+            }
+        }
+        "mqtt_feed" | "mqtt_sink" => {
+            let (url, user) = match target.as_str() {
+                "mqtt_feed" => settings.mqtt_feed.as_ref().map(|f| (&f.broker, &f.user)),
+                _ => settings.mqtt_sink.as_ref().map(|s| (&s.broker, &s.user)),
+            }
+            .ok_or_else(|| bad("no broker is set: save it first".into()))?;
+            let user = user
+                .as_deref()
+                .filter(|u| !u.is_empty())
+                .ok_or_else(|| bad("a password needs a user: save the user first".into()))?;
+            let broker = ruuvi_mqtt::Broker::parse_url(url, "").map_err(|e| bad(e.to_string()))?;
+            ruuvi_wiring::mqtt_password_name(&broker, user).map_err(bad)?
+        }
+        other => return Err(bad(format!("no such target {other:?}"))),
+    };
+    feeds.secrets.set(&name, &password).map_err(|e| IpcError {
+        code: "keychain",
+        message: e.to_string(),
+    })?;
+    tracing::info!(%name, "stored a password");
+    if target != "store" {
+        feeds
+            .mqtt
+            .apply(
+                settings.mqtt_feed.as_ref(),
+                settings.mqtt_sink.as_ref(),
+                true,
+            )
+            .map_err(|message| IpcError {
+                code: "mqtt",
+                message,
+            })?;
+    }
+    Ok(())
 }

@@ -11,6 +11,7 @@ import type {
   ApplyResult,
   BleStatusReply,
   Certificates,
+  Connections,
   Dashboard,
   FoundGateway,
   GatewayDetails,
@@ -47,6 +48,8 @@ export type * from './bindings';
 
 /** This computer's Bluetooth (`ble_status`): scanning, or why not and what to do. */
 export type BleStatus = BleStatusReply;
+/** Whose password `savePassword` keeps. */
+export type PasswordTarget = 'store' | 'mqtt_feed' | 'mqtt_sink';
 
 /** The Gateways page's calls (`ruuvi_setup::Setup`). */
 export interface GatewaysApi {
@@ -104,6 +107,10 @@ export interface Backend {
   /** Settings kept with the data: Bluetooth on/off, how long history is kept. */
   appSettings(): Promise<AppSettings>;
   setAppSettings(settings: AppSettings): Promise<AppSettings>;
+  /** The database in use and what the MQTT feed and sink are doing. */
+  connections(): Promise<Connections>;
+  /** Puts a password for a server named in the settings into the keychain. */
+  savePassword(target: PasswordTarget, password: string): Promise<void>;
   decode(hex: string): Promise<Measurement>;
   bleStatus(): Promise<BleStatus>;
   dashboard(): Promise<Dashboard>;
@@ -193,6 +200,8 @@ export const tauriBackend: Backend = {
   appInfo: () => call<AppInfo>('app_info'),
   appSettings: () => call<AppSettings>('app_settings'),
   setAppSettings: (settings) => call<AppSettings>('set_app_settings', { settings }),
+  connections: () => call<Connections>('connections'),
+  savePassword: (target, password) => call<void>('save_password', { target, password }),
   decode: (hex: string) => call<Measurement>('decode_advertisement', { hex }),
   bleStatus: () => call<BleStatusReply>('ble_status'),
   dashboard: () => call<Dashboard>('dashboard'),

@@ -37,7 +37,20 @@ resolution_minutes: number | null,
 /**
  * POST every alert here as the seed's push payload (`None`: no webhook). Read at start.
  */
-alert_webhook: string | null, };
+alert_webhook: string | null, 
+/**
+ * Where observations are kept: `None` the SQLite file in the data directory, or
+ * `postgres://user@host:port/database` (its password in the keychain). Read at start.
+ */
+store: string | null, 
+/**
+ * Read gateways' MQTT messages from a broker.
+ */
+mqtt_feed: MqttFeedSettings | null, 
+/**
+ * Republish every stored observation to a broker.
+ */
+mqtt_sink: MqttSinkSettings | null, };
 
 export type BleStatus = { "state": "off" } | { "state": "starting" } | { "state": "scanning", adapter: string, } | { "state": "unavailable", kind: Unavailable, reason: string, 
 /**
@@ -223,6 +236,59 @@ export type MqttForm = {
  * `None`: MQTT is switched off.
  */
 broker: MqttBrokerForm | null, };
+
+export type MqttFeedSettings = { 
+/**
+ * `mqtt://host:port`, `mqtts://…`, `ws://…` or `wss://…`.
+ */
+broker: string, 
+/**
+ * A topic filter: the gateways' prefix followed by `#`.
+ */
+topic: string, 
+/**
+ * Its password is in the keychain (`mqtt-password/host:port:user`).
+ */
+user: string | null, };
+
+export type MqttSinkSettings = { broker: string, 
+/**
+ * `<prefix>/<sensor>` and `<prefix>/status`.
+ */
+prefix: string, 
+/**
+ * Publish Home Assistant discovery messages (prefix `homeassistant`).
+ */
+home_assistant: boolean, user: string | null, };
+
+export type Connections = { 
+/**
+ * The database in use (never with a password).
+ */
+storage: string, 
+/**
+ * Why the database in Settings is not the one in use.
+ */
+storage_problem: string | null, mqtt: MqttView, };
+
+export type MqttView = { feed: FeedStatus | null, sink: SinkStatus | null, };
+
+export type FeedStatus = { connected: boolean, observations: number, 
+/**
+ * Messages that were not a gateway's advertisement or state, or did not decode.
+ */
+rejected: number, 
+/**
+ * Retained data messages skipped on subscribing (old, not live).
+ */
+retained_skipped: number, last_error: string | null, 
+/**
+ * Gateways' `gw_status` (online or not), by gateway MAC once one of its advertisements
+ * has named it (else by the topic prefix).
+ */
+gateways: { [key in string]: boolean }, };
+
+export type SinkStatus = { connected: boolean, published: number, last_error: string | null, };
 
 export type MqttBrokerForm = { 
 /**

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { dataForm, fromDataForm } from './dataSettings';
 
-const now = { receiver_enabled: true, bluetooth: true, keep_days: null, resolution_minutes: 15, alert_webhook: null };
+const now = {
+  receiver_enabled: true,
+  bluetooth: true,
+  keep_days: null,
+  resolution_minutes: 15,
+  alert_webhook: null,
+  store: null,
+  mqtt_feed: null,
+  mqtt_sink: null,
+};
 
 describe('data settings form', () => {
   it('round-trips the settings, empty meaning no limit', () => {
@@ -14,6 +23,9 @@ describe('data settings form', () => {
       keep_days: 30,
       resolution_minutes: null,
       alert_webhook: 'https://hooks.example/ruuvi',
+      store: null,
+      mqtt_feed: null,
+      mqtt_sink: null,
     });
   });
 

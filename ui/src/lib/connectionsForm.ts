@@ -1,0 +1,68 @@
+// The Settings page's "Database and MQTT" form: where observations are kept (this computer,
+// or a PostgreSQL database several Ruuvi Desks share), the MQTT feed (gateways' messages from
+// a broker) and the MQTT sink (observations republished, with Home Assistant discovery).
+// Passwords are not part of it: each goes to the keychain on its own.
+import type { AppSettings } from './backend';
+
+export interface ConnectionsForm {
+  /** Empty: this computer's database. */
+  store: string;
+  feed: boolean;
+  feedBroker: string;
+  feedTopic: string;
+  feedUser: string;
+  sink: boolean;
+  sinkBroker: string;
+  sinkPrefix: string;
+  homeAssistant: boolean;
+  sinkUser: string;
+}
+
+export function connectionsForm(s: AppSettings): ConnectionsForm {
+  return {
+    store: s.store ?? '',
+    feed: s.mqtt_feed !== null,
+    feedBroker: s.mqtt_feed?.broker ?? '',
+    feedTopic: s.mqtt_feed?.topic ?? 'ruuvi/#',
+    feedUser: s.mqtt_feed?.user ?? '',
+    sink: s.mqtt_sink !== null,
+    sinkBroker: s.mqtt_sink?.broker ?? '',
+    sinkPrefix: s.mqtt_sink?.prefix ?? 'ruuvi_desk',
+    homeAssistant: s.mqtt_sink?.home_assistant ?? true,
+    sinkUser: s.mqtt_sink?.user ?? '',
+  };
+}
+
+const BROKER = /^(mqtts?|wss?):\/\/(\[[^\]]+\]|[^/:\s]+)(:\d{1,5})?(\/\S*)?$/i;
+
+/** The settings to save, or what is wrong with the form. */
+export function fromConnectionsForm(f: ConnectionsForm, current: AppSettings): AppSettings | { error: string } {
+  const store = f.store.trim();
+  if (store !== '') {
+    let url: URL | null = null;
+    try {
+      url = new URL(store);
+    } catch {
+      url = null;
+    }
+    if (!url || !['postgres:', 'postgresql:'].includes(url.protocol) || url.hostname === '')
+      return { error: 'Database: a postgres://user@host:5432/database URL, or empty for this computer' };
+    if (url.password !== '') return { error: 'Database: leave the password out of the URL and type it in its own field' };
+  }
+  if (f.feed && !BROKER.test(f.feedBroker.trim()))
+    return { error: 'MQTT feed: the broker as mqtt://host:1883, mqtts://, ws:// or wss://' };
+  if (f.feed && f.feedTopic.trim() === '') return { error: 'MQTT feed: a topic filter such as ruuvi/#' };
+  if (f.sink && !BROKER.test(f.sinkBroker.trim()))
+    return { error: 'MQTT sink: the broker as mqtt://host:1883, mqtts://, ws:// or wss://' };
+  if (f.sink && (f.sinkPrefix.trim() === '' || /[#+]/.test(f.sinkPrefix)))
+    return { error: 'MQTT sink: a topic prefix without wildcards, e.g. ruuvi_desk' };
+  const user = (u: string) => (u.trim() === '' ? null : u.trim());
+  return {
+    ...current,
+    store: store === '' ? null : store,
+    mqtt_feed: f.feed ? { broker: f.feedBroker.trim(), topic: f.feedTopic.trim(), user: user(f.feedUser) } : null,
+    mqtt_sink: f.sink
+      ? { broker: f.sinkBroker.trim(), prefix: f.sinkPrefix.trim(), home_assistant: f.homeAssistant, user: user(f.sinkUser) }
+      : null,
+  };
+}
