@@ -121,6 +121,7 @@ mod tests {
             ruuvi_store::ObservationStore::insert(&mut store, &[o]).unwrap();
             ruuvi_hub::Hub::start(store, ruuvi_hub::HubOptions::default()).0
         });
+        std::fs::create_dir_all(db.with_extension("dir")).unwrap();
         let feeds = crate::feeds::Feeds::new(
             hub,
             ruuvi_store::StoreLocation::Sqlite(db.clone()),
@@ -264,6 +265,54 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e["code"], "bad_input", "{e}");
+    }
+
+    #[test]
+    fn database_and_mqtt_settings_are_checked_and_reported() {
+        let v = invoke("connections", serde_json::json!({})).unwrap();
+        assert!(v["storage"].as_str().unwrap().ends_with(".sqlite"), "{v}");
+        assert_eq!(v["storage_problem"], serde_json::Value::Null);
+        assert_eq!(v["mqtt"]["feed"], serde_json::Value::Null);
+        let settings = |change: serde_json::Value| {
+            let mut s = serde_json::json!({
+                "receiver_enabled": false, "bluetooth": false, "keep_days": null,
+                "resolution_minutes": null, "alert_webhook": null, "store": null,
+                "mqtt_feed": null, "mqtt_sink": null,
+            });
+            s.as_object_mut()
+                .unwrap()
+                .extend(change.as_object().unwrap().clone());
+            serde_json::json!({ "settings": s })
+        };
+        let e = invoke(
+            "set_app_settings",
+            settings(serde_json::json!({"store": "postgres://u:hunter2@db.lan/ruuvi"})),
+        )
+        .unwrap_err();
+        assert_eq!(e["code"], "bad_input");
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+        let e = invoke(
+            "set_app_settings",
+            settings(serde_json::json!({"mqtt_feed": {"broker": "broker.lan", "topic": "ruuvi/#", "user": null}})),
+        )
+        .unwrap_err();
+        assert!(e["message"].as_str().unwrap().contains("MQTT feed"), "{e}");
+        // A feed to a broker nobody runs: saved, started, and reported as not connected.
+        let v = invoke(
+            "set_app_settings",
+            settings(serde_json::json!({
+                "store": "postgres://ruuvi@127.0.0.1:1/ruuvi",
+                "mqtt_feed": {"broker": "mqtt://127.0.0.1:1", "topic": "ruuvi/#", "user": null},
+            })),
+        )
+        .unwrap();
+        assert_eq!(v["store"], "postgres://ruuvi@127.0.0.1:1/ruuvi");
+        let e = invoke(
+            "save_password",
+            serde_json::json!({"target": "mqtt_feed", "password": "pw"}),
+        )
+        .unwrap_err();
+        assert_eq!(e["code"], "bad_input", "no feed in this call's settings: {e}");
     }
 
     #[test]
