@@ -312,7 +312,10 @@ mod tests {
             serde_json::json!({"target": "mqtt_feed", "password": "pw"}),
         )
         .unwrap_err();
-        assert_eq!(e["code"], "bad_input", "no feed in this call's settings: {e}");
+        assert_eq!(
+            e["code"], "bad_input",
+            "no feed in this call's settings: {e}"
+        );
     }
 
     #[test]

@@ -653,23 +653,10 @@ impl Setup {
         form: ProfileForm,
         on_step: OnStep,
     ) -> Vec<ApplyResult> {
-        let permits = Arc::new(tokio::sync::Semaphore::new(8));
-        let mut tasks = tokio::task::JoinSet::new();
-        for (index, endpoint) in endpoints.into_iter().enumerate() {
-            let (setup, form, on_step, permits) =
-                (self.clone(), form.clone(), on_step.clone(), permits.clone());
-            tasks.spawn(async move {
-                let _permit = permits.acquire_owned().await.expect("never closed");
-                let result = setup.apply_one(&endpoint, &form, &on_step).await;
-                (index, result)
-            });
-        }
-        let mut results = Vec::new();
-        while let Some(joined) = tasks.join_next().await {
-            results.push(joined.expect("apply tasks do not panic"));
-        }
-        results.sort_by_key(|(i, _)| *i);
-        results.into_iter().map(|(_, r)| r).collect()
+        self.apply_each(endpoints, on_step, move |setup, mac| {
+            setup.profile_for(&form, mac, true)
+        })
+        .await
     }
 
     /// Applies an MQTT `form` to every gateway in `endpoints`, at most 8 at a time, each like
@@ -680,11 +667,36 @@ impl Setup {
         form: MqttForm,
         on_step: OnStep,
     ) -> Vec<ApplyResult> {
+        self.apply_each(endpoints, on_step, move |setup, mac| {
+            let certs =
+                setup.certificates_for(form.issues_client_cert(), form.uses_our_ca(), mac, true)?;
+            form.profile(certs)
+        })
+        .await
+    }
+
+    /// Pushes the profile `profile_for` makes for each logged-in gateway (from its MAC), at
+    /// most 8 gateways at a time; results in `endpoints` order.
+    async fn apply_each<P, F>(
+        self: &Arc<Self>,
+        endpoints: Vec<String>,
+        on_step: OnStep,
+        profile_for: F,
+    ) -> Vec<ApplyResult>
+    where
+        P: BackendProfile + Sync + Send,
+        F: Fn(&Setup, Option<&str>) -> Result<P, SetupError> + Send + Sync + 'static,
+    {
         let permits = Arc::new(tokio::sync::Semaphore::new(8));
+        let profile_for = Arc::new(profile_for);
         let mut tasks = tokio::task::JoinSet::new();
         for (index, endpoint) in endpoints.into_iter().enumerate() {
-            let (setup, form, on_step, permits) =
-                (self.clone(), form.clone(), on_step.clone(), permits.clone());
+            let (setup, profile_for, on_step, permits) = (
+                self.clone(),
+                profile_for.clone(),
+                on_step.clone(),
+                permits.clone(),
+            );
             tasks.spawn(async move {
                 let _permit = permits.acquire_owned().await.expect("never closed");
                 let failed = |error: SetupError| ApplyResult {
@@ -698,15 +710,7 @@ impl Setup {
                     Err(e) => return (index, failed(e)),
                 };
                 let mut session = session.lock().await;
-                let profile = setup
-                    .certificates_for(
-                        form.issues_client_cert(),
-                        form.uses_our_ca(),
-                        session.client.mac(),
-                        true,
-                    )
-                    .and_then(|certs| form.profile(certs));
-                let result = match profile {
+                let result = match profile_for(&setup, session.client.mac()) {
                     Ok(p) => setup.push(&endpoint, &mut session, &p, &on_step).await,
                     Err(e) => failed(e),
                 };
@@ -719,25 +723,6 @@ impl Setup {
         }
         results.sort_by_key(|(i, _)| *i);
         results.into_iter().map(|(_, r)| r).collect()
-    }
-
-    async fn apply_one(&self, endpoint: &str, form: &ProfileForm, on_step: &OnStep) -> ApplyResult {
-        let failed = |error: SetupError| ApplyResult {
-            endpoint: endpoint.to_string(),
-            mac: None,
-            state: GatewayState::Unchanged,
-            error: Some(error.to_string()),
-        };
-        let session = match self.session(endpoint) {
-            Ok(s) => s,
-            Err(e) => return failed(e),
-        };
-        let mut session = session.lock().await;
-        let profile = match self.profile_for(form, session.client.mac(), true) {
-            Ok(p) => p,
-            Err(e) => return failed(e),
-        };
-        self.push(endpoint, &mut session, &profile, on_step).await
     }
 
     async fn push(

@@ -238,6 +238,51 @@ fn csv_value(v: &serde_json::Value) -> String {
     }
 }
 
+/// The statements a retention step needs, in an engine's dialect.
+trait TrimSql {
+    /// Deletes up to `limit` of the oldest rows received before `before`.
+    fn expire(&mut self, before: i64, limit: usize) -> Result<usize, StoreError>;
+    /// Deletes up to `limit` rows received in `[from, cut)` that are not the first of their
+    /// sensor in their `step`-wide bucket.
+    fn thin(&mut self, from: i64, cut: i64, step: i64, limit: usize) -> Result<usize, StoreError>;
+    fn meta(&mut self, key: &str) -> Result<Option<i64>, StoreError>;
+    fn set_meta(&mut self, key: &str, value: i64) -> Result<(), StoreError>;
+}
+
+/// One bounded retention step ([`ObservationStore::trim`]), the same for every engine.
+fn trim_with(
+    sql: &mut dyn TrimSql,
+    policy: &Retention,
+    now_ms: i64,
+    max_rows: usize,
+) -> Result<Trimmed, StoreError> {
+    let mut done = Trimmed::default();
+    if let Some(keep) = policy.max_history_ms {
+        done.expired = sql.expire(now_ms - keep, max_rows)?;
+        done.more = done.expired == max_rows;
+    }
+    let room = max_rows - done.expired;
+    if let (Some(step), true) = (policy.resolution_ms.filter(|r| *r > 0), room > 0) {
+        // Whole buckets only, so a bucket is never thinned while it can still grow.
+        let cut = (now_ms - policy.full_resolution_ms).div_euclid(step) * step;
+        // Rows below the watermark are already thinned at this resolution.
+        let from = match sql.meta("thinned_until_ms")? {
+            Some(until) if sql.meta("thinned_resolution_ms")? == Some(step) => until,
+            _ => i64::MIN,
+        };
+        if cut > from {
+            done.thinned = sql.thin(from, cut, step, room)?;
+            if done.thinned < room {
+                sql.set_meta("thinned_until_ms", cut)?;
+                sql.set_meta("thinned_resolution_ms", step)?;
+            } else {
+                done.more = true;
+            }
+        }
+    }
+    Ok(done)
+}
+
 /// The columns every engine stores, in `SELECT` order.
 const COLUMNS: &str = "id, sensor, received_at_ms, seen_at_s, feed, rssi, format, readings";
 

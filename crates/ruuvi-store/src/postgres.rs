@@ -21,7 +21,8 @@ use ruuvi_protocol::{DataFormat, MacAddress, Observation};
 
 use crate::location::PostgresTarget;
 use crate::{
-    Columns, ObservationStore, Query, Retention, Row, StoreError, StoredReadings, Trimmed, COLUMNS,
+    trim_with, Columns, ObservationStore, Query, Retention, Row, StoreError, StoredReadings,
+    TrimSql, Trimmed, COLUMNS,
 };
 
 /// Bumped when the tables change; a newer database is refused.
@@ -419,77 +420,59 @@ impl ObservationStore for PostgresStore {
         max_rows: usize,
     ) -> Result<Trimmed, StoreError> {
         let policy = *policy;
-        self.run(move |c| trim(c, &policy, now_ms, max_rows))
+        self.run(move |c| trim_with(&mut PostgresTrim(c), &policy, now_ms, max_rows))
     }
 }
 
-fn meta(c: &mut Client, key: &str) -> Result<Option<i64>, StoreError> {
-    Ok(
-        c.query_opt("SELECT value FROM meta WHERE key = $1", &[&key])
-            .map_err(pg)?
-            .map(|r| r.get(0)),
-    )
-}
+struct PostgresTrim<'a>(&'a mut Client);
 
-fn set_meta(c: &mut Client, key: &str, value: i64) -> Result<(), StoreError> {
-    c.execute(
-        "INSERT INTO meta (key, value) VALUES ($1, $2)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        &[&key, &value],
-    )
-    .map_err(pg)?;
-    Ok(())
-}
-
-/// SQLite's trim in PostgreSQL's dialect.
-fn trim(
-    c: &mut Client,
-    policy: &Retention,
-    now_ms: i64,
-    max_rows: usize,
-) -> Result<Trimmed, StoreError> {
-    let mut done = Trimmed::default();
-    let limit = max_rows as i64;
-    if let Some(keep) = policy.max_history_ms {
-        done.expired = c
+impl TrimSql for PostgresTrim<'_> {
+    fn expire(&mut self, before: i64, limit: usize) -> Result<usize, StoreError> {
+        Ok(self
+            .0
             .execute(
                 "DELETE FROM observations WHERE id IN (
                      SELECT id FROM observations WHERE received_at_ms < $1
                      ORDER BY received_at_ms LIMIT $2)",
-                &[&(now_ms - keep), &limit],
+                &[&before, &(limit as i64)],
             )
-            .map_err(pg)? as usize;
-        done.more = done.expired == max_rows;
+            .map_err(pg)? as usize)
     }
-    let room = max_rows - done.expired;
-    if let (Some(step), true) = (policy.resolution_ms.filter(|r| *r > 0), room > 0) {
-        let cut = (now_ms - policy.full_resolution_ms).div_euclid(step) * step;
-        let from = match meta(c, "thinned_until_ms")? {
-            Some(until) if meta(c, "thinned_resolution_ms")? == Some(step) => until,
-            _ => i64::MIN,
-        };
-        if cut > from {
-            done.thinned = c
-                .execute(
-                    "DELETE FROM observations WHERE id IN (
-                         SELECT o.id FROM observations o
-                         WHERE o.received_at_ms >= $1 AND o.received_at_ms < $2
-                           AND o.id <> (
-                               SELECT MIN(p.id) FROM observations p
-                               WHERE p.sensor = o.sensor
-                                 AND p.received_at_ms >= (o.received_at_ms / $3) * $3
-                                 AND p.received_at_ms < (o.received_at_ms / $3 + 1) * $3)
-                         LIMIT $4)",
-                    &[&from, &cut, &step, &(room as i64)],
-                )
-                .map_err(pg)? as usize;
-            if done.thinned < room {
-                set_meta(c, "thinned_until_ms", cut)?;
-                set_meta(c, "thinned_resolution_ms", step)?;
-            } else {
-                done.more = true;
-            }
-        }
+
+    fn thin(&mut self, from: i64, cut: i64, step: i64, limit: usize) -> Result<usize, StoreError> {
+        Ok(self
+            .0
+            .execute(
+                "DELETE FROM observations WHERE id IN (
+                     SELECT o.id FROM observations o
+                     WHERE o.received_at_ms >= $1 AND o.received_at_ms < $2
+                       AND o.id <> (
+                           SELECT MIN(p.id) FROM observations p
+                           WHERE p.sensor = o.sensor
+                             AND p.received_at_ms >= (o.received_at_ms / $3) * $3
+                             AND p.received_at_ms < (o.received_at_ms / $3 + 1) * $3)
+                     LIMIT $4)",
+                &[&from, &cut, &step, &(limit as i64)],
+            )
+            .map_err(pg)? as usize)
     }
-    Ok(done)
+
+    fn meta(&mut self, key: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .0
+            .query_opt("SELECT value FROM meta WHERE key = $1", &[&key])
+            .map_err(pg)?
+            .map(|r| r.get(0)))
+    }
+
+    fn set_meta(&mut self, key: &str, value: i64) -> Result<(), StoreError> {
+        self.0
+            .execute(
+                "INSERT INTO meta (key, value) VALUES ($1, $2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                &[&key, &value],
+            )
+            .map_err(pg)?;
+        Ok(())
+    }
 }

@@ -11,7 +11,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use ruuvi_protocol::{MacAddress, Observation};
 
 use crate::{
-    Columns, ObservationStore, Query, Retention, Row, StoreError, StoredReadings, Trimmed, COLUMNS,
+    trim_with, Columns, ObservationStore, Query, Retention, Row, StoreError, StoredReadings,
+    TrimSql, Trimmed, COLUMNS,
 };
 
 /// 2 added the `meta` table (how far thinning got); 3 writes readings as compact blobs
@@ -61,22 +62,6 @@ impl SqliteStore {
         )?;
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         Ok(Self { conn })
-    }
-
-    fn meta(&self, key: &str) -> Result<Option<i64>, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-            .optional()?)
-    }
-
-    fn set_meta(&self, key: &str, value: i64) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?1, ?2)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            params![key, value],
-        )?;
-        Ok(())
     }
 }
 
@@ -181,48 +166,51 @@ impl ObservationStore for SqliteStore {
         now_ms: i64,
         max_rows: usize,
     ) -> Result<Trimmed, StoreError> {
-        let mut done = Trimmed::default();
-        let limit = max_rows as i64;
-        if let Some(keep) = policy.max_history_ms {
-            done.expired = self.conn.execute(
-                "DELETE FROM observations WHERE id IN (
-                     SELECT id FROM observations WHERE received_at_ms < ?1
-                     ORDER BY received_at_ms LIMIT ?2)",
-                params![now_ms - keep, limit],
-            )?;
-            done.more = done.expired == max_rows;
-        }
-        let room = max_rows - done.expired;
-        if let (Some(step), true) = (policy.resolution_ms.filter(|r| *r > 0), room > 0) {
-            // Whole buckets only, so a bucket is never thinned while it can still grow.
-            let cut = (now_ms - policy.full_resolution_ms).div_euclid(step) * step;
-            // Rows below the watermark are already thinned at this resolution.
-            let from = match self.meta("thinned_until_ms")? {
-                Some(until) if self.meta("thinned_resolution_ms")? == Some(step) => until,
-                _ => i64::MIN,
-            };
-            if cut > from {
-                done.thinned = self.conn.execute(
-                    "DELETE FROM observations WHERE id IN (
-                         SELECT o.id FROM observations o
-                         WHERE o.received_at_ms >= ?1 AND o.received_at_ms < ?2
-                           AND o.id <> (
-                               SELECT MIN(p.id) FROM observations p
-                               WHERE p.sensor = o.sensor
-                                 AND p.received_at_ms >= (o.received_at_ms / ?3) * ?3
-                                 AND p.received_at_ms < (o.received_at_ms / ?3 + 1) * ?3)
-                         LIMIT ?4)",
-                    params![from, cut, step, room as i64],
-                )?;
-                if done.thinned < room {
-                    self.set_meta("thinned_until_ms", cut)?;
-                    self.set_meta("thinned_resolution_ms", step)?;
-                } else {
-                    done.more = true;
-                }
-            }
-        }
-        Ok(done)
+        trim_with(&mut SqliteTrim(&self.conn), policy, now_ms, max_rows)
+    }
+}
+
+struct SqliteTrim<'a>(&'a Connection);
+
+impl TrimSql for SqliteTrim<'_> {
+    fn expire(&mut self, before: i64, limit: usize) -> Result<usize, StoreError> {
+        Ok(self.0.execute(
+            "DELETE FROM observations WHERE id IN (
+                 SELECT id FROM observations WHERE received_at_ms < ?1
+                 ORDER BY received_at_ms LIMIT ?2)",
+            params![before, limit as i64],
+        )?)
+    }
+
+    fn thin(&mut self, from: i64, cut: i64, step: i64, limit: usize) -> Result<usize, StoreError> {
+        Ok(self.0.execute(
+            "DELETE FROM observations WHERE id IN (
+                 SELECT o.id FROM observations o
+                 WHERE o.received_at_ms >= ?1 AND o.received_at_ms < ?2
+                   AND o.id <> (
+                       SELECT MIN(p.id) FROM observations p
+                       WHERE p.sensor = o.sensor
+                         AND p.received_at_ms >= (o.received_at_ms / ?3) * ?3
+                         AND p.received_at_ms < (o.received_at_ms / ?3 + 1) * ?3)
+                 LIMIT ?4)",
+            params![from, cut, step, limit as i64],
+        )?)
+    }
+
+    fn meta(&mut self, key: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .0
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn set_meta(&mut self, key: &str, value: i64) -> Result<(), StoreError> {
+        self.0.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
     }
 }
 
