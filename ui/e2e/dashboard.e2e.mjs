@@ -5,60 +5,33 @@
 //   node --test ui/e2e/dashboard.e2e.mjs   (after `make build`; RUUVICTL=… to use another binary)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { bin, launchChromium, shots, start, stopAll } from './support.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const ruuvictl = process.env.RUUVICTL ?? join(root, 'target', 'debug', 'ruuvictl');
-const shots = process.env.RUUVI_DESK_SCREENSHOTS ?? join(root, 'target', 'e2e-screenshots');
-mkdirSync(shots, { recursive: true });
+const ruuvictl = bin('ruuvictl', 'RUUVICTL');
 
-let server;
 let dataDir;
 let browser;
 let uiUrl;
 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'ruuvi-desk-e2e-'));
-  server = spawn(
+  // No Bluetooth and no system bus here, whatever the machine has.
+  const first = await start(
     ruuvictl,
     ['serve', '--http', '--listen', '127.0.0.1:0', '--no-admin', '--demo', '--ui', '127.0.0.1:0'],
-    {
-      // No Bluetooth and no system bus here, whatever the machine has.
-      env: { ...process.env, RUUVI_DESK_DATA_DIR: dataDir, DBUS_SYSTEM_BUS_ADDRESS: 'unix:path=/nonexistent/bus' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
+    { RUUVI_DESK_DATA_DIR: dataDir, DBUS_SYSTEM_BUS_ADDRESS: 'unix:path=/nonexistent/bus' },
   );
-  const firstLine = await new Promise((resolve, reject) => {
-    const lines = createInterface({ input: server.stdout });
-    lines.once('line', resolve);
-    server.once('exit', (code) => reject(new Error(`ruuvictl serve exited with ${code}`)));
-    setTimeout(() => reject(new Error('no startup line within 30 s')), 30_000).unref();
-  });
-  uiUrl = JSON.parse(firstLine).ui;
+  uiUrl = first.ui;
   assert.match(uiUrl, /^http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]+$/);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  server?.kill();
+  stopAll();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 

@@ -8,37 +8,19 @@
 //   tests/with-keychain.sh node --test ui/e2e/gateways.e2e.mjs   (after `make build`)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { bin, launchChromium, shots, start, stopAll } from './support.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = (name, env) => process.env[env] ?? join(root, 'target', 'debug', name);
 const ruuvictl = bin('ruuvictl', 'RUUVICTL');
 const simulator = bin('ruuvi-gw-sim', 'RUUVI_GW_SIM');
-const shots = process.env.RUUVI_DESK_SCREENSHOTS ?? join(root, 'target', 'e2e-screenshots');
-mkdirSync(shots, { recursive: true });
 
-const children = [];
 let dataDir;
 let browser;
 let uiUrl;
 let gateway;
-
-/** Starts a process and resolves with its first stdout line, parsed. */
-function start(command, args, env) {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line)));
-    child.once('exit', (code) => reject(new Error(`${command} exited with ${code}`)));
-    setTimeout(() => reject(new Error(`${command}: no startup line within 30 s`)), 30_000).unref();
-  });
-}
 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'ruuvi-desk-gw-e2e-'));
@@ -54,15 +36,12 @@ before(async () => {
   const serving = await start(ruuvictl, ['serve', '--listen', '127.0.0.1:0', '--no-admin', '--ui', '127.0.0.1:0'], env);
   assert.match(serving.listening, /^https:\/\/127\.0\.0\.1:\d+\/record$/);
   uiUrl = serving.ui;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  for (const c of children) c.kill();
+  stopAll();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 

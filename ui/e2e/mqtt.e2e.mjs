@@ -9,40 +9,22 @@
 //   tests/with-keychain.sh tests/with-servers.sh node --test ui/e2e/mqtt.e2e.mjs
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { bin, launchChromium, shots, start, stopAll } from './support.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = (name, env) => process.env[env] ?? join(root, 'target', 'debug', name);
 const ruuvictl = bin('ruuvictl', 'RUUVICTL');
 const simulator = bin('ruuvi-gw-sim', 'RUUVI_GW_SIM');
-const shots = process.env.RUUVI_DESK_SCREENSHOTS ?? join(root, 'target', 'e2e-screenshots');
-mkdirSync(shots, { recursive: true });
 
-const children = [];
 let dataDir;
 let browser;
 let uiUrl;
 let gateway;
 let brokerPort;
 let database;
-
-function start(command, args, env, firstLine = true) {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  if (!firstLine) return Promise.resolve(null);
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line)));
-    child.once('exit', (code) => reject(new Error(`${command} exited with ${code}`)));
-    setTimeout(() => reject(new Error(`${command}: no startup line within 30 s`)), 30_000).unref();
-  });
-}
 
 function freePort() {
   return new Promise((resolve) => {
@@ -98,15 +80,12 @@ before(async () => {
     env,
   );
   uiUrl = serving.ui;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  for (const c of children) c.kill();
+  stopAll();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 

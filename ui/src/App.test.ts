@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, render, screen, fireEvent } from '@testing-library/svelte';
 import App from './App.svelte';
-import { derived, readings, sensorCard } from './test-fixtures';
+import { appSettings, derived, gatewayMqtt, readings, sensorCard } from './test-fixtures';
 import {
   BackendError,
   type Backend,
@@ -9,7 +9,6 @@ import {
   type GatewaysApi,
   type HttpBackend,
   type ListedGateway,
-  type Mqtt,
   type SensorCard,
 } from './lib/backend';
 
@@ -23,18 +22,7 @@ const noBluetooth: BleStatus = {
 };
 
 const HTTP_NOW: HttpBackend = { ruuvi_cloud: true, custom: null };
-const MQTT_NOW: Mqtt = {
-  use_mqtt: false,
-  mqtt_transport: 'TCP',
-  mqtt_server: 'test.mosquitto.org',
-  mqtt_port: 1883,
-  mqtt_data_format: 'ruuvi_raw',
-  mqtt_sending_interval: 0,
-  mqtt_prefix: 'ruuvi/C8:25:2D:8E:9C:2C/',
-  mqtt_client_id: 'C8:25:2D:8E:9C:2C',
-  mqtt_user: '',
-  mqtt_disable_retained_messages: false,
-};
+const MQTT_NOW = gatewayMqtt();
 
 /** Gateway calls that record what the page sent. */
 function gatewaysApi(sent: unknown[]): GatewaysApi {
@@ -93,16 +81,7 @@ function backendWith(decode: Backend['decode'], bleStatus = async () => noBlueto
       start: async () => ({ url: 'https://127.0.0.1:8443/record', posts: [], observations: 0, gateways: [] }),
     },
     appInfo: async () => ({ name: 'Ruuvi Desk', version: '9.9.9', license: 'MIT' }),
-    appSettings: async () => ({
-      receiver_enabled: false,
-      bluetooth: true,
-      keep_days: null,
-      resolution_minutes: null,
-      alert_webhook: null,
-      store: null,
-      mqtt_feed: null,
-      mqtt_sink: null,
-    }),
+    appSettings: async () => appSettings(),
     setAppSettings: async (s) => s,
     connections: async () => ({ storage: '/data/observations.sqlite', storage_problem: null, mqtt: { feed: null, sink: null } }),
     savePassword: async () => {},
@@ -113,6 +92,15 @@ function backendWith(decode: Backend['decode'], bleStatus = async () => noBlueto
     exportCsv: async () => 'Saved to /tmp/x.csv',
     subscribe: () => () => {},
   };
+}
+
+/** Gateways page: find the gateway by address and open its login form. */
+async function findTheGateway() {
+  await fireEvent.click(screen.getByRole('button', { name: 'Gateways' }));
+  await fireEvent.click(screen.getByLabelText(/Search this network/));
+  await fireEvent.input(screen.getByLabelText('Addresses'), { target: { value: '127.0.0.1:8080' } });
+  await fireEvent.click(screen.getByRole('button', { name: 'Find gateways' }));
+  await fireEvent.click(await screen.findByRole('button', { name: 'Log in' }));
 }
 
 describe('App', () => {
@@ -204,11 +192,7 @@ describe('App', () => {
     const backend = backendWith(async () => ({}));
     backend.gateways = gatewaysApi(sent);
     render(App, { backend });
-    await fireEvent.click(screen.getByRole('button', { name: 'Gateways' }));
-    await fireEvent.click(screen.getByLabelText(/Search this network/));
-    await fireEvent.input(screen.getByLabelText('Addresses'), { target: { value: '127.0.0.1:8080' } });
-    await fireEvent.click(screen.getByRole('button', { name: 'Find gateways' }));
-    await fireEvent.click(await screen.findByRole('button', { name: 'Log in' }));
+    await findTheGateway();
     await fireEvent.input(screen.getByLabelText('Password'), { target: { value: 'wrong' } });
     await fireEvent.click(document.getElementById('login-button')!);
     expect((await screen.findByRole('alert')).textContent).toMatch(/device id on the gateway's label/);
@@ -232,11 +216,7 @@ describe('App', () => {
     const backend = backendWith(async () => ({}));
     backend.gateways = gatewaysApi(sent);
     render(App, { backend });
-    await fireEvent.click(screen.getByRole('button', { name: 'Gateways' }));
-    await fireEvent.click(screen.getByLabelText(/Search this network/));
-    await fireEvent.input(screen.getByLabelText('Addresses'), { target: { value: '127.0.0.1:8080' } });
-    await fireEvent.click(screen.getByRole('button', { name: 'Find gateways' }));
-    await fireEvent.click(await screen.findByRole('button', { name: 'Log in' }));
+    await findTheGateway();
     await fireEvent.input(screen.getByLabelText('Password'), { target: { value: 'label-id' } });
     await fireEvent.click(document.getElementById('login-button')!);
     expect((await screen.findByText(/^Now:/)).textContent).toMatch(/off/);

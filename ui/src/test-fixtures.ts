@@ -1,5 +1,5 @@
 // Complete values of the generated IPC types for tests, from the fields a test cares about.
-import type { Derived, Readings, SensorCard } from './lib/backend';
+import type { AppSettings, Derived, Mqtt, Readings, SensorCard } from './lib/backend';
 
 export function readings(some: Partial<Readings> = {}): Readings {
   return {
@@ -55,6 +55,38 @@ export function sensorCard(some: Partial<SensorCard> & Pick<SensorCard, 'sensor'
     rssi: null,
     readings: readings(),
     derived: derived(),
+    ...some,
+  };
+}
+
+/** A factory-fresh gateway's MQTT settings (off, its defaults). */
+export function gatewayMqtt(some: Partial<Mqtt> = {}): Mqtt {
+  return {
+    use_mqtt: false,
+    mqtt_transport: 'TCP',
+    mqtt_server: 'test.mosquitto.org',
+    mqtt_port: 1883,
+    mqtt_data_format: 'ruuvi_raw',
+    mqtt_sending_interval: 0,
+    mqtt_prefix: 'ruuvi/C8:25:2D:8E:9C:2C/',
+    mqtt_client_id: 'C8:25:2D:8E:9C:2C',
+    mqtt_user: '',
+    mqtt_disable_retained_messages: false,
+    ...some,
+  };
+}
+
+/** The app's settings as a first start has them. */
+export function appSettings(some: Partial<AppSettings> = {}): AppSettings {
+  return {
+    receiver_enabled: false,
+    bluetooth: true,
+    keep_days: null,
+    resolution_minutes: null,
+    alert_webhook: null,
+    store: null,
+    mqtt_feed: null,
+    mqtt_sink: null,
     ...some,
   };
 }

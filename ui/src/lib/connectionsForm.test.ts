@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { AppSettings } from './backend';
+import { appSettings } from '../test-fixtures';
 import { connectionsForm, fromConnectionsForm } from './connectionsForm';
 
-const NONE: AppSettings = {
-  receiver_enabled: false,
-  bluetooth: true,
-  keep_days: null,
-  resolution_minutes: null,
-  alert_webhook: null,
-  store: null,
-  mqtt_feed: null,
-  mqtt_sink: null,
-};
+const NONE = appSettings();
 
 describe('database and MQTT settings', () => {
   it('starts empty with useful defaults', () => {

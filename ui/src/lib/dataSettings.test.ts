@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { appSettings } from '../test-fixtures';
 import { dataForm, fromDataForm } from './dataSettings';
 
-const now = {
-  receiver_enabled: true,
-  bluetooth: true,
-  keep_days: null,
-  resolution_minutes: 15,
-  alert_webhook: null,
-  store: null,
-  mqtt_feed: null,
-  mqtt_sink: null,
-};
+const now = appSettings({ receiver_enabled: true, resolution_minutes: 15 });
 
 describe('data settings form', () => {
   it('round-trips the settings, empty meaning no limit', () => {

@@ -82,6 +82,18 @@ function looksLikePem(text: string, label: string): boolean {
   return text.includes(`-----BEGIN ${label}`) && text.includes(`-----END ${label}`);
 }
 
+/** A field's problem as a form shows it: once the field has text or the person tried to go on.
+ * Fields are the form's own or its certificate choices'. */
+export function shownError(
+  form: { certificates: CertificateChoices },
+  errors: Partial<Record<string, string>>,
+  touched: boolean,
+  field: string,
+): string | undefined {
+  const value = field in form ? (form as unknown as Record<string, unknown>)[field] : form.certificates[field as keyof CertificateChoices];
+  return touched || value !== '' ? errors[field] : undefined;
+}
+
 /** Problems with pasted certificates. */
 export function certificateErrors(c: CertificateChoices): Partial<Record<keyof CertificateChoices, string>> {
   const errors: Partial<Record<keyof CertificateChoices, string>> = {};

@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { gatewayMqtt } from '../test-fixtures';
 import { mqttFormFromGateway, toMqttForm, validateMqttForm, type MqttFormState } from './mqttForm';
 
-const GATEWAY = {
-  use_mqtt: false,
-  mqtt_transport: 'TCP',
-  mqtt_server: 'test.mosquitto.org',
-  mqtt_port: 1883,
-  mqtt_data_format: 'ruuvi_raw',
-  mqtt_sending_interval: 0,
-  mqtt_prefix: 'ruuvi/C8:25:2D:8E:9C:2C/',
-  mqtt_client_id: 'C8:25:2D:8E:9C:2C',
-  mqtt_user: '',
-  mqtt_disable_retained_messages: false,
-};
+const GATEWAY = gatewayMqtt();
 
 function form(change: Partial<MqttFormState> = {}): MqttFormState {
   return { ...mqttFormFromGateway(GATEWAY), enabled: true, url: 'mqtt://broker.lan:1883', ...change };
