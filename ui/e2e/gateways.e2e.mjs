@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bin, launchChromium, shots, start, stopAll } from './support.mjs';
+import { bin, findGateway, launchChromium, logIn, shots, start, stopAll } from './support.mjs';
 
 const ruuvictl = bin('ruuvictl', 'RUUVICTL');
 const simulator = bin('ruuvi-gw-sim', 'RUUVI_GW_SIM');
@@ -45,21 +45,10 @@ after(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function logIn(page, password) {
-  await page.locator('#login-secret').fill(password);
-  await page.locator('#login-button').click();
-}
-
 test('find a gateway, log in, send its data to this computer, watch it live', async () => {
   const page = await browser.newPage({ viewport: { width: 1024, height: 760 } });
   await page.goto(uiUrl);
-  await page.getByRole('button', { name: 'Gateways' }).click();
-  // Only the address given: no multicast from a test.
-  await page.getByLabel('Search this network (mDNS)').uncheck();
-  await page.getByLabel('Addresses').fill(gateway.address);
-  await page.getByRole('button', { name: 'Find gateways' }).click();
-  const found = page.locator(`#found-gateways li[data-endpoint="${gateway.address}"]`);
-  await found.waitFor({ timeout: 10_000 });
+  const found = await findGateway(page, gateway.address);
   await page.screenshot({ path: join(shots, 'browser-gateways-found.png'), fullPage: true });
   await found.getByRole('button', { name: 'Log in' }).click();
 

@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bin, launchChromium, shots, start, stopAll } from './support.mjs';
+import { bin, findGateway, launchChromium, logIn, shots, start, stopAll } from './support.mjs';
 
 const ruuvictl = bin('ruuvictl', 'RUUVICTL');
 const simulator = bin('ruuvi-gw-sim', 'RUUVI_GW_SIM');
@@ -92,15 +92,9 @@ after(async () => {
 test('point a gateway at a broker from the Gateways page; its data arrives over MQTT into PostgreSQL', async () => {
   const page = await browser.newPage({ viewport: { width: 1024, height: 900 } });
   await page.goto(uiUrl);
-  await page.getByRole('button', { name: 'Gateways' }).click();
-  await page.getByLabel('Search this network (mDNS)').uncheck();
-  await page.getByLabel('Addresses').fill(gateway.address);
-  await page.getByRole('button', { name: 'Find gateways' }).click();
-  const found = page.locator(`#found-gateways li[data-endpoint="${gateway.address}"]`);
-  await found.waitFor({ timeout: 10_000 });
+  const found = await findGateway(page, gateway.address);
   await found.getByRole('button', { name: 'Log in' }).click();
-  await page.locator('#login-secret').fill(gateway.default_password);
-  await page.locator('#login-button').click();
+  await logIn(page, gateway.default_password);
   await page.locator('#gateway-mac').waitFor({ timeout: 20_000 });
   assert.match(await page.locator('#current-mqtt').textContent(), /off/);
 

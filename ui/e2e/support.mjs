@@ -48,3 +48,20 @@ export function launchChromium() {
     ],
   });
 }
+
+/** Gateways page: find the gateway by its address only (no multicast from a test) and open
+ * its login form; returns its row. */
+export async function findGateway(page, address) {
+  await page.getByRole('button', { name: 'Gateways' }).click();
+  await page.getByLabel('Search this network (mDNS)').uncheck();
+  await page.getByLabel('Addresses').fill(address);
+  await page.getByRole('button', { name: 'Find gateways' }).click();
+  const found = page.locator(`#found-gateways li[data-endpoint="${address}"]`);
+  await found.waitFor({ timeout: 10_000 });
+  return found;
+}
+
+export async function logIn(page, password) {
+  await page.locator('#login-secret').fill(password);
+  await page.locator('#login-button').click();
+}
