@@ -98,10 +98,13 @@ test: test-deps build
 	npm --prefix ui test
 	cargo test --workspace
 	# The keychain tests and the mbedTLS client test (both #[ignore]d for a bare `cargo test`).
-	tests/with-keychain.sh cargo test -p ruuvi-secrets -p ruuvi-pki -p ruuvi-setup -p ruuvictl -- --ignored
+	# ruuvictl's include two `serve` processes sharing one PostgreSQL: the servers too.
+	tests/with-keychain.sh tests/with-servers.sh \
+	  cargo test -p ruuvi-secrets -p ruuvi-pki -p ruuvi-setup -p ruuvictl -- --ignored
+	# PostgreSQL and mosquitto on loopback (tests/with-servers.sh): both store engines, the
+	# MQTT pipeline over TCP, mTLS and WebSocket.
 	tests/with-servers.sh sh -c 'cargo test -p ruuvi-store --test engines -- --ignored && \
-	  cargo test -p ruuvi-wiring --test mqtt -- --ignored && \
-	  cargo test -p ruuvictl --test shared_database -- --ignored'
+	  cargo test -p ruuvi-wiring --test mqtt -- --ignored'
 	bash tests/launch-window.sh ./target/debug/ruuvi-desk
 	bash tests/single-instance.sh ./target/debug/ruuvi-desk
 	mkdir -p target/screenshots

@@ -3,7 +3,8 @@
 //! mosquitto → the MQTT feed → the hub → PostgreSQL, compared with what the same gateway
 //! POSTs over HTTP at the same time; the sink's messages read by a plain subscriber, Home
 //! Assistant discovery among them; then the same over TLS with client certificates from our
-//! own CA (the gateway publishing) and over WebSocket (the feed reading).
+//! own CA (the gateway publishing, and a feed reading the same listener) and over WebSocket
+//! (another feed reading).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -349,6 +350,40 @@ async fn gateway_publishes_over_mutual_tls_and_the_feed_reads_over_websocket() {
     let (gw, mut client) = gateway().await;
     let gw_mac = gw.identity().await.ble_mac;
 
+    // A second feed reads the mTLS listener itself, with a client certificate of our CA.
+    let (tls_hub, _tls_hub_task) = Hub::start(
+        SqliteStore::open_in_memory().unwrap(),
+        HubOptions::default(),
+    );
+    let desk = ca
+        .issue_client("ruuvi-desk", Validity::days_from(now, 30))
+        .unwrap();
+    let mut over_tls = broker(Transport::Tls, tls_port, "feed-over-mtls");
+    over_tls.server_ca_pem = Some(ca.cert_pem.clone());
+    over_tls.client_cert_pem = Some(desk.cert_pem.clone());
+    over_tls.client_key_pem = Some(Arc::new(Sensitive::new(desk.key_pem.expose().clone())));
+    let (_tls_feed, tls_status) = start_mqtt_feed(
+        &tls_hub,
+        FeedOptions {
+            broker: over_tls,
+            topics: vec!["site1/#".into()],
+        },
+    );
+    // Without our CA's client certificate the broker turns a feed away.
+    let mut anonymous = broker(Transport::Tls, tls_port, "feed-without-cert");
+    anonymous.server_ca_pem = Some(ca.cert_pem.clone());
+    let (refused_hub, _refused_task) = Hub::start(
+        SqliteStore::open_in_memory().unwrap(),
+        HubOptions::default(),
+    );
+    let (_refused_feed, refused_status) = start_mqtt_feed(
+        &refused_hub,
+        FeedOptions {
+            broker: anonymous,
+            topics: vec!["site1/#".into()],
+        },
+    );
+
     // Without a client certificate the broker refuses the gateway: nothing arrives.
     let (hub, _hub_task) = Hub::start(
         SqliteStore::open_in_memory().unwrap(),
@@ -410,6 +445,18 @@ async fn gateway_publishes_over_mutual_tls_and_the_feed_reads_over_websocket() {
         "{} sensors; feed {:?}",
         hub.latest().len(),
         *status.borrow()
+    );
+    assert!(
+        until(20, || tls_hub.latest().len() == TAGS).await,
+        "over mTLS: {} sensors; feed {:?}",
+        tls_hub.latest().len(),
+        *tls_status.borrow()
+    );
+    assert!(tls_status.borrow().connected);
+    assert!(
+        !refused_status.borrow().connected && refused_status.borrow().last_error.is_some(),
+        "{:?}",
+        *refused_status.borrow()
     );
 
     // Turning MQTT off is pushed the same way; the broker is told the gateway went offline.
