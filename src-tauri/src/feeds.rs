@@ -46,6 +46,8 @@ pub struct Feeds {
 pub struct MqttSlot {
     hub: Hub,
     secrets: Arc<dyn SecretStore>,
+    /// The PKI, for Ruuvi Desk's certificates.
+    pki_dir: PathBuf,
     running: Mutex<MqttRunning>,
 }
 
@@ -82,6 +84,23 @@ impl MqttSlot {
         format!("ruuvi-desk-{host}-{role}")
     }
 
+    /// Our CA and client certificate when `ours`, else the public roots and none.
+    fn tls(&self, ours: bool) -> Result<ruuvi_wiring::MqttTls, String> {
+        if !ours {
+            return Ok(ruuvi_wiring::MqttTls::default());
+        }
+        // The CA is made on first use, as for gateways' certificates.
+        let pki = ruuvi_pki::Pki::new(&self.pki_dir, self.secrets.as_ref());
+        let ca = pki
+            .ensure_ca("Ruuvi Desk CA", ruuvi_pki::OffsetDateTime::now_utc())
+            .and_then(|_| pki.ca_pem())
+            .map_err(|e| format!("Ruuvi Desk's CA: {e}"))?;
+        Ok(ruuvi_wiring::MqttTls {
+            ca_pem: Some(ca),
+            own_client_cert: Some(self.pki_dir.clone()),
+        })
+    }
+
     /// Starts, restarts or stops the feed and the sink; `force` restarts them even when their
     /// settings are the same (a new password). Must run inside the async runtime.
     pub fn apply(
@@ -99,7 +118,7 @@ impl MqttSlot {
                     &f.broker,
                     &Self::client_id("feed"),
                     f.user.as_deref(),
-                    None,
+                    &self.tls(f.our_certificates)?,
                     secrets,
                 )?;
                 let (tasks, status) = ruuvi_wiring::start_mqtt_feed(
@@ -123,7 +142,7 @@ impl MqttSlot {
                     &s.broker,
                     &Self::client_id("sink"),
                     s.user.as_deref(),
-                    None,
+                    &self.tls(s.our_certificates)?,
                     secrets,
                 )?;
                 let (task, status) = ruuvi_wiring::start_mqtt_sink(
@@ -305,6 +324,7 @@ impl Feeds {
             mqtt: Arc::new(MqttSlot {
                 hub: hub.clone(),
                 secrets: secrets.clone(),
+                pki_dir: data_dir.join("pki"),
                 running: Mutex::new(MqttRunning::default()),
             }),
             receiver: Arc::new(ReceiverSlot {

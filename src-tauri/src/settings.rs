@@ -35,6 +35,10 @@ pub struct MqttFeedSettings {
     pub topic: String,
     /// Its password is in the keychain (`mqtt-password/host:port:user`).
     pub user: Option<String>,
+    /// Ruuvi Desk's certificates: trust our CA for the broker and present our own client
+    /// certificate (a broker set up with Ruuvi Desk's CA).
+    #[serde(default)]
+    pub our_certificates: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
@@ -45,6 +49,9 @@ pub struct MqttSinkSettings {
     /// Publish Home Assistant discovery messages (prefix `homeassistant`).
     pub home_assistant: bool,
     pub user: Option<String>,
+    /// As for the feed.
+    #[serde(default)]
+    pub our_certificates: bool,
 }
 
 impl Default for AppSettings {

@@ -389,6 +389,30 @@ impl<'a> Pki<'a> {
         self.client_identity(gateway)
     }
 
+    /// Ruuvi Desk's own client certificate (CN `ruuvi-desk`), for brokers that require one
+    /// and trust our CA: the one on record while it has more than 30 days left, else a new
+    /// one. Not a gateway's: the receiver's allow-list never contains it.
+    pub fn ensure_own_client(
+        &self,
+        now: OffsetDateTime,
+    ) -> Result<(String, Sensitive<String>), PkiError> {
+        let path = self.dir.join("desk-client.pem");
+        let name = key_name("desk-client");
+        let current = read(&path)
+            .ok()
+            .filter(|pem| inspect(pem).is_ok_and(|info| !info.expires_within(now, 30)));
+        if let (Some(cert), Ok(key)) = (current, self.secret(&name)) {
+            return Ok((cert, key));
+        }
+        let issued = self
+            .ca()?
+            .issue_client("ruuvi-desk", Validity::days_from(now, CLIENT_DAYS))?;
+        self.secrets.set(&name, &issued.key_pem)?;
+        write_atomic(&path, issued.cert_pem.as_bytes())?;
+        tracing::info!("issued Ruuvi Desk's own client certificate");
+        Ok((issued.cert_pem, issued.key_pem))
+    }
+
     /// Revokes a gateway's client certificates (current and previous): they leave the
     /// allow-list and the key leaves the keychain. Whether there was anything to revoke.
     pub fn revoke_client(&self, gateway: &MacAddress) -> Result<bool, PkiError> {

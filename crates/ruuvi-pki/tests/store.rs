@@ -49,7 +49,13 @@ impl Scratch {
 impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
-        for id in ["ca", "server", "client-C8252D8E9C2C", "client-AABBCCDDEEFF"] {
+        for id in [
+            "ca",
+            "server",
+            "client-C8252D8E9C2C",
+            "client-AABBCCDDEEFF",
+            "desk-client",
+        ] {
             let _ = self
                 .keychain
                 .delete(&SecretName::new(SecretKind::PrivateKey, id).unwrap());
@@ -317,4 +323,28 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+#[test]
+#[ignore = "needs an unlocked keychain: make test runs it in tests/with-keychain.sh"]
+fn ruuvi_desks_own_client_certificate_is_kept_and_renewed_near_its_end() {
+    let s = Scratch::new("own-client");
+    let pki = s.pki_with_ca(KeyAlgorithm::EcdsaP256);
+    let (cert, key) = pki.ensure_own_client(now()).unwrap();
+    let info = inspect(&cert).unwrap();
+    assert!(info.subject.contains("ruuvi-desk"), "{}", info.subject);
+    assert!(info.client_auth && !info.server_auth);
+    assert!(ruuvi_pki::key_matches(&cert, &key).unwrap());
+    // Kept while it has time left; the key only in the keychain.
+    assert_eq!(pki.ensure_own_client(now()).unwrap().0, cert);
+    assert!(!walk(&s.dir)
+        .iter()
+        .any(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains("PRIVATE KEY"))));
+    // Close to its end (2 years on, less 10 days): a new one.
+    let later = now() + Duration::days(ruuvi_pki::CLIENT_DAYS - 10);
+    let (renewed, renewed_key) = pki.ensure_own_client(later).unwrap();
+    assert_ne!(renewed, cert);
+    assert!(ruuvi_pki::key_matches(&renewed, &renewed_key).unwrap());
+    // It is not a gateway's: the receiver's allow-list does not know it.
+    assert!(pki.clients().unwrap().is_empty());
 }

@@ -51,13 +51,22 @@ pub fn mqtt_password_name(broker: &ruuvi_mqtt::Broker, user: &str) -> Result<Sec
     .map_err(|e| e.to_string())
 }
 
-/// A broker by URL, logging in as `user` (its password from the keychain) and trusting only
-/// `ca_pem` when given.
+/// How Ruuvi Desk proves itself to a broker and which broker certificates it trusts.
+#[derive(Debug, Clone, Default)]
+pub struct MqttTls {
+    /// Trust only this CA (PEM) instead of the public roots.
+    pub ca_pem: Option<String>,
+    /// Present Ruuvi Desk's own client certificate from the PKI in this directory (issued
+    /// from our CA on first use), for brokers that require one.
+    pub own_client_cert: Option<std::path::PathBuf>,
+}
+
+/// A broker by URL, logging in as `user` (its password from the keychain), with `tls`.
 pub fn mqtt_broker(
     url: &str,
     client_id: &str,
     user: Option<&str>,
-    ca_pem: Option<String>,
+    tls: &MqttTls,
     secrets: &dyn SecretStore,
 ) -> Result<ruuvi_mqtt::Broker, String> {
     let mut broker = ruuvi_mqtt::Broker::parse_url(url, client_id).map_err(|e| e.to_string())?;
@@ -69,6 +78,13 @@ pub fn mqtt_broker(
             .map_err(|e| format!("the MQTT password ({name}): {e}"))?
             .map(Arc::new);
     }
-    broker.server_ca_pem = ca_pem;
+    broker.server_ca_pem = tls.ca_pem.clone();
+    if let Some(pki_dir) = &tls.own_client_cert {
+        let (cert, key) = ruuvi_pki::Pki::new(pki_dir, secrets)
+            .ensure_own_client(ruuvi_pki::OffsetDateTime::now_utc())
+            .map_err(|e| format!("Ruuvi Desk's client certificate: {e}"))?;
+        broker.client_cert_pem = Some(cert);
+        broker.client_key_pem = Some(Arc::new(key));
+    }
     Ok(broker)
 }

@@ -6,7 +6,9 @@
 mod connections;
 mod receiving;
 
-pub use connections::{database_password_name, mqtt_broker, mqtt_password_name, store_location};
+pub use connections::{
+    database_password_name, mqtt_broker, mqtt_password_name, store_location, MqttTls,
+};
 pub use receiving::{
     load_policies, GatewayActivity, OutcomeCount, ReceiverStatus, Receiving, StatusSource,
 };

@@ -105,6 +105,10 @@ pub struct Serve {
     /// roots; Ruuvi Desk's own CA is `<data dir>/pki/ca.pem`.
     #[arg(long)]
     mqtt_ca: Option<PathBuf>,
+    /// Present Ruuvi Desk's own client certificate (from its CA, issued on first use) to
+    /// brokers that require one.
+    #[arg(long)]
+    mqtt_client_cert: bool,
     /// The client id at the brokers [default: ruuvi-desk-<host>-<process id>].
     #[arg(long)]
     mqtt_client_id: Option<String>,
@@ -115,6 +119,7 @@ fn mqtt_broker(
     args: &Serve,
     url: &str,
     role: &str,
+    data_dir: &Path,
     secrets: &dyn SecretStore,
 ) -> Result<ruuvi_mqtt::Broker, String> {
     let id = args.mqtt_client_id.clone().unwrap_or_else(|| {
@@ -127,11 +132,15 @@ fn mqtt_broker(
         }
         None => None,
     };
+    let tls = ruuvi_wiring::MqttTls {
+        ca_pem: ca,
+        own_client_cert: args.mqtt_client_cert.then(|| data_dir.join("pki")),
+    };
     ruuvi_wiring::mqtt_broker(
         url,
         &format!("{id}-{role}"),
         args.mqtt_user.as_deref(),
-        ca,
+        &tls,
         secrets,
     )
 }
@@ -338,7 +347,7 @@ pub async fn serve(
     let (mut background, ble_status) = start_ble(&args, &hub)?;
     let (mut feed_status, mut sink_status) = (None, None);
     if let Some(url) = &args.mqtt {
-        let broker = mqtt_broker(&args, url, "feed", secrets)?;
+        let broker = mqtt_broker(&args, url, "feed", data_dir, secrets)?;
         tracing::info!(broker = %broker.url(), topics = ?args.mqtt_topic, "reading gateways over MQTT");
         let (tasks, status) = ruuvi_wiring::start_mqtt_feed(
             &hub,
@@ -351,7 +360,7 @@ pub async fn serve(
         feed_status = Some(status);
     }
     if let Some(url) = &args.mqtt_sink {
-        let broker = mqtt_broker(&args, url, "sink", secrets)?;
+        let broker = mqtt_broker(&args, url, "sink", data_dir, secrets)?;
         tracing::info!(broker = %broker.url(), prefix = %args.mqtt_sink_prefix, "republishing over MQTT");
         let (task, status) = ruuvi_wiring::start_mqtt_sink(
             &hub,

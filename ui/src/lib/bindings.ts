@@ -249,7 +249,12 @@ topic: string,
 /**
  * Its password is in the keychain (`mqtt-password/host:port:user`).
  */
-user: string | null, };
+user: string | null, 
+/**
+ * Ruuvi Desk's certificates: trust our CA for the broker and present our own client
+ * certificate (a broker set up with Ruuvi Desk's CA).
+ */
+our_certificates: boolean, };
 
 export type MqttSinkSettings = { broker: string, 
 /**
@@ -259,7 +264,11 @@ prefix: string,
 /**
  * Publish Home Assistant discovery messages (prefix `homeassistant`).
  */
-home_assistant: boolean, user: string | null, };
+home_assistant: boolean, user: string | null, 
+/**
+ * As for the feed.
+ */
+our_certificates: boolean, };
 
 export type Connections = { 
 /**

@@ -20,11 +20,12 @@ describe('database and MQTT settings', () => {
       feedUser: 'desk',
       sink: true,
       sinkBroker: 'mqtts://ha.lan:8883',
+      sinkOurCertificates: true,
     };
     expect(fromConnectionsForm(f, NONE)).toMatchObject({
       store: 'postgres://ruuvi@db.lan:5432/ruuvi',
-      mqtt_feed: { broker: 'mqtt://broker.lan:1883', topic: 'ruuvi/#', user: 'desk' },
-      mqtt_sink: { broker: 'mqtts://ha.lan:8883', prefix: 'ruuvi_desk', home_assistant: true, user: null },
+      mqtt_feed: { broker: 'mqtt://broker.lan:1883', topic: 'ruuvi/#', user: 'desk', our_certificates: false },
+      mqtt_sink: { broker: 'mqtts://ha.lan:8883', prefix: 'ruuvi_desk', home_assistant: true, user: null, our_certificates: true },
     });
   });
 

@@ -11,11 +11,14 @@ export interface ConnectionsForm {
   feedBroker: string;
   feedTopic: string;
   feedUser: string;
+  /** Trust Ruuvi Desk's CA and present its client certificate. */
+  feedOurCertificates: boolean;
   sink: boolean;
   sinkBroker: string;
   sinkPrefix: string;
   homeAssistant: boolean;
   sinkUser: string;
+  sinkOurCertificates: boolean;
 }
 
 export function connectionsForm(s: AppSettings): ConnectionsForm {
@@ -25,11 +28,13 @@ export function connectionsForm(s: AppSettings): ConnectionsForm {
     feedBroker: s.mqtt_feed?.broker ?? '',
     feedTopic: s.mqtt_feed?.topic ?? 'ruuvi/#',
     feedUser: s.mqtt_feed?.user ?? '',
+    feedOurCertificates: s.mqtt_feed?.our_certificates ?? false,
     sink: s.mqtt_sink !== null,
     sinkBroker: s.mqtt_sink?.broker ?? '',
     sinkPrefix: s.mqtt_sink?.prefix ?? 'ruuvi_desk',
     homeAssistant: s.mqtt_sink?.home_assistant ?? true,
     sinkUser: s.mqtt_sink?.user ?? '',
+    sinkOurCertificates: s.mqtt_sink?.our_certificates ?? false,
   };
 }
 
@@ -60,9 +65,17 @@ export function fromConnectionsForm(f: ConnectionsForm, current: AppSettings): A
   return {
     ...current,
     store: store === '' ? null : store,
-    mqtt_feed: f.feed ? { broker: f.feedBroker.trim(), topic: f.feedTopic.trim(), user: user(f.feedUser) } : null,
+    mqtt_feed: f.feed
+      ? { broker: f.feedBroker.trim(), topic: f.feedTopic.trim(), user: user(f.feedUser), our_certificates: f.feedOurCertificates }
+      : null,
     mqtt_sink: f.sink
-      ? { broker: f.sinkBroker.trim(), prefix: f.sinkPrefix.trim(), home_assistant: f.homeAssistant, user: user(f.sinkUser) }
+      ? {
+          broker: f.sinkBroker.trim(),
+          prefix: f.sinkPrefix.trim(),
+          home_assistant: f.homeAssistant,
+          user: user(f.sinkUser),
+          our_certificates: f.sinkOurCertificates,
+        }
       : null,
   };
 }
