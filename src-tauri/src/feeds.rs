@@ -71,19 +71,7 @@ impl<S, T> Drop for Running<S, T> {
     }
 }
 
-/// What the MQTT links are doing, for Settings.
-#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
-pub struct MqttView {
-    pub feed: Option<ruuvi_mqtt::feed::FeedStatus>,
-    pub sink: Option<ruuvi_mqtt::sink::SinkStatus>,
-}
-
 impl MqttSlot {
-    fn client_id(role: &str) -> String {
-        let host = ruuvi_pki::local_host_name().unwrap_or_else(|| "host".into());
-        format!("ruuvi-desk-{host}-{role}")
-    }
-
     /// Our CA and client certificate when `ours`, else the public roots and none.
     fn tls(&self, ours: bool) -> Result<ruuvi_wiring::MqttTls, String> {
         if !ours {
@@ -116,7 +104,7 @@ impl MqttSlot {
             if let Some(f) = feed {
                 let broker = ruuvi_wiring::mqtt_broker(
                     &f.broker,
-                    &Self::client_id("feed"),
+                    &ruuvi_wiring::mqtt_client_id("feed"),
                     f.user.as_deref(),
                     &self.tls(f.our_certificates)?,
                     secrets,
@@ -140,7 +128,7 @@ impl MqttSlot {
             if let Some(s) = sink {
                 let broker = ruuvi_wiring::mqtt_broker(
                     &s.broker,
-                    &Self::client_id("sink"),
+                    &ruuvi_wiring::mqtt_client_id("sink"),
                     s.user.as_deref(),
                     &self.tls(s.our_certificates)?,
                     secrets,
@@ -164,9 +152,9 @@ impl MqttSlot {
         Ok(())
     }
 
-    pub fn view(&self) -> MqttView {
+    pub fn view(&self) -> ruuvi_wiring::MqttView {
         let running = self.running.lock().expect("mqtt lock");
-        MqttView {
+        ruuvi_wiring::MqttView {
             feed: running.feed.as_ref().map(|r| r.status.borrow().clone()),
             sink: running.sink.as_ref().map(|r| r.status.borrow().clone()),
         }
@@ -305,17 +293,19 @@ impl ReceiverSlot {
 }
 
 impl Feeds {
-    /// The commands' state over a running hub; nothing is started.
+    /// The commands' state over a running hub with the settings saved in `data_dir`;
+    /// nothing is started.
     pub fn new(
         hub: Hub,
         db: StoreLocation,
         demo: bool,
         data_dir: &Path,
+        saved: AppSettings,
         secrets: Arc<dyn SecretStore>,
     ) -> Result<Self, String> {
         let settings = Arc::new(Settings {
             data_dir: data_dir.to_path_buf(),
-            current: Mutex::new(AppSettings::load(data_dir)),
+            current: Mutex::new(saved),
         });
         let setup = Arc::new(Setup::new(data_dir, secrets.clone()).map_err(|e| e.to_string())?);
         let setup_secrets = secrets.clone();
@@ -378,8 +368,8 @@ pub async fn start<R: Runtime>(app: AppHandle<R>, data_dir: &Path) -> Result<Fee
     // The database Settings name; this computer's file when there is none or it cannot be
     // opened (the window says why).
     let local = StoreLocation::Sqlite(data_dir.join("observations.sqlite"));
-    let wanted = AppSettings::load(data_dir).store;
-    let opened = ruuvi_wiring::store_location(data_dir, wanted.as_deref(), secrets.as_ref())
+    let saved = AppSettings::load(data_dir);
+    let opened = ruuvi_wiring::store_location(data_dir, saved.store.as_deref(), secrets.as_ref())
         .and_then(|db| {
             db.open()
                 .map(|store| (db, store))
@@ -399,9 +389,7 @@ pub async fn start<R: Runtime>(app: AppHandle<R>, data_dir: &Path) -> Result<Fee
     tracing::info!(location = %db, "storing observations");
     // Alerts see every stored observation; a fired one becomes a notification, an `alert`
     // event for the window's banner, and a webhook POST when one is set.
-    let webhook = AppSettings::load(data_dir)
-        .alert_webhook
-        .map(ruuvi_alerts::Webhook::new);
+    let webhook = saved.alert_webhook.clone().map(ruuvi_alerts::Webhook::new);
     let notify = app.clone();
     let (alerting, _delivery) = ruuvi_alerts::Alerting::start(
         &data_dir.join("alerts.sqlite"),
@@ -427,7 +415,7 @@ pub async fn start<R: Runtime>(app: AppHandle<R>, data_dir: &Path) -> Result<Fee
     // The hub read every sensor's latest from the store; noData counts from those.
     alerting.seen(&hub.latest());
     // Demo gateways while none is configured (a demo gateway from an earlier run is gone).
-    let mut feeds = Feeds::new(hub.clone(), db, false, data_dir, secrets)?;
+    let mut feeds = Feeds::new(hub.clone(), db, false, data_dir, saved, secrets)?;
     feeds.alerts = Some(Arc::new(alerting));
     feeds.storage_problem = storage_problem;
     let demo_options = demo_options();

@@ -127,6 +127,7 @@ mod tests {
             ruuvi_store::StoreLocation::Sqlite(db.clone()),
             true,
             &db.with_extension("dir"),
+            crate::settings::AppSettings::default(),
             std::sync::Arc::new(ruuvi_secrets::Keychain::new("ruuvi-desk-ipc-test")),
         )
         .unwrap();

@@ -152,7 +152,6 @@ impl BackendProfile for MqttProfile {
             Some(p) if p.expose().len() > 256 => {
                 return Err(bad("password: the gateway keeps at most 256 characters"))
             }
-            Some(p) if p.expose().is_empty() && t.user.is_empty() => {}
             Some(_) => {}
             None => {
                 let had_user = current

@@ -7,6 +7,23 @@ use std::sync::Arc;
 use ruuvi_secrets::{SecretKind, SecretName, SecretStore};
 use ruuvi_store::StoreLocation;
 
+/// Where observations go and what the MQTT links are doing (the Settings page, both faces).
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+pub struct Connections {
+    /// The database in use (never with a password).
+    pub storage: String,
+    /// Why the database in the settings is not the one in use.
+    pub storage_problem: Option<String>,
+    pub mqtt: MqttView,
+}
+
+/// The MQTT feed's and sink's states (`None`: not running).
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+pub struct MqttView {
+    pub feed: Option<ruuvi_mqtt::feed::FeedStatus>,
+    pub sink: Option<ruuvi_mqtt::sink::SinkStatus>,
+}
+
 /// `None` → the SQLite file in `data_dir`; otherwise a path or a `postgres://` URL. A
 /// PostgreSQL password comes from the keychain (`database-password/host:port:user`) unless
 /// the URL has one.
@@ -40,6 +57,13 @@ pub fn database_password_name(
     target: &ruuvi_store::location::PostgresTarget,
 ) -> Result<SecretName, String> {
     SecretName::new(SecretKind::DatabasePassword, &target.keychain_id()).map_err(|e| e.to_string())
+}
+
+/// The client id Ruuvi Desk uses at a broker for `role` (`feed`, `sink`): unique per host and
+/// process, as a broker drops the older of two connections with one id.
+pub fn mqtt_client_id(role: &str) -> String {
+    let host = ruuvi_pki::local_host_name().unwrap_or_else(|| "host".into());
+    format!("ruuvi-desk-{host}-{}-{role}", std::process::id())
 }
 
 /// Where a broker login's password is kept: `mqtt-password/host:port:user`.

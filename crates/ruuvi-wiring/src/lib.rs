@@ -7,7 +7,8 @@ mod connections;
 mod receiving;
 
 pub use connections::{
-    database_password_name, mqtt_broker, mqtt_password_name, store_location, MqttTls,
+    database_password_name, mqtt_broker, mqtt_client_id, mqtt_password_name, store_location,
+    Connections, MqttTls, MqttView,
 };
 pub use receiving::{
     load_policies, GatewayActivity, OutcomeCount, ReceiverStatus, Receiving, StatusSource,

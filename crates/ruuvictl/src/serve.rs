@@ -122,10 +122,10 @@ fn mqtt_broker(
     data_dir: &Path,
     secrets: &dyn SecretStore,
 ) -> Result<ruuvi_mqtt::Broker, String> {
-    let id = args.mqtt_client_id.clone().unwrap_or_else(|| {
-        let host = ruuvi_pki::local_host_name().unwrap_or_else(|| "host".into());
-        format!("ruuvi-desk-{host}-{}", std::process::id())
-    });
+    let id = match &args.mqtt_client_id {
+        Some(id) => format!("{id}-{role}"),
+        None => ruuvi_wiring::mqtt_client_id(role),
+    };
     let ca = match &args.mqtt_ca {
         Some(path) => {
             Some(std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?)
@@ -136,13 +136,7 @@ fn mqtt_broker(
         ca_pem: ca,
         own_client_cert: args.mqtt_client_cert.then(|| data_dir.join("pki")),
     };
-    ruuvi_wiring::mqtt_broker(
-        url,
-        &format!("{id}-{role}"),
-        args.mqtt_user.as_deref(),
-        &tls,
-        secrets,
-    )
+    ruuvi_wiring::mqtt_broker(url, &id, args.mqtt_user.as_deref(), &tls, secrets)
 }
 
 /// The Bluetooth feeds' tasks (they end with `abort`) and the live feed's state.

@@ -193,12 +193,12 @@ async fn handle(state: Arc<UiState>, req: Request<Incoming>) -> Response<Full<By
         ),
         ("GET", "/api/connections") => json_reply(
             StatusCode::OK,
-            &json!({
-                "storage": state.db.to_string(),
-                "storage_problem": null,
-                "mqtt": {
-                    "feed": state.mqtt.0.as_ref().map(|s| s.borrow().clone()),
-                    "sink": state.mqtt.1.as_ref().map(|s| s.borrow().clone()),
+            &json!(ruuvi_wiring::Connections {
+                storage: state.db.to_string(),
+                storage_problem: None,
+                mqtt: ruuvi_wiring::MqttView {
+                    feed: state.mqtt.0.as_ref().map(|s| s.borrow().clone()),
+                    sink: state.mqtt.1.as_ref().map(|s| s.borrow().clone()),
                 },
             }),
         ),

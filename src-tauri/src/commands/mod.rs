@@ -235,19 +235,9 @@ pub async fn series(
     })
 }
 
-/// Where observations go and what the MQTT links are doing.
-#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
-pub struct Connections {
-    /// The database in use (never with a password).
-    pub storage: String,
-    /// Why the database in Settings is not the one in use.
-    pub storage_problem: Option<String>,
-    pub mqtt: crate::feeds::MqttView,
-}
-
 #[tauri::command]
-pub fn connections(feeds: tauri::State<'_, crate::feeds::Feeds>) -> Connections {
-    Connections {
+pub fn connections(feeds: tauri::State<'_, crate::feeds::Feeds>) -> ruuvi_wiring::Connections {
+    ruuvi_wiring::Connections {
         storage: feeds.db.to_string(),
         storage_problem: feeds.storage_problem.clone(),
         mqtt: feeds.mqtt.view(),

@@ -276,7 +276,7 @@ export type Connections = {
  */
 storage: string, 
 /**
- * Why the database in Settings is not the one in use.
+ * Why the database in the settings is not the one in use.
  */
 storage_problem: string | null, mqtt: MqttView, };
 
