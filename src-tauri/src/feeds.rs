@@ -5,9 +5,10 @@
 //! Settings. Observations go to this computer's SQLite file or, when Settings name one, a
 //! PostgreSQL database. Every stored observation reaches the window as a `card` event.
 
+use parking_lot::Mutex;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::settings::{AppSettings, MqttFeedSettings, MqttSinkSettings};
 
@@ -97,7 +98,7 @@ impl MqttSlot {
         sink: Option<&MqttSinkSettings>,
         force: bool,
     ) -> Result<(), String> {
-        let mut running = self.running.lock().expect("mqtt lock");
+        let mut running = self.running.lock();
         let secrets = self.secrets.as_ref();
         if force || running.feed.as_ref().map(|r| &r.settings) != feed {
             running.feed = None;
@@ -153,7 +154,7 @@ impl MqttSlot {
     }
 
     pub fn view(&self) -> ruuvi_wiring::MqttView {
-        let running = self.running.lock().expect("mqtt lock");
+        let running = self.running.lock();
         ruuvi_wiring::MqttView {
             feed: running.feed.as_ref().map(|r| r.status.borrow().clone()),
             sink: running.sink.as_ref().map(|r| r.status.borrow().clone()),
@@ -169,12 +170,12 @@ pub struct Settings {
 
 impl Settings {
     pub fn get(&self) -> AppSettings {
-        self.current.lock().expect("settings lock").clone()
+        self.current.lock().clone()
     }
 
     /// Saves `change` applied to the current settings.
     pub fn update(&self, change: impl FnOnce(&mut AppSettings)) -> Result<AppSettings, String> {
-        let mut current = self.current.lock().expect("settings lock");
+        let mut current = self.current.lock();
         let mut next = current.clone();
         change(&mut next);
         next.validate()?;
@@ -194,7 +195,7 @@ pub struct BleSlot {
 impl BleSlot {
     /// Starts or stops scanning; the status says which.
     pub fn set(&self, on: bool) {
-        let mut running = self.running.lock().expect("ble lock");
+        let mut running = self.running.lock();
         match (on, running.is_some()) {
             (true, false) => {
                 // Retried until an adapter appears; observations go to the hub.
@@ -220,7 +221,7 @@ impl BleSlot {
 
     /// Off when switched off; otherwise what the radio says now (within 2 s).
     pub async fn status(&self) -> ruuvi_ble::BleStatus {
-        if self.running.lock().expect("ble lock").is_none() {
+        if self.running.lock().is_none() {
             return ruuvi_ble::BleStatus::Off;
         }
         ruuvi_ble::status_now(None).await

@@ -64,7 +64,11 @@ pub fn run() {
             use tauri::Manager;
             // `ruuvi-desk.log` in the platform's log directory (Linux:
             // ~/.local/share/com.ruuvidesk.app/logs).
-            ruuvi_wiring::log_to_file(&app.path().app_log_dir()?, "ruuvi-desk.log");
+            ruuvi_wiring::log_to_file(
+                &app.path().app_log_dir()?,
+                "ruuvi-desk.log",
+                ruuvi_wiring::LogLimits::from_env(),
+            );
             tracing::info!(version = env!("CARGO_PKG_VERSION"), "Ruuvi Desk starting");
             let data_dir = app.path().app_data_dir()?;
             let handle = app.handle().clone();

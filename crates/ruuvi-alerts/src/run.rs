@@ -3,8 +3,9 @@
 //! changed by anyone (the app, `ruuvictl alert`), and each fired alert is kept in the history,
 //! handed to the face (notification, banner) and POSTed to the webhook if there is one.
 
+use parking_lot::Mutex;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ruuvi_protocol::Observation;
@@ -63,7 +64,7 @@ impl Alerting {
                         let store = store.clone();
                         let f = f.clone();
                         tokio::task::spawn_blocking(move || {
-                            let id = store.lock().expect("alert store").record(&f)?;
+                            let id = store.lock().record(&f)?;
                             Ok::<_, AlertError>(HistoryEntry {
                                 id,
                                 fired: f,
@@ -88,11 +89,7 @@ impl Alerting {
                         let attempts = deliver(hook, &entry.fired).await;
                         let store = store.clone();
                         let _ = tokio::task::spawn_blocking(move || {
-                            if let Err(e) = store
-                                .lock()
-                                .expect("alert store")
-                                .log_delivery(entry.id, &attempts)
-                            {
+                            if let Err(e) = store.lock().log_delivery(entry.id, &attempts) {
                                 tracing::warn!("delivery log: {e}");
                             }
                         })
@@ -109,8 +106,8 @@ impl Alerting {
                     if fired.is_closed() {
                         return;
                     }
-                    let rules = store.lock().expect("alert store").rules();
-                    let mut engine = engine.lock().expect("engine lock");
+                    let rules = store.lock().rules();
+                    let mut engine = engine.lock();
                     match rules {
                         Ok(rules) if rules != engine.rules() => engine.set_rules(rules),
                         Ok(_) => {}
@@ -136,10 +133,7 @@ impl Alerting {
     pub fn evaluate(&self) -> Arc<dyn Fn(&Observation) + Send + Sync> {
         let (engine, fired) = (self.engine.clone(), self.fired.clone());
         Arc::new(move |o: &Observation| {
-            let out = engine
-                .lock()
-                .expect("engine lock")
-                .observe(o, o.received_at_ms);
+            let out = engine.lock().observe(o, o.received_at_ms);
             for f in out {
                 let _ = fired.send(f);
             }
@@ -148,7 +142,7 @@ impl Alerting {
 
     /// Sensors known from before (the hub's latest at start): noData counts from then.
     pub fn seen(&self, known: &[Observation]) {
-        let mut engine = self.engine.lock().expect("engine lock");
+        let mut engine = self.engine.lock();
         for o in known {
             engine.seen(o.sensor, o.received_at_ms);
         }
@@ -157,7 +151,7 @@ impl Alerting {
     /// Re-reads the rules now (after a change through this face).
     pub fn reload(&self) -> Result<(), AlertError> {
         let rules = AlertStore::open(&self.db)?.rules()?;
-        self.engine.lock().expect("engine lock").set_rules(rules);
+        self.engine.lock().set_rules(rules);
         Ok(())
     }
 

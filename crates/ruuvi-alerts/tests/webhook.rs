@@ -1,7 +1,8 @@
 //! A webhook against a real HTTP server on 127.0.0.1: the seed's push payload field by field,
 //! retries after a server error, a refusal not retried, and the delivery log.
 
-use std::sync::{Arc, Mutex};
+use parking_lot::Mutex;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ruuvi_alerts::{deliver, AlertStore, AlertType, Fired, TriggerType, Webhook};
@@ -41,7 +42,6 @@ async fn server(answers: Vec<u16>) -> (String, Arc<Mutex<Vec<(String, Value)>>>)
                 }
             };
             kept.lock()
-                .unwrap()
                 .push((head, serde_json::from_slice(&body).unwrap()));
             let reply =
                 format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
@@ -85,7 +85,7 @@ async fn the_payload_arrives_field_by_field_after_a_retry() {
     );
     assert!(attempts[0].error.is_some() && attempts[1].error.is_none());
 
-    let seen = seen.lock().unwrap();
+    let seen = seen.lock();
     let (head, p) = &seen[1];
     assert!(head.starts_with("POST /hooks/ruuvi HTTP/1.1"), "{head}");
     assert!(
@@ -131,7 +131,7 @@ async fn a_refusal_is_not_retried_and_an_absent_server_is_retried_to_the_end() {
     let attempts = deliver(&hook(&url), &fired()).await;
     assert_eq!(attempts.len(), 1);
     assert_eq!(attempts[0].status, Some(400));
-    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert_eq!(seen.lock().len(), 1);
 
     // Nobody listens on this port (bound, then closed): every attempt fails, none hangs.
     let port = {

@@ -1,7 +1,8 @@
 //! Alerts next to a real hub and store: every stored observation is evaluated (copies from a
 //! second feed are not), a fired alert is kept, handed to the face, and reaches the webhook.
 
-use std::sync::{Arc, Mutex};
+use parking_lot::Mutex;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ruuvi_alerts::{AlertStore, AlertType, Alerting, Rule, TriggerType, Webhook};
@@ -64,7 +65,7 @@ async fn stored_observations_fire_rules_into_history_face_and_webhook() {
                 let text = String::from_utf8_lossy(&buf[..n]).to_string();
                 if let Some(i) = text.find("\r\n\r\n") {
                     if text[i + 4..].contains('}') && text.ends_with('}') {
-                        kept.lock().unwrap().push(text[i + 4..].to_string());
+                        kept.lock().push(text[i + 4..].to_string());
                         break;
                     }
                 }
@@ -83,7 +84,7 @@ async fn stored_observations_fire_rules_into_history_face_and_webhook() {
         &db,
         Some(Webhook::new(url)),
         Arc::new(|| 1_800_000_000_000),
-        Arc::new(move |e| face.lock().unwrap().push(e.clone())),
+        Arc::new(move |e| face.lock().push(e.clone())),
     )
     .unwrap();
     let (hub, _task) = Hub::start_evaluated(
@@ -102,21 +103,21 @@ async fn stored_observations_fire_rules_into_history_face_and_webhook() {
         hub.submit(vec![obs(seq, t, Feed::Ble)]).await.unwrap();
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while bodies.lock().unwrap().len() < 2 {
+    while bodies.lock().len() < 2 {
         assert!(
             tokio::time::Instant::now() < deadline,
             "two webhook posts within 10 s"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let told = told.lock().unwrap().clone();
+    let told = told.lock().clone();
     assert_eq!(
         told.iter().map(|e| e.fired.current).collect::<Vec<_>>(),
         [85.0, 81.0]
     );
     let history = AlertStore::open(&db).unwrap().history(10).unwrap();
     assert_eq!(history.len(), 2);
-    let first: serde_json::Value = serde_json::from_str(&bodies.lock().unwrap()[0]).unwrap();
+    let first: serde_json::Value = serde_json::from_str(&bodies.lock()[0]).unwrap();
     assert_eq!(
         first["notification"]["title"],
         "Ruuvi Temperature alert: Sauna"

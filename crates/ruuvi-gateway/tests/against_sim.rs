@@ -231,19 +231,16 @@ async fn profile_push_with_each_auth_type() {
     for (auth, stored) in cases {
         let kind = auth.kind();
         let mut c = client(&gw, key("RW"));
-        let steps = std::sync::Mutex::new(Vec::new());
-        let outcome = push_http_profile(&mut c, &own_server(auth), &|p| {
-            steps.lock().unwrap().push(p)
-        })
-        .await;
+        let steps = parking_lot::Mutex::new(Vec::new());
+        let outcome = push_http_profile(&mut c, &own_server(auth), &|p| steps.lock().push(p)).await;
         assert_eq!(
             outcome.state,
             GatewayState::Applied,
             "{kind}: {:?}",
             outcome.error
         );
-        assert!(steps.lock().unwrap().contains(&Progress::Verified));
-        assert_eq!(steps.lock().unwrap().last(), Some(&Progress::Resumed));
+        assert!(steps.lock().contains(&Progress::Verified));
+        assert_eq!(steps.lock().last(), Some(&Progress::Resumed));
         let st = gw.state.lock().await;
         // Forwarding resumes within 5 s, not 60 s after the read-back (spec §5.3–5.4).
         let resumes = st
@@ -430,11 +427,11 @@ async fn a_failed_upload_is_rolled_back() {
     let gw = RunningGateway::start(o).await.unwrap();
     let mac = gw.identity().await.ble_mac.to_string();
     let before = snapshot(&gw).await;
-    let steps = std::sync::Mutex::new(Vec::new());
+    let steps = parking_lot::Mutex::new(Vec::new());
     let outcome = push_http_profile(
         &mut client(&gw, key("RW")),
         &with_certs(&certs(&mac)),
-        &|p| steps.lock().unwrap().push(p),
+        &|p| steps.lock().push(p),
     )
     .await;
     assert_eq!(
@@ -447,7 +444,7 @@ async fn a_failed_upload_is_rolled_back() {
         outcome.error,
         Some(GatewayError::Rejected { status: 500, .. })
     ));
-    let steps = steps.into_inner().unwrap();
+    let steps = steps.into_inner();
     assert!(steps.contains(&Progress::Uploaded {
         file: "http_cli_cert".into()
     }));

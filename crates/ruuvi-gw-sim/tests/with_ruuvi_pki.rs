@@ -3,8 +3,9 @@
 //! HTTPS receiver configured by `ruuvi_pki::server_config` with the issued server certificate.
 //! The URL's host is the one `ruuvi_pki::host_for_gateway` picks.
 
+use parking_lot::RwLock;
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ruuvi_gw_sim::{Firmware, RunningGateway};
@@ -78,7 +79,6 @@ async fn gateway_and_receiver(
     let allowed: SharedAllowList = Arc::new(RwLock::new(ClientAllowList::default()));
     allowed
         .write()
-        .unwrap()
         .allow(&certificate_der(&client.cert_pem).unwrap(), &mac);
     let (port, rx) = receiver_with(ca, allowed.clone()).await;
     upload(gw.addr, "http_srv_cert", &trusted.cert_pem).await;
@@ -103,7 +103,6 @@ async fn gateway_posts_with_certificates_issued_by_ruuvi_desk() {
             .unwrap();
         let who = allowed
             .read()
-            .unwrap()
             .gateway_of(&cert.expect("a client certificate"))
             .map(String::from);
         assert_eq!(

@@ -10,9 +10,10 @@
 
 mod dedupe;
 
+use parking_lot::RwLock;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use dedupe::Dedupe;
@@ -135,11 +136,7 @@ impl StatsReader {
                 .upgrade()
                 .map(|q| q.max_capacity() - q.capacity())
                 .unwrap_or(0),
-            sensors: self
-                .latest
-                .upgrade()
-                .and_then(|l| l.read().map(|m| m.len()).ok())
-                .unwrap_or(0),
+            sensors: self.latest.upgrade().map(|l| l.read().len()).unwrap_or(0),
         }
     }
 }
@@ -190,7 +187,7 @@ impl Hub {
         let latest: Arc<RwLock<HashMap<MacAddress, Observation>>> = Arc::default();
         match store.latest() {
             Ok(stored) => {
-                let mut map = latest.write().expect("fresh lock");
+                let mut map = latest.write();
                 for o in stored {
                     map.insert(o.sensor, o);
                 }
@@ -312,11 +309,7 @@ impl Hub {
 
     /// The newest observation of every sensor.
     pub fn latest(&self) -> Vec<Observation> {
-        let mut all: Vec<Observation> = self
-            .latest
-            .read()
-            .map(|m| m.values().cloned().collect())
-            .unwrap_or_default();
+        let mut all: Vec<Observation> = self.latest.read().values().cloned().collect();
         // Byte order is the order of the upper-case text form: no strings needed.
         all.sort_by_key(|o| o.sensor);
         all
@@ -454,7 +447,8 @@ impl Writer {
                 c.commit_micros.fetch_add(took.as_micros() as u64, Relaxed);
                 c.stored.fetch_add(batch.len() as u64, Relaxed);
                 c.duplicates.fetch_add((size - batch.len()) as u64, Relaxed);
-                if let Ok(mut map) = self.latest.write() {
+                {
+                    let mut map = self.latest.write();
                     for o in &batch {
                         map.insert(o.sensor, o.clone());
                     }

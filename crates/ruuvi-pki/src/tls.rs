@@ -2,8 +2,9 @@
 //! must chain to our CA *and* be on the allow-list. Removing a gateway's certificate from the
 //! allow-list is how it is revoked; the check runs in every handshake, so it takes effect at once.
 
+use parking_lot::RwLock;
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::pki_types::pem::PemObject;
@@ -86,11 +87,7 @@ impl ClientCertVerifier for AllowListVerifier {
         let verified = self
             .chain
             .verify_client_cert(end_entity, intermediates, now)?;
-        let allowed = self
-            .allowed
-            .read()
-            .map(|list| list.gateway_of(end_entity).is_some())
-            .unwrap_or(false);
+        let allowed = self.allowed.read().gateway_of(end_entity).is_some();
         if allowed {
             Ok(verified)
         } else {

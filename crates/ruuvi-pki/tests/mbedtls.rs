@@ -105,7 +105,7 @@ async fn mbedtls_refuses_a_wrong_name_a_wrong_ca_and_a_revoked_client() {
     let (port, allowed) = receiver(&ca, &["desk.local", "localhost", "127.0.0.1"]).await;
     let client = ca.issue_client("AA:BB:CC:DD:EE:FF", validity(730)).unwrap();
     let der = certificate_der(&client.cert_pem).unwrap();
-    allowed.write().unwrap().allow(&der, "AA:BB:CC:DD:EE:FF");
+    allowed.write().allow(&der, "AA:BB:CC:DD:EE:FF");
 
     // A name the certificate does not carry: MBEDTLS_X509_BADCERT_CN_MISMATCH (0x04).
     let out = connect(port, "other.example", &ca, Some(&client)).await;
@@ -126,7 +126,7 @@ async fn mbedtls_refuses_a_wrong_name_a_wrong_ca_and_a_revoked_client() {
     );
 
     // Revoked (off the allow-list), and no client certificate at all: the receiver refuses.
-    allowed.write().unwrap().remove(&der);
+    allowed.write().remove(&der);
     let out = connect(port, "localhost", &ca, Some(&client)).await;
     assert!(!out.contains("200 OK"), "{out}");
     let out = connect(port, "localhost", &ca, None).await;
@@ -153,7 +153,7 @@ async fn ip_address_hosts_match_from_mbedtls_3_5_on() {
     let ca = LocalCa::generate("Ruuvi Desk CA", KeyAlgorithm::EcdsaP256, validity(3650)).unwrap();
     let (port, allowed) = receiver(&ca, &["desk.local", "localhost", "127.0.0.1"]).await;
     let client = ca.issue_client("AA:BB:CC:DD:EE:FF", validity(730)).unwrap();
-    allowed.write().unwrap().allow(
+    allowed.write().allow(
         &certificate_der(&client.cert_pem).unwrap(),
         "AA:BB:CC:DD:EE:FF",
     );

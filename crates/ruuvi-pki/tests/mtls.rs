@@ -145,7 +145,6 @@ async fn revocation_is_removal_from_the_allow_list_and_takes_effect_at_once() {
     assert!(s
         .allowed
         .write()
-        .unwrap()
         .remove(&certificate_der(&revoke.cert_pem).unwrap()));
     request(s.port, &s.ca.cert_pem, Some(&revoke))
         .await

@@ -1,7 +1,8 @@
 //! The PKI directory with its keys in the real OS keychain (no mock). On Linux `make test` runs
 //! these inside `tests/with-keychain.sh` (a private D-Bus session with gnome-keyring).
 
-use std::sync::{Arc, RwLock};
+use parking_lot::RwLock;
+use std::sync::Arc;
 
 use ruuvi_pki::{
     certificate_der, inspect, server_config, ClientAuth, KeyAlgorithm, OffsetDateTime, Pki,

@@ -9,7 +9,8 @@
 //!
 //! `cargo bench -p ruuvi-receiver --bench ingest`
 
-use std::sync::{Arc, RwLock};
+use parking_lot::RwLock;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ruuvi_hub::{Hub, HubOptions};

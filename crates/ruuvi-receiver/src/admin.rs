@@ -2,10 +2,11 @@
 //! gateways, read their `gwinfo`, register sensors and subscriptions. Every request needs
 //! `X-Internal-Secret` (compared in constant time); subscriptions also `X-Shop-Secret`.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -233,7 +234,7 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Response<Full<Bytes>> 
                 single => vec![single],
             };
             let mut out = Vec::new();
-            let mut wl = admin.whitelist.lock().expect("whitelist lock");
+            let mut wl = admin.whitelist.lock();
             for item in items {
                 let Some((mac, secret)) = mac_and_secret(&item) else {
                     return error(
@@ -252,7 +253,7 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Response<Full<Bytes>> 
             let Some(mac) = mac else {
                 return error(StatusCode::BAD_REQUEST, "gateway=<MAC> is required");
             };
-            let wl = admin.whitelist.lock().expect("whitelist lock");
+            let wl = admin.whitelist.lock();
             match wl.get(mac) {
                 None => error(StatusCode::NOT_FOUND, "unknown gateway"),
                 Some(e) => answer(
@@ -278,7 +279,7 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Response<Full<Bytes>> 
                     "macAddress and secret are required",
                 );
             };
-            let mut registry = admin.registry.lock().expect("registry lock");
+            let mut registry = admin.registry.lock();
             registry.sensors.insert(
                 mac,
                 RegisteredSensor {
@@ -348,7 +349,7 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Response<Full<Bytes>> 
             let mut reply = serde_json::to_value(&plan).expect("plain struct");
             // The caller sent the code; it is echoed as the seed does, never saved in files.
             reply["claimCode"] = json!(code);
-            let mut registry = admin.registry.lock().expect("registry lock");
+            let mut registry = admin.registry.lock();
             registry.subscriptions.push(plan);
             registry.version += 1;
             answer(StatusCode::OK, json!({"result": "success", "data": reply}))

@@ -7,6 +7,7 @@
 //! The receiver knows nothing of the hub: it only produces observations.
 
 mod admin;
+mod connections;
 mod log;
 mod metrics;
 mod network;
@@ -19,6 +20,7 @@ pub use admin::{
     claim_id, query_param, start_admin, AdminOptions, MetricsSource, RegisteredSensor, Registry,
     RunningAdmin, Subscription,
 };
+pub use connections::PeerKey;
 pub use log::{Outcome, ReceiveLog, Received};
 pub use metrics::{MetricKind, MetricsText};
 pub use network::{SignedRefusal, Whitelist, WhitelistEntry};
@@ -27,7 +29,7 @@ pub use policy::{
 };
 pub use policy_file::{GatewayEntry, PolicyFile};
 pub use saved::{SavedError, SavedNetwork};
-pub use server::{Receiver, ReceiverMetrics, ReceiverOptions, RunningReceiver};
+pub use server::{ConnectionHandler, Receiver, ReceiverMetrics, ReceiverOptions, RunningReceiver};
 
 use std::future::Future;
 use std::pin::Pin;

@@ -105,15 +105,11 @@ impl Whitelist {
         body: &[u8],
         now_s: i64,
     ) -> Result<(), SignedRefusal> {
-        let window = self.window_s;
+        let window = self.window_s.unsigned_abs();
         // Forget nonces that are outside the window: their posts are refused by time anyway.
-        while self
-            .seen
-            .front()
-            .is_some_and(|(_, _, t)| *t < now_s - 2 * window)
-        {
-            self.seen.pop_front();
-        }
+        // (Accepted timestamps are anywhere in the window, so not in order: look at each.)
+        self.seen
+            .retain(|(_, _, t)| t.abs_diff(now_s) <= window.saturating_mul(2));
         let Some(entry) = self.entries.get_mut(&gateway) else {
             return Err(SignedRefusal::NotWhitelisted);
         };
@@ -122,8 +118,10 @@ impl Whitelist {
         if entry.blocked_at.is_some() {
             return Err(SignedRefusal::Blocked);
         }
+        // `abs_diff`: any i64 a peer sends, i64::MIN included, neither overflows (a panic in a
+        // debug build) nor wraps into the window (a release build).
         let ts = match timestamp.trim().parse::<i64>() {
-            Ok(t) if (t - now_s).abs() <= window => t,
+            Ok(t) if t.abs_diff(now_s) <= window => t,
             _ => {
                 entry.invalid_signature_at = Some(now_s);
                 return Err(SignedRefusal::BadTimestamp);
@@ -208,6 +206,14 @@ mod tests {
             Ok(())
         );
         assert_eq!(w.get(gw).unwrap().latest_at, Some(now + 3));
+        // Timestamps at the ends of i64 are outside any window (debug and release alike).
+        for extreme in [i64::MIN, i64::MIN + 1, -9_223_372_036_854_775_807, i64::MAX] {
+            assert_eq!(
+                w.check(gw, &extreme.to_string(), "6", &sig("6", extreme), body, now),
+                Err(SignedRefusal::BadTimestamp),
+                "{extreme}"
+            );
+        }
         assert!(w.block(gw, now + 4));
         assert_eq!(
             w.check(gw, &now.to_string(), "5", &sig("5", now), body, now + 5),

@@ -161,16 +161,16 @@ impl SavedNetwork {
     /// then the file (replaced atomically). Returns whether anything was written.
     pub fn save(
         &mut self,
-        whitelist: &std::sync::Mutex<Whitelist>,
-        registry: &std::sync::Mutex<Registry>,
+        whitelist: &parking_lot::Mutex<Whitelist>,
+        registry: &parking_lot::Mutex<Registry>,
         secrets: &dyn SecretStore,
     ) -> Result<bool, SavedError> {
         // Copy out under the locks; keychain and disk work happen without them.
         let mut file = NetworkFile::default();
         let mut wanted: Vec<(SecretName, Sensitive<String>)> = Vec::new();
         let versions = {
-            let w = whitelist.lock().expect("whitelist lock");
-            let r = registry.lock().expect("registry lock");
+            let w = whitelist.lock();
+            let r = registry.lock();
             let versions = (w.version, r.version);
             if Some(versions) == self.versions {
                 return Ok(false);

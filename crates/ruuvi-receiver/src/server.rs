@@ -1,21 +1,29 @@
-//! The listener: TLS (optional), HTTP/1.1 with header and body time limits, a body size cap, a
-//! connection cap, and the checks of each post in the order that costs least first.
+//! The listener: TLS (optional), HTTP/1.1 with header and body time limits, a body size cap,
+//! connection caps per peer and in all (see `connections`), a memory budget for bodies in
+//! flight, and the checks of each post in the order that costs least first.
+//!
+//! Anyone on the network reaches this code: nothing in it may panic on what a peer sends, and
+//! no lock is held where a panic could happen (parking_lot's locks do not poison anyway).
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use bytes::{Bytes, BytesMut};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use parking_lot::{Mutex, RwLock};
 use ruuvi_pki::SharedAllowList;
 use ruuvi_protocol::{Feed, GatewayDocument, MacAddress, Observation};
 use ruuvi_secrets::Sensitive;
-use tokio::sync::{watch, Semaphore};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
+use crate::connections::Connections;
 use crate::log::{Outcome, ReceiveLog};
 use crate::policy::{GatewayPolicy, HmacCheck, Policies, UnknownGateways};
 use crate::{Deliver, DeliverError, ReceiverError};
@@ -34,9 +42,15 @@ pub struct ReceiverOptions {
     pub header_timeout: Duration,
     /// Time for the body.
     pub body_timeout: Duration,
+    /// Connections in all.
     pub max_connections: usize,
+    /// Connections from one peer (an IPv4 address or an IPv6 /64). A gateway uses one.
+    pub max_connections_per_peer: usize,
+    /// Bytes of request bodies held in memory at once, over all connections; past it a post is
+    /// answered 503 (the gateway retries).
+    pub max_bodies_in_flight: usize,
     /// Gateways allowed to post the signed Gateway API form (`x-ruuvi-*` headers).
-    pub whitelist: Arc<std::sync::Mutex<crate::network::Whitelist>>,
+    pub whitelist: Arc<Mutex<crate::network::Whitelist>>,
 }
 
 impl ReceiverOptions {
@@ -51,10 +65,14 @@ impl ReceiverOptions {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             max_connections: 512,
+            max_connections_per_peer: 64,
+            max_bodies_in_flight: 64 << 20,
             whitelist: Arc::default(),
         }
     }
 }
+
+type RotatedKeys = Arc<Mutex<std::collections::HashMap<MacAddress, Sensitive<String>>>>;
 
 struct Context {
     options: ReceiverOptions,
@@ -62,7 +80,10 @@ struct Context {
     deliver: Arc<dyn Deliver>,
     log: Arc<ReceiveLog>,
     /// Keys given to gateways with `Ruuvi-HMAC-KEY` (RAM only on the gateway, too).
-    rotated: Arc<std::sync::Mutex<std::collections::HashMap<MacAddress, Sensitive<String>>>>,
+    rotated: RotatedKeys,
+    connections: Arc<Connections>,
+    /// KiB of request bodies held in memory (`max_bodies_in_flight`).
+    body_budget: Arc<Semaphore>,
 }
 
 /// A fresh HMAC key: 32 random bytes as 64 hex characters would reach the firmware's limit, so
@@ -73,11 +94,55 @@ fn new_hmac_key() -> Sensitive<String> {
 
 pub struct Receiver;
 
+/// The receiver's handling of connections without its listener: `Receiver::start` feeds it
+/// what it accepts; anything else that holds a connection (a test's in-memory stream, a fuzz
+/// target) can hand one over too.
+#[derive(Clone)]
+pub struct ConnectionHandler {
+    ctx: Arc<Context>,
+}
+
+impl ConnectionHandler {
+    pub fn new(
+        options: ReceiverOptions,
+        policies: Arc<RwLock<Policies>>,
+        deliver: Arc<dyn Deliver>,
+    ) -> Self {
+        let connections =
+            Connections::new(options.max_connections, options.max_connections_per_peer);
+        let budget_kib = (options.max_bodies_in_flight / 1024).clamp(1, Semaphore::MAX_PERMITS);
+        Self {
+            ctx: Arc::new(Context {
+                options,
+                policies,
+                deliver,
+                log: Arc::new(ReceiveLog::default()),
+                rotated: Arc::default(),
+                connections,
+                body_budget: Arc::new(Semaphore::new(budget_kib)),
+            }),
+        }
+    }
+
+    pub fn log(&self) -> Arc<ReceiveLog> {
+        self.ctx.log.clone()
+    }
+
+    /// Serves one HTTP/1.1 connection (already through TLS, if any) until it ends.
+    pub async fn serve<I>(&self, io: I, peer: IpAddr, peer_cert: Option<Vec<u8>>)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        serve(self.ctx.clone(), TokioIo::new(io), peer, peer_cert).await;
+    }
+}
+
 pub struct RunningReceiver {
     pub addr: SocketAddr,
     pub log: Arc<ReceiveLog>,
-    rotated: Arc<std::sync::Mutex<std::collections::HashMap<MacAddress, Sensitive<String>>>>,
-    whitelist: Arc<std::sync::Mutex<crate::network::Whitelist>>,
+    rotated: RotatedKeys,
+    whitelist: Arc<Mutex<crate::network::Whitelist>>,
+    connections: Arc<Connections>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -85,7 +150,7 @@ pub struct RunningReceiver {
 impl RunningReceiver {
     /// The HMAC key a gateway was last given (to keep in the keychain; `None` until rotated).
     pub fn rotated_hmac_key(&self, gateway: MacAddress) -> Option<Sensitive<String>> {
-        self.rotated.lock().ok()?.get(&gateway).cloned()
+        self.rotated.lock().get(&gateway).cloned()
     }
 
     /// Every key given so far, to persist: the gateway keeps using its key across our
@@ -93,23 +158,28 @@ impl RunningReceiver {
     pub fn rotated_hmac_keys(&self) -> Vec<(MacAddress, Sensitive<String>)> {
         self.rotated
             .lock()
-            .map(|m| m.iter().map(|(k, v)| (*k, v.clone())).collect())
-            .unwrap_or_default()
+            .iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect()
     }
 
     /// A key given before a restart (read back from the keychain).
     pub fn remember_hmac_key(&self, gateway: MacAddress, key: Sensitive<String>) {
-        if let Ok(mut m) = self.rotated.lock() {
-            m.insert(gateway, key);
-        }
+        self.rotated.lock().insert(gateway, key);
     }
 
     /// What `/metrics` reads of this receiver (keeps working after it stops).
     pub fn metrics(&self) -> ReceiverMetrics {
         ReceiverMetrics {
             log: self.log.clone(),
+            connections: self.connections.clone(),
             whitelist: self.whitelist.clone(),
         }
+    }
+
+    /// (connections, peers) open now.
+    pub fn connections(&self) -> (usize, usize) {
+        self.connections.counts()
     }
 
     /// Stops accepting; connections in progress finish on their own.
@@ -123,7 +193,8 @@ impl RunningReceiver {
 #[derive(Clone)]
 pub struct ReceiverMetrics {
     log: Arc<ReceiveLog>,
-    whitelist: Arc<std::sync::Mutex<crate::network::Whitelist>>,
+    connections: Arc<Connections>,
+    whitelist: Arc<Mutex<crate::network::Whitelist>>,
 }
 
 impl ReceiverMetrics {
@@ -149,11 +220,20 @@ impl ReceiverMetrics {
             "Observations in accepted posts.",
             observations as f64,
         );
-        let whitelisted = self
-            .whitelist
-            .lock()
-            .map(|w| w.entries().count())
-            .unwrap_or(0);
+        let (connections, peers) = self.connections.counts();
+        out.single(
+            "ruuvi_receiver_connections",
+            Gauge,
+            "Connections open to the receiver.",
+            connections as f64,
+        );
+        out.single(
+            "ruuvi_receiver_connected_peers",
+            Gauge,
+            "Peers (IPv4 addresses, IPv6 /64s) holding connections.",
+            peers as f64,
+        );
+        let whitelisted = self.whitelist.lock().entries().count();
         out.single(
             "ruuvi_receiver_whitelisted_gateways",
             Gauge,
@@ -170,52 +250,56 @@ impl Receiver {
         deliver: Arc<dyn Deliver>,
     ) -> Result<RunningReceiver, ReceiverError> {
         let (listener, addr) = crate::bind(options.listen).await?;
-        let log = Arc::new(ReceiveLog::default());
-        let rotated = Arc::default();
         let whitelist = options.whitelist.clone();
-        let ctx = Arc::new(Context {
-            options,
-            policies,
-            deliver,
-            log: log.clone(),
-            rotated: Arc::clone(&rotated),
-        });
+        let handler = ConnectionHandler::new(options, policies, deliver);
+        let ctx = handler.ctx.clone();
         let (stop, mut stopped) = watch::channel(false);
         let task = tokio::spawn(async move {
-            let permits = Arc::new(Semaphore::new(ctx.options.max_connections.max(1)));
             loop {
                 let accepted = tokio::select! {
                     a = listener.accept() => a,
                     _ = stopped.changed() => return,
                 };
-                let Ok((tcp, _peer)) = accepted else {
+                let Ok((tcp, peer)) = accepted else {
                     continue;
                 };
-                // Over the cap: close at once rather than queue without bound.
-                let Ok(permit) = permits.clone().try_acquire_owned() else {
+                // Over a cap: close at once rather than queue without bound.
+                let Ok(mut admitted) = ctx.connections.admit(peer.ip()) else {
                     continue;
                 };
                 let ctx = ctx.clone();
                 tokio::spawn(async move {
-                    connection(ctx, tcp).await;
-                    drop(permit);
+                    let storing = admitted.storing.clone();
+                    tokio::select! {
+                        _ = connection(ctx, tcp, peer.ip(), storing) => {}
+                        // Shed for a newcomer: dropping the connection closes it.
+                        _ = &mut admitted.shed => {}
+                    }
+                    drop(admitted);
                 });
             }
         });
         Ok(RunningReceiver {
             addr,
-            log,
-            rotated,
+            log: handler.ctx.log.clone(),
+            rotated: handler.ctx.rotated.clone(),
             whitelist,
+            connections: handler.ctx.connections.clone(),
             stop,
             task,
         })
     }
 }
 
-async fn connection(ctx: Arc<Context>, tcp: tokio::net::TcpStream) {
+async fn connection(
+    ctx: Arc<Context>,
+    tcp: tokio::net::TcpStream,
+    peer: IpAddr,
+    storing: Arc<std::sync::atomic::AtomicBool>,
+) {
     let timeout = ctx.options.header_timeout;
-    match ctx.options.tls.clone() {
+    let ctx = StoringFlag { ctx, storing };
+    match ctx.ctx.options.tls.clone() {
         Some(config) => {
             let acceptor = tokio_rustls::TlsAcceptor::from(config);
             let Ok(Ok(tls)) = tokio::time::timeout(timeout, acceptor.accept(tcp)).await else {
@@ -227,26 +311,48 @@ async fn connection(ctx: Arc<Context>, tcp: tokio::net::TcpStream) {
                 .peer_certificates()
                 .and_then(|c| c.first())
                 .map(|c| c.to_vec());
-            serve(ctx, TokioIo::new(tls), peer_cert).await;
+            serve_flagged(ctx, TokioIo::new(tls), peer, peer_cert).await;
         }
-        None => serve(ctx, TokioIo::new(tcp), None).await,
+        None => serve_flagged(ctx, TokioIo::new(tcp), peer, None).await,
     }
 }
 
-async fn serve<I>(ctx: Arc<Context>, io: I, peer_cert: Option<Vec<u8>>)
+/// A connection's context and the flag that says it is storing a post (not to be shed then).
+struct StoringFlag {
+    ctx: Arc<Context>,
+    storing: Arc<std::sync::atomic::AtomicBool>,
+}
+
+async fn serve<I>(ctx: Arc<Context>, io: I, peer: IpAddr, peer_cert: Option<Vec<u8>>)
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
-    let header_timeout = ctx.options.header_timeout;
+    let storing = Arc::default();
+    serve_flagged(StoringFlag { ctx, storing }, io, peer, peer_cert).await;
+}
+
+async fn serve_flagged<I>(conn: StoringFlag, io: I, peer: IpAddr, peer_cert: Option<Vec<u8>>)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let header_timeout = conn.ctx.options.header_timeout;
     let peer_cert = Arc::new(peer_cert);
+    let conn = Arc::new(conn);
     let service = hyper::service::service_fn(move |req| {
-        let ctx = ctx.clone();
+        let conn = conn.clone();
         let peer_cert = peer_cert.clone();
-        async move { Ok::<_, Infallible>(handle(&ctx, req, peer_cert.as_deref()).await) }
+        async move {
+            let answer = handle(&conn, req, peer, peer_cert.as_deref()).await;
+            conn.storing.store(false, Ordering::Relaxed);
+            Ok::<_, Infallible>(answer)
+        }
     });
     let _ = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout)
+        // A gateway's request head is well under 4 KiB; a connection's read buffer is the
+        // memory a silent peer holds.
+        .max_buf_size(32 * 1024)
         .serve_connection(io, service)
         .await;
 }
@@ -254,38 +360,97 @@ where
 fn reply(status: StatusCode, extra: &[(&str, &str)]) -> Response<Full<Bytes>> {
     let mut r = Response::builder().status(status);
     for (k, v) in extra {
-        r = r.header(*k, *v);
+        // A header value we cannot send is left out rather than fail the answer.
+        if let Ok(value) = hyper::header::HeaderValue::from_str(v) {
+            r = r.header(*k, value);
+        }
     }
     r.header("Content-Length", "0")
         .body(Full::new(Bytes::new()))
-        .expect("valid response")
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
 }
 
-async fn handle(
+/// Why a body was not read whole.
+enum BodyRefusal {
+    TooLarge,
+    /// Ended before its length, or broke off.
+    Truncated,
+    /// Still incomplete when the body time ran out.
+    Slow,
+    /// The memory budget for bodies is spent.
+    Busy,
+}
+
+/// Reads a body up to `max_body`, taking its size from the shared budget as it arrives (the
+/// permit is held until the post is answered).
+async fn read_body(
     ctx: &Context,
+    mut body: Incoming,
+) -> Result<(Bytes, Option<OwnedSemaphorePermit>), BodyRefusal> {
+    let deadline = tokio::time::Instant::now() + ctx.options.body_timeout;
+    let mut buf = BytesMut::new();
+    let mut held: Option<OwnedSemaphorePermit> = None;
+    let mut held_kib = 0usize;
+    loop {
+        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
+            Err(_) => return Err(BodyRefusal::Slow),
+            Ok(None) => break,
+            Ok(Some(Err(_))) => return Err(BodyRefusal::Truncated),
+            Ok(Some(Ok(frame))) => frame,
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        let len = buf.len().saturating_add(data.len());
+        if len > ctx.options.max_body {
+            return Err(BodyRefusal::TooLarge);
+        }
+        let kib = len.div_ceil(1024);
+        if kib > held_kib {
+            let more = u32::try_from(kib - held_kib).map_err(|_| BodyRefusal::TooLarge)?;
+            let permit = ctx
+                .body_budget
+                .clone()
+                .try_acquire_many_owned(more)
+                .map_err(|_| BodyRefusal::Busy)?;
+            match &mut held {
+                Some(h) => h.merge(permit),
+                None => held = Some(permit),
+            }
+            held_kib = kib;
+        }
+        buf.extend_from_slice(&data);
+    }
+    Ok((buf.freeze(), held))
+}
+
+async fn handle(
+    conn: &StoringFlag,
     req: Request<Incoming>,
+    peer: IpAddr,
     peer_cert: Option<&[u8]>,
 ) -> Response<Full<Bytes>> {
+    let ctx = &*conn.ctx;
     if req.method() != hyper::Method::POST || req.uri().path() != ctx.options.path {
         return reply(StatusCode::NOT_FOUND, &[]);
     }
     let log = |gw: Option<MacAddress>, status: StatusCode, outcome: Outcome| {
-        ctx.log.record(gw, status.as_u16(), outcome);
+        ctx.log.record(gw, Some(peer), status.as_u16(), outcome);
         reply(status, &[])
     };
     let declared = req
         .headers()
         .get(hyper::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > ctx.options.max_body) {
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > ctx.options.max_body as u64) {
         return log(None, StatusCode::PAYLOAD_TOO_LARGE, Outcome::TooLarge);
     }
     let header = |name: &str| {
@@ -304,11 +469,21 @@ async fn handle(
         (Some(t), Some(n), Some(s)) => Some((t, n, s)),
         _ => None,
     };
-    let limited = Limited::new(req.into_body(), ctx.options.max_body);
-    let body = match tokio::time::timeout(ctx.options.body_timeout, limited.collect()).await {
-        Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(_)) => return log(None, StatusCode::PAYLOAD_TOO_LARGE, Outcome::TooLarge),
-        Err(_) => return reply(StatusCode::REQUEST_TIMEOUT, &[]),
+    let (body, _budget) = match read_body(ctx, req.into_body()).await {
+        Ok(read) => read,
+        Err(BodyRefusal::TooLarge) => {
+            return log(None, StatusCode::PAYLOAD_TOO_LARGE, Outcome::TooLarge)
+        }
+        Err(BodyRefusal::Truncated) => {
+            return log(None, StatusCode::BAD_REQUEST, Outcome::Truncated)
+        }
+        Err(BodyRefusal::Slow) => {
+            return log(None, StatusCode::REQUEST_TIMEOUT, Outcome::Truncated)
+        }
+        Err(BodyRefusal::Busy) => {
+            ctx.log.record(None, Some(peer), 503, Outcome::Busy);
+            return reply(StatusCode::SERVICE_UNAVAILABLE, &[("Retry-After", "5")]);
+        }
     };
     let doc = match GatewayDocument::parse(&body) {
         Ok(doc) => doc,
@@ -324,7 +499,7 @@ async fn handle(
         let Some(mac) = gw else {
             return log(None, StatusCode::BAD_REQUEST, Outcome::BadJson);
         };
-        let checked = ctx.options.whitelist.lock().expect("whitelist lock").check(
+        let checked = ctx.options.whitelist.lock().check(
             mac,
             &timestamp,
             &nonce,
@@ -342,13 +517,13 @@ async fn handle(
             };
             return log(gw, status, outcome);
         }
-        return match store(ctx, &doc).await {
+        return match store(conn, &doc, peer).await {
             Ok(()) => reply(StatusCode::OK, &[]),
             Err(refused) => refused,
         };
     }
     let policy: GatewayPolicy = {
-        let policies = ctx.policies.read().expect("policies lock");
+        let policies = ctx.policies.read();
         match gw.and_then(|m| policies.gateways.get(&m)) {
             Some(p) => p.clone(),
             None if policies.unknown == UnknownGateways::AcceptAsNew => GatewayPolicy::default(),
@@ -362,11 +537,11 @@ async fn handle(
         let Some(cert) = peer_cert else {
             return log(gw, StatusCode::FORBIDDEN, Outcome::ClientCertMissing);
         };
-        let owner = ctx.options.allowed.as_ref().and_then(|list| {
-            list.read()
-                .ok()
-                .and_then(|l| l.gateway_of(cert).map(str::to_string))
-        });
+        let owner = ctx
+            .options
+            .allowed
+            .as_ref()
+            .and_then(|list| list.read().gateway_of(cert).map(str::to_string));
         // The certificate must be the one issued to the gateway named in the body.
         if owner.is_none() || owner != gw.map(|m| m.to_string()) {
             return log(gw, StatusCode::FORBIDDEN, Outcome::ClientCertMismatch);
@@ -391,7 +566,7 @@ async fn handle(
             }
         }
         HmacCheck::Rotating { device_id } => {
-            let current = gw.and_then(|m| ctx.rotated.lock().ok()?.get(&m).cloned());
+            let current = gw.and_then(|m| ctx.rotated.lock().get(&m).cloned());
             if current.as_ref().is_some_and(&signed_with) {
                 // Signed with the key we gave it.
             } else if signed_with(device_id) {
@@ -402,7 +577,7 @@ async fn handle(
             }
         }
     }
-    if let Err(refused) = store(ctx, &doc).await {
+    if let Err(refused) = store(conn, &doc, peer).await {
         return refused;
     }
     let rate = policy
@@ -414,9 +589,7 @@ async fn handle(
         extra.push(("X-Ruuvi-Gateway-Rate", rate));
     }
     if let (Some(key), Some(mac)) = (&give_key, gw) {
-        if let Ok(mut keys) = ctx.rotated.lock() {
-            keys.insert(mac, key.clone());
-        }
+        ctx.rotated.lock().insert(mac, key.clone());
         extra.push(("Ruuvi-HMAC-KEY", key.expose()));
     }
     reply(StatusCode::OK, &extra)
@@ -424,7 +597,12 @@ async fn handle(
 
 /// Decodes an accepted post and delivers its observations; records the outcome in the receive
 /// log. `Err` is the answer when they could not be stored (503 busy, 500 failed).
-async fn store(ctx: &Context, doc: &GatewayDocument) -> Result<(), Response<Full<Bytes>>> {
+async fn store(
+    conn: &StoringFlag,
+    doc: &GatewayDocument,
+    peer: IpAddr,
+) -> Result<(), Response<Full<Bytes>>> {
+    let ctx = &*conn.ctx;
     let gw = doc.gw_mac;
     let (observations, failed) =
         Observation::from_gateway(doc, Feed::GatewayPost { gateway: gw }, now_ms());
@@ -432,13 +610,16 @@ async fn store(ctx: &Context, doc: &GatewayDocument) -> Result<(), Response<Full
         tracing::debug!(?gw, %mac, "undecodable tag: {e}");
     }
     let n = observations.len();
+    // From here the gateway is owed its answer: this connection is not shed for a newcomer.
+    conn.storing.store(true, Ordering::Relaxed);
     match ctx.deliver.deliver(observations).await {
         Ok(()) => {
-            ctx.log.record(gw, 200, Outcome::Stored { observations: n });
+            ctx.log
+                .record(gw, Some(peer), 200, Outcome::Stored { observations: n });
             Ok(())
         }
         Err(DeliverError::Busy) => {
-            ctx.log.record(gw, 503, Outcome::Busy);
+            ctx.log.record(gw, Some(peer), 503, Outcome::Busy);
             Err(reply(
                 StatusCode::SERVICE_UNAVAILABLE,
                 &[("Retry-After", "5")],
@@ -446,7 +627,7 @@ async fn store(ctx: &Context, doc: &GatewayDocument) -> Result<(), Response<Full
         }
         Err(DeliverError::Failed(e)) => {
             tracing::error!(?gw, "storing a post failed: {e}");
-            ctx.log.record(gw, 500, Outcome::StoreFailed);
+            ctx.log.record(gw, Some(peer), 500, Outcome::StoreFailed);
             Err(reply(StatusCode::INTERNAL_SERVER_ERROR, &[]))
         }
     }

@@ -1,7 +1,8 @@
 //! The Internal API over HTTP on loopback, with the receiver sharing its whitelist and a
 //! simulated gateway posting the signed form.
 
-use std::sync::{Arc, RwLock};
+use parking_lot::RwLock;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ruuvi_gw_sim::{Firmware, GatewayOptions, RunningGateway};
@@ -164,7 +165,6 @@ async fn whitelist_gwinfo_sensors_and_subscriptions() {
     assert!(admin
         .registry
         .lock()
-        .unwrap()
         .sensors
         .contains_key(&"F4:1F:0C:28:CB:D6".parse().unwrap()));
 
@@ -209,7 +209,7 @@ async fn whitelist_gwinfo_sensors_and_subscriptions() {
     assert_eq!(v["data"]["subscriptionName"], "Ultimate");
     assert_eq!(v["data"]["claimCode"], "ABC");
     {
-        let registry = admin.registry.lock().unwrap();
+        let registry = admin.registry.lock();
         let active = registry.active_plan(i64::MAX / 2);
         assert!(active.is_none(), "expired after validDays");
         let plan = registry.active_plan(v["data"]["registeredAt"].as_i64().unwrap());

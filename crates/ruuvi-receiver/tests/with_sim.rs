@@ -1,8 +1,9 @@
 //! The receiver with simulated gateways posting to it over real sockets on 127.0.0.1, and the
 //! real hub and store behind it.
 
+use parking_lot::RwLock;
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ruuvi_gateway::{ClientOptions, Credentials, Endpoint, GatewayClient};
@@ -28,11 +29,11 @@ struct Setup {
     hub: Hub,
     receiver: RunningReceiver,
     policies: Arc<RwLock<Policies>>,
-    whitelist: Arc<std::sync::Mutex<ruuvi_receiver::Whitelist>>,
+    whitelist: Arc<parking_lot::Mutex<ruuvi_receiver::Whitelist>>,
 }
 
 impl Setup {
-    fn receiver_whitelist(&self) -> &std::sync::Mutex<ruuvi_receiver::Whitelist> {
+    fn receiver_whitelist(&self) -> &parking_lot::Mutex<ruuvi_receiver::Whitelist> {
         &self.whitelist
     }
 }
@@ -108,7 +109,7 @@ async fn wait_for(s: &Setup, gw: MacAddress, pred: impl Fn(&Outcome) -> bool) ->
 /// Sets a gateway's policy (its MAC first: no lock is held across an await).
 async fn set_policy(s: &Setup, gw: &RunningGateway, policy: GatewayPolicy) {
     let m = mac(gw).await;
-    s.policies.write().unwrap().gateways.insert(m, policy);
+    s.policies.write().gateways.insert(m, policy);
 }
 
 fn stored(o: &Outcome) -> bool {
@@ -273,7 +274,6 @@ async fn mtls_per_gateway_with_the_certificate_issued_to_its_mac() {
         .unwrap();
     allowed
         .write()
-        .unwrap()
         .allow(&certificate_der(&cert.cert_pem).unwrap(), &owner_mac);
     for gw in [&owner, &borrower, &none] {
         set_policy(
@@ -329,7 +329,7 @@ async fn raw(addr: SocketAddr, request: &[u8]) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn hostile_input_is_refused_and_valid_posts_still_get_through() {
     let s = setup(None, None).await;
-    s.policies.write().unwrap().unknown = UnknownGateways::AcceptAsNew;
+    s.policies.write().unknown = UnknownGateways::AcceptAsNew;
     let addr = s.receiver.addr;
     // Slow clients hold connections that never finish.
     let mut idle = Vec::new();
@@ -383,12 +383,12 @@ async fn hostile_input_is_refused_and_valid_posts_still_get_through() {
         "{answer}"
     );
     // Unknown gateways can be refused.
-    s.policies.write().unwrap().unknown = UnknownGateways::Reject;
+    s.policies.write().unknown = UnknownGateways::Reject;
     let gw = gateway(Firmware::Head, 50).await;
     point(&gw, &url(addr, "http"), serde_json::json!({})).await;
     wait_for(&s, mac(&gw).await, |o| *o == Outcome::UnknownGateway).await;
     // Accepted again, and a valid post goes through while the slow ones hang.
-    s.policies.write().unwrap().unknown = UnknownGateways::AcceptAsNew;
+    s.policies.write().unknown = UnknownGateways::AcceptAsNew;
     wait_for(&s, mac(&gw).await, stored).await;
     drop(idle);
     gw.stop().await;
@@ -504,17 +504,14 @@ async fn signed_gateway_api_posts_from_whitelisted_gateways_only() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    s.receiver_whitelist().lock().unwrap().whitelist(
-        id.ble_mac,
-        Sensitive::new(secret.clone()),
-        now_s,
-    );
+    s.receiver_whitelist()
+        .lock()
+        .whitelist(id.ble_mac, Sensitive::new(secret.clone()), now_s);
     wait_for(&s, id.ble_mac, stored).await;
     wait_for(&s, mac(&unlisted).await, |o| *o == Outcome::NotWhitelisted).await;
     let entry = s
         .receiver_whitelist()
         .lock()
-        .unwrap()
         .get(id.ble_mac)
         .cloned()
         .unwrap();
@@ -547,7 +544,6 @@ async fn signed_gateway_api_posts_from_whitelisted_gateways_only() {
     assert!(s
         .receiver_whitelist()
         .lock()
-        .unwrap()
         .get(id.ble_mac)
         .unwrap()
         .invalid_signature_at

@@ -106,7 +106,7 @@ impl Setup {
     /// new one to it. Says what was done.
     pub async fn renew_client(&self, gateway: MacAddress) -> Result<String, SetupError> {
         {
-            let _issuing = self.issuing.lock().expect("issuing lock");
+            let _issuing = self.issuing.lock();
             self.pki()
                 .issue_client(
                     &gateway,
@@ -118,13 +118,7 @@ impl Setup {
                 .map_err(pki_error)?;
         }
         let identity = self.client_identity(&gateway)?;
-        let sessions: Vec<_> = self
-            .sessions
-            .lock()
-            .expect("sessions lock")
-            .values()
-            .cloned()
-            .collect();
+        let sessions: Vec<_> = self.sessions.lock().values().cloned().collect();
         for session in sessions {
             let mut session = session.lock().await;
             let mac = session

@@ -12,10 +12,11 @@ mod form;
 mod list;
 mod mqtt_form;
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ruuvi_gateway::discovery::{self, Discovered, Found};
@@ -300,36 +301,29 @@ impl Setup {
 
     /// Tells "send data to this computer" where the receiver listens (`None`: not running).
     pub fn set_receiver(&self, target: Option<ReceiverTarget>) {
-        *self.receiver.lock().expect("receiver lock") = target;
+        *self.receiver.lock() = target;
     }
 
     /// Demo mode's simulated gateways (on loopback): listed by every discovery.
     pub fn add_demo(&self, addr: std::net::SocketAddr, password: Sensitive<String>) {
         let endpoint = Endpoint::new(addr.ip().to_string(), addr.port());
-        self.demo
-            .lock()
-            .expect("demo lock")
-            .push((endpoint, password));
+        self.demo.lock().push((endpoint, password));
     }
 
     fn is_demo(&self, endpoint: &str) -> bool {
         self.demo
             .lock()
-            .expect("demo lock")
             .iter()
             .any(|(e, _)| e.to_string() == endpoint)
     }
 
     /// The gateways the user added, in the order they were added.
     pub fn gateways(&self) -> Vec<SavedGateway> {
-        self.list.lock().expect("list lock").all().to_vec()
+        self.list.lock().all().to_vec()
     }
 
     pub fn is_logged_in(&self, endpoint: &str) -> bool {
-        self.sessions
-            .lock()
-            .expect("sessions lock")
-            .contains_key(endpoint)
+        self.sessions.lock().contains_key(endpoint)
     }
 
     pub async fn discover(
@@ -338,7 +332,7 @@ impl Setup {
     ) -> Result<Vec<FoundGateway>, SetupError> {
         let timeout = Duration::from_secs(3);
         let mut found: Vec<FoundGateway> = Vec::new();
-        let demo = self.demo.lock().expect("demo lock").clone();
+        let demo = self.demo.lock().clone();
         for (index, (endpoint, password)) in demo.into_iter().enumerate() {
             found.push(FoundGateway {
                 discovered: Discovered {
@@ -407,7 +401,7 @@ impl Setup {
                     .filter(|p| !p.expose().is_empty())
                     .map(|p| (LoginKind::Password, p))
             });
-        let saved = self.list.lock().expect("list lock").get(&key).cloned();
+        let saved = self.list.lock().get(&key).cloned();
         let (kind, secret) = match given {
             Some(g) => (g.0, Some(g.1)),
             None => {
@@ -463,7 +457,7 @@ impl Setup {
             }
         }
         let details = details_of(&key, &client, &config, remembered);
-        self.list.lock().expect("list lock").put(SavedGateway {
+        self.list.lock().put(SavedGateway {
             endpoint: key.clone(),
             name: details.name.clone(),
             mac: details.mac.clone(),
@@ -474,7 +468,7 @@ impl Setup {
             last_change: saved.and_then(|s| s.last_change),
             demo: self.is_demo(&key),
         })?;
-        self.sessions.lock().expect("sessions lock").insert(
+        self.sessions.lock().insert(
             key,
             Arc::new(tokio::sync::Mutex::new(Session { client, config })),
         );
@@ -486,12 +480,7 @@ impl Setup {
     pub async fn details(&self, endpoint: &str) -> Result<GatewayDetails, SetupError> {
         let session = self.session(endpoint)?;
         let session = session.lock().await;
-        let remembered = self
-            .list
-            .lock()
-            .expect("list lock")
-            .get(endpoint)
-            .is_some_and(|g| g.remembered);
+        let remembered = self.list.lock().get(endpoint).is_some_and(|g| g.remembered);
         Ok(details_of(
             endpoint,
             &session.client,
@@ -502,11 +491,7 @@ impl Setup {
 
     /// Removes the gateway from the list, ends its session and deletes remembered credentials.
     pub async fn forget(&self, endpoint: &str) -> Result<bool, SetupError> {
-        let session = self
-            .sessions
-            .lock()
-            .expect("sessions lock")
-            .remove(endpoint);
+        let session = self.sessions.lock().remove(endpoint);
         if let Some(s) = session {
             let _ = s.lock().await.client.logout().await;
         }
@@ -517,13 +502,12 @@ impl Setup {
                 }
             }
         }
-        self.list.lock().expect("list lock").remove(endpoint)
+        self.list.lock().remove(endpoint)
     }
 
     fn session(&self, endpoint: &str) -> Result<Arc<tokio::sync::Mutex<Session>>, SetupError> {
         self.sessions
             .lock()
-            .expect("sessions lock")
             .get(endpoint)
             .cloned()
             .ok_or_else(|| SetupError::NotLoggedIn(endpoint.to_string()))
@@ -535,7 +519,7 @@ impl Setup {
 
     /// Ruuvi Desk's CA, created on first need.
     fn our_ca(&self) -> Result<String, SetupError> {
-        let _issuing = self.issuing.lock().expect("issuing lock");
+        let _issuing = self.issuing.lock();
         self.our_ca_issuing()
     }
 
@@ -554,7 +538,7 @@ impl Setup {
 
     /// The gateway's client certificate from our CA: reused while valid, else issued.
     pub fn client_identity(&self, gateway: &MacAddress) -> Result<ClientIdentity, SetupError> {
-        let _issuing = self.issuing.lock().expect("issuing lock");
+        let _issuing = self.issuing.lock();
         self.our_ca_issuing()?;
         let (cert_pem, key_pem) = self
             .pki()
@@ -760,7 +744,6 @@ impl Setup {
         if let Err(e) = self
             .list
             .lock()
-            .expect("list lock")
             .update(endpoint, |g| g.last_change = Some(summary))
         {
             tracing::warn!("gateways.json: {e}");
@@ -804,16 +787,9 @@ impl Setup {
         endpoint: &str,
         on_step: OnStep,
     ) -> Result<ApplyResult, SetupError> {
-        let target = self
-            .receiver
-            .lock()
-            .expect("receiver lock")
-            .clone()
-            .ok_or_else(|| {
-                SetupError::Receiver(
-                    "this computer's receiver is not running: start it first".into(),
-                )
-            })?;
+        let target = self.receiver.lock().clone().ok_or_else(|| {
+            SetupError::Receiver("this computer's receiver is not running: start it first".into())
+        })?;
         let session = self.session(endpoint)?;
         let mut session = session.lock().await;
         let step = |percent, message: &str| {

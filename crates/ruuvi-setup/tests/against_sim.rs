@@ -1,7 +1,8 @@
 //! The UI's gateway set-up against the simulator over real sockets on 127.0.0.1, with the real
 //! keychain (run inside `tests/with-keychain.sh`) and a real receiver + hub.
 
-use std::sync::{Arc, Mutex, RwLock};
+use parking_lot::{Mutex, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ruuvi_gateway::GatewayState;
@@ -45,7 +46,7 @@ fn login(endpoint: &str, password: Option<&str>, remember: bool) -> LoginRequest
 fn recorder() -> (OnStep, Arc<Mutex<Vec<StepEvent>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s = seen.clone();
-    (Arc::new(move |e| s.lock().unwrap().push(e)), seen)
+    (Arc::new(move |e| s.lock().push(e)), seen)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -138,7 +139,6 @@ async fn log_in_preview_apply_and_send_data_to_this_computer() {
         assert_eq!(result.state, GatewayState::Applied, "{:?}", result.error);
         let percents: Vec<u8> = steps
             .lock()
-            .unwrap()
             .iter()
             .filter(|s| &s.endpoint == target)
             .map(|s| s.percent)
@@ -250,7 +250,7 @@ async fn log_in_preview_apply_and_send_data_to_this_computer() {
         .unwrap()
         .contains(token.expose().as_str()));
     // The receiver now insists on the token (as `ruuvictl serve` does after reloading).
-    *policies.write().unwrap() = file.to_policies(keychain.as_ref()).unwrap();
+    *policies.write() = file.to_policies(keychain.as_ref()).unwrap();
     {
         let state = gw.state.lock().await;
         assert_eq!(

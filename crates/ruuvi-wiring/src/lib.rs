@@ -16,7 +16,12 @@ pub use receiving::{
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+use file_rotate::compression::Compression;
+use file_rotate::suffix::AppendCount;
+use file_rotate::{ContentLimit, FileRotate};
+use parking_lot::RwLock;
 
 use ruuvi_ble::{Advertisement, Identify};
 use ruuvi_hub::{Hub, HubError};
@@ -24,25 +29,90 @@ use ruuvi_protocol::Observation;
 use ruuvi_receiver::{Deliver, DeliverError, Policies, Receiver, ReceiverOptions, RunningReceiver};
 use tokio::sync::mpsc;
 
-/// Sends `tracing` output to `file_name` in `dir` (appended; `RUST_LOG` sets the level, info
-/// by default). Secrets never reach it: they are `Sensitive` everywhere. Without a writable
-/// directory there is no log, and the face runs on.
-pub fn log_to_file(dir: &std::path::Path, file_name: &str) {
+/// How much log a face keeps: the current file grows to `file_bytes`, then becomes
+/// `<name>.1` (older ones move up) and at most `kept` such files stay, so the logs never take more
+/// than `file_bytes × (kept + 1)` (plus one line). `RUUVI_DESK_LOG_MAX_BYTES` and
+/// `RUUVI_DESK_LOG_FILES` change them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogLimits {
+    pub file_bytes: usize,
+    pub kept: usize,
+}
+
+impl Default for LogLimits {
+    fn default() -> Self {
+        Self {
+            file_bytes: 10 << 20,
+            kept: 4,
+        }
+    }
+}
+
+impl LogLimits {
+    /// The defaults, changed by the environment where it says so (and makes sense).
+    pub fn from_env() -> Self {
+        let number = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .filter(|n| *n > 0)
+        };
+        let d = Self::default();
+        Self {
+            file_bytes: number("RUUVI_DESK_LOG_MAX_BYTES").unwrap_or(d.file_bytes),
+            kept: number("RUUVI_DESK_LOG_FILES").unwrap_or(d.kept),
+        }
+    }
+}
+
+/// The rotating file, shared by every event (one `write` per formatted event).
+#[derive(Clone)]
+struct LogFile(Arc<parking_lot::Mutex<FileRotate<AppendCount>>>);
+
+impl std::io::Write for LogFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.0.lock().write_all(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.lock().flush()
+    }
+}
+
+/// Sends `tracing` output to `file_name` in `dir`, rotated and capped as `limits` says
+/// (`RUST_LOG` sets the level, info by default). Secrets never reach it: they are `Sensitive`
+/// everywhere. Without a writable directory there is no log, and the face runs on.
+pub fn log_to_file(dir: &std::path::Path, file_name: &str, limits: LogLimits) {
     if std::fs::create_dir_all(dir).is_err() {
         return;
     }
-    let Ok(file) = std::fs::OpenOptions::new()
+    let path = dir.join(file_name);
+    // file-rotate opens the file lazily and keeps running without one; check it opens here.
+    if std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(dir.join(file_name))
-    else {
+        .open(&path)
+        .is_err()
+    {
         return;
-    };
+    }
+    let file = FileRotate::new(
+        path,
+        AppendCount::new(limits.kept),
+        ContentLimit::BytesSurpassed(limits.file_bytes.max(1)),
+        Compression::None,
+        None,
+    );
+    let file = LogFile(Arc::new(parking_lot::Mutex::new(file)));
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::sync::Mutex::new(file))
+        .with_writer(move || file.clone())
         .with_ansi(false)
         .try_init();
 }

@@ -5,9 +5,10 @@
 //! without a restart: an edited `receiver.json`, issued or revoked client certificates, and HMAC
 //! keys given to gateways (kept in the keychain so a restart still knows them).
 
+use parking_lot::RwLock;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use ruuvi_hub::Hub;
@@ -213,7 +214,6 @@ impl Receiving {
         let mut persisted = HashMap::new();
         let rotating: Vec<MacAddress> = policies
             .read()
-            .expect("policies lock")
             .gateways
             .iter()
             .filter(|(_, p)| matches!(p.hmac, HmacCheck::Rotating { .. }))
@@ -265,7 +265,7 @@ impl Receiving {
             self.policy_seen = now;
             match load_policies(&self.data_dir, secrets) {
                 Ok(p) => {
-                    *self.policies.write().expect("policies lock") = p;
+                    *self.policies.write() = p;
                     tracing::info!("reloaded receiver.json");
                 }
                 Err(e) => tracing::warn!("keeping the previous policies: {e}"),
@@ -284,7 +284,7 @@ impl Receiving {
         if let Some(allowed) = &self.allowed {
             let pki = ruuvi_pki::Pki::new(self.data_dir.join("pki"), secrets);
             match pki.allow_list() {
-                Ok(list) => *allowed.write().expect("allow-list lock") = list,
+                Ok(list) => *allowed.write() = list,
                 Err(e) => tracing::warn!("keeping the previous allow-list: {e}"),
             }
         }

@@ -6,8 +6,9 @@
 //! own CA (the gateway publishing, and a feed reading the same listener) and over WebSocket
 //! (another feed reading).
 
+use parking_lot::RwLock;
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
@@ -109,9 +110,7 @@ fn subscriber(port: u16, id: &str, filters: &[&str]) -> (Heard, tokio::task::Joi
                 }
                 Event::Incoming(Packet::Publish(p)) => {
                     let text = String::from_utf8_lossy(&p.payload).into_owned();
-                    out.write()
-                        .unwrap()
-                        .insert(p.topic.clone(), (text, p.retain));
+                    out.write().insert(p.topic.clone(), (text, p.retain));
                 }
                 _ => {}
             }
@@ -276,21 +275,19 @@ async fn gateway_over_mqtt_into_postgres_matches_http_and_is_republished() {
     let config_topic = format!("homeassistant/sensor/ruuvi_{id}/temperature_c/config");
     assert!(
         until(10, || {
-            let h = heard.read().unwrap();
+            let h = heard.read();
             h.contains_key(&state_topic) && h.contains_key(&config_topic)
         })
         .await,
         "heard: {:?}",
-        heard.read().unwrap().keys().collect::<Vec<_>>()
+        heard.read().keys().collect::<Vec<_>>()
     );
-    let state: serde_json::Value =
-        serde_json::from_str(&heard.read().unwrap()[&state_topic].0).unwrap();
+    let state: serde_json::Value = serde_json::from_str(&heard.read()[&state_topic].0).unwrap();
     assert_eq!(state["sensor"], sensor.to_string());
     assert_eq!(state["feed"], "gateway_mqtt");
     assert_eq!(state["gateway"], gw_mac.to_string());
     assert!(state["temperature_c"].is_number());
-    let config: serde_json::Value =
-        serde_json::from_str(&heard.read().unwrap()[&config_topic].0).unwrap();
+    let config: serde_json::Value = serde_json::from_str(&heard.read()[&config_topic].0).unwrap();
     assert_eq!(config["state_topic"], state_topic);
     assert_eq!(config["value_template"], "{{ value_json.temperature_c }}");
     assert_eq!(config["device_class"], "temperature");
@@ -298,13 +295,12 @@ async fn gateway_over_mqtt_into_postgres_matches_http_and_is_republished() {
     assert_eq!(config["unique_id"], format!("ruuvi_{id}_temperature_c"));
     assert_eq!(config["device"]["identifiers"][0], format!("ruuvi_{id}"));
     assert_eq!(config["availability_topic"], "ruuvi_desk/status");
-    assert_eq!(heard.read().unwrap()["ruuvi_desk/status"].0, "online");
+    assert_eq!(heard.read()["ruuvi_desk/status"].0, "online");
     // A subscriber that comes later gets the latest state and the discovery: retained.
     let (late, late_task) = subscriber(mosquitto.plain, "late-subscriber", &["ruuvi_desk/#"]);
     assert!(
         until(10, || late
             .read()
-            .unwrap()
             .get(&state_topic)
             .is_some_and(|(_, r)| *r))
         .await

@@ -99,7 +99,11 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     // Logs go where the app keeps its own: `<data dir>/logs/ruuvictl.log`.
-    ruuvi_wiring::log_to_file(&data_dir.join("logs"), "ruuvictl.log");
+    ruuvi_wiring::log_to_file(
+        &data_dir.join("logs"),
+        "ruuvictl.log",
+        ruuvi_wiring::LogLimits::from_env(),
+    );
     let keychain = Keychain::new(&cli.keychain_service);
     let result = match cli.command {
         Command::Decode { args } => return decode::run(&args),

@@ -11,8 +11,9 @@
 //! `<data dir>/network.json` and their secrets in the keychain; the newest valid plan's
 //! `maxHistoryDays` / `maxResolutionMinutes` govern retention unless the command line says.
 
+use parking_lot::Mutex;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use clap::Args;
 use ruuvi_hub::{Hub, HubOptions};
@@ -290,7 +291,7 @@ fn write_hub_metrics(stats: &ruuvi_hub::HubStats, m: &mut MetricsText) {
 /// The retention in force: the command line's limits, else the newest valid plan's.
 fn retention(args: &Serve, registry: Option<&Mutex<Registry>>) -> Retention {
     let plan = registry.and_then(|r| {
-        let r = r.lock().expect("registry lock");
+        let r = r.lock();
         r.active_plan(now_s())
             .map(|p| (p.max_history_days, p.max_resolution_minutes))
     });
@@ -386,7 +387,7 @@ pub async fn serve(
             });
         match loaded {
             Ok(((saved, whitelist, registry), internal, shop)) => {
-                *options.whitelist.lock().expect("whitelist lock") = whitelist;
+                *options.whitelist.lock() = whitelist;
                 Some((saved, Arc::new(Mutex::new(registry)), internal, shop))
             }
             Err(e) => {

@@ -3,9 +3,10 @@
 
 mod common;
 
+use parking_lot::Mutex;
 use std::ffi::OsStr;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{ruuvictl_with, spawn_serve};
@@ -63,7 +64,7 @@ async fn a_rule_added_while_serving_fires_from_gateway_data_and_reaches_the_webh
                 let text = String::from_utf8_lossy(&buf).to_string();
                 if let Some((_, body)) = text.split_once("\r\n\r\n") {
                     if let Ok(v) = serde_json::from_str(body) {
-                        kept.lock().unwrap().push(v);
+                        kept.lock().push(v);
                         break;
                     }
                 }
@@ -131,11 +132,11 @@ async fn a_rule_added_while_serving_fires_from_gateway_data_and_reaches_the_webh
         .parse()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while bodies.lock().unwrap().is_empty() {
+    while bodies.lock().is_empty() {
         assert!(Instant::now() < deadline, "no webhook post within 30 s");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let p = bodies.lock().unwrap()[0].clone();
+    let p = bodies.lock()[0].clone();
     assert_eq!(
         p["notification"]["title"],
         "Ruuvi Temperature alert: Demo tag"
@@ -148,7 +149,7 @@ async fn a_rule_added_while_serving_fires_from_gateway_data_and_reaches_the_webh
     assert!(current > -40.0 && current < 85.0, "{current}");
     // It fired once: the temperature stays over the threshold, the rule is not re-armed.
     tokio::time::sleep(Duration::from_secs(5)).await;
-    assert_eq!(bodies.lock().unwrap().len(), 1);
+    assert_eq!(bodies.lock().len(), 1);
 
     let list = ruuvictl_with(&["alert", "list", "--json"], &env, None);
     let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();

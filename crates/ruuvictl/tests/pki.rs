@@ -1,12 +1,13 @@
 //! `ruuvictl pki` and `ruuvictl secret` run as a user runs them: the real binary, a real data
 //! directory, the real OS keychain (inside `tests/with-keychain.sh` for the ignored tests).
 
+use parking_lot::RwLock;
 use std::ffi::OsStr;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ruuvi_pki::{server_config, ClientAuth, KeyAlgorithm, LocalCa, OffsetDateTime, Pki, Validity};
@@ -260,7 +261,7 @@ async fn full_flow_leaves_no_secret_in_the_data_and_log_directories() {
                 .1
                 .peer_certificates()
                 .and_then(|c| c.first())
-                .and_then(|leaf| allowed.read().unwrap().gateway_of(leaf).map(String::from))
+                .and_then(|leaf| allowed.read().gateway_of(leaf).map(String::from))
                 .unwrap_or_default();
             let mut head = Vec::new();
             let mut buf = [0u8; 4096];

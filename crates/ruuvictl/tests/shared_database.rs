@@ -6,10 +6,11 @@
 
 mod common;
 
+use parking_lot::Mutex;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ruuvi_gw_sim::{Firmware, GatewayOptions, RunningGateway};
@@ -85,7 +86,7 @@ async fn two_serve_processes_share_one_database_without_loss_or_copies() {
                     {
                         let o = Observation::from_mqtt(&adv, 0).unwrap();
                         let seq = o.readings.measurement_sequence.unwrap();
-                        seen.lock().unwrap().insert((o.sensor, seq));
+                        seen.lock().insert((o.sensor, seq));
                     }
                 }
                 _ => {}
@@ -145,7 +146,7 @@ async fn two_serve_processes_share_one_database_without_loss_or_copies() {
     drop(serves);
     witness.abort();
 
-    let published = published.lock().unwrap().clone();
+    let published = published.lock().clone();
     let stored = tokio::task::spawn_blocking(move || {
         database.open().unwrap().query(&Query::default()).unwrap()
     })

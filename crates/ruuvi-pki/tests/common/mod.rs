@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use std::sync::RwLock;
+use parking_lot::RwLock;
 
 use ruuvi_pki::{
     certificate_der, server_config, ClientAllowList, ClientAuth, Issued, LocalCa, OffsetDateTime,
@@ -20,7 +20,6 @@ pub fn validity(days: i64) -> Validity {
 /// Puts an issued client certificate on the allow-list for `mac`.
 pub fn allow(list: &SharedAllowList, client: &Issued, mac: &str) {
     list.write()
-        .unwrap()
         .allow(&certificate_der(&client.cert_pem).unwrap(), mac);
 }
 
@@ -50,7 +49,6 @@ pub async fn serve(
                 let who = match (tls.get_ref().1.peer_certificates(), &allowed) {
                     (Some([leaf, ..]), Some(list)) => list
                         .read()
-                        .unwrap()
                         .gateway_of(leaf)
                         .unwrap_or("unknown")
                         .to_string(),
