@@ -525,4 +525,4 @@ export type Received = { at_ms: number,
  */
 status: number, outcome: Outcome, };
 
-export type Outcome = { "stored": { observations: number, } } | "auth_failed" | "client_cert_missing" | "client_cert_mismatch" | "bad_signature" | "bad_json" | "too_large" | "unknown_gateway" | "busy" | "store_failed" | "not_whitelisted" | "blocked" | "bad_timestamp" | "replay";
+export type Outcome = { "stored": { observations: number, } } | "auth_failed" | "client_cert_missing" | "client_cert_mismatch" | "bad_signature" | "bad_json" | "too_large" | "truncated" | "unknown_gateway" | "busy" | "store_failed" | "not_whitelisted" | "blocked" | "bad_timestamp" | "replay";

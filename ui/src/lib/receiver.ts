@@ -8,6 +8,7 @@ const OUTCOMES: Record<string, string> = {
   bad_signature: 'refused: bad HMAC signature',
   bad_json: 'refused: not a gateway document',
   too_large: 'refused: too large',
+  truncated: 'refused: the post stopped short (cut off or too slow)',
   unknown_gateway: 'refused: unknown gateway',
   busy: 'busy: the gateway will retry',
   store_failed: 'not stored: the database failed',
