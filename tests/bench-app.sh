@@ -24,8 +24,10 @@ for b in "$app" "$ruuvictl" "$sim"; do
   [ -x "$b" ] || { echo "no $b: cargo build --release -p ruuvi-desk -p ruuvictl -p ruuvi-gw-sim" >&2; exit 2; }
 done
 port=18443
-# One X display for every launch here (one app at a time), so its Xvfb can be ended by number.
+# One X display for every launch here (one app at a time).
 display=${BENCH_DISPLAY:-187}
+app_pid='' xvfb_pid='' sims=''
+
 
 tree_pids() {
   echo "$1"
@@ -49,39 +51,47 @@ breakdown() {
   done
 }
 
-# Starts the app over data directory $home; prints its pid once the first paint is logged.
+# Starts Xvfb and the app over data directory $home; sets app_pid and xvfb_pid once the first
+# paint is logged. Both are started here, so both are ended by their PIDs (nothing by name).
 start_app() {
   local home=$1 log="$1/com.ruuvidesk.app/logs/ruuvi-desk.log"
   rm -f "$log"
-  XDG_DATA_HOME=$home DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/bus \
+  Xvfb ":$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+  xvfb_pid=$!
+  for _ in $(seq 1 100); do [ -S "/tmp/.X11-unix/X$display" ] && break; sleep 0.1; done
+  DISPLAY=":$display" XDG_DATA_HOME=$home DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/bus \
     RUUVI_DESK_DEMO_SENSORS=0 RUUVI_DESK_RECEIVER_LISTEN=127.0.0.1:$port \
-    xvfb-run -n "$display" -s "-screen 0 1280x800x24" "$app" >/dev/null 2>&1 &
+    "$app" >/dev/null 2>&1 &
+  app_pid=$!
   for _ in $(seq 1 600); do
     grep -q 'first dashboard paint' "$log" 2>/dev/null && break
     sleep 0.1
   done
-  pgrep -n -f "^$app" || true
 }
-# Stops the app and the Xvfb of its display (xvfb-run does not always end it).
+# Stops the app, then its Xvfb.
 stop_app() {
-  kill "$1" 2>/dev/null || true
-  while kill -0 "$1" 2>/dev/null; do sleep 0.2; done
-  sleep 1
-  pkill -f "Xvfb :$display " 2>/dev/null || true
+  local pid
+  for pid in $app_pid $xvfb_pid; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  app_pid='' xvfb_pid=''
 }
 paint_of() { grep -o 'first dashboard paint [0-9]* ms' "$1/com.ruuvidesk.app/logs/ruuvi-desk.log" | grep -o '[0-9]*'; }
 cards_of() { grep -o 'cards=[0-9]*' "$1/com.ruuvidesk.app/logs/ruuvi-desk.log" | head -1 | cut -d= -f2; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 run() {
-  local gateways=$1 tags=$2 home data sims pid
+  local gateways=$1 tags=$2 home data
+  # `run` is a subshell of its own ($(run …)): whatever happens, it ends what it started, by PID.
+  trap 'stop_app; [ -z "$sims" ] || kill "$sims" 2>/dev/null || true' EXIT
   home=$(mktemp -d)
   data=$home/com.ruuvidesk.app
   mkdir -p "$data"
   # The receiver runs from the start, with the CA `ruuvictl pki init` makes.
   echo '{"receiver_enabled": true}' >"$data/app.json"
   "$ruuvictl" --data-dir "$data" pki init >/dev/null
-  pid=$(start_app "$home")
+  start_app "$home"
   # The gateways, configured the way a user does it, posting every 10 s to the app.
   "$sim" --count "$gateways" --tags "$tags" --post-delay-ms 50 --retry-after-failure-ms 2000 >"$home/sims.jsonl" &
   sims=$!
@@ -95,18 +105,20 @@ for l in open(sys.argv[1]): g=json.loads(l); print(g["address"], g["default_pass
     done
   sleep "$settle"
   local rss pss parts
-  rss=$(sum_kb Rss "$pid"); pss=$(sum_kb Pss "$pid"); parts=$(breakdown "$pid")
-  stop_app "$pid"
+  rss=$(sum_kb Rss "$app_pid"); pss=$(sum_kb Pss "$app_pid"); parts=$(breakdown "$app_pid")
+  stop_app
   # Starts over the history the minute left: the first paint shows every sensor's card.
   local paints=() cards
   for _ in $(seq 1 "$launches"); do
-    pid=$(start_app "$home")
+    start_app "$home"
     paints+=("$(paint_of "$home")")
     cards=$(cards_of "$home")
-    stop_app "$pid"
+    stop_app
   done
   kill "$sims" 2>/dev/null || true
   wait "$sims" 2>/dev/null || true
+  sims=''
+
   rm -rf "$home"
   local m
   m=$(printf '%s\n' "${paints[@]}" | median)
