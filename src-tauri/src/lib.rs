@@ -6,7 +6,8 @@ pub use command_names::COMMANDS;
 pub mod commands;
 pub mod error;
 pub mod feeds;
-pub mod settings;
+// app.json lives with the data, so its reader is in the core (one parser for every face and the fuzz target).
+pub use ruuvi_wiring::app_settings as settings;
 pub mod tray;
 
 /// Registers commands on any runtime, so tests can pass `tauri::test::mock_builder()`.

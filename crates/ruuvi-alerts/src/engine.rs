@@ -88,9 +88,13 @@ impl Engine {
     }
 
     fn fire(state: &mut RuleState, rule: &Rule, current: f64, now_ms: i64) -> Option<Fired> {
+        // Saturating: the cooldown is what a person typed (any u64), and clocks can step back.
+        let cooldown_ms = i64::try_from(rule.cooldown_s)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(1000);
         let cooling = state
             .last_fired_ms
-            .is_some_and(|t| now_ms - t < rule.cooldown_s as i64 * 1000);
+            .is_some_and(|t| now_ms.saturating_sub(t) < cooldown_ms);
         if cooling {
             return None;
         }
@@ -166,7 +170,7 @@ impl Engine {
             }
             // A sensor never heard counts from when the rule was first checked.
             let since = *self.last_seen_ms.entry(rule.sensor).or_insert(now_ms);
-            let silent_s = (now_ms - since) as f64 / 1000.0;
+            let silent_s = now_ms.saturating_sub(since) as f64 / 1000.0;
             if silent_s > rule.threshold {
                 if let Some(f) = Self::fire(state, rule, silent_s.floor(), now_ms) {
                     state.firing = true;

@@ -110,7 +110,9 @@ impl GatewayConfig {
             Some(CustomServer {
                 url: url.to_string(),
                 data_format: self.str("http_data_format").unwrap_or("ruuvi").to_string(),
-                period_s: self.u64("http_period").map(|p| p as u32),
+                period_s: self
+                    .u64("http_period")
+                    .map(|p| u32::try_from(p).unwrap_or(u32::MAX)),
                 auth: auth.to_string(),
                 user: self.str("http_user").map(str::to_string),
                 use_client_cert: self.bool("http_use_ssl_client_cert").unwrap_or(false),

@@ -56,7 +56,12 @@ pub fn unwrap_body(st: &GatewayState, req: &Request) -> Result<Vec<u8>, u16> {
 /// Decrypts one envelope (base64 ciphertext, IV and SHA-256 of the plaintext) with the key of
 /// the latest handshake; `None` on any failure.
 pub fn decrypt(st: &GatewayState, encrypted: &str, iv: &str, hash: &str) -> Option<Vec<u8>> {
-    let key = st.ecdh_key?;
+    decrypt_with_key(&st.ecdh_key?, encrypted, iv, hash)
+}
+
+/// [`decrypt`] with a given AES-256 key.
+pub fn decrypt_with_key(key: &[u8; 32], encrypted: &str, iv: &str, hash: &str) -> Option<Vec<u8>> {
+    let key = *key;
     let (mut data, iv, hash) = (
         B64.decode(encrypted).ok()?,
         B64.decode(iv).ok()?,

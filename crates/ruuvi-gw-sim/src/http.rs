@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::firmware::Firmware;
@@ -111,8 +111,8 @@ pub enum ReadError {
 }
 
 /// Reads one request the way the firmware does; `Err` means "close without answering".
-pub async fn read_request(
-    stream: &mut TcpStream,
+pub async fn read_request<S: AsyncRead + Unpin>(
+    stream: &mut S,
     peer: IpAddr,
     fw: Firmware,
 ) -> Result<Request, ReadError> {
@@ -182,8 +182,8 @@ pub async fn read_request(
 }
 
 /// One read within `timeout`, appended to `buf`; a timeout, an error or EOF drops the request.
-async fn read_some(
-    stream: &mut TcpStream,
+async fn read_some<S: AsyncRead + Unpin>(
+    stream: &mut S,
     timeout: Duration,
     buf: &mut Vec<u8>,
 ) -> Result<(), ReadError> {

@@ -23,6 +23,18 @@ pub enum Feed {
     GatewayMqtt { gateway: Option<MacAddress> },
 }
 
+/// 9999-12-31T23:59:59Z. A gateway's time later than this is no clock reading (a gateway
+/// without NTP, or someone else's bytes) and would not fit the stores' millisecond columns.
+pub const LATEST_SEEN_S: u64 = 253_402_300_799;
+
+/// When the gateway's radio saw a tag, if it says so plausibly.
+fn seen_at(time: Option<TagTime>) -> Option<u64> {
+    match time {
+        Some(TagTime::Timestamp(t)) if t <= LATEST_SEEN_S => Some(t),
+        _ => None,
+    }
+}
+
 /// One decoded measurement from any feed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Observation {
@@ -31,7 +43,8 @@ pub struct Observation {
     pub feed: Feed,
     /// When we received it (Unix ms, from the caller's clock).
     pub received_at_ms: i64,
-    /// When the gateway's radio saw it (Unix s), if the gateway has NTP time.
+    /// When the gateway's radio saw it (Unix s), if the gateway has NTP time (at most
+    /// [`LATEST_SEEN_S`]).
     pub seen_at_s: Option<u64>,
     pub rssi: Option<i16>,
     pub format: Option<DataFormat>,
@@ -72,10 +85,7 @@ impl Observation {
                     sensor: tag.mac,
                     feed: feed.clone(),
                     received_at_ms,
-                    seen_at_s: match tag.time {
-                        Some(TagTime::Timestamp(t)) => Some(t),
-                        _ => None,
-                    },
+                    seen_at_s: seen_at(tag.time),
                     rssi: Some(tag.rssi),
                     format,
                     readings,
@@ -95,10 +105,7 @@ impl Observation {
                 gateway: adv.gw_mac,
             },
             received_at_ms,
-            seen_at_s: match adv.tag.time {
-                Some(TagTime::Timestamp(t)) => Some(t),
-                _ => None,
-            },
+            seen_at_s: seen_at(adv.tag.time),
             rssi: Some(adv.tag.rssi),
             format,
             readings,

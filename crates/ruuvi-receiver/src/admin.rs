@@ -65,7 +65,11 @@ pub struct Subscription {
 
 impl Subscription {
     pub fn valid_at(&self, now_s: i64) -> bool {
-        now_s < self.registered_at + i64::from(self.valid_days) * 86_400
+        // Saturating: `registered_at` comes from network.json, which anyone may have edited.
+        now_s
+            < self
+                .registered_at
+                .saturating_add(i64::from(self.valid_days) * 86_400)
     }
 }
 
@@ -223,40 +227,83 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Response<Full<Bytes>> 
         Ok(b) => b.to_bytes(),
         Err(_) => return error(StatusCode::PAYLOAD_TOO_LARGE, "body too large"),
     };
-    let json_body = || serde_json::from_slice::<Value>(&body);
-    match (method.as_str(), path.as_str()) {
+    let (status, reply) = route(
+        &admin.whitelist,
+        &admin.registry,
+        AdminRequest {
+            method: method.as_str(),
+            path: &path,
+            query: &query,
+            shop_secret_ok: shop_ok,
+            body: &body,
+        },
+        now_s(),
+    );
+    answer(status, reply)
+}
+
+/// One Internal API request whose `X-Internal-Secret` was checked already.
+#[derive(Debug, Clone, Copy)]
+pub struct AdminRequest<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: &'a str,
+    /// `X-Shop-Secret` was sent and right (subscriptions need it).
+    pub shop_secret_ok: bool,
+    pub body: &'a [u8],
+}
+
+/// Answers one authenticated Internal API request: the status and the JSON body. Separate from
+/// the HTTP layer so that any body can be tried against it (the fuzz target does).
+pub fn route(
+    whitelist: &Mutex<Whitelist>,
+    registry: &Mutex<Registry>,
+    req: AdminRequest<'_>,
+    now_s: i64,
+) -> (StatusCode, Value) {
+    let fail =
+        |status: StatusCode, message: &str| (status, json!({"result": "error", "error": message}));
+    let AdminRequest {
+        method,
+        path,
+        query,
+        shop_secret_ok: shop_ok,
+        body,
+    } = req;
+    let json_body = || serde_json::from_slice::<Value>(body);
+    match (method, path) {
         ("POST", "/whitelist") => {
             let Ok(value) = json_body() else {
-                return error(StatusCode::BAD_REQUEST, "expected JSON");
+                return fail(StatusCode::BAD_REQUEST, "expected JSON");
             };
             let items = match value {
                 Value::Array(items) => items,
                 single => vec![single],
             };
             let mut out = Vec::new();
-            let mut wl = admin.whitelist.lock();
+            let mut wl = whitelist.lock();
             for item in items {
                 let Some((mac, secret)) = mac_and_secret(&item) else {
-                    return error(
+                    return fail(
                         StatusCode::BAD_REQUEST,
                         "each entry needs macAddress and secret",
                     );
                 };
-                wl.whitelist(mac, secret, now_s());
+                wl.whitelist(mac, secret, now_s);
                 let blocked = wl.get(mac).and_then(|e| e.blocked_at);
                 out.push(json!({"gateway": mac.to_string(), "blockedAt": blocked}));
             }
-            answer(StatusCode::OK, Value::Array(out))
+            (StatusCode::OK, Value::Array(out))
         }
         ("GET", "/gwinfo") => {
-            let mac = query_param(&query, "gateway").and_then(|m| m.parse::<MacAddress>().ok());
+            let mac = query_param(query, "gateway").and_then(|m| m.parse::<MacAddress>().ok());
             let Some(mac) = mac else {
-                return error(StatusCode::BAD_REQUEST, "gateway=<MAC> is required");
+                return fail(StatusCode::BAD_REQUEST, "gateway=<MAC> is required");
             };
-            let wl = admin.whitelist.lock();
+            let wl = whitelist.lock();
             match wl.get(mac) {
-                None => error(StatusCode::NOT_FOUND, "unknown gateway"),
-                Some(e) => answer(
+                None => fail(StatusCode::NOT_FOUND, "unknown gateway"),
+                Some(e) => (
                     StatusCode::OK,
                     json!({"result": "success", "data": {"gateway": {
                         "GatewayId": mac.to_string(),
@@ -271,34 +318,34 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Response<Full<Bytes>> 
         }
         ("POST", "/register-sensor") => {
             let Ok(v) = json_body() else {
-                return error(StatusCode::BAD_REQUEST, "expected JSON");
+                return fail(StatusCode::BAD_REQUEST, "expected JSON");
             };
             let Some((mac, secret)) = mac_and_secret(&v) else {
-                return error(
+                return fail(
                     StatusCode::BAD_REQUEST,
                     "macAddress and secret are required",
                 );
             };
-            let mut registry = admin.registry.lock();
+            let mut registry = registry.lock();
             registry.sensors.insert(
                 mac,
                 RegisteredSensor {
                     secret,
-                    registered_at: now_s(),
+                    registered_at: now_s,
                 },
             );
             registry.version += 1;
-            answer(
+            (
                 StatusCode::OK,
                 json!({"result": "success", "data": {"sensor": mac.to_string()}}),
             )
         }
         ("POST", "/subscription-register") => {
             if !shop_ok {
-                return error(StatusCode::UNAUTHORIZED, "X-Shop-Secret missing or wrong");
+                return fail(StatusCode::UNAUTHORIZED, "X-Shop-Secret missing or wrong");
             }
             let Ok(v) = json_body() else {
-                return error(StatusCode::BAD_REQUEST, "expected JSON");
+                return fail(StatusCode::BAD_REQUEST, "expected JSON");
             };
             for required in [
                 "validDays",
@@ -308,7 +355,7 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Response<Full<Bytes>> 
                 "claimCode",
             ] {
                 if v.get(required).is_none_or(Value::is_null) {
-                    return error(StatusCode::BAD_REQUEST, &format!("{required} is required"));
+                    return fail(StatusCode::BAD_REQUEST, &format!("{required} is required"));
                 }
             }
             let number = |key: &str| v[key].as_u64();
@@ -318,13 +365,13 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Response<Full<Bytes>> 
                 number("maxHistoryDays"),
                 number("maxResolutionMinutes"),
             ) else {
-                return error(
+                return fail(
                     StatusCode::BAD_REQUEST,
                     "validDays, maxClaims, maxHistoryDays and maxResolutionMinutes are whole numbers",
                 );
             };
             let Some(code) = v["claimCode"].as_str().filter(|c| !c.is_empty()) else {
-                return error(StatusCode::BAD_REQUEST, "claimCode is a non-empty string");
+                return fail(StatusCode::BAD_REQUEST, "claimCode is a non-empty string");
             };
             let days = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
             let per_sensor = v["maxSharesPerSensor"].as_u64().unwrap_or(10);
@@ -342,19 +389,19 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Response<Full<Bytes>> 
                 max_history_days: days(history),
                 max_resolution_minutes: days(resolution),
                 creator_id: v["creatorId"].clone(),
-                registered_at: now_s(),
+                registered_at: now_s,
                 claim_id: claim_id(code),
                 claim_code: Some(Sensitive::new(code.to_string())),
             };
             let mut reply = serde_json::to_value(&plan).expect("plain struct");
             // The caller sent the code; it is echoed as the seed does, never saved in files.
             reply["claimCode"] = json!(code);
-            let mut registry = admin.registry.lock();
+            let mut registry = registry.lock();
             registry.subscriptions.push(plan);
             registry.version += 1;
-            answer(StatusCode::OK, json!({"result": "success", "data": reply}))
+            (StatusCode::OK, json!({"result": "success", "data": reply}))
         }
-        _ => error(StatusCode::NOT_FOUND, "no such endpoint"),
+        _ => fail(StatusCode::NOT_FOUND, "no such endpoint"),
     }
 }
 

@@ -17,8 +17,8 @@ mod saved;
 mod server;
 
 pub use admin::{
-    claim_id, query_param, start_admin, AdminOptions, MetricsSource, RegisteredSensor, Registry,
-    RunningAdmin, Subscription,
+    claim_id, query_param, route, start_admin, AdminOptions, AdminRequest, MetricsSource,
+    RegisteredSensor, Registry, RunningAdmin, Subscription,
 };
 pub use connections::PeerKey;
 pub use log::{Outcome, ReceiveLog, Received};

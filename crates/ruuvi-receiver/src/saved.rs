@@ -86,17 +86,31 @@ impl SavedNetwork {
         path: &Path,
         secrets: &dyn SecretStore,
     ) -> Result<(Self, Whitelist, Registry), SavedError> {
-        let io = |source| SavedError::Io {
-            path: path.to_path_buf(),
-            source,
+        let contents = match std::fs::read(path) {
+            Ok(bytes) => Some(bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => {
+                return Err(SavedError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
         };
-        let file: NetworkFile = match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| SavedError::Damaged {
+        Self::from_contents(path, contents.as_deref(), secrets)
+    }
+
+    /// [`SavedNetwork::load`] of a file's `contents` (`None`: there is no file yet).
+    pub fn from_contents(
+        path: &Path,
+        contents: Option<&[u8]>,
+        secrets: &dyn SecretStore,
+    ) -> Result<(Self, Whitelist, Registry), SavedError> {
+        let file: NetworkFile = match contents {
+            Some(bytes) => serde_json::from_slice(bytes).map_err(|source| SavedError::Damaged {
                 path: path.to_path_buf(),
                 source,
             })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => NetworkFile::default(),
-            Err(e) => return Err(io(e)),
+            None => NetworkFile::default(),
         };
         let mut saved = SavedNetwork {
             path: path.to_path_buf(),

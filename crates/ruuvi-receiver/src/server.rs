@@ -353,6 +353,9 @@ where
         // A gateway's request head is well under 4 KiB; a connection's read buffer is the
         // memory a silent peer holds.
         .max_buf_size(32 * 1024)
+        // A client that closes its sending side after its request still gets the answer
+        // (without this, hyper drops the request being handled at that EOF).
+        .half_close(true)
         .serve_connection(io, service)
         .await;
 }

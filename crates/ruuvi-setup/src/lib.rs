@@ -31,7 +31,7 @@ use ruuvi_secrets::{SecretKind, SecretName, SecretStore, Sensitive};
 
 pub use certs::{CertSummary, Certificates, ClientSummary};
 pub use form::{ClientCertChoice, OwnServerForm, ProfileForm, ServerCaChoice};
-pub use list::{LoginKind, SavedGateway};
+pub use list::{parse_gateway_list, LoginKind, SavedGateway};
 pub use mqtt_form::{MqttBrokerForm, MqttForm};
 
 #[derive(Debug, thiserror::Error)]

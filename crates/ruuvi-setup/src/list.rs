@@ -39,6 +39,11 @@ struct ListFile {
     gateways: Vec<SavedGateway>,
 }
 
+/// The gateways in the contents of a `gateways.json`.
+pub fn parse_gateway_list(bytes: &[u8]) -> Result<Vec<SavedGateway>, serde_json::Error> {
+    Ok(serde_json::from_slice::<ListFile>(bytes)?.gateways)
+}
+
 pub(crate) struct GatewayList {
     path: PathBuf,
     gateways: Vec<SavedGateway>,
@@ -47,11 +52,8 @@ pub(crate) struct GatewayList {
 impl GatewayList {
     pub fn load(path: &Path) -> Result<Self, SetupError> {
         let gateways = match std::fs::read(path) {
-            Ok(bytes) => {
-                serde_json::from_slice::<ListFile>(&bytes)
-                    .map_err(|e| SetupError::Io(format!("{}: {e}", path.display())))?
-                    .gateways
-            }
+            Ok(bytes) => parse_gateway_list(&bytes)
+                .map_err(|e| SetupError::Io(format!("{}: {e}", path.display())))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(SetupError::Io(format!("{}: {e}", path.display()))),
         };

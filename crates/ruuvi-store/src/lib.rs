@@ -323,7 +323,8 @@ impl Columns {
         Columns {
             sensor: o.sensor.to_string(),
             received_at_ms: o.received_at_ms,
-            seen_at_s: o.seen_at_s.map(|s| s as i64),
+            // Never wraps: a time that does not fit is no time (observations cap it long before).
+            seen_at_s: o.seen_at_s.and_then(|s| i64::try_from(s).ok()),
             feed: serde_json::to_string(&o.feed).expect("plain enum"),
             rssi: o.rssi,
             format: o
@@ -346,8 +347,9 @@ impl Row {
                 .map_err(|e| bad(format!("sensor: {e}")))?,
             feed: serde_json::from_str(&self.feed).map_err(|e| bad(format!("feed: {e}")))?,
             received_at_ms: self.received_at_ms,
-            seen_at_s: self.seen_at_s.map(|s| s as u64),
-            rssi: self.rssi.map(|r| r as i16),
+            // A damaged row's numbers out of range are left out, not wrapped.
+            seen_at_s: self.seen_at_s.and_then(|s| u64::try_from(s).ok()),
+            rssi: self.rssi.and_then(|r| i16::try_from(r).ok()),
             format: self
                 .format
                 .map(|f| serde_json::from_str(&f))

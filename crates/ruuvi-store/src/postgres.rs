@@ -187,7 +187,9 @@ fn insert_batch(
             let key = (r.sensor.clone(), format.clone(), seq);
             if !first.contains_key(&key) {
                 first.insert(key.clone(), i);
-                let at = r.seen_at_s.map_or(r.received_at_ms, |s| s * 1000);
+                let at = r
+                    .seen_at_s
+                    .map_or(r.received_at_ms, |s| s.saturating_mul(1000));
                 claims.push((key, at));
             }
         }

@@ -3,6 +3,7 @@
 //! that hands one to the other — open the store and brokers they are configured with, and
 //! send their logs to a file.
 
+pub mod app_settings;
 mod connections;
 mod receiving;
 

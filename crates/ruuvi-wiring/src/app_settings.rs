@@ -78,12 +78,17 @@ impl AppSettings {
     pub fn load(data_dir: &Path) -> Self {
         let path = Self::path(data_dir);
         match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+            Ok(bytes) => Self::parse(&bytes).unwrap_or_else(|e| {
                 tracing::warn!("{}: {e}; using the defaults", path.display());
                 Self::default()
             }),
             Err(_) => Self::default(),
         }
+    }
+
+    /// The contents of an `app.json` (missing keys get their defaults).
+    pub fn parse(bytes: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(bytes)
     }
 
     pub fn save(&self, data_dir: &Path) -> Result<(), String> {
