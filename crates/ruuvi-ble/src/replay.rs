@@ -130,28 +130,44 @@ pub async fn play(
         Speed::Times(_) | Speed::Instant => None,
     };
     // One round lasts the recording's span plus one typical gap, so rounds do not overlap.
-    let span = (last.at_ms - first.at_ms).max(0);
+    // Saturating throughout: the times come from a file anyone may have written.
+    let span = last.at_ms.saturating_sub(first.at_ms).max(0);
     let gap = if recording.len() > 1 {
         span / (recording.len() as i64 - 1)
     } else {
         1000
     };
-    let round_ms = span + gap.max(1);
+    let round_ms = span.saturating_add(gap.max(1));
     let started = tokio::time::Instant::now();
     let wall_start = now_ms();
     let mut sent = 0;
     for round in 0..options.rounds.max(1) {
         for adv in recording {
-            let offset_ms = (adv.at_ms - first.at_ms).max(0) + i64::from(round) * round_ms;
+            let offset_ms = adv
+                .at_ms
+                .saturating_sub(first.at_ms)
+                .max(0)
+                .saturating_add(i64::from(round).saturating_mul(round_ms));
             let scaled_ms = factor.map(|f| offset_ms as f64 / f);
             if let Some(ms) = scaled_ms {
-                tokio::time::sleep_until(started + Duration::from_secs_f64(ms / 1000.0)).await;
+                // A gap no clock can wait for (a recording spanning ages, played slowly):
+                // nothing more would ever play, so stop here.
+                let Some(until) = Duration::try_from_secs_f64(ms / 1000.0)
+                    .ok()
+                    .and_then(|wait| started.checked_add(wait))
+                else {
+                    tracing::warn!(
+                        "the recording's next advertisement is too far away to wait for"
+                    );
+                    return sent;
+                };
+                tokio::time::sleep_until(until).await;
             }
             let mut adv = adv.clone();
             adv.at_ms = if options.retime_to_now {
-                wall_start + scaled_ms.map(|m| m as i64).unwrap_or(0)
+                wall_start.saturating_add(scaled_ms.map(|m| m as i64).unwrap_or(0))
             } else {
-                first.at_ms + offset_ms
+                first.at_ms.saturating_add(offset_ms)
             };
             if out.send(adv).await.is_err() {
                 return sent;
@@ -164,6 +180,32 @@ pub async fn play(
 
 #[cfg(test)]
 mod tests {
+    #[tokio::test]
+    async fn a_recording_spanning_ages_plays_what_it_can_and_stops() {
+        let at = |at_ms: i64| crate::Advertisement {
+            at_ms,
+            address: None,
+            rssi: None,
+            payload: vec![5; 24],
+        };
+        let recording = [at(i64::MIN), at(0), at(i64::MAX)];
+        for speed in [super::Speed::Instant, super::Speed::Times(1e-300)] {
+            let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+            let options = super::ReplayOptions {
+                speed,
+                retime_to_now: false,
+                rounds: 3,
+            };
+            let sent = super::play(&recording, options, tx).await;
+            let mut got = 0;
+            while rx.recv().await.is_some() {
+                got += 1;
+            }
+            assert_eq!(got, sent);
+            assert!(sent >= 1);
+        }
+    }
+
     use super::*;
 
     const DF5_ADV: &str = "0201061BFF99040512FC5394C37C0004FFFC040CAC364200CDCBB8334C884F";

@@ -107,8 +107,10 @@ pub fn series(
     to_ms: i64,
     max_points: usize,
 ) -> Result<Vec<Point>, StoreError> {
-    let span = (to_ms - from_ms).max(1);
-    let buckets = max_points.max(1) as i64;
+    // In i128: the range comes from the UI (any two i64), and a bucket index multiplies by the
+    // point count.
+    let span = (i128::from(to_ms) - i128::from(from_ms)).max(1);
+    let buckets = max_points.max(1) as i128;
     let mut out: Vec<Point> = Vec::new();
     let mut last_bucket = None;
     let range = Query {
@@ -118,7 +120,7 @@ pub fn series(
         limit: None,
     };
     store.each(&range, &mut |o| {
-        let bucket = (o.received_at_ms - from_ms) * buckets / span;
+        let bucket = (i128::from(o.received_at_ms) - i128::from(from_ms)) * buckets / span;
         if last_bucket != Some(bucket) {
             last_bucket = Some(bucket);
             out.push(Point {
@@ -179,6 +181,19 @@ mod tests {
         let json = serde_json::to_value(&c[1]).unwrap();
         assert_eq!(json["kind"], "ruuvi_air");
         assert_eq!(json["last_seen_ms"], 5);
+    }
+
+    #[test]
+    fn series_takes_any_range_without_overflow() {
+        let mut store = ruuvi_store::SqliteStore::open_in_memory().unwrap();
+        let sensor: MacAddress = "AA:00:00:00:00:01".parse().unwrap();
+        store
+            .insert(&[obs("AA:00:00:00:00:01", 5_000, DataFormat::Df5, Feed::Ble)])
+            .unwrap();
+        for (from, to) in [(i64::MIN, i64::MAX), (i64::MAX, i64::MIN), (0, i64::MAX)] {
+            let points = series(&mut store, sensor, from, to, 5000).unwrap();
+            assert!(points.len() <= 1, "{from}..{to}");
+        }
     }
 
     #[test]

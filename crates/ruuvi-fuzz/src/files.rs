@@ -134,6 +134,18 @@ pub fn ble_replay(data: &[u8]) {
     for adv in &recording {
         let _ = identify.observe(adv);
     }
+    // Played without waiting (the times are only computed), recorded and retimed.
+    for retime_to_now in [false, true] {
+        let options = ruuvi_ble::replay::ReplayOptions {
+            speed: ruuvi_ble::replay::Speed::Instant,
+            retime_to_now,
+            rounds: 2,
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::channel(recording.len().max(1) * 2);
+        let sent = crate::block_on(ruuvi_ble::replay::play(&recording, options, tx));
+        assert_eq!(sent, recording.len() * 2);
+        while rx.try_recv().is_ok() {}
+    }
 }
 
 /// An alert rule as the app, `serve --ui` or the command line hands it over (JSON): a rule

@@ -123,6 +123,21 @@ pub fn store_roundtrip(data: &[u8]) {
         for (wrote, read) in stored.iter().zip(back) {
             assert_eq!(*wrote, read, "stored and read back differ");
         }
+        // A chart of the first sensor over ranges the UI may ask for.
+        let sensor = stored.first().map(|o| o.sensor);
+        for (from, to) in [
+            (i64::MIN, i64::MAX),
+            (i64::MAX, i64::MIN),
+            (0, 1_800_000_000_001),
+        ] {
+            for points in [1, 5000] {
+                if let Some(sensor) = sensor {
+                    let chart =
+                        ruuvi_dashboard::series(store, sensor, from, to, points).expect("a chart");
+                    assert!(chart.len() <= points);
+                }
+            }
+        }
         let mut sink = Vec::new();
         store
             .export_csv(&Query::default(), &mut sink)

@@ -624,7 +624,10 @@ impl GatewayClient {
         }
         let value = self.get_json(&path).await?;
         Ok(ValidateOutcome {
-            status: value["status"].as_u64().unwrap_or(0) as u16,
+            status: value["status"]
+                .as_u64()
+                .and_then(|s| u16::try_from(s).ok())
+                .unwrap_or(0),
             message: value["message"].as_str().unwrap_or_default().to_string(),
         })
     }

@@ -452,8 +452,8 @@ async fn series(state: &UiState, req: &Request<Incoming>) -> Response<Full<Bytes
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
-    let to = number("to").unwrap_or(now + 1);
-    let from = number("from").unwrap_or(to - 86_400_000);
+    let to = number("to").unwrap_or(now.saturating_add(1));
+    let from = number("from").unwrap_or(to.saturating_sub(86_400_000));
     let points = number("points").unwrap_or(500).clamp(1, 5000) as usize;
     let db = state.db.clone();
     let result = tokio::task::spawn_blocking(move || {
