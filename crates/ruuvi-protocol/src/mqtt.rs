@@ -92,10 +92,15 @@ impl MqttAdvertisement {
         {
             Some((key, v)) => {
                 let text = v.as_str().ok_or_else(|| bad(key, "expected a string"))?;
-                Some(
-                    text.parse()
-                        .map_err(|e: crate::error::MacParseError| bad(key, e.to_string()))?,
-                )
+                // An empty MAC is no MAC (what is written for a gateway we do not know).
+                if text.is_empty() {
+                    None
+                } else {
+                    Some(
+                        text.parse()
+                            .map_err(|e: crate::error::MacParseError| bad(key, e.to_string()))?,
+                    )
+                }
             }
             None => None,
         };
@@ -198,6 +203,20 @@ mod tests {
                 gateway: adv.gw_mac
             }
         );
+    }
+
+    /// Found by fuzzing: without a gateway MAC we write `"gw_mac":""`, which must read back.
+    #[test]
+    fn an_empty_gateway_mac_is_no_gateway_mac() {
+        let payload = format!(r#"{{"gw_mac":"","rssi":-26,"aoa":[],"cnt":1,"data":"{DF5}"}}"#);
+        let MqttMessage::Advertisement(adv) =
+            MqttMessage::parse("ruuvi/F4:1F:0C:28:CB:D6", payload.as_bytes()).unwrap()
+        else {
+            panic!("not an advertisement")
+        };
+        assert_eq!(adv.gw_mac, None);
+        let written = adv.to_firmware_json(TagFields::Raw);
+        assert!(MqttMessage::parse("ruuvi/F4:1F:0C:28:CB:D6", written.as_bytes()).is_ok());
     }
 
     #[test]
