@@ -27,13 +27,16 @@ APT_TEST := webkit2gtk-driver dbus dbus-x11 imagemagick iproute2 util-linux \
 
 NODE_MIN := 20.19
 
-.PHONY: help run test deps test-deps rust node ui-deps ui build fmt lint package test-package
+.PHONY: help run test deps test-deps rust node ui-deps ui build fmt lint package test-package fuzz-check
 
 help:
 	@echo "make run   - install what is needed, build and open Ruuvi Desk"
 	@echo "make test  - install what the tests need and run every test"
 	@echo "make package      - the Linux installers (.deb, .rpm) in target/release/bundle/"
 	@echo "make test-package - install the .deb, open the installed app, uninstall it"
+	@echo "make fuzz-check   - every fuzz target for FUZZ_SECONDS (15) each"
+
+FUZZ_SECONDS ?= 15
 
 # ---- installers ----
 
@@ -126,6 +129,12 @@ package: deps ui
 
 test-package: package test-deps
 	bash tests/deb-install.sh
+
+# Each fuzz target briefly (cargo-fuzz from crates.io, AddressSanitizer, overflow checks), from
+# its seeds and regressions; `make test` replays those already without the fuzzer.
+fuzz-check: rust
+	@$(call apt_install,build-essential)
+	bash tests/fuzz.sh $(FUZZ_SECONDS)
 
 fmt:
 	cargo fmt --all
