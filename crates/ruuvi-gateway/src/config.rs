@@ -43,7 +43,7 @@ impl GatewayConfig {
             Value::Object(raw) => Ok(Self { raw }),
             other => Err(GatewayError::Protocol(format!(
                 "/ruuvi.json is not an object: {}",
-                &other.to_string()[..other.to_string().len().min(60)]
+                crate::http::excerpt(&other.to_string(), 60)
             ))),
         }
     }

@@ -172,6 +172,16 @@ impl Response {
     }
 }
 
+/// At most the first `max` bytes of `text`, cut at a character boundary (for messages: slicing
+/// at a byte count panics inside a multi-byte character).
+pub fn excerpt(text: &str, max: usize) -> &str {
+    let end = (0..=max.min(text.len()))
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    &text[..end]
+}
+
 /// Parses what the gateway wrote before closing the connection.
 pub fn parse_response(bytes: &[u8]) -> Result<Response, GatewayError> {
     let text_end = bytes
@@ -189,7 +199,7 @@ pub fn parse_response(bytes: &[u8]) -> Result<Response, GatewayError> {
     if !version.starts_with("HTTP/1.") {
         return Err(GatewayError::Protocol(format!(
             "not an HTTP response: {:?}",
-            &status_line[..status_line.len().min(60)]
+            excerpt(status_line, 60)
         )));
     }
     let status = code
@@ -214,7 +224,11 @@ pub fn parse_response(bytes: &[u8]) -> Result<Response, GatewayError> {
     })
 }
 
-/// Sends one request on a new connection and reads the whole answer.
+/// The largest answer read from a gateway: its biggest (`/history` with every tag, or
+/// `/ruuvi.json`) is tens of KiB.
+pub const MAX_ANSWER: usize = 4 << 20;
+
+/// Sends one request on a new connection and reads the whole answer (at most [`MAX_ANSWER`]).
 pub async fn send(
     endpoint: &Endpoint,
     request: &Request,
@@ -234,7 +248,13 @@ pub async fn send(
         // A gateway that drops an oversized request may reset while we write; read anyway.
         let _ = stream.write_all(&bytes).await;
         let mut answer = Vec::new();
-        stream.read_to_end(&mut answer).await.map(|_| answer)
+        // Whatever answers at a gateway's address (a probe covers whole ranges) must not make
+        // us hold without bound: one byte more than the limit says "too large".
+        (&mut stream)
+            .take(MAX_ANSWER as u64 + 1)
+            .read_to_end(&mut answer)
+            .await
+            .map(|_| answer)
     };
     let answer = tokio::time::timeout(timeout, exchange)
         .await
@@ -243,12 +263,58 @@ pub async fn send(
     if answer.is_empty() {
         return Err(GatewayError::Dropped(endpoint.to_string()));
     }
+    if answer.len() > MAX_ANSWER {
+        return Err(GatewayError::Protocol(format!(
+            "{endpoint} answered with more than {} MiB: not a Ruuvi Gateway",
+            MAX_ANSWER >> 20
+        )));
+    }
     parse_response(&answer)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A "gateway" on loopback that answers every connection with `answer`, repeated `times`.
+    async fn answering(answer: &'static [u8], times: usize) -> Endpoint {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut request = [0u8; 1024];
+                    let _ = s.read(&mut request).await;
+                    for _ in 0..times {
+                        if s.write_all(answer).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Endpoint::new("127.0.0.1", port)
+    }
+
+    #[tokio::test]
+    async fn a_hostile_answer_is_an_error_not_a_panic_or_a_memory_hog() {
+        let get = Request::new(Method::Get, "/");
+        let t = Duration::from_secs(10);
+        // Endless bytes: stopped one past the limit.
+        let endless = answering(&[b'x'; 64 * 1024], 1 << 20).await;
+        let e = send(&endless, &get, t).await.unwrap_err();
+        assert!(e.to_string().contains("more than 4 MiB"), "{e}");
+        // A status line with a multi-byte character where a message cuts it.
+        let odd = answering(
+            "XTTP/1.1 200 OKaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaäääää\r\n\r\n".as_bytes(),
+            1,
+        )
+        .await;
+        let e = send(&odd, &get, t).await.unwrap_err();
+        assert!(e.to_string().contains("not an HTTP response"), "{e}");
+        assert_eq!(excerpt("aä", 2), "a");
+        assert_eq!(excerpt("aä", 3), "aä");
+    }
 
     #[test]
     fn endpoints() {

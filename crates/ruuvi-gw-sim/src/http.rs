@@ -167,7 +167,8 @@ pub async fn read_request<S: AsyncRead + Unpin>(
     let limit_ok = if fw.split_size_limits() {
         length <= CONTENT_LENGTH_LIMIT
     } else {
-        header_end + 4 + length <= HEADER_LIMIT
+        // Saturating: the length is whatever the client wrote.
+        header_end.saturating_add(4).saturating_add(length) <= HEADER_LIMIT
     };
     if !limit_ok {
         return Err(ReadError::Drop);
