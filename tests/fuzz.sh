@@ -16,6 +16,9 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(cd fuzz && cargo fuzz list)
 fi
+# The versions the workspace is tested with (fuzz/ is a workspace of its own): start from
+# its lock file; cargo adds libFuzzer's few crates.
+cp Cargo.lock fuzz/Cargo.lock
 (cd fuzz && cargo fuzz build)
 summary=()
 for t in "${targets[@]}"; do
