@@ -205,3 +205,33 @@ impl AlertStore {
             .unwrap_or(0) as usize)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AlertType, TriggerType};
+
+    /// Found by fuzzing: rules are kept as JSON, and a threshold must read back exactly.
+    #[test]
+    fn a_rule_reads_back_exactly_as_it_was_saved() {
+        let mut store = AlertStore::open_in_memory().unwrap();
+        for threshold in [2.000_000_04e37, 0.1 + 0.2, -40.000_000_000_000_01, f64::MAX] {
+            let rule = Rule {
+                id: 0,
+                sensor: "F4:1F:0C:28:CB:D6".parse().unwrap(),
+                name: "x".into(),
+                alert_type: AlertType::Temperature,
+                trigger: TriggerType::Over,
+                threshold,
+                unit: "C".into(),
+                tolerance: 0.0,
+                hysteresis: 0.1,
+                cooldown_s: 0,
+                text: String::new(),
+                enabled: true,
+            };
+            let saved = store.add(rule).unwrap();
+            assert_eq!(store.rule(saved.id).unwrap(), saved, "{threshold}");
+        }
+    }
+}
