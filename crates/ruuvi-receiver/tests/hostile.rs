@@ -232,6 +232,18 @@ async fn posts(gw: &RunningGateway) -> (u64, u64) {
     (st.stats.custom_ok, st.stats.custom_failed)
 }
 
+/// Six seconds of the gateway posting every second: at least four more posts, no new failure.
+async fn gateway_keeps_posting(gw: &RunningGateway, failed_before: u64) {
+    let (ok_before, _) = posts(gw).await;
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let (ok, failed) = posts(gw).await;
+    assert!(
+        ok >= ok_before + 4,
+        "gateway posts went on: {ok_before} → {ok}"
+    );
+    assert_eq!(failed, failed_before, "no gateway post failed");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn idle_connections_from_one_or_many_peers_do_not_starve_a_gateway() {
     // The defaults: 512 in all, 64 per peer; a long header time so idle ones stay.
@@ -265,14 +277,8 @@ async fn idle_connections_from_one_or_many_peers_do_not_starve_a_gateway() {
     assert_eq!(open, 64, "one peer holds its share, no more");
     let (connections, _) = s.receiver.connections();
     assert!(connections <= 64 + 1, "{connections}");
-    let (ok_before, failed_before) = posts(&gw).await;
-    tokio::time::sleep(Duration::from_secs(6)).await;
-    let (ok, failed) = posts(&gw).await;
-    assert!(
-        ok >= ok_before + 4,
-        "gateway posts went on: {ok_before} → {ok}"
-    );
-    assert_eq!(failed, failed_before, "no gateway post failed");
+    let failed_before = posts(&gw).await.1;
+    gateway_keeps_posting(&gw, failed_before).await;
 
     // Many hosts: 10 more addresses with 60 each fill the 512 in all; the gateway's next
     // connection still gets in (the busiest peer makes room), and all its posts succeed.
@@ -288,14 +294,7 @@ async fn idle_connections_from_one_or_many_peers_do_not_starve_a_gateway() {
     let (connections, peers) = s.receiver.connections();
     assert!(connections <= 512 + 2, "{connections} connections");
     assert!(peers >= 11, "{peers} peers");
-    let (ok_before, _) = posts(&gw).await;
-    tokio::time::sleep(Duration::from_secs(6)).await;
-    let (ok, failed) = posts(&gw).await;
-    assert!(
-        ok >= ok_before + 4,
-        "gateway posts went on: {ok_before} → {ok}"
-    );
-    assert_eq!(failed, failed_before, "no gateway post failed");
+    gateway_keeps_posting(&gw, failed_before).await;
     // Every post the gateway made was stored.
     let gw_mac = gw.identity().await.ble_mac;
     let log = s.receiver.log.of(Some(gw_mac));

@@ -148,8 +148,9 @@ fn signed_request(secret: &str, timestamp: &str, nonce: &str, tag: &str) -> Stri
     )
 }
 
-/// Sends `request` from `from` and returns the status (0: closed without an answer).
-async fn send_from(from: IpAddr, to: SocketAddr, request: &[u8]) -> u16 {
+/// Sends `request` from `from` (closing the sending side after it when `then_close`) and
+/// returns the status (0: closed without an answer).
+async fn exchange_from(from: IpAddr, to: SocketAddr, request: &[u8], then_close: bool) -> u16 {
     let Ok(socket) = TcpSocket::new_v4() else {
         return 0;
     };
@@ -160,6 +161,9 @@ async fn send_from(from: IpAddr, to: SocketAddr, request: &[u8]) -> u16 {
         return 0;
     };
     let _ = s.write_all(request).await;
+    if then_close {
+        let _ = s.shutdown().await;
+    }
     let mut out = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await;
     String::from_utf8_lossy(&out)
@@ -167,6 +171,10 @@ async fn send_from(from: IpAddr, to: SocketAddr, request: &[u8]) -> u16 {
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0)
+}
+
+async fn send_from(from: IpAddr, to: SocketAddr, request: &[u8]) -> u16 {
+    exchange_from(from, to, request, false).await
 }
 
 async fn whitelist(server: &Server) -> String {
@@ -292,28 +300,9 @@ async fn hostile(kind: u64, from: IpAddr, to: SocketAddr, secret: &str) -> u16 {
         }
         // A body cut short (the sender closes its side).
         6 => {
-            let Ok(socket) = TcpSocket::new_v4() else {
-                return 0;
-            };
-            if socket.bind(SocketAddr::new(from, 0)).is_err() {
-                return 0;
-            }
-            let Ok(mut s) = socket.connect(to).await else {
-                return 0;
-            };
-            let _ = s
-                .write_all(
-                    b"POST /record HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{\"data\":",
-                )
-                .await;
-            let _ = s.shutdown().await;
-            let mut out = Vec::new();
-            let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await;
-            String::from_utf8_lossy(&out)
-                .split_whitespace()
-                .nth(1)
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(0)
+            let request =
+                b"POST /record HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{\"data\":";
+            exchange_from(from, to, request, true).await
         }
         // Now and then a real body near the 1 MiB cap: not a gateway document.
         7 if kind % 63 == 7 => {
