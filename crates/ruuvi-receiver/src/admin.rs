@@ -18,6 +18,7 @@ use ruuvi_secrets::Sensitive;
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
+use crate::connections::Connections;
 use crate::network::Whitelist;
 use crate::policy::constant_time_eq;
 use crate::ReceiverError;
@@ -133,24 +134,32 @@ pub async fn start_admin(
         registry: registry.clone(),
     });
     let (stop, mut stopped) = watch::channel(false);
+    // The same caps as the receiver's, smaller: an operator, a shop and a scraper need few.
+    let connections = Connections::new(64, 16);
     let task = tokio::spawn(async move {
         loop {
             let accepted = tokio::select! {
                 a = listener.accept() => a,
                 _ = stopped.changed() => return,
             };
-            let Ok((tcp, _)) = accepted else { continue };
+            let Ok((tcp, peer)) = accepted else { continue };
+            let Ok(mut admitted) = connections.admit(peer.ip()) else {
+                continue;
+            };
             let admin = admin.clone();
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |req| {
                     let admin = admin.clone();
                     async move { Ok::<_, Infallible>(handle(&admin, req).await) }
                 });
-                let _ = hyper::server::conn::http1::Builder::new()
+                let serving = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(std::time::Duration::from_secs(10))
-                    .serve_connection(TokioIo::new(tcp), service)
-                    .await;
+                    .serve_connection(TokioIo::new(tcp), service);
+                tokio::select! {
+                    _ = serving => {}
+                    _ = &mut admitted.shed => {}
+                }
             });
         }
     });
@@ -223,9 +232,16 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Response<Full<Bytes>> 
         .shop_secret
         .as_ref()
         .is_some_and(|s| secret_ok(&req, "X-Shop-Secret", s));
-    let body = match Limited::new(req.into_body(), 256 * 1024).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => return error(StatusCode::PAYLOAD_TOO_LARGE, "body too large"),
+    let body = Limited::new(req.into_body(), 256 * 1024).collect();
+    let body = match tokio::time::timeout(std::time::Duration::from_secs(10), body).await {
+        Ok(Ok(b)) => b.to_bytes(),
+        Ok(Err(_)) => return error(StatusCode::PAYLOAD_TOO_LARGE, "body too large or cut short"),
+        Err(_) => {
+            return error(
+                StatusCode::REQUEST_TIMEOUT,
+                "the body did not arrive in 10 s",
+            )
+        }
     };
     let (status, reply) = route(
         &admin.whitelist,

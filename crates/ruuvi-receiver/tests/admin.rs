@@ -242,3 +242,59 @@ async fn whitelist_gwinfo_sensors_and_subscriptions() {
     admin.stop().await;
     receiver.stop().await;
 }
+
+/// The Internal API may listen beyond loopback (`--admin`): one peer's idle connections and a
+/// body that never arrives do not lock the operator out.
+#[tokio::test(flavor = "multi_thread")]
+async fn idle_and_slow_clients_do_not_lock_the_operator_out() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let admin = start_admin(
+        AdminOptions {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            internal_secret: Sensitive::new("internal-s3cret".into()),
+            shop_secret: None,
+            metrics: None,
+        },
+        Arc::default(),
+        Arc::default(),
+    )
+    .await
+    .unwrap();
+    // 100 connections from one host, each with a head and a body that never comes.
+    let mut held = Vec::new();
+    for _ in 0..100 {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.77:0".parse().unwrap()).unwrap();
+        let mut c = socket.connect(admin.addr).await.unwrap();
+        c.write_all(b"POST /whitelist HTTP/1.1\r\nHost: x\r\nX-Internal-Secret: internal-s3cret\r\nContent-Length: 100\r\n\r\n[")
+            .await
+            .unwrap();
+        held.push(c);
+    }
+    // The operator, from another address, is answered at once.
+    let (status, _) = reqwest::Client::new()
+        .get(format!(
+            "http://{}/gwinfo?gateway=C8:25:2D:8E:9C:2C",
+            admin.addr
+        ))
+        .header("X-Internal-Secret", "internal-s3cret")
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .map(|r| (r.status().as_u16(), ()))
+        .unwrap();
+    assert_eq!(status, 404, "an unknown gateway, answered");
+    // The slow bodies are answered 408 after 10 s, not held for ever.
+    let mut answered = 0;
+    for c in held.iter_mut() {
+        let mut buf = [0u8; 64];
+        if let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(15), c.read(&mut buf)).await {
+            answered += usize::from(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 408"));
+        }
+    }
+    assert!(
+        answered >= 1 && answered <= 16,
+        "{answered} answered 408: the rest were closed"
+    );
+    admin.stop().await;
+}
