@@ -143,12 +143,13 @@ impl Connections {
         let peer = PeerKey::of(ip);
         let mut t = self.table.lock();
         let mine = t.live(peer);
-        if mine >= self.max_per_peer && !t.shed_oldest_idle(peer) {
-            return Err(Refused::PeerFull);
-        }
-        // Connections told to close still count until their tasks end: a flood of newcomers
-        // cannot push the total past the cap while the shed ones finish.
-        if t.total >= self.max_total {
+        if mine >= self.max_per_peer {
+            // The newcomer takes the place of the peer's own oldest idle connection (the total
+            // stays as it is), or there is none to take.
+            if !t.shed_oldest_idle(peer) {
+                return Err(Refused::PeerFull);
+            }
+        } else if t.total >= self.max_total {
             let busiest = t
                 .peers
                 .keys()
@@ -241,6 +242,19 @@ mod tests {
         }
         assert_eq!(c.admit(ip("10.0.0.67")).err(), Some(Refused::Full));
         assert_eq!(c.counts(), (10, 3));
+    }
+
+    #[test]
+    fn a_peer_at_its_share_in_a_full_table_replaces_only_its_own() {
+        let c = Connections::new(6, 3);
+        let mut a: Vec<Admitted> = (0..3).map(|_| c.admit(ip("10.0.0.1")).unwrap()).collect();
+        let mut b: Vec<Admitted> = (0..3).map(|_| c.admit(ip("10.0.0.2")).unwrap()).collect();
+        let _newer = c.admit(ip("10.0.0.1")).unwrap();
+        assert!(a[0].shed.try_recv().is_ok(), "its own oldest made room");
+        assert!(
+            b.iter_mut().all(|x| x.shed.try_recv().is_err()),
+            "nobody else's"
+        );
     }
 
     #[test]
