@@ -3,7 +3,9 @@
 //! recording played by `scan --replay`.
 
 use std::ffi::OsStr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(target_os = "linux")]
+use std::time::Instant;
 
 use ruuvi_ble::replay::write_line;
 use ruuvi_ble::Advertisement;
@@ -13,8 +15,10 @@ use ruuvi_protocol::{DataFormat, MacAddress, Readings};
 mod common;
 use common::ruuvictl_with;
 
+// BlueZ over the system D-Bus is Linux's Bluetooth stack: these three tests are Linux-only.
 /// Runs `ruuvictl args` with the system D-Bus at `bus`; returns (exit code, stdout, stderr,
 /// seconds taken).
+#[cfg(target_os = "linux")]
 fn with_bus(args: &[&str], bus: &str) -> (i32, String, String, f64) {
     let address = format!("unix:path={bus}");
     let started = Instant::now();
@@ -31,6 +35,7 @@ fn with_bus(args: &[&str], bus: &str) -> (i32, String, String, f64) {
     )
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn without_bluetooth_scan_says_so_within_2_s() {
     let (code, stdout, stderr, took) = with_bus(&["ble", "scan"], "/nonexistent/bus");
@@ -58,6 +63,7 @@ fn without_bluetooth_scan_says_so_within_2_s() {
     assert!(!file.exists(), "nothing recorded, no empty file left");
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn a_bus_that_never_answers_does_not_hang_the_scan() {
     // A socket that accepts and then says nothing, like a wedged D-Bus daemon.

@@ -3,10 +3,9 @@
 
 use parking_lot::RwLock;
 use std::ffi::OsStr;
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -69,6 +68,8 @@ impl Drop for Env {
 #[cfg(target_os = "linux")]
 #[test]
 fn without_a_keychain_the_error_says_what_to_install_or_unlock() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
     let env = Env::new("nokeychain");
     for args in [
         &["secret", "set", "gateway-password/C8:25:2D:8E:9C:2C"][..],
