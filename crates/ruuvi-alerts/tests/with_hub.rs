@@ -26,12 +26,25 @@ fn obs(seq: u32, temperature: f64, feed: Feed) -> Observation {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stored_observations_fire_rules_into_history_face_and_webhook() {
+#[test]
+fn stored_observations_fire_rules_into_history_face_and_webhook() {
     let dir = std::env::temp_dir().join(format!("ruuvi-alerts-hub-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let db = dir.join("alerts.sqlite");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(fire_rules(&dir.join("alerts.sqlite")));
+    // The alert tasks hold the database until their runtime ends, and Windows deletes no open
+    // file ("sharing violation"): remove the folder only after that.
+    drop(runtime);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+async fn fire_rules(db: &std::path::Path) {
+    let db = db.to_path_buf();
     AlertStore::open(&db)
         .unwrap()
         .add(Rule {
@@ -137,5 +150,4 @@ async fn stored_observations_fire_rules_into_history_face_and_webhook() {
         assert_eq!(log.len(), 1, "{log:?}");
         assert_eq!(log[0].status, Some(200));
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
