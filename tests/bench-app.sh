@@ -54,7 +54,7 @@ breakdown() {
 # Starts Xvfb and the app over data directory $home; sets app_pid and xvfb_pid once the first
 # paint is logged. Both are started here, so both are ended by their PIDs (nothing by name).
 start_app() {
-  local home=$1 log="$1/com.ruuvidesk.app/logs/ruuvi-desk.log"
+  local home=$1 log="$1/com.ruuvidesk.desktop/logs/ruuvi-desk.log"
   rm -f "$log"
   Xvfb ":$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
   xvfb_pid=$!
@@ -77,8 +77,8 @@ stop_app() {
   done
   app_pid='' xvfb_pid=''
 }
-paint_of() { grep -o 'first dashboard paint [0-9]* ms' "$1/com.ruuvidesk.app/logs/ruuvi-desk.log" | grep -o '[0-9]*'; }
-cards_of() { grep -o 'cards=[0-9]*' "$1/com.ruuvidesk.app/logs/ruuvi-desk.log" | head -1 | cut -d= -f2; }
+paint_of() { grep -o 'first dashboard paint [0-9]* ms' "$1/com.ruuvidesk.desktop/logs/ruuvi-desk.log" | grep -o '[0-9]*'; }
+cards_of() { grep -o 'cards=[0-9]*' "$1/com.ruuvidesk.desktop/logs/ruuvi-desk.log" | head -1 | cut -d= -f2; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 run() {
@@ -86,7 +86,7 @@ run() {
   # `run` is a subshell of its own ($(run …)): whatever happens, it ends what it started, by PID.
   trap 'stop_app; [ -z "$sims" ] || kill "$sims" 2>/dev/null || true' EXIT
   home=$(mktemp -d)
-  data=$home/com.ruuvidesk.app
+  data=$home/com.ruuvidesk.desktop
   mkdir -p "$data"
   # The receiver runs from the start, with the CA `ruuvictl pki init` makes.
   echo '{"receiver_enabled": true}' >"$data/app.json"

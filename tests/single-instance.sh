@@ -21,7 +21,7 @@ dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" bash -c '
   kill -0 $first || { echo "the first instance is gone"; exit 1; }
   windows=$(xwininfo -root -tree | grep -c "\"Ruuvi Desk\"")
   [ "$windows" = 1 ] || { echo "$windows Ruuvi Desk windows"; exit 1; }
-  log="$XDG_DATA_HOME/com.ruuvidesk.app/logs/ruuvi-desk.log"
+  log="$XDG_DATA_HOME/com.ruuvidesk.desktop/logs/ruuvi-desk.log"
   grep -q "started again: showing the window" "$log" || { echo "the first instance was not told"; exit 1; }
   # The tray icon is up and shows the receiver state.
   grep -q "tray: Receiver off" "$log" || { echo "no tray line in the log"; exit 1; }

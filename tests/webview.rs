@@ -310,7 +310,7 @@ async fn a_session_in_the_window() -> WebDriverResult<()> {
             .first()
             .await?;
         let saved: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(data_home().join("com.ruuvidesk.app/app.json")).expect("app.json"),
+            &std::fs::read(data_home().join("com.ruuvidesk.desktop/app.json")).expect("app.json"),
         )
         .expect("JSON");
         assert_eq!(saved["bluetooth"], false);
@@ -352,8 +352,9 @@ async fn a_session_in_the_window() -> WebDriverResult<()> {
     .await;
     d.quit().await?;
     // The app logs to the platform's log directory.
-    let log = std::fs::read_to_string(data_home().join("com.ruuvidesk.app/logs/ruuvi-desk.log"))
-        .unwrap_or_default();
+    let log =
+        std::fs::read_to_string(data_home().join("com.ruuvidesk.desktop/logs/ruuvi-desk.log"))
+            .unwrap_or_default();
     assert!(log.contains("Ruuvi Desk starting"), "log: {log}");
     assert!(log.contains("demo gateway posts to"), "log: {log}");
     assert!(log.contains("receiver listening"), "log: {log}");

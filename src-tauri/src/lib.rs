@@ -63,15 +63,25 @@ pub fn run() {
         .plugin(tauri_plugin_notification::init())
         .setup(|app| {
             use tauri::Manager;
+            // The folders of an earlier identifier move first, before any file is open.
+            let (dirs, adoptions) = ruuvi_wiring::identifier::adopt_all(&[
+                app.path().app_data_dir()?,
+                app.path().app_local_data_dir()?,
+                app.path().app_log_dir()?,
+            ]);
+            let [data_dir, _, log_dir] = <[std::path::PathBuf; 3]>::try_from(dirs)
+                .map_err(|_| "adopt_all gives one folder per folder asked")?;
             // `ruuvi-desk.log` in the platform's log directory (Linux:
-            // ~/.local/share/com.ruuvidesk.app/logs).
+            // ~/.local/share/com.ruuvidesk.desktop/logs).
             ruuvi_wiring::log_to_file(
-                &app.path().app_log_dir()?,
+                &log_dir,
                 "ruuvi-desk.log",
                 ruuvi_wiring::LogLimits::from_env(),
             );
             tracing::info!(version = env!("CARGO_PKG_VERSION"), "Ruuvi Desk starting");
-            let data_dir = app.path().app_data_dir()?;
+            for note in adoptions.iter().filter_map(|a| a.note()) {
+                tracing::warn!("{note}");
+            }
             let handle = app.handle().clone();
             let feeds = tauri::async_runtime::block_on(feeds::start(handle, &data_dir))?;
             if let Err(e) = tray::start(app.handle(), feeds.receiver.clone()) {
@@ -87,6 +97,51 @@ pub fn run() {
 
 #[cfg(test)]
 mod tests {
+    /// macOS stops an app that uses Bluetooth without a usage string, and since macOS 15 asks
+    /// before it reaches the local network; no Mac here, so the bundle's files are checked.
+    #[test]
+    fn the_macos_bundle_declares_bluetooth_the_local_network_and_its_minimum_version() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let conf: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(root.join("tauri.conf.json")).unwrap())
+                .unwrap();
+        let mac = &conf["bundle"]["macOS"];
+        let info: plist::Dictionary =
+            plist::from_file(root.join(mac["infoPlist"].as_str().unwrap())).unwrap();
+        for key in [
+            "NSBluetoothAlwaysUsageDescription",
+            "NSLocalNetworkUsageDescription",
+        ] {
+            let text = info.get(key).and_then(|v| v.as_string()).unwrap_or("");
+            assert!(text.contains("Ruuvi"), "{key}: {text:?}");
+        }
+        let bonjour = info["NSBonjourServices"].as_array().unwrap();
+        assert!(bonjour.iter().any(|s| s.as_string() == Some("_http._tcp")));
+        let entitlements: plist::Dictionary =
+            plist::from_file(root.join(mac["entitlements"].as_str().unwrap())).unwrap();
+        for key in [
+            "com.apple.security.network.server",
+            "com.apple.security.network.client",
+            "com.apple.security.device.bluetooth",
+        ] {
+            assert_eq!(
+                entitlements.get(key).and_then(|v| v.as_boolean()),
+                Some(true)
+            );
+        }
+        assert_eq!(mac["hardenedRuntime"], true);
+        let min: Vec<u32> = mac["minimumSystemVersion"]
+            .as_str()
+            .unwrap()
+            .split('.')
+            .map(|p| p.parse().unwrap())
+            .collect();
+        // tests/cross-check.sh checks the code with MACOSX_DEPLOYMENT_TARGET=11.0.
+        assert!(min >= vec![11], "{min:?}");
+        // `….app` clashes with macOS bundle naming (the bundler warns).
+        assert!(!conf["identifier"].as_str().unwrap().ends_with(".app"));
+    }
+
     use tauri::ipc::{CallbackFn, InvokeBody};
     use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
     use tauri::webview::InvokeRequest;

@@ -5,6 +5,7 @@
 
 pub mod app_settings;
 mod connections;
+pub mod identifier;
 mod receiving;
 
 pub use connections::{

@@ -69,11 +69,6 @@ enum Command {
     Secret(secret::SecretCommand),
 }
 
-/// The app's data directory: the same place Tauri's `app_data_dir` gives `ruuvi-desk`.
-fn default_data_dir() -> Option<PathBuf> {
-    dirs::data_dir().map(|d| d.join("com.ruuvidesk.app"))
-}
-
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -94,16 +89,28 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    let Some(data_dir) = cli.data_dir.or_else(default_data_dir) else {
-        eprintln!("ruuvictl: no data directory: pass --data-dir or set RUUVI_DESK_DATA_DIR");
-        return ExitCode::from(2);
+    // The app's folders (an earlier identifier's moved first), unless --data-dir names one.
+    let (data_dir, log_dir, adoptions) = match cli.data_dir {
+        Some(dir) => (dir.clone(), dir.join("logs"), Vec::new()),
+        None => match ruuvi_wiring::identifier::DefaultFolders::find() {
+            Some(f) => (f.data, f.logs, f.adoptions),
+            None => {
+                eprintln!(
+                    "ruuvictl: no data directory: pass --data-dir or set RUUVI_DESK_DATA_DIR"
+                );
+                return ExitCode::from(2);
+            }
+        },
     };
-    // Logs go where the app keeps its own: `<data dir>/logs/ruuvictl.log`.
+    // Logs go where the app keeps its own (`ruuvictl.log` next to `ruuvi-desk.log`).
     ruuvi_wiring::log_to_file(
-        &data_dir.join("logs"),
+        &log_dir,
         "ruuvictl.log",
         ruuvi_wiring::LogLimits::from_env(),
     );
+    for note in adoptions.iter().filter_map(|a| a.note()) {
+        tracing::warn!("{note}");
+    }
     let keychain = Keychain::new(&cli.keychain_service);
     let result = match cli.command {
         Command::Decode { args } => return decode::run(&args),
