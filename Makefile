@@ -17,6 +17,7 @@ export PATH := $(CARGO_BIN):$(CURDIR)/.tools/node/bin:$(PATH)
 # Service; libmbedtls-dev for the test that our certificates pass the gateway's TLS library;
 # chromium for the browser tests; dunst, a real notification server for the window test;
 # PostgreSQL and mosquitto, started on loopback by tests/with-servers.sh and the MQTT tests.
+# Windows under Wine (make cross-test): the MinGW toolchain, Wine and openssl for a test CA.
 APT_BUILD := build-essential curl ca-certificates file pkg-config git \
   libwebkit2gtk-4.1-dev libjavascriptcoregtk-4.1-dev libsoup-3.0-dev libgtk-3-dev \
   libssl-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libdbus-1-dev
@@ -24,10 +25,12 @@ APT_RUN := xvfb xauth x11-utils
 APT_TEST := webkit2gtk-driver dbus dbus-x11 imagemagick iproute2 util-linux \
   gnome-keyring libsecret-tools libmbedtls-dev chromium dunst postgresql mosquitto \
   mosquitto-clients
+APT_CROSS := gcc-mingw-w64-x86-64 wine wine64 openssl
 
 NODE_MIN := 20.19
 
-.PHONY: help run test deps test-deps rust node ui-deps ui build fmt lint package test-package fuzz-check
+.PHONY: help run test deps test-deps rust node ui-deps ui build fmt lint package test-package fuzz-check \
+  cross-check cross-test
 
 help:
 	@echo "make run   - install what is needed, build and open Ruuvi Desk"
@@ -35,6 +38,8 @@ help:
 	@echo "make package      - the Linux installers (.deb, .rpm) in target/release/bundle/"
 	@echo "make test-package - install the .deb, open the installed app, uninstall it"
 	@echo "make fuzz-check   - every fuzz target for FUZZ_SECONDS (15) each"
+	@echo "make cross-check  - cargo check for macOS and Windows (CROSS_TARGETS)"
+	@echo "make cross-test   - cross-check, then Windows for real under Wine (tests/wine.sh)"
 
 FUZZ_SECONDS ?= 15
 
@@ -135,6 +140,19 @@ test-package: package test-deps
 fuzz-check: rust
 	@$(call apt_install,build-essential)
 	bash tests/fuzz.sh $(FUZZ_SECONDS)
+
+# Windows and macOS from this Linux machine: std built from Debian's rust-src of rustc's
+# version (tests/cross-toolchain.sh: a private apt state, never the machine's sources or
+# ~/.rustup), `cargo check --workspace --all-targets` with -D warnings for each target, then
+# ruuvictl.exe and the core crates' tests run under Wine (tests/wine.sh).
+CROSS_TARGETS ?= aarch64-apple-darwin x86_64-pc-windows-gnu
+
+cross-check: rust ui
+	@$(call apt_install,$(APT_CROSS))
+	bash tests/cross-check.sh $(CROSS_TARGETS)
+
+cross-test: cross-check build
+	bash tests/wine.sh
 
 fmt:
 	cargo fmt --all
