@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 export PATH="$HOME/.cargo/bin:$PATH"
 target=x86_64-pc-windows-gnu
-crates=(ruuvi-protocol ruuvi-store ruuvi-pki ruuvi-secrets ruuvi-alerts ruuvi-hub ruuvi-receiver)
+crates=(ruuvi-protocol ruuvi-store ruuvi-pki ruuvi-secrets ruuvi-alerts ruuvi-hub ruuvi-receiver ruuvi-wiring)
 for tool in wine x86_64-w64-mingw32-gcc curl; do
   command -v "$tool" >/dev/null || { echo "wine.sh: $tool is missing (make test-deps)" >&2; exit 1; }
 done
@@ -109,6 +109,33 @@ expect() { # expect DESCRIPTION NEEDLE TEXT
   if grep -qF -- "$2" <<<"$3"; then echo "  ok   $1"; else fail "$1: no '$2' in: $3"; fi
 }
 
+# serve_start ARGS...: `ruuvictl.exe [ARGS] serve --http` on loopback; sets $url, $serve_pid.
+serve_start() {
+  : >"$work/serve.out"
+  wine "$exe" "$@" serve --http --listen 127.0.0.1:0 --no-admin \
+    >"$work/serve.out" 2>"$work/serve.err" &
+  serve_pid=$!
+  pids+=("$serve_pid")
+  for _ in $(seq 1 300); do
+    grep -q listening "$work/serve.out" 2>/dev/null && break
+    sleep 0.1
+  done
+  url=$(grep -o '"listening":"[^"]*"' "$work/serve.out" | cut -d'"' -f4)
+  [ -n "$url" ] || { cat "$work/serve.err" >&2; fail "serve did not start"; exit 1; }
+}
+serve_stop() {
+  kill "$serve_pid"
+  wait "$serve_pid" 2>/dev/null || true
+}
+# post TIME DATA: a gateway's post (the format the firmware sends) for tag CB:B8:33:4C:88:4F.
+post() {
+  local body='{"data":{"coordinates":"","timestamp":'$1',"gw_mac":"C8:25:2D:8E:9C:2C","tags":{"CB:B8:33:4C:88:4F":{"rssi":-65,"timestamp":'$1',"data":"'$2'"}}}}'
+  curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data "$body" "$url"
+}
+# Format 5, 24.3 °C (sequence 205) and 23.04 °C (sequence 204).
+df5_now=0201061BFF99040512FC5394C37C0004FFFC040CAC364200CDCBB8334C884F
+df5_before=0201061BFF99040512005394C37C0004FFFC040CAC364200CCCBB8334C884F
+
 expect "ruuvictl.exe --version" "ruuvictl " "$(ctl --version)"
 expect "decode a format 5 advertisement" '"temperature":24.3' \
   "$(ctl decode 0512FC5394C37C0004FFFC040CAC364200CDCBB8334C884F)"
@@ -121,6 +148,13 @@ expect "pki init by the earlier version (CA key into the Credential Manager)" "c
   "$(ctl "${earlier[@]}" pki init)"
 printf 'pässwörd 🔑\r\n' | wine "$exe" "${earlier[@]}" secret set \
   gateway-password/C8:25:2D:8E:9C:2C >/dev/null 2>&1 || fail "secret set (earlier version)"
+serve_start "${earlier[@]}"
+[ "$(post $(( $(date +%s) - 3600 )) $df5_before)" = 200 ] || fail "a post to the earlier version"
+for _ in $(seq 1 60); do
+  grep -q 23.04 <<<"$(ctl "${earlier[@]}" export --format json)" && break
+  sleep 0.5
+done
+serve_stop
 data=$(winepath -u "$appdata\com.ruuvidesk.desktop" 2>/dev/null)
 expect "the current version finds the earlier CA" "Ruuvi Desk CA" "$(ctl pki list)"
 check "%APPDATA%\com.ruuvidesk.app moved to %APPDATA%\com.ruuvidesk.desktop" \
@@ -149,16 +183,7 @@ shown=$(wine "$exe" secret get --show gateway-password/C8:25:2D:8E:9C:2C 2>/dev/
   echo "  ok   secret get --show: the earlier version's, CRLF dropped, non-ASCII kept" ||
   fail "secret get --show gave $(printf %q "$shown")"
 
-# serve --http on loopback; the first line of its output says where.
-wine "$exe" serve --http --listen 127.0.0.1:0 --no-admin >"$work/serve.out" 2>"$work/serve.err" &
-pids+=($!)
-serve_pid=$!
-for _ in $(seq 1 300); do
-  grep -q listening "$work/serve.out" 2>/dev/null && break
-  sleep 0.1
-done
-url=$(grep -o '"listening":"[^"]*"' "$work/serve.out" | cut -d'"' -f4)
-[ -n "$url" ] || { cat "$work/serve.err" >&2; fail "serve did not start"; exit 1; }
+serve_start
 echo "  ok   serve --http listening at $url"
 # The Linux simulator, configured by the Windows CLI (validated: the gateway posts to us).
 target/debug/ruuvi-gw-sim --lan-auth allow --post-delay-ms 0 >"$work/sim.out" 2>"$work/sim.err" &
@@ -168,16 +193,12 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 gw=$(grep -o '"address":"[^"]*"' "$work/sim.out" | cut -d'"' -f4)
-gw_mac=$(grep -o '"gw_mac":"[^"]*"' "$work/sim.out" | cut -d'"' -f4)
 set_http=$(ctl gateway config set-http "$gw" --ruuvi-cloud off --url "$url" --interval 10 --json;
   cat "$work/stderr")
 expect "gateway config set-http from Windows" '"state": "applied"' "$set_http"
 expect "the simulator took the configuration" "$url" \
   "$(curl -sf "http://$gw/ruuvi.json" || true)"
-# A gateway's post (the format the firmware sends), stored while serve runs.
-now=$(date +%s)
-body='{"data":{"coordinates":"","timestamp":'$now',"gw_mac":"'$gw_mac'","tags":{"CB:B8:33:4C:88:4F":{"rssi":-65,"timestamp":'$now',"data":"0201061BFF99040512FC5394C37C0004FFFC040CAC364200CDCBB8334C884F"}}}}'
-code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data "$body" "$url")
+code=$(post "$(date +%s)" $df5_now)
 [ "$code" = 200 ] && echo "  ok   a gateway post answered 200" || fail "post answered $code"
 rows=""
 for _ in $(seq 1 60); do
@@ -186,11 +207,14 @@ for _ in $(seq 1 60); do
   sleep 0.5
 done
 expect "export while serve holds the database" '24.3' "$rows"
-kill "$serve_pid"
-wait "$serve_pid" 2>/dev/null || true
-expect "export after serve stopped, to a file" "CB:B8:33:4C:88:4F" \
-  "$(ctl export --format csv --out 'C:\ruuvi desk\observations.csv' >/dev/null;
-    cat "$WINEPREFIX/drive_c/ruuvi desk/observations.csv")"
+serve_stop
+csv=$(ctl export --format csv --out 'C:\ruuvi desk\observations.csv' >/dev/null;
+  cat "$WINEPREFIX/drive_c/ruuvi desk/observations.csv")
+expect "export after serve stopped, to a file" "24.3" "$csv"
+expect "the earlier version's observation is still there" "23.04" "$csv"
+check "the database in %LOCALAPPDATA%\\com.ruuvidesk.desktop (not roaming)" \
+  test -s "$(winepath -u "$localappdata\\com.ruuvidesk.desktop\\observations.sqlite")" \
+  -a ! -e "$data/observations.sqlite"
 check "serve logged to %LOCALAPPDATA%\\com.ruuvidesk.desktop\\logs" \
   test -s "$(winepath -u "$localappdata\\com.ruuvidesk.desktop\\logs\\ruuvictl.log")"
 

@@ -361,27 +361,35 @@ fn demo_options() -> Option<ruuvi_demo::DemoOptions> {
     }
 }
 
-/// Opens the store under `data_dir`, starts the hub and the feeds, and forwards new
-/// observations to the window. Must run inside the async runtime.
-pub async fn start<R: Runtime>(app: AppHandle<R>, data_dir: &Path) -> Result<Feeds, String> {
-    std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
+/// Opens the store (this computer's database in `database_dir`, unless Settings name another),
+/// starts the hub and the feeds over the settings in `data_dir`, and forwards new observations
+/// to the window. Must run inside the async runtime.
+pub async fn start<R: Runtime>(
+    app: AppHandle<R>,
+    data_dir: &Path,
+    database_dir: &Path,
+) -> Result<Feeds, String> {
+    for dir in [data_dir, database_dir] {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
     let secrets: Arc<dyn SecretStore> = Arc::new(ruuvi_secrets::Keychain::default());
     // The database Settings name; this computer's file when there is none or it cannot be
     // opened (the window says why).
-    let local = StoreLocation::Sqlite(data_dir.join("observations.sqlite"));
+    let local = StoreLocation::Sqlite(database_dir.join(ruuvi_wiring::identifier::DATABASE));
     let saved = AppSettings::load(data_dir);
-    let opened = ruuvi_wiring::store_location(data_dir, saved.store.as_deref(), secrets.as_ref())
-        .and_then(|db| {
-            db.open()
-                .map(|store| (db, store))
-                .map_err(|e| e.to_string())
-        });
+    let opened =
+        ruuvi_wiring::store_location(database_dir, saved.store.as_deref(), secrets.as_ref())
+            .and_then(|db| {
+                db.open()
+                    .map(|store| (db, store))
+                    .map_err(|e| e.to_string())
+            });
     let (db, store, storage_problem) = match opened {
         Ok((db, store)) => (db, store, None),
         Err(e) => {
             tracing::error!("the database in Settings cannot be opened: {e}; using {local}");
             let store: Box<dyn ruuvi_store::ObservationStore> = Box::new(
-                SqliteStore::open(&data_dir.join("observations.sqlite"))
+                SqliteStore::open(&database_dir.join(ruuvi_wiring::identifier::DATABASE))
                     .map_err(|e| e.to_string())?,
             );
             (local, store, Some(e))

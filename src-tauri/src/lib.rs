@@ -69,7 +69,7 @@ pub fn run() {
                 app.path().app_local_data_dir()?,
                 app.path().app_log_dir()?,
             ]);
-            let [data_dir, _, log_dir] = <[std::path::PathBuf; 3]>::try_from(dirs)
+            let [data_dir, local_dir, log_dir] = <[std::path::PathBuf; 3]>::try_from(dirs)
                 .map_err(|_| "adopt_all gives one folder per folder asked")?;
             // `ruuvi-desk.log` in the platform's log directory (Linux:
             // ~/.local/share/com.ruuvidesk.desktop/logs).
@@ -82,8 +82,15 @@ pub fn run() {
             for note in adoptions.iter().filter_map(|a| a.note()) {
                 tracing::warn!("{note}");
             }
+            // The observations database in the local folder (Windows: not roaming).
+            let (database_dir, moved) =
+                ruuvi_wiring::identifier::database_folder(&data_dir, &local_dir);
+            if let Some(note) = moved {
+                tracing::warn!("{note}");
+            }
             let handle = app.handle().clone();
-            let feeds = tauri::async_runtime::block_on(feeds::start(handle, &data_dir))?;
+            let feeds =
+                tauri::async_runtime::block_on(feeds::start(handle, &data_dir, &database_dir))?;
             if let Err(e) = tray::start(app.handle(), feeds.receiver.clone()) {
                 // No tray on this desktop (no StatusNotifier host): the window still works.
                 tracing::warn!("no tray icon: {e}");

@@ -24,16 +24,18 @@ pub struct MqttView {
     pub sink: Option<ruuvi_mqtt::sink::SinkStatus>,
 }
 
-/// `None` → the SQLite file in `data_dir`; otherwise a path or a `postgres://` URL. A
-/// PostgreSQL password comes from the keychain (`database-password/host:port:user`) unless
-/// the URL has one.
+/// `None` → the SQLite file in `database_dir` ([`crate::identifier::database_folder`]);
+/// otherwise a path or a `postgres://` URL. A PostgreSQL password comes from the keychain
+/// (`database-password/host:port:user`) unless the URL has one.
 pub fn store_location(
-    data_dir: &Path,
+    database_dir: &Path,
     store: Option<&str>,
     secrets: &dyn SecretStore,
 ) -> Result<StoreLocation, String> {
     let Some(text) = store else {
-        return Ok(StoreLocation::Sqlite(data_dir.join("observations.sqlite")));
+        return Ok(StoreLocation::Sqlite(
+            database_dir.join(crate::identifier::DATABASE),
+        ));
     };
     match StoreLocation::parse(text).map_err(|e| e.to_string())? {
         StoreLocation::Postgres(target) if !target.has_password() => {

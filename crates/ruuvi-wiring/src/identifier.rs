@@ -98,12 +98,16 @@ pub fn adopt_all(app_dirs: &[PathBuf]) -> (Vec<PathBuf>, Vec<Adoption>) {
 }
 
 /// `ruuvictl`'s folders when no `--data-dir` is given: the ones Tauri gives the app
-/// (`app_data_dir`, `app_log_dir`), an earlier identifier's moved there first.
+/// (`app_data_dir`, `app_local_data_dir`, `app_log_dir`), an earlier identifier's moved there
+/// first.
 pub struct DefaultFolders {
-    /// `%APPDATA%\<id>` (roaming), `~/Library/Application Support/<id>`, `~/.local/share/<id>`.
+    /// Settings, gateways, certificates: `%APPDATA%\<id>` (roams with a Windows profile),
+    /// `~/Library/Application Support/<id>`, `~/.local/share/<id>`.
     pub data: PathBuf,
-    /// `%LOCALAPPDATA%\<id>\logs` (logs do not roam), `~/Library/Logs/<id>`,
-    /// `~/.local/share/<id>/logs`.
+    /// The observations database: `%LOCALAPPDATA%\<id>` on Windows (a year of history must
+    /// not be copied to a server at every sign-in), else the same folder as `data`.
+    pub local: PathBuf,
+    /// `%LOCALAPPDATA%\<id>\logs`, `~/Library/Logs/<id>`, `~/.local/share/<id>/logs`.
     pub logs: PathBuf,
     pub adoptions: Vec<Adoption>,
 }
@@ -112,18 +116,69 @@ impl DefaultFolders {
     /// `None` when the platform names no data folder (no home directory).
     pub fn find() -> Option<Self> {
         let data = dirs::data_dir()?.join(IDENTIFIER);
+        let local = dirs::data_local_dir()?.join(IDENTIFIER);
         #[cfg(target_os = "macos")]
         let logs = dirs::home_dir()?.join("Library/Logs").join(IDENTIFIER);
         #[cfg(not(target_os = "macos"))]
-        let logs = dirs::data_local_dir()?.join(IDENTIFIER).join("logs");
-        let (mut used, adoptions) = adopt_all(&[data, logs]);
+        let logs = local.join("logs");
+        let (mut used, adoptions) = adopt_all(&[data, local, logs]);
         let logs = used.pop()?;
+        let local = used.pop()?;
         let data = used.pop()?;
         Some(Self {
             data,
+            local,
             logs,
             adoptions,
         })
+    }
+}
+
+/// The observations database's file name (with SQLite's `-wal` and `-shm` beside it).
+pub const DATABASE: &str = "observations.sqlite";
+
+/// The folder whose [`DATABASE`] to use, given the data and the local folder: `local`, after
+/// moving a database kept in `data` (as before the local folder was used) when `local` has
+/// none. When the move fails (a file held open) the database stays and is used where it is;
+/// the note says so.
+pub fn database_folder(data: &Path, local: &Path) -> (PathBuf, Option<String>) {
+    let kept = data.join(DATABASE);
+    if data == local || !kept.is_file() || local.join(DATABASE).exists() {
+        return (local.to_path_buf(), None);
+    }
+    let moved = std::fs::create_dir_all(local).and_then(|()| {
+        // The write-ahead log first: a database file without its log would lose what the log
+        // holds; the log without the file is ignored, and the file is moved right after.
+        for suffix in ["-wal", "-shm", ""] {
+            let from = data.join(format!("{DATABASE}{suffix}"));
+            if from.exists() {
+                std::fs::rename(&from, local.join(format!("{DATABASE}{suffix}")))?;
+            }
+        }
+        Ok(())
+    });
+    match moved {
+        Ok(()) => (
+            local.to_path_buf(),
+            Some(format!("moved {} to {}", kept.display(), local.display())),
+        ),
+        Err(e) => {
+            // Put back what moved, so the database is whole in one place.
+            for suffix in ["-wal", "-shm"] {
+                let there = local.join(format!("{DATABASE}{suffix}"));
+                if there.exists() {
+                    let _ = std::fs::rename(&there, data.join(format!("{DATABASE}{suffix}")));
+                }
+            }
+            (
+                data.to_path_buf(),
+                Some(format!(
+                    "could not move {} to {} ({e}): using it where it is",
+                    kept.display(),
+                    local.display()
+                )),
+            )
+        }
     }
 }
 
@@ -244,6 +299,33 @@ mod tests {
         assert_eq!(what.len(), 2);
         assert!(what.iter().all(|w| matches!(w, Adoption::Moved { .. })));
         assert!(local.join(IDENTIFIER).join("logs/ruuvi-desk.log").is_file());
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn a_database_in_the_data_folder_moves_to_the_local_one_with_its_log() {
+        let root = scratch("database");
+        let (data, local) = (root.join("Roaming/id"), root.join("Local/id"));
+        std::fs::create_dir_all(&data).unwrap();
+        std::fs::write(data.join(DATABASE), "a year of history").unwrap();
+        std::fs::write(data.join("observations.sqlite-wal"), "the last minutes").unwrap();
+        std::fs::write(data.join("app.json"), "{}").unwrap();
+        let (dir, note) = database_folder(&data, &local);
+        assert_eq!(dir, local);
+        assert!(note.unwrap().contains("moved"));
+        assert_eq!(
+            std::fs::read_to_string(local.join(DATABASE)).unwrap(),
+            "a year of history"
+        );
+        assert!(local.join("observations.sqlite-wal").is_file());
+        assert!(!data.join(DATABASE).exists() && data.join("app.json").is_file());
+        // Done once: nothing more to move; one folder for both: nothing to do.
+        assert_eq!(database_folder(&data, &local), (local.clone(), None));
+        assert_eq!(database_folder(&data, &data), (data.clone(), None));
+        // Both have one: the local one is used, the other left alone.
+        std::fs::write(data.join(DATABASE), "older").unwrap();
+        assert_eq!(database_folder(&data, &local), (local.clone(), None));
+        assert!(data.join(DATABASE).is_file());
         std::fs::remove_dir_all(&root).unwrap();
     }
 

@@ -90,10 +90,10 @@ fn main() -> ExitCode {
         }
     };
     // The app's folders (an earlier identifier's moved first), unless --data-dir names one.
-    let (data_dir, log_dir, adoptions) = match cli.data_dir {
-        Some(dir) => (dir.clone(), dir.join("logs"), Vec::new()),
+    let (data_dir, local_dir, log_dir, adoptions) = match cli.data_dir {
+        Some(dir) => (dir.clone(), dir.clone(), dir.join("logs"), Vec::new()),
         None => match ruuvi_wiring::identifier::DefaultFolders::find() {
-            Some(f) => (f.data, f.logs, f.adoptions),
+            Some(f) => (f.data, f.local, f.logs, f.adoptions),
             None => {
                 eprintln!(
                     "ruuvictl: no data directory: pass --data-dir or set RUUVI_DESK_DATA_DIR"
@@ -111,6 +111,10 @@ fn main() -> ExitCode {
     for note in adoptions.iter().filter_map(|a| a.note()) {
         tracing::warn!("{note}");
     }
+    let (database_dir, moved) = ruuvi_wiring::identifier::database_folder(&data_dir, &local_dir);
+    if let Some(note) = moved {
+        tracing::warn!("{note}");
+    }
     let keychain = Keychain::new(&cli.keychain_service);
     let result = match cli.command {
         Command::Decode { args } => return decode::run(&args),
@@ -118,11 +122,12 @@ fn main() -> ExitCode {
             Ok(rt) => rt.block_on(serve::serve(
                 args,
                 &data_dir,
+                &database_dir,
                 std::sync::Arc::new(keychain.clone()),
             )),
             Err(e) => Err(e),
         },
-        Command::Export(args) => serve::export(args, &data_dir, &keychain),
+        Command::Export(args) => serve::export(args, &database_dir, &keychain),
         Command::Ble(command) => {
             return match runtime() {
                 Ok(rt) => {

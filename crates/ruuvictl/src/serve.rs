@@ -35,7 +35,8 @@ pub struct Serve {
     path: String,
     /// Where observations are kept: a SQLite file, or `postgres://user@host:port/database`
     /// (several `serve` processes may share one; the password is read from the keychain,
-    /// `database-password/host:port:user`) [default: <data dir>/observations.sqlite].
+    /// `database-password/host:port:user`) [default: observations.sqlite in the data directory;
+    /// without --data-dir on Windows, in %LOCALAPPDATA%\com.ruuvidesk.desktop].
     #[arg(long, alias = "db")]
     store: Option<String>,
     /// Where the Internal API (whitelist, gwinfo, sensors, subscriptions) and `/metrics`
@@ -308,14 +309,19 @@ fn now_s() -> i64 {
         .unwrap_or(0)
 }
 
+/// `database_dir` holds the default SQLite database (`%LOCALAPPDATA%` on Windows, else
+/// `data_dir`).
 pub async fn serve(
     args: Serve,
     data_dir: &Path,
+    database_dir: &Path,
     keychain: Arc<dyn SecretStore>,
 ) -> Result<(), String> {
     let secrets: &dyn SecretStore = keychain.as_ref();
-    std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
-    let location = ruuvi_wiring::store_location(data_dir, args.store.as_deref(), secrets)?;
+    for dir in [data_dir, database_dir] {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let location = ruuvi_wiring::store_location(database_dir, args.store.as_deref(), secrets)?;
     let store = location
         .open()
         .map_err(|e| format!("opening {location}: {e}"))?;
@@ -600,8 +606,8 @@ fn parse_time(text: &str) -> Result<i64, String> {
     ))
 }
 
-pub fn export(args: Export, data_dir: &Path, secrets: &dyn SecretStore) -> Result<(), String> {
-    let location = ruuvi_wiring::store_location(data_dir, args.store.as_deref(), secrets)?;
+pub fn export(args: Export, database_dir: &Path, secrets: &dyn SecretStore) -> Result<(), String> {
+    let location = ruuvi_wiring::store_location(database_dir, args.store.as_deref(), secrets)?;
     if let StoreLocation::Sqlite(path) = &location {
         if !path.exists() {
             return Err(format!("no database at {}", path.display()));
