@@ -16,7 +16,7 @@ targets=("$@")
 [ -f ui/dist/index.html ] || { echo "cross-check: ui/dist is missing: run make ui first" >&2; exit 1; }
 
 export PATH="$HOME/.cargo/bin:$PATH"
-bin=$(tests/cross-toolchain.sh)
+. tests/cross-env.sh
 stand_in=$PWD/.tools/cross/stand-in
 mkdir -p "$stand_in" "$PWD/.tools/cross/sdk"
 # Writes an empty file wherever a C compiler, archiver or resource compiler would write its
@@ -42,12 +42,6 @@ exit 0
 EOF
 chmod +x "$stand_in/tool"
 
-export PATH="$bin:$PATH" RUSTC="$bin/rustc" RUSTC_BOOTSTRAP=1
-# Our code must be as clean for these targets as for Linux (std and dependencies are exempt:
-# cargo caps their lints).
-export RUSTFLAGS="-D warnings"
-unset RUSTUP_TOOLCHAIN
-export CARGO_TARGET_DIR=$PWD/target/cross
 for t in "${targets[@]}"; do
   u=${t//-/_}
   case "$t" in
