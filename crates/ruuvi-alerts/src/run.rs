@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use crate::{deliver, AlertError, AlertStore, Engine, Fired, HistoryEntry, Webhook};
 
 /// The time now in Unix ms (the system clock in the faces, a test's own clock in tests).
-pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+pub use ruuvi_protocol::clock::Clock;
 /// Told of every alert once it is in the history.
 pub type OnFired = Arc<dyn Fn(&HistoryEntry) + Send + Sync>;
 

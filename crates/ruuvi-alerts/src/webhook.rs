@@ -38,12 +38,7 @@ pub struct Attempt {
     pub error: Option<String>,
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+use ruuvi_protocol::clock::now_ms;
 
 /// POSTs `fired` until it is taken (2xx) or the attempts run out; returns every attempt.
 /// A 4xx other than 429 is not retried: the same request would be refused again.

@@ -10,10 +10,4 @@ mod scan;
 pub use identify::{Advertisement, Identify, IdentifyError};
 pub use scan::{probe, ruuvi_advertisement, scan, status_now, BleStatus, ScanOptions, Unavailable};
 
-/// This computer's clock, Unix ms: when an advertisement was received.
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+use ruuvi_protocol::clock::now_ms;

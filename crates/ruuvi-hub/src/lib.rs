@@ -111,6 +111,91 @@ pub struct HubStats {
     pub sensors: usize,
 }
 
+/// What a metric family counts, for `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricKind {
+    Counter,
+    Gauge,
+}
+
+/// One family of the hub's metrics (`ruuvi_hub_…`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Family {
+    pub name: &'static str,
+    pub kind: MetricKind,
+    pub help: &'static str,
+    pub value: f64,
+}
+
+impl HubStats {
+    /// The hub's metric families, as `/metrics` shows them.
+    pub fn families(&self) -> [Family; 9] {
+        use MetricKind::{Counter, Gauge};
+        let f = |name, kind, help, value| Family {
+            name,
+            kind,
+            help,
+            value,
+        };
+        [
+            f(
+                "ruuvi_hub_stored_total",
+                Counter,
+                "Observations committed.",
+                self.stored as f64,
+            ),
+            f(
+                "ruuvi_hub_duplicates_total",
+                Counter,
+                "Copies dropped (same sensor and sequence).",
+                self.duplicates as f64,
+            ),
+            f(
+                "ruuvi_hub_batches_total",
+                Counter,
+                "Transactions committed.",
+                self.batches as f64,
+            ),
+            f(
+                "ruuvi_hub_commit_seconds_total",
+                Counter,
+                "Time spent committing.",
+                self.commit_seconds,
+            ),
+            f(
+                "ruuvi_hub_failed_batches_total",
+                Counter,
+                "Batches that failed to commit.",
+                self.failed_batches as f64,
+            ),
+            f(
+                "ruuvi_hub_busy_total",
+                Counter,
+                "Submissions refused because the queue was full.",
+                self.refused_busy as f64,
+            ),
+            f(
+                "ruuvi_hub_trimmed_total",
+                Counter,
+                "Rows removed by retention.",
+                self.trimmed as f64,
+            ),
+            f(
+                "ruuvi_hub_queued",
+                Gauge,
+                "Submissions waiting to be stored.",
+                self.queued as f64,
+            ),
+            f(
+                "ruuvi_hub_sensors",
+                Gauge,
+                "Sensors with a latest state.",
+                self.sensors as f64,
+            ),
+        ]
+    }
+}
+
 /// See [`Hub::stats_reader`].
 #[derive(Clone)]
 pub struct StatsReader {

@@ -33,12 +33,7 @@ pub struct FeedStatus {
     pub gateways: BTreeMap<String, bool>,
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+use ruuvi_protocol::clock::now_ms;
 
 /// `<prefix>` of `<prefix><last level>`.
 fn prefix_of(topic: &str) -> &str {

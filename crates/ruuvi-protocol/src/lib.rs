@@ -2,6 +2,7 @@
 //! the [`Observation`] every feed produces. No I/O, no async.
 
 pub mod adv;
+pub mod clock;
 pub mod derived;
 pub mod error;
 pub mod formats;

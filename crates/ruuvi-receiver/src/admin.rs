@@ -184,10 +184,7 @@ fn error(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
 }
 
 fn now_s() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    ruuvi_protocol::clock::now_ms() / 1000
 }
 
 fn secret_ok(req: &Request<Incoming>, header: &str, expected: &Sensitive<String>) -> bool {

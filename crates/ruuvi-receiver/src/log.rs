@@ -179,10 +179,7 @@ impl ReceiveLog {
                 }
             }
         }
-        let at_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
+        let at_ms = ruuvi_protocol::clock::now_ms();
         {
             let mut totals = self.totals.lock();
             *totals.0.entry(outcome.label()).or_default() += 1;

@@ -373,12 +373,7 @@ fn reply(status: StatusCode, extra: &[(&str, &str)]) -> Response<Full<Bytes>> {
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
+use ruuvi_protocol::clock::now_ms;
 
 /// Why a body was not read whole.
 enum BodyRefusal {

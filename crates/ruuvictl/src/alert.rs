@@ -59,12 +59,7 @@ pub struct Add {
     cooldown: u64,
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+use ruuvi_protocol::clock::now_ms;
 
 pub async fn run(command: AlertCommand, data_dir: &Path) -> Result<(), String> {
     std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;

@@ -454,10 +454,7 @@ pub async fn run(
         GatewayCommand::History(login) => {
             let mut c = connect(&login, keychain)?;
             let doc = c.history().await?;
-            let now_ms = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis() as i64)
-                .unwrap_or(0);
+            let now_ms = ruuvi_protocol::clock::now_ms();
             let feed = ruuvi_protocol::Feed::GatewayHistory {
                 gateway: doc.gw_mac,
             };
