@@ -1,6 +1,7 @@
 //! `ui/src/lib/bindings.ts`: the TypeScript declarations of every type that crosses the IPC
-//! boundary (and `ruuvictl serve --ui`'s HTTP API, which carries the same types), generated
-//! from the Rust types with ts-rs. The test below fails when the committed file is stale;
+//! boundary (and `ruuvictl serve --ui`'s HTTP API, which carries the same types), and the
+//! `Commands` map of every command's arguments and reply, generated from the Rust types and the
+//! app core's command table with ts-rs. The test below fails when the committed file is stale;
 //! `UPDATE_BINDINGS=1 cargo test -p ruuvi-desk --lib bindings` rewrites it.
 
 use ts_rs::{Config, TS};
@@ -20,10 +21,14 @@ pub fn declarations() -> String {
         )*};
     }
     declare!(
-        crate::error::IpcError,
-        crate::commands::AppInfo,
-        crate::commands::BleStatusReply,
-        crate::settings::AppSettings,
+        ruuvi_app::ApiError,
+        ruuvi_app::api::AppInfo,
+        ruuvi_app::api::BleStatusReply,
+        ruuvi_app::api::Measurement,
+        ruuvi_app::AppSettings,
+        ruuvi_app::PolledGateway,
+        ruuvi_app::PollStatus,
+        ruuvi_gateway::history::PollReport,
         ruuvi_ble::BleStatus,
         ruuvi_ble::Unavailable,
         ruuvi_dashboard::Dashboard,
@@ -36,7 +41,7 @@ pub fn declarations() -> String {
         ruuvi_protocol::Feed,
         ruuvi_protocol::DataFormat,
         ruuvi_protocol::MacAddress,
-        crate::commands::gateways::ListedGateway,
+        ruuvi_app::api::ListedGateway,
         ruuvi_setup::SavedGateway,
         ruuvi_setup::LoginKind,
         ruuvi_setup::DiscoverRequest,
@@ -53,8 +58,8 @@ pub fn declarations() -> String {
         ruuvi_setup::ClientCertChoice,
         ruuvi_setup::ServerCaChoice,
         ruuvi_setup::MqttForm,
-        crate::settings::MqttFeedSettings,
-        crate::settings::MqttSinkSettings,
+        ruuvi_wiring::app_settings::MqttFeedSettings,
+        ruuvi_wiring::app_settings::MqttSinkSettings,
         ruuvi_wiring::Connections,
         ruuvi_wiring::MqttView,
         ruuvi_mqtt::feed::FeedStatus,
@@ -84,6 +89,7 @@ pub fn declarations() -> String {
         ruuvi_receiver::Received,
         ruuvi_receiver::Outcome,
     );
+    out.push_str(&ruuvi_app::api::typescript(&cfg));
     out
 }
 

@@ -1,58 +1,123 @@
-//! The Ruuvi Desk window: wiring only. All logic lives in the core crates under `crates/`.
+//! The Ruuvi Desk window: Tauri specifics only (the window, the tray, one instance, desktop
+//! notifications) and one generic bridge to the app core's commands. Everything else is in
+//! `crates/ruuvi-app`, the same core `ruuvictl serve` runs.
 
 pub mod bindings;
-mod command_names;
-pub use command_names::COMMANDS;
-pub mod commands;
-pub mod error;
-pub mod feeds;
-// app.json lives with the data, so its reader is in the core (one parser for every face and the fuzz target).
-pub use ruuvi_wiring::app_settings as settings;
 pub mod tray;
 
-/// Registers commands on any runtime, so tests can pass `tauri::test::mock_builder()`.
-pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
-    builder.invoke_handler(tauri::generate_handler![
-        commands::app_info,
-        commands::ble_status,
-        commands::dashboard,
-        commands::decode_advertisement,
-        commands::series,
-        commands::export_csv,
-        commands::first_paint,
-        commands::app_settings,
-        commands::set_app_settings,
-        commands::connections,
-        commands::save_password,
-        commands::receiver_status,
-        commands::receiver_start,
-        commands::gateways::gateways_list,
-        commands::gateways::gateways_discover,
-        commands::gateways::gateways_login,
-        commands::gateways::gateways_forget,
-        commands::gateways::gateways_details,
-        commands::gateways::gateways_preview,
-        commands::gateways::gateways_apply,
-        commands::gateways::gateways_apply_mqtt,
-        commands::gateways::gateways_check_url,
-        commands::gateways::gateways_send_here,
-        commands::gateways::certificates,
-        commands::gateways::certificates_create_ca,
-        commands::gateways::certificates_renew,
-        commands::gateways::certificates_revoke,
-        commands::alerts::alerts,
-        commands::alerts::alerts_save,
-        commands::alerts::alerts_remove,
-        commands::alerts::alerts_acknowledge,
-        commands::alerts::alerts_test
-    ])
+use std::sync::Arc;
+
+use ruuvi_app::{ApiError, Desk, Event};
+use tauri::{Emitter, Manager};
+
+/// The only command the window may call: `command` of [`ruuvi_app::api::COMMANDS`] with its
+/// arguments; the reply, or `{code, message}`.
+#[tauri::command]
+async fn api(
+    desk: tauri::State<'_, Arc<Desk>>,
+    command: String,
+    args: serde_json::Value,
+) -> Result<serde_json::Value, ApiError> {
+    ruuvi_app::api::call(&desk, &command, args).await
 }
 
-/// When this process started, for the first-paint measurement.
-pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+/// The bridge's name, for build.rs and the capability file.
+pub const BRIDGE: &str = "api";
+
+/// Registers the bridge on any runtime, so tests can pass `tauri::test::mock_builder()`.
+pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder.invoke_handler(tauri::generate_handler![api])
+}
+
+/// The demo's size: `RUUVI_DESK_DEMO_SENSORS=1000` makes 10 gateways × 100 tags posting every
+/// 10 s, `0` no demo at all (measurements with gateways in another process); otherwise a small
+/// demo that updates every 2 s. Only while no gateway is configured.
+fn demo() -> ruuvi_app::DemoConfig {
+    let sensors = std::env::var("RUUVI_DESK_DEMO_SENSORS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok());
+    match sensors {
+        Some(0) => ruuvi_app::DemoConfig::Off,
+        Some(n) => ruuvi_app::DemoConfig::WhenNoGateways(ruuvi_demo::DemoOptions {
+            gateways: n.div_ceil(100),
+            tags: n.min(100),
+            period_s: 10,
+            ..Default::default()
+        }),
+        None => ruuvi_app::DemoConfig::WhenNoGateways(ruuvi_demo::DemoOptions::default()),
+    }
+}
+
+/// Where the receiver listens unless `RUUVI_DESK_RECEIVER_LISTEN` says otherwise: every
+/// interface, so gateways on the LAN reach it.
+fn receiver_listen() -> Result<std::net::SocketAddr, String> {
+    let text =
+        std::env::var("RUUVI_DESK_RECEIVER_LISTEN").unwrap_or_else(|_| "0.0.0.0:8443".into());
+    text.parse()
+        .map_err(|e| format!("RUUVI_DESK_RECEIVER_LISTEN {text:?}: {e}"))
+}
+
+/// The app's configuration: its folders, `app.json`, the keychain, the demo.
+pub fn config(
+    data_dir: std::path::PathBuf,
+    database_dir: std::path::PathBuf,
+    export_dir: std::path::PathBuf,
+    keychain: Arc<dyn ruuvi_secrets::SecretStore>,
+    started: std::time::Instant,
+) -> Result<ruuvi_app::DeskConfig, String> {
+    Ok(ruuvi_app::DeskConfig {
+        data_dir,
+        database_dir,
+        keychain,
+        settings: ruuvi_app::SettingsSource::Saved,
+        receiver: ruuvi_app::ReceiverConfig {
+            listen: receiver_listen()?,
+            https: true,
+            path: "/record".into(),
+            create_ca: true,
+            always_on: false,
+        },
+        internal_api: None,
+        ble: Default::default(),
+        mqtt: Default::default(),
+        demo: demo(),
+        export_dir,
+        started,
+        clock: ruuvi_protocol::clock::system(),
+    })
+}
+
+/// The desk's events to the window (by their names) and fired alerts to the desktop.
+fn forward_events<R: tauri::Runtime>(app: tauri::AppHandle<R>, desk: &Desk) {
+    let mut events = desk.subscribe();
+    tauri::async_runtime::spawn(async move {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            match events.recv().await {
+                Ok(event) => {
+                    if let Event::Alert(entry) = &event {
+                        use tauri_plugin_notification::NotificationExt;
+                        let shown = app
+                            .notification()
+                            .builder()
+                            .title(entry.fired.title())
+                            .body(&entry.fired.text)
+                            .show();
+                        if let Err(e) = shown {
+                            tracing::info!("no desktop notification: {e}");
+                        }
+                    }
+                    let _ = app.emit(event.name(), &event);
+                }
+                Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => return,
+            }
+        }
+    });
+}
 
 pub fn run() {
-    STARTED.get_or_init(std::time::Instant::now);
+    let started = std::time::Instant::now();
     builder(tauri::Builder::default())
         // First, so a second start only brings this window forward and exits.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
@@ -61,8 +126,7 @@ pub fn run() {
         }))
         // Desktop notifications for alerts (sent from Rust; the window gets no permission).
         .plugin(tauri_plugin_notification::init())
-        .setup(|app| {
-            use tauri::Manager;
+        .setup(move |app| {
             // The folders of an earlier identifier move first, before any file is open.
             let (dirs, adoptions) = ruuvi_wiring::identifier::adopt_all(&[
                 app.path().app_data_dir()?,
@@ -88,14 +152,19 @@ pub fn run() {
             if let Some(note) = moved {
                 tracing::warn!("{note}");
             }
-            let handle = app.handle().clone();
-            let feeds =
-                tauri::async_runtime::block_on(feeds::start(handle, &data_dir, &database_dir))?;
-            if let Err(e) = tray::start(app.handle(), feeds.receiver.clone()) {
+            let export_dir = app
+                .path()
+                .download_dir()
+                .unwrap_or_else(|_| data_dir.join("exports"));
+            let keychain = Arc::new(ruuvi_secrets::Keychain::default());
+            let config = config(data_dir, database_dir, export_dir, keychain, started)?;
+            let desk = tauri::async_runtime::block_on(Desk::start(config))?;
+            forward_events(app.handle().clone(), &desk);
+            if let Err(e) = tray::start(app.handle(), desk.clone()) {
                 // No tray on this desktop (no StatusNotifier host): the window still works.
                 tracing::warn!("no tray icon: {e}");
             }
-            app.manage(feeds);
+            app.manage(desk);
             Ok(())
         })
         .run(tauri::generate_context!())
@@ -149,31 +218,33 @@ mod tests {
         assert!(!conf["identifier"].as_str().unwrap().ends_with(".app"));
     }
 
+    use std::sync::Arc;
+
+    use ruuvi_app::Desk;
     use tauri::ipc::{CallbackFn, InvokeBody};
     use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
     use tauri::webview::InvokeRequest;
 
-    fn invoke(cmd: &str, body: serde_json::Value) -> Result<serde_json::Value, serde_json::Value> {
-        invoke_with(cmd, body, |_| {})
+    /// A data folder with a store holding one observation, and `app.json` as `settings` says.
+    struct Fixture {
+        dir: std::path::PathBuf,
     }
 
-    /// `invoke` with the app state prepared by `prepare` first.
-    fn invoke_with(
-        cmd: &str,
-        body: serde_json::Value,
-        prepare: impl FnOnce(&crate::feeds::Feeds),
-    ) -> Result<serde_json::Value, serde_json::Value> {
-        // The dashboard's hub over a store file with one observation in it; one file per call
-        // (tests run in parallel and several call the same command).
-        static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let db = std::env::temp_dir().join(format!(
-            "ruuvi-desk-ipc-{}-{call}-{cmd}.sqlite",
-            std::process::id(),
-        ));
-        let _ = std::fs::remove_file(&db);
-        let hub = tauri::async_runtime::block_on(async {
-            let mut store = ruuvi_store::SqliteStore::open(&db).unwrap();
+    impl Fixture {
+        fn new(name: &str, settings: serde_json::Value) -> Self {
+            // One folder per call: tests run in parallel and several call the same command.
+            static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let dir = std::env::temp_dir().join(format!(
+                "ruuvi-desk-ipc-{}-{call}-{name}",
+                std::process::id(),
+            ));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("app.json"), settings.to_string()).unwrap();
+            let mut store =
+                ruuvi_store::SqliteStore::open(&dir.join(ruuvi_wiring::identifier::DATABASE))
+                    .unwrap();
             let raw = ruuvi_protocol::formats::parse_hex(
                 "0201061BFF99040512FC5394C37C0004FFFC040CAC364200CDCBB8334C884F",
             )
@@ -186,47 +257,88 @@ mod tests {
             )
             .unwrap();
             ruuvi_store::ObservationStore::insert(&mut store, &[o]).unwrap();
-            ruuvi_hub::Hub::start(store, ruuvi_hub::HubOptions::default()).0
-        });
-        std::fs::create_dir_all(db.with_extension("dir")).unwrap();
-        let feeds = crate::feeds::Feeds::new(
-            hub,
-            ruuvi_store::StoreLocation::Sqlite(db.clone()),
-            true,
-            &db.with_extension("dir"),
-            crate::settings::AppSettings::default(),
-            std::sync::Arc::new(ruuvi_secrets::Keychain::new("ruuvi-desk-ipc-test")),
-        )
-        .unwrap();
-        prepare(&feeds);
-        let app = super::builder(mock_builder())
-            .manage(feeds)
-            .build(mock_context(noop_assets()))
-            .expect("mock app builds");
-        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-            .build()
-            .expect("mock webview builds");
-        let reply = get_ipc_response(
-            &webview,
-            InvokeRequest {
-                cmd: cmd.into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                // tauri://localhost, not http://tauri.localhost: the latter counts as remote.
-                url: "tauri://localhost".parse().unwrap(),
-                body: InvokeBody::from(body),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        )
-        .map(|b| b.deserialize::<serde_json::Value>().unwrap());
-        drop(webview);
-        drop(app);
-        for end in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{end}", db.display()));
+            Self { dir }
         }
-        let _ = std::fs::remove_dir_all(db.with_extension("dir"));
-        reply
+
+        /// The app's own configuration over this folder (no demo, receiver on loopback).
+        fn desk(&self) -> Arc<Desk> {
+            std::env::set_var("RUUVI_DESK_RECEIVER_LISTEN", "127.0.0.1:0");
+            let mut config = crate::config(
+                self.dir.clone(),
+                self.dir.clone(),
+                self.dir.join("exports"),
+                Arc::new(ruuvi_secrets::Keychain::new("ruuvi-desk-ipc-test")),
+                std::time::Instant::now(),
+            )
+            .unwrap();
+            config.demo = ruuvi_app::DemoConfig::Off;
+            tauri::async_runtime::block_on(Desk::start(config)).unwrap()
+        }
+    }
+
+    impl Drop for Fixture {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    /// The window's side of the bridge: a mock app whose webview invokes `cmd`.
+    struct Window {
+        _app: tauri::App<tauri::test::MockRuntime>,
+        webview: tauri::WebviewWindow<tauri::test::MockRuntime>,
+    }
+
+    impl Window {
+        fn over(desk: Arc<Desk>) -> Self {
+            let app = super::builder(mock_builder())
+                .manage(desk)
+                .build(mock_context(noop_assets()))
+                .expect("mock app builds");
+            let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+                .build()
+                .expect("mock webview builds");
+            Self { _app: app, webview }
+        }
+
+        /// Invokes a Tauri command (`api` is the only one).
+        fn invoke_raw(
+            &self,
+            cmd: &str,
+            body: serde_json::Value,
+        ) -> Result<serde_json::Value, serde_json::Value> {
+            get_ipc_response(
+                &self.webview,
+                InvokeRequest {
+                    cmd: cmd.into(),
+                    callback: CallbackFn(0),
+                    error: CallbackFn(1),
+                    // tauri://localhost, not http://tauri.localhost: the latter counts as remote.
+                    url: "tauri://localhost".parse().unwrap(),
+                    body: InvokeBody::from(body),
+                    headers: Default::default(),
+                    invoke_key: INVOKE_KEY.to_string(),
+                },
+            )
+            .map(|b| b.deserialize::<serde_json::Value>().unwrap())
+        }
+
+        /// A command of the table, as the UI calls it.
+        fn call(
+            &self,
+            command: &str,
+            args: serde_json::Value,
+        ) -> Result<serde_json::Value, serde_json::Value> {
+            self.invoke_raw(
+                crate::BRIDGE,
+                serde_json::json!({"command": command, "args": args}),
+            )
+        }
+    }
+
+    /// One command through the window, over a fresh fixture with the default settings.
+    fn invoke(cmd: &str, args: serde_json::Value) -> Result<serde_json::Value, serde_json::Value> {
+        let fixture = Fixture::new(cmd, serde_json::json!({}));
+        Window::over(fixture.desk()).call(cmd, args)
     }
 
     #[test]
@@ -256,12 +368,12 @@ mod tests {
         // No system bus here whatever the machine has (this machine has no Bluetooth at all).
         std::env::set_var("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/bus");
         let started = std::time::Instant::now();
-        let off = invoke("ble_status", serde_json::json!({})).unwrap();
-        assert_eq!(off["state"], "off", "not scanning until switched on");
-        let v = invoke_with("ble_status", serde_json::json!({}), |feeds| {
-            feeds.ble.set(true)
-        })
-        .unwrap();
+        let fixture = Fixture::new("ble-off", serde_json::json!({"bluetooth": false}));
+        let off = Window::over(fixture.desk())
+            .call("ble_status", serde_json::json!({}))
+            .unwrap();
+        assert_eq!(off["state"], "off", "not scanning when switched off");
+        let v = invoke("ble_status", serde_json::json!({})).unwrap();
         assert!(started.elapsed() < std::time::Duration::from_secs(2));
         assert_eq!(v["state"], "unavailable");
         assert_eq!(v["kind"], "no_stack");
@@ -275,7 +387,7 @@ mod tests {
     #[test]
     fn dashboard_gives_a_card_per_sensor() {
         let v = invoke("dashboard", serde_json::json!({})).unwrap();
-        assert_eq!(v["demo"], true);
+        assert_eq!(v["demo"], false);
         let card = &v["cards"][0];
         assert_eq!(card["sensor"], "CB:B8:33:4C:88:4F");
         assert_eq!(card["kind"], "ruuvi_tag");
@@ -297,7 +409,7 @@ mod tests {
             serde_json::json!({"sensor": "nope", "fromMs": 0, "toMs": 1, "points": 10}),
         )
         .unwrap_err();
-        assert_eq!(e["code"], "bad_sensor");
+        assert_eq!(e["code"], "bad_input");
     }
 
     #[test]
@@ -387,37 +499,260 @@ mod tests {
     }
 
     #[test]
-    fn the_capability_grants_exactly_the_registered_commands() {
+    fn the_capability_grants_the_bridge_and_the_bridge_only_the_table() {
         let file: serde_json::Value =
             serde_json::from_str(include_str!("../capabilities/default.json")).unwrap();
-        let mut granted: Vec<String> = file["permissions"]
+        let mut granted: Vec<&str> = file["permissions"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|p| p.as_str().unwrap().to_string())
-            .collect();
-        let mut wanted: Vec<String> = ["core:event:allow-listen", "core:event:allow-unlisten"]
-            .iter()
-            .map(|s| s.to_string())
-            .chain(
-                crate::COMMANDS
-                    .iter()
-                    .map(|c| format!("allow-{}", c.replace('_', "-"))),
-            )
+            .map(|p| p.as_str().unwrap())
             .collect();
         granted.sort();
-        wanted.sort();
-        assert_eq!(granted, wanted);
-        // Each named command is one the handler knows (an unknown one is refused by name).
-        let unknown = invoke("no_such_command", serde_json::json!({})).unwrap_err();
-        for command in crate::COMMANDS {
-            if let Err(e) = invoke(command, serde_json::json!({})) {
-                assert_ne!(
-                    e.to_string().replace("no_such_command", command),
-                    unknown.to_string(),
-                    "{command} is not registered"
-                );
+        let bridge = format!("allow-{}", crate::BRIDGE);
+        assert_eq!(
+            granted,
+            [
+                "allow-api",
+                "core:event:allow-listen",
+                "core:event:allow-unlisten"
+            ]
+        );
+        assert_eq!(bridge, "allow-api");
+        let fixture = Fixture::new("capability", serde_json::json!({}));
+        let window = Window::over(fixture.desk());
+        // No other Tauri command exists (the old per-command ones are gone).
+        let unknown = window
+            .invoke_raw("app_info", serde_json::json!({}))
+            .unwrap_err();
+        assert!(unknown.to_string().contains("app_info"), "{unknown}");
+        // The bridge knows every command of the table and refuses any other by code.
+        for command in ruuvi_app::api::COMMANDS {
+            if let Err(e) = window.call(command, serde_json::json!({"no_such_argument": 1})) {
+                assert_eq!(e["code"], "bad_input", "{command}: {e}");
             }
         }
+        let e = window
+            .call("no_such_command", serde_json::json!({}))
+            .unwrap_err();
+        assert_eq!(e["code"], "not_found");
+    }
+
+    /// `POST /api/<command>` against `serve --ui`'s server over the same desk.
+    fn http_call(
+        addr: std::net::SocketAddr,
+        token: &str,
+        command: &str,
+        args: &serde_json::Value,
+    ) -> Result<serde_json::Value, serde_json::Value> {
+        use std::io::{Read, Write};
+        let body = args.to_string();
+        let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+        tcp.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        write!(
+            tcp,
+            "POST /api/{command} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut answer = String::new();
+        tcp.read_to_string(&mut answer).unwrap();
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+        let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+        let body = if head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            // One chunk: "<hex>\r\n<data>\r\n0\r\n\r\n".
+            body.split_once("\r\n")
+                .unwrap()
+                .1
+                .rsplit_once("\r\n0")
+                .unwrap()
+                .0
+                .trim_end()
+                .to_string()
+        } else {
+            body.to_string()
+        };
+        let value: serde_json::Value = serde_json::from_str(&body).unwrap();
+        if status == 200 {
+            Ok(value)
+        } else {
+            Err(value)
+        }
+    }
+
+    /// The window and `serve --ui` offer the same commands with the same replies and codes:
+    /// every command of the table is called through both, with good and with bad arguments,
+    /// over one desk (one store, one settings file), and the answers compared.
+    #[test]
+    fn the_window_and_the_browser_reach_the_same_commands_with_the_same_answers() {
+        std::env::set_var("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/bus");
+        let fixture = Fixture::new("parity", serde_json::json!({"bluetooth": false}));
+        let desk = fixture.desk();
+        let window = Window::over(desk.clone());
+        let token = "0123456789abcdef";
+        let (addr, server) = tauri::async_runtime::block_on(async {
+            let dist = fixture.dir.join("dist");
+            std::fs::create_dir_all(&dist).unwrap();
+            std::fs::write(dist.join("index.html"), "<!doctype html>").unwrap();
+            ruuvi_web::start(
+                "127.0.0.1:0".parse().unwrap(),
+                ruuvi_web::WebState {
+                    desk: desk.clone(),
+                    token: ruuvi_secrets::Sensitive::new(token.to_string()),
+                    ui_dir: dist,
+                },
+            )
+            .await
+            .unwrap()
+        });
+        let sensor = "CB:B8:33:4C:88:4F";
+        // Arguments for each command: what the UI sends, then mistakes. Commands that change
+        // what a later call sees are called with arguments that change nothing (or fail).
+        let cases: Vec<(&str, serde_json::Value)> = vec![
+            ("app_info", serde_json::json!({})),
+            ("ble_status", serde_json::json!(null)),
+            ("dashboard", serde_json::json!({})),
+            (
+                "decode_advertisement",
+                serde_json::json!({"hex": "0201061BFF99040512FC5394C37C0004FFFC040CAC364200CDCBB8334C884F"}),
+            ),
+            ("decode_advertisement", serde_json::json!({"hex": "05FF"})),
+            ("decode_advertisement", serde_json::json!({"hex": 5})),
+            (
+                "series",
+                serde_json::json!({"sensor": sensor, "fromMs": 0, "toMs": 1_900_000_000_000i64, "points": 10}),
+            ),
+            (
+                "series",
+                serde_json::json!({"sensor": "nope", "fromMs": 0, "toMs": 1, "points": 10}),
+            ),
+            (
+                "export_csv",
+                serde_json::json!({"sensor": sensor, "fromMs": 0, "toMs": 1_900_000_000_000i64}),
+            ),
+            (
+                "export_csv",
+                serde_json::json!({"sensor": "nope", "fromMs": 0, "toMs": 1}),
+            ),
+            ("first_paint", serde_json::json!({"cards": 1})),
+            ("app_settings", serde_json::json!({})),
+            (
+                "set_app_settings",
+                serde_json::json!({"settings": {"keep_days": 0}}),
+            ),
+            (
+                "set_app_settings",
+                serde_json::json!({"settings": {"mqtt_feed": {"broker": "broker.lan", "topic": "ruuvi/#", "user": null}}}),
+            ),
+            ("connections", serde_json::json!({})),
+            (
+                "save_password",
+                serde_json::json!({"target": "mqtt_feed", "password": "pw"}),
+            ),
+            (
+                "save_password",
+                serde_json::json!({"target": "elsewhere", "password": "pw"}),
+            ),
+            ("receiver_status", serde_json::json!({})),
+            ("gateways_list", serde_json::json!({})),
+            (
+                "gateways_discover",
+                serde_json::json!({"request": {"mdns": false, "probe": ""}}),
+            ),
+            (
+                "gateways_discover",
+                serde_json::json!({"request": {"mdns": false, "probe": "127.0.0.1:99999"}}),
+            ),
+            (
+                "gateways_login",
+                serde_json::json!({"request": {"endpoint": "not a gateway!"}}),
+            ),
+            (
+                "gateways_forget",
+                serde_json::json!({"endpoint": "127.0.0.1:1"}),
+            ),
+            (
+                "gateways_details",
+                serde_json::json!({"endpoint": "127.0.0.1:1"}),
+            ),
+            (
+                "gateways_preview",
+                serde_json::json!({"endpoint": "127.0.0.1:1", "form": {"ruuvi_cloud": true, "own_server": null}}),
+            ),
+            (
+                "gateways_apply",
+                serde_json::json!({"endpoints": [], "form": {"ruuvi_cloud": true, "own_server": null}}),
+            ),
+            ("gateways_apply_mqtt", serde_json::json!({"endpoints": []})),
+            (
+                "gateways_check_url",
+                serde_json::json!({"endpoint": "127.0.0.1:1", "server": {}}),
+            ),
+            ("gateways_send_here", serde_json::json!({})),
+            (
+                "gateways_poll",
+                serde_json::json!({"endpoint": "127.0.0.1:1", "intervalS": 1}),
+            ),
+            (
+                "gateways_poll",
+                serde_json::json!({"endpoint": "not a gateway!", "intervalS": 10}),
+            ),
+            (
+                "gateways_unpoll",
+                serde_json::json!({"endpoint": "127.0.0.1:1"}),
+            ),
+            ("gateways_polls", serde_json::json!({})),
+            ("certificates_renew", serde_json::json!({"gateway": "nope"})),
+            (
+                "certificates_revoke",
+                serde_json::json!({"gateway": "nope"}),
+            ),
+            ("alerts", serde_json::json!({})),
+            ("alerts_save", serde_json::json!({"rule": {"id": 0}})),
+            ("alerts_remove", serde_json::json!({"id": 12345})),
+            ("alerts_acknowledge", serde_json::json!({"id": 12345})),
+            ("alerts_test", serde_json::json!({"id": 12345})),
+            ("no_such_command", serde_json::json!({})),
+        ];
+        let mut reached = std::collections::BTreeSet::new();
+        for (command, args) in &cases {
+            let by_window = window.call(command, args.clone());
+            let by_browser = http_call(addr, token, command, args);
+            match (&by_window, &by_browser) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{command} {args}"),
+                (Err(a), Err(b)) => {
+                    assert_eq!(a["code"], b["code"], "{command} {args}: {a} / {b}");
+                    assert_eq!(a["message"], b["message"], "{command} {args}");
+                }
+                _ => panic!("{command} {args}: window {by_window:?}, browser {by_browser:?}"),
+            }
+            reached.insert(*command);
+        }
+        // Every command of the table was compared (those that need the keychain or a gateway
+        // fail alike on both sides here) except the ones that would start the receiver or
+        // make a CA on this machine.
+        let skipped = ["receiver_start", "certificates", "certificates_create_ca"];
+        for command in ruuvi_app::api::COMMANDS {
+            assert!(
+                reached.contains(command) || skipped.contains(command),
+                "{command} is not compared"
+            );
+        }
+        // The codes are the core crates' own, the same on both sides.
+        assert_eq!(
+            window.call("series", cases[7].1.clone()).unwrap_err()["code"],
+            "bad_input"
+        );
+        assert_eq!(
+            window
+                .call("decode_advertisement", cases[4].1.clone())
+                .unwrap_err()["code"],
+            "wrong_length"
+        );
+        server.abort();
     }
 }

@@ -8,7 +8,7 @@ use tauri::menu::{Menu, MenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Runtime};
 
-use crate::feeds::ReceiverSlot;
+use ruuvi_app::Desk;
 
 /// Brings the main window back (from the tray, or when Ruuvi Desk is started again).
 pub fn show_window<R: Runtime>(app: &AppHandle<R>) {
@@ -19,7 +19,7 @@ pub fn show_window<R: Runtime>(app: &AppHandle<R>) {
     }
 }
 
-pub fn start<R: Runtime>(app: &AppHandle<R>, receiver: Arc<ReceiverSlot>) -> tauri::Result<()> {
+pub fn start<R: Runtime>(app: &AppHandle<R>, desk: Arc<Desk>) -> tauri::Result<()> {
     let status = MenuItem::with_id(app, "receiver", "Receiver off", false, None::<&str>)?;
     let show = MenuItem::with_id(app, "show", "Show Ruuvi Desk", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", "Quit Ruuvi Desk", true, None::<&str>)?;
@@ -39,7 +39,7 @@ pub fn start<R: Runtime>(app: &AppHandle<R>, receiver: Arc<ReceiverSlot>) -> tau
     tauri::async_runtime::spawn(async move {
         let mut shown = String::new();
         loop {
-            let line = receiver.status().await.summary();
+            let line = desk.receiver_status().await.summary();
             if line != shown {
                 let _ = status.set_text(&line);
                 let _ = tray.set_tooltip(Some(format!("Ruuvi Desk: {line}")));

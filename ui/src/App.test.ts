@@ -53,6 +53,12 @@ function gatewaysApi(sent: unknown[]): GatewaysApi {
     },
     checkUrl: async () => ({ ok: true, status: 200, summary: 'the gateway reached the server' }),
     sendHere: async (endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null }),
+    poll: async (request) => {
+      sent.push(request);
+      return { endpoint: request.endpoint, interval_s: request.intervalS, user: request.user, mac: 'C8:25:2D:8E:9C:2C', report: { polls: 0, observations: 0, last_ok_ms: null, error: null }, stopped: false };
+    },
+    unpoll: async () => true,
+    polls: async () => [],
     onStep: () => () => {},
   };
 }
@@ -105,6 +111,26 @@ async function findTheGateway() {
 
 describe('App', () => {
   afterEach(cleanup);
+
+  it('reads a gateway without changing it: the key goes with the request, the poll is listed', async () => {
+    const sent: unknown[] = [];
+    const backend = backendWith(async () => ({}));
+    backend.gateways = gatewaysApi(sent);
+    let listed = false;
+    backend.gateways.polls = async () =>
+      listed
+        ? [{ endpoint: '127.0.0.1:8080', interval_s: 30, user: null, mac: 'C8:25:2D:8E:9C:2C', report: { polls: 4, observations: 12, last_ok_ms: 1_795_000_000_000, error: null }, stopped: false }]
+        : [];
+    render(App, { backend });
+    await fireEvent.click(screen.getByRole('button', { name: 'Gateways' }));
+    await fireEvent.input(screen.getByLabelText('Address'), { target: { value: '127.0.0.1:8080' } });
+    await fireEvent.input(screen.getByLabelText('Every (seconds)'), { target: { value: '30' } });
+    await fireEvent.input(screen.getByLabelText('API key (read-only is enough)'), { target: { value: 'RO-KEY' } });
+    listed = true;
+    await fireEvent.click(screen.getByRole('button', { name: 'Read this gateway' }));
+    expect(await screen.findByText(/4 polls, 12 readings/)).toBeTruthy();
+    expect(sent).toEqual([{ endpoint: '127.0.0.1:8080', intervalS: 30, user: null, secret: 'RO-KEY' }]);
+  });
 
   it('shows the decoded rows', async () => {
     render(App, {

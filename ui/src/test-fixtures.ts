@@ -87,6 +87,7 @@ export function appSettings(some: Partial<AppSettings> = {}): AppSettings {
     store: null,
     mqtt_feed: null,
     mqtt_sink: null,
+    polls: [],
     ...some,
   };
 }

@@ -43,9 +43,8 @@ pub struct SensorCard {
 fn source(feed: &Feed) -> String {
     match feed {
         Feed::Ble => "Bluetooth".to_string(),
-        Feed::GatewayPost { gateway: Some(g) } | Feed::GatewayHistory { gateway: Some(g) } => {
-            format!("gateway {g}")
-        }
+        Feed::GatewayPost { gateway: Some(g) } => format!("gateway {g}"),
+        Feed::GatewayHistory { gateway: Some(g) } => format!("gateway {g} (polled)"),
         Feed::GatewayMqtt { gateway: Some(g) } => format!("gateway {g} (MQTT)"),
         Feed::GatewayPost { gateway: None }
         | Feed::GatewayHistory { gateway: None }

@@ -625,10 +625,13 @@ async fn history_feed_yields_observations() {
     let gw = sim(NEWEST, None, "RO", "").await;
     let (tx, mut rx) = tokio::sync::mpsc::channel(16);
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let (report, reports) = tokio::sync::watch::channel(Default::default());
     let feed = tokio::spawn(ruuvi_gateway::history::poll_history(
         client(&gw, key("RO")),
         Duration::from_millis(200),
+        ruuvi_protocol::clock::fixed(1_800_000_000_000),
         tx,
+        report,
         stop,
     ));
     let mut sensors = std::collections::HashSet::new();
@@ -642,8 +645,18 @@ async fn history_feed_yields_observations() {
             ruuvi_protocol::Feed::GatewayHistory { gateway: Some(_) }
         ));
         assert!(o.readings.temperature_c.is_some());
+        assert_eq!(
+            o.received_at_ms, 1_800_000_000_000,
+            "stamped by the given clock"
+        );
         sensors.insert(o.sensor);
     }
+    let seen = reports.borrow().clone();
+    assert!(
+        seen.polls >= 1 && seen.observations >= 3 && seen.error.is_none(),
+        "{seen:?}"
+    );
+    assert_eq!(seen.last_ok_ms, Some(1_800_000_000_000));
     stop_tx.send(true).unwrap();
     feed.await.unwrap().unwrap();
     gw.stop().await;

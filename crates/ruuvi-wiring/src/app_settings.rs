@@ -25,6 +25,30 @@ pub struct AppSettings {
     pub mqtt_feed: Option<MqttFeedSettings>,
     /// Republish every stored observation to a broker.
     pub mqtt_sink: Option<MqttSinkSettings>,
+    /// Gateways read through their `/history`, without changing their configuration.
+    pub polls: Vec<PolledGateway>,
+}
+
+/// A gateway whose `/history` is polled (read-only: its settings are never touched).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+pub struct PolledGateway {
+    /// `host` or `host:port`.
+    pub endpoint: String,
+    /// Seconds between polls ([`PolledGateway::INTERVALS`]).
+    pub interval_s: u32,
+    /// `None`: the gateway's read-only API key from the keychain (`gateway-api-key/<endpoint>`),
+    /// or no login when there is none (`lan_auth_allow`). A user: the password is
+    /// `gateway-password/<endpoint>`.
+    #[serde(default)]
+    pub user: Option<String>,
+}
+
+impl PolledGateway {
+    /// The firmware's HTTP server answers one request at a time and every `/history` counts
+    /// as a poll of its watchdog: not more often than every 2 s (our choice; the firmware
+    /// sets no limit). It keeps only the latest advertisement of each tag, so polls further
+    /// apart than an hour would show little more than a snapshot.
+    pub const INTERVALS: std::ops::RangeInclusive<u32> = 2..=3600;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
@@ -65,6 +89,7 @@ impl Default for AppSettings {
             store: None,
             mqtt_feed: None,
             mqtt_sink: None,
+            polls: Vec::new(),
         }
     }
 }
@@ -142,6 +167,16 @@ impl AppSettings {
         if let Some(feed) = &self.mqtt_feed {
             if feed.topic.trim().is_empty() {
                 return Err("MQTT feed: a topic filter such as ruuvi/#".into());
+            }
+        }
+        for poll in &self.polls {
+            if !PolledGateway::INTERVALS.contains(&poll.interval_s) {
+                return Err(format!(
+                    "{}: poll every {} to {} seconds",
+                    poll.endpoint,
+                    PolledGateway::INTERVALS.start(),
+                    PolledGateway::INTERVALS.end()
+                ));
             }
         }
         if let Some(sink) = &self.mqtt_sink {

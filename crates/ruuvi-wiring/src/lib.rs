@@ -157,6 +157,26 @@ pub async fn ble_to_hub(hub: Hub, mut advertisements: mpsc::Receiver<Advertiseme
     }
 }
 
+/// Hands a feed's observations to the hub in batches of what has arrived, until the feed ends
+/// or the hub stops.
+pub async fn observations_to_hub(hub: Hub, mut rx: mpsc::Receiver<Observation>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < 1000 {
+            match rx.try_recv() {
+                Ok(o) => batch.push(o),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = hub.submit(batch).await {
+            tracing::warn!("observations were not stored: {e}");
+            if e == ruuvi_hub::HubError::Stopped {
+                return;
+            }
+        }
+    }
+}
+
 /// Reads a broker's gateway topics into the hub (the MQTT feed), in batches of what has
 /// arrived; the tasks end when the hub stops taking observations.
 pub fn start_mqtt_feed(
@@ -166,27 +186,10 @@ pub fn start_mqtt_feed(
     Vec<tokio::task::JoinHandle<()>>,
     tokio::sync::watch::Receiver<ruuvi_mqtt::feed::FeedStatus>,
 ) {
-    let (tx, mut rx) = mpsc::channel::<ruuvi_protocol::Observation>(4096);
+    let (tx, rx) = mpsc::channel::<ruuvi_protocol::Observation>(4096);
     let (status_tx, status) = tokio::sync::watch::channel(Default::default());
     let feed = tokio::spawn(ruuvi_mqtt::feed::run(options, tx, status_tx));
-    let hub = hub.clone();
-    let to_hub = tokio::spawn(async move {
-        while let Some(first) = rx.recv().await {
-            let mut batch = vec![first];
-            while batch.len() < 1000 {
-                match rx.try_recv() {
-                    Ok(o) => batch.push(o),
-                    Err(_) => break,
-                }
-            }
-            if let Err(e) = hub.submit(batch).await {
-                tracing::warn!("MQTT observations were not stored: {e}");
-                if e == ruuvi_hub::HubError::Stopped {
-                    return;
-                }
-            }
-        }
-    });
+    let to_hub = tokio::spawn(observations_to_hub(hub.clone(), rx));
     (vec![feed, to_hub], status)
 }
 

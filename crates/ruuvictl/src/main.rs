@@ -7,7 +7,6 @@ mod gateway;
 mod pki;
 mod secret;
 mod serve;
-mod ui_server;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,7 +57,7 @@ enum Command {
     #[command(subcommand)]
     Pki(pki::PkiCommand),
     /// Be the gateways' own server: receive, check and store their posts (Ctrl-C stops).
-    Serve(serve::Serve),
+    Serve(Box<serve::Serve>),
     /// Stored observations as CSV or JSON lines.
     Export(serve::Export),
     /// Alert rules, the alerts that fired, a test alert.
@@ -120,7 +119,7 @@ fn main() -> ExitCode {
         Command::Decode { args } => return decode::run(&args),
         Command::Serve(args) => match runtime() {
             Ok(rt) => rt.block_on(serve::serve(
-                args,
+                *args,
                 &data_dir,
                 &database_dir,
                 std::sync::Arc::new(keychain.clone()),

@@ -1,9 +1,12 @@
-// The one interface the UI uses to reach the Rust core. The Tauri implementation calls
-// commands over IPC; tests pass their own implementation of the same interface.
+// The one interface the UI uses to reach the Rust core, built once over a transport: the
+// window's IPC bridge (Tauri) or `ruuvictl serve --ui`'s HTTP + WebSocket (httpBackend.ts).
+// Both reach the same command table (ruuvi_app::api), typed by `Commands` in bindings.ts.
+// Tests pass their own implementation of the same interface.
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type {
   AlertsView,
+  Commands,
   HistoryEntry,
   Rule,
   AppInfo,
@@ -17,8 +20,10 @@ import type {
   GatewayDetails,
   ListedGateway,
   LoginRequest,
+  Measurement,
   MqttForm,
   OwnServerForm,
+  PollStatus,
   Preview,
   ProfileForm,
   ReceiverStatus,
@@ -27,9 +32,6 @@ import type {
   StepEvent,
   UrlCheck,
 } from './bindings';
-
-/** A decoded measurement with the gateway's key names (`dataFormat`, `temperature`, ...). */
-export type Measurement = Record<string, unknown>;
 
 /** Errors from the backend carry a stable `code`; branch on it, never on the message. */
 export class BackendError extends Error {
@@ -65,6 +67,12 @@ export interface GatewaysApi {
   applyMqtt(endpoints: string[], form: MqttForm): Promise<ApplyResult[]>;
   checkUrl(endpoint: string, server: OwnServerForm): Promise<UrlCheck>;
   sendHere(endpoint: string): Promise<ApplyResult>;
+  /** Reads a gateway through its `/history` without changing it (read-only API key, or a
+   * user and password, or nothing); the secret goes to the keychain. */
+  poll(request: { endpoint: string; intervalS: number; user: string | null; secret: string | null }): Promise<PollStatus>;
+  unpoll(endpoint: string): Promise<boolean>;
+  /** The polled gateways and how each feed is doing. */
+  polls(): Promise<PollStatus[]>;
   /** Calls `onStep` for every step of a change in progress until the returned function is called. */
   onStep(onStep: (e: StepEvent) => void): () => void;
 }
@@ -142,71 +150,91 @@ export function asBackendError(e: unknown): BackendError {
   return new BackendError('ipc', String(e));
 }
 
-async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
-  try {
-    return await invoke<T>(cmd, args);
-  } catch (e) {
-    throw asBackendError(e);
-  }
+/** How commands and events travel: the window's IPC bridge, or HTTP + WebSocket. */
+export interface Transport {
+  /** Runs a command of the table; rejects with a BackendError. */
+  call(command: string, args: Record<string, unknown>): Promise<unknown>;
+  /** Calls `handler` for every event named `event` (`card`, `step`, `alert`) until stopped. */
+  listen(event: string, handler: (payload: unknown) => void): () => void;
 }
 
-function listenTo<T>(event: string, handler: (payload: T) => void): () => void {
-  let stop: (() => void) | null = null;
-  let stopped = false;
-  listen<T>(event, (e) => handler(e.payload)).then((unlisten) => {
-    if (stopped) unlisten();
-    else stop = unlisten;
-  });
-  return () => {
-    stopped = true;
-    stop?.();
+/** The Backend over a transport, each call typed by the command table. */
+export function backendOver(transport: Transport): Backend {
+  const call = <K extends keyof Commands>(command: K, args: Commands[K]['args']) =>
+    transport.call(command, args as Record<string, unknown>) as Promise<Commands[K]['reply']>;
+  const on = <T>(event: string, handler: (payload: T) => void) =>
+    transport.listen(event, (p) => handler(p as T));
+  return {
+    alerts: {
+      view: () => call('alerts', {}),
+      save: (rule) => call('alerts_save', { rule }),
+      remove: (id) => call('alerts_remove', { id }),
+      acknowledge: (id) => call('alerts_acknowledge', { id }),
+      test: async (id) => void (await call('alerts_test', { id })),
+      onAlert: (onAlert) => on<HistoryEntry>('alert', onAlert),
+    },
+    gateways: {
+      list: () => call('gateways_list', {}),
+      discover: (request) => call('gateways_discover', { request }),
+      login: (request) => call('gateways_login', { request }),
+      forget: (endpoint) => call('gateways_forget', { endpoint }),
+      details: (endpoint) => call('gateways_details', { endpoint }),
+      preview: (endpoint, form) => call('gateways_preview', { endpoint, form }),
+      apply: (endpoints, form) => call('gateways_apply', { endpoints, form }),
+      applyMqtt: (endpoints, form) => call('gateways_apply_mqtt', { endpoints, form }),
+      checkUrl: (endpoint, server) => call('gateways_check_url', { endpoint, server }),
+      sendHere: (endpoint) => call('gateways_send_here', { endpoint }),
+      poll: (request) => call('gateways_poll', request),
+      unpoll: (endpoint) => call('gateways_unpoll', { endpoint }),
+      polls: () => call('gateways_polls', {}),
+      onStep: (onStep) => on<StepEvent>('step', onStep),
+    },
+    certificates: {
+      list: () => call('certificates', {}),
+      createCa: () => call('certificates_create_ca', {}),
+      renew: (gateway) => call('certificates_renew', { gateway }),
+      revoke: (gateway) => call('certificates_revoke', { gateway }),
+    },
+    receiver: {
+      status: () => call('receiver_status', {}),
+      start: () => call('receiver_start', {}),
+    },
+    appInfo: () => call('app_info', {}),
+    appSettings: () => call('app_settings', {}),
+    setAppSettings: (settings) => call('set_app_settings', { settings }),
+    connections: () => call('connections', {}),
+    savePassword: async (target, password) => void (await call('save_password', { target, password })),
+    decode: (hex) => call('decode_advertisement', { hex }),
+    bleStatus: () => call('ble_status', {}),
+    dashboard: () => call('dashboard', {}),
+    series: (sensor, fromMs, toMs, points) => call('series', { sensor, fromMs, toMs, points }),
+    exportCsv: (sensor, fromMs, toMs) => call('export_csv', { sensor, fromMs, toMs }),
+    subscribe: (onCard) => on<SensorCard>('card', onCard),
+    painted: (cards) => void call('first_paint', { cards }).catch(() => {}),
   };
 }
 
-const tauriGateways: GatewaysApi = {
-  list: () => call<ListedGateway[]>('gateways_list'),
-  discover: (request) => call<FoundGateway[]>('gateways_discover', { request }),
-  login: (request) => call<GatewayDetails>('gateways_login', { request }),
-  forget: (endpoint) => call<boolean>('gateways_forget', { endpoint }),
-  details: (endpoint) => call<GatewayDetails>('gateways_details', { endpoint }),
-  preview: (endpoint, form) => call<Preview>('gateways_preview', { endpoint, form }),
-  apply: (endpoints, form) => call<ApplyResult[]>('gateways_apply', { endpoints, form }),
-  applyMqtt: (endpoints, form) => call<ApplyResult[]>('gateways_apply_mqtt', { endpoints, form }),
-  checkUrl: (endpoint, server) => call<UrlCheck>('gateways_check_url', { endpoint, server }),
-  sendHere: (endpoint) => call<ApplyResult>('gateways_send_here', { endpoint }),
-  onStep: (onStep) => listenTo<StepEvent>('gateway-step', onStep),
+/** The window's transport: the one IPC command `api` and Tauri events. */
+const tauriTransport: Transport = {
+  async call(command, args) {
+    try {
+      return await invoke('api', { command, args });
+    } catch (e) {
+      throw asBackendError(e);
+    }
+  },
+  listen(event, handler) {
+    let stop: (() => void) | null = null;
+    let stopped = false;
+    listen(event, (e) => handler(e.payload)).then((unlisten) => {
+      if (stopped) unlisten();
+      else stop = unlisten;
+    });
+    return () => {
+      stopped = true;
+      stop?.();
+    };
+  },
 };
 
-export const tauriBackend: Backend = {
-  alerts: {
-    view: () => call<AlertsView>('alerts'),
-    save: (rule) => call<Rule>('alerts_save', { rule }),
-    remove: (id) => call<boolean>('alerts_remove', { id }),
-    acknowledge: (id) => call<boolean>('alerts_acknowledge', { id }),
-    test: (id) => call<void>('alerts_test', { id }),
-    onAlert: (onAlert) => listenTo<HistoryEntry>('alert', onAlert),
-  },
-  gateways: tauriGateways,
-  certificates: {
-    list: () => call<Certificates>('certificates'),
-    createCa: () => call<Certificates>('certificates_create_ca'),
-    renew: (gateway) => call<string>('certificates_renew', { gateway }),
-    revoke: (gateway) => call<boolean>('certificates_revoke', { gateway }),
-  },
-  receiver: {
-    status: () => call<ReceiverStatus>('receiver_status'),
-    start: () => call<ReceiverStatus>('receiver_start'),
-  },
-  appInfo: () => call<AppInfo>('app_info'),
-  appSettings: () => call<AppSettings>('app_settings'),
-  setAppSettings: (settings) => call<AppSettings>('set_app_settings', { settings }),
-  connections: () => call<Connections>('connections'),
-  savePassword: (target, password) => call<void>('save_password', { target, password }),
-  decode: (hex: string) => call<Measurement>('decode_advertisement', { hex }),
-  bleStatus: () => call<BleStatusReply>('ble_status'),
-  dashboard: () => call<Dashboard>('dashboard'),
-  series: (sensor, fromMs, toMs, points) => call<Series>('series', { sensor, fromMs, toMs, points }),
-  exportCsv: (sensor, fromMs, toMs) => call<string>('export_csv', { sensor, fromMs, toMs }),
-  subscribe: (onCard) => listenTo<SensorCard>('card', onCard),
-  painted: (cards) => void call('first_paint', { cards }).catch(() => {}),
-};
+export const tauriBackend: Backend = backendOver(tauriTransport);

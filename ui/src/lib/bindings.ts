@@ -1,7 +1,7 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs (ts-rs). Do not edit:
 // UPDATE_BINDINGS=1 cargo test -p ruuvi-desk --lib bindings
 
-export type IpcError = { code: string, message: string, };
+export type ApiError = { code: string, message: string, };
 
 export type AppInfo = { name: string, 
 /**
@@ -14,6 +14,8 @@ export type BleStatusReply = { message: string, } & ({ "state": "off" } | { "sta
  * What the user can do about it.
  */
 hint: string, });
+
+export type Measurement = Record<string, unknown>;
 
 export type AppSettings = { 
 /**
@@ -50,7 +52,69 @@ mqtt_feed: MqttFeedSettings | null,
 /**
  * Republish every stored observation to a broker.
  */
-mqtt_sink: MqttSinkSettings | null, };
+mqtt_sink: MqttSinkSettings | null, 
+/**
+ * Gateways read through their `/history`, without changing their configuration.
+ */
+polls: Array<PolledGateway>, };
+
+export type PolledGateway = { 
+/**
+ * `host` or `host:port`.
+ */
+endpoint: string, 
+/**
+ * Seconds between polls ([`PolledGateway::INTERVALS`]).
+ */
+interval_s: number, 
+/**
+ * `None`: the gateway's read-only API key from the keychain (`gateway-api-key/<endpoint>`),
+ * or no login when there is none (`lan_auth_allow`). A user: the password is
+ * `gateway-password/<endpoint>`.
+ */
+user: string | null, };
+
+export type PollStatus = { 
+/**
+ * The gateway's MAC, from its login.
+ */
+mac: string | null, report: PollReport, 
+/**
+ * The feed ended (a login refused): it needs new credentials.
+ */
+stopped: boolean, 
+/**
+ * `host` or `host:port`.
+ */
+endpoint: string, 
+/**
+ * Seconds between polls ([`PolledGateway::INTERVALS`]).
+ */
+interval_s: number, 
+/**
+ * `None`: the gateway's read-only API key from the keychain (`gateway-api-key/<endpoint>`),
+ * or no login when there is none (`lan_auth_allow`). A user: the password is
+ * `gateway-password/<endpoint>`.
+ */
+user: string | null, };
+
+export type PollReport = { 
+/**
+ * Answers read since the start.
+ */
+polls: number, 
+/**
+ * Observations taken from them (before the hub drops repeats).
+ */
+observations: number, 
+/**
+ * When the last answer came (Unix ms).
+ */
+last_ok_ms: number | null, 
+/**
+ * Why the last poll failed (`None`: it did not).
+ */
+error: string | null, };
 
 export type BleStatus = { "state": "off" } | { "state": "starting" } | { "state": "scanning", adapter: string, } | { "state": "unavailable", kind: Unavailable, reason: string, 
 /**
@@ -526,3 +590,78 @@ export type Received = { at_ms: number,
 status: number, outcome: Outcome, };
 
 export type Outcome = { "stored": { observations: number, } } | "auth_failed" | "client_cert_missing" | "client_cert_mismatch" | "bad_signature" | "bad_json" | "too_large" | "truncated" | "unknown_gateway" | "busy" | "store_failed" | "not_whitelisted" | "blocked" | "bad_timestamp" | "replay";
+
+export type NoArgs = Record<symbol, never>;
+
+export type HexArgs = { hex: string, };
+
+export type SeriesArgs = { sensor: string, fromMs: number, toMs: number, points: number, };
+
+export type RangeArgs = { sensor: string, fromMs: number, toMs: number, };
+
+export type PaintArgs = { cards: number, };
+
+export type SettingsArgs = { settings: AppSettings, };
+
+export type PasswordArgs = { target: string, password: string, };
+
+export type DiscoverArgs = { request: DiscoverRequest, };
+
+export type LoginArgs = { request: LoginRequest, };
+
+export type EndpointArgs = { endpoint: string, };
+
+export type PreviewArgs = { endpoint: string, form: ProfileForm, };
+
+export type ApplyArgs = { endpoints: Array<string>, form: ProfileForm, };
+
+export type ApplyMqttArgs = { endpoints: Array<string>, form: MqttForm, };
+
+export type CheckUrlArgs = { endpoint: string, server: OwnServerForm, };
+
+export type PollArgs = { endpoint: string, intervalS: number, user: string | null, secret: string | null, };
+
+export type GatewayArgs = { gateway: string, };
+
+export type RuleArgs = { rule: Rule, };
+
+export type IdArgs = { id: number, };
+
+/** Every command: its arguments and its reply. */
+export interface Commands {
+  app_info: { args: NoArgs; reply: AppInfo };
+  ble_status: { args: NoArgs; reply: BleStatusReply };
+  dashboard: { args: NoArgs; reply: Dashboard };
+  decode_advertisement: { args: HexArgs; reply: Measurement };
+  series: { args: SeriesArgs; reply: Series };
+  export_csv: { args: RangeArgs; reply: string };
+  first_paint: { args: PaintArgs; reply: null };
+  app_settings: { args: NoArgs; reply: AppSettings };
+  set_app_settings: { args: SettingsArgs; reply: AppSettings };
+  connections: { args: NoArgs; reply: Connections };
+  save_password: { args: PasswordArgs; reply: null };
+  receiver_status: { args: NoArgs; reply: ReceiverStatus };
+  receiver_start: { args: NoArgs; reply: ReceiverStatus };
+  gateways_list: { args: NoArgs; reply: Array<ListedGateway> };
+  gateways_discover: { args: DiscoverArgs; reply: Array<FoundGateway> };
+  gateways_login: { args: LoginArgs; reply: GatewayDetails };
+  gateways_forget: { args: EndpointArgs; reply: boolean };
+  gateways_details: { args: EndpointArgs; reply: GatewayDetails };
+  gateways_preview: { args: PreviewArgs; reply: Preview };
+  gateways_apply: { args: ApplyArgs; reply: Array<ApplyResult> };
+  gateways_apply_mqtt: { args: ApplyMqttArgs; reply: Array<ApplyResult> };
+  gateways_check_url: { args: CheckUrlArgs; reply: UrlCheck };
+  gateways_send_here: { args: EndpointArgs; reply: ApplyResult };
+  gateways_poll: { args: PollArgs; reply: PollStatus };
+  gateways_unpoll: { args: EndpointArgs; reply: boolean };
+  gateways_polls: { args: NoArgs; reply: Array<PollStatus> };
+  certificates: { args: NoArgs; reply: Certificates };
+  certificates_create_ca: { args: NoArgs; reply: Certificates };
+  certificates_renew: { args: GatewayArgs; reply: string };
+  certificates_revoke: { args: GatewayArgs; reply: boolean };
+  alerts: { args: NoArgs; reply: AlertsView };
+  alerts_save: { args: RuleArgs; reply: Rule };
+  alerts_remove: { args: IdArgs; reply: boolean };
+  alerts_acknowledge: { args: IdArgs; reply: boolean };
+  alerts_test: { args: IdArgs; reply: null };
+}

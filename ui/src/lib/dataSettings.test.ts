@@ -18,6 +18,7 @@ describe('data settings form', () => {
       store: null,
       mqtt_feed: null,
       mqtt_sink: null,
+      polls: [],
     });
   });
 

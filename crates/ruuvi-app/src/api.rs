@@ -1,0 +1,587 @@
+//! Every command either face offers, written once. [`COMMANDS`] is the one list: the window's
+//! generic bridge (`src-tauri`), `serve --ui`'s `POST /api/<command>`, the capability file and
+//! the TypeScript declarations (`Commands` in `ui/src/lib/bindings.ts`) all come from it.
+//!
+//! Adding a command: its function here (or in the core crate it calls), one line in the table
+//! at the bottom, and its use on a page.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use ruuvi_alerts::{AlertsView, Rule};
+use ruuvi_dashboard::{Dashboard, Series};
+use ruuvi_protocol::MacAddress;
+use ruuvi_secrets::Sensitive;
+use ruuvi_setup::{
+    ApplyResult, Certificates, DiscoverRequest, FoundGateway, GatewayDetails, LoginRequest,
+    MqttForm, OwnServerForm, Preview, ProfileForm, SavedGateway, UrlCheck,
+};
+use ruuvi_wiring::app_settings::{AppSettings, PolledGateway};
+use ruuvi_wiring::{Connections, ReceiverStatus};
+
+use crate::desk::Desk;
+use crate::error::{ApiError, DeskError};
+use crate::polls::PollStatus;
+
+/// Name and version for the window's about line.
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq, ts_rs::TS)]
+pub struct AppInfo {
+    pub name: &'static str,
+    /// The workspace's version (the one place it is set).
+    pub version: &'static str,
+    pub license: &'static str,
+}
+
+/// This computer's Bluetooth: scanning or why not, in the words `ruuvictl ble status` uses.
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq, ts_rs::TS)]
+pub struct BleStatusReply {
+    #[serde(flatten)]
+    pub status: ruuvi_ble::BleStatus,
+    pub message: String,
+}
+
+/// A decoded measurement with the gateway's key names (`dataFormat`, `temperature`, …).
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+#[serde(transparent)]
+pub struct Measurement(#[ts(type = "Record<string, unknown>")] pub Value);
+
+/// A saved gateway with whether the app holds a session for it.
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+pub struct ListedGateway {
+    #[serde(flatten)]
+    pub gateway: SavedGateway,
+    pub logged_in: bool,
+}
+
+fn mac(text: &str) -> Result<MacAddress, DeskError> {
+    text.parse()
+        .map_err(|e| DeskError::BadInput(format!("{text:?}: {e}")))
+}
+
+/// Runs blocking work (a store read) off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, DeskError> + Send + 'static,
+) -> Result<T, DeskError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| DeskError::Store(e.to_string()))?
+}
+
+async fn app_info(_: &Desk, _: NoArgs) -> Result<AppInfo, ApiError> {
+    Ok(AppInfo {
+        name: "Ruuvi Desk",
+        version: env!("CARGO_PKG_VERSION"),
+        license: env!("CARGO_PKG_LICENSE"),
+    })
+}
+
+/// Answers within 2 s whatever the Bluetooth stack does; "off" when switched off.
+async fn ble_status(desk: &Desk, _: NoArgs) -> Result<BleStatusReply, ApiError> {
+    let status = desk.ble.status().await;
+    Ok(BleStatusReply {
+        message: status.to_string(),
+        status,
+    })
+}
+
+/// Every sensor's card for the first paint; later ones arrive as `card` events.
+async fn dashboard(desk: &Desk, _: NoArgs) -> Result<Dashboard, ApiError> {
+    Ok(Dashboard {
+        demo: desk.demo,
+        cards: ruuvi_dashboard::cards(&desk.hub.latest()),
+    })
+}
+
+/// Decodes one advertisement or payload (hex), like `ruuvictl decode`.
+async fn decode_advertisement(_: &Desk, a: HexArgs) -> Result<Measurement, ApiError> {
+    let m = ruuvi_protocol::decode_hex(&a.hex, None)?;
+    Ok(Measurement(ruuvi_protocol::output::measurement_json(
+        m.format(),
+        &m.readings(),
+    )))
+}
+
+/// A sensor's history for a chart: `[from_ms, to_ms)`, at most `points` points.
+async fn series(desk: &Desk, a: SeriesArgs) -> Result<Series, ApiError> {
+    let sensor = mac(&a.sensor)?;
+    let db = desk.db.clone();
+    let points = a.points.clamp(1, 5000);
+    let (from, to) = (a.from_ms, a.to_ms);
+    let points = blocking(move || {
+        let mut store = db.open().map_err(|e| DeskError::Store(e.to_string()))?;
+        ruuvi_dashboard::series(&mut *store, sensor, from, to, points)
+            .map_err(|e| DeskError::Store(e.to_string()))
+    })
+    .await?;
+    Ok(Series { sensor, points })
+}
+
+/// Writes a sensor's history in `[from_ms, to_ms)` as CSV to the export folder and says where.
+async fn export_csv(desk: &Desk, a: RangeArgs) -> Result<String, ApiError> {
+    let sensor = mac(&a.sensor)?;
+    let dir = desk.export_dir.clone();
+    let path = dir.join(format!(
+        "ruuvi-{}-{}.csv",
+        sensor.to_string().replace(':', ""),
+        a.from_ms / 1000
+    ));
+    let target = path.clone();
+    let rows = write_csv(desk, sensor, a.from_ms, a.to_ms, move || {
+        let io = |e: std::io::Error| DeskError::Io(format!("{}: {e}", target.display()));
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        Ok(std::io::BufWriter::new(
+            std::fs::File::create(&target).map_err(io)?,
+        ))
+    })
+    .await?
+    .1;
+    Ok(format!("Saved {rows} rows to {}", path.display()))
+}
+
+/// A sensor's history as CSV in memory, with a file name: a browser's download (not a
+/// command: the window saves to a file with `export_csv`).
+pub async fn csv_download(
+    desk: &Desk,
+    sensor: &str,
+    from_ms: Option<i64>,
+    to_ms: Option<i64>,
+) -> Result<(String, Vec<u8>), ApiError> {
+    let sensor = mac(sensor)?;
+    let (bytes, _) = write_csv(
+        desk,
+        sensor,
+        from_ms.unwrap_or(i64::MIN),
+        to_ms.unwrap_or(i64::MAX),
+        || Ok(Vec::new()),
+    )
+    .await?;
+    Ok((
+        format!("ruuvi-{}.csv", sensor.to_string().replace(':', "")),
+        bytes,
+    ))
+}
+
+/// Streams the rows into what `open` gives, off the async threads; gives it back with the count.
+async fn write_csv<W: std::io::Write + Send + 'static>(
+    desk: &Desk,
+    sensor: MacAddress,
+    from_ms: i64,
+    to_ms: i64,
+    open: impl FnOnce() -> Result<W, DeskError> + Send + 'static,
+) -> Result<(W, usize), DeskError> {
+    let db = desk.db.clone();
+    let query = ruuvi_store::Query {
+        sensor: Some(sensor),
+        from_ms: Some(from_ms),
+        to_ms: Some(to_ms),
+        limit: None,
+    };
+    blocking(move || {
+        let mut store = db.open().map_err(|e| DeskError::Store(e.to_string()))?;
+        let mut out = open()?;
+        let rows = store
+            .export_csv(&query, &mut out)
+            .map_err(|e| DeskError::Store(e.to_string()))?;
+        std::io::Write::flush(&mut out).map_err(|e| DeskError::Io(e.to_string()))?;
+        Ok((out, rows))
+    })
+    .await
+}
+
+/// The window painted its first dashboard: logged once with the time since the start (what
+/// `tests/bench-app.sh` measures).
+async fn first_paint(desk: &Desk, a: PaintArgs) -> Result<(), ApiError> {
+    static DONE: std::sync::Once = std::sync::Once::new();
+    DONE.call_once(|| {
+        let ms = desk.started.elapsed().as_millis();
+        tracing::info!(
+            ms,
+            cards = a.cards,
+            "first dashboard paint {ms} ms after start"
+        );
+    });
+    Ok(())
+}
+
+async fn app_settings(desk: &Desk, _: NoArgs) -> Result<AppSettings, ApiError> {
+    Ok(desk.settings.get())
+}
+
+/// Saves the settings and applies them now: Bluetooth on or off, retention, the MQTT feed and
+/// sink (re)started; a new database takes effect at the next start. The receiver and the polls
+/// are turned on where they are used, not here.
+async fn set_app_settings(desk: &Desk, a: SettingsArgs) -> Result<AppSettings, ApiError> {
+    let given = a.settings;
+    let saved = desk.settings.update(|s| {
+        s.bluetooth = given.bluetooth;
+        s.keep_days = given.keep_days;
+        s.resolution_minutes = given.resolution_minutes;
+        s.alert_webhook = given.alert_webhook.filter(|u| !u.trim().is_empty());
+        s.store = given.store.filter(|u| !u.trim().is_empty());
+        s.mqtt_feed = given.mqtt_feed;
+        s.mqtt_sink = given.mqtt_sink;
+    })?;
+    desk.ble.set(saved.bluetooth);
+    desk.mqtt
+        .apply(saved.mqtt_feed.as_ref(), saved.mqtt_sink.as_ref(), false)?;
+    // Retention follows in the background (the upkeep sees the change within 2 s).
+    Ok(saved)
+}
+
+async fn connections(desk: &Desk, _: NoArgs) -> Result<Connections, ApiError> {
+    Ok(Connections {
+        storage: desk.db.to_string(),
+        storage_problem: desk.storage_problem.clone(),
+        mqtt: desk.mqtt.view(),
+    })
+}
+
+/// Puts a password for a server named in the settings into the keychain (`target`: `store`,
+/// `mqtt_feed` or `mqtt_sink`); an MQTT link restarts with it. The password never comes back.
+async fn save_password(desk: &Desk, a: PasswordArgs) -> Result<(), ApiError> {
+    let bad = DeskError::BadInput;
+    if desk.settings.fixed() {
+        return Err(DeskError::Unsupported(
+            "ruuvictl serve reads passwords from the keychain: ruuvictl secret set database-password/… or mqtt-password/…".into(),
+        )
+        .into());
+    }
+    let password = a.password;
+    let settings = desk.settings.get();
+    let name = match a.target.as_str() {
+        "store" => {
+            let url = settings
+                .store
+                .ok_or_else(|| bad("no database is set: save its URL first".into()))?;
+            match ruuvi_store::StoreLocation::parse(&url).map_err(|e| bad(e.to_string()))? {
+                ruuvi_store::StoreLocation::Postgres(t) => {
+                    ruuvi_wiring::database_password_name(&t).map_err(bad)?
+                }
+                ruuvi_store::StoreLocation::Sqlite(_) => {
+                    return Err(bad("a file needs no password".into()).into())
+                }
+            }
+        }
+        "mqtt_feed" | "mqtt_sink" => {
+            let (url, user) = match a.target.as_str() {
+                "mqtt_feed" => settings.mqtt_feed.as_ref().map(|f| (&f.broker, &f.user)),
+                _ => settings.mqtt_sink.as_ref().map(|s| (&s.broker, &s.user)),
+            }
+            .ok_or_else(|| bad("no broker is set: save it first".into()))?;
+            let user = user
+                .as_deref()
+                .filter(|u| !u.is_empty())
+                .ok_or_else(|| bad("a password needs a user: save the user first".into()))?;
+            let broker = ruuvi_mqtt::Broker::parse_url(url, "").map_err(|e| bad(e.to_string()))?;
+            ruuvi_wiring::mqtt_password_name(&broker, user).map_err(bad)?
+        }
+        other => return Err(bad(format!("no such target {other:?}")).into()),
+    };
+    desk.secrets
+        .set(&name, &password)
+        .map_err(|e| DeskError::Keychain(e.to_string()))?;
+    tracing::info!(%name, "stored a password");
+    if a.target != "store" {
+        desk.mqtt.apply(
+            settings.mqtt_feed.as_ref(),
+            settings.mqtt_sink.as_ref(),
+            true,
+        )?;
+    }
+    Ok(())
+}
+
+/// The receiver's state, its gateways' rules and latest posts (the Receiver page).
+async fn receiver_status(desk: &Desk, _: NoArgs) -> Result<ReceiverStatus, ApiError> {
+    Ok(desk.receiver.status().await)
+}
+
+/// Turns the receiver on (HTTPS; the CA and the server certificate are made on first use).
+async fn receiver_start(desk: &Desk, _: NoArgs) -> Result<ReceiverStatus, ApiError> {
+    desk.receiver.ensure().await?;
+    Ok(desk.receiver.status().await)
+}
+
+async fn gateways_list(desk: &Desk, _: NoArgs) -> Result<Vec<ListedGateway>, ApiError> {
+    Ok(desk
+        .setup
+        .gateways()
+        .into_iter()
+        .map(|gateway| ListedGateway {
+            logged_in: desk.setup.is_logged_in(&gateway.endpoint),
+            gateway,
+        })
+        .collect())
+}
+
+async fn gateways_discover(desk: &Desk, a: DiscoverArgs) -> Result<Vec<FoundGateway>, ApiError> {
+    Ok(desk.setup.discover(a.request).await?)
+}
+
+async fn gateways_login(desk: &Desk, a: LoginArgs) -> Result<GatewayDetails, ApiError> {
+    Ok(desk.setup.login(a.request).await?)
+}
+
+async fn gateways_forget(desk: &Desk, a: EndpointArgs) -> Result<bool, ApiError> {
+    Ok(desk.setup.forget(&a.endpoint).await?)
+}
+
+/// A logged-in gateway's settings as last read, without asking it again.
+async fn gateways_details(desk: &Desk, a: EndpointArgs) -> Result<GatewayDetails, ApiError> {
+    Ok(desk.setup.details(&a.endpoint).await?)
+}
+
+async fn gateways_preview(desk: &Desk, a: PreviewArgs) -> Result<Preview, ApiError> {
+    Ok(desk.setup.preview(&a.endpoint, &a.form).await?)
+}
+
+/// Pushes the backend settings to every gateway in `endpoints`; steps arrive as `step` events.
+async fn gateways_apply(desk: &Desk, a: ApplyArgs) -> Result<Vec<ApplyResult>, ApiError> {
+    let results = desk.setup.apply(a.endpoints, a.form, desk.on_step()).await;
+    // Rules and certificates for our receiver may have changed with it.
+    desk.receiver.refresh().await;
+    Ok(results)
+}
+
+/// Sets (or switches off) the MQTT target of every gateway in `endpoints`.
+async fn gateways_apply_mqtt(desk: &Desk, a: ApplyMqttArgs) -> Result<Vec<ApplyResult>, ApiError> {
+    Ok(desk
+        .setup
+        .apply_mqtt(a.endpoints, a.form, desk.on_step())
+        .await)
+}
+
+async fn gateways_check_url(desk: &Desk, a: CheckUrlArgs) -> Result<UrlCheck, ApiError> {
+    Ok(desk.setup.check_url(&a.endpoint, &a.server).await?)
+}
+
+/// Turns the receiver on (HTTPS, certificates issued on first use) and points the gateway at
+/// it; the receiver takes the gateway's new rule at once.
+async fn gateways_send_here(desk: &Desk, a: EndpointArgs) -> Result<ApplyResult, ApiError> {
+    desk.receiver.ensure().await?;
+    let result = desk.setup.send_here(&a.endpoint, desk.on_step()).await?;
+    desk.receiver.refresh().await;
+    Ok(result)
+}
+
+/// Reads a gateway through its `/history` every `interval_s` seconds without changing its
+/// settings: with its read-only API key, a user and password, or nothing (`lan_auth_allow`).
+/// A given secret goes to the keychain; the poll is kept in the settings (the app).
+async fn gateways_poll(desk: &Desk, a: PollArgs) -> Result<PollStatus, ApiError> {
+    let user = a.user.filter(|u| !u.trim().is_empty());
+    let endpoint = match a.secret.filter(|s| !s.expose().is_empty()) {
+        Some(secret) => desk.polls.remember(&a.endpoint, user.as_deref(), &secret)?,
+        None => a.endpoint.trim().to_string(),
+    };
+    let status = desk
+        .polls
+        .start(PolledGateway {
+            endpoint,
+            interval_s: a.interval_s,
+            user,
+        })
+        .await?;
+    let kept = status.gateway.clone();
+    if !desk.settings.fixed() {
+        desk.settings.update(|s| {
+            s.polls.retain(|p| p.endpoint != kept.endpoint);
+            s.polls.push(kept);
+        })?;
+    }
+    Ok(status)
+}
+
+/// Stops polling a gateway (its secret stays in the keychain).
+async fn gateways_unpoll(desk: &Desk, a: EndpointArgs) -> Result<bool, ApiError> {
+    let stopped = desk.polls.stop(&a.endpoint);
+    if !desk.settings.fixed() {
+        desk.settings
+            .update(|s| s.polls.retain(|p| p.endpoint != a.endpoint))?;
+    }
+    Ok(stopped)
+}
+
+/// The polled gateways and how each feed is doing.
+async fn gateways_polls(desk: &Desk, _: NoArgs) -> Result<Vec<PollStatus>, ApiError> {
+    Ok(desk.polls.list())
+}
+
+/// The CA, the receiver's certificate and the gateways' client certificates.
+async fn certificates(desk: &Desk, _: NoArgs) -> Result<Certificates, ApiError> {
+    Ok(desk.setup.certificates()?)
+}
+
+async fn certificates_create_ca(desk: &Desk, _: NoArgs) -> Result<Certificates, ApiError> {
+    Ok(desk.setup.create_ca()?)
+}
+
+/// A new client certificate for the gateway, uploaded to it when it is logged in; the
+/// receiver accepts it at once.
+async fn certificates_renew(desk: &Desk, a: GatewayArgs) -> Result<String, ApiError> {
+    let done = desk.setup.renew_client(mac(&a.gateway)?).await?;
+    desk.receiver.refresh().await;
+    Ok(done)
+}
+
+/// Revokes the gateway's client certificate; the receiver refuses it at once.
+async fn certificates_revoke(desk: &Desk, a: GatewayArgs) -> Result<bool, ApiError> {
+    let done = desk.setup.revoke_client(mac(&a.gateway)?)?;
+    desk.receiver.refresh().await;
+    Ok(done)
+}
+
+/// The rules, the latest 100 alerts and how many wait for acknowledgement.
+async fn alerts(desk: &Desk, _: NoArgs) -> Result<AlertsView, ApiError> {
+    Ok(desk.alerts.view(100)?)
+}
+
+/// Saves a rule (new when its id is 0); it applies at once.
+async fn alerts_save(desk: &Desk, a: RuleArgs) -> Result<Rule, ApiError> {
+    Ok(desk.alerts.save(a.rule)?)
+}
+
+async fn alerts_remove(desk: &Desk, a: IdArgs) -> Result<bool, ApiError> {
+    Ok(desk.alerts.remove(a.id)?)
+}
+
+async fn alerts_acknowledge(desk: &Desk, a: IdArgs) -> Result<bool, ApiError> {
+    Ok(desk.alerts.acknowledge(a.id, (desk.clock)())?)
+}
+
+/// Fires a rule's alert now (current value = threshold) through every delivery.
+async fn alerts_test(desk: &Desk, a: IdArgs) -> Result<(), ApiError> {
+    Ok(desk.alerts.test_rule(a.id, (desk.clock)())?)
+}
+
+/// Arguments as JSON (`null` counts as `{}`); what does not fit is `bad_input`.
+fn parse_args<T: serde::de::DeserializeOwned>(args: Value) -> Result<T, ApiError> {
+    let args = if args.is_null() {
+        Value::Object(Default::default())
+    } else {
+        args
+    };
+    serde_json::from_value(args).map_err(|e| DeskError::BadInput(format!("arguments: {e}")).into())
+}
+
+/// The arguments' types, each declared once (several commands share one).
+macro_rules! arguments {
+    ($( $(#[$meta:meta])* $args:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty),* $(,)? } )*) => {$(
+        $(#[$meta])*
+        #[derive(Debug, Deserialize, ts_rs::TS)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        pub struct $args {
+            $($(#[$fmeta])* pub $field: $ty),*
+        }
+    )*};
+}
+
+arguments! {
+    /// No arguments.
+    NoArgs {}
+    HexArgs { hex: String }
+    SeriesArgs { sensor: String, from_ms: i64, to_ms: i64, points: usize }
+    RangeArgs { sensor: String, from_ms: i64, to_ms: i64 }
+    PaintArgs { cards: usize }
+    SettingsArgs { settings: AppSettings }
+    /// `target`: `store`, `mqtt_feed` or `mqtt_sink`.
+    PasswordArgs { target: String, #[ts(type = "string")] password: Sensitive<String> }
+    DiscoverArgs { request: DiscoverRequest }
+    LoginArgs { request: LoginRequest }
+    EndpointArgs { endpoint: String }
+    PreviewArgs { endpoint: String, form: ProfileForm }
+    ApplyArgs { endpoints: Vec<String>, form: ProfileForm }
+    ApplyMqttArgs { endpoints: Vec<String>, form: MqttForm }
+    CheckUrlArgs { endpoint: String, server: OwnServerForm }
+    /// `secret`: the read-only API key, or `user`'s password (kept in the keychain).
+    PollArgs { endpoint: String, interval_s: u32, user: Option<String>, #[ts(type = "string | null")] secret: Option<Sensitive<String>> }
+    /// `gateway`: its MAC.
+    GatewayArgs { gateway: String }
+    RuleArgs { rule: Rule }
+    IdArgs { id: i64 }
+}
+
+/// The command table: `name(Args) -> Reply;` gives the command's dispatch and its TypeScript.
+macro_rules! commands {
+    ($( $name:ident ( $args:ident ) -> $reply:ty ; )*) => {
+        /// Every command, in the table's order.
+        pub const COMMANDS: &[&str] = &[$(stringify!($name)),*];
+
+        /// Runs the command `name` with `args` (a JSON object) and answers with its reply as
+        /// JSON, or `{code, message}`.
+        pub async fn call(desk: &Arc<Desk>, name: &str, args: Value) -> Result<Value, ApiError> {
+            match name {
+                $(stringify!($name) => {
+                    let args: $args = parse_args(args)?;
+                    let reply: $reply = $name(desk, args).await?;
+                    Ok(serde_json::to_value(reply).expect("replies are plain data"))
+                })*
+                other => Err(DeskError::UnknownCommand(other.to_string()).into()),
+            }
+        }
+
+        /// The argument types and `interface Commands { <name>: { args; reply } }`.
+        pub fn typescript(cfg: &ts_rs::Config) -> String {
+            use ts_rs::TS;
+            let mut out = String::new();
+            let mut seen = std::collections::BTreeSet::new();
+            $(
+                if seen.insert(stringify!($args)) {
+                    out.push_str("\nexport ");
+                    out.push_str(&<$args as TS>::decl(cfg));
+                    out.push('\n');
+                }
+            )*
+            out.push_str("\n/** Every command: its arguments and its reply. */\nexport interface Commands {\n");
+            $(
+                out.push_str(&format!(
+                    "  {}: {{ args: {}; reply: {} }};\n",
+                    stringify!($name),
+                    <$args as TS>::name(cfg),
+                    <$reply as TS>::name(cfg),
+                ));
+            )*
+            out.push_str("}\n");
+            out
+        }
+    };
+}
+
+commands! {
+    app_info(NoArgs) -> AppInfo;
+    ble_status(NoArgs) -> BleStatusReply;
+    dashboard(NoArgs) -> Dashboard;
+    decode_advertisement(HexArgs) -> Measurement;
+    series(SeriesArgs) -> Series;
+    export_csv(RangeArgs) -> String;
+    first_paint(PaintArgs) -> ();
+    app_settings(NoArgs) -> AppSettings;
+    set_app_settings(SettingsArgs) -> AppSettings;
+    connections(NoArgs) -> Connections;
+    save_password(PasswordArgs) -> ();
+    receiver_status(NoArgs) -> ReceiverStatus;
+    receiver_start(NoArgs) -> ReceiverStatus;
+    gateways_list(NoArgs) -> Vec<ListedGateway>;
+    gateways_discover(DiscoverArgs) -> Vec<FoundGateway>;
+    gateways_login(LoginArgs) -> GatewayDetails;
+    gateways_forget(EndpointArgs) -> bool;
+    gateways_details(EndpointArgs) -> GatewayDetails;
+    gateways_preview(PreviewArgs) -> Preview;
+    gateways_apply(ApplyArgs) -> Vec<ApplyResult>;
+    gateways_apply_mqtt(ApplyMqttArgs) -> Vec<ApplyResult>;
+    gateways_check_url(CheckUrlArgs) -> UrlCheck;
+    gateways_send_here(EndpointArgs) -> ApplyResult;
+    gateways_poll(PollArgs) -> PollStatus;
+    gateways_unpoll(EndpointArgs) -> bool;
+    gateways_polls(NoArgs) -> Vec<PollStatus>;
+    certificates(NoArgs) -> Certificates;
+    certificates_create_ca(NoArgs) -> Certificates;
+    certificates_renew(GatewayArgs) -> String;
+    certificates_revoke(GatewayArgs) -> bool;
+    alerts(NoArgs) -> AlertsView;
+    alerts_save(RuleArgs) -> Rule;
+    alerts_remove(IdArgs) -> bool;
+    alerts_acknowledge(IdArgs) -> bool;
+    alerts_test(IdArgs) -> ();
+}
