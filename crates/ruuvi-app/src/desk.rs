@@ -124,7 +124,7 @@ impl Desk {
             setup: setup.clone(),
             whitelist: network.as_ref().map(|n| n.whitelist.clone()),
             running: tokio::sync::Mutex::new(None),
-            metrics: Mutex::new(None),
+            metrics: Arc::new(Mutex::new(None)),
         });
         if receiver.config.always_on || saved.receiver_enabled {
             match receiver.ensure().await {
@@ -272,10 +272,10 @@ impl Desk {
         let metrics: ruuvi_receiver::MetricsSource = {
             // Readers, not handles: a scraper's open connection must not keep the hub (and so
             // the shutdown) waiting.
-            let (receiver, hub) = (self.receiver.clone(), self.hub.stats_reader());
+            let (receiver, hub) = (self.receiver.metrics.clone(), self.hub.stats_reader());
             Arc::new(move || {
                 let mut m = MetricsText::default();
-                if let Some(r) = receiver.metrics.lock().as_ref() {
+                if let Some(r) = receiver.lock().as_ref() {
                     r.write(&mut m);
                 }
                 for f in hub.read().families() {
@@ -572,7 +572,8 @@ pub(crate) struct ReceiverSlot {
     /// The Internal API's whitelist, shared with the receiver's signature checks.
     whitelist: Option<Arc<Mutex<Whitelist>>>,
     running: tokio::sync::Mutex<Option<Receiving>>,
-    metrics: Mutex<Option<ruuvi_receiver::ReceiverMetrics>>,
+    /// Shared with `/metrics` apart from the slot (which holds a hub handle).
+    metrics: Arc<Mutex<Option<ruuvi_receiver::ReceiverMetrics>>>,
 }
 
 impl ReceiverSlot {
