@@ -24,7 +24,4 @@ impl Event {
             Event::Alert(_) => "alert",
         }
     }
-
-    /// Every name an event can have (the UI's listeners are checked against it).
-    pub const NAMES: [&'static str; 3] = ["card", "step", "alert"];
 }

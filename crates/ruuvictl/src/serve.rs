@@ -287,7 +287,7 @@ pub async fn serve(
     // One line for people and scripts: where to point gateways, where the Internal API and
     // the UI are.
     let listening = desk.listening().await;
-    if args.admin_requested() && listening.admin.is_none() {
+    if !args.no_admin && listening.admin.is_none() {
         eprintln!("ruuvictl: the Internal API is off (see the log, --admin, --no-admin)");
     }
     println!(
@@ -309,12 +309,6 @@ pub async fn serve(
     }
     desk.stop().await;
     Ok(())
-}
-
-impl Serve {
-    fn admin_requested(&self) -> bool {
-        !self.no_admin
-    }
 }
 
 async fn wait_for_stop() {
