@@ -307,39 +307,44 @@ async fn receiver_start(desk: &Desk, _: NoArgs) -> Result<ReceiverStatus, ApiErr
 async fn gateways_list(desk: &Desk, _: NoArgs) -> Result<Vec<ListedGateway>, ApiError> {
     Ok(desk
         .setup
-        .gateways()
+        .gateways
+        .list()
         .into_iter()
         .map(|gateway| ListedGateway {
-            logged_in: desk.setup.is_logged_in(&gateway.endpoint),
+            logged_in: desk.setup.gateways.is_logged_in(&gateway.endpoint),
             gateway,
         })
         .collect())
 }
 
 async fn gateways_discover(desk: &Desk, a: DiscoverArgs) -> Result<Vec<FoundGateway>, ApiError> {
-    Ok(desk.setup.discover(a.request).await?)
+    Ok(desk.setup.gateways.discover(a.request).await?)
 }
 
 async fn gateways_login(desk: &Desk, a: LoginArgs) -> Result<GatewayDetails, ApiError> {
-    Ok(desk.setup.login(a.request).await?)
+    Ok(desk.setup.gateways.login(a.request).await?)
 }
 
 async fn gateways_forget(desk: &Desk, a: EndpointArgs) -> Result<bool, ApiError> {
-    Ok(desk.setup.forget(&a.endpoint).await?)
+    Ok(desk.setup.gateways.forget(&a.endpoint).await?)
 }
 
 /// A logged-in gateway's settings as last read, without asking it again.
 async fn gateways_details(desk: &Desk, a: EndpointArgs) -> Result<GatewayDetails, ApiError> {
-    Ok(desk.setup.details(&a.endpoint).await?)
+    Ok(desk.setup.gateways.details(&a.endpoint).await?)
 }
 
 async fn gateways_preview(desk: &Desk, a: PreviewArgs) -> Result<Preview, ApiError> {
-    Ok(desk.setup.preview(&a.endpoint, &a.form).await?)
+    Ok(desk.setup.backends.preview(&a.endpoint, &a.form).await?)
 }
 
 /// Pushes the backend settings to every gateway in `endpoints`; steps arrive as `step` events.
 async fn gateways_apply(desk: &Desk, a: ApplyArgs) -> Result<Vec<ApplyResult>, ApiError> {
-    let results = desk.setup.apply(a.endpoints, a.form, desk.on_step()).await;
+    let results = desk
+        .setup
+        .backends
+        .apply(a.endpoints, a.form, desk.on_step())
+        .await;
     // Rules and certificates for our receiver may have changed with it.
     desk.receiver.refresh().await;
     Ok(results)
@@ -349,21 +354,33 @@ async fn gateways_apply(desk: &Desk, a: ApplyArgs) -> Result<Vec<ApplyResult>, A
 async fn gateways_apply_mqtt(desk: &Desk, a: ApplyMqttArgs) -> Result<Vec<ApplyResult>, ApiError> {
     Ok(desk
         .setup
+        .backends
         .apply_mqtt(a.endpoints, a.form, desk.on_step())
         .await)
 }
 
 async fn gateways_check_url(desk: &Desk, a: CheckUrlArgs) -> Result<UrlCheck, ApiError> {
-    Ok(desk.setup.check_url(&a.endpoint, &a.server).await?)
+    Ok(desk
+        .setup
+        .backends
+        .check_url(&a.endpoint, &a.server)
+        .await?)
 }
 
 /// Turns the receiver on (HTTPS, certificates issued on first use) and points the gateway at
 /// it; the receiver takes the gateway's new rule at once.
 async fn gateways_send_here(desk: &Desk, a: EndpointArgs) -> Result<ApplyResult, ApiError> {
-    desk.receiver.ensure().await?;
-    let result = desk.setup.send_here(&a.endpoint, desk.on_step()).await?;
-    desk.receiver.refresh().await;
-    Ok(result)
+    let target = desk.receiver.ensure().await?;
+    let on_step = desk.on_step();
+    let plan = desk
+        .setup
+        .this_computer
+        .prepare(&a.endpoint, &target, &on_step)
+        .await?;
+    desk.receiver
+        .expect(plan.gateway, &plan.token, plan.require_client_cert)
+        .await?;
+    Ok(desk.setup.this_computer.send(plan, on_step).await?)
 }
 
 /// Reads a gateway through its `/history` every `interval_s` seconds without changing its
@@ -410,24 +427,28 @@ async fn gateways_polls(desk: &Desk, _: NoArgs) -> Result<Vec<PollStatus>, ApiEr
 
 /// The CA, the receiver's certificate and the gateways' client certificates.
 async fn certificates(desk: &Desk, _: NoArgs) -> Result<Certificates, ApiError> {
-    Ok(desk.setup.certificates()?)
+    Ok(desk.setup.certificates.certificates()?)
 }
 
 async fn certificates_create_ca(desk: &Desk, _: NoArgs) -> Result<Certificates, ApiError> {
-    Ok(desk.setup.create_ca()?)
+    Ok(desk.setup.certificates.create_ca()?)
 }
 
 /// A new client certificate for the gateway, uploaded to it when it is logged in; the
 /// receiver accepts it at once.
 async fn certificates_renew(desk: &Desk, a: GatewayArgs) -> Result<String, ApiError> {
-    let done = desk.setup.renew_client(mac(&a.gateway)?).await?;
+    let done = desk
+        .setup
+        .certificates
+        .renew_client(mac(&a.gateway)?)
+        .await?;
     desk.receiver.refresh().await;
     Ok(done)
 }
 
 /// Revokes the gateway's client certificate; the receiver refuses it at once.
 async fn certificates_revoke(desk: &Desk, a: GatewayArgs) -> Result<bool, ApiError> {
-    let done = desk.setup.revoke_client(mac(&a.gateway)?)?;
+    let done = desk.setup.certificates.revoke_client(mac(&a.gateway)?)?;
     desk.receiver.refresh().await;
     Ok(done)
 }

@@ -11,6 +11,7 @@ use std::time::Instant;
 use parking_lot::Mutex;
 use ruuvi_hub::{Hub, HubOptions};
 use ruuvi_protocol::clock::Clock;
+use ruuvi_protocol::MacAddress;
 use ruuvi_receiver::{AdminOptions, MetricsText, Registry, RunningAdmin, SavedNetwork, Whitelist};
 use ruuvi_secrets::{SecretKind, SecretName, SecretStore, Sensitive};
 use ruuvi_setup::{ReceiverTarget, Setup};
@@ -34,7 +35,7 @@ pub struct Desk {
     pub(crate) storage_problem: Option<String>,
     /// Demo gateways feed the hub: the UI labels the data.
     pub(crate) demo: bool,
-    pub(crate) setup: Arc<Setup>,
+    pub(crate) setup: Setup,
     pub(crate) receiver: Arc<ReceiverSlot>,
     pub(crate) ble: Arc<BleSlot>,
     pub(crate) mqtt: Arc<MqttSlot>,
@@ -95,10 +96,8 @@ impl Desk {
             Hub::start_evaluated(store, HubOptions::default(), Some(alerting.evaluate()));
         // The hub read every sensor's latest from the store; noData counts from those.
         alerting.seen(&hub.latest());
-        let setup = Arc::new(
-            Setup::new(&config.data_dir, secrets.clone())
-                .map_err(|e| DeskError::Io(e.to_string()))?,
-        );
+        let setup = Setup::new(&config.data_dir, secrets.clone())
+            .map_err(|e| DeskError::Io(format!("gateways.json: {e}")))?;
         let settings = Arc::new(Settings {
             data_dir: config.data_dir.clone(),
             current: Mutex::new(saved.clone()),
@@ -121,21 +120,20 @@ impl Desk {
             secrets: secrets.clone(),
             hub: hub.clone(),
             settings: settings.clone(),
-            setup: setup.clone(),
             whitelist: network.as_ref().map(|n| n.whitelist.clone()),
             running: tokio::sync::Mutex::new(None),
             metrics: Arc::new(Mutex::new(None)),
         });
         if receiver.config.always_on || saved.receiver_enabled {
             match receiver.ensure().await {
-                Ok(()) => {}
+                Ok(_) => {}
                 Err(e) if receiver.config.always_on => return Err(e),
                 Err(e) => tracing::warn!("{e}"),
             }
         }
         let demo_options = match config.demo {
             DemoConfig::Off => None,
-            DemoConfig::WhenNoGateways(o) => setup.gateways().is_empty().then_some(o),
+            DemoConfig::WhenNoGateways(o) => setup.gateways.list().is_empty().then_some(o),
             DemoConfig::Always(o) => Some(o),
         };
         let desk = Arc::new(Desk {
@@ -332,7 +330,7 @@ impl Desk {
             }
         };
         for (addr, password) in &running.logins {
-            self.setup.add_demo(*addr, password.clone());
+            self.setup.gateways.add_demo(*addr, password.clone());
         }
         *self.running_demo.lock().await = Some(running);
         Ok(())
@@ -567,8 +565,6 @@ pub(crate) struct ReceiverSlot {
     secrets: Arc<dyn SecretStore>,
     hub: Hub,
     settings: Arc<Settings>,
-    /// Told where the receiver listens ("send data to this computer").
-    setup: Arc<Setup>,
     /// The Internal API's whitelist, shared with the receiver's signature checks.
     whitelist: Option<Arc<Mutex<Whitelist>>>,
     running: tokio::sync::Mutex<Option<Receiving>>,
@@ -577,9 +573,9 @@ pub(crate) struct ReceiverSlot {
 }
 
 impl ReceiverSlot {
-    /// Starts the receiver if it is not running, saves that it is on, and tells the gateway
-    /// set-up where gateways must post.
-    pub async fn ensure(&self) -> Result<(), DeskError> {
+    /// Starts the receiver if it is not running and saves that it is on; says where gateways
+    /// must post.
+    pub async fn ensure(&self) -> Result<ReceiverTarget, DeskError> {
         let mut running = self.running.lock().await;
         if running.is_none() {
             let mut options = ruuvi_receiver::ReceiverOptions::new(self.config.listen);
@@ -607,11 +603,29 @@ impl ReceiverSlot {
             }
         }
         let r = running.as_ref().expect("just started");
-        self.setup.set_receiver(Some(ReceiverTarget {
+        Ok(ReceiverTarget {
             https: r.scheme == "https",
             port: r.receiver.addr.port(),
             path: r.path.clone(),
-        }));
+        })
+    }
+
+    /// Expects `gateway` with its bearer token (and client certificate) from now on.
+    pub async fn expect(
+        &self,
+        gateway: MacAddress,
+        token: &Sensitive<String>,
+        require_client_cert: bool,
+    ) -> Result<(), DeskError> {
+        ruuvi_wiring::expect_gateway(
+            &self.data_dir,
+            self.secrets.as_ref(),
+            gateway,
+            token,
+            require_client_cert,
+        )
+        .map_err(DeskError::Receiver)?;
+        self.refresh().await;
         Ok(())
     }
 

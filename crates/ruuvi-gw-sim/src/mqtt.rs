@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ruuvi_mqtt::rumqttc::{AsyncClient, Event, Packet, QoS};
+use rumqttc::{AsyncClient, Event, Packet, QoS};
 use ruuvi_mqtt::{Broker, Transport};
 use ruuvi_protocol::mqtt::{state_payload, MqttAdvertisement, STATUS_TOPIC};
 use ruuvi_protocol::{MacAddress, TagFields};

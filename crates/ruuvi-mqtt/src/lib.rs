@@ -6,10 +6,9 @@
 pub mod discovery;
 pub mod feed;
 pub mod sink;
+/// A test broker of a test's own: for Ruuvi Desk's tests only (`testing` feature).
+#[cfg(feature = "testing")]
 pub mod testing;
-
-/// The client underneath, for publishers of our own (the gateway simulator).
-pub use rumqttc;
 
 use std::sync::Arc;
 use std::time::Duration;

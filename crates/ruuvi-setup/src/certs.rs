@@ -3,10 +3,17 @@
 //! certificate. Keys never leave the keychain; the CA certificate (public) can be copied out
 //! for a server of one's own.
 
-use ruuvi_pki::{CertInfo, OffsetDateTime, ROTATION_WARNING_DAYS};
-use ruuvi_protocol::MacAddress;
+use parking_lot::Mutex;
+use std::path::Path;
+use std::sync::Arc;
 
-use crate::{Setup, SetupError};
+use ruuvi_gateway::ClientIdentity;
+use ruuvi_pki::{CertInfo, OffsetDateTime, Pki, ROTATION_WARNING_DAYS};
+use ruuvi_protocol::MacAddress;
+use ruuvi_secrets::SecretStore;
+
+use crate::sessions::Sessions;
+use crate::{form, SetupError};
 
 #[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
 pub struct CertSummary {
@@ -58,7 +65,97 @@ fn pki_error(e: ruuvi_pki::PkiError) -> SetupError {
     SetupError::Certificates(e.to_string())
 }
 
-impl Setup {
+/// Ruuvi Desk's own PKI as the gateway set-up uses it: the CA, the gateways' client
+/// certificates (renewed ones uploaded to a logged-in gateway) and the receiver's.
+pub struct OurCertificates {
+    dir: std::path::PathBuf,
+    secrets: Arc<dyn SecretStore>,
+    /// To upload a renewed certificate to a gateway that is logged in.
+    sessions: Arc<Sessions>,
+    /// Held while a certificate is issued: gateways set up at the same time (or one gateway
+    /// listed under two addresses) must not issue a key and a certificate that do not match.
+    issuing: Mutex<()>,
+}
+
+impl OurCertificates {
+    /// The PKI in `<data_dir>/pki`, its keys in `secrets`.
+    pub fn new(data_dir: &Path, secrets: Arc<dyn SecretStore>, sessions: Arc<Sessions>) -> Self {
+        Self {
+            dir: data_dir.join("pki"),
+            secrets,
+            sessions,
+            issuing: Mutex::new(()),
+        }
+    }
+
+    pub(crate) fn pki(&self) -> Pki<'_> {
+        Pki::new(self.dir.clone(), self.secrets.as_ref())
+    }
+
+    /// Ruuvi Desk's CA, created on first need.
+    pub(crate) fn our_ca(&self) -> Result<String, SetupError> {
+        let _issuing = self.issuing.lock();
+        self.our_ca_issuing()
+    }
+
+    /// [`Self::our_ca`] with the issuing lock already held.
+    fn our_ca_issuing(&self) -> Result<String, SetupError> {
+        let pki = self.pki();
+        if pki
+            .ensure_ca("Ruuvi Desk CA", OffsetDateTime::now_utc())
+            .map_err(pki_error)?
+        {
+            tracing::info!("created Ruuvi Desk's CA");
+        }
+        pki.ca_pem().map_err(pki_error)
+    }
+
+    /// The gateway's client certificate from our CA: reused while valid, else issued.
+    pub fn client_identity(&self, gateway: &MacAddress) -> Result<ClientIdentity, SetupError> {
+        let _issuing = self.issuing.lock();
+        self.our_ca_issuing()?;
+        let (cert_pem, key_pem) = self
+            .pki()
+            .ensure_client(gateway, OffsetDateTime::now_utc())
+            .map_err(pki_error)?;
+        Ok(ClientIdentity { cert_pem, key_pem })
+    }
+
+    /// What a form needs from our PKI: the gateway's client certificate and/or our CA;
+    /// `issue` false (a preview): reuse what exists, never create.
+    pub(crate) fn for_form(
+        &self,
+        client: bool,
+        our_ca: bool,
+        mac: Option<&str>,
+        issue: bool,
+    ) -> Result<form::Certificates, SetupError> {
+        let mut certs = form::Certificates {
+            client: None,
+            our_ca: None,
+        };
+        if client {
+            let mac = form::gateway_mac(mac)?;
+            certs.client = if issue {
+                Some(self.client_identity(&mac)?)
+            } else {
+                self.pki()
+                    .client_identity(&mac)
+                    .ok()
+                    .map(|(cert_pem, key_pem)| ClientIdentity { cert_pem, key_pem })
+            };
+        }
+        if our_ca {
+            certs.our_ca = if issue {
+                Some(self.our_ca()?)
+            } else {
+                self.pki().ca_pem().ok()
+            };
+        }
+        Ok(certs)
+    }
+
+    /// The CA, the receiver's certificate and every gateway's client certificate.
     pub fn certificates(&self) -> Result<Certificates, SetupError> {
         let pki = self.pki();
         let now = OffsetDateTime::now_utc();
@@ -118,8 +215,7 @@ impl Setup {
                 .map_err(pki_error)?;
         }
         let identity = self.client_identity(&gateway)?;
-        let sessions: Vec<_> = self.sessions.lock().values().cloned().collect();
-        for session in sessions {
+        for session in self.sessions.all_sessions() {
             let mut session = session.lock().await;
             let mac = session
                 .client

@@ -56,24 +56,26 @@ async fn log_in_preview_apply_and_send_data_to_this_computer() {
     let keychain: Arc<dyn SecretStore> = Arc::new(Keychain::new("ruuvi-setup-test"));
     let gw = sim("label-id-1234").await;
     let endpoint = format!("127.0.0.1:{}", gw.addr.port());
-    let setup = Arc::new(Setup::new(&dir, keychain.clone()).unwrap());
+    let setup = Setup::new(&dir, keychain.clone()).unwrap();
 
     // A wrong password is refused with a code the UI branches on; nothing is remembered.
     let e = setup
+        .gateways
         .login(login(&endpoint, Some("wrong"), true))
         .await
         .unwrap_err();
     assert_eq!(e.code(), "unauthorised", "{e}");
-    assert!(setup.gateways().is_empty());
+    assert!(setup.gateways.list().is_empty());
 
     let details = setup
+        .gateways
         .login(login(&endpoint, Some("label-id-1234"), true))
         .await
         .unwrap();
     let mac = details.mac.clone().expect("the gateway's MAC");
     assert!(details.remembered);
     assert!(details.http.ruuvi_cloud, "factory settings: Ruuvi Cloud on");
-    assert_eq!(setup.gateways().len(), 1);
+    assert_eq!(setup.gateways.list().len(), 1);
     let list = std::fs::read_to_string(dir.join("gateways.json")).unwrap();
     assert!(
         !list.contains("label-id-1234"),
@@ -81,10 +83,14 @@ async fn log_in_preview_apply_and_send_data_to_this_computer() {
     );
 
     // After a restart the keychain logs in.
-    let again = Arc::new(Setup::new(&dir, keychain.clone()).unwrap());
-    assert!(!again.is_logged_in(&endpoint));
-    again.login(login(&endpoint, None, false)).await.unwrap();
-    assert!(again.is_logged_in(&endpoint));
+    let again = Setup::new(&dir, keychain.clone()).unwrap();
+    assert!(!again.gateways.is_logged_in(&endpoint));
+    again
+        .gateways
+        .login(login(&endpoint, None, false))
+        .await
+        .unwrap();
+    assert!(again.gateways.is_logged_in(&endpoint));
 
     // Preview: every change named, secrets hidden, certificates to upload listed.
     let form: ProfileForm = serde_json::from_value(serde_json::json!({
@@ -95,7 +101,7 @@ async fn log_in_preview_apply_and_send_data_to_this_computer() {
             "server_ca": {"kind": "ours"}}
     }))
     .unwrap();
-    let preview = again.preview(&endpoint, &form).await.unwrap();
+    let preview = again.backends.preview(&endpoint, &form).await.unwrap();
     let keys: Vec<&str> = preview.changes.iter().map(|c| c.key.as_str()).collect();
     for key in [
         "use_cloud",
@@ -119,11 +125,13 @@ async fn log_in_preview_apply_and_send_data_to_this_computer() {
     let second = sim_at(1, "second-label").await;
     let second_endpoint = format!("127.0.0.1:{}", second.addr.port());
     again
+        .gateways
         .login(login(&second_endpoint, Some("second-label"), false))
         .await
         .unwrap();
     let (on_step, steps) = recorder();
     let results = again
+        .backends
         .apply(
             vec![endpoint.clone(), second_endpoint.clone()],
             form,
@@ -150,7 +158,7 @@ async fn log_in_preview_apply_and_send_data_to_this_computer() {
         second.state.lock().await.config.str("http_url"),
         "https://example.invalid:8443/record"
     );
-    assert!(again.forget(&second_endpoint).await.unwrap());
+    assert!(again.gateways.forget(&second_endpoint).await.unwrap());
     second.stop().await;
     {
         let state = gw.state.lock().await;
@@ -160,14 +168,17 @@ async fn log_in_preview_apply_and_send_data_to_this_computer() {
         );
         assert!(!state.config.bool("use_cloud"));
     }
-    assert_eq!(again.gateways()[0].last_change.as_deref(), Some("applied"));
+    assert_eq!(
+        again.gateways.list()[0].last_change.as_deref(),
+        Some("applied")
+    );
     // The page shows the settings as read back, without asking the gateway again.
-    let now = again.details(&endpoint).await.unwrap();
+    let now = again.gateways.details(&endpoint).await.unwrap();
     assert!(!now.http.ruuvi_cloud);
     assert_eq!(now.http.custom.unwrap().period_s, Some(20));
 
     // Certificates: the CA and this gateway's client certificate, issued by the apply.
-    let certs = again.certificates().unwrap();
+    let certs = again.certificates.certificates().unwrap();
     assert!(
         certs.ca.is_some()
             && certs
@@ -183,8 +194,8 @@ async fn log_in_preview_apply_and_send_data_to_this_computer() {
         .map(|c| c.gateway)
         .find(|g| g.to_string() != mac)
         .expect("the second gateway's certificate");
-    assert!(again.revoke_client(second_mac).unwrap());
-    let certs = again.certificates().unwrap();
+    assert!(again.certificates.revoke_client(second_mac).unwrap());
+    let certs = again.certificates.certificates().unwrap();
     assert_eq!(certs.clients.len(), 1);
     assert_eq!(certs.clients[0].gateway.to_string(), mac);
     assert!(
@@ -192,19 +203,32 @@ async fn log_in_preview_apply_and_send_data_to_this_computer() {
         "{:?}",
         certs.clients[0]
     );
-    let said = again.renew_client(mac.parse().unwrap()).await.unwrap();
+    let said = again
+        .certificates
+        .renew_client(mac.parse().unwrap())
+        .await
+        .unwrap();
     assert!(said.contains("uploaded"), "{said}");
-    let certs = again.certificates().unwrap();
+    let certs = again.certificates.certificates().unwrap();
     assert_eq!(
         certs.clients.iter().map(|c| c.previous).collect::<Vec<_>>(),
         [false, true],
         "the renewed one and the one it replaces (accepted until it expires)"
     );
-    assert!(again.revoke_client(mac.parse().unwrap()).unwrap());
-    assert!(again.certificates().unwrap().clients.is_empty());
+    assert!(again
+        .certificates
+        .revoke_client(mac.parse().unwrap())
+        .unwrap());
+    assert!(again
+        .certificates
+        .certificates()
+        .unwrap()
+        .clients
+        .is_empty());
 
     // Not logged in: a clear error, not a panic.
     let other = again
+        .backends
         .preview(
             "127.0.0.1:1",
             &serde_json::from_value(serde_json::json!({"ruuvi_cloud": true, "own_server": null}))
@@ -228,15 +252,30 @@ async fn log_in_preview_apply_and_send_data_to_this_computer() {
     )
     .await
     .unwrap();
-    let e = again.send_here(&endpoint, recorder().0).await.unwrap_err();
-    assert_eq!(e.code(), "receiver", "{e}");
-    again.set_receiver(Some(ReceiverTarget {
+    let target = ReceiverTarget {
         https: false,
         port: receiver.addr.port(),
         path: "/record".into(),
-    }));
+    };
     let (on_step, _) = recorder();
-    let result = again.send_here(&endpoint, on_step).await.unwrap();
+    let plan = again
+        .this_computer
+        .prepare(&endpoint, &target, &on_step)
+        .await
+        .unwrap();
+    assert_eq!(plan.gateway.to_string(), mac);
+    assert!(
+        !plan.require_client_cert,
+        "plain HTTP: no client certificate"
+    );
+    assert_eq!(
+        plan.url,
+        format!("http://127.0.0.1:{}/record", receiver.addr.port())
+    );
+    // The receiver learns the token before the gateway does (what the app core does).
+    ruuvi_wiring::expect_gateway(&dir, keychain.as_ref(), plan.gateway, &plan.token, false)
+        .unwrap();
+    let result = again.this_computer.send(plan, on_step).await.unwrap();
     assert_eq!(result.state, GatewayState::Applied, "{:?}", result.error);
     let file = PolicyFile::load(&dir.join("receiver.json")).unwrap();
     let entry = &file.gateways[&mac.parse().unwrap()];
@@ -278,10 +317,11 @@ async fn log_in_preview_apply_and_send_data_to_this_computer() {
     assert!(from_gateway.readings.temperature_c.is_some());
 
     // Forget: gone from the list and the keychain.
-    assert!(again.forget(&endpoint).await.unwrap());
-    assert!(again.gateways().is_empty());
+    assert!(again.gateways.forget(&endpoint).await.unwrap());
+    assert!(again.gateways.list().is_empty());
     let fresh = Setup::new(&dir, keychain.clone()).unwrap();
     let e = fresh
+        .gateways
         .login(login(&endpoint, None, false))
         .await
         .unwrap_err();
@@ -301,13 +341,17 @@ async fn one_gateway_under_two_addresses_gets_one_matching_certificate() {
     let dir = temp_dir("same-mac");
     let keychain: Arc<dyn SecretStore> = Arc::new(Keychain::new("ruuvi-setup-test-same-mac"));
     let (a, b) = (sim_at(7, "pw").await, sim_at(7, "pw").await);
-    let setup = Arc::new(Setup::new(&dir, keychain.clone()).unwrap());
+    let setup = Setup::new(&dir, keychain.clone()).unwrap();
     let endpoints: Vec<String> = [&a, &b]
         .iter()
         .map(|g| format!("127.0.0.1:{}", g.addr.port()))
         .collect();
     for e in &endpoints {
-        setup.login(login(e, Some("pw"), false)).await.unwrap();
+        setup
+            .gateways
+            .login(login(e, Some("pw"), false))
+            .await
+            .unwrap();
     }
     let form: ProfileForm = serde_json::from_value(serde_json::json!({
         "ruuvi_cloud": true,
@@ -316,18 +360,18 @@ async fn one_gateway_under_two_addresses_gets_one_matching_certificate() {
             "client_cert": {"kind": "issue"}, "server_ca": {"kind": "ours"}}
     }))
     .unwrap();
-    let results = setup.apply(endpoints, form, recorder().0).await;
+    let results = setup.backends.apply(endpoints, form, recorder().0).await;
     for r in &results {
         assert_eq!(r.state, GatewayState::Applied, "{:?}", r.error);
     }
-    let certs = setup.certificates().unwrap();
+    let certs = setup.certificates.certificates().unwrap();
     assert_eq!(
         certs.clients.len(),
         1,
         "one certificate, reused: {:?}",
         certs.clients
     );
-    let _ = setup.revoke_client(certs.clients[0].gateway);
+    let _ = setup.certificates.revoke_client(certs.clients[0].gateway);
     a.stop().await;
     b.stop().await;
     std::fs::remove_dir_all(&dir).unwrap();

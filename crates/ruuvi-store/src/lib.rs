@@ -13,6 +13,8 @@ mod codec;
 pub mod location;
 mod postgres;
 mod sqlite;
+/// A fresh PostgreSQL database for tests (`testing` feature).
+#[cfg(feature = "testing")]
 pub mod testing;
 
 pub use location::StoreLocation;

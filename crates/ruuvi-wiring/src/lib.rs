@@ -13,7 +13,8 @@ pub use connections::{
     Connections, MqttTls, MqttView,
 };
 pub use receiving::{
-    load_policies, GatewayActivity, OutcomeCount, ReceiverStatus, Receiving, StatusSource,
+    expect_gateway, load_policies, GatewayActivity, OutcomeCount, ReceiverStatus, Receiving,
+    StatusSource,
 };
 
 use std::future::Future;

@@ -159,6 +159,30 @@ pub fn load_policies(data_dir: &Path, secrets: &dyn SecretStore) -> Result<Polic
     PolicyFile::load(&data_dir.join("receiver.json"))?.to_policies(secrets)
 }
 
+/// Makes the receiver expect `gateway` with `token` as its bearer token (and its client
+/// certificate when `require_client_cert`): the token goes to the keychain, the rule to
+/// `receiver.json`, before the gateway is pointed here. A running receiver takes it in on
+/// [`Receiving::refresh`].
+pub fn expect_gateway(
+    data_dir: &Path,
+    secrets: &dyn SecretStore,
+    gateway: MacAddress,
+    token: &Sensitive<String>,
+    require_client_cert: bool,
+) -> Result<(), String> {
+    let name = SecretName::new(SecretKind::ReceiverAuth, &gateway.to_string())
+        .expect("a MAC is a valid id");
+    secrets
+        .set(&name, token)
+        .map_err(|e| format!("keychain: {e}"))?;
+    let path = data_dir.join("receiver.json");
+    let mut rules = PolicyFile::load(&path)?;
+    let rule = rules.gateways.entry(gateway).or_default();
+    rule.auth = Some("bearer".into());
+    rule.require_client_cert = require_client_cert;
+    rules.save(&path)
+}
+
 impl Receiving {
     /// Starts the receiver on `options.listen`; `https` uses the PKI under `<data dir>/pki`
     /// (with `create_ca`, a missing CA is created first). Observations go to `hub`.

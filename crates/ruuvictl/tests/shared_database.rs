@@ -13,8 +13,8 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use ruuvi_gw_sim::{Firmware, GatewayOptions, RunningGateway};
-use ruuvi_mqtt::rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use ruuvi_mqtt::testing::TestBroker;
 use ruuvi_protocol::{MacAddress, MqttMessage, Observation};
 use ruuvi_store::testing::fresh_postgres_database;

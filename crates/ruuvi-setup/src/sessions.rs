@@ -1,0 +1,319 @@
+//! The gateways a user added and the ones logged in now: discovery, login with remembered
+//! credentials, details as last read, forgetting.
+
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ruuvi_gateway::discovery::{self, Discovered, Found};
+use ruuvi_gateway::{ClientOptions, Credentials, Endpoint, GatewayClient, GatewayConfig};
+use ruuvi_secrets::{SecretKind, SecretName, SecretStore, Sensitive};
+
+use crate::list::{self, LoginKind, SavedGateway};
+use crate::{admin, DiscoverRequest, FoundGateway, GatewayDetails, LoginRequest, SetupError};
+
+/// A logged-in gateway.
+pub(crate) struct Session {
+    pub(crate) client: GatewayClient,
+    /// The configuration as last read (or read back after a change).
+    pub(crate) config: GatewayConfig,
+}
+
+pub(crate) type SharedSession = Arc<tokio::sync::Mutex<Session>>;
+
+pub struct Sessions {
+    secrets: Arc<dyn SecretStore>,
+    list: Mutex<list::GatewayList>,
+    sessions: Mutex<HashMap<String, SharedSession>>,
+    options: ClientOptions,
+    /// Simulated demo gateways and their passwords: always "found".
+    demo: Mutex<Vec<(Endpoint, Sensitive<String>)>>,
+}
+
+/// The keychain id of a gateway's login secrets: its endpoint, with what a keychain name
+/// cannot hold replaced (`[`, `]` of an IPv6 address).
+fn secret_id(endpoint: &str) -> String {
+    endpoint
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ":._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(128)
+        .collect()
+}
+
+fn keychain_name(kind: SecretKind, endpoint: &str) -> Result<SecretName, SetupError> {
+    SecretName::new(kind, &secret_id(endpoint)).map_err(|e| SetupError::BadInput(e.to_string()))
+}
+
+impl Sessions {
+    /// The list kept in `<data_dir>/gateways.json`; nobody logged in yet.
+    pub fn new(data_dir: &Path, secrets: Arc<dyn SecretStore>) -> Result<Self, SetupError> {
+        Ok(Self {
+            list: Mutex::new(list::GatewayList::load(&data_dir.join("gateways.json"))?),
+            secrets,
+            sessions: Mutex::new(HashMap::new()),
+            options: ClientOptions::default(),
+            demo: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Demo mode's simulated gateways (on loopback): listed by every discovery.
+    pub fn add_demo(&self, addr: std::net::SocketAddr, password: Sensitive<String>) {
+        let endpoint = Endpoint::new(addr.ip().to_string(), addr.port());
+        self.demo.lock().push((endpoint, password));
+    }
+
+    fn is_demo(&self, endpoint: &str) -> bool {
+        self.demo
+            .lock()
+            .iter()
+            .any(|(e, _)| e.to_string() == endpoint)
+    }
+
+    /// The gateways the user added, in the order they were added.
+    pub fn list(&self) -> Vec<SavedGateway> {
+        self.list.lock().all().to_vec()
+    }
+
+    pub fn is_logged_in(&self, endpoint: &str) -> bool {
+        self.sessions.lock().contains_key(endpoint)
+    }
+
+    pub async fn discover(
+        &self,
+        request: DiscoverRequest,
+    ) -> Result<Vec<FoundGateway>, SetupError> {
+        let timeout = Duration::from_secs(3);
+        let mut found: Vec<FoundGateway> = Vec::new();
+        let demo = self.demo.lock().clone();
+        for (index, (endpoint, password)) in demo.into_iter().enumerate() {
+            found.push(FoundGateway {
+                discovered: Discovered {
+                    endpoint,
+                    name: Some(format!("Demo gateway {}", index + 1)),
+                    mac_suffix: None,
+                    found: Found::Manual,
+                    lan_auth: Some("lan_auth_default".into()),
+                    firmware: None,
+                    reachable: Ok(()),
+                },
+                demo_password: Some(password.expose().clone()),
+            });
+        }
+        let mut add = |list: Vec<Discovered>| {
+            for d in list {
+                if !found.iter().any(|f| f.discovered.endpoint == d.endpoint) {
+                    found.push(FoundGateway {
+                        discovered: d,
+                        demo_password: None,
+                    });
+                }
+            }
+        };
+        if request.mdns {
+            add(
+                discovery::discover(Duration::from_secs(request.mdns_seconds.min(30)), timeout)
+                    .await?,
+            );
+        }
+        if !request.probe.trim().is_empty() {
+            let targets = discovery::parse_targets(&request.probe)?;
+            add(discovery::probe(targets, Found::Probe, 32, timeout).await);
+        }
+        Ok(found)
+    }
+
+    fn remembered(&self, kind: SecretKind, endpoint: &str) -> Option<Sensitive<String>> {
+        let name = keychain_name(kind, endpoint).ok()?;
+        match self.secrets.get(&name) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!("not reading {name} from the keychain: {e}");
+                None
+            }
+        }
+    }
+
+    /// Logs in, reads the gateway's settings and adds it to the list.
+    pub async fn login(&self, request: LoginRequest) -> Result<GatewayDetails, SetupError> {
+        let endpoint = Endpoint::parse(&request.endpoint)?;
+        let key = endpoint.to_string();
+        let given = request
+            .api_key
+            .clone()
+            .filter(|k| !k.expose().is_empty())
+            .map(|k| (LoginKind::ApiKey, k))
+            .or_else(|| {
+                request
+                    .password
+                    .clone()
+                    .filter(|p| !p.expose().is_empty())
+                    .map(|p| (LoginKind::Password, p))
+            });
+        let saved = self.list.lock().get(&key).cloned();
+        let (kind, secret) = match given {
+            Some(g) => (g.0, Some(g.1)),
+            None => {
+                let kind = saved
+                    .as_ref()
+                    .map(|s| s.login)
+                    .unwrap_or(LoginKind::Password);
+                let secret = match kind {
+                    LoginKind::ApiKey => self.remembered(SecretKind::GatewayApiKeyRw, &key),
+                    LoginKind::Password => self.remembered(SecretKind::GatewayPassword, &key),
+                    LoginKind::None => None,
+                };
+                match secret {
+                    Some(s) => (kind, Some(s)),
+                    None => (LoginKind::None, None),
+                }
+            }
+        };
+        let user = if request.user.is_empty() {
+            admin()
+        } else {
+            request.user.clone()
+        };
+        let credentials = match (&kind, &secret) {
+            (LoginKind::ApiKey, Some(k)) => Credentials::ApiKey(k.clone()),
+            (LoginKind::Password, Some(p)) => Credentials::Password {
+                user: user.clone(),
+                password: p.clone(),
+            },
+            _ => Credentials::None,
+        };
+        let mut client = GatewayClient::new(endpoint, credentials, self.options.clone());
+        client.login().await?;
+        let config = client.config().await?;
+        // Reading paused forwarding for 60 s; an unchanged POST makes it 5 s.
+        if let Err(e) = client.post_config(&config.unchanged_body()).await {
+            tracing::info!(gateway = %key, "forwarding resumes in 60 s: {e}");
+        }
+        let mut remembered = saved
+            .as_ref()
+            .is_some_and(|s| s.remembered && s.login == kind);
+        // A demo gateway's password dies with it: nothing to remember.
+        if request.remember && !self.is_demo(&key) {
+            if let Some(secret) = &secret {
+                let name = match kind {
+                    LoginKind::ApiKey => SecretKind::GatewayApiKeyRw,
+                    _ => SecretKind::GatewayPassword,
+                };
+                self.secrets
+                    .set(&keychain_name(name, &key)?, secret)
+                    .map_err(|e| SetupError::Keychain(e.to_string()))?;
+                remembered = true;
+            }
+        }
+        let details = details_of(&key, &client, &config, remembered);
+        self.list.lock().put(SavedGateway {
+            endpoint: key.clone(),
+            name: details.name.clone(),
+            mac: details.mac.clone(),
+            firmware: details.firmware.clone(),
+            user,
+            login: kind,
+            remembered,
+            last_change: saved.and_then(|s| s.last_change),
+            demo: self.is_demo(&key),
+        })?;
+        self.sessions.lock().insert(
+            key,
+            Arc::new(tokio::sync::Mutex::new(Session { client, config })),
+        );
+        Ok(details)
+    }
+
+    /// A logged-in gateway's details as last read (or read back after a change): no request
+    /// to the gateway, so its forwarding is not paused again.
+    pub async fn details(&self, endpoint: &str) -> Result<GatewayDetails, SetupError> {
+        let session = self.session(endpoint)?;
+        let session = session.lock().await;
+        let remembered = self.list.lock().get(endpoint).is_some_and(|g| g.remembered);
+        Ok(details_of(
+            endpoint,
+            &session.client,
+            &session.config,
+            remembered,
+        ))
+    }
+
+    /// Removes the gateway from the list, ends its session and deletes remembered credentials.
+    pub async fn forget(&self, endpoint: &str) -> Result<bool, SetupError> {
+        let session = self.sessions.lock().remove(endpoint);
+        if let Some(s) = session {
+            let _ = s.lock().await.client.logout().await;
+        }
+        for kind in [SecretKind::GatewayPassword, SecretKind::GatewayApiKeyRw] {
+            if let Ok(name) = keychain_name(kind, endpoint) {
+                if let Err(e) = self.secrets.delete(&name) {
+                    tracing::warn!("could not delete {name}: {e}");
+                }
+            }
+        }
+        self.list.lock().remove(endpoint)
+    }
+
+    pub(crate) fn session(&self, endpoint: &str) -> Result<SharedSession, SetupError> {
+        self.sessions
+            .lock()
+            .get(endpoint)
+            .cloned()
+            .ok_or_else(|| SetupError::NotLoggedIn(endpoint.to_string()))
+    }
+
+    pub(crate) fn all_sessions(&self) -> Vec<SharedSession> {
+        self.sessions.lock().values().cloned().collect()
+    }
+
+    /// Notes how the latest change to a gateway ended (shown in the list).
+    pub(crate) fn record_change(&self, endpoint: &str, summary: String) {
+        if let Err(e) = self
+            .list
+            .lock()
+            .update(endpoint, |g| g.last_change = Some(summary))
+        {
+            tracing::warn!("gateways.json: {e}");
+        }
+    }
+}
+
+fn details_of(
+    endpoint: &str,
+    client: &GatewayClient,
+    config: &GatewayConfig,
+    remembered: bool,
+) -> GatewayDetails {
+    GatewayDetails {
+        endpoint: endpoint.to_string(),
+        name: client.info().map(|i| i.gateway_name.clone()),
+        mac: client
+            .mac()
+            .map(str::to_string)
+            .or(config.gw_mac().map(str::to_string)),
+        firmware: client.firmware().map(|f| f.to_string()),
+        lan_auth: config.lan_auth_type().map(str::to_string),
+        http: config.http(),
+        mqtt: config.areas().mqtt,
+        storage: config.storage(),
+        remembered,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_keychain_id_holds_only_what_a_keychain_name_can() {
+        assert_eq!(secret_id("[fe80::1]:80"), "_fe80::1_:80");
+        assert_eq!(secret_id("gw.local:80"), "gw.local:80");
+    }
+}
