@@ -402,7 +402,11 @@ mod tests {
             serde_json::json!({"sensor": "CB:B8:33:4C:88:4F", "fromMs": 0, "toMs": 1_900_000_000_000i64, "points": 10}),
         )
         .unwrap();
-        assert_eq!(v["points"][0]["at_ms"], 1_795_000_000_000i64);
+        // Sixty years: read from the daily statistics, the point at its day's start.
+        assert_eq!(
+            v["points"][0]["at_ms"],
+            1_795_000_000_000i64 / 86_400_000 * 86_400_000
+        );
         assert_eq!(v["points"][0]["readings"]["humidity_pct"], 53.49);
         let e = invoke(
             "series",

@@ -4,7 +4,7 @@
 
 use ruuvi_protocol::derived::Derived;
 use ruuvi_protocol::{DataFormat, Feed, MacAddress, Observation, Readings};
-use ruuvi_store::{ObservationStore, Query, StoreError};
+use ruuvi_store::{Level, ObservationStore, Query, Stats, StoreError};
 use serde::Serialize;
 
 /// Which device it is, from the format it sends.
@@ -83,11 +83,15 @@ pub fn cards(latest: &[Observation]) -> Vec<SensorCard> {
     cards
 }
 
-/// One point of a chart.
+/// One point of a chart: the mean of what was measured in its stretch of time, and the
+/// spread (lowest and highest) when it holds more than one observation.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Point {
+    /// The first observation's time (from raw rows), or the first rolled-up bucket's start.
     pub at_ms: i64,
     pub readings: Readings,
+    pub low: Option<Readings>,
+    pub high: Option<Readings>,
 }
 
 /// A chart's data: one sensor's points.
@@ -97,8 +101,38 @@ pub struct Series {
     pub points: Vec<Point>,
 }
 
-/// A sensor's observations in `[from_ms, to_ms)`, at most `max_points` of them: the range is
-/// cut into that many equal buckets and the first observation of each is kept.
+/// Charts of spans up to this read raw rows; up to [`HOURLY_UP_TO_MS`] hourly statistics;
+/// beyond, daily ones. Each reads at most a few thousand rows whatever the history holds.
+pub const RAW_UP_TO_MS: i64 = 2 * 86_400_000;
+pub const HOURLY_UP_TO_MS: i64 = 120 * 86_400_000;
+
+/// A chart point being gathered.
+struct Gathering {
+    bucket: i128,
+    at_ms: i64,
+    /// The first observation's readings (raw rows), for counters and flags.
+    first: Option<Readings>,
+    stats: Stats,
+}
+
+impl Gathering {
+    fn point(self) -> Point {
+        let spread = self.stats.count > 1;
+        Point {
+            at_ms: self.at_ms,
+            readings: match self.first {
+                Some(first) => self.stats.mean_onto(first),
+                None => self.stats.mean(),
+            },
+            low: spread.then(|| self.stats.min()),
+            high: spread.then(|| self.stats.max()),
+        }
+    }
+}
+
+/// A sensor's history in `[from_ms, to_ms)` as at most `max_points` points: the range is cut
+/// into that many equal buckets, each point the mean (with low and high) of its bucket —
+/// from raw rows for short spans, from the store's hourly or daily statistics for long ones.
 pub fn series(
     store: &mut dyn ObservationStore,
     sensor: MacAddress,
@@ -110,25 +144,50 @@ pub fn series(
     // point count.
     let span = (i128::from(to_ms) - i128::from(from_ms)).max(1);
     let buckets = max_points.max(1) as i128;
+    let bucket_of = |at: i64| (i128::from(at.max(from_ms)) - i128::from(from_ms)) * buckets / span;
     let mut out: Vec<Point> = Vec::new();
-    let mut last_bucket = None;
-    let range = Query {
-        sensor: Some(sensor),
-        from_ms: Some(from_ms),
-        to_ms: Some(to_ms),
-        limit: None,
-    };
-    store.each(&range, &mut |o| {
-        let bucket = (i128::from(o.received_at_ms) - i128::from(from_ms)) * buckets / span;
-        if last_bucket != Some(bucket) {
-            last_bucket = Some(bucket);
-            out.push(Point {
-                at_ms: o.received_at_ms,
-                readings: o.readings,
-            });
+    let mut current: Option<Gathering> = None;
+    let mut take = |at_ms: i64, first: Option<&Readings>, stats: &Stats| {
+        let bucket = bucket_of(at_ms);
+        if current.as_ref().is_some_and(|g| g.bucket != bucket) {
+            out.push(current.take().expect("just checked").point());
         }
-        Ok(())
-    })?;
+        current
+            .get_or_insert_with(|| Gathering {
+                bucket,
+                at_ms,
+                first: first.cloned(),
+                stats: Stats::default(),
+            })
+            .stats
+            .merge(stats);
+    };
+    if span <= i128::from(RAW_UP_TO_MS) {
+        let range = Query {
+            sensor: Some(sensor),
+            from_ms: Some(from_ms),
+            to_ms: Some(to_ms),
+            limit: None,
+        };
+        store.each(&range, &mut |o| {
+            let mut one = Stats::default();
+            one.add(&o.readings);
+            take(o.received_at_ms, Some(&o.readings), &one);
+            Ok(())
+        })?;
+    } else {
+        let level = if span <= i128::from(HOURLY_UP_TO_MS) {
+            Level::Hour
+        } else {
+            Level::Day
+        };
+        store.buckets(sensor, from_ms, to_ms, level, &mut |b| {
+            take(b.start_ms, None, &b.stats)
+        })?;
+    }
+    if let Some(g) = current {
+        out.push(g.point());
+    }
     Ok(out)
 }
 
@@ -216,5 +275,44 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn long_ranges_come_from_statistics_with_their_spread() {
+        let mut store = ruuvi_store::SqliteStore::open_in_memory().unwrap();
+        let sensor: MacAddress = "AA:00:00:00:00:01".parse().unwrap();
+        // Ten days, one observation a minute; the temperature swings 10..30 every day.
+        let minute = 60_000;
+        let rows: Vec<Observation> = (0..10 * 1440)
+            .map(|i| {
+                let mut o = obs("AA:00:00:00:00:01", i * minute, DataFormat::Df5, Feed::Ble);
+                o.readings.temperature_c = Some(10.0 + (i % 1440) as f64 / 72.0);
+                o
+            })
+            .collect();
+        store.insert(&rows).unwrap();
+        let days = series(&mut store, sensor, 0, 10 * 86_400_000, 10).unwrap();
+        assert_eq!(
+            days.len(),
+            10,
+            "one point a day, from the hourly statistics"
+        );
+        for (d, p) in days.iter().enumerate() {
+            assert_eq!(p.at_ms, d as i64 * 86_400_000);
+            let day: Vec<f64> = rows[d * 1440..(d + 1) * 1440]
+                .iter()
+                .map(|o| o.readings.temperature_c.unwrap())
+                .collect();
+            let low = p.low.as_ref().unwrap().temperature_c.unwrap();
+            let high = p.high.as_ref().unwrap().temperature_c.unwrap();
+            assert_eq!(low, day.iter().cloned().fold(f64::MAX, f64::min));
+            assert_eq!(high, day.iter().cloned().fold(f64::MIN, f64::max));
+            let mean = day.iter().sum::<f64>() / day.len() as f64;
+            assert!((p.readings.temperature_c.unwrap() - mean).abs() < 1e-9);
+        }
+        // A year's span reads the daily statistics: the same ten days.
+        let year = series(&mut store, sensor, 0, 365 * 86_400_000, 365).unwrap();
+        assert_eq!(year.len(), 10);
+        assert_eq!(year[3].low, days[3].low);
     }
 }

@@ -117,11 +117,35 @@ pub fn store_roundtrip(data: &[u8]) {
             .collect();
         let after = store.count().expect("count");
         assert_eq!(after - before, stored.len() as u64);
-        // Read back the newest rows: they are what was just stored, in order.
-        let all = store.query(&Query::default()).expect("query");
-        let back = &all[all.len() - stored.len()..];
-        for (wrote, read) in stored.iter().zip(back) {
-            assert_eq!(*wrote, read, "stored and read back differ");
+        // Read back each sensor's newest rows: they are what was just stored (a sensor's rows
+        // come in time order; the batch's own order among equal times).
+        let mut sensors: Vec<_> = stored.iter().map(|o| o.sensor).collect();
+        sensors.sort();
+        sensors.dedup();
+        for sensor in sensors {
+            let mut wrote: Vec<&Observation> = stored
+                .iter()
+                .copied()
+                .filter(|o| o.sensor == sensor)
+                .collect();
+            let all = store
+                .query(&Query {
+                    sensor: Some(sensor),
+                    ..Query::default()
+                })
+                .expect("query");
+            let mut back: Vec<&Observation> = all.iter().collect();
+            let newest = wrote.iter().map(|o| o.received_at_ms).min().unwrap_or(0);
+            back.retain(|o| o.received_at_ms >= newest);
+            let key = |o: &&Observation| format!("{o:?}");
+            wrote.sort_by_key(key);
+            back.sort_by_key(key);
+            for o in &wrote {
+                assert!(
+                    back.binary_search_by_key(&key(o), key).is_ok(),
+                    "stored and read back differ: {o:?} is missing"
+                );
+            }
         }
         // A chart of the first sensor over ranges the UI may ask for.
         let sensor = stored.first().map(|o| o.sensor);

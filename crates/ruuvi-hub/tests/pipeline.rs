@@ -84,10 +84,12 @@ async fn copies_from_every_feed_are_stored_once_and_broadcast_once() {
         3,
         "committed before submit answered"
     );
-    assert_eq!(
-        store.query(&Query::default()).unwrap()[2].feed,
-        Feed::GatewayPost { gateway: gw }
-    );
+    let stored = store.query(&Query::default()).unwrap();
+    let second_of_a = stored
+        .iter()
+        .find(|o| o.sensor.to_string() == A && o.readings.measurement_sequence == Some(2))
+        .expect("A's second measurement is stored");
+    assert_eq!(second_of_a.feed, Feed::GatewayPost { gateway: gw });
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use crate::mqtt::MqttAdvertisement;
 use crate::readings::Readings;
 
 /// Which feed saw the measurement.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Feed {
     /// This computer's Bluetooth radio.

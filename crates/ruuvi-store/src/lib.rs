@@ -10,8 +10,11 @@
 use std::io::Write;
 
 mod codec;
+mod csv;
 pub mod location;
+mod packed;
 mod postgres;
+pub mod rollup;
 mod sqlite;
 /// A fresh PostgreSQL database for tests (`testing` feature).
 #[cfg(feature = "testing")]
@@ -19,8 +22,9 @@ pub mod testing;
 
 pub use location::StoreLocation;
 pub use postgres::PostgresStore;
-use ruuvi_protocol::{DataFormat, Feed, MacAddress, Observation, Readings};
-pub use sqlite::SqliteStore;
+pub use rollup::{Bucket, Level, Stats};
+use ruuvi_protocol::{MacAddress, Observation};
+pub use sqlite::{Migration, SqliteStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -105,7 +109,8 @@ pub trait ObservationStore: Send {
     /// The newest observation of one sensor.
     fn latest_of(&mut self, sensor: MacAddress) -> Result<Option<Observation>, StoreError>;
 
-    /// Calls `f` with each observation of `q` in receive order; returns how many.
+    /// Calls `f` with each observation of `q`, one sensor's in time order (SQLite: sensor by
+    /// sensor; PostgreSQL: in receive order); returns how many.
     fn each(
         &mut self,
         q: &Query,
@@ -126,7 +131,48 @@ pub trait ObservationStore: Send {
         max_rows: usize,
     ) -> Result<Trimmed, StoreError>;
 
-    /// Observations in receive order.
+    /// One sensor's statistics per `level` bucket starting in `[from_ms, to_ms)` (the bucket
+    /// holding `from_ms` included), in time order; returns how many. This default computes
+    /// them from the raw rows; an engine that keeps rollups reads those.
+    fn buckets(
+        &mut self,
+        sensor: MacAddress,
+        from_ms: i64,
+        to_ms: i64,
+        level: Level,
+        f: &mut dyn FnMut(Bucket),
+    ) -> Result<usize, StoreError> {
+        let range = Query {
+            sensor: Some(sensor),
+            from_ms: Some(level.bucket_of(from_ms)),
+            to_ms: Some(to_ms),
+            limit: None,
+        };
+        let mut current: Option<Bucket> = None;
+        let mut n = 0;
+        self.each(&range, &mut |o| {
+            let start_ms = level.bucket_of(o.received_at_ms);
+            if current.as_ref().is_some_and(|b| b.start_ms != start_ms) {
+                f(current.take().expect("just checked"));
+                n += 1;
+            }
+            current
+                .get_or_insert_with(|| Bucket {
+                    start_ms,
+                    stats: Stats::default(),
+                })
+                .stats
+                .add(&o.readings);
+            Ok(())
+        })?;
+        if let Some(b) = current {
+            f(b);
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Observations in the engine's order: one sensor's in time order.
     fn query(&mut self, q: &Query) -> Result<Vec<Observation>, StoreError> {
         let mut out = Vec::new();
         self.each(q, &mut |o| {
@@ -148,34 +194,12 @@ pub trait ObservationStore: Send {
     /// CSV with a header: sensor, times, feed, RSSI, format, then every reading (empty when the
     /// format has no such value). Returns how many rows.
     fn export_csv(&mut self, q: &Query, out: &mut dyn Write) -> Result<usize, StoreError> {
-        let fields = reading_fields();
-        writeln!(
-            out,
-            "sensor,received_at_ms,seen_at_s,feed,gateway,rssi,format,{}",
-            fields.join(",")
-        )?;
+        csv::header(out)?;
+        let mut line = Vec::with_capacity(512);
         self.each(q, &mut |o| {
-            let readings = serde_json::to_value(&o.readings).expect("plain struct");
-            let (feed, gateway) = match &o.feed {
-                Feed::Ble => ("ble", None),
-                Feed::GatewayHistory { gateway } => ("gateway_history", *gateway),
-                Feed::GatewayPost { gateway } => ("gateway_post", *gateway),
-                Feed::GatewayMqtt { gateway } => ("gateway_mqtt", *gateway),
-            };
-            let mut line = format!(
-                "{},{},{},{feed},{},{},{}",
-                o.sensor,
-                o.received_at_ms,
-                o.seen_at_s.map(|s| s.to_string()).unwrap_or_default(),
-                gateway.map(|g| g.to_string()).unwrap_or_default(),
-                o.rssi.map(|r| r.to_string()).unwrap_or_default(),
-                o.format.map(format_name).unwrap_or_default(),
-            );
-            for field in &fields {
-                line.push(',');
-                line.push_str(&csv_value(&readings[field.as_str()]));
-            }
-            writeln!(out, "{line}")?;
+            line.clear();
+            csv::row(&o, &mut line);
+            out.write_all(&line)?;
             Ok(())
         })
     }
@@ -212,31 +236,15 @@ impl<S: ObservationStore + ?Sized> ObservationStore for Box<S> {
     ) -> Result<Trimmed, StoreError> {
         (**self).trim(policy, now_ms, max_rows)
     }
-}
-
-fn format_name(f: DataFormat) -> String {
-    serde_json::to_value(f)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
-/// The readings' field names in declaration order.
-fn reading_fields() -> Vec<String> {
-    match serde_json::to_value(Readings::default()) {
-        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
-        _ => Vec::new(),
-    }
-}
-
-fn csv_value(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::Null => String::new(),
-        serde_json::Value::String(s) if s.contains([',', '"', '\n']) => {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        }
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
+    fn buckets(
+        &mut self,
+        sensor: MacAddress,
+        from_ms: i64,
+        to_ms: i64,
+        level: Level,
+        f: &mut dyn FnMut(Bucket),
+    ) -> Result<usize, StoreError> {
+        (**self).buckets(sensor, from_ms, to_ms, level, f)
     }
 }
 

@@ -1,40 +1,77 @@
-//! The embedded engine: one SQLite file in WAL mode.
+//! The embedded engine: one SQLite file in WAL mode, laid out for years of history.
+//!
+//! - `samples`: one row per observation, clustered by `(sensor, at_ms, n)` (`WITHOUT ROWID`,
+//!   so a sensor's range is one contiguous walk and there is no second copy in an index);
+//!   the sensor and the feed are small integers (`sensors`, `feeds`), the measurement is
+//!   [`packed`] (a DF5 observation is 19 bytes), `seen` is how many seconds before receipt the
+//!   gateway saw it. `n` tells apart two observations of one sensor in the same millisecond.
+//! - `latest`: each sensor's newest observation, kept in the insert's transaction.
+//! - `rollups`: per sensor, hour and day statistics ([`rollup`]), kept in the insert's
+//!   transaction; charts of long ranges read these.
+//! - `meta`: the row count and how far thinning got.
 //!
 //! Durability: WAL with `synchronous=NORMAL` keeps every committed batch through a crash or a
 //! `kill -9` of the process (the WAL is written before the commit returns); only an operating
 //! system crash or power loss can lose the last batches.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection, OptionalExtension};
-use ruuvi_protocol::{MacAddress, Observation};
+use ruuvi_protocol::{Feed, MacAddress, Observation};
 
+use crate::rollup::{Bucket, Level, Stats};
 use crate::{
-    trim_with, Columns, ObservationStore, Query, Retention, Row, StoreError, StoredReadings,
-    TrimSql, Trimmed, COLUMNS,
+    packed, trim_with, ObservationStore, Query, Retention, Row, StoreError, StoredReadings,
+    TrimSql, Trimmed,
 };
 
-/// 2 added the `meta` table (how far thinning got); 3 writes readings as compact blobs
-/// (older JSON rows are still read).
-const SCHEMA_VERSION: i64 = 3;
+/// 2 added the `meta` table; 3 wrote readings as compact blobs; 4 is the clustered layout
+/// with `latest` and `rollups` (older stores are migrated on open, see [`migrate`]).
+const SCHEMA_VERSION: i64 = 4;
+
+/// How many old rows one migration step moves (one transaction each).
+const MIGRATION_STEP: i64 = 50_000;
+
+const SAMPLE_COLUMNS: &str = "sensor, at_ms, n, feed, rssi, seen, data";
+
+/// How a migration from an older layout is going.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Migration {
+    pub done: u64,
+    pub total: u64,
+}
 
 pub struct SqliteStore {
     pub(crate) conn: Connection,
+    /// Sensor ids both ways, loaded on open (hundreds at most).
+    sensor_ids: HashMap<MacAddress, i64>,
+    sensor_macs: HashMap<i64, MacAddress>,
+    feed_ids: HashMap<Feed, i64>,
+    feeds: HashMap<i64, Feed>,
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database at `path`.
+    /// Opens (creating if needed) the database at `path`; an older layout is migrated first.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Self::init(Connection::open(path)?)
+        Self::open_with_progress(path, &mut |_| {})
+    }
+
+    /// [`Self::open`], telling `progress` how a migration of an older store is going.
+    pub fn open_with_progress(
+        path: &Path,
+        progress: &mut dyn FnMut(Migration),
+    ) -> Result<Self, StoreError> {
+        Self::init(Connection::open(path)?, progress)
     }
 
     /// A database that lives in memory only (tests, previews).
     pub fn open_in_memory() -> Result<Self, StoreError> {
-        Self::init(Connection::open_in_memory()?)
+        Self::init(Connection::open_in_memory()?, &mut |_| {})
     }
 
-    fn init(conn: Connection) -> Result<Self, StoreError> {
+    fn init(conn: Connection, progress: &mut dyn FnMut(Migration)) -> Result<Self, StoreError> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         // Another connection (an export while ingest writes) waits instead of failing.
@@ -44,120 +81,590 @@ impl SqliteStore {
             return Err(StoreError::NewerSchema(version));
         }
         conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS observations (
-                 id INTEGER PRIMARY KEY,
-                 sensor TEXT NOT NULL,
-                 received_at_ms INTEGER NOT NULL,
-                 seen_at_s INTEGER,
-                 feed TEXT NOT NULL,
+            "CREATE TABLE IF NOT EXISTS sensors (id INTEGER PRIMARY KEY, mac INTEGER NOT NULL UNIQUE);
+             CREATE TABLE IF NOT EXISTS feeds (id INTEGER PRIMARY KEY, feed TEXT NOT NULL UNIQUE);
+             CREATE TABLE IF NOT EXISTS samples (
+                 sensor INTEGER NOT NULL,
+                 at_ms INTEGER NOT NULL,
+                 n INTEGER NOT NULL,
+                 feed INTEGER NOT NULL,
                  rssi INTEGER,
-                 format TEXT,
-                 seq INTEGER,
-                 readings BLOB NOT NULL
-             );
-             CREATE INDEX IF NOT EXISTS observations_sensor_time
-                 ON observations(sensor, received_at_ms);
-             CREATE INDEX IF NOT EXISTS observations_time ON observations(received_at_ms);
+                 seen INTEGER,
+                 data BLOB NOT NULL,
+                 PRIMARY KEY (sensor, at_ms, n)
+             ) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS latest (
+                 sensor INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, n INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS rollups (
+                 sensor INTEGER NOT NULL,
+                 level INTEGER NOT NULL,
+                 bucket_ms INTEGER NOT NULL,
+                 stats BLOB NOT NULL,
+                 PRIMARY KEY (sensor, level, bucket_ms)
+             ) WITHOUT ROWID;
              CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
         )?;
-        conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-        Ok(Self { conn })
+        let mut store = Self {
+            conn,
+            sensor_ids: HashMap::new(),
+            sensor_macs: HashMap::new(),
+            feed_ids: HashMap::new(),
+            feeds: HashMap::new(),
+        };
+        store.load_ids()?;
+        if version < SCHEMA_VERSION {
+            store.migrate(progress)?;
+        }
+        store
+            .conn
+            .pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        Ok(store)
     }
+
+    fn load_ids(&mut self) -> Result<(), StoreError> {
+        let mut stmt = self.conn.prepare("SELECT id, mac FROM sensors")?;
+        let sensors = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        for (id, mac) in sensors {
+            let mac = mac_of(mac);
+            self.sensor_ids.insert(mac, id);
+            self.sensor_macs.insert(id, mac);
+        }
+        let mut stmt = self.conn.prepare("SELECT id, feed FROM feeds")?;
+        let feeds = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        for (id, text) in feeds {
+            let feed: Feed = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
+                id,
+                reason: format!("feed: {e}"),
+            })?;
+            self.feed_ids.insert(feed.clone(), id);
+            self.feeds.insert(id, feed);
+        }
+        Ok(())
+    }
+
+    /// The id of `sensor`, added when new (inside the caller's transaction).
+    fn sensor_id(&mut self, sensor: MacAddress) -> Result<i64, StoreError> {
+        if let Some(id) = self.sensor_ids.get(&sensor) {
+            return Ok(*id);
+        }
+        self.conn
+            .execute("INSERT INTO sensors (mac) VALUES (?1)", [mac_int(sensor)])?;
+        let id = self.conn.last_insert_rowid();
+        self.sensor_ids.insert(sensor, id);
+        self.sensor_macs.insert(id, sensor);
+        Ok(id)
+    }
+
+    fn feed_id(&mut self, feed: &Feed) -> Result<i64, StoreError> {
+        if let Some(id) = self.feed_ids.get(feed) {
+            return Ok(*id);
+        }
+        let text = serde_json::to_string(feed).expect("plain enum");
+        self.conn
+            .execute("INSERT INTO feeds (feed) VALUES (?1)", [text])?;
+        let id = self.conn.last_insert_rowid();
+        self.feed_ids.insert(feed.clone(), id);
+        self.feeds.insert(id, feed.clone());
+        Ok(id)
+    }
+
+    /// Sensors in MAC order.
+    fn sensors_by_mac(&self) -> Vec<(MacAddress, i64)> {
+        let mut all: Vec<_> = self.sensor_ids.iter().map(|(m, i)| (*m, *i)).collect();
+        all.sort();
+        all
+    }
+
+    /// A `SAMPLE_COLUMNS` row, its measurement read in place (no copy of the blob).
+    fn decode_row(&self, r: &rusqlite::Row<'_>) -> Result<Observation, StoreError> {
+        let data = r.get_ref(6)?;
+        let data = data.as_blob().map_err(|e| StoreError::Corrupt {
+            id: r.get(1).unwrap_or_default(),
+            reason: format!("measurement: {e}"),
+        })?;
+        self.decode_parts(r.get(0)?, r.get(1)?, r.get(3)?, r.get(4)?, r.get(5)?, data)
+    }
+
+    fn decode(&self, s: Sample) -> Result<Observation, StoreError> {
+        self.decode_parts(s.sensor, s.at_ms, s.feed, s.rssi, s.seen, &s.data)
+    }
+
+    fn decode_parts(
+        &self,
+        sensor: i64,
+        at_ms: i64,
+        feed: i64,
+        rssi: Option<i64>,
+        seen: Option<i64>,
+        data: &[u8],
+    ) -> Result<Observation, StoreError> {
+        let s = Sample {
+            sensor,
+            at_ms,
+            feed,
+            rssi,
+            seen,
+            data: Vec::new(),
+        };
+        let bad = |reason: String| StoreError::Corrupt {
+            id: s.at_ms,
+            reason,
+        };
+        let sensor = *self
+            .sensor_macs
+            .get(&s.sensor)
+            .ok_or_else(|| bad(format!("unknown sensor id {}", s.sensor)))?;
+        let feed = self
+            .feeds
+            .get(&s.feed)
+            .cloned()
+            .ok_or_else(|| bad(format!("unknown feed id {}", s.feed)))?;
+        let (format, readings) = packed::unpack(sensor, data).map_err(bad)?;
+        Ok(Observation {
+            sensor,
+            feed,
+            received_at_ms: s.at_ms,
+            seen_at_s: s
+                .seen
+                .and_then(|ago| s.at_ms.div_euclid(1000).checked_sub(ago))
+                .and_then(|v| u64::try_from(v).ok()),
+            rssi: s.rssi.and_then(|r| i16::try_from(r).ok()),
+            format,
+            readings,
+        })
+    }
+
+    /// Runs `f` in one write transaction: all of it or nothing. The id caches are reloaded
+    /// when it fails (ids it added are gone with the rollback).
+    fn in_transaction<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let known = (self.sensor_ids.len(), self.feed_ids.len());
+        let done = f(self).and_then(|v| {
+            self.conn.execute_batch("COMMIT")?;
+            Ok(v)
+        });
+        if done.is_err() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            if known != (self.sensor_ids.len(), self.feed_ids.len()) {
+                self.sensor_ids.clear();
+                self.sensor_macs.clear();
+                self.feed_ids.clear();
+                self.feeds.clear();
+                self.load_ids()?;
+            }
+        }
+        done
+    }
+
+    /// Stores `batch` in the current transaction: samples, `latest`, rollups and the count.
+    fn insert_in(&mut self, batch: &[Observation]) -> Result<(), StoreError> {
+        let ids = batch
+            .iter()
+            .map(|o| Ok((self.sensor_id(o.sensor)?, self.feed_id(&o.feed)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let tx = &self.conn;
+        let mut newest: HashMap<i64, (i64, i64)> = HashMap::new();
+        let mut rollups: HashMap<(i64, Level, i64), Stats> = HashMap::new();
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO samples (sensor, at_ms, n, feed, rssi, seen, data)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+            )?;
+            let mut stats_of = tx.prepare_cached(
+                "SELECT stats FROM rollups WHERE sensor = ?1 AND level = ?2 AND bucket_ms = ?3",
+            )?;
+            for (o, (sensor, feed)) in batch.iter().zip(ids) {
+                let data = packed::pack(o.sensor, o.format, &o.readings);
+                // Never wraps: a time that does not fit is no time.
+                let seen = o
+                    .seen_at_s
+                    .and_then(|s| i64::try_from(s).ok())
+                    .map(|s| o.received_at_ms.div_euclid(1000) - s);
+                let mut n = 0i64;
+                while insert.execute(params![
+                    sensor,
+                    o.received_at_ms,
+                    n,
+                    feed,
+                    o.rssi,
+                    seen,
+                    data
+                ])? == 0
+                {
+                    n += 1;
+                }
+                let entry = newest.entry(sensor).or_insert((o.received_at_ms, n));
+                if (o.received_at_ms, n) > *entry {
+                    *entry = (o.received_at_ms, n);
+                }
+                for level in Level::ALL {
+                    let key = (sensor, level, level.bucket_of(o.received_at_ms));
+                    let stats = match rollups.entry(key) {
+                        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                        std::collections::hash_map::Entry::Vacant(e) => {
+                            let stored: Option<Vec<u8>> = stats_of
+                                .query_row(params![key.0, level.code(), key.2], |r| r.get(0))
+                                .optional()?;
+                            e.insert(match stored {
+                                Some(b) => {
+                                    Stats::decode(&b).map_err(|reason| StoreError::Corrupt {
+                                        id: key.2,
+                                        reason: format!("rollup: {reason}"),
+                                    })?
+                                }
+                                None => Stats::default(),
+                            })
+                        }
+                    };
+                    stats.add(&o.readings);
+                }
+            }
+        }
+        let mut put_latest = tx.prepare_cached(
+            "INSERT INTO latest (sensor, at_ms, n) VALUES (?1, ?2, ?3)
+             ON CONFLICT (sensor) DO UPDATE SET at_ms = excluded.at_ms, n = excluded.n
+             WHERE (excluded.at_ms, excluded.n) > (latest.at_ms, latest.n)",
+        )?;
+        for (sensor, (at, n)) in newest {
+            put_latest.execute(params![sensor, at, n])?;
+        }
+        let mut put_rollup = tx.prepare_cached(
+            "INSERT OR REPLACE INTO rollups (sensor, level, bucket_ms, stats)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for ((sensor, level, bucket), stats) in rollups {
+            put_rollup.execute(params![sensor, level.code(), bucket, stats.encode()])?;
+        }
+        add_count(tx, batch.len() as i64)?;
+        Ok(())
+    }
+
+    /// After rows of `sensor` before `cutoff` were deleted: the rollup buckets that ended
+    /// before it go, the one holding it is recomputed from the rows that are left, and
+    /// `latest` is found again if it was deleted.
+    fn after_delete(
+        &self,
+        sensor: i64,
+        cutoff: Option<i64>,
+        deleted: usize,
+    ) -> Result<(), StoreError> {
+        if deleted == 0 {
+            return Ok(());
+        }
+        add_count(&self.conn, -(deleted as i64))?;
+        if let Some(cutoff) = cutoff {
+            for level in Level::ALL {
+                let bucket = level.bucket_of(cutoff);
+                self.conn.execute(
+                    "DELETE FROM rollups WHERE sensor = ?1 AND level = ?2 AND bucket_ms < ?3",
+                    params![sensor, level.code(), bucket],
+                )?;
+                self.recompute(sensor, level, bucket)?;
+            }
+        }
+        let latest_gone: bool = self.conn.query_row(
+            "SELECT NOT EXISTS (SELECT 1 FROM latest l CROSS JOIN samples s
+                 ON s.sensor = l.sensor AND s.at_ms = l.at_ms AND s.n = l.n
+                 WHERE l.sensor = ?1)",
+            [sensor],
+            |r| r.get(0),
+        )?;
+        if latest_gone {
+            self.conn
+                .execute("DELETE FROM latest WHERE sensor = ?1", [sensor])?;
+            self.conn.execute(
+                "INSERT INTO latest (sensor, at_ms, n)
+                 SELECT sensor, at_ms, n FROM samples WHERE sensor = ?1
+                 ORDER BY at_ms DESC, n DESC LIMIT 1",
+                [sensor],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Recomputes one rollup bucket from the raw rows it covers.
+    fn recompute(&self, sensor: i64, level: Level, bucket: i64) -> Result<(), StoreError> {
+        let mut stats = Stats::default();
+        self.sensor_rows(sensor, bucket, bucket + level.width_ms(), None, &mut |o| {
+            stats.add(&o.readings);
+            Ok(())
+        })?;
+        if stats.count == 0 {
+            self.conn.execute(
+                "DELETE FROM rollups WHERE sensor = ?1 AND level = ?2 AND bucket_ms = ?3",
+                params![sensor, level.code(), bucket],
+            )?;
+        } else {
+            self.conn.execute(
+                "INSERT OR REPLACE INTO rollups (sensor, level, bucket_ms, stats)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![sensor, level.code(), bucket, stats.encode()],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// One sensor's rows in `[from, to)` in time order, at most `limit`; returns how many.
+    fn sensor_rows(
+        &self,
+        sensor: i64,
+        from: i64,
+        to: i64,
+        limit: Option<usize>,
+        f: &mut dyn FnMut(Observation) -> Result<(), StoreError>,
+    ) -> Result<usize, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {SAMPLE_COLUMNS} FROM samples
+             WHERE sensor = ?1 AND at_ms >= ?2 AND at_ms < ?3
+             ORDER BY at_ms, n LIMIT ?4"
+        ))?;
+        let limit = limit.map_or(-1, |l| l as i64);
+        let mut rows = stmt.query(params![sensor, from, to, limit])?;
+        let mut n = 0;
+        while let Some(r) = rows.next()? {
+            f(self.decode_row(r)?)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Moves the rows of an older layout (`observations`) into this one, a step at a time
+    /// (each its own transaction, so an interrupted migration goes on where it stopped), then
+    /// drops the old table.
+    fn migrate(&mut self, progress: &mut dyn FnMut(Migration)) -> Result<(), StoreError> {
+        let old: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master
+                 WHERE type = 'table' AND name = 'observations')",
+            [],
+            |r| r.get(0),
+        )?;
+        if !old {
+            return Ok(());
+        }
+        let left = |conn: &Connection| -> Result<u64, StoreError> {
+            Ok(
+                conn.query_row("SELECT COUNT(*) FROM observations", [], |r| {
+                    r.get::<_, i64>(0)
+                })? as u64,
+            )
+        };
+        let total = left(&self.conn)? + self.count()?;
+        loop {
+            let moved = self.in_transaction(|store| {
+                let rows = {
+                    let mut stmt = store.conn.prepare(&format!(
+                        "SELECT {} FROM observations ORDER BY id LIMIT ?1",
+                        crate::COLUMNS
+                    ))?;
+                    let rows = stmt.query_map([MIGRATION_STEP], old_row)?;
+                    rows.collect::<Result<Vec<_>, _>>()?
+                };
+                let Some(last) = rows.last().map(|r| r.id) else {
+                    return Ok(false);
+                };
+                let batch = rows
+                    .into_iter()
+                    .map(Row::decode)
+                    .collect::<Result<Vec<_>, _>>()?;
+                store.insert_in(&batch)?;
+                store
+                    .conn
+                    .execute("DELETE FROM observations WHERE id <= ?1", [last])?;
+                Ok(true)
+            })?;
+            if !moved {
+                break;
+            }
+            progress(Migration {
+                done: self.count()?,
+                total,
+            });
+        }
+        self.conn.execute_batch("DROP TABLE observations")?;
+        Ok(())
+    }
+
+    /// Statistics of one sensor per `level` bucket starting in `[from_ms, to_ms)`.
+    fn stored_buckets(
+        &mut self,
+        sensor: i64,
+        from_ms: i64,
+        to_ms: i64,
+        level: Level,
+        f: &mut dyn FnMut(Bucket),
+    ) -> Result<usize, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT bucket_ms, stats FROM rollups
+             WHERE sensor = ?1 AND level = ?2 AND bucket_ms >= ?3 AND bucket_ms < ?4
+             ORDER BY bucket_ms",
+        )?;
+        let mut rows = stmt.query(params![
+            sensor,
+            level.code(),
+            level.bucket_of(from_ms),
+            to_ms
+        ])?;
+        let mut n = 0;
+        while let Some(r) = rows.next()? {
+            let start_ms: i64 = r.get(0)?;
+            let bytes: Vec<u8> = r.get(1)?;
+            let stats = Stats::decode(&bytes).map_err(|reason| StoreError::Corrupt {
+                id: start_ms,
+                reason: format!("rollup: {reason}"),
+            })?;
+            f(Bucket { start_ms, stats });
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+fn add_count(conn: &Connection, delta: i64) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES ('rows', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = value + excluded.value",
+    )?
+    .execute([delta])?;
+    Ok(())
+}
+
+/// A MAC as the 48-bit integer SQLite stores in a few bytes.
+fn mac_int(m: MacAddress) -> i64 {
+    m.0.iter().fold(0i64, |acc, b| (acc << 8) | i64::from(*b))
+}
+
+fn mac_of(v: i64) -> MacAddress {
+    let b = v.to_be_bytes();
+    MacAddress([b[2], b[3], b[4], b[5], b[6], b[7]])
+}
+
+struct Sample {
+    sensor: i64,
+    at_ms: i64,
+    feed: i64,
+    rssi: Option<i64>,
+    seen: Option<i64>,
+    data: Vec<u8>,
+}
+
+fn sample(r: &rusqlite::Row<'_>) -> rusqlite::Result<Sample> {
+    Ok(Sample {
+        sensor: r.get(0)?,
+        at_ms: r.get(1)?,
+        feed: r.get(3)?,
+        rssi: r.get(4)?,
+        seen: r.get(5)?,
+        data: r.get(6)?,
+    })
 }
 
 impl ObservationStore for SqliteStore {
     /// One writer per file (the process's hub), whose own dedupe has dropped copies: every
     /// observation of the batch is stored.
     fn insert(&mut self, batch: &[Observation]) -> Result<Vec<bool>, StoreError> {
-        let tx = self.conn.transaction()?;
-        {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO observations
-                     (sensor, received_at_ms, seen_at_s, feed, rssi, format, seq, readings)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
-            for o in batch {
-                let c = Columns::of(o);
-                stmt.execute(params![
-                    c.sensor,
-                    c.received_at_ms,
-                    c.seen_at_s,
-                    c.feed,
-                    c.rssi,
-                    c.format,
-                    c.seq,
-                    c.readings,
-                ])?;
-            }
-        }
-        tx.commit()?;
+        self.in_transaction(|store| store.insert_in(batch))?;
         Ok(vec![true; batch.len()])
     }
 
     fn count(&mut self) -> Result<u64, StoreError> {
-        Ok(self
+        let n: Option<i64> = self
             .conn
-            .query_row("SELECT COUNT(*) FROM observations", [], |r| {
-                r.get::<_, i64>(0)
-            })? as u64)
+            .query_row("SELECT value FROM meta WHERE key = 'rows'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        Ok(n.unwrap_or(0).max(0) as u64)
     }
 
-    /// The newest observation of every sensor.
+    /// The newest observation of every sensor, by sensor.
     fn latest(&mut self) -> Result<Vec<Observation>, StoreError> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM observations
-             WHERE id IN (SELECT MAX(id) FROM observations GROUP BY sensor)
-             ORDER BY sensor"
-        ))?;
-        let rows = stmt.query_map([], sqlite_row)?;
-        rows.map(|r| r?.decode()).collect()
+        let rows = {
+            let mut stmt = self.conn.prepare_cached(&format!(
+                // CROSS JOIN keeps `latest` outside: the planner, without statistics, would
+                // rather scan `samples`.
+                "SELECT {} FROM latest l CROSS JOIN samples s
+                     ON s.sensor = l.sensor AND s.at_ms = l.at_ms AND s.n = l.n",
+                SAMPLE_COLUMNS
+                    .split(", ")
+                    .map(|c| format!("s.{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))?;
+            let rows = stmt.query_map([], sample)?;
+            rows.collect::<Result<Vec<_>, _>>()?
+        };
+        let mut out = rows
+            .into_iter()
+            .map(|s| self.decode(s))
+            .collect::<Result<Vec<_>, _>>()?;
+        out.sort_by_key(|o| o.sensor);
+        Ok(out)
     }
 
     /// The newest observation of one sensor.
     fn latest_of(&mut self, sensor: MacAddress) -> Result<Option<Observation>, StoreError> {
+        let Some(id) = self.sensor_ids.get(&sensor).copied() else {
+            return Ok(None);
+        };
         let row = self
             .conn
             .query_row(
                 &format!(
-                    "SELECT {COLUMNS} FROM observations WHERE sensor = ?1 ORDER BY id DESC LIMIT 1"
+                    "SELECT {SAMPLE_COLUMNS} FROM samples WHERE sensor = ?1
+                     ORDER BY at_ms DESC, n DESC LIMIT 1"
                 ),
-                [sensor.to_string()],
-                sqlite_row,
+                [id],
+                sample,
             )
             .optional()?;
-        row.map(Row::decode).transpose()
+        row.map(|s| self.decode(s)).transpose()
     }
 
+    /// One sensor after another (by MAC), each in time order.
     fn each(
         &mut self,
         q: &Query,
         f: &mut dyn FnMut(Observation) -> Result<(), StoreError>,
     ) -> Result<usize, StoreError> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM observations
-             WHERE (?1 IS NULL OR sensor = ?1)
-               AND (?2 IS NULL OR received_at_ms >= ?2)
-               AND (?3 IS NULL OR received_at_ms < ?3)
-             ORDER BY id LIMIT ?4"
-        ))?;
-        let limit = q.limit.map(|l| l as i64).unwrap_or(-1);
-        let rows = stmt.query_map(
-            params![q.sensor.map(|m| m.to_string()), q.from_ms, q.to_ms, limit],
-            sqlite_row,
-        )?;
+        let sensors = match q.sensor {
+            Some(mac) => match self.sensor_ids.get(&mac) {
+                Some(id) => vec![(mac, *id)],
+                None => return Ok(0),
+            },
+            None => self.sensors_by_mac(),
+        };
+        let (from, to) = (q.from_ms.unwrap_or(i64::MIN), q.to_ms.unwrap_or(i64::MAX));
         let mut n = 0;
-        for row in rows {
-            f(row?.decode()?)?;
-            n += 1;
+        for (_, id) in sensors {
+            let left = q.limit.map(|l| l - n);
+            if left == Some(0) {
+                break;
+            }
+            n += self.sensor_rows(id, from, to, left, f)?;
         }
         Ok(n)
     }
 
     fn delete_older_than(&mut self, cutoff_ms: i64) -> Result<usize, StoreError> {
-        Ok(self.conn.execute(
-            "DELETE FROM observations WHERE received_at_ms < ?1",
-            [cutoff_ms],
-        )?)
+        let mut total = 0;
+        for (_, id) in self.sensors_by_mac() {
+            total += self.in_transaction(|store| {
+                let n = store.conn.execute(
+                    "DELETE FROM samples WHERE sensor = ?1 AND at_ms < ?2",
+                    params![id, cutoff_ms],
+                )?;
+                store.after_delete(id, Some(cutoff_ms), n)?;
+                Ok(n)
+            })?;
+        }
+        Ok(total)
     }
 
     fn trim(
@@ -166,46 +673,83 @@ impl ObservationStore for SqliteStore {
         now_ms: i64,
         max_rows: usize,
     ) -> Result<Trimmed, StoreError> {
-        trim_with(&mut SqliteTrim(&self.conn), policy, now_ms, max_rows)
+        self.in_transaction(|store| trim_with(&mut SqliteTrim(store), policy, now_ms, max_rows))
+    }
+
+    /// From the `rollups` table.
+    fn buckets(
+        &mut self,
+        sensor: MacAddress,
+        from_ms: i64,
+        to_ms: i64,
+        level: Level,
+        f: &mut dyn FnMut(Bucket),
+    ) -> Result<usize, StoreError> {
+        match self.sensor_ids.get(&sensor).copied() {
+            Some(id) => self.stored_buckets(id, from_ms, to_ms, level, f),
+            None => Ok(0),
+        }
     }
 }
 
-struct SqliteTrim<'a>(&'a Connection);
+struct SqliteTrim<'a>(&'a SqliteStore);
 
 impl TrimSql for SqliteTrim<'_> {
+    /// Sensor by sensor along the clustered key, at most `limit` rows in all.
     fn expire(&mut self, before: i64, limit: usize) -> Result<usize, StoreError> {
-        Ok(self.0.execute(
-            "DELETE FROM observations WHERE id IN (
-                 SELECT id FROM observations WHERE received_at_ms < ?1
-                 ORDER BY received_at_ms LIMIT ?2)",
-            params![before, limit as i64],
-        )?)
+        let mut done = 0;
+        for (_, id) in self.0.sensors_by_mac() {
+            if done == limit {
+                break;
+            }
+            let n = self.0.conn.execute(
+                "DELETE FROM samples WHERE (sensor, at_ms, n) IN (
+                     SELECT sensor, at_ms, n FROM samples WHERE sensor = ?1 AND at_ms < ?2
+                     ORDER BY at_ms LIMIT ?3)",
+                params![id, before, (limit - done) as i64],
+            )?;
+            self.0.after_delete(id, Some(before), n)?;
+            done += n;
+        }
+        Ok(done)
     }
 
+    /// Keeps the first row of each sensor in each `step`-wide bucket of `[from, cut)`.
+    /// Rollups keep describing every measurement taken (thinning limits raw rows only).
     fn thin(&mut self, from: i64, cut: i64, step: i64, limit: usize) -> Result<usize, StoreError> {
-        Ok(self.0.execute(
-            "DELETE FROM observations WHERE id IN (
-                 SELECT o.id FROM observations o
-                 WHERE o.received_at_ms >= ?1 AND o.received_at_ms < ?2
-                   AND o.id <> (
-                       SELECT MIN(p.id) FROM observations p
-                       WHERE p.sensor = o.sensor
-                         AND p.received_at_ms >= (o.received_at_ms / ?3) * ?3
-                         AND p.received_at_ms < (o.received_at_ms / ?3 + 1) * ?3)
-                 LIMIT ?4)",
-            params![from, cut, step, limit as i64],
-        )?)
+        let mut done = 0;
+        for (_, id) in self.0.sensors_by_mac() {
+            if done == limit {
+                break;
+            }
+            let n = self.0.conn.execute(
+                "DELETE FROM samples WHERE (sensor, at_ms, n) IN (
+                     SELECT o.sensor, o.at_ms, o.n FROM samples o
+                     WHERE o.sensor = ?1 AND o.at_ms >= ?2 AND o.at_ms < ?3
+                       AND EXISTS (
+                           SELECT 1 FROM samples p
+                           WHERE p.sensor = o.sensor
+                             AND p.at_ms >= (o.at_ms / ?4) * ?4
+                             AND (p.at_ms < o.at_ms OR (p.at_ms = o.at_ms AND p.n < o.n)))
+                     LIMIT ?5)",
+                params![id, from, cut, step, (limit - done) as i64],
+            )?;
+            self.0.after_delete(id, None, n)?;
+            done += n;
+        }
+        Ok(done)
     }
 
     fn meta(&mut self, key: &str) -> Result<Option<i64>, StoreError> {
         Ok(self
             .0
+            .conn
             .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
             .optional()?)
     }
 
     fn set_meta(&mut self, key: &str, value: i64) -> Result<(), StoreError> {
-        self.0.execute(
+        self.0.conn.execute(
             "INSERT INTO meta (key, value) VALUES (?1, ?2)
              ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             params![key, value],
@@ -214,7 +758,8 @@ impl TrimSql for SqliteTrim<'_> {
     }
 }
 
-fn sqlite_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+/// A row of the layout before schema 4.
+fn old_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     Ok(Row {
         id: r.get(0)?,
         sensor: r.get(1)?,
@@ -235,35 +780,350 @@ fn sqlite_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
 mod tests {
     use super::*;
 
+    /// The schema 3 layout, as the previous version wrote it.
+    pub(crate) fn schema_3(conn: &Connection) {
+        conn.execute_batch(
+            "CREATE TABLE observations (
+                 id INTEGER PRIMARY KEY,
+                 sensor TEXT NOT NULL,
+                 received_at_ms INTEGER NOT NULL,
+                 seen_at_s INTEGER,
+                 feed TEXT NOT NULL,
+                 rssi INTEGER,
+                 format TEXT,
+                 seq INTEGER,
+                 readings BLOB NOT NULL
+             );
+             CREATE INDEX observations_sensor_time ON observations(sensor, received_at_ms);
+             CREATE INDEX observations_time ON observations(received_at_ms);
+             CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+             PRAGMA user_version = 3;",
+        )
+        .unwrap();
+    }
+
+    fn temp_db(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("ruuvi-store-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join("observations.sqlite")
+    }
+
     #[test]
-    fn rows_written_as_json_by_schema_2_are_still_read() {
-        let mut s = SqliteStore::open_in_memory().unwrap();
-        s.conn
-            .execute(
+    fn rows_written_as_json_by_schema_2_are_migrated() {
+        let path = temp_db("json");
+        {
+            let conn = Connection::open(&path).unwrap();
+            schema_3(&conn);
+            conn.execute(
                 "INSERT INTO observations (sensor, received_at_ms, feed, format, readings)
                  VALUES ('AA:AA:AA:AA:AA:01', 5, '{\"kind\": \"ble\"}', '\"Df5\"',
                          '{\"temperature_c\": 21.5, \"humidity_pct\": null}')",
                 [],
             )
             .unwrap();
+        }
+        let mut s = SqliteStore::open(&path).unwrap();
         let o = s
             .latest_of("AA:AA:AA:AA:AA:01".parse().unwrap())
             .unwrap()
             .unwrap();
         assert_eq!(o.readings.temperature_c, Some(21.5));
         assert_eq!(o.readings.humidity_pct, None);
+        assert_eq!(s.count().unwrap(), 1);
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 
     #[test]
-    fn a_damaged_row_is_an_error_not_a_panic() {
-        let mut s = SqliteStore::open_in_memory().unwrap();
-        s.conn
-            .execute(
+    fn a_damaged_old_row_is_an_error_not_a_panic() {
+        let path = temp_db("damaged");
+        {
+            let conn = Connection::open(&path).unwrap();
+            schema_3(&conn);
+            conn.execute(
                 "INSERT INTO observations (sensor, received_at_ms, feed, readings)
                  VALUES ('not a mac', 1, '\"ble\"', '{}')",
                 [],
             )
             .unwrap();
-        assert!(matches!(s.latest(), Err(StoreError::Corrupt { .. })));
+        }
+        assert!(matches!(
+            SqliteStore::open(&path),
+            Err(StoreError::Corrupt { .. })
+        ));
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    fn df5(sensor: u8, at_ms: i64, i: u32) -> Observation {
+        let mac = MacAddress([0xAA, 0, 0, 0, 0, sensor]);
+        let mut r = ruuvi_protocol::Readings {
+            temperature_c: Some(f64::from(i % 4000) * 0.005 - 5.0),
+            humidity_pct: Some(f64::from(i % 997) * 0.0025 + 20.0),
+            pressure_pa: Some(f64::from(50_000 + i % 3000) + 50_000.0),
+            accel_x_g: Some(0.004),
+            accel_y_g: Some(-0.004),
+            accel_z_g: Some(1.036),
+            battery_v: Some(2.977),
+            tx_power_dbm: Some(4),
+            movement_counter: Some(i % 255),
+            measurement_sequence: Some(i % 65_535),
+            mac: Some(mac),
+            ..Default::default()
+        };
+        if i.is_multiple_of(7) {
+            r.humidity_pct = None;
+        }
+        Observation {
+            sensor: mac,
+            feed: if i.is_multiple_of(3) {
+                Feed::Ble
+            } else {
+                Feed::GatewayPost {
+                    gateway: Some(MacAddress([0xC8, 0x25, 0x2D, 0x8E, 0x9C, 0x2C])),
+                }
+            },
+            received_at_ms: at_ms,
+            seen_at_s: i.is_multiple_of(2).then_some((at_ms / 1000 - 1) as u64),
+            rssi: Some(-70 - (i % 20) as i16),
+            format: Some(ruuvi_protocol::DataFormat::Df5),
+            readings: r,
+        }
+    }
+
+    /// `sensors` sensors, one observation each per `every_ms` over `span_ms` from `start`.
+    fn history(sensors: u8, start: i64, span_ms: i64, every_ms: i64) -> Vec<Observation> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        let mut at = start;
+        while at < start + span_ms {
+            for s in 0..sensors {
+                out.push(df5(s, at + i64::from(s), i));
+                i += 1;
+            }
+            at += every_ms;
+        }
+        out
+    }
+
+    /// What a chart bucket must hold: recomputed from the raw rows, in time order.
+    fn recomputed(s: &mut SqliteStore, sensor: MacAddress, level: Level) -> Vec<Bucket> {
+        let mut out: Vec<Bucket> = Vec::new();
+        s.each(
+            &Query {
+                sensor: Some(sensor),
+                ..Query::default()
+            },
+            &mut |o| {
+                let start_ms = level.bucket_of(o.received_at_ms);
+                if out.last().is_none_or(|b| b.start_ms != start_ms) {
+                    out.push(Bucket {
+                        start_ms,
+                        stats: Stats::default(),
+                    });
+                }
+                out.last_mut().unwrap().stats.add(&o.readings);
+                Ok(())
+            },
+        )
+        .unwrap();
+        out
+    }
+
+    fn stored(s: &mut SqliteStore, sensor: MacAddress, level: Level) -> Vec<Bucket> {
+        let mut out = Vec::new();
+        s.buckets(sensor, i64::MIN / 2, i64::MAX, level, &mut |b| out.push(b))
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn rollups_equal_a_recomputation_from_the_raw_rows() {
+        let mut s = SqliteStore::open_in_memory().unwrap();
+        // Three days of three sensors every 50 s, in batches as the hub writes them.
+        let all = history(3, 1_700_000_000_000, 3 * 86_400_000, 50_000);
+        for batch in all.chunks(777) {
+            s.insert(batch).unwrap();
+        }
+        assert_eq!(s.count().unwrap(), all.len() as u64);
+        for sensor in 0..3 {
+            let mac = MacAddress([0xAA, 0, 0, 0, 0, sensor]);
+            for level in Level::ALL {
+                let want = recomputed(&mut s, mac, level);
+                assert!(want.len() >= 3, "{level:?}: {}", want.len());
+                assert_eq!(stored(&mut s, mac, level), want, "{mac} {level:?}");
+            }
+        }
+        // Every row reads back exactly as it went in (one sensor's in time order).
+        let a = MacAddress([0xAA, 0, 0, 0, 0, 1]);
+        let back = s
+            .query(&Query {
+                sensor: Some(a),
+                ..Query::default()
+            })
+            .unwrap();
+        let sent: Vec<_> = all.iter().filter(|o| o.sensor == a).cloned().collect();
+        assert_eq!(back, sent);
+        assert_eq!(s.latest().unwrap().len(), 3);
+        assert_eq!(s.latest_of(a).unwrap().as_ref(), sent.last());
+    }
+
+    #[test]
+    fn retention_keeps_rollups_and_latest_consistent() {
+        let mut s = SqliteStore::open_in_memory().unwrap();
+        let start = 1_700_000_000_000;
+        s.insert(&history(2, start, 2 * 86_400_000, 60_000))
+            .unwrap();
+        // Two observations in one millisecond are both kept.
+        let twin = df5(0, start + 5, 99);
+        s.insert(&[twin.clone(), twin.clone()]).unwrap();
+        let before = s.count().unwrap();
+        // A cut in the middle of an hour and of a day.
+        let cut = start + 86_400_000 / 3 + 1_234_567;
+        let gone = s.delete_older_than(cut).unwrap();
+        assert!(gone > 0);
+        assert_eq!(s.count().unwrap(), before - gone as u64);
+        for sensor in 0..2 {
+            let mac = MacAddress([0xAA, 0, 0, 0, 0, sensor]);
+            for level in Level::ALL {
+                assert_eq!(stored(&mut s, mac, level), recomputed(&mut s, mac, level));
+            }
+        }
+        // Thinning that removes a sensor's newest row: latest finds the one before it.
+        let lone = MacAddress([0xAA, 0, 0, 0, 0, 9]);
+        let mut first = df5(9, start + 86_400_000, 1);
+        first.sensor = lone;
+        let mut second = first.clone();
+        second.received_at_ms += 1_000;
+        s.insert(&[first.clone(), second]).unwrap();
+        let policy = Retention {
+            max_history_ms: None,
+            resolution_ms: Some(3_600_000),
+            full_resolution_ms: 0,
+        };
+        let now = start + 10 * 86_400_000;
+        while s.trim(&policy, now, 10_000).unwrap().more {}
+        assert_eq!(s.latest_of(lone).unwrap(), Some(first.clone()));
+        assert!(s.latest().unwrap().contains(&first));
+        let counted: usize = s.query(&Query::default()).unwrap().len();
+        assert_eq!(s.count().unwrap(), counted as u64);
+    }
+
+    #[test]
+    fn reads_walk_the_clustered_key() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        let plan = |sql: &str| -> String {
+            let mut stmt = s
+                .conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap();
+            let rows = stmt
+                .query_map([], |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<Result<Vec<_>, _>>()
+                .unwrap();
+            rows.join("; ")
+        };
+        let range = plan(
+            "SELECT * FROM samples WHERE sensor = 1 AND at_ms >= 0 AND at_ms < 9
+             ORDER BY at_ms, n LIMIT -1",
+        );
+        assert!(
+            range.contains("SEARCH samples USING PRIMARY KEY (sensor=? AND at_ms>? AND at_ms<?)")
+                && !range.contains("TEMP B-TREE"),
+            "{range}"
+        );
+        let latest = plan(
+            "SELECT s.* FROM latest l CROSS JOIN samples s
+                 ON s.sensor = l.sensor AND s.at_ms = l.at_ms AND s.n = l.n",
+        );
+        assert!(
+            latest.contains("SEARCH s USING PRIMARY KEY (sensor=? AND at_ms=? AND n=?)"),
+            "{latest}"
+        );
+        let rollups = plan(
+            "SELECT bucket_ms, stats FROM rollups
+             WHERE sensor = 1 AND level = 1 AND bucket_ms >= 0 AND bucket_ms < 9
+             ORDER BY bucket_ms",
+        );
+        assert!(
+            rollups.contains("SEARCH rollups USING PRIMARY KEY") && !rollups.contains("TEMP"),
+            "{rollups}"
+        );
+    }
+
+    #[test]
+    fn a_schema_3_store_is_migrated_row_for_row() {
+        let path = temp_db("migrate");
+        // More rows than one migration step, written as schema 3 wrote them.
+        let all = history(4, 1_700_000_000_000, 86_400_000 / 2, 1_500);
+        assert!(all.len() as i64 > MIGRATION_STEP);
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            schema_3(&conn);
+            let tx = conn.transaction().unwrap();
+            for o in &all {
+                let c = crate::Columns::of(o);
+                tx.execute(
+                    "INSERT INTO observations
+                         (sensor, received_at_ms, seen_at_s, feed, rssi, format, seq, readings)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![
+                        c.sensor,
+                        c.received_at_ms,
+                        c.seen_at_s,
+                        c.feed,
+                        c.rssi,
+                        c.format,
+                        c.seq,
+                        c.readings
+                    ],
+                )
+                .unwrap();
+            }
+            tx.commit().unwrap();
+        }
+        let mut steps = Vec::new();
+        let mut s = SqliteStore::open_with_progress(&path, &mut |m| steps.push(m)).unwrap();
+        assert!(steps.len() >= 2, "{steps:?}");
+        assert!(steps.windows(2).all(|w| w[0].done < w[1].done));
+        assert_eq!(
+            steps.last(),
+            Some(&Migration {
+                done: all.len() as u64,
+                total: all.len() as u64
+            })
+        );
+        assert_eq!(s.count().unwrap(), all.len() as u64);
+        let mut back = s.query(&Query::default()).unwrap();
+        let mut sent = all.clone();
+        let key = |o: &Observation| (o.sensor, o.received_at_ms);
+        back.sort_by_key(key);
+        sent.sort_by_key(key);
+        assert_eq!(back, sent);
+        let version: i64 = s
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        for level in Level::ALL {
+            let mac = MacAddress([0xAA, 0, 0, 0, 0, 2]);
+            assert_eq!(stored(&mut s, mac, level), recomputed(&mut s, mac, level));
+        }
+        drop(s);
+        // Opened again: nothing left to move.
+        let mut again = SqliteStore::open_with_progress(&path, &mut |m| panic!("{m:?}")).unwrap();
+        assert_eq!(again.count().unwrap(), all.len() as u64);
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn macs_fit_in_an_integer_both_ways() {
+        for m in [
+            MacAddress([0; 6]),
+            MacAddress([0xFF; 6]),
+            MacAddress([0xC8, 0x25, 0x2D, 0x8E, 0x9C, 0x2C]),
+        ] {
+            assert_eq!(mac_of(mac_int(m)), m);
+        }
     }
 }

@@ -140,7 +140,11 @@ export type SensorKind = "ruuvi_tag" | "ruuvi_air";
 
 export type Series = { sensor: MacAddress, points: Array<Point>, };
 
-export type Point = { at_ms: number, readings: Readings, };
+export type Point = { 
+/**
+ * The first observation's time (from raw rows), or the first rolled-up bucket's start.
+ */
+at_ms: number, readings: Readings, low: Readings | null, high: Readings | null, };
 
 export type Readings = { temperature_c: number | null, humidity_pct: number | null, pressure_pa: number | null, accel_x_g: number | null, accel_y_g: number | null, accel_z_g: number | null, battery_v: number | null, tx_power_dbm: number | null, movement_counter: number | null, measurement_sequence: number | null, pm1_0: number | null, pm2_5: number | null, pm4_0: number | null, pm10_0: number | null, co2_ppm: number | null, voc_index: number | null, nox_index: number | null, luminosity_lux: number | null, sound_inst_dba: number | null, sound_avg_dba: number | null, sound_peak_spl_db: number | null, calibration_in_progress: boolean | null, button_pressed: boolean | null, rtc_running_on_boot: boolean | null, 
 /**

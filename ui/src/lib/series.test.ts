@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { alignSeries } from './series';
 import { readings } from '../test-fixtures';
 
-const p = (at_ms: number, t: number | null) => ({ at_ms, readings: readings({ temperature_c: t }) });
+const p = (at_ms: number, t: number | null) => ({ at_ms, readings: readings({ temperature_c: t }), low: null, high: null });
 
 describe('compare view', () => {
   it('puts two sensors on one time axis with gaps where one has no point', () => {

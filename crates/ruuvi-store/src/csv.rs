@@ -1,0 +1,212 @@
+//! The CSV export's rows, written straight into a byte buffer (no intermediate JSON): a
+//! year's export is tens of millions of rows. Numbers are written as JSON writes them
+//! (shortest round-trip form), so a value reads back exactly.
+
+use std::io::Write;
+
+use ruuvi_protocol::{DataFormat, Feed, MacAddress, Observation, Readings};
+
+/// A reading's value in a CSV cell.
+trait Cell {
+    fn cell(&self, out: &mut Vec<u8>);
+}
+
+impl Cell for f64 {
+    fn cell(&self, out: &mut Vec<u8>) {
+        if self.is_finite() {
+            out.extend_from_slice(ryu::Buffer::new().format_finite(*self).as_bytes());
+        }
+    }
+}
+
+macro_rules! integer_cell {
+    ($($t:ty),*) => {$(
+        impl Cell for $t {
+            fn cell(&self, out: &mut Vec<u8>) {
+                out.extend_from_slice(itoa::Buffer::new().format(*self).as_bytes());
+            }
+        }
+    )*};
+}
+
+integer_cell!(i16, u32, i64, u64);
+
+impl Cell for bool {
+    fn cell(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(if *self { b"true" } else { b"false" });
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+fn hex(b: u8, out: &mut Vec<u8>) {
+    out.extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+}
+
+impl Cell for MacAddress {
+    /// Upper-case, colon-separated, as `Display` writes it.
+    fn cell(&self, out: &mut Vec<u8>) {
+        for (i, b) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push(b':');
+            }
+            hex(*b, out);
+        }
+    }
+}
+
+impl Cell for [u8; 3] {
+    /// The last three bytes of the MAC, as hex (`4C884F`).
+    fn cell(&self, out: &mut Vec<u8>) {
+        for b in self {
+            hex(*b, out);
+        }
+    }
+}
+
+macro_rules! reading_columns {
+    ($($field:ident),* $(,)?) => {
+        const READINGS: &str = concat!($(",", stringify!($field)),*);
+
+        fn readings(r: &Readings, out: &mut Vec<u8>) {
+            let Readings { $($field),* } = r;
+            $(
+                out.push(b',');
+                if let Some(v) = $field {
+                    v.cell(out);
+                }
+            )*
+        }
+    };
+}
+
+// Every field, in declaration order (a new field does not compile until it is listed).
+reading_columns!(
+    temperature_c,
+    humidity_pct,
+    pressure_pa,
+    accel_x_g,
+    accel_y_g,
+    accel_z_g,
+    battery_v,
+    tx_power_dbm,
+    movement_counter,
+    measurement_sequence,
+    pm1_0,
+    pm2_5,
+    pm4_0,
+    pm10_0,
+    co2_ppm,
+    voc_index,
+    nox_index,
+    luminosity_lux,
+    sound_inst_dba,
+    sound_avg_dba,
+    sound_peak_spl_db,
+    calibration_in_progress,
+    button_pressed,
+    rtc_running_on_boot,
+    mac,
+    mac_suffix,
+);
+
+pub(crate) fn header(out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "sensor,received_at_ms,seen_at_s,feed,gateway,rssi,format{READINGS}"
+    )
+}
+
+fn format_name(f: DataFormat) -> &'static str {
+    match f {
+        DataFormat::Df3 => "Df3",
+        DataFormat::Df5 => "Df5",
+        DataFormat::C5 => "C5",
+        DataFormat::Df6 => "Df6",
+        DataFormat::E1 => "E1",
+        DataFormat::Df8 => "Df8",
+    }
+}
+
+/// One observation as a CSV line (with its newline).
+pub(crate) fn row(o: &Observation, out: &mut Vec<u8>) {
+    let (feed, gateway) = match &o.feed {
+        Feed::Ble => ("ble", None),
+        Feed::GatewayHistory { gateway } => ("gateway_history", *gateway),
+        Feed::GatewayPost { gateway } => ("gateway_post", *gateway),
+        Feed::GatewayMqtt { gateway } => ("gateway_mqtt", *gateway),
+    };
+    o.sensor.cell(out);
+    out.push(b',');
+    o.received_at_ms.cell(out);
+    out.push(b',');
+    if let Some(s) = o.seen_at_s {
+        s.cell(out);
+    }
+    out.push(b',');
+    out.extend_from_slice(feed.as_bytes());
+    out.push(b',');
+    if let Some(g) = gateway {
+        g.cell(out);
+    }
+    out.push(b',');
+    if let Some(r) = o.rssi {
+        r.cell(out);
+    }
+    out.push(b',');
+    if let Some(f) = o.format {
+        out.extend_from_slice(format_name(f).as_bytes());
+    }
+    readings(&o.readings, out);
+    out.push(b'\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_format_is_named_as_serde_names_it_and_values_read_back() {
+        for f in DataFormat::ALL {
+            assert_eq!(
+                serde_json::to_value(f).unwrap().as_str(),
+                Some(format_name(f))
+            );
+        }
+        let o = Observation {
+            sensor: MacAddress([0xAA, 0, 0, 0, 0, 1]),
+            feed: Feed::Ble,
+            received_at_ms: 1_700_000_000_123,
+            seen_at_s: None,
+            rssi: Some(-71),
+            format: Some(DataFormat::Df6),
+            readings: Readings {
+                temperature_c: Some(20.025),
+                pressure_pa: Some(100_011.0),
+                pm2_5: Some(f64::NAN),
+                button_pressed: Some(true),
+                mac_suffix: Some([0x4C, 0x88, 0x4F]),
+                ..Readings::default()
+            },
+        };
+        let mut line = Vec::new();
+        row(&o, &mut line);
+        let line = String::from_utf8(line).unwrap();
+        let mut head = Vec::new();
+        header(&mut head).unwrap();
+        let head = String::from_utf8(head).unwrap();
+        let cells: Vec<&str> = line.trim_end().split(',').collect();
+        let names: Vec<&str> = head.trim_end().split(',').collect();
+        assert_eq!(cells.len(), names.len(), "{line}");
+        let col = |n: &str| cells[names.iter().position(|x| *x == n).unwrap()];
+        assert_eq!(col("temperature_c"), "20.025");
+        assert_eq!(col("pressure_pa"), "100011.0");
+        assert_eq!(col("pm2_5"), "", "no NaN in a CSV");
+        assert_eq!(col("button_pressed"), "true");
+        assert_eq!(col("mac_suffix"), "4C884F");
+        assert_eq!(col("format"), "Df6");
+        assert_eq!(col("feed"), "ble");
+        assert_eq!(col("seen_at_s"), "");
+        assert_eq!(col("sensor"), o.sensor.to_string());
+    }
+}

@@ -1,0 +1,301 @@
+//! Per-bucket statistics of a sensor's readings — min, max, sum and count of every measured
+//! (floating-point) reading — kept per hour and per day so that a chart of any range reads a
+//! few hundred rows instead of every observation. Values are added in the order observations
+//! are stored, so a bucket equals a recomputation over its raw rows in that order.
+
+use ruuvi_protocol::Readings;
+
+/// How finely statistics are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Level {
+    Hour,
+    Day,
+}
+
+impl Level {
+    pub const ALL: [Level; 2] = [Level::Hour, Level::Day];
+
+    pub fn width_ms(self) -> i64 {
+        match self {
+            Level::Hour => 3_600_000,
+            Level::Day => 86_400_000,
+        }
+    }
+
+    /// The start of the bucket holding `at_ms` (UTC-aligned; the earliest time there is for
+    /// the first, partial bucket of the time line).
+    pub fn bucket_of(self, at_ms: i64) -> i64 {
+        at_ms
+            .div_euclid(self.width_ms())
+            .saturating_mul(self.width_ms())
+    }
+
+    pub(crate) fn code(self) -> i64 {
+        match self {
+            Level::Hour => 1,
+            Level::Day => 2,
+        }
+    }
+}
+
+/// One reading's statistics in a bucket.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FieldStats {
+    pub min: f64,
+    pub max: f64,
+    pub sum: f64,
+    pub count: u32,
+}
+
+impl FieldStats {
+    fn of(v: f64) -> Self {
+        Self {
+            min: v,
+            max: v,
+            sum: v,
+            count: 1,
+        }
+    }
+
+    fn add(&mut self, v: f64) {
+        self.min = self.min.min(v);
+        self.max = self.max.max(v);
+        self.sum += v;
+        self.count += 1;
+    }
+
+    fn merge(&mut self, o: &FieldStats) {
+        self.min = self.min.min(o.min);
+        self.max = self.max.max(o.max);
+        self.sum += o.sum;
+        self.count += o.count;
+    }
+
+    pub fn mean(&self) -> f64 {
+        self.sum / f64::from(self.count.max(1))
+    }
+}
+
+/// The rolled-up readings: every floating-point field, in declaration order. The
+/// destructuring without `..` makes a new `Readings` field a compile error here until it is
+/// placed (appended: slots are stored).
+macro_rules! measured_fields {
+    ($($field:ident),* $(,)?) => {
+        const FIELDS: usize = [$(stringify!($field)),*].len();
+
+        fn values(r: &Readings) -> [Option<f64>; FIELDS] {
+            [$(r.$field),*]
+        }
+
+        fn readings_of(values: [Option<f64>; FIELDS]) -> Readings {
+            let [$($field),*] = values;
+            Readings { $($field,)* ..Readings::default() }
+        }
+
+        /// `base` with each value in `values` put in place of its own.
+        fn onto(mut base: Readings, values: [Option<f64>; FIELDS]) -> Readings {
+            let [$($field),*] = values;
+            $( if $field.is_some() { base.$field = $field; } )*
+            base
+        }
+
+        #[cfg(test)]
+        fn every_float_field_is_rolled_up(r: Readings) {
+            let Readings {
+                $($field: _,)*
+                tx_power_dbm: _, movement_counter: _, measurement_sequence: _,
+                calibration_in_progress: _, button_pressed: _, rtc_running_on_boot: _,
+                mac: _, mac_suffix: _,
+            } = r;
+        }
+    };
+}
+
+measured_fields!(
+    temperature_c,
+    humidity_pct,
+    pressure_pa,
+    accel_x_g,
+    accel_y_g,
+    accel_z_g,
+    battery_v,
+    pm1_0,
+    pm2_5,
+    pm4_0,
+    pm10_0,
+    co2_ppm,
+    voc_index,
+    nox_index,
+    luminosity_lux,
+    sound_inst_dba,
+    sound_avg_dba,
+    sound_peak_spl_db,
+);
+
+/// The statistics of one bucket (or of several merged).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Stats {
+    fields: [Option<FieldStats>; FIELDS],
+    /// Observations added.
+    pub count: u32,
+}
+
+impl Stats {
+    pub fn add(&mut self, r: &Readings) {
+        for (slot, v) in self.fields.iter_mut().zip(values(r)) {
+            // NaN is no measurement (the decoders never produce one).
+            if let Some(v) = v.filter(|v| !v.is_nan()) {
+                match slot {
+                    Some(s) => s.add(v),
+                    None => *slot = Some(FieldStats::of(v)),
+                }
+            }
+        }
+        self.count += 1;
+    }
+
+    pub fn merge(&mut self, o: &Stats) {
+        for (slot, other) in self.fields.iter_mut().zip(&o.fields) {
+            match (slot.as_mut(), other) {
+                (Some(s), Some(other)) => s.merge(other),
+                (None, Some(other)) => *slot = Some(*other),
+                _ => {}
+            }
+        }
+        self.count += o.count;
+    }
+
+    fn values(&self, f: impl Fn(&FieldStats) -> f64) -> [Option<f64>; FIELDS] {
+        let mut out = [None; FIELDS];
+        for (o, s) in out.iter_mut().zip(&self.fields) {
+            *o = s.as_ref().map(&f);
+        }
+        out
+    }
+
+    fn map(&self, f: impl Fn(&FieldStats) -> f64) -> Readings {
+        readings_of(self.values(f))
+    }
+
+    pub fn mean(&self) -> Readings {
+        self.map(FieldStats::mean)
+    }
+
+    /// `base` (e.g. a bucket's first observation, for its counters and flags) with the
+    /// means in place of its measured values.
+    pub fn mean_onto(&self, base: Readings) -> Readings {
+        onto(base, self.values(FieldStats::mean))
+    }
+
+    pub fn min(&self) -> Readings {
+        self.map(|s| s.min)
+    }
+
+    pub fn max(&self) -> Readings {
+        self.map(|s| s.max)
+    }
+
+    /// A 32-bit mask of the fields present, then min, max, sum (f64) and count (u32) of each,
+    /// little-endian, then the observation count.
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut mask = 0u32;
+        let mut out = vec![0; 4];
+        for (i, s) in self.fields.iter().enumerate() {
+            if let Some(s) = s {
+                mask |= 1 << i;
+                for v in [s.min, s.max, s.sum] {
+                    out.extend_from_slice(&v.to_le_bytes());
+                }
+                out.extend_from_slice(&s.count.to_le_bytes());
+            }
+        }
+        out.extend_from_slice(&self.count.to_le_bytes());
+        out[..4].copy_from_slice(&mask.to_le_bytes());
+        out
+    }
+
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, String> {
+        let (mask, mut rest) = bytes
+            .split_first_chunk::<4>()
+            .ok_or("statistics shorter than their mask")?;
+        let mask = u32::from_le_bytes(*mask);
+        if mask >> FIELDS != 0 {
+            return Err("statistics of fields this version does not know".into());
+        }
+        let mut stats = Stats::default();
+        let f64_at = |rest: &mut &[u8]| -> Result<f64, String> {
+            let (v, r) = rest
+                .split_first_chunk::<8>()
+                .ok_or("statistics cut short")?;
+            *rest = r;
+            Ok(f64::from_le_bytes(*v))
+        };
+        for (i, slot) in stats.fields.iter_mut().enumerate() {
+            if mask & (1 << i) != 0 {
+                let (min, max, sum) = (f64_at(&mut rest)?, f64_at(&mut rest)?, f64_at(&mut rest)?);
+                let (n, r) = rest
+                    .split_first_chunk::<4>()
+                    .ok_or("statistics cut short")?;
+                rest = r;
+                *slot = Some(FieldStats {
+                    min,
+                    max,
+                    sum,
+                    count: u32::from_le_bytes(*n),
+                });
+            }
+        }
+        let (n, r) = rest
+            .split_first_chunk::<4>()
+            .ok_or("statistics cut short")?;
+        if !r.is_empty() {
+            return Err("statistics longer than their fields".into());
+        }
+        stats.count = u32::from_le_bytes(*n);
+        Ok(stats)
+    }
+}
+
+/// One bucket's statistics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bucket {
+    /// Where the bucket starts (Unix ms).
+    pub start_ms: i64,
+    pub stats: Stats,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statistics_round_trip_and_merge() {
+        every_float_field_is_rolled_up(Readings::default());
+        let mut s = Stats::default();
+        for t in [20.0, 22.5, 21.0] {
+            s.add(&Readings {
+                temperature_c: Some(t),
+                pm2_5: (t > 21.0).then_some(3.0),
+                movement_counter: Some(4),
+                ..Readings::default()
+            });
+        }
+        assert_eq!(s.count, 3);
+        assert_eq!(s.min().temperature_c, Some(20.0));
+        assert_eq!(s.max().temperature_c, Some(22.5));
+        assert_eq!(s.mean().temperature_c, Some(63.5 / 3.0));
+        assert_eq!(s.mean().pm2_5, Some(3.0));
+        assert_eq!(s.mean().movement_counter, None, "counters are not averaged");
+        assert_eq!(Stats::decode(&s.encode()).unwrap(), s);
+        let mut merged = Stats::default();
+        merged.merge(&s);
+        merged.merge(&s);
+        assert_eq!(merged.count, 6);
+        assert_eq!(merged.mean().temperature_c, Some(127.0 / 6.0));
+        let bytes = s.encode();
+        assert!(Stats::decode(&bytes[..bytes.len() - 1]).is_err());
+        assert!(Stats::decode(&[0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0]).is_err());
+        assert_eq!(Level::Hour.bucket_of(-1), -3_600_000);
+        assert_eq!(Level::Day.bucket_of(86_400_001), 86_400_000);
+    }
+}
