@@ -109,8 +109,8 @@ pub trait ObservationStore: Send {
     /// The newest observation of one sensor.
     fn latest_of(&mut self, sensor: MacAddress) -> Result<Option<Observation>, StoreError>;
 
-    /// Calls `f` with each observation of `q`, one sensor's in time order (SQLite: sensor by
-    /// sensor; PostgreSQL: in receive order); returns how many.
+    /// Calls `f` with each observation of `q`: sensor by sensor (in MAC order), each sensor's
+    /// in time order (equal times in the order they were stored); returns how many.
     fn each(
         &mut self,
         q: &Query,

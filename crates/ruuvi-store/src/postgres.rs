@@ -325,10 +325,21 @@ impl ObservationStore for PostgresStore {
 
     fn latest(&mut self) -> Result<Vec<Observation>, StoreError> {
         self.run(|c| {
+            // Each sensor found by a walk along the (sensor, time) index (a loose index scan),
+            // then its newest row: a few index probes per sensor, not a scan of the table.
             c.query(
                 &format!(
-                    "SELECT DISTINCT ON (sensor) {COLUMNS} FROM observations
-                     ORDER BY sensor, id DESC"
+                    "WITH RECURSIVE sensors(sensor) AS (
+                         (SELECT sensor FROM observations ORDER BY sensor LIMIT 1)
+                         UNION ALL
+                         SELECT (SELECT o.sensor FROM observations o
+                                 WHERE o.sensor > s.sensor ORDER BY o.sensor LIMIT 1)
+                         FROM sensors s WHERE s.sensor IS NOT NULL)
+                     SELECT n.* FROM sensors s CROSS JOIN LATERAL (
+                         SELECT {COLUMNS} FROM observations o WHERE o.sensor = s.sensor
+                         ORDER BY o.received_at_ms DESC, o.id DESC LIMIT 1) n
+                     WHERE s.sensor IS NOT NULL
+                     ORDER BY n.sensor"
                 ),
                 &[],
             )
@@ -345,7 +356,7 @@ impl ObservationStore for PostgresStore {
             c.query_opt(
                 &format!(
                     "SELECT {COLUMNS} FROM observations WHERE sensor = $1
-                     ORDER BY id DESC LIMIT 1"
+                     ORDER BY received_at_ms DESC, id DESC LIMIT 1"
                 ),
                 &[&sensor],
             )
@@ -369,20 +380,30 @@ impl ObservationStore for PostgresStore {
         let jobs = self.jobs.as_ref().expect("open until dropped");
         jobs.send(Box::new(move |c: &mut Client| {
             let mut run = || -> Result<(), StoreError> {
-                let params: [&(dyn postgres::types::ToSql + Sync); 4] =
-                    [&sensor, &from, &to, &limit];
-                let it = c
-                    .query_raw(
-                        &format!(
-                            "SELECT {COLUMNS} FROM observations
-                             WHERE ($1::text IS NULL OR sensor = $1)
-                               AND ($2::bigint IS NULL OR received_at_ms >= $2)
-                               AND ($3::bigint IS NULL OR received_at_ms < $3)
-                             ORDER BY id LIMIT $4"
+                // Only the conditions asked for, so the planner walks the (sensor, time)
+                // index (`$1 IS NULL OR …` would make it scan the table).
+                let from = from.unwrap_or(i64::MIN);
+                let to = to.unwrap_or(i64::MAX);
+                let (sql, params): (String, Vec<&(dyn postgres::types::ToSql + Sync)>) =
+                    match &sensor {
+                        Some(sensor) => (
+                            format!(
+                                "SELECT {COLUMNS} FROM observations
+                                 WHERE sensor = $1 AND received_at_ms >= $2 AND received_at_ms < $3
+                                 ORDER BY received_at_ms, id LIMIT $4"
+                            ),
+                            vec![sensor, &from, &to, &limit],
                         ),
-                        params,
-                    )
-                    .map_err(pg)?;
+                        None => (
+                            format!(
+                                "SELECT {COLUMNS} FROM observations
+                                 WHERE received_at_ms >= $1 AND received_at_ms < $2
+                                 ORDER BY sensor, received_at_ms, id LIMIT $3"
+                            ),
+                            vec![&from, &to, &limit],
+                        ),
+                    };
+                let it = c.query_raw(&sql, params).map_err(pg)?;
                 use postgres::fallible_iterator::FallibleIterator;
                 let mut it = it;
                 while let Some(r) = it.next().map_err(pg)? {

@@ -164,6 +164,55 @@ fn exports_csv_and_json_lines(s: &mut dyn ObservationStore) {
     assert_eq!(back, obs("AA:AA:AA:AA:AA:01", 1_000, 20.5, 1));
 }
 
+/// Reads in the same order on both engines, the newest by time (not by arrival), and the
+/// same chart statistics (SQLite from its rollups, PostgreSQL from the raw rows).
+fn order_latest_and_statistics(s: &mut dyn ObservationStore) {
+    let (a, b) = ("AA:AA:AA:AA:AA:01", "BB:BB:BB:BB:BB:02");
+    let hour = 3_600_000;
+    let mut sent = Vec::new();
+    for i in 0..30 {
+        sent.push(obs(b, 1_000 + i * 600_000, 10.0 + i as f64 * 0.5, i as u32));
+        sent.push(obs(
+            a,
+            2_000 + i * 600_000,
+            30.0 - i as f64 * 0.25,
+            100 + i as u32,
+        ));
+    }
+    s.insert(&sent).unwrap();
+    // A late observation from long ago (a history download) is not the newest.
+    let late = obs(a, 500, 99.0, 999);
+    s.insert(std::slice::from_ref(&late)).unwrap();
+    let all = s.query(&Query::default()).unwrap();
+    let keys: Vec<(String, i64)> = all
+        .iter()
+        .map(|o| (o.sensor.to_string(), o.received_at_ms))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "sensor by sensor, each in time order");
+    assert_eq!(all[0], late);
+    let newest_a = s.latest_of(a.parse().unwrap()).unwrap().unwrap();
+    assert_eq!(newest_a.received_at_ms, 2_000 + 29 * 600_000);
+    let mut buckets = Vec::new();
+    s.buckets(
+        a.parse().unwrap(),
+        0,
+        6 * hour,
+        ruuvi_store::Level::Hour,
+        &mut |b| buckets.push(b),
+    )
+    .unwrap();
+    assert_eq!(
+        buckets.iter().map(|b| b.start_ms).collect::<Vec<_>>(),
+        [0, hour, 2 * hour, 3 * hour, 4 * hour]
+    );
+    let first = &buckets[0].stats;
+    assert_eq!(first.count, 7, "the late one and six of ten minutes");
+    assert_eq!(first.max().temperature_c, Some(99.0));
+    assert_eq!(first.min().temperature_c, Some(30.0 - 5.0 * 0.25));
+}
+
 /// Each check on both engines: `sqlite_<name>` always, `postgres_<name>` under
 /// `tests/with-servers.sh` (ignored otherwise).
 macro_rules! on_both_engines {
@@ -185,6 +234,7 @@ on_both_engines! {
     round_trip_latest_range_and_delete => sqlite_round_trip, postgres_round_trip;
     retention_expires_and_thins_in_whole_buckets => sqlite_retention, postgres_retention;
     exports_csv_and_json_lines => sqlite_exports, postgres_exports;
+    order_latest_and_statistics => sqlite_order_and_statistics, postgres_order_and_statistics;
 }
 
 /// Two processes store what they both received (two gateways heard the same tags, or both
