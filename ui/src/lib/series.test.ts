@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alignSeries } from './series';
+import { alignSeries, spread } from './series';
 import { readings } from '../test-fixtures';
 
 const p = (at_ms: number, t: number | null) => ({ at_ms, readings: readings({ temperature_c: t }), low: null, high: null });
@@ -20,5 +20,21 @@ describe('compare view', () => {
       [1, 2],
       [1, 2],
     ]);
+  });
+});
+
+describe('spread of long ranges', () => {
+  it('gives the low and high of each rolled-up point, none for single observations', () => {
+    const rolled = (at_ms: number, mean: number, low: number, high: number) => ({
+      at_ms,
+      readings: readings({ temperature_c: mean }),
+      low: readings({ temperature_c: low }),
+      high: readings({ temperature_c: high }),
+    });
+    expect(spread([rolled(0, 20, 15, 25), p(3_600_000, 21)], 'temperature_c')).toEqual([
+      [15, null],
+      [25, null],
+    ]);
+    expect(spread([p(0, 1), p(1000, 2)], 'temperature_c')).toBeNull();
   });
 });

@@ -12,6 +12,7 @@ export const RANGES: Range[] = [
   { key: '24h', label: '24 hours', ms: 86_400_000 },
   { key: '7d', label: '7 days', ms: 7 * 86_400_000 },
   { key: '30d', label: '30 days', ms: 30 * 86_400_000 },
+  { key: '1y', label: '1 year', ms: 365 * 86_400_000 },
 ];
 
 /** A chartable quantity: a numeric field of `Readings`. */
@@ -49,4 +50,26 @@ export function alignSeries(lists: Point[][], field: keyof Readings): (number | 
     columns.push(ys);
   }
   return columns;
+}
+
+/** One sensor's lowest and highest values per point (`null` where a point stands for one
+ * observation), aligned with `alignSeries([points])`'s times; `null` when no point has a
+ * spread (short ranges: every point is one observation). */
+export function spread(points: Point[], field: keyof Readings): [(number | null)[], (number | null)[]] | null {
+  const times = alignSeries([points], field)[0];
+  const at = new Map(times.map((t, i) => [t as number, i]));
+  const lows: (number | null)[] = new Array(times.length).fill(null);
+  const highs: (number | null)[] = new Array(times.length).fill(null);
+  let any = false;
+  for (const p of points) {
+    const low = p.low?.[field];
+    const high = p.high?.[field];
+    if (typeof low === 'number' && typeof high === 'number') {
+      const i = at.get(p.at_ms / 1000)!;
+      lows[i] = low;
+      highs[i] = high;
+      any = true;
+    }
+  }
+  return any ? [lows, highs] : null;
 }
