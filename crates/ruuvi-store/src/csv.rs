@@ -64,9 +64,59 @@ impl Cell for [u8; 3] {
     }
 }
 
+/// A cell read back into a reading's value.
+trait FromCell: Sized {
+    fn from_cell(cell: &str) -> Option<Self>;
+}
+
+macro_rules! parsed_cell {
+    ($($t:ty),*) => {$(
+        impl FromCell for $t {
+            fn from_cell(cell: &str) -> Option<Self> {
+                cell.parse().ok()
+            }
+        }
+    )*};
+}
+
+parsed_cell!(f64, i16, u32, bool, MacAddress);
+
+impl FromCell for [u8; 3] {
+    fn from_cell(cell: &str) -> Option<Self> {
+        let bytes = cell.as_bytes();
+        if bytes.len() != 6 {
+            return None;
+        }
+        let mut out = [0u8; 3];
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = u8::from_str_radix(&cell[i * 2..i * 2 + 2], 16).ok()?;
+        }
+        Some(out)
+    }
+}
+
+fn read<T: FromCell>(name: &str, cell: &str) -> Result<Option<T>, String> {
+    if cell.is_empty() {
+        return Ok(None);
+    }
+    T::from_cell(cell)
+        .map(Some)
+        .ok_or_else(|| format!("{name}: cannot read {cell:?}"))
+}
+
 macro_rules! reading_columns {
     ($($field:ident),* $(,)?) => {
         const READINGS: &str = concat!($(",", stringify!($field)),*);
+        const READING_NAMES: &[&str] = &[$(stringify!($field)),*];
+
+        /// Sets the reading `name` from `cell`; `false`: no reading of that name.
+        fn set_reading(r: &mut Readings, name: &str, cell: &str) -> Result<bool, String> {
+            match name {
+                $(stringify!($field) => r.$field = read(name, cell)?,)*
+                _ => return Ok(false),
+            }
+            Ok(true)
+        }
 
         fn readings(r: &Readings, out: &mut Vec<u8>) {
             let Readings { $($field),* } = r;
@@ -109,6 +159,89 @@ reading_columns!(
     mac,
     mac_suffix,
 );
+
+const FIXED: [&str; 7] = [
+    "sensor",
+    "received_at_ms",
+    "seen_at_s",
+    "feed",
+    "gateway",
+    "rssi",
+    "format",
+];
+
+/// Every column the export writes.
+pub(crate) fn column_names() -> Vec<&'static str> {
+    FIXED.iter().chain(READING_NAMES).copied().collect()
+}
+
+/// A row of the export read back (`names` from its header).
+pub(crate) fn parse_row(names: &[String], cells: &[&str]) -> Result<Observation, String> {
+    let mut sensor = None;
+    let mut received_at_ms = None;
+    let mut seen_at_s = None;
+    let mut feed = None;
+    let mut gateway: Option<MacAddress> = None;
+    let mut rssi = None;
+    let mut format = None;
+    let mut readings = Readings::default();
+    for (name, cell) in names.iter().zip(cells) {
+        let name = name.as_str();
+        match name {
+            "sensor" => sensor = read::<MacAddress>(name, cell)?,
+            "received_at_ms" => {
+                received_at_ms = Some(
+                    cell.parse::<i64>()
+                        .map_err(|_| format!("received_at_ms: cannot read {cell:?}"))?,
+                )
+            }
+            "seen_at_s" => {
+                seen_at_s = match *cell {
+                    "" => None,
+                    c => Some(
+                        c.parse::<u64>()
+                            .map_err(|_| format!("seen_at_s: cannot read {c:?}"))?,
+                    ),
+                }
+            }
+            "feed" => feed = Some(*cell),
+            "gateway" => gateway = read(name, cell)?,
+            "rssi" => rssi = read(name, cell)?,
+            "format" => {
+                format = match *cell {
+                    "" => None,
+                    c => Some(
+                        DataFormat::ALL
+                            .into_iter()
+                            .find(|f| format_name(*f) == c)
+                            .ok_or_else(|| format!("format: unknown {c:?}"))?,
+                    ),
+                }
+            }
+            other => {
+                if !set_reading(&mut readings, other, cell)? {
+                    return Err(format!("unknown column {other:?}"));
+                }
+            }
+        }
+    }
+    let feed = match feed.ok_or("no feed")? {
+        "ble" => Feed::Ble,
+        "gateway_history" => Feed::GatewayHistory { gateway },
+        "gateway_post" => Feed::GatewayPost { gateway },
+        "gateway_mqtt" => Feed::GatewayMqtt { gateway },
+        other => return Err(format!("feed: unknown {other:?}")),
+    };
+    Ok(Observation {
+        sensor: sensor.ok_or("no sensor")?,
+        feed,
+        received_at_ms: received_at_ms.ok_or("no received_at_ms")?,
+        seen_at_s,
+        rssi,
+        format,
+        readings,
+    })
+}
 
 pub(crate) fn header(out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(

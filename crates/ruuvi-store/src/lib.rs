@@ -11,6 +11,7 @@ use std::io::Write;
 
 mod codec;
 mod csv;
+pub mod import;
 pub mod location;
 mod packed;
 mod postgres;

@@ -60,6 +60,8 @@ enum Command {
     Serve(Box<serve::Serve>),
     /// Stored observations as CSV or JSON lines.
     Export(serve::Export),
+    /// Stored observations from a file: our CSV or JSON-lines export, or Ruuvi Station's CSV.
+    Import(serve::Import),
     /// Alert rules, the alerts that fired, a test alert.
     #[command(subcommand)]
     Alert(alert::AlertCommand),
@@ -127,6 +129,7 @@ fn main() -> ExitCode {
             Err(e) => Err(e),
         },
         Command::Export(args) => serve::export(args, &database_dir, &keychain),
+        Command::Import(args) => serve::import(args, &database_dir, &keychain),
         Command::Ble(command) => {
             return match runtime() {
                 Ok(rt) => {

@@ -151,6 +151,20 @@ pub struct Export {
     store: Option<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct Import {
+    /// Our CSV or JSON-lines export, or a Ruuvi Station CSV export (the format is read from
+    /// the first line).
+    file: PathBuf,
+    /// The sensor a Ruuvi Station file is from (its file name says it when it starts with the
+    /// MAC, as Station names exports of unnamed sensors).
+    #[arg(long)]
+    sensor: Option<MacAddress>,
+    /// A SQLite file or a `postgres://` URL, as for `serve --store`.
+    #[arg(long, alias = "db")]
+    store: Option<String>,
+}
+
 impl Serve {
     /// The settings the flags give (shown on the UI's Settings page, not changed there).
     fn settings(&self) -> AppSettings {
@@ -341,6 +355,58 @@ fn parse_time(text: &str) -> Result<i64, String> {
     Err(format!(
         "{text:?}: expected Unix ms, 2026-11-22 or 2026-11-22T10:00:00Z"
     ))
+}
+
+/// Imports a file into the store with a progress line on stderr; prints what it did as JSON.
+pub fn import(args: Import, database_dir: &Path, secrets: &dyn SecretStore) -> Result<(), String> {
+    use ruuvi_store::import::{self, ImportFormat, ImportFormatKind};
+    use std::io::BufRead;
+    let shown = args.file.display().to_string();
+    let file = std::fs::File::open(&args.file).map_err(|e| format!("{shown}: {e}"))?;
+    let mut input = std::io::BufReader::with_capacity(1 << 20, file);
+    let first = {
+        let buffered = input.fill_buf().map_err(|e| format!("{shown}: {e}"))?;
+        let end = buffered
+            .iter()
+            .position(|b| *b == b'\n')
+            .unwrap_or(buffered.len());
+        String::from_utf8_lossy(&buffered[..end]).into_owned()
+    };
+    let format = match import::detect(&first) {
+        Some(ImportFormatKind::Csv) => ImportFormat::Csv,
+        Some(ImportFormatKind::JsonLines) => ImportFormat::JsonLines,
+        Some(ImportFormatKind::Station) => {
+            let from_name = args
+                .file
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(import::sensor_in_file_name);
+            ImportFormat::Station {
+                sensor: args.sensor.or(from_name).ok_or_else(|| {
+                    format!("{shown} is a Ruuvi Station export without the sensor's MAC: say which with --sensor")
+                })?,
+            }
+        }
+        None => {
+            return Err(format!(
+                "{shown}: not a Ruuvi Desk export (CSV or JSON lines) or a Ruuvi Station CSV export"
+            ))
+        }
+    };
+    let location = ruuvi_wiring::store_location(database_dir, args.store.as_deref(), secrets)?;
+    let mut store = location
+        .open()
+        .map_err(|e| format!("opening {location}: {e}"))?;
+    let report = import::import(&mut *store, &mut input, format, &mut |r| {
+        eprint!("\rimported {} rows ({} new)", r.read, r.stored);
+    });
+    eprintln!();
+    let report = report.map_err(|e| format!("{shown}: {e}"))?;
+    println!(
+        "{}",
+        serde_json::json!({"read": report.read, "stored": report.stored, "skipped": report.skipped})
+    );
+    Ok(())
 }
 
 pub fn export(args: Export, database_dir: &Path, secrets: &dyn SecretStore) -> Result<(), String> {
