@@ -23,6 +23,7 @@ pub fn declarations() -> String {
     declare!(
         ruuvi_app::ApiError,
         ruuvi_app::api::AppInfo,
+        ruuvi_app::api::ImportReply,
         ruuvi_app::api::BleStatusReply,
         ruuvi_app::api::Measurement,
         ruuvi_app::AppSettings,

@@ -642,6 +642,22 @@ mod tests {
                 "export_csv",
                 serde_json::json!({"sensor": "nope", "fromMs": 0, "toMs": 1}),
             ),
+            (
+                "import_history",
+                serde_json::json!({"fileName": "empty.csv", "content": "sensor,received_at_ms,feed\n", "sensor": null}),
+            ),
+            (
+                "import_history",
+                serde_json::json!({"fileName": "notes.txt", "content": "hello", "sensor": null}),
+            ),
+            (
+                "import_history",
+                serde_json::json!({"fileName": "Sauna.csv", "content": "timestamp,temperature (°C),humidity (%),pressure (hPa),rssi\n", "sensor": null}),
+            ),
+            (
+                "import_history",
+                serde_json::json!({"fileName": "Sauna.csv", "content": "timestamp,temperature (°C),humidity (%),pressure (hPa),rssi\nyesterday,1,2,3,4\n", "sensor": "C8:25:2D:8E:9C:2C"}),
+            ),
             ("first_paint", serde_json::json!({"cards": 1})),
             ("app_settings", serde_json::json!({})),
             (

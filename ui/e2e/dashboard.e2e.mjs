@@ -5,7 +5,7 @@
 //   node --test ui/e2e/dashboard.e2e.mjs   (after `make build`; RUUVICTL=… to use another binary)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bin, launchChromium, shots, start, stopAll } from './support.mjs';
@@ -107,6 +107,43 @@ test('temperatures follow the unit chosen in Settings', async () => {
   await page.reload();
   await page.locator('.card [data-key=temperature] .unit').first().waitFor({ timeout: 20_000 });
   assert.equal(await page.locator('.card [data-key=temperature] .unit').first().textContent(), '°F');
+  await page.close();
+});
+
+test('a Ruuvi Station export imported in Settings becomes a card and a year chart with its spread', async () => {
+  // Ten days of one tag every 10 minutes, ending an hour ago, as Ruuvi Station writes them.
+  const iso = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+0000');
+  const end = Date.now() - 3_600_000;
+  const lines = ['timestamp,temperature (°C),humidity (%),pressure (hPa),rssi'];
+  for (let i = 1440; i > 0; i--) {
+    const t = 20 + 5 * Math.sin(i / 72);
+    lines.push(`${iso(end - i * 600_000)},${t.toFixed(2)},45.5,1013.25,-70`);
+  }
+  const file = join(dataDir, 'F1F2F3F4F5F6_251206-1200.csv');
+  writeFileSync(file, lines.join('\n') + '\n');
+  const page = await browser.newPage();
+  await page.goto(uiUrl);
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await page.locator('#import-file').setInputFiles(file);
+  await page.getByRole('button', { name: 'Import' }).click();
+  await page.locator('#import-said').waitFor({ timeout: 20_000 });
+  assert.equal(await page.locator('#import-said').textContent(), 'Read 1440 rows: 1440 new, 0 already stored.');
+  // Twice: nothing new.
+  await page.getByRole('button', { name: 'Import' }).click();
+  await page.waitForFunction(() => document.querySelector('#import-said')?.textContent?.includes('1440 already stored'));
+  await page.getByRole('button', { name: 'Dashboard' }).click();
+  const sensor = 'F1:F2:F3:F4:F5:F6';
+  const search = page.getByRole('searchbox');
+  if (await search.count()) await search.fill(sensor);
+  const card = page.locator(`.card[data-sensor="${sensor}"]`);
+  await card.waitFor({ timeout: 20_000 });
+  await card.getByRole('button', { name: `History of ${sensor}` }).click();
+  await page.getByRole('group', { name: 'Time range' }).getByRole('button', { name: '1 year' }).click();
+  const chart = page.getByTestId('chart');
+  await page.waitForFunction(() => document.querySelector('[data-testid=chart]')?.getAttribute('data-band') === 'true');
+  await chart.locator('canvas').waitFor();
+  assert.ok(Number(await chart.getAttribute('data-points')) >= 10, 'a point a day at least');
+  await page.screenshot({ path: join(shots, 'browser-imported-year.png'), fullPage: true });
   await page.close();
 });
 

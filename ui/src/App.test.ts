@@ -96,6 +96,7 @@ function backendWith(decode: Backend['decode'], bleStatus = async () => noBlueto
     dashboard: async () => ({ demo: false, cards: [] }),
     series: async (sensor) => ({ sensor, points: [] }),
     exportCsv: async () => 'Saved to /tmp/x.csv',
+    importHistory: async () => ({ read: 0, stored: 0, skipped: 0 }),
     subscribe: () => () => {},
   };
 }
@@ -130,6 +131,24 @@ describe('App', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Read this gateway' }));
     expect(await screen.findByText(/4 polls, 12 readings/)).toBeTruthy();
     expect(sent).toEqual([{ endpoint: '127.0.0.1:8080', intervalS: 30, user: null, secret: 'RO-KEY' }]);
+  });
+
+  it('imports a history file: its name, text and sensor go to the backend, the count comes back', async () => {
+    const backend = backendWith(async () => ({}));
+    const sent: unknown[] = [];
+    backend.importHistory = async (fileName, content, sensor) => {
+      sent.push({ fileName, content, sensor });
+      return { read: 2, stored: 1, skipped: 1 };
+    };
+    render(App, { backend });
+    await fireEvent.click(screen.getByRole('button', { name: 'Settings' }));
+    const text = 'timestamp,temperature (°C),humidity (%),pressure (hPa),rssi\n';
+    const file = new File([text], 'Sauna_210304-1234.csv', { type: 'text/csv' });
+    await fireEvent.change(screen.getByLabelText('File'), { target: { files: [file] } });
+    await fireEvent.input(screen.getByLabelText(/^Sensor/), { target: { value: 'C8:25:2D:8E:9C:2C' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Import' }));
+    expect(await screen.findByText('Read 2 rows: 1 new, 1 already stored.')).toBeTruthy();
+    expect(sent).toEqual([{ fileName: 'Sauna_210304-1234.csv', content: text, sensor: 'C8:25:2D:8E:9C:2C' }]);
   });
 
   it('shows the decoded rows', async () => {

@@ -25,6 +25,16 @@ use crate::desk::Desk;
 use crate::error::{ApiError, DeskError};
 use crate::polls::PollStatus;
 
+/// What an import did.
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq, ts_rs::TS)]
+pub struct ImportReply {
+    /// Observations read from the file.
+    pub read: usize,
+    pub stored: usize,
+    /// Already stored (or twice in the file).
+    pub skipped: usize,
+}
+
 /// Name and version for the window's about line.
 #[derive(Debug, Clone, serde::Serialize, PartialEq, Eq, ts_rs::TS)]
 pub struct AppInfo {
@@ -116,6 +126,67 @@ async fn series(desk: &Desk, a: SeriesArgs) -> Result<Series, ApiError> {
     })
     .await?;
     Ok(Series { sensor, points })
+}
+
+/// Imports a file's history into the store: our CSV or JSON-lines export, or a Ruuvi Station
+/// CSV export (its sensor from `sensor` or the file name). Rows already stored are skipped.
+async fn import_history(desk: &Desk, a: ImportArgs) -> Result<ImportReply, ApiError> {
+    use ruuvi_store::import::{self, ImportFormat, ImportFormatKind};
+    let first = a.content.lines().next().unwrap_or_default();
+    let format = match import::detect(first) {
+        Some(ImportFormatKind::Csv) => ImportFormat::Csv,
+        Some(ImportFormatKind::JsonLines) => ImportFormat::JsonLines,
+        Some(ImportFormatKind::Station) => {
+            let given = a
+                .sensor
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(mac)
+                .transpose()?;
+            ImportFormat::Station {
+                sensor: given
+                    .or_else(|| import::sensor_in_file_name(&a.file_name))
+                    .ok_or_else(|| {
+                        DeskError::BadInput(format!(
+                            "{} is a Ruuvi Station export that does not say its sensor: give its MAC",
+                            a.file_name
+                        ))
+                    })?,
+            }
+        }
+        None => {
+            return Err(DeskError::BadInput(format!(
+                "{} is not a Ruuvi Desk export (CSV or JSON lines) or a Ruuvi Station CSV export",
+                a.file_name
+            ))
+            .into())
+        }
+    };
+    let db = desk.db.clone();
+    let name = a.file_name.clone();
+    let (report, latest) = blocking(move || {
+        let mut store = db.open().map_err(|e| DeskError::Store(e.to_string()))?;
+        let report = import::import(&mut *store, &mut a.content.as_bytes(), format, &mut |_| {})
+            .map_err(|e| match e {
+                import::ImportError::Line { .. } => DeskError::BadInput(format!("{name}: {e}")),
+                other => DeskError::Store(other.to_string()),
+            });
+        // Also after a bad line: what came before it is stored.
+        let latest = store
+            .latest()
+            .map_err(|e| DeskError::Store(e.to_string()))?;
+        Ok((report, latest))
+    })
+    .await?;
+    // A sensor known only from the file gets its card.
+    desk.hub.note_stored(&latest);
+    let report = report?;
+    Ok(ImportReply {
+        read: report.read,
+        stored: report.stored,
+        skipped: report.skipped,
+    })
 }
 
 /// Writes a sensor's history in `[from_ms, to_ms)` as CSV to the export folder and says where.
@@ -504,6 +575,8 @@ arguments! {
     HexArgs { hex: String }
     SeriesArgs { sensor: String, from_ms: i64, to_ms: i64, points: usize }
     RangeArgs { sensor: String, from_ms: i64, to_ms: i64 }
+    /// A file's name and text; `sensor`: the MAC of a Ruuvi Station export's sensor.
+    ImportArgs { file_name: String, content: String, sensor: Option<String> }
     PaintArgs { cards: usize }
     SettingsArgs { settings: AppSettings }
     /// `target`: `store`, `mqtt_feed` or `mqtt_sink`.
@@ -576,6 +649,7 @@ commands! {
     decode_advertisement(HexArgs) -> Measurement;
     series(SeriesArgs) -> Series;
     export_csv(RangeArgs) -> String;
+    import_history(ImportArgs) -> ImportReply;
     first_paint(PaintArgs) -> ();
     app_settings(NoArgs) -> AppSettings;
     set_app_settings(SettingsArgs) -> AppSettings;

@@ -392,6 +392,21 @@ impl Hub {
         self.updates.subscribe()
     }
 
+    /// Takes in observations stored around the hub (an import of history): a sensor's latest
+    /// state becomes the newer of its own and the given one. Nothing is stored, broadcast or
+    /// alerted on: history is not news.
+    pub fn note_stored(&self, newest: &[Observation]) {
+        let mut map = self.latest.write();
+        for o in newest {
+            match map.get(&o.sensor) {
+                Some(known) if known.received_at_ms >= o.received_at_ms => {}
+                _ => {
+                    map.insert(o.sensor, o.clone());
+                }
+            }
+        }
+    }
+
     /// The newest observation of every sensor.
     pub fn latest(&self) -> Vec<Observation> {
         let mut all: Vec<Observation> = self.latest.read().values().cloned().collect();

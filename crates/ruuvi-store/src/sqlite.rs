@@ -121,6 +121,15 @@ impl SqliteStore {
         Ok(store)
     }
 
+    /// Reads the ids again: another connection may have added sensors or feeds.
+    fn refresh_ids(&mut self) -> Result<(), StoreError> {
+        self.sensor_ids.clear();
+        self.sensor_macs.clear();
+        self.feed_ids.clear();
+        self.feeds.clear();
+        self.load_ids()
+    }
+
     fn load_ids(&mut self) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare("SELECT id, mac FROM sensors")?;
         let sensors = stmt
@@ -151,9 +160,17 @@ impl SqliteStore {
         if let Some(id) = self.sensor_ids.get(&sensor) {
             return Ok(*id);
         }
-        self.conn
-            .execute("INSERT INTO sensors (mac) VALUES (?1)", [mac_int(sensor)])?;
-        let id = self.conn.last_insert_rowid();
+        // Another connection (an import next to the app's writer) may have added it since
+        // the ids were read.
+        self.conn.execute(
+            "INSERT INTO sensors (mac) VALUES (?1) ON CONFLICT (mac) DO NOTHING",
+            [mac_int(sensor)],
+        )?;
+        let id: i64 = self.conn.query_row(
+            "SELECT id FROM sensors WHERE mac = ?1",
+            [mac_int(sensor)],
+            |r| r.get(0),
+        )?;
         self.sensor_ids.insert(sensor, id);
         self.sensor_macs.insert(id, sensor);
         Ok(id)
@@ -164,9 +181,15 @@ impl SqliteStore {
             return Ok(*id);
         }
         let text = serde_json::to_string(feed).expect("plain enum");
-        self.conn
-            .execute("INSERT INTO feeds (feed) VALUES (?1)", [text])?;
-        let id = self.conn.last_insert_rowid();
+        self.conn.execute(
+            "INSERT INTO feeds (feed) VALUES (?1) ON CONFLICT (feed) DO NOTHING",
+            [&text],
+        )?;
+        let id: i64 =
+            self.conn
+                .query_row("SELECT id FROM feeds WHERE feed = ?1", [&text], |r| {
+                    r.get(0)
+                })?;
         self.feed_ids.insert(feed.clone(), id);
         self.feeds.insert(id, feed.clone());
         Ok(id)
@@ -585,6 +608,7 @@ impl ObservationStore for SqliteStore {
 
     /// The newest observation of every sensor, by sensor.
     fn latest(&mut self) -> Result<Vec<Observation>, StoreError> {
+        self.refresh_ids()?;
         let rows = {
             let mut stmt = self.conn.prepare_cached(&format!(
                 // CROSS JOIN keeps `latest` outside: the planner, without statistics, would
@@ -610,6 +634,7 @@ impl ObservationStore for SqliteStore {
 
     /// The newest observation of one sensor.
     fn latest_of(&mut self, sensor: MacAddress) -> Result<Option<Observation>, StoreError> {
+        self.refresh_ids()?;
         let Some(id) = self.sensor_ids.get(&sensor).copied() else {
             return Ok(None);
         };
@@ -633,6 +658,7 @@ impl ObservationStore for SqliteStore {
         q: &Query,
         f: &mut dyn FnMut(Observation) -> Result<(), StoreError>,
     ) -> Result<usize, StoreError> {
+        self.refresh_ids()?;
         let sensors = match q.sensor {
             Some(mac) => match self.sensor_ids.get(&mac) {
                 Some(id) => vec![(mac, *id)],
@@ -653,6 +679,7 @@ impl ObservationStore for SqliteStore {
     }
 
     fn delete_older_than(&mut self, cutoff_ms: i64) -> Result<usize, StoreError> {
+        self.refresh_ids()?;
         let mut total = 0;
         for (_, id) in self.sensors_by_mac() {
             total += self.in_transaction(|store| {
@@ -673,6 +700,7 @@ impl ObservationStore for SqliteStore {
         now_ms: i64,
         max_rows: usize,
     ) -> Result<Trimmed, StoreError> {
+        self.refresh_ids()?;
         self.in_transaction(|store| trim_with(&mut SqliteTrim(store), policy, now_ms, max_rows))
     }
 
@@ -685,6 +713,7 @@ impl ObservationStore for SqliteStore {
         level: Level,
         f: &mut dyn FnMut(Bucket),
     ) -> Result<usize, StoreError> {
+        self.refresh_ids()?;
         match self.sensor_ids.get(&sensor).copied() {
             Some(id) => self.stored_buckets(id, from_ms, to_ms, level, f),
             None => Ok(0),
@@ -1113,6 +1142,21 @@ mod tests {
         // Opened again: nothing left to move.
         let mut again = SqliteStore::open_with_progress(&path, &mut |m| panic!("{m:?}")).unwrap();
         assert_eq!(again.count().unwrap(), all.len() as u64);
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn two_connections_to_one_file_see_each_others_sensors() {
+        let path = temp_db("two");
+        let mut writer = SqliteStore::open(&path).unwrap();
+        let mut import = SqliteStore::open(&path).unwrap();
+        let (a, b) = (df5(1, 1_000, 1), df5(2, 2_000, 2));
+        import.insert(std::slice::from_ref(&a)).unwrap();
+        // The writer has not read `a`'s sensor id; it still stores `a`'s sensor, and `b`.
+        writer.insert(&[a.clone(), b.clone()]).unwrap();
+        assert_eq!(writer.count().unwrap(), 3);
+        let all = import.query(&Query::default()).unwrap();
+        assert_eq!(all, [a.clone(), a, b]);
         std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 

@@ -18,6 +18,7 @@ import type {
   Dashboard,
   FoundGateway,
   GatewayDetails,
+  ImportReply,
   ListedGateway,
   LoginRequest,
   Measurement,
@@ -125,6 +126,9 @@ export interface Backend {
   /** A sensor's history in [fromMs, toMs) as CSV: saved (the app) or downloaded (a browser).
    * Says where it went. */
   exportCsv(sensor: string, fromMs: number, toMs: number): Promise<string>;
+  /** A file's history into the store: our CSV or JSON-lines export, or a Ruuvi Station CSV
+   * export (`sensor`: its MAC, when the file name does not start with it). */
+  importHistory(fileName: string, content: string, sensor: string | null): Promise<ImportReply>;
   /** A sensor's history in [fromMs, toMs), thinned to at most `points`. */
   series(sensor: string, fromMs: number, toMs: number, points: number): Promise<Series>;
   /** The first dashboard is on screen (the app logs the time since its start). */
@@ -209,6 +213,7 @@ export function backendOver(transport: Transport): Backend {
     dashboard: () => call('dashboard', {}),
     series: (sensor, fromMs, toMs, points) => call('series', { sensor, fromMs, toMs, points }),
     exportCsv: (sensor, fromMs, toMs) => call('export_csv', { sensor, fromMs, toMs }),
+    importHistory: (fileName, content, sensor) => call('import_history', { fileName, content, sensor }),
     subscribe: (onCard) => on<SensorCard>('card', onCard),
     painted: (cards) => void call('first_paint', { cards }).catch(() => {}),
   };

@@ -9,6 +9,16 @@ export type AppInfo = { name: string,
  */
 version: string, license: string, };
 
+export type ImportReply = { 
+/**
+ * Observations read from the file.
+ */
+read: number, stored: number, 
+/**
+ * Already stored (or twice in the file).
+ */
+skipped: number, };
+
 export type BleStatusReply = { message: string, } & ({ "state": "off" } | { "state": "starting" } | { "state": "scanning", adapter: string, } | { "state": "unavailable", kind: Unavailable, reason: string, 
 /**
  * What the user can do about it.
@@ -603,6 +613,8 @@ export type SeriesArgs = { sensor: string, fromMs: number, toMs: number, points:
 
 export type RangeArgs = { sensor: string, fromMs: number, toMs: number, };
 
+export type ImportArgs = { fileName: string, content: string, sensor: string | null, };
+
 export type PaintArgs = { cards: number, };
 
 export type SettingsArgs = { settings: AppSettings, };
@@ -639,6 +651,7 @@ export interface Commands {
   decode_advertisement: { args: HexArgs; reply: Measurement };
   series: { args: SeriesArgs; reply: Series };
   export_csv: { args: RangeArgs; reply: string };
+  import_history: { args: ImportArgs; reply: ImportReply };
   first_paint: { args: PaintArgs; reply: null };
   app_settings: { args: NoArgs; reply: AppSettings };
   set_app_settings: { args: SettingsArgs; reply: AppSettings };
