@@ -423,6 +423,23 @@ type Opened = (
     Option<String>,
 );
 
+/// Logs how a store written by an earlier version is moved to this version's layout (a year
+/// of history takes minutes): at most one line every two seconds, and the last.
+fn migration_log() -> impl FnMut(ruuvi_store::Migration) {
+    let mut last: Option<Instant> = None;
+    move |m| {
+        if m.done == m.total || last.is_none_or(|t| t.elapsed().as_secs() >= 2) {
+            last = Some(Instant::now());
+            tracing::info!(
+                done = m.done,
+                total = m.total,
+                "moving the stored history to this version's layout: {} %",
+                m.done * 100 / m.total.max(1)
+            );
+        }
+    }
+}
+
 fn open_store(
     database_dir: &Path,
     settings: &AppSettings,
@@ -431,7 +448,7 @@ fn open_store(
 ) -> Result<Opened, DeskError> {
     let opened = ruuvi_wiring::store_location(database_dir, settings.store.as_deref(), secrets)
         .and_then(|db| {
-            db.open()
+            db.open_with_progress(&mut migration_log())
                 .map(|store| (db.clone(), store))
                 .map_err(|e| format!("opening {db}: {e}"))
         });

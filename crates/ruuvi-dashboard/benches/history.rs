@@ -13,7 +13,8 @@
 //! # the small run CI does (debug build, seconds)
 //! RUUVI_HISTORY=5x3x60 cargo test -p ruuvi-dashboard --bench history
 //! ```
-//! `RUUVI_HISTORY` is `SENSORS x DAYS x EVERY_S`.
+//! `RUUVI_HISTORY` is `SENSORS x DAYS x EVERY_S`. With `RUUVI_HISTORY_MIGRATE=1` the store is
+//! written in the previous version's layout (schema 3) and migrated on open, timed.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -102,38 +103,35 @@ fn approximate(i: u32, k: i64, at_ms: i64) -> Observation {
     }
 }
 
-/// Every sensor's history in receive order, one batch at a time.
-fn build(store: &mut SqliteStore, scale: &Scale) -> (u64, Duration) {
+/// Every sensor's history in receive order.
+fn history(scale: &Scale) -> impl Iterator<Item = Observation> + '_ {
     let start = END_MS - scale.days * DAY_MS;
     let step = scale.every_s * 1000;
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut busy = Duration::ZERO;
-    let mut n = 0u64;
-    let mut k = 0i64;
-    let mut at = start;
-    while at < END_MS {
-        for i in 0..scale.sensors {
+    let rounds = (scale.days * DAY_MS / step).max(0);
+    (0..rounds).flat_map(move |k| {
+        (0..scale.sensors).map(move |i| {
             // Spread over the interval, as independent sensors are.
             let offset = i64::from(i) * step / i64::from(scale.sensors.max(1));
-            batch.push(observation(i, k, at + offset));
-            if batch.len() == BATCH {
-                let t = Instant::now();
-                store.insert(&batch).unwrap();
-                busy += t.elapsed();
-                n += batch.len() as u64;
-                batch.clear();
-            }
+            observation(i, k, start + k * step + offset)
+        })
+    })
+}
+
+/// The history stored one batch at a time; returns how many and the time spent in `insert`.
+fn build(store: &mut SqliteStore, scale: &Scale) -> (u64, Duration) {
+    let mut busy = Duration::ZERO;
+    let mut n = 0u64;
+    let mut all = history(scale);
+    loop {
+        let batch: Vec<Observation> = all.by_ref().take(BATCH).collect();
+        if batch.is_empty() {
+            return (n, busy);
         }
-        k += 1;
-        at += step;
-    }
-    if !batch.is_empty() {
         let t = Instant::now();
         store.insert(&batch).unwrap();
         busy += t.elapsed();
         n += batch.len() as u64;
     }
-    (n, busy)
 }
 
 /// The median of `runs` timings of `f` (after one warm-up run).
@@ -255,13 +253,22 @@ fn main() {
     let path = dir.join(name);
     let mut store = SqliteStore::open(&path).unwrap();
     let expected = scale.observations() as u64;
+    let mut migration = None;
     let ingest = if store.count().unwrap() < expected {
         drop(store);
         let _ = std::fs::remove_file(&path);
-        let _ = std::fs::remove_file(dir.join(format!("{}-wal", path.display())));
-        store = SqliteStore::open(&path).unwrap();
-        let (n, busy) = build(&mut store, &scale);
-        Some((n, busy))
+        let _ = std::fs::remove_file(format!("{}-wal", path.display()));
+        if std::env::var_os("RUUVI_HISTORY_MIGRATE").is_some() {
+            // Written as the previous version did, then moved on open, as an upgrade does.
+            ruuvi_store::testing::write_schema_3(&path, &mut history(&scale)).unwrap();
+            let t = Instant::now();
+            store = SqliteStore::open(&path).unwrap();
+            migration = Some(t.elapsed());
+            None
+        } else {
+            store = SqliteStore::open(&path).unwrap();
+            Some(build(&mut store, &scale))
+        }
     } else {
         None
     };
@@ -275,6 +282,13 @@ fn main() {
         "history: {} sensors × {} days every {} s = {count} observations",
         scale.sensors, scale.days, scale.every_s
     );
+    if let Some(took) = migration {
+        println!(
+            "  migration from schema 3: {:.1} s = {:.0} obs/s",
+            took.as_secs_f64(),
+            count as f64 / took.as_secs_f64()
+        );
+    }
     if let Some((n, busy)) = ingest {
         println!(
             "  ingest (insert, batches of {BATCH}): {:.0} obs/s",

@@ -57,8 +57,16 @@ impl StoreLocation {
 
     /// Opens (creating the tables if needed). Blocks while connecting.
     pub fn open(&self) -> Result<Box<dyn ObservationStore>, StoreError> {
+        self.open_with_progress(&mut |_| {})
+    }
+
+    /// [`Self::open`], telling `progress` how the migration of an older SQLite store goes.
+    pub fn open_with_progress(
+        &self,
+        progress: &mut dyn FnMut(crate::Migration),
+    ) -> Result<Box<dyn ObservationStore>, StoreError> {
         Ok(match self {
-            Self::Sqlite(path) => Box::new(SqliteStore::open(path)?),
+            Self::Sqlite(path) => Box::new(SqliteStore::open_with_progress(path, progress)?),
             Self::Postgres(target) => Box::new(PostgresStore::connect(target)?),
         })
     }

@@ -511,6 +511,11 @@ impl SqliteStore {
             });
         }
         self.conn.execute_batch("DROP TABLE observations")?;
+        // The old rows' pages are free now: give them back, or the file keeps the old size
+        // for years. Not being able to (a full disk) leaves a larger file, nothing worse.
+        if let Err(e) = self.conn.execute_batch("VACUUM") {
+            tracing::warn!("the database keeps its old size (VACUUM failed: {e})");
+        }
         Ok(())
     }
 
@@ -805,30 +810,59 @@ fn old_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     })
 }
 
+/// The layout schema 3 wrote (the version before this one), for migration tests and
+/// benchmarks.
+pub(crate) const SCHEMA_3: &str = "CREATE TABLE observations (
+         id INTEGER PRIMARY KEY,
+         sensor TEXT NOT NULL,
+         received_at_ms INTEGER NOT NULL,
+         seen_at_s INTEGER,
+         feed TEXT NOT NULL,
+         rssi INTEGER,
+         format TEXT,
+         seq INTEGER,
+         readings BLOB NOT NULL
+     );
+     CREATE INDEX observations_sensor_time ON observations(sensor, received_at_ms);
+     CREATE INDEX observations_time ON observations(received_at_ms);
+     CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+     PRAGMA user_version = 3;";
+
+/// Writes `observations` into a schema 3 table as that version did (in the caller's
+/// transaction); returns how many.
+pub(crate) fn write_schema_3_rows(
+    conn: &Connection,
+    observations: &mut dyn Iterator<Item = Observation>,
+) -> Result<u64, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO observations
+             (sensor, received_at_ms, seen_at_s, feed, rssi, format, seq, readings)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    let mut n = 0;
+    for o in observations {
+        let c = crate::Columns::of(&o);
+        stmt.execute(params![
+            c.sensor,
+            c.received_at_ms,
+            c.seen_at_s,
+            c.feed,
+            c.rssi,
+            c.format,
+            c.seq,
+            c.readings
+        ])?;
+        n += 1;
+    }
+    Ok(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The schema 3 layout, as the previous version wrote it.
-    pub(crate) fn schema_3(conn: &Connection) {
-        conn.execute_batch(
-            "CREATE TABLE observations (
-                 id INTEGER PRIMARY KEY,
-                 sensor TEXT NOT NULL,
-                 received_at_ms INTEGER NOT NULL,
-                 seen_at_s INTEGER,
-                 feed TEXT NOT NULL,
-                 rssi INTEGER,
-                 format TEXT,
-                 seq INTEGER,
-                 readings BLOB NOT NULL
-             );
-             CREATE INDEX observations_sensor_time ON observations(sensor, received_at_ms);
-             CREATE INDEX observations_time ON observations(received_at_ms);
-             CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-             PRAGMA user_version = 3;",
-        )
-        .unwrap();
+    fn schema_3(conn: &Connection) {
+        conn.execute_batch(SCHEMA_3).unwrap();
     }
 
     fn temp_db(name: &str) -> std::path::PathBuf {
@@ -1090,25 +1124,7 @@ mod tests {
             let mut conn = Connection::open(&path).unwrap();
             schema_3(&conn);
             let tx = conn.transaction().unwrap();
-            for o in &all {
-                let c = crate::Columns::of(o);
-                tx.execute(
-                    "INSERT INTO observations
-                         (sensor, received_at_ms, seen_at_s, feed, rssi, format, seq, readings)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![
-                        c.sensor,
-                        c.received_at_ms,
-                        c.seen_at_s,
-                        c.feed,
-                        c.rssi,
-                        c.format,
-                        c.seq,
-                        c.readings
-                    ],
-                )
-                .unwrap();
-            }
+            write_schema_3_rows(&tx, &mut all.iter().cloned()).unwrap();
             tx.commit().unwrap();
         }
         let mut steps = Vec::new();

@@ -47,3 +47,25 @@ pub fn fresh_postgres_database(hint: &str) -> Option<StoreLocation> {
     };
     Some(StoreLocation::parse(&url).expect("a PostgreSQL URL"))
 }
+
+/// A SQLite file at `path` laid out as the previous version (schema 3) wrote it, holding
+/// `observations` (committed every 50,000): what a migration starts from.
+pub fn write_schema_3(
+    path: &std::path::Path,
+    observations: &mut dyn Iterator<Item = ruuvi_protocol::Observation>,
+) -> Result<u64, crate::StoreError> {
+    let mut conn = rusqlite::Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.execute_batch(crate::sqlite::SCHEMA_3)?;
+    let mut total = 0;
+    loop {
+        let tx = conn.transaction()?;
+        let n = crate::sqlite::write_schema_3_rows(&tx, &mut (&mut *observations).take(50_000))?;
+        tx.commit()?;
+        total += n;
+        if n == 0 {
+            return Ok(total);
+        }
+    }
+}
