@@ -369,27 +369,31 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// After rows of `sensor` before `cutoff` were deleted: the rollup buckets that ended
-    /// before it go, the one holding it is recomputed from the rows that are left, and
-    /// `latest` is found again if it was deleted.
+    /// After rows of `sensor` were deleted: with a `cutoff`, the rollup buckets that ended
+    /// before it go, and the one holding it is recomputed from the rows left when
+    /// `recompute` (an explicit delete; periodic retention leaves that one bucket to go
+    /// whole, so a trim never reads a day of rows while ingest waits). `latest` is found
+    /// again if it was deleted.
     fn after_delete(
         &self,
         sensor: i64,
-        cutoff: Option<i64>,
+        cutoff: Option<(i64, bool)>,
         deleted: usize,
     ) -> Result<(), StoreError> {
         if deleted == 0 {
             return Ok(());
         }
         add_count(&self.conn, -(deleted as i64))?;
-        if let Some(cutoff) = cutoff {
+        if let Some((cutoff, recompute)) = cutoff {
             for level in Level::ALL {
                 let bucket = level.bucket_of(cutoff);
                 self.conn.execute(
                     "DELETE FROM rollups WHERE sensor = ?1 AND level = ?2 AND bucket_ms < ?3",
                     params![sensor, level.code(), bucket],
                 )?;
-                self.recompute(sensor, level, bucket)?;
+                if recompute {
+                    self.recompute(sensor, level, bucket)?;
+                }
             }
         }
         let latest_gone: bool = self.conn.query_row(
@@ -692,7 +696,7 @@ impl ObservationStore for SqliteStore {
                     "DELETE FROM samples WHERE sensor = ?1 AND at_ms < ?2",
                     params![id, cutoff_ms],
                 )?;
-                store.after_delete(id, Some(cutoff_ms), n)?;
+                store.after_delete(id, Some((cutoff_ms, true)), n)?;
                 Ok(n)
             })?;
         }
@@ -742,7 +746,7 @@ impl TrimSql for SqliteTrim<'_> {
                      ORDER BY at_ms LIMIT ?3)",
                 params![id, before, (limit - done) as i64],
             )?;
-            self.0.after_delete(id, Some(before), n)?;
+            self.0.after_delete(id, Some((before, false)), n)?;
             done += n;
         }
         Ok(done)
@@ -1069,6 +1073,40 @@ mod tests {
         assert!(s.latest().unwrap().contains(&first));
         let counted: usize = s.query(&Query::default()).unwrap().len();
         assert_eq!(s.count().unwrap(), counted as u64);
+    }
+
+    #[test]
+    fn periodic_retention_drops_whole_rollup_buckets_only() {
+        let mut s = SqliteStore::open_in_memory().unwrap();
+        let start = 1_700_000_000_000;
+        s.insert(&history(1, start, 3 * 86_400_000, 120_000)).unwrap();
+        let mac = MacAddress([0xAA, 0, 0, 0, 0, 0]);
+        let before: Vec<Bucket> = stored(&mut s, mac, Level::Hour);
+        let keep = 2 * 86_400_000 - 1_800_000;
+        let now = start + 3 * 86_400_000;
+        let cut = now - keep;
+        let policy = Retention {
+            max_history_ms: Some(keep),
+            resolution_ms: None,
+            full_resolution_ms: 0,
+        };
+        let mut calls = 0;
+        while s.trim(&policy, now, 100).unwrap().more {
+            calls += 1;
+        }
+        assert!(calls > 3, "in bounded steps");
+        let after = stored(&mut s, mac, Level::Hour);
+        let straddling = Level::Hour.bucket_of(cut);
+        // Buckets that ended before the cut are gone; the one holding it stays whole (until
+        // it is wholly expired); later ones equal their rows.
+        assert_eq!(after[0].start_ms, straddling);
+        assert_eq!(
+            after[0],
+            *before.iter().find(|b| b.start_ms == straddling).unwrap()
+        );
+        let recomputed = recomputed(&mut s, mac, Level::Hour);
+        assert_eq!(after[1..], recomputed[1..]);
+        assert!(recomputed[0].stats.count < after[0].stats.count);
     }
 
     #[test]
