@@ -20,13 +20,18 @@ use postgres::{Client, NoTls};
 use ruuvi_protocol::{DataFormat, MacAddress, Observation};
 
 use crate::location::PostgresTarget;
+use crate::rollup::{Bucket, FieldStats, Level, Stats};
 use crate::{
     trim_with, Columns, ObservationStore, Query, Retention, Row, StoreError, StoredReadings,
     TrimSql, Trimmed, COLUMNS,
 };
 
 /// Bumped when the tables change; a newer database is refused.
-const SCHEMA_VERSION: i64 = 1;
+/// 2 added `rollups` (kept from then on; older buckets are computed from raw rows).
+const SCHEMA_VERSION: i64 = 2;
+
+/// The `field` of a rollup row that holds a bucket's observation count.
+const COUNT_FIELD: i16 = -1;
 
 /// How long a measurement's claim holds: copies of one measurement reach the writers within
 /// this (a gateway's post period at most), and its sequence number does not come round again
@@ -144,6 +149,17 @@ fn init(c: &mut Client) -> Result<(), StoreError> {
              ON observations(sensor, received_at_ms);
          CREATE INDEX IF NOT EXISTS observations_time ON observations(received_at_ms);
          CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
+         CREATE TABLE IF NOT EXISTS rollups (
+             sensor TEXT NOT NULL,
+             level SMALLINT NOT NULL,
+             bucket_ms BIGINT NOT NULL,
+             field SMALLINT NOT NULL,
+             min DOUBLE PRECISION NOT NULL,
+             max DOUBLE PRECISION NOT NULL,
+             sum DOUBLE PRECISION NOT NULL,
+             count BIGINT NOT NULL,
+             PRIMARY KEY (sensor, level, bucket_ms, field)
+         );
          CREATE TABLE IF NOT EXISTS recent_measurements (
              sensor TEXT NOT NULL,
              format TEXT NOT NULL,
@@ -159,6 +175,26 @@ fn init(c: &mut Client) -> Result<(), StoreError> {
         .map(|r| r.get(0));
     if let Some(v) = version.filter(|v| *v > SCHEMA_VERSION) {
         return Err(StoreError::NewerSchema(v));
+    }
+    if version.unwrap_or(0) < 2 {
+        // Rollups are kept from the next whole day on; before it, a chart's statistics come
+        // from the raw rows (a fresh database has none: everything is covered).
+        let newest: Option<i64> = tx
+            .query_one("SELECT MAX(received_at_ms) FROM observations", &[])
+            .map_err(pg)?
+            .get(0);
+        let from = match newest {
+            Some(t) => Level::Day
+                .bucket_of(t.max(ruuvi_protocol::clock::now_ms()))
+                .saturating_add(Level::Day.width_ms()),
+            None => i64::MIN,
+        };
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('rollups_from_ms', $1)
+             ON CONFLICT (key) DO NOTHING",
+            &[&from],
+        )
+        .map_err(pg)?;
     }
     tx.execute(
         "INSERT INTO meta (key, value) VALUES ('schema_version', $1)
@@ -177,6 +213,7 @@ type Claim = (String, String, i64);
 fn insert_batch(
     c: &mut Client,
     rows: &[Columns],
+    readings: &[ruuvi_protocol::Readings],
     prune_before: Option<i64>,
 ) -> Result<Vec<bool>, StoreError> {
     // First occurrence of each key in the batch claims it; later ones in the batch are copies.
@@ -264,6 +301,14 @@ fn insert_batch(
         )
         .map_err(pg)?;
     }
+    add_rollups(
+        &mut tx,
+        rows.iter()
+            .zip(readings)
+            .zip(&kept)
+            .filter(|(_, k)| **k)
+            .map(|((c, r), _)| (c, r)),
+    )?;
     if let Some(before) = prune_before {
         tx.execute(
             "DELETE FROM recent_measurements WHERE at_ms < $1",
@@ -273,6 +318,90 @@ fn insert_batch(
     }
     tx.commit().map_err(pg)?;
     Ok(kept)
+}
+
+/// The stored rows' statistics added to `rollups`, merged in the database (min, max, sum,
+/// count), so writers at the same moment never lose each other's; keys in one order so they
+/// queue rather than deadlock.
+fn add_rollups<'a>(
+    tx: &mut postgres::Transaction<'_>,
+    stored: impl Iterator<Item = (&'a Columns, &'a ruuvi_protocol::Readings)>,
+) -> Result<(), StoreError> {
+    let mut buckets: std::collections::BTreeMap<(String, i16, i64), Stats> = Default::default();
+    for (c, r) in stored {
+        for level in Level::ALL {
+            buckets
+                .entry((
+                    c.sensor.clone(),
+                    level.code() as i16,
+                    level.bucket_of(c.received_at_ms),
+                ))
+                .or_default()
+                .add(r);
+        }
+    }
+    if buckets.is_empty() {
+        return Ok(());
+    }
+    let (mut sensor, mut level, mut bucket, mut field) = (vec![], vec![], vec![], vec![]);
+    let (mut min, mut max, mut sum, mut count) = (vec![], vec![], vec![], vec![]);
+    for ((s, l, b), stats) in &buckets {
+        for (f, part) in parts_of(stats) {
+            sensor.push(s.as_str());
+            level.push(*l);
+            bucket.push(*b);
+            field.push(f);
+            min.push(part.min);
+            max.push(part.max);
+            sum.push(part.sum);
+            count.push(i64::from(part.count));
+        }
+    }
+    tx.execute(
+        "INSERT INTO rollups AS r (sensor, level, bucket_ms, field, min, max, sum, count)
+         SELECT * FROM unnest($1::text[], $2::smallint[], $3::bigint[], $4::smallint[],
+                              $5::float8[], $6::float8[], $7::float8[], $8::bigint[])
+         ON CONFLICT (sensor, level, bucket_ms, field) DO UPDATE SET
+             min = LEAST(r.min, excluded.min), max = GREATEST(r.max, excluded.max),
+             sum = r.sum + excluded.sum, count = r.count + excluded.count",
+        &[&sensor, &level, &bucket, &field, &min, &max, &sum, &count],
+    )
+    .map_err(pg)?;
+    Ok(())
+}
+
+/// Rollup rows (ordered by bucket) gathered into buckets.
+fn buckets_of(rows: &[postgres::Row]) -> Result<Vec<Bucket>, StoreError> {
+    let mut out: Vec<Bucket> = Vec::new();
+    for r in rows {
+        let start_ms: i64 = r.get(0);
+        let field: i16 = r.get(1);
+        if out.last().is_none_or(|b| b.start_ms != start_ms) {
+            out.push(Bucket {
+                start_ms,
+                stats: Stats::default(),
+            });
+        }
+        let stats = &mut out.last_mut().expect("just pushed").stats;
+        let count = u32::try_from(r.get::<_, i64>(5)).unwrap_or(u32::MAX);
+        if field == COUNT_FIELD {
+            stats.count = count;
+        } else if !stats.set_part(
+            usize::try_from(field).unwrap_or(usize::MAX),
+            FieldStats {
+                min: r.get(2),
+                max: r.get(3),
+                sum: r.get(4),
+                count,
+            },
+        ) {
+            return Err(StoreError::Corrupt {
+                id: start_ms,
+                reason: format!("rollup of unknown field {field}"),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Deadlocks and serialisation failures are worth another try; anything else is not.
@@ -296,6 +425,8 @@ fn pg_row(r: &postgres::Row) -> Row {
 impl ObservationStore for PostgresStore {
     fn insert(&mut self, batch: &[Observation]) -> Result<Vec<bool>, StoreError> {
         let rows: Vec<Columns> = batch.iter().map(Columns::of).collect();
+        let readings: std::sync::Arc<Vec<ruuvi_protocol::Readings>> =
+            std::sync::Arc::new(batch.iter().map(|o| o.readings.clone()).collect());
         self.inserts += 1;
         // Now and then, forget claims long past (from the batch's own clock).
         let prune_before = (self.inserts % 256 == 1)
@@ -305,8 +436,8 @@ impl ObservationStore for PostgresStore {
         let rows = std::sync::Arc::new(rows);
         let mut tries = 0;
         loop {
-            let attempt = rows.clone();
-            match self.run(move |c| insert_batch(c, &attempt, prune_before)) {
+            let (attempt, values) = (rows.clone(), readings.clone());
+            match self.run(move |c| insert_batch(c, &attempt, &values, prune_before)) {
                 Err(e) if retryable(&e) && tries < 5 => tries += 1,
                 other => return other,
             }
@@ -426,14 +557,93 @@ impl ObservationStore for PostgresStore {
         Ok(n)
     }
 
+    /// The rows, the rollup buckets that ended before the cut, and the buckets it cuts
+    /// recomputed from the rows left.
     fn delete_older_than(&mut self, cutoff_ms: i64) -> Result<usize, StoreError> {
-        self.run(move |c| {
-            Ok(c.execute(
-                "DELETE FROM observations WHERE received_at_ms < $1",
-                &[&cutoff_ms],
+        let deleted = self.run(move |c| {
+            let mut tx = c.transaction().map_err(pg)?;
+            let n = tx
+                .execute(
+                    "DELETE FROM observations WHERE received_at_ms < $1",
+                    &[&cutoff_ms],
+                )
+                .map_err(pg)? as usize;
+            drop_rollups_before(&mut tx, cutoff_ms)?;
+            tx.commit().map_err(pg)?;
+            Ok(n)
+        })?;
+        for level in Level::ALL {
+            let start = level.bucket_of(cutoff_ms);
+            let mut fresh: std::collections::BTreeMap<String, Stats> = Default::default();
+            self.each(
+                &Query {
+                    sensor: None,
+                    from_ms: Some(start),
+                    to_ms: Some(start.saturating_add(level.width_ms())),
+                    limit: None,
+                },
+                &mut |o| {
+                    fresh
+                        .entry(o.sensor.to_string())
+                        .or_default()
+                        .add(&o.readings);
+                    Ok(())
+                },
+            )?;
+            self.run(move |c| {
+                let mut tx = c.transaction().map_err(pg)?;
+                tx.execute(
+                    "DELETE FROM rollups WHERE level = $1 AND bucket_ms = $2",
+                    &[&(level.code() as i16), &start],
+                )
+                .map_err(pg)?;
+                for (sensor, stats) in fresh {
+                    replace_bucket(&mut tx, &sensor, level, start, &stats)?;
+                }
+                tx.commit().map_err(pg)
+            })?;
+        }
+        Ok(deleted)
+    }
+
+    /// From `rollups`; buckets before `rollups_from_ms` (an upgraded database's older
+    /// history) from the raw rows.
+    fn buckets(
+        &mut self,
+        sensor: MacAddress,
+        from_ms: i64,
+        to_ms: i64,
+        level: Level,
+        f: &mut dyn FnMut(Bucket),
+    ) -> Result<usize, StoreError> {
+        let rollups_from: i64 = self.run(|c| {
+            Ok(
+                c.query_opt("SELECT value FROM meta WHERE key = 'rollups_from_ms'", &[])
+                    .map_err(pg)?
+                    .map(|r| r.get(0))
+                    .unwrap_or(i64::MIN),
             )
-            .map_err(pg)? as usize)
-        })
+        })?;
+        let mut n = 0;
+        let start = level.bucket_of(from_ms);
+        if start < rollups_from {
+            n += raw_buckets(self, sensor, start, to_ms.min(rollups_from), level, f)?;
+        }
+        let (from, text) = (start.max(rollups_from), sensor.to_string());
+        let rows = self.run(move |c| {
+            c.query(
+                "SELECT bucket_ms, field, min, max, sum, count FROM rollups
+                 WHERE sensor = $1 AND level = $2 AND bucket_ms >= $3 AND bucket_ms < $4
+                 ORDER BY bucket_ms, field",
+                &[&text, &(level.code() as i16), &from, &to_ms],
+            )
+            .map_err(pg)
+        })?;
+        for b in buckets_of(&rows)? {
+            f(b);
+            n += 1;
+        }
+        Ok(n)
     }
 
     fn trim(
@@ -447,19 +657,126 @@ impl ObservationStore for PostgresStore {
     }
 }
 
+/// The rollup buckets that ended at or before `cutoff_ms` go with their rows.
+fn drop_rollups_before(
+    tx: &mut postgres::Transaction<'_>,
+    cutoff_ms: i64,
+) -> Result<(), StoreError> {
+    for level in Level::ALL {
+        tx.execute(
+            "DELETE FROM rollups WHERE level = $1 AND bucket_ms < $2",
+            &[&(level.code() as i16), &level.bucket_of(cutoff_ms)],
+        )
+        .map_err(pg)?;
+    }
+    Ok(())
+}
+
+/// Writes one bucket's statistics in place of what was there.
+fn replace_bucket(
+    tx: &mut postgres::Transaction<'_>,
+    sensor: &str,
+    level: Level,
+    bucket: i64,
+    stats: &Stats,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "DELETE FROM rollups WHERE sensor = $1 AND level = $2 AND bucket_ms = $3",
+        &[&sensor, &(level.code() as i16), &bucket],
+    )
+    .map_err(pg)?;
+    for (field, part) in parts_of(stats) {
+        tx.execute(
+            "INSERT INTO rollups (sensor, level, bucket_ms, field, min, max, sum, count)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                &sensor,
+                &(level.code() as i16),
+                &bucket,
+                &field,
+                &part.min,
+                &part.max,
+                &part.sum,
+                &i64::from(part.count),
+            ],
+        )
+        .map_err(pg)?;
+    }
+    Ok(())
+}
+
+/// A bucket as rollup rows: its observation count, then each measured field.
+fn parts_of(stats: &Stats) -> impl Iterator<Item = (i16, FieldStats)> + '_ {
+    std::iter::once((
+        COUNT_FIELD,
+        FieldStats {
+            min: 0.0,
+            max: 0.0,
+            sum: 0.0,
+            count: stats.count,
+        },
+    ))
+    .chain(stats.parts().map(|(i, f)| (i as i16, f)))
+}
+
+/// Buckets computed from the raw rows (history from before rollups were kept).
+fn raw_buckets(
+    store: &mut PostgresStore,
+    sensor: MacAddress,
+    from_ms: i64,
+    to_ms: i64,
+    level: Level,
+    f: &mut dyn FnMut(Bucket),
+) -> Result<usize, StoreError> {
+    let mut current: Option<Bucket> = None;
+    let mut n = 0;
+    store.each(
+        &Query {
+            sensor: Some(sensor),
+            from_ms: Some(from_ms),
+            to_ms: Some(to_ms),
+            limit: None,
+        },
+        &mut |o| {
+            let start_ms = level.bucket_of(o.received_at_ms);
+            if current.as_ref().is_some_and(|b| b.start_ms != start_ms) {
+                f(current.take().expect("just checked"));
+                n += 1;
+            }
+            current
+                .get_or_insert_with(|| Bucket {
+                    start_ms,
+                    stats: Stats::default(),
+                })
+                .stats
+                .add(&o.readings);
+            Ok(())
+        },
+    )?;
+    if let Some(b) = current {
+        f(b);
+        n += 1;
+    }
+    Ok(n)
+}
+
 struct PostgresTrim<'a>(&'a mut Client);
 
 impl TrimSql for PostgresTrim<'_> {
+    /// Rollup buckets go whole once they ended before the cut (the one holding it stays).
     fn expire(&mut self, before: i64, limit: usize) -> Result<usize, StoreError> {
-        Ok(self
-            .0
+        let mut tx = self.0.transaction().map_err(pg)?;
+        let n = tx
             .execute(
                 "DELETE FROM observations WHERE id IN (
                      SELECT id FROM observations WHERE received_at_ms < $1
                      ORDER BY received_at_ms LIMIT $2)",
                 &[&before, &(limit as i64)],
             )
-            .map_err(pg)? as usize)
+            .map_err(pg)? as usize;
+        drop_rollups_before(&mut tx, before)?;
+        tx.commit().map_err(pg)?;
+        Ok(n)
     }
 
     fn thin(&mut self, from: i64, cut: i64, step: i64, limit: usize) -> Result<usize, StoreError> {

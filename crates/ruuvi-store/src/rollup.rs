@@ -165,6 +165,25 @@ impl Stats {
         self.count += o.count;
     }
 
+    /// The fields measured in this bucket, by slot.
+    pub(crate) fn parts(&self) -> impl Iterator<Item = (usize, FieldStats)> + '_ {
+        self.fields
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| f.map(|f| (i, f)))
+    }
+
+    /// Puts one field's statistics in slot `index` (`false`: no such slot).
+    pub(crate) fn set_part(&mut self, index: usize, s: FieldStats) -> bool {
+        match self.fields.get_mut(index) {
+            Some(slot) => {
+                *slot = Some(s);
+                true
+            }
+            None => false,
+        }
+    }
+
     fn values(&self, f: impl Fn(&FieldStats) -> f64) -> [Option<f64>; FIELDS] {
         let mut out = [None; FIELDS];
         for (o, s) in out.iter_mut().zip(&self.fields) {

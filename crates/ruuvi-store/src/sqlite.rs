@@ -816,6 +816,7 @@ fn old_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
 
 /// The layout schema 3 wrote (the version before this one), for migration tests and
 /// benchmarks.
+#[cfg(any(test, feature = "testing"))]
 pub(crate) const SCHEMA_3: &str = "CREATE TABLE observations (
          id INTEGER PRIMARY KEY,
          sensor TEXT NOT NULL,
@@ -834,6 +835,7 @@ pub(crate) const SCHEMA_3: &str = "CREATE TABLE observations (
 
 /// Writes `observations` into a schema 3 table as that version did (in the caller's
 /// transaction); returns how many.
+#[cfg(any(test, feature = "testing"))]
 pub(crate) fn write_schema_3_rows(
     conn: &Connection,
     observations: &mut dyn Iterator<Item = Observation>,
@@ -1079,7 +1081,8 @@ mod tests {
     fn periodic_retention_drops_whole_rollup_buckets_only() {
         let mut s = SqliteStore::open_in_memory().unwrap();
         let start = 1_700_000_000_000;
-        s.insert(&history(1, start, 3 * 86_400_000, 120_000)).unwrap();
+        s.insert(&history(1, start, 3 * 86_400_000, 120_000))
+            .unwrap();
         let mac = MacAddress([0xAA, 0, 0, 0, 0, 0]);
         let before: Vec<Bucket> = stored(&mut s, mac, Level::Hour);
         let keep = 2 * 86_400_000 - 1_800_000;

@@ -69,3 +69,21 @@ pub fn write_schema_3(
         }
     }
 }
+
+/// Runs `sql` on the PostgreSQL database at `location` (a test's own), e.g. to make it look
+/// like one an earlier version wrote.
+pub fn postgres_execute(location: &StoreLocation, sql: &str) {
+    let StoreLocation::Postgres(target) = location else {
+        panic!("not a PostgreSQL location: {location}");
+    };
+    let (config, sql) = (target.config(), sql.to_string());
+    std::thread::spawn(move || {
+        config
+            .connect(postgres::NoTls)
+            .expect("the test database")
+            .batch_execute(&sql)
+            .expect("the test's SQL");
+    })
+    .join()
+    .expect("the SQL thread");
+}

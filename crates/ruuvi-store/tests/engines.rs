@@ -3,8 +3,50 @@
 //! writers at once, one copy of each measurement.
 
 use ruuvi_protocol::{DataFormat, Feed, Observation, Readings};
-use ruuvi_store::testing::fresh_postgres_database;
-use ruuvi_store::{ObservationStore, Query, Retention, SqliteStore, Trimmed};
+use ruuvi_store::testing::{fresh_postgres_database, postgres_execute};
+use ruuvi_store::{Bucket, Level, ObservationStore, Query, Retention, SqliteStore, Trimmed};
+
+/// The store's chart statistics of `sensor` against a recomputation from its raw rows: counts,
+/// minima and maxima exact, means to 1e-9 (writers at once add in another order).
+fn statistics_match_the_rows(s: &mut dyn ObservationStore, sensor: &str) {
+    let mac = sensor.parse().unwrap();
+    for level in Level::ALL {
+        let mut want: Vec<Bucket> = Vec::new();
+        s.each(
+            &Query {
+                sensor: Some(mac),
+                ..Query::default()
+            },
+            &mut |o| {
+                let start_ms = level.bucket_of(o.received_at_ms);
+                if want.last().is_none_or(|b| b.start_ms != start_ms) {
+                    want.push(Bucket {
+                        start_ms,
+                        stats: Default::default(),
+                    });
+                }
+                want.last_mut().unwrap().stats.add(&o.readings);
+                Ok(())
+            },
+        )
+        .unwrap();
+        let mut got = Vec::new();
+        s.buckets(mac, i64::MIN / 2, i64::MAX, level, &mut |b| got.push(b))
+            .unwrap();
+        assert_eq!(got.len(), want.len(), "{sensor} {level:?}");
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!((g.start_ms, g.stats.count), (w.start_ms, w.stats.count));
+            assert_eq!(g.stats.min(), w.stats.min());
+            assert_eq!(g.stats.max(), w.stats.max());
+            let (gm, wm) = (g.stats.mean(), w.stats.mean());
+            let close = |a: Option<f64>, b: Option<f64>| match (a, b) {
+                (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+                (a, b) => a == b,
+            };
+            assert!(close(gm.temperature_c, wm.temperature_c), "{gm:?} {wm:?}");
+        }
+    }
+}
 
 fn obs(sensor: &str, at: i64, t: f64, seq: u32) -> Observation {
     Observation {
@@ -211,6 +253,11 @@ fn order_latest_and_statistics(s: &mut dyn ObservationStore) {
     assert_eq!(first.count, 7, "the late one and six of ten minutes");
     assert_eq!(first.max().temperature_c, Some(99.0));
     assert_eq!(first.min().temperature_c, Some(30.0 - 5.0 * 0.25));
+    statistics_match_the_rows(s, a);
+    // An explicit delete in the middle of an hour: the statistics follow the rows left.
+    s.delete_older_than(2 * hour + 1_234).unwrap();
+    statistics_match_the_rows(s, a);
+    statistics_match_the_rows(s, b);
 }
 
 /// Each check on both engines: `sqlite_<name>` always, `postgres_<name>` under
@@ -316,7 +363,50 @@ fn postgres_two_writers_store_each_measurement_once() {
             (0..1000).collect::<Vec<_>>(),
             "{sensor}: none lost, none twice"
         );
+        // The statistics both writers added to describe exactly what was stored.
+        statistics_match_the_rows(&mut *s, sensor);
     }
+}
+
+/// A database an earlier version wrote (no rollups): its history still charts (from raw
+/// rows), new rows go to rollups, and an explicit delete keeps both consistent.
+#[test]
+#[ignore = "needs PostgreSQL: tests/with-servers.sh"]
+fn postgres_an_upgraded_database_charts_its_old_history() {
+    let location = fresh_postgres_database("upgraded").expect("tests/with-servers.sh");
+    let a = "AA:AA:AA:AA:AA:01";
+    let hour = 3_600_000;
+    let now = ruuvi_protocol::clock::now_ms();
+    let old: Vec<Observation> = (0..48)
+        .map(|i| {
+            obs(
+                a,
+                now - 10 * 86_400_000 + i * hour / 2,
+                20.0 + i as f64,
+                i as u32,
+            )
+        })
+        .collect();
+    {
+        let mut s = location.open().unwrap();
+        s.insert(&old).unwrap();
+    }
+    // As the previous version left it: schema 1, no rollups.
+    postgres_execute(
+        &location,
+        "DELETE FROM rollups; DELETE FROM meta WHERE key = 'rollups_from_ms';
+         UPDATE meta SET value = 1 WHERE key = 'schema_version';",
+    );
+    let mut s = location.open().unwrap();
+    let new: Vec<Observation> = (0..10)
+        .map(|i| obs(a, now + 2 * 86_400_000 + i * 60_000, 5.0, 1000 + i as u32))
+        .collect();
+    s.insert(&new).unwrap();
+    statistics_match_the_rows(&mut *s, a);
+    // A cut in the middle of the old history.
+    s.delete_older_than(now - 10 * 86_400_000 + 7 * hour + 1)
+        .unwrap();
+    statistics_match_the_rows(&mut *s, a);
 }
 
 /// A sequence number seen again long after (the counter wrapped) is a new measurement; the
