@@ -760,20 +760,37 @@ impl TrimSql for SqliteTrim<'_> {
             if done == limit {
                 break;
             }
-            let n = self.0.conn.execute(
-                "DELETE FROM samples WHERE (sensor, at_ms, n) IN (
-                     SELECT o.sensor, o.at_ms, o.n FROM samples o
-                     WHERE o.sensor = ?1 AND o.at_ms >= ?2 AND o.at_ms < ?3
-                       AND EXISTS (
-                           SELECT 1 FROM samples p
-                           WHERE p.sensor = o.sensor
-                             AND p.at_ms >= (o.at_ms / ?4) * ?4
-                             AND (p.at_ms < o.at_ms OR (p.at_ms = o.at_ms AND p.n < o.n)))
-                     LIMIT ?5)",
-                params![id, from, cut, step, (limit - done) as i64],
+            // One walk along the sensor's keys finds the rows after each bucket's first;
+            // each goes by its key.
+            let mut doomed: Vec<(i64, i64)> = Vec::new();
+            {
+                let mut keys = self.0.conn.prepare_cached(
+                    "SELECT at_ms, n FROM samples
+                     WHERE sensor = ?1 AND at_ms >= ?2 AND at_ms < ?3 ORDER BY at_ms, n",
+                )?;
+                let mut rows = keys.query(params![id, from, cut])?;
+                let mut bucket = None;
+                while let Some(r) = rows.next()? {
+                    let (at, n): (i64, i64) = (r.get(0)?, r.get(1)?);
+                    let this = at.div_euclid(step);
+                    if bucket == Some(this) {
+                        doomed.push((at, n));
+                        if done + doomed.len() == limit {
+                            break;
+                        }
+                    } else {
+                        bucket = Some(this);
+                    }
+                }
+            }
+            let mut delete = self.0.conn.prepare_cached(
+                "DELETE FROM samples WHERE sensor = ?1 AND at_ms = ?2 AND n = ?3",
             )?;
-            self.0.after_delete(id, None, n)?;
-            done += n;
+            for (at, n) in &doomed {
+                delete.execute(params![id, at, n])?;
+            }
+            self.0.after_delete(id, None, doomed.len())?;
+            done += doomed.len();
         }
         Ok(done)
     }
