@@ -126,6 +126,33 @@ for l in open(sys.argv[1]): g=json.loads(l); print(g["address"], g["default_pass
   echo "$m $pss"
 }
 
+# BENCH_STORE=FILE: first paint with that store's history (e.g. the history benchmark's month of
+# 100 sensors) against an empty store, in the same run; no gateways, no idle figures.
+paint_with() {
+  local store=$1 home data
+  trap 'stop_app' EXIT
+  home=$(mktemp -d)
+  data=$home/com.ruuvidesk.desktop
+  mkdir -p "$data"
+  [ -z "$store" ] || cp "$store" "$data/observations.sqlite"
+  local paints=()
+  for _ in $(seq 1 "$launches"); do
+    start_app "$home"
+    paints+=("$(paint_of "$home")")
+    stop_app
+  done
+  echo "store=${store:-empty} first_paint_ms=[${paints[*]}] cards=$(cards_of "$home")" >&2
+  rm -rf "$home"
+  printf '%s\n' "${paints[@]}" | median
+}
+if [ -n "${BENCH_STORE:-}" ]; then
+  empty=$(paint_with '')
+  full=$(paint_with "$BENCH_STORE")
+  awk -v a="$full" -v b="$empty" -v s="$BENCH_STORE" \
+    'BEGIN {printf "first paint with %s: %d ms, empty %d ms (%.2fx)\n", s, a, b, a / b}'
+  exit 0
+fi
+
 read -r paint_small pss_small <<<"$(run 2 4)"
 read -r paint_large pss_large <<<"$(run 10 100)"
 awk -v a="$paint_large" -v b="$paint_small" -v c="$pss_large" -v d="$pss_small" \
