@@ -466,13 +466,15 @@ impl SqliteStore {
     /// (each its own transaction, so an interrupted migration goes on where it stopped), then
     /// drops the old table.
     fn migrate(&mut self, progress: &mut dyn FnMut(Migration)) -> Result<(), StoreError> {
-        let old: bool = self.conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM sqlite_master
-                 WHERE type = 'table' AND name = 'observations')",
-            [],
-            |r| r.get(0),
-        )?;
-        if !old {
+        let old = |conn: &Connection| -> Result<bool, StoreError> {
+            Ok(conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master
+                     WHERE type = 'table' AND name = 'observations')",
+                [],
+                |r| r.get(0),
+            )?)
+        };
+        if !old(&self.conn)? {
             return Ok(());
         }
         let left = |conn: &Connection| -> Result<u64, StoreError> {
@@ -485,6 +487,10 @@ impl SqliteStore {
         let total = left(&self.conn)? + self.count()?;
         loop {
             let moved = self.in_transaction(|store| {
+                // Another process opening the same file may be migrating it too.
+                if !old(&store.conn)? {
+                    return Ok(false);
+                }
                 let rows = {
                     let mut stmt = store.conn.prepare(&format!(
                         "SELECT {} FROM observations ORDER BY id LIMIT ?1",
@@ -514,7 +520,8 @@ impl SqliteStore {
                 total,
             });
         }
-        self.conn.execute_batch("DROP TABLE observations")?;
+        self.conn
+            .execute_batch("DROP TABLE IF EXISTS observations")?;
         // The old rows' pages are free now: give them back, or the file keeps the old size
         // for years. Not being able to (a full disk) leaves a larger file, nothing worse.
         if let Err(e) = self.conn.execute_batch("VACUUM") {
