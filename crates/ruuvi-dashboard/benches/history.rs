@@ -275,7 +275,7 @@ fn main() {
     };
     let count = store.count().unwrap();
     let figures = measure(&mut store, &scale, &dir);
-    // What ingest waits for while retention runs: one step of the hub's size (10,000 rows)
+    // What ingest waits for while retention runs: one step of the hub's size
     // expiring the oldest hour, and one thinning a day to one observation per 15 minutes.
     let oldest = END_MS - scale.days * DAY_MS;
     let expire = Retention {
@@ -284,7 +284,9 @@ fn main() {
         full_resolution_ms: DAY_MS,
     };
     let t = Instant::now();
-    let expired = store.trim(&expire, END_MS, 10_000).unwrap();
+    let expired = store
+        .trim(&expire, END_MS, ruuvi_hub::RETENTION_STEP)
+        .unwrap();
     let expire_step = t.elapsed();
     let thin = Retention {
         max_history_ms: None,
@@ -292,7 +294,9 @@ fn main() {
         full_resolution_ms: END_MS - oldest - 2 * DAY_MS,
     };
     let t = Instant::now();
-    let thinned = store.trim(&thin, END_MS, 10_000).unwrap();
+    let thinned = store
+        .trim(&thin, END_MS, ruuvi_hub::RETENTION_STEP)
+        .unwrap();
     let thin_step = t.elapsed();
     // Checkpointed, so the file holds everything.
     drop(store);
@@ -346,7 +350,8 @@ fn main() {
         );
     }
     println!(
-        "  retention step (≤ 10,000 rows): expire {} rows in {}, thin {} rows in {}",
+        "  retention step (≤ {} rows): expire {} rows in {}, thin {} rows in {}",
+        ruuvi_hub::RETENTION_STEP,
         expired.expired,
         ms(expire_step),
         thinned.thinned,
