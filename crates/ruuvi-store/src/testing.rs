@@ -73,17 +73,31 @@ pub fn write_schema_3(
 /// Runs `sql` on the PostgreSQL database at `location` (a test's own), e.g. to make it look
 /// like one an earlier version wrote.
 pub fn postgres_execute(location: &StoreLocation, sql: &str) {
+    postgres_query(location, sql);
+}
+
+/// The rows `sql` answers on the test's PostgreSQL database, each row's columns as text
+/// joined by `|` (e.g. an `EXPLAIN`'s plan lines).
+pub fn postgres_query(location: &StoreLocation, sql: &str) -> Vec<String> {
     let StoreLocation::Postgres(target) = location else {
         panic!("not a PostgreSQL location: {location}");
     };
     let (config, sql) = (target.config(), sql.to_string());
     std::thread::spawn(move || {
-        config
-            .connect(postgres::NoTls)
-            .expect("the test database")
-            .batch_execute(&sql)
-            .expect("the test's SQL");
+        let mut client = config.connect(postgres::NoTls).expect("the test database");
+        let mut lines = Vec::new();
+        for message in client.simple_query(&sql).expect("the test's SQL") {
+            if let postgres::SimpleQueryMessage::Row(row) = message {
+                lines.push(
+                    (0..row.len())
+                        .map(|i| row.get(i).unwrap_or(""))
+                        .collect::<Vec<_>>()
+                        .join("|"),
+                );
+            }
+        }
+        lines
     })
     .join()
-    .expect("the SQL thread");
+    .expect("the SQL thread")
 }

@@ -3,7 +3,7 @@
 //! writers at once, one copy of each measurement.
 
 use ruuvi_protocol::{DataFormat, Feed, Observation, Readings};
-use ruuvi_store::testing::{fresh_postgres_database, postgres_execute};
+use ruuvi_store::testing::{fresh_postgres_database, postgres_execute, postgres_query};
 use ruuvi_store::{Bucket, Level, ObservationStore, Query, Retention, SqliteStore, Trimmed};
 
 /// The store's chart statistics of `sensor` against a recomputation from its raw rows: counts,
@@ -434,4 +434,37 @@ fn postgres_a_wrapped_counter_is_a_new_measurement() {
         "nothing to tell copies by"
     );
     assert_eq!(s.count().unwrap(), 4);
+}
+
+/// The reads a chart and the dashboard make walk PostgreSQL's indexes (the planner is told
+/// not to scan, so a query that cannot use them shows a scan whatever the table's size).
+#[test]
+#[ignore = "needs PostgreSQL: tests/with-servers.sh"]
+fn postgres_reads_use_the_sensor_time_index() {
+    let location = fresh_postgres_database("plans").expect("tests/with-servers.sh");
+    location.open().unwrap();
+    let plan = |sql: &str| {
+        postgres_query(
+            &location,
+            &format!("SET enable_seqscan = off; EXPLAIN {sql}"),
+        )
+        .join("\n")
+    };
+    let range = plan(
+        "SELECT * FROM observations WHERE sensor = 'AA:AA:AA:AA:AA:01'
+         AND received_at_ms >= 0 AND received_at_ms < 9 ORDER BY received_at_ms, id LIMIT 600",
+    );
+    assert!(
+        range.contains("observations_sensor_time") && range.contains("Index Cond"),
+        "{range}"
+    );
+    let rollups = plan(
+        "SELECT bucket_ms, field, min, max, sum, count FROM rollups
+         WHERE sensor = 'AA:AA:AA:AA:AA:01' AND level = 1 AND bucket_ms >= 0 AND bucket_ms < 9
+         ORDER BY bucket_ms, field",
+    );
+    assert!(
+        rollups.contains("rollups_pkey") && rollups.contains("Index Cond"),
+        "{rollups}"
+    );
 }
