@@ -10,14 +10,59 @@ use std::sync::Arc;
 use ruuvi_app::{ApiError, Desk, Event};
 use tauri::{Emitter, Manager};
 
+/// The app core, once started. The window opens first: moving a large store written by an
+/// earlier version takes minutes, and the window says how far it is (`migration` events);
+/// commands called meanwhile wait for the core.
+#[derive(Clone)]
+pub struct DeskCell(Arc<tokio::sync::watch::Sender<Startup>>);
+
+#[derive(Clone)]
+enum Startup {
+    Starting,
+    Ready(Arc<Desk>),
+    Failed(String),
+}
+
+impl DeskCell {
+    fn starting() -> Self {
+        Self(Arc::new(tokio::sync::watch::channel(Startup::Starting).0))
+    }
+
+    /// A core already started (tests).
+    pub fn ready(desk: Arc<Desk>) -> Self {
+        Self(Arc::new(
+            tokio::sync::watch::channel(Startup::Ready(desk)).0,
+        ))
+    }
+
+    /// The core, when it has started.
+    async fn desk(&self) -> Result<Arc<Desk>, ApiError> {
+        let mut changes = self.0.subscribe();
+        let state = changes
+            .wait_for(|s| !matches!(s, Startup::Starting))
+            .await
+            .map(|s| s.clone())
+            .unwrap_or(Startup::Failed("the app is stopping".into()));
+        match state {
+            Startup::Ready(desk) => Ok(desk),
+            Startup::Failed(why) => Err(ApiError {
+                code: "unavailable",
+                message: why,
+            }),
+            Startup::Starting => unreachable!("waited for a change"),
+        }
+    }
+}
+
 /// The only command the window may call: `command` of [`ruuvi_app::api::COMMANDS`] with its
 /// arguments; the reply, or `{code, message}`.
 #[tauri::command]
 async fn api(
-    desk: tauri::State<'_, Arc<Desk>>,
+    desk: tauri::State<'_, DeskCell>,
     command: String,
     args: serde_json::Value,
 ) -> Result<serde_json::Value, ApiError> {
+    let desk = desk.desk().await?;
     ruuvi_app::api::call(&desk, &command, args).await
 }
 
@@ -84,6 +129,7 @@ pub fn config(
         export_dir,
         started,
         clock: ruuvi_protocol::clock::system(),
+        on_migration: None,
     })
 }
 
@@ -157,14 +203,33 @@ pub fn run() {
                 .download_dir()
                 .unwrap_or_else(|_| data_dir.join("exports"));
             let keychain = Arc::new(ruuvi_secrets::Keychain::default());
-            let config = config(data_dir, database_dir, export_dir, keychain, started)?;
-            let desk = tauri::async_runtime::block_on(Desk::start(config))?;
-            forward_events(app.handle().clone(), &desk);
-            if let Err(e) = tray::start(app.handle(), desk.clone()) {
-                // No tray on this desktop (no StatusNotifier host): the window still works.
-                tracing::warn!("no tray icon: {e}");
-            }
-            app.manage(desk);
+            let mut config = config(data_dir, database_dir, export_dir, keychain, started)?;
+            let window = app.handle().clone();
+            config.on_migration = Some(Arc::new(move |m| {
+                let _ = window.emit("migration", m);
+            }));
+            let cell = DeskCell::starting();
+            app.manage(cell.clone());
+            let app = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                match Desk::start(config).await {
+                    Ok(desk) => {
+                        forward_events(app.clone(), &desk);
+                        if let Err(e) = tray::start(&app, desk.clone()) {
+                            // No tray on this desktop (no StatusNotifier host): the window
+                            // still works.
+                            tracing::warn!("no tray icon: {e}");
+                        }
+                        cell.0.send_replace(Startup::Ready(desk));
+                    }
+                    Err(e) => {
+                        tracing::error!("Ruuvi Desk cannot start: {e}");
+                        eprintln!("Ruuvi Desk cannot start: {e}");
+                        cell.0.send_replace(Startup::Failed(e.to_string()));
+                        app.exit(1);
+                    }
+                }
+            });
             Ok(())
         })
         .run(tauri::generate_context!())
@@ -291,7 +356,7 @@ mod tests {
     impl Window {
         fn over(desk: Arc<Desk>) -> Self {
             let app = super::builder(mock_builder())
-                .manage(desk)
+                .manage(super::DeskCell::ready(desk))
                 .build(mock_context(noop_assets()))
                 .expect("mock app builds");
             let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, render, screen, fireEvent } from '@testing-library/svelte';
+import { cleanup, render, screen, fireEvent, waitFor } from '@testing-library/svelte';
 import App from './App.svelte';
 import { appSettings, derived, gatewayMqtt, readings, sensorCard } from './test-fixtures';
 import {
@@ -98,6 +98,7 @@ function backendWith(decode: Backend['decode'], bleStatus = async () => noBlueto
     exportCsv: async () => 'Saved to /tmp/x.csv',
     importHistory: async () => ({ read: 0, stored: 0, skipped: 0 }),
     subscribe: () => () => {},
+    onMigration: () => () => {},
   };
 }
 
@@ -149,6 +150,20 @@ describe('App', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Import' }));
     expect(await screen.findByText('Read 2 rows: 1 new, 1 already stored.')).toBeTruthy();
     expect(sent).toEqual([{ fileName: 'Sauna_210304-1234.csv', content: text, sensor: 'C8:25:2D:8E:9C:2C' }]);
+  });
+
+  it('says how far moving an earlier version\'s history is while the app starts', async () => {
+    const backend = backendWith(async () => ({}));
+    let tell: (m: { done: number; total: number }) => void = () => {};
+    backend.onMigration = (f) => {
+      tell = f;
+      return () => {};
+    };
+    render(App, { backend });
+    tell({ done: 450, total: 1000 });
+    expect((await screen.findByTestId('migration')).textContent).toMatch(/45 %/);
+    tell({ done: 1000, total: 1000 });
+    await waitFor(() => expect(screen.queryByTestId('migration')).toBeNull());
   });
 
   it('shows the decoded rows', async () => {

@@ -28,7 +28,13 @@ pub struct DeskConfig {
     /// When the face started (the first-paint measurement counts from here).
     pub started: Instant,
     pub clock: Clock,
+    /// Told how moving a store written by an earlier version goes (the app shows it; it is
+    /// logged either way).
+    pub on_migration: Option<OnMigration>,
 }
+
+/// See [`DeskConfig::on_migration`].
+pub type OnMigration = Arc<dyn Fn(ruuvi_store::Migration) + Send + Sync>;
 
 /// Where the settings come from, and whether the Settings page may change them.
 pub enum SettingsSource {

@@ -75,8 +75,20 @@ impl Desk {
             SettingsSource::Saved => (AppSettings::load(&config.data_dir), false),
             SettingsSource::Fixed(s) => (*s, true),
         };
-        let (db, store, storage_problem) =
-            open_store(&config.database_dir, &saved, fixed, secrets.as_ref())?;
+        // Off the runtime's threads: moving an earlier version's store takes minutes.
+        let (db, store, storage_problem) = {
+            let (dir, settings, keychain, told) = (
+                config.database_dir.clone(),
+                saved.clone(),
+                secrets.clone(),
+                config.on_migration.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                open_store(&dir, &settings, fixed, keychain.as_ref(), told)
+            })
+            .await
+            .map_err(|e| DeskError::Store(e.to_string()))??
+        };
         tracing::info!(location = %db, "storing observations");
         let (events, _) = broadcast::channel(1024);
         // Alerts see every stored observation; a fired one is an `alert` event (the face
@@ -425,9 +437,12 @@ type Opened = (
 
 /// Logs how a store written by an earlier version is moved to this version's layout (a year
 /// of history takes minutes): at most one line every two seconds, and the last.
-fn migration_log() -> impl FnMut(ruuvi_store::Migration) {
+fn migration_log(told: Option<crate::OnMigration>) -> impl FnMut(ruuvi_store::Migration) {
     let mut last: Option<Instant> = None;
     move |m| {
+        if let Some(tell) = &told {
+            tell(m);
+        }
         if m.done == m.total || last.is_none_or(|t| t.elapsed().as_secs() >= 2) {
             last = Some(Instant::now());
             tracing::info!(
@@ -445,10 +460,11 @@ fn open_store(
     settings: &AppSettings,
     fixed: bool,
     secrets: &dyn SecretStore,
+    told: Option<crate::OnMigration>,
 ) -> Result<Opened, DeskError> {
     let opened = ruuvi_wiring::store_location(database_dir, settings.store.as_deref(), secrets)
         .and_then(|db| {
-            db.open_with_progress(&mut migration_log())
+            db.open_with_progress(&mut migration_log(told))
                 .map(|store| (db.clone(), store))
                 .map_err(|e| format!("opening {db}: {e}"))
         });

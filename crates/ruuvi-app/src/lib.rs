@@ -14,9 +14,12 @@ pub mod error;
 pub mod events;
 mod polls;
 
-pub use config::{BleConfig, DemoConfig, DeskConfig, MqttConfig, ReceiverConfig, SettingsSource};
+pub use config::{
+    BleConfig, DemoConfig, DeskConfig, MqttConfig, OnMigration, ReceiverConfig, SettingsSource,
+};
 pub use desk::{Desk, Listening};
 pub use error::{ApiError, DeskError};
 pub use events::Event;
 pub use polls::PollStatus;
+pub use ruuvi_store::Migration;
 pub use ruuvi_wiring::app_settings::{AppSettings, PolledGateway};

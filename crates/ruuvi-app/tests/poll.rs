@@ -42,6 +42,7 @@ fn config(dir: &std::path::Path) -> DeskConfig {
         export_dir: dir.join("exports"),
         started: std::time::Instant::now(),
         clock: ruuvi_protocol::clock::system(),
+        on_migration: None,
     }
 }
 

@@ -37,7 +37,7 @@ const MIGRATION_STEP: i64 = 50_000;
 const SAMPLE_COLUMNS: &str = "sensor, at_ms, n, feed, rssi, seen, data";
 
 /// How a migration from an older layout is going.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Migration {
     pub done: u64,
     pub total: u64,

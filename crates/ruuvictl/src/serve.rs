@@ -255,6 +255,7 @@ impl Serve {
             export_dir: data_dir.join("exports"),
             started: std::time::Instant::now(),
             clock: ruuvi_protocol::clock::system(),
+            on_migration: None,
         })
     }
 }

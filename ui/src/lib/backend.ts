@@ -135,6 +135,14 @@ export interface Backend {
   painted?(cards: number): void;
   /** Calls `onCard` for every new observation until the returned function is called. */
   subscribe(onCard: (card: SensorCard) => void): () => void;
+  /** How moving a store written by an earlier version goes (the app, while it starts). */
+  onMigration(onProgress: (m: MigrationProgress) => void): () => void;
+}
+
+/** Rows of an earlier version's store moved to this version's layout, of all. */
+export interface MigrationProgress {
+  done: number;
+  total: number;
 }
 
 /** What went wrong, for people: the backend's message, or the error as text. */
@@ -215,6 +223,7 @@ export function backendOver(transport: Transport): Backend {
     exportCsv: (sensor, fromMs, toMs) => call('export_csv', { sensor, fromMs, toMs }),
     importHistory: (fileName, content, sensor) => call('import_history', { fileName, content, sensor }),
     subscribe: (onCard) => on<SensorCard>('card', onCard),
+    onMigration: (onProgress) => on<MigrationProgress>('migration', onProgress),
     painted: (cards) => void call('first_paint', { cards }).catch(() => {}),
   };
 }
