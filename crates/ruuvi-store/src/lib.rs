@@ -197,9 +197,10 @@ pub trait ObservationStore: Send {
     fn export_csv(&mut self, q: &Query, out: &mut dyn Write) -> Result<usize, StoreError> {
         csv::header(out)?;
         let mut line = Vec::with_capacity(512);
+        let mut previous = csv::Previous::default();
         self.each(q, &mut |o| {
             line.clear();
-            csv::row(&o, &mut line);
+            csv::row(&o, &mut line, &mut previous);
             out.write_all(&line)?;
             Ok(())
         })
