@@ -5,7 +5,8 @@
 //! 1. baselines measured in the same run, to show where the time goes: parse + decode alone,
 //!    and SQLite batch inserts alone (observations/s, one core);
 //! 2. throughput: observations/s with 8 keep-alive clients;
-//! 3. latency at a fixed 10,000 observations/s (100 posts/s): p50 / p99.
+//! 3. latency at a fixed 10,000 observations/s (100 posts/s): p50 / p99, then the same while
+//!    retention expires everything stored before (in the hub's steps).
 //!
 //! `cargo bench -p ruuvi-receiver --bench ingest`
 
@@ -156,102 +157,139 @@ fn main() {
     let store_rate = (rounds as usize * batch.len()) as f64 / t.elapsed().as_secs_f64();
     drop(store);
 
-    let (throughput, p50, p99, sent_at_rate) = runtime.block_on(async {
-        let (hub, _task) = Hub::start(
-            SqliteStore::open(&dir.join("ingest.sqlite")).unwrap(),
-            HubOptions::default(),
-        );
-        let mut policies = Policies::default();
-        policies.gateways.insert(
-            GW.parse().unwrap(),
-            GatewayPolicy {
-                auth: ExpectedAuth::Bearer(Sensitive::new(TOKEN.into())),
-                require_client_cert: false,
-                hmac: HmacCheck::Key(Sensitive::new(KEY.into())),
-                rate_s: None,
-            },
-        );
-        let receiver = Receiver::start(
-            ReceiverOptions::new("127.0.0.1:0".parse().unwrap()),
-            Arc::new(RwLock::new(policies)),
-            Arc::new(ToHub(hub.clone())),
-        )
-        .await
-        .unwrap();
-        let url = format!("http://{}/record", receiver.addr);
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(16)
-            .build()
+    let (throughput, p50, p99, sent_at_rate, (trim_p50, trim_p99, expired)) =
+        runtime.block_on(async {
+            let (hub, _task) = Hub::start(
+                SqliteStore::open(&dir.join("ingest.sqlite")).unwrap(),
+                HubOptions::default(),
+            );
+            let mut policies = Policies::default();
+            policies.gateways.insert(
+                GW.parse().unwrap(),
+                GatewayPolicy {
+                    auth: ExpectedAuth::Bearer(Sensitive::new(TOKEN.into())),
+                    require_client_cert: false,
+                    hmac: HmacCheck::Key(Sensitive::new(KEY.into())),
+                    rate_s: None,
+                },
+            );
+            let receiver = Receiver::start(
+                ReceiverOptions::new("127.0.0.1:0".parse().unwrap()),
+                Arc::new(RwLock::new(policies)),
+                Arc::new(ToHub(hub.clone())),
+            )
+            .await
             .unwrap();
-        // Post `n` carries measurement sequence `n`: distinct for every post of the run.
-        let post = move |n: usize| {
-            let body = bodies.post(n as u16);
-            let sig = ruuvi_protocol::signature::firmware_signature(KEY.as_bytes(), &body);
-            client
-                .post(&url)
-                .header("Authorization", format!("Bearer {TOKEN}"))
-                .header("Ruuvi-HMAC-SHA256", sig)
-                .header("Content-Type", "application/json")
-                .body(body)
-                .send()
-        };
+            let url = format!("http://{}/record", receiver.addr);
+            let client = reqwest::Client::builder()
+                .pool_max_idle_per_host(16)
+                .build()
+                .unwrap();
+            // Post `n` carries measurement sequence `n`: distinct for every post of the run.
+            let post = move |n: usize| {
+                let body = bodies.post(n as u16);
+                let sig = ruuvi_protocol::signature::firmware_signature(KEY.as_bytes(), &body);
+                client
+                    .post(&url)
+                    .header("Authorization", format!("Bearer {TOKEN}"))
+                    .header("Ruuvi-HMAC-SHA256", sig)
+                    .header("Content-Type", "application/json")
+                    .body(body)
+                    .send()
+            };
 
-        // Throughput: 8 clients, 250 posts each (200,000 observations; bounded). A profiler
-        // wants a longer run: INGEST_POSTS_PER_CLIENT (at most 8,000: sequences stay distinct).
-        let per_client: usize = std::env::var("INGEST_POSTS_PER_CLIENT")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(250)
-            .min(8_000);
-        let t = Instant::now();
-        let mut tasks = Vec::new();
-        for c in 0..8usize {
-            let post = post.clone();
-            tasks.push(tokio::spawn(async move {
-                for i in 0..per_client {
-                    let r = post(c * per_client + i).await.unwrap();
-                    assert_eq!(r.status(), 200);
+            // Throughput: 8 clients, 250 posts each (200,000 observations; bounded). A profiler
+            // wants a longer run: INGEST_POSTS_PER_CLIENT (at most 8,000: sequences stay distinct).
+            let per_client: usize = std::env::var("INGEST_POSTS_PER_CLIENT")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(250)
+                .min(8_000);
+            let t = Instant::now();
+            let mut tasks = Vec::new();
+            for c in 0..8usize {
+                let post = post.clone();
+                tasks.push(tokio::spawn(async move {
+                    for i in 0..per_client {
+                        let r = post(c * per_client + i).await.unwrap();
+                        assert_eq!(r.status(), 200);
+                    }
+                }));
+            }
+            for task in tasks {
+                task.await.unwrap();
+            }
+            let throughput = (8 * per_client * TAGS as usize) as f64 / t.elapsed().as_secs_f64();
+
+            // Latency at 10,000 observations/s: one 100-tag post every 10 ms for 5 s.
+            let fixed_rate = |first: usize| {
+                let post = post.clone();
+                async move {
+                    let mut latencies = Vec::new();
+                    let mut ticker = tokio::time::interval(Duration::from_millis(10));
+                    let mut pending = Vec::new();
+                    let start = Instant::now();
+                    for i in 0..500usize {
+                        ticker.tick().await;
+                        let fut = post(first + i);
+                        pending.push(tokio::spawn(async move {
+                            let t = Instant::now();
+                            let r = fut.await.unwrap();
+                            assert_eq!(r.status(), 200);
+                            t.elapsed()
+                        }));
+                    }
+                    for p in pending {
+                        latencies.push(p.await.unwrap());
+                    }
+                    let rate = 500.0 * TAGS as f64 / start.elapsed().as_secs_f64();
+                    latencies.sort();
+                    (latencies, rate)
                 }
-            }));
-        }
-        for task in tasks {
-            task.await.unwrap();
-        }
-        let throughput = (8 * per_client * TAGS as usize) as f64 / t.elapsed().as_secs_f64();
-
-        // Latency at 10,000 observations/s: one 100-tag post every 10 ms for 5 s.
-        let mut latencies = Vec::new();
-        let mut ticker = tokio::time::interval(Duration::from_millis(10));
-        let mut pending = Vec::new();
-        let start = Instant::now();
-        for i in 0..500usize {
-            ticker.tick().await;
-            let fut = post(8 * per_client + i);
-            pending.push(tokio::spawn(async move {
-                let t = Instant::now();
-                let r = fut.await.unwrap();
-                assert_eq!(r.status(), 200);
-                t.elapsed()
-            }));
-        }
-        for p in pending {
-            latencies.push(p.await.unwrap());
-        }
-        let sent_at_rate = 500.0 * TAGS as f64 / start.elapsed().as_secs_f64();
-        latencies.sort();
-        receiver.stop().await;
-        // Every observation of the run was new and is in SQLite (no copy was skipped).
-        assert_eq!(
-            hub.stats().stored,
-            ((8 * per_client + 500) * TAGS as usize) as u64
-        );
-        (
-            throughput,
-            percentile(&latencies, 0.5),
-            percentile(&latencies, 0.99),
-            sent_at_rate,
-        )
-    });
+            };
+            let (latencies, sent_at_rate) = fixed_rate(8 * per_client).await;
+            // The same while retention expires everything stored before (in the hub's steps,
+            // queued between ingest batches).
+            let cutoff = ruuvi_protocol::clock::now_ms();
+            let before = hub.stats().stored;
+            let trimming = {
+                let hub = hub.clone();
+                tokio::spawn(async move {
+                    hub.retain(
+                        ruuvi_store::Retention {
+                            max_history_ms: Some(1),
+                            resolution_ms: None,
+                            full_resolution_ms: 0,
+                        },
+                        cutoff + 1,
+                    )
+                    .await
+                })
+            };
+            let (trim_latencies, _) = fixed_rate(8 * per_client + 500).await;
+            let (expired, _) = trimming.await.unwrap();
+            assert_eq!(
+                expired, before,
+                "retention ran through everything stored before"
+            );
+            receiver.stop().await;
+            // Every observation of the run was new and is in SQLite (no copy was skipped).
+            assert_eq!(
+                hub.stats().stored,
+                ((8 * per_client + 1000) * TAGS as usize) as u64
+            );
+            (
+                throughput,
+                percentile(&latencies, 0.5),
+                percentile(&latencies, 0.99),
+                sent_at_rate,
+                (
+                    percentile(&trim_latencies, 0.5),
+                    percentile(&trim_latencies, 0.99),
+                    expired,
+                ),
+            )
+        });
     let _ = std::fs::remove_dir_all(&dir);
 
     println!("ingest benchmark (100-tag posts, bearer + HMAC + decode + SQLite commit before 200)");
@@ -266,5 +304,10 @@ fn main() {
         "  at {sent_at_rate:.0} obs/s offered: p50 {:.2} ms, p99 {:.2} ms",
         p50.as_secs_f64() * 1000.0,
         p99.as_secs_f64() * 1000.0
+    );
+    println!(
+        "  the same while retention expires {expired} observations: p50 {:.2} ms, p99 {:.2} ms",
+        trim_p50.as_secs_f64() * 1000.0,
+        trim_p99.as_secs_f64() * 1000.0
     );
 }
