@@ -20,7 +20,10 @@ settle=${SETTLE_SECONDS:-60}
 bin=$(dirname "$app")
 ruuvictl=${RUUVICTL:-$bin/ruuvictl}
 sim=${RUUVI_GW_SIM:-$bin/ruuvi-gw-sim}
-for b in "$app" "$ruuvictl" "$sim"; do
+needed=("$app" "$ruuvictl")
+# A store of its own (BENCH_STORE) needs no simulated gateways.
+[ -n "${BENCH_STORE:-}" ] || needed+=("$sim")
+for b in "${needed[@]}"; do
   [ -x "$b" ] || { echo "no $b: cargo build --release -p ruuvi-desk -p ruuvictl -p ruuvi-gw-sim" >&2; exit 2; }
 done
 port=18443
