@@ -42,11 +42,27 @@ fn mosquitto() -> PathBuf {
 
 impl TestBroker {
     /// Starts a broker with its configuration in `dir`; waits until every listener accepts.
+    /// A broker that exits at once (a port taken between choosing and binding it, by whatever
+    /// else runs on the machine) is started again on other ports, up to three times.
     pub fn start(dir: &Path, tls: Option<BrokerTls>) -> std::io::Result<Self> {
+        let mut last = None;
+        for _ in 0..3 {
+            match Self::start_once(dir, tls.as_ref())? {
+                Ok(broker) => return Ok(broker),
+                Err(why) => last = Some(why),
+            }
+        }
+        Err(std::io::Error::other(last.unwrap_or_default()))
+    }
+
+    /// `Ok(Err(why))`: the broker exited before it listened (worth another try).
+    fn start_once(dir: &Path, tls: Option<&BrokerTls>) -> std::io::Result<Result<Self, String>> {
         std::fs::create_dir_all(dir)?;
         let plain = free_port();
         let websocket = free_port();
-        let log = dir.join("mosquitto.log").display().to_string();
+        let log_path = dir.join("mosquitto.log");
+        let _ = std::fs::remove_file(&log_path);
+        let log = log_path.display().to_string();
         let mut conf = format!(
             "per_listener_settings false\nallow_anonymous true\npersistence false\n\
              user root\n\
@@ -54,8 +70,8 @@ impl TestBroker {
              listener {plain} 127.0.0.1\n\
              listener {websocket} 127.0.0.1\nprotocol websockets\n"
         );
-        let tls_port = tls.as_ref().map(|_| free_port());
-        if let (Some(port), Some(t)) = (tls_port, &tls) {
+        let tls_port = tls.map(|_| free_port());
+        if let (Some(port), Some(t)) = (tls_port, tls) {
             conf.push_str(&format!(
                 "listener {port} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\n\
                  require_certificate true\n",
@@ -72,27 +88,36 @@ impl TestBroker {
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()?;
-        let broker = Self {
+        let mut broker = Self {
             plain,
             websocket,
             tls: tls_port,
             child,
         };
-        let deadline = Instant::now() + Duration::from_secs(10);
+        // Generous: a loaded machine (a build beside the tests) starts processes slowly.
+        let deadline = Instant::now() + Duration::from_secs(30);
         for port in [Some(plain), Some(websocket), tls_port]
             .into_iter()
             .flatten()
         {
             while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+                let said = || std::fs::read_to_string(&log_path).unwrap_or_default();
+                if let Ok(Some(status)) = broker.child.try_wait() {
+                    return Ok(Err(format!(
+                        "mosquitto exited ({status}) before it listened on {port}: {}",
+                        said()
+                    )));
+                }
                 if Instant::now() > deadline {
                     return Err(std::io::Error::other(format!(
-                        "mosquitto did not listen on {port}"
+                        "mosquitto did not listen on {port} within 30 s: {}",
+                        said()
                     )));
                 }
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
-        Ok(broker)
+        Ok(Ok(broker))
     }
 }
 
