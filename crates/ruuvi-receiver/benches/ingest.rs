@@ -151,8 +151,16 @@ fn main() {
     )
     .0;
     let t = Instant::now();
-    for _ in 0..rounds {
-        store.insert(&batch).unwrap();
+    for round in 0..rounds {
+        // Each post received a millisecond after the one before, as the receiver stamps them.
+        let stamped: Vec<Observation> = batch
+            .iter()
+            .map(|o| Observation {
+                received_at_ms: i64::from(round),
+                ..o.clone()
+            })
+            .collect();
+        store.insert(&stamped).unwrap();
     }
     let store_rate = (rounds as usize * batch.len()) as f64 / t.elapsed().as_secs_f64();
     drop(store);

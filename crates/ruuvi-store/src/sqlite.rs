@@ -31,6 +31,9 @@ use crate::{
 /// with `latest` and `rollups` (older stores are migrated on open, see [`migrate`]).
 const SCHEMA_VERSION: i64 = 4;
 
+/// The statistics kept in `rollups` (days are merged from them when read).
+const STORED: Level = Level::Hour;
+
 /// How many old rows one migration step moves (one transaction each).
 const MIGRATION_STEP: i64 = 50_000;
 
@@ -50,6 +53,15 @@ pub struct SqliteStore {
     sensor_macs: HashMap<i64, MacAddress>,
     feed_ids: HashMap<Feed, i64>,
     feeds: HashMap<i64, Feed>,
+    /// Each sensor's latest hourly statistics as this connection last wrote them, so a batch
+    /// need not read them back; dropped when another connection commits (`data_version`), a
+    /// transaction fails, or rows are deleted.
+    hours: HashMap<i64, (i64, Stats)>,
+    /// Each sensor's newest key this connection wrote (`at_ms`, `n`): posts of the same tags in
+    /// one millisecond take the next `n` without meeting a conflict first. Dropped with `hours`.
+    last_keys: HashMap<i64, (i64, i64)>,
+    /// `PRAGMA data_version` when `hours` and `last_keys` were last known good.
+    data_version: i64,
 }
 
 impl SqliteStore {
@@ -110,6 +122,9 @@ impl SqliteStore {
             sensor_macs: HashMap::new(),
             feed_ids: HashMap::new(),
             feeds: HashMap::new(),
+            hours: HashMap::new(),
+            last_keys: HashMap::new(),
+            data_version: 0,
         };
         store.load_ids()?;
         if version < SCHEMA_VERSION {
@@ -275,6 +290,8 @@ impl SqliteStore {
         });
         if done.is_err() {
             let _ = self.conn.execute_batch("ROLLBACK");
+            self.hours.clear();
+            self.last_keys.clear();
             if known != (self.sensor_ids.len(), self.feed_ids.len()) {
                 self.sensor_ids.clear();
                 self.sensor_macs.clear();
@@ -293,8 +310,14 @@ impl SqliteStore {
             .map(|o| Ok((self.sensor_id(o.sensor)?, self.feed_id(&o.feed)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
         let tx = &self.conn;
+        let version: i64 = tx.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        if version != self.data_version {
+            self.hours.clear();
+            self.last_keys.clear();
+            self.data_version = version;
+        }
         let mut newest: HashMap<i64, (i64, i64)> = HashMap::new();
-        let mut rollups: HashMap<(i64, Level, i64), Stats> = HashMap::new();
+        let mut rollups: HashMap<(i64, i64), Stats> = HashMap::new();
         {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO samples (sensor, at_ms, n, feed, rssi, seen, data)
@@ -303,6 +326,9 @@ impl SqliteStore {
             let mut stats_of = tx.prepare_cached(
                 "SELECT stats FROM rollups WHERE sensor = ?1 AND level = ?2 AND bucket_ms = ?3",
             )?;
+            let mut next_n = tx.prepare_cached(
+                "SELECT MAX(n) + 1 FROM samples WHERE sensor = ?1 AND at_ms = ?2",
+            )?;
             for (o, (sensor, feed)) in batch.iter().zip(ids) {
                 let data = packed::pack(o.sensor, o.format, &o.readings);
                 // Never wraps: a time that does not fit is no time.
@@ -310,7 +336,12 @@ impl SqliteStore {
                     .seen_at_s
                     .and_then(|s| i64::try_from(s).ok())
                     .map(|s| o.received_at_ms.div_euclid(1000) - s);
-                let mut n = 0i64;
+                // The sensor's millisecond is almost always free; when it is not (posts of
+                // the same tags in one millisecond), the next `n` after those taken.
+                let mut n = match self.last_keys.get(&sensor) {
+                    Some((at, last)) if *at == o.received_at_ms => last + 1,
+                    _ => 0,
+                };
                 while insert.execute(params![
                     sensor,
                     o.received_at_ms,
@@ -321,33 +352,49 @@ impl SqliteStore {
                     data
                 ])? == 0
                 {
-                    n += 1;
+                    n = next_n.query_row(params![sensor, o.received_at_ms], |r| r.get(0))?;
+                }
+                let last = self
+                    .last_keys
+                    .entry(sensor)
+                    .or_insert((o.received_at_ms, n));
+                if (o.received_at_ms, n) > *last {
+                    *last = (o.received_at_ms, n);
                 }
                 let entry = newest.entry(sensor).or_insert((o.received_at_ms, n));
                 if (o.received_at_ms, n) > *entry {
                     *entry = (o.received_at_ms, n);
                 }
-                for level in Level::ALL {
-                    let key = (sensor, level, level.bucket_of(o.received_at_ms));
-                    let stats = match rollups.entry(key) {
-                        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                        std::collections::hash_map::Entry::Vacant(e) => {
-                            let stored: Option<Vec<u8>> = stats_of
-                                .query_row(params![key.0, level.code(), key.2], |r| r.get(0))
-                                .optional()?;
-                            e.insert(match stored {
-                                Some(b) => {
-                                    Stats::decode(&b).map_err(|reason| StoreError::Corrupt {
-                                        id: key.2,
-                                        reason: format!("rollup: {reason}"),
-                                    })?
+                let key = (sensor, STORED.bucket_of(o.received_at_ms));
+                let stats = match rollups.entry(key) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        let cached = self
+                            .hours
+                            .get(&key.0)
+                            .filter(|(bucket, _)| *bucket == key.1)
+                            .map(|(_, stats)| stats.clone());
+                        let stats = match cached {
+                            Some(stats) => stats,
+                            None => {
+                                let stored: Option<Vec<u8>> = stats_of
+                                    .query_row(params![key.0, STORED.code(), key.1], |r| r.get(0))
+                                    .optional()?;
+                                match stored {
+                                    Some(b) => {
+                                        Stats::decode(&b).map_err(|reason| StoreError::Corrupt {
+                                            id: key.1,
+                                            reason: format!("rollup: {reason}"),
+                                        })?
+                                    }
+                                    None => Stats::default(),
                                 }
-                                None => Stats::default(),
-                            })
-                        }
-                    };
-                    stats.add(&o.readings);
-                }
+                            }
+                        };
+                        e.insert(stats)
+                    }
+                };
+                stats.add(&o.readings);
             }
         }
         let mut put_latest = tx.prepare_cached(
@@ -362,8 +409,15 @@ impl SqliteStore {
             "INSERT OR REPLACE INTO rollups (sensor, level, bucket_ms, stats)
              VALUES (?1, ?2, ?3, ?4)",
         )?;
-        for ((sensor, level, bucket), stats) in rollups {
-            put_rollup.execute(params![sensor, level.code(), bucket, stats.encode()])?;
+        for ((sensor, bucket), stats) in rollups {
+            put_rollup.execute(params![sensor, STORED.code(), bucket, stats.encode()])?;
+            if self
+                .hours
+                .get(&sensor)
+                .is_none_or(|(known, _)| *known <= bucket)
+            {
+                self.hours.insert(sensor, (bucket, stats));
+            }
         }
         add_count(tx, batch.len() as i64)?;
         Ok(())
@@ -385,7 +439,7 @@ impl SqliteStore {
         }
         add_count(&self.conn, -(deleted as i64))?;
         if let Some((cutoff, recompute)) = cutoff {
-            for level in Level::ALL {
+            for level in [STORED] {
                 let bucket = level.bucket_of(cutoff);
                 self.conn.execute(
                     "DELETE FROM rollups WHERE sensor = ?1 AND level = ?2 AND bucket_ms < ?3",
@@ -530,7 +584,8 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Statistics of one sensor per `level` bucket starting in `[from_ms, to_ms)`.
+    /// Statistics of one sensor per `level` bucket starting in `[from_ms, to_ms)`; days are
+    /// their hours merged (24 rows a day read, one written per batch and sensor).
     fn stored_buckets(
         &mut self,
         sensor: i64,
@@ -539,6 +594,35 @@ impl SqliteStore {
         level: Level,
         f: &mut dyn FnMut(Bucket),
     ) -> Result<usize, StoreError> {
+        if level != STORED {
+            let mut current: Option<Bucket> = None;
+            let mut n = 0;
+            self.stored_buckets(
+                sensor,
+                level.bucket_of(from_ms),
+                to_ms,
+                STORED,
+                &mut |hour| {
+                    let start_ms = level.bucket_of(hour.start_ms);
+                    if current.as_ref().is_some_and(|b| b.start_ms != start_ms) {
+                        f(current.take().expect("just checked"));
+                        n += 1;
+                    }
+                    current
+                        .get_or_insert_with(|| Bucket {
+                            start_ms,
+                            stats: Stats::default(),
+                        })
+                        .stats
+                        .merge(&hour.stats);
+                },
+            )?;
+            if let Some(b) = current {
+                f(b);
+                n += 1;
+            }
+            return Ok(n);
+        }
         let mut stmt = self.conn.prepare_cached(
             "SELECT bucket_ms, stats FROM rollups
              WHERE sensor = ?1 AND level = ?2 AND bucket_ms >= ?3 AND bucket_ms < ?4
@@ -696,6 +780,8 @@ impl ObservationStore for SqliteStore {
 
     fn delete_older_than(&mut self, cutoff_ms: i64) -> Result<usize, StoreError> {
         self.refresh_ids()?;
+        self.hours.clear();
+        self.last_keys.clear();
         let mut total = 0;
         for (_, id) in self.sensors_by_mac() {
             total += self.in_transaction(|store| {
@@ -717,6 +803,8 @@ impl ObservationStore for SqliteStore {
         max_rows: usize,
     ) -> Result<Trimmed, StoreError> {
         self.refresh_ids()?;
+        self.hours.clear();
+        self.last_keys.clear();
         self.in_transaction(|store| trim_with(&mut SqliteTrim(store), policy, now_ms, max_rows))
     }
 
@@ -998,8 +1086,23 @@ mod tests {
         out
     }
 
-    /// What a chart bucket must hold: recomputed from the raw rows, in time order.
+    /// What a chart bucket must hold: recomputed from the raw rows, in time order (a day as
+    /// its hours merged, as days are defined).
     fn recomputed(s: &mut SqliteStore, sensor: MacAddress, level: Level) -> Vec<Bucket> {
+        if level != STORED {
+            let mut out: Vec<Bucket> = Vec::new();
+            for hour in recomputed(s, sensor, STORED) {
+                let start_ms = level.bucket_of(hour.start_ms);
+                if out.last().is_none_or(|b| b.start_ms != start_ms) {
+                    out.push(Bucket {
+                        start_ms,
+                        stats: Stats::default(),
+                    });
+                }
+                out.last_mut().unwrap().stats.merge(&hour.stats);
+            }
+            return out;
+        }
         let mut out: Vec<Bucket> = Vec::new();
         s.each(
             &Query {
@@ -1237,8 +1340,32 @@ mod tests {
         writer.insert(&[a.clone(), b.clone()]).unwrap();
         assert_eq!(writer.count().unwrap(), 3);
         let all = import.query(&Query::default()).unwrap();
-        assert_eq!(all, [a.clone(), a, b]);
+        assert_eq!(all, [a.clone(), a.clone(), b]);
+        // Both add to the same hour in turns: neither loses the other's statistics (the
+        // writer's remembered hour is dropped once the other commits).
+        for i in 0..3 {
+            writer.insert(&[df5(1, 3_000 + i, 10 + i as u32)]).unwrap();
+            import.insert(&[df5(1, 4_000 + i, 20 + i as u32)]).unwrap();
+        }
+        writer.insert(&[df5(1, 5_000, 30)]).unwrap();
+        for store in [&mut writer, &mut import] {
+            assert_eq!(
+                stored(store, a.sensor, Level::Hour),
+                recomputed(store, a.sensor, Level::Hour)
+            );
+        }
         std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn many_observations_of_one_sensor_in_one_millisecond_keep_their_order() {
+        let mut s = SqliteStore::open_in_memory().unwrap();
+        let same: Vec<Observation> = (0..2_000).map(|i| df5(1, 5_000, i)).collect();
+        for chunk in same.chunks(100) {
+            s.insert(chunk).unwrap();
+        }
+        assert_eq!(s.query(&Query::default()).unwrap(), same);
+        assert_eq!(s.latest_of(same[0].sensor).unwrap().as_ref(), same.last());
     }
 
     #[test]
