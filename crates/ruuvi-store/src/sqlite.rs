@@ -16,6 +16,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -62,6 +63,66 @@ pub struct SqliteStore {
     last_keys: HashMap<i64, (i64, i64)>,
     /// `PRAGMA data_version` when `hours` and `last_keys` were last known good.
     data_version: i64,
+    /// The file's checkpointer, shared by this process's connections to it.
+    checkpoints: Option<Arc<Checkpoints>>,
+}
+
+/// Moves a database file's WAL into the file every second (a passive checkpoint, which never
+/// makes a writer or a reader wait), on a thread of its own; one per file in a process, while
+/// a connection to it is open.
+struct Checkpoints {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+static CHECKPOINTS: parking_lot::Mutex<Vec<(std::path::PathBuf, std::sync::Weak<Checkpoints>)>> =
+    parking_lot::Mutex::new(Vec::new());
+
+impl Checkpoints {
+    fn for_file(path: &Path) -> Result<Arc<Self>, StoreError> {
+        let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        let mut all = CHECKPOINTS.lock();
+        all.retain(|(_, c)| c.strong_count() > 0);
+        if let Some(c) = all
+            .iter()
+            .find(|(p, _)| *p == path)
+            .and_then(|(_, c)| c.upgrade())
+        {
+            return Ok(c);
+        }
+        let conn = Connection::open(&path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(1))?;
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(std::time::Duration::from_secs(1))
+                {
+                    if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+                        tracing::debug!("checkpoint: {e}");
+                    }
+                }
+                // The last connection is going: leave the file whole.
+                let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+            })
+            .map_err(StoreError::Io)?;
+        let c = Arc::new(Self {
+            stop: Some(stop),
+            thread: Some(thread),
+        });
+        all.push((path, Arc::downgrade(&c)));
+        Ok(c)
+    }
+}
+
+impl Drop for Checkpoints {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 impl SqliteStore {
@@ -75,7 +136,12 @@ impl SqliteStore {
         path: &Path,
         progress: &mut dyn FnMut(Migration),
     ) -> Result<Self, StoreError> {
-        Self::init(Connection::open(path)?, progress)
+        let mut store = Self::init(Connection::open(path)?, progress)?;
+        // Checkpoints move the WAL into the file on a thread of their own: done by the
+        // committing writer (SQLite's default) they made a commit wait tens of milliseconds.
+        store.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        store.checkpoints = Some(Checkpoints::for_file(path)?);
+        Ok(store)
     }
 
     /// A database that lives in memory only (tests, previews).
@@ -125,6 +191,7 @@ impl SqliteStore {
             hours: HashMap::new(),
             last_keys: HashMap::new(),
             data_version: 0,
+            checkpoints: None,
         };
         store.load_ids()?;
         if version < SCHEMA_VERSION {
@@ -439,15 +506,13 @@ impl SqliteStore {
         }
         add_count(&self.conn, -(deleted as i64))?;
         if let Some((cutoff, recompute)) = cutoff {
-            for level in [STORED] {
-                let bucket = level.bucket_of(cutoff);
-                self.conn.execute(
-                    "DELETE FROM rollups WHERE sensor = ?1 AND level = ?2 AND bucket_ms < ?3",
-                    params![sensor, level.code(), bucket],
-                )?;
-                if recompute {
-                    self.recompute(sensor, level, bucket)?;
-                }
+            let bucket = STORED.bucket_of(cutoff);
+            self.conn.execute(
+                "DELETE FROM rollups WHERE sensor = ?1 AND level = ?2 AND bucket_ms < ?3",
+                params![sensor, STORED.code(), bucket],
+            )?;
+            if recompute {
+                self.recompute(sensor, STORED, bucket)?;
             }
         }
         let latest_gone: bool = self.conn.query_row(
