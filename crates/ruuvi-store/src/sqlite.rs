@@ -80,17 +80,20 @@ static CHECKPOINTS: parking_lot::Mutex<Vec<(std::path::PathBuf, std::sync::Weak<
 
 impl Checkpoints {
     fn for_file(path: &Path) -> Result<Arc<Self>, StoreError> {
-        let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        // The canonical path names the file (one checkpointer for two spellings of it); the
+        // connection opens the path as given (Windows' canonical `\\?\` form is not for
+        // SQLite).
+        let key = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
         let mut all = CHECKPOINTS.lock();
         all.retain(|(_, c)| c.strong_count() > 0);
         if let Some(c) = all
             .iter()
-            .find(|(p, _)| *p == path)
+            .find(|(p, _)| *p == key)
             .and_then(|(_, c)| c.upgrade())
         {
             return Ok(c);
         }
-        let conn = Connection::open(&path)?;
+        let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(1))?;
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
@@ -111,7 +114,7 @@ impl Checkpoints {
             stop: Some(stop),
             thread: Some(thread),
         });
-        all.push((path, Arc::downgrade(&c)));
+        all.push((key, Arc::downgrade(&c)));
         Ok(c)
     }
 }
