@@ -30,6 +30,9 @@ use crate::{
 /// 2 added `rollups` (kept from then on; older buckets are computed from raw rows).
 const SCHEMA_VERSION: i64 = 2;
 
+/// The statistics kept in `rollups`: hours (a day is its hours merged when read).
+const STORED: Level = Level::Hour;
+
 /// The `field` of a rollup row that holds a bucket's observation count.
 const COUNT_FIELD: i16 = -1;
 
@@ -329,16 +332,14 @@ fn add_rollups<'a>(
 ) -> Result<(), StoreError> {
     let mut buckets: std::collections::BTreeMap<(String, i16, i64), Stats> = Default::default();
     for (c, r) in stored {
-        for level in Level::ALL {
-            buckets
-                .entry((
-                    c.sensor.clone(),
-                    level.code() as i16,
-                    level.bucket_of(c.received_at_ms),
-                ))
-                .or_default()
-                .add(r);
-        }
+        buckets
+            .entry((
+                c.sensor.clone(),
+                STORED.code() as i16,
+                STORED.bucket_of(c.received_at_ms),
+            ))
+            .or_default()
+            .add(r);
     }
     if buckets.is_empty() {
         return Ok(());
@@ -572,7 +573,8 @@ impl ObservationStore for PostgresStore {
             tx.commit().map_err(pg)?;
             Ok(n)
         })?;
-        for level in Level::ALL {
+        {
+            let level = STORED;
             let start = level.bucket_of(cutoff_ms);
             let mut fresh: std::collections::BTreeMap<String, Stats> = Default::default();
             self.each(
@@ -635,11 +637,27 @@ impl ObservationStore for PostgresStore {
                 "SELECT bucket_ms, field, min, max, sum, count FROM rollups
                  WHERE sensor = $1 AND level = $2 AND bucket_ms >= $3 AND bucket_ms < $4
                  ORDER BY bucket_ms, field",
-                &[&text, &(level.code() as i16), &from, &to_ms],
+                &[&text, &(STORED.code() as i16), &from, &to_ms],
             )
             .map_err(pg)
         })?;
-        for b in buckets_of(&rows)? {
+        // Hours as stored; a day is its hours merged.
+        let mut current: Option<Bucket> = None;
+        for hour in buckets_of(&rows)? {
+            let start_ms = level.bucket_of(hour.start_ms);
+            if current.as_ref().is_some_and(|b| b.start_ms != start_ms) {
+                f(current.take().expect("just checked"));
+                n += 1;
+            }
+            current
+                .get_or_insert_with(|| Bucket {
+                    start_ms,
+                    stats: Stats::default(),
+                })
+                .stats
+                .merge(&hour.stats);
+        }
+        if let Some(b) = current {
             f(b);
             n += 1;
         }
@@ -662,13 +680,11 @@ fn drop_rollups_before(
     tx: &mut postgres::Transaction<'_>,
     cutoff_ms: i64,
 ) -> Result<(), StoreError> {
-    for level in Level::ALL {
-        tx.execute(
-            "DELETE FROM rollups WHERE level = $1 AND bucket_ms < $2",
-            &[&(level.code() as i16), &level.bucket_of(cutoff_ms)],
-        )
-        .map_err(pg)?;
-    }
+    tx.execute(
+        "DELETE FROM rollups WHERE level = $1 AND bucket_ms < $2",
+        &[&(STORED.code() as i16), &STORED.bucket_of(cutoff_ms)],
+    )
+    .map_err(pg)?;
     Ok(())
 }
 
