@@ -1,7 +1,8 @@
 //! Per-bucket statistics of a sensor's readings — min, max, sum and count of every measured
-//! (floating-point) reading — kept per hour and per day so that a chart of any range reads a
-//! few hundred rows instead of every observation. Values are added in the order observations
-//! are stored, so a bucket equals a recomputation over its raw rows in that order.
+//! (floating-point) reading — kept per hour (a day is its hours merged) so that a chart of any
+//! range reads hundreds or thousands of rows instead of every observation. Values are added in
+//! the order observations are stored, so an hour equals a recomputation over its raw rows in
+//! that order.
 
 use ruuvi_protocol::Readings;
 

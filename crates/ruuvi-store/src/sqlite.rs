@@ -6,8 +6,8 @@
 //!   [`packed`] (a DF5 observation is 19 bytes), `seen` is how many seconds before receipt the
 //!   gateway saw it. `n` tells apart two observations of one sensor in the same millisecond.
 //! - `latest`: each sensor's newest observation, kept in the insert's transaction.
-//! - `rollups`: per sensor, hour and day statistics ([`rollup`]), kept in the insert's
-//!   transaction; charts of long ranges read these.
+//! - `rollups`: per sensor, hourly statistics ([`rollup`]), kept in the insert's transaction
+//!   (days are their hours merged when read); charts of long ranges read these.
 //! - `meta`: the row count and how far thinning got.
 //!
 //! Durability: WAL with `synchronous=NORMAL` keeps every committed batch through a crash or a
