@@ -10,11 +10,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bin, findGateway, launchChromium, logIn, shots, start, stopAll } from './support.mjs';
+import { bin, findGateway, launchChromium, logIn, shots, start, startProcess, stopAll } from './support.mjs';
 
 const ruuvictl = bin('ruuvictl', 'RUUVICTL');
 const simulator = bin('ruuvi-gw-sim', 'RUUVI_GW_SIM');
@@ -35,8 +35,8 @@ function freePort() {
   });
 }
 
-async function listening(port) {
-  for (let i = 0; i < 100; i++) {
+async function listening(port, tries = 100) {
+  for (let i = 0; i < tries; i++) {
     const ok = await new Promise((resolve) => {
       const s = createServer();
       s.once('error', () => resolve(true));
@@ -54,14 +54,26 @@ before(async () => {
   const server = process.env.RUUVI_TEST_POSTGRES;
   assert.ok(server, 'run inside tests/with-servers.sh');
   dataDir = mkdtempSync(join(tmpdir(), 'ruuvi-desk-mqtt-e2e-'));
-  // A broker of the test's own.
-  brokerPort = await freePort();
-  writeFileSync(
-    join(dataDir, 'mosquitto.conf'),
-    `listener ${brokerPort} 127.0.0.1\nallow_anonymous true\npersistence false\nuser root\nlog_dest file ${join(dataDir, 'mosquitto.log')}\n`,
-  );
-  start('mosquitto', ['-c', join(dataDir, 'mosquitto.conf')], {}, false);
-  await listening(brokerPort);
+  // A broker of the test's own. One that does not listen within 10 s (a port taken meanwhile,
+  // a slow start) is ended and started again on another port, up to three times.
+  for (let attempt = 1; ; attempt++) {
+    brokerPort = await freePort();
+    const log = join(dataDir, `mosquitto-${attempt}.log`);
+    writeFileSync(
+      join(dataDir, 'mosquitto.conf'),
+      `listener ${brokerPort} 127.0.0.1\nallow_anonymous true\npersistence false\nuser root\nlog_dest file ${log}\n`,
+    );
+    const broker = startProcess('mosquitto', ['-c', join(dataDir, 'mosquitto.conf')]);
+    try {
+      await listening(brokerPort);
+      break;
+    } catch (e) {
+      broker.kill();
+      const said = existsSync(log) ? readFileSync(log, 'utf8') : '(no log)';
+      console.error(`mosquitto attempt ${attempt} on ${brokerPort}: ${e.message}; its log: ${said}`);
+      if (attempt === 3) throw e;
+    }
+  }
   // A database of the test's own on the test server.
   const name = `e2e_mqtt_${process.pid}`;
   psql(server, `CREATE DATABASE ${name}`);

@@ -19,14 +19,20 @@ const children = [];
 /** Starts a process; resolves with its first stdout line parsed as JSON (or at once with null
  * when `firstLine` is false). */
 export function start(command, args, env = {}, firstLine = true) {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
+  const child = startProcess(command, args, env);
   if (!firstLine) return Promise.resolve(null);
   return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line)));
     child.once('exit', (code) => reject(new Error(`${command} exited with ${code}`)));
     setTimeout(() => reject(new Error(`${command}: no startup line within 30 s`)), 30_000).unref();
   });
+}
+
+/** Starts a process and returns it (ended by `stopAll`, or by the caller through `kill`). */
+export function startProcess(command, args, env = {}) {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  return child;
 }
 
 export function stopAll() {
