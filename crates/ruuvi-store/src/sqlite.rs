@@ -1080,6 +1080,8 @@ mod tests {
         assert_eq!(o.readings.temperature_c, Some(21.5));
         assert_eq!(o.readings.humidity_pct, None);
         assert_eq!(s.count().unwrap(), 1);
+        // Closed first: Windows deletes no open file.
+        drop(s);
         std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 
@@ -1394,6 +1396,7 @@ mod tests {
         // Opened again: nothing left to move.
         let mut again = SqliteStore::open_with_progress(&path, &mut |m| panic!("{m:?}")).unwrap();
         assert_eq!(again.count().unwrap(), all.len() as u64);
+        drop(again);
         std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 
@@ -1422,6 +1425,7 @@ mod tests {
                 recomputed(store, a.sensor, Level::Hour)
             );
         }
+        drop((writer, import));
         std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 
