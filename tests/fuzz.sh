@@ -19,7 +19,17 @@ fi
 # The versions the workspace is tested with (fuzz/ is a workspace of its own): start from
 # its lock file; cargo adds libFuzzer's few crates.
 cp Cargo.lock fuzz/Cargo.lock
-(cd fuzz && cargo fuzz build)
+build_log=$(mktemp)
+if ! (cd fuzz && cargo fuzz build) 2>&1 | tee "$build_log"; then
+  # CI shows only the end of the output: repeat the linker's and compiler's own words and the
+  # disk's state there (a link once failed on CI with only "ld returned 1" left visible).
+  echo "---- fuzz build failed; its error lines:" >&2
+  grep -E '(^error|ld:|collect2|No space|[Kk]illed|cannot)' "$build_log" | grep -v '^ *[0-9]*: ' | tail -n 40 >&2 || true
+  df -h . /tmp >&2
+  rm -f "$build_log"
+  exit 1
+fi
+rm -f "$build_log"
 summary=()
 for t in "${targets[@]}"; do
   mkdir -p "fuzz/corpus/$t"
