@@ -4,7 +4,7 @@
 
 use ruuvi_protocol::derived::Derived;
 use ruuvi_protocol::{DataFormat, Feed, MacAddress, Observation, Readings};
-use ruuvi_store::{Level, ObservationStore, Query, Stats, StoreError};
+use ruuvi_store::{Gather, Level, ObservationStore, Query, Stats, StoreError};
 use serde::Serialize;
 
 /// Which device it is, from the format it sends.
@@ -108,7 +108,6 @@ pub const HOURLY_UP_TO_MS: i64 = 120 * 86_400_000;
 
 /// A chart point being gathered.
 struct Gathering {
-    bucket: i128,
     at_ms: i64,
     /// The first observation's readings (raw rows), for counters and flags.
     first: Option<Readings>,
@@ -146,15 +145,11 @@ pub fn series(
     let buckets = max_points.max(1) as i128;
     let bucket_of = |at: i64| (i128::from(at.max(from_ms)) - i128::from(from_ms)) * buckets / span;
     let mut out: Vec<Point> = Vec::new();
-    let mut current: Option<Gathering> = None;
+    let mut emit = |_, g: Gathering| out.push(g.point());
+    let mut gather = Gather::default();
     let mut take = |at_ms: i64, first: Option<&Readings>, stats: &Stats| {
-        let bucket = bucket_of(at_ms);
-        if current.as_ref().is_some_and(|g| g.bucket != bucket) {
-            out.push(current.take().expect("just checked").point());
-        }
-        current
-            .get_or_insert_with(|| Gathering {
-                bucket,
+        gather
+            .group(bucket_of(at_ms), &mut emit, |_| Gathering {
                 at_ms,
                 first: first.cloned(),
                 stats: Stats::default(),
@@ -185,9 +180,7 @@ pub fn series(
             take(b.start_ms, None, &b.stats)
         })?;
     }
-    if let Some(g) = current {
-        out.push(g.point());
-    }
+    gather.finish(&mut emit);
     Ok(out)
 }
 

@@ -23,7 +23,7 @@ pub mod testing;
 
 pub use location::StoreLocation;
 pub use postgres::PostgresStore;
-pub use rollup::{Bucket, Level, Stats};
+pub use rollup::{Bucket, Gather, Level, Stats};
 use ruuvi_protocol::{MacAddress, Observation};
 pub use sqlite::{Migration, SqliteStore};
 
@@ -149,28 +149,12 @@ pub trait ObservationStore: Send {
             to_ms: Some(to_ms),
             limit: None,
         };
-        let mut current: Option<Bucket> = None;
-        let mut n = 0;
+        let mut buckets = rollup::Buckets::new(level, f);
         self.each(&range, &mut |o| {
-            let start_ms = level.bucket_of(o.received_at_ms);
-            if current.as_ref().is_some_and(|b| b.start_ms != start_ms) {
-                f(current.take().expect("just checked"));
-                n += 1;
-            }
-            current
-                .get_or_insert_with(|| Bucket {
-                    start_ms,
-                    stats: Stats::default(),
-                })
-                .stats
-                .add(&o.readings);
+            buckets.add(o.received_at_ms, &o.readings);
             Ok(())
         })?;
-        if let Some(b) = current {
-            f(b);
-            n += 1;
-        }
-        Ok(n)
+        Ok(buckets.finish())
     }
 
     /// Observations in the engine's order: one sensor's in time order.

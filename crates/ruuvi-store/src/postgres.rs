@@ -20,7 +20,7 @@ use postgres::{Client, NoTls};
 use ruuvi_protocol::{DataFormat, MacAddress, Observation};
 
 use crate::location::PostgresTarget;
-use crate::rollup::{Bucket, FieldStats, Level, Stats};
+use crate::rollup::{Bucket, Buckets, FieldStats, Gather, Level, Stats};
 use crate::{
     trim_with, Columns, ObservationStore, Query, Retention, Row, StoreError, StoredReadings,
     TrimSql, Trimmed, COLUMNS,
@@ -374,16 +374,12 @@ fn add_rollups<'a>(
 /// Rollup rows (ordered by bucket) gathered into buckets.
 fn buckets_of(rows: &[postgres::Row]) -> Result<Vec<Bucket>, StoreError> {
     let mut out: Vec<Bucket> = Vec::new();
+    let mut emit = |start_ms, stats| out.push(Bucket { start_ms, stats });
+    let mut gather = Gather::default();
     for r in rows {
         let start_ms: i64 = r.get(0);
         let field: i16 = r.get(1);
-        if out.last().is_none_or(|b| b.start_ms != start_ms) {
-            out.push(Bucket {
-                start_ms,
-                stats: Stats::default(),
-            });
-        }
-        let stats = &mut out.last_mut().expect("just pushed").stats;
+        let stats = gather.group(start_ms, &mut emit, |_| Stats::default());
         let count = u32::try_from(r.get::<_, i64>(5)).unwrap_or(u32::MAX);
         if field == COUNT_FIELD {
             stats.count = count;
@@ -402,6 +398,7 @@ fn buckets_of(rows: &[postgres::Row]) -> Result<Vec<Bucket>, StoreError> {
             });
         }
     }
+    gather.finish(&mut emit);
     Ok(out)
 }
 
@@ -642,26 +639,11 @@ impl ObservationStore for PostgresStore {
             .map_err(pg)
         })?;
         // Hours as stored; a day is its hours merged.
-        let mut current: Option<Bucket> = None;
+        let mut buckets = Buckets::new(level, f);
         for hour in buckets_of(&rows)? {
-            let start_ms = level.bucket_of(hour.start_ms);
-            if current.as_ref().is_some_and(|b| b.start_ms != start_ms) {
-                f(current.take().expect("just checked"));
-                n += 1;
-            }
-            current
-                .get_or_insert_with(|| Bucket {
-                    start_ms,
-                    stats: Stats::default(),
-                })
-                .stats
-                .merge(&hour.stats);
+            buckets.merge(&hour);
         }
-        if let Some(b) = current {
-            f(b);
-            n += 1;
-        }
-        Ok(n)
+        Ok(n + buckets.finish())
     }
 
     fn trim(
@@ -744,8 +726,7 @@ fn raw_buckets(
     level: Level,
     f: &mut dyn FnMut(Bucket),
 ) -> Result<usize, StoreError> {
-    let mut current: Option<Bucket> = None;
-    let mut n = 0;
+    let mut buckets = Buckets::new(level, f);
     store.each(
         &Query {
             sensor: Some(sensor),
@@ -754,26 +735,11 @@ fn raw_buckets(
             limit: None,
         },
         &mut |o| {
-            let start_ms = level.bucket_of(o.received_at_ms);
-            if current.as_ref().is_some_and(|b| b.start_ms != start_ms) {
-                f(current.take().expect("just checked"));
-                n += 1;
-            }
-            current
-                .get_or_insert_with(|| Bucket {
-                    start_ms,
-                    stats: Stats::default(),
-                })
-                .stats
-                .add(&o.readings);
+            buckets.add(o.received_at_ms, &o.readings);
             Ok(())
         },
     )?;
-    if let Some(b) = current {
-        f(b);
-        n += 1;
-    }
-    Ok(n)
+    Ok(buckets.finish())
 }
 
 struct PostgresTrim<'a>(&'a mut Client);

@@ -284,6 +284,100 @@ pub struct Bucket {
     pub stats: Stats,
 }
 
+/// Time-ordered pieces grouped by key: "start a group when the key changes, add to it, hand the
+/// finished one over, and the last at the end" — written once for every place that buckets
+/// observations or merges hours into days (each engine, the default from raw rows, charts).
+#[derive(Debug)]
+pub struct Gather<K, G> {
+    current: Option<(K, G)>,
+    finished: usize,
+}
+
+impl<K: PartialEq, G> Default for Gather<K, G> {
+    fn default() -> Self {
+        Self {
+            current: None,
+            finished: 0,
+        }
+    }
+}
+
+impl<K: PartialEq, G> Gather<K, G> {
+    /// The group of `key` to add to: the current one while the key stays, else a new one made
+    /// by `start` (after the current one went to `emit`).
+    pub fn group(
+        &mut self,
+        key: K,
+        emit: &mut impl FnMut(K, G),
+        start: impl FnOnce(&K) -> G,
+    ) -> &mut G {
+        if self.current.as_ref().is_some_and(|(k, _)| *k != key) {
+            let (k, g) = self.current.take().expect("just checked");
+            emit(k, g);
+            self.finished += 1;
+        }
+        &mut self
+            .current
+            .get_or_insert_with(|| {
+                let g = start(&key);
+                (key, g)
+            })
+            .1
+    }
+
+    /// Hands over the last group; returns how many groups were handed over in all.
+    pub fn finish(mut self, emit: &mut impl FnMut(K, G)) -> usize {
+        if let Some((k, g)) = self.current.take() {
+            emit(k, g);
+            self.finished += 1;
+        }
+        self.finished
+    }
+}
+
+/// `level` buckets from time-ordered observations or finer buckets, handed to `f` as each ends.
+pub(crate) struct Buckets<'f> {
+    level: Level,
+    gather: Gather<i64, Stats>,
+    f: &'f mut dyn FnMut(Bucket),
+}
+
+impl<'f> Buckets<'f> {
+    pub(crate) fn new(level: Level, f: &'f mut dyn FnMut(Bucket)) -> Self {
+        Self {
+            level,
+            gather: Gather::default(),
+            f,
+        }
+    }
+
+    fn stats_at(&mut self, at_ms: i64) -> &mut Stats {
+        let f = &mut *self.f;
+        self.gather.group(
+            self.level.bucket_of(at_ms),
+            &mut |start_ms, stats| f(Bucket { start_ms, stats }),
+            |_| Stats::default(),
+        )
+    }
+
+    /// One observation received at `at_ms`.
+    pub(crate) fn add(&mut self, at_ms: i64, r: &Readings) {
+        self.stats_at(at_ms).add(r);
+    }
+
+    /// A finer bucket (an hour into its day).
+    pub(crate) fn merge(&mut self, finer: &Bucket) {
+        self.stats_at(finer.start_ms).merge(&finer.stats);
+    }
+
+    /// Hands over the last bucket; returns how many were handed over.
+    pub(crate) fn finish(self) -> usize {
+        let f = self.f;
+        self.gather
+            .finish(&mut |start_ms, stats| f(Bucket { start_ms, stats }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,5 +411,58 @@ mod tests {
         assert!(Stats::decode(&[0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0]).is_err());
         assert_eq!(Level::Hour.bucket_of(-1), -3_600_000);
         assert_eq!(Level::Day.bucket_of(86_400_001), 86_400_000);
+    }
+
+    #[test]
+    fn gather_hands_over_each_group_once_in_order() {
+        let mut out = Vec::new();
+        let mut emit = |k: i64, g: Vec<i64>| out.push((k, g));
+        let mut gather = Gather::default();
+        for v in [1, 2, 11, 12, 13, 31, 5] {
+            gather.group(v / 10, &mut emit, |_| Vec::new()).push(v);
+        }
+        assert_eq!(gather.finish(&mut emit), 4);
+        assert_eq!(
+            out,
+            [
+                (0, vec![1, 2]),
+                (1, vec![11, 12, 13]),
+                (3, vec![31]),
+                (0, vec![5])
+            ]
+        );
+        assert_eq!(Gather::<i64, ()>::default().finish(&mut |_, _| {}), 0);
+    }
+
+    #[test]
+    fn days_are_their_hours_merged() {
+        let hour = Level::Hour.width_ms();
+        let r = |t| Readings {
+            temperature_c: Some(t),
+            ..Readings::default()
+        };
+        let (mut hours, mut days) = (Vec::new(), Vec::new());
+        let mut direct = Vec::new();
+        {
+            let (mut to_hours, mut to_days) = (|b| hours.push(b), |b| direct.push(b));
+            let mut by_hour = Buckets::new(Level::Hour, &mut to_hours);
+            let mut by_day = Buckets::new(Level::Day, &mut to_days);
+            for i in 0..60 {
+                let at = i * hour / 2;
+                by_hour.add(at, &r(i as f64));
+                by_day.add(at, &r(i as f64));
+            }
+            assert_eq!(by_hour.finish(), 30);
+            assert_eq!(by_day.finish(), 2);
+        }
+        let mut to_days = |b| days.push(b);
+        let mut merged = Buckets::new(Level::Day, &mut to_days);
+        for h in &hours {
+            merged.merge(h);
+        }
+        assert_eq!(merged.finish(), 2);
+        assert_eq!(days, direct);
+        assert_eq!(days[1].start_ms, Level::Day.width_ms());
+        assert_eq!(days[0].stats.count, 48);
     }
 }

@@ -22,7 +22,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection, OptionalExtension};
 use ruuvi_protocol::{Feed, MacAddress, Observation};
 
-use crate::rollup::{Bucket, Level, Stats};
+use crate::rollup::{Bucket, Buckets, Level, Stats};
 use crate::{
     packed, trim_with, ObservationStore, Query, Retention, Row, StoreError, StoredReadings,
     TrimSql, Trimmed,
@@ -663,33 +663,15 @@ impl SqliteStore {
         f: &mut dyn FnMut(Bucket),
     ) -> Result<usize, StoreError> {
         if level != STORED {
-            let mut current: Option<Bucket> = None;
-            let mut n = 0;
+            let mut buckets = Buckets::new(level, f);
             self.stored_buckets(
                 sensor,
                 level.bucket_of(from_ms),
                 to_ms,
                 STORED,
-                &mut |hour| {
-                    let start_ms = level.bucket_of(hour.start_ms);
-                    if current.as_ref().is_some_and(|b| b.start_ms != start_ms) {
-                        f(current.take().expect("just checked"));
-                        n += 1;
-                    }
-                    current
-                        .get_or_insert_with(|| Bucket {
-                            start_ms,
-                            stats: Stats::default(),
-                        })
-                        .stats
-                        .merge(&hour.stats);
-                },
+                &mut |hour| buckets.merge(&hour),
             )?;
-            if let Some(b) = current {
-                f(b);
-                n += 1;
-            }
-            return Ok(n);
+            return Ok(buckets.finish());
         }
         let mut stmt = self.conn.prepare_cached(
             "SELECT bucket_ms, stats FROM rollups
