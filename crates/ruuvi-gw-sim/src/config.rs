@@ -863,10 +863,84 @@ impl GatewayConfig {
     }
 }
 
+/// A configuration someone made in the gateway's own web page before Ruuvi Desk saw it
+/// (`ruuvi-gw-sim --set-up FILE`): the keys that page would POST (merged as a LAN POST is),
+/// and files in the store, e.g. `{"ruuvi_json": {"use_http": true, "http_url": "…",
+/// "http_use_extra_http_path": true}, "files": {"http_path": "old/path"}}`.
+#[derive(Debug, Clone, Default)]
+pub struct Preset {
+    pub ruuvi_json: Map<String, Value>,
+    pub files: Vec<(&'static str, Vec<u8>)>,
+}
+
+impl Preset {
+    /// Checked as the gateway checks an upload: known names only, the firmware's own set, and
+    /// `http_headers` ending with CRLF (spec §5.14).
+    pub fn parse(text: &str, fw: Firmware) -> Result<Self, String> {
+        let value: Value = serde_json::from_str(text).map_err(|e| format!("set-up file: {e}"))?;
+        let ruuvi_json = match value.get("ruuvi_json") {
+            None => Map::new(),
+            Some(Value::Object(m)) => m.clone(),
+            Some(_) => return Err("set-up file: `ruuvi_json` must be an object".into()),
+        };
+        let known: &[&'static str] = if fw.has_extra_cfg() {
+            &STORAGE_FILES[..]
+        } else if fw.has_cert_store() {
+            &STORAGE_FILES[..12]
+        } else {
+            &[]
+        };
+        let mut files = Vec::new();
+        if let Some(given) = value.get("files") {
+            let given = given
+                .as_object()
+                .ok_or("set-up file: `files` must be an object of texts")?;
+            for (name, content) in given {
+                let name = known
+                    .iter()
+                    .find(|k| **k == name)
+                    .ok_or_else(|| format!("set-up file: firmware {fw} has no file {name:?}"))?;
+                let content = content
+                    .as_str()
+                    .ok_or_else(|| format!("set-up file: {name} must be a text"))?;
+                if *name == "http_headers" && !content.is_empty() && !content.ends_with("\r\n") {
+                    return Err("set-up file: http_headers must end with CRLF".into());
+                }
+                files.push((*name, content.as_bytes().to_vec()));
+            }
+        }
+        Ok(Self { ruuvi_json, files })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rng::Rng;
+
+    #[test]
+    fn a_set_up_file_is_checked_as_the_gateway_checks_uploads() {
+        let text = r#"{"ruuvi_json": {"use_http": true, "http_use_extra_http_path": true},
+            "files": {"http_path": "old/path", "http_headers": "X-A: 1\r\n"}}"#;
+        let p = Preset::parse(text, Firmware::Head).unwrap();
+        assert_eq!(p.ruuvi_json["http_use_extra_http_path"], true);
+        assert_eq!(p.files.len(), 2);
+        // No extra files before v1.17.2, no store at all before v1.14.
+        assert!(Preset::parse(text, Firmware::V1_17_3).is_ok());
+        assert!(Preset::parse(text, Firmware::V1_16)
+            .unwrap_err()
+            .contains("no file"));
+        let bad_headers = r#"{"files": {"http_headers": "X-A: 1"}}"#;
+        assert!(Preset::parse(bad_headers, Firmware::Head)
+            .unwrap_err()
+            .contains("CRLF"));
+        assert!(Preset::parse(r#"{"files": {"http_srv_cert": "x"}}"#, Firmware::V1_13).is_err());
+        assert!(
+            Preset::parse("[]", Firmware::Head).is_ok(),
+            "nothing set by hand"
+        );
+        assert!(Preset::parse("{", Firmware::Head).is_err());
+    }
 
     fn gateway(fw: Firmware) -> (Identity, GatewayConfig) {
         let mut id = Identity::generate(&Rng::new(1), 0, fw);

@@ -58,6 +58,52 @@ pub struct GatewayOptions {
     /// Store files whose writes fail like a flash write error does (`/ssl_cert` → 500,
     /// spec §5.14): for testing how clients recover from a failed upload.
     pub storage_write_errors: Vec<String>,
+    /// Ways a peer differs from the firmware that clients must tolerate (off by default).
+    pub quirks: Quirks,
+    /// Settings made by hand in the web page before anyone else (a saved state wins over it).
+    pub preset: Option<crate::config::Preset>,
+}
+
+/// Answers that are not the firmware's own but that a client meets in the field.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Quirks {
+    /// The auth JSON's `lan` as 0/1 (Ruuvi's own development simulator, spec §10.1).
+    pub lan_as_number: bool,
+    pub metrics: MetricsQuirk,
+}
+
+/// How `GET /metrics` answers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MetricsQuirk {
+    #[default]
+    AsFirmware,
+    /// 302 to the login page, as a proxy in front of the gateway (or a build without the
+    /// metrics page) answers.
+    Redirect,
+    /// No `ruuvigw_info{mac=…,esp_fw=…}` line.
+    WithoutInfo,
+}
+
+impl std::str::FromStr for Quirks {
+    type Err = String;
+
+    /// A comma-separated list: `lan-as-number`, `metrics-redirect`, `metrics-without-info`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut q = Quirks::default();
+        for name in s.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            match name {
+                "lan-as-number" => q.lan_as_number = true,
+                "metrics-redirect" => q.metrics = MetricsQuirk::Redirect,
+                "metrics-without-info" => q.metrics = MetricsQuirk::WithoutInfo,
+                other => {
+                    return Err(format!(
+                        "unknown quirk {other:?}: lan-as-number, metrics-redirect, metrics-without-info"
+                    ))
+                }
+            }
+        }
+        Ok(q)
+    }
 }
 
 impl GatewayOptions {
@@ -81,6 +127,8 @@ impl GatewayOptions {
             stats_period: Duration::from_secs(3600),
             mdns: false,
             storage_write_errors: Vec::new(),
+            quirks: Quirks::default(),
+            preset: None,
             config_mode: Duration::from_secs(60),
             config_mode_after_post: Duration::from_secs(5),
         }
@@ -148,6 +196,12 @@ impl GatewayState {
             config.set_lan_auth(*auth, user, &stored);
         }
         config.set_api_keys(&options.api_key, &options.api_key_rw);
+        if let Some(preset) = &options.preset {
+            config.apply_lan_post(&preset.ruuvi_json, options.firmware);
+            for (name, content) in &preset.files {
+                config.files.insert(name, content.clone());
+            }
+        }
         if let Some(saved) = options
             .state_dir
             .as_ref()

@@ -69,6 +69,15 @@ struct Args {
     /// loopback --listen address only the loopback interface is used.
     #[arg(long)]
     mdns: bool,
+    /// Answer as peers that are not quite the firmware, comma-separated: lan-as-number (the
+    /// auth JSON's `lan` as 0/1), metrics-redirect (/metrics answers 302), metrics-without-info
+    /// (/metrics has no ruuvigw_info line).
+    #[arg(long, default_value = "")]
+    quirks: ruuvi_gw_sim::gateway::Quirks,
+    /// Start as someone set the gateway up by hand in its web page: a JSON file
+    /// `{"ruuvi_json": {…keys its page POSTs…}, "files": {"http_path": "…", …}}`.
+    #[arg(long)]
+    set_up: Option<std::path::PathBuf>,
 }
 
 fn parse_lan_auth(s: &str) -> Result<LanAuth, String> {
@@ -110,6 +119,19 @@ async fn main() -> std::process::ExitCode {
         );
         return std::process::ExitCode::from(2);
     }
+    let preset = match &args.set_up {
+        None => None,
+        Some(path) => match std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: {e}", path.display()))
+            .and_then(|text| ruuvi_gw_sim::config::Preset::parse(&text, args.firmware))
+        {
+            Ok(p) => Some(p),
+            Err(e) => {
+                eprintln!("ruuvi-gw-sim: {e}");
+                return std::process::ExitCode::from(2);
+            }
+        },
+    };
     let mut gateways = Vec::new();
     for i in 0..args.count {
         let mut listen = args.listen;
@@ -133,6 +155,8 @@ async fn main() -> std::process::ExitCode {
         options.network_url = args.network_url.clone();
         options.state_dir = args.state_dir.clone();
         options.mdns = args.mdns;
+        options.quirks = args.quirks;
+        options.preset = preset.clone();
         options.hotspot_listen = args.hotspot_listen.map(|mut a| {
             if a.port() != 0 {
                 a.set_port(a.port() + i as u16);

@@ -10,7 +10,7 @@ use tokio::sync::Mutex;
 
 use crate::auth::{self, Decision, LoginOutcome, WwwAuth};
 use crate::config::{LanAuth, STORAGE_FILES};
-use crate::gateway::GatewayState;
+use crate::gateway::{GatewayState, MetricsQuirk};
 use crate::http::{
     self, auth_redirect, bare_error, forbidden_empty, json, Method, Request, Response,
 };
@@ -97,13 +97,13 @@ fn hotspot(st: &mut GatewayState, req: &Request, local: Option<SocketAddr>) -> R
     match (req.method, req.path.as_str()) {
         (Method::Get, "auth") => json(
             200,
-            &auth::auth_json(id, "lan_auth_allow", false, true, None),
+            &auth_body(st, "lan_auth_allow", false, true, None),
             &[],
         ),
         // Answered without checking anything, with the configured LAN auth type.
         (Method::Post, "auth") => {
             let reported = st.config.reported_lan_auth().as_str();
-            json(200, &auth::auth_json(id, reported, false, true, None), &[])
+            json(200, &auth_body(st, reported, false, true, None), &[])
         }
         (Method::Delete, "auth") => json(200, "{}", &[]),
         (Method::Get, "info.json") => {
@@ -185,7 +185,21 @@ fn lan_endpoints(st: &mut GatewayState, req: &Request, local: Option<SocketAddr>
             json(200, &status_json(st, local), &[])
         }
         (Method::Get, "history") => history(st, req),
-        (Method::Get, "metrics") => http::content(200, http::METRICS, metrics(st).as_bytes(), &[]),
+        (Method::Get, "metrics") => match st.options.quirks.metrics {
+            MetricsQuirk::AsFirmware => {
+                http::content(200, http::METRICS, metrics(st).as_bytes(), &[])
+            }
+            MetricsQuirk::Redirect => auth_redirect(&req.header("Host").unwrap_or_default(), None),
+            MetricsQuirk::WithoutInfo => {
+                let text = metrics(st);
+                let kept: String = text
+                    .lines()
+                    .filter(|l| !l.starts_with("ruuvigw_info"))
+                    .map(|l| format!("{l}\n"))
+                    .collect();
+                http::content(200, http::METRICS, kept.as_bytes(), &[])
+            }
+        },
         (Method::Get, "ap.json") => json(
             200,
             "[{\"ssid\":\"SimulatedWiFi\",\"chan\":6,\"rssi\":-55,\"auth\":3}\n]\n",
@@ -242,7 +256,7 @@ fn auth_json_response(
     let reported = st.config.reported_lan_auth().as_str();
     json(
         code,
-        &auth::auth_json(&st.identity, reported, true, authenticated, message),
+        &auth_body(st, reported, true, authenticated, message),
         extra,
     )
 }
@@ -269,11 +283,7 @@ pub(crate) fn denial(st: &mut GatewayState, req: &Request, decision: Decision) -
         Decision::Redirect { prev_url } => {
             auth_redirect(&req.header("Host").unwrap_or_default(), prev_url.as_deref())
         }
-        Decision::Forbidden => json(
-            403,
-            &auth::auth_json(&st.identity, "lan_auth_deny", true, false, None),
-            &[],
-        ),
+        Decision::Forbidden => json(403, &auth_body(st, "lan_auth_deny", true, false, None), &[]),
         Decision::Unauthorized {
             reported,
             www_authenticate,
@@ -288,12 +298,29 @@ pub(crate) fn denial(st: &mut GatewayState, req: &Request, decision: Decision) -
                 }
                 None => vec![],
             };
-            json(
-                401,
-                &auth::auth_json(&st.identity, reported, true, false, None),
-                &extra,
-            )
+            json(401, &auth_body(st, reported, true, false, None), &extra)
         }
+    }
+}
+
+/// The auth JSON (§3.7), with `lan` as 0/1 for a peer that writes it so (Ruuvi's own
+/// development simulator, spec §10.1).
+fn auth_body(
+    st: &GatewayState,
+    reported: &str,
+    lan: bool,
+    authenticated: bool,
+    message: Option<&str>,
+) -> String {
+    let body = auth::auth_json(&st.identity, reported, lan, authenticated, message);
+    if st.options.quirks.lan_as_number {
+        body.replacen(
+            &format!("\"lan\": {lan}"),
+            &format!("\"lan\": {}", u8::from(lan)),
+            1,
+        )
+    } else {
+        body
     }
 }
 

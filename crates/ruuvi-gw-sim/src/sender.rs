@@ -21,6 +21,8 @@ pub(crate) struct Post {
     pub url: String,
     pub body: String,
     pub headers: Vec<(&'static str, String)>,
+    /// Lines of the `http_headers` file (custom target, `http_use_extra_http_headers`).
+    pub extra_headers: Vec<(String, String)>,
     /// `http_srv_cert` when `http_use_ssl_server_cert`: the only trust anchor.
     pub server_ca: Option<Vec<u8>>,
     /// `http_cli_cert` + `http_cli_key` when `http_use_ssl_client_cert`.
@@ -66,22 +68,74 @@ fn prepare(st: &mut GatewayState) -> Option<Post> {
         c.bool("http_use_ssl_client_cert"),
     );
     Some(Post {
-        url: c.str("http_url").to_string(),
+        url: extended_url(
+            c.str("http_url"),
+            &c.files,
+            c.bool("http_use_extra_http_path"),
+            c.bool("http_use_extra_http_query"),
+        ),
         body,
         headers,
+        extra_headers: extra_headers(&c.files, c.bool("http_use_extra_http_headers")),
         server_ca,
         client_identity,
     })
 }
 
+type Files = std::collections::BTreeMap<&'static str, Vec<u8>>;
+
+/// An extra file's text when its flag is on and it is stored (v1.17.2+, spec §5.14).
+fn extra_file<'a>(files: &'a Files, on: bool, name: &str) -> Option<&'a str> {
+    on.then(|| files.get(name))
+        .flatten()
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .filter(|t| !t.is_empty())
+}
+
+/// `url` with the extra path and query appended when their flags are on (the long-URL
+/// feature). How the firmware joins them is UNVERIFIED (the spec says only "appended"; the
+/// files are stored without a leading `/` or `?`): one `/` between URL and path, `?` before
+/// the query (`&` when the URL already has one).
+pub(crate) fn extended_url(url: &str, files: &Files, use_path: bool, use_query: bool) -> String {
+    let mut url = url.to_string();
+    if let Some(path) = extra_file(files, use_path, "http_path") {
+        if !url.ends_with('/') {
+            url.push('/');
+        }
+        url.push_str(path.trim_start_matches('/'));
+    }
+    if let Some(query) = extra_file(files, use_query, "http_query") {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(query.trim_start_matches('?'));
+    }
+    url
+}
+
+/// The `http_headers` file's lines (each `Name: value` + CRLF) when its flag is on.
+pub(crate) fn extra_headers(files: &Files, on: bool) -> Vec<(String, String)> {
+    extra_file(files, on, "http_headers")
+        .map(|text| {
+            text.split("\r\n")
+                .filter_map(|line| line.split_once(':'))
+                .map(|(name, value)| (name.trim().to_string(), value.trim().to_string()))
+                .filter(|(name, _)| !name.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 impl Post {
     /// The POST itself, on `client`, with this post's headers and body.
     pub(crate) fn request(self, client: &reqwest::Client) -> reqwest::RequestBuilder {
-        self.headers
+        let request = self
+            .headers
             .iter()
             .fold(client.post(&self.url), |r, (name, value)| {
                 r.header(*name, value)
-            })
+            });
+        self.extra_headers
+            .iter()
+            .fold(request, |r, (name, value)| r.header(name, value))
             .body(self.body)
     }
 }
@@ -176,6 +230,7 @@ fn prepare_network(st: &mut GatewayState, url: &str) -> Post {
             (NETWORK_NONCE_HEADER, nonce),
             (NETWORK_SIGNATURE_HEADER, signature),
         ],
+        extra_headers: Vec::new(),
         server_ca: None,
         client_identity: None,
     }
@@ -348,6 +403,45 @@ mod tests {
         assert_eq!(
             (st.stats.ruuvi_cloud_skipped, st.nonce),
             (1, nonce.wrapping_add(1))
+        );
+    }
+
+    #[test]
+    fn extra_path_query_and_headers_follow_their_flags() {
+        let mut st = state_with(
+            json!({"use_http": true, "http_url": "https://desk:8443/ruuvi",
+            "http_auth": "none", "http_use_extra_http_path": true,
+            "http_use_extra_http_query": true, "http_use_extra_http_headers": true}),
+        );
+        st.config.files.insert("http_path", b"old/path".to_vec());
+        st.config.files.insert("http_query", b"site=3&k=v".to_vec());
+        st.config.files.insert(
+            "http_headers",
+            b"X-Site: three\r\nX-Api-Key: k1\r\n".to_vec(),
+        );
+        let post = prepare(&mut st).unwrap();
+        assert_eq!(post.url, "https://desk:8443/ruuvi/old/path?site=3&k=v");
+        assert_eq!(
+            post.extra_headers,
+            [
+                ("X-Site".to_string(), "three".to_string()),
+                ("X-Api-Key".to_string(), "k1".to_string())
+            ]
+        );
+        // The files stay; with the flags off nothing of them is sent.
+        st.config.apply_lan_post(
+            json!({"http_use_extra_http_path": false, "http_use_extra_http_query": false,
+                "http_use_extra_http_headers": false})
+            .as_object()
+            .unwrap(),
+            Firmware::Head,
+        );
+        let post = prepare(&mut st).unwrap();
+        assert_eq!(post.url, "https://desk:8443/ruuvi");
+        assert!(post.extra_headers.is_empty());
+        assert_eq!(
+            extended_url("http://h/?a=1", &st.config.files, false, true),
+            "http://h/?a=1&site=3&k=v"
         );
     }
 }

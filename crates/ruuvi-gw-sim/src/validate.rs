@@ -13,7 +13,7 @@ use crate::auth::{self, Decision};
 use crate::config::RUUVI_CLOUD_URL;
 use crate::gateway::GatewayState;
 use crate::http::{bare_error, json as json_response, Request, Response};
-use crate::sender::{authorization, tls_client, tls_material, Post};
+use crate::sender::{authorization, extended_url, extra_headers, tls_client, tls_material, Post};
 
 const CHECK_TIMEOUT: Duration = Duration::from_secs(25);
 
@@ -168,9 +168,15 @@ fn prepare(st: &mut GatewayState, req: &Request) -> Result<Option<Post>, Respons
         flag("use_ssl_client_cert"),
     );
     Ok(Some(Post {
-        url,
+        url: extended_url(
+            &url,
+            &st.config.files,
+            flag("use_extra_http_path"),
+            flag("use_extra_http_query"),
+        ),
         body,
         headers,
+        extra_headers: extra_headers(&st.config.files, flag("use_extra_http_headers")),
         server_ca,
         client_identity,
     }))
