@@ -53,7 +53,7 @@ pub enum PkiError {
     Corrupt(String, String),
     #[error("the keychain has no {0}; re-issue the certificate")]
     MissingKey(String),
-    #[error("there is no {0} yet")]
+    #[error("{0} has not been issued yet")]
     NotIssued(String),
     #[error("no CA in {0} yet: run `ruuvictl pki init` (or import-ca) first")]
     NotInitialised(PathBuf),

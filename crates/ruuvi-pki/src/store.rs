@@ -498,9 +498,16 @@ impl<'a> Pki<'a> {
             Ok(())
         };
         put("ca.pem".into(), &self.ca_pem()?, false)?;
-        let (cert, key) = self.server_identity()?;
-        put("server.pem".into(), &cert, false)?;
-        put("server.key".into(), key.expose(), true)?;
+        match self.server_identity() {
+            Ok((cert, key)) => {
+                put("server.pem".into(), &cert, false)?;
+                put("server.key".into(), key.expose(), true)?;
+            }
+            // Gateways' bundles need only the CA beside them (for a server of one's own that
+            // has its own certificate).
+            Err(PkiError::NotIssued(_)) if !clients.is_empty() => {}
+            Err(e) => return Err(e),
+        }
         for gateway in clients {
             let (cert, key) = self.client_identity(gateway)?;
             put(format!("{}.pem", file_stem(gateway)), &cert, false)?;

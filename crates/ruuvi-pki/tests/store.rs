@@ -313,6 +313,37 @@ fn export_writes_keys_for_the_owner_only() {
     }
 }
 
+#[test]
+#[ignore = "needs an unlocked keychain: make test runs it in tests/with-keychain.sh"]
+fn a_client_bundle_needs_no_receiver_certificate() {
+    let s = Scratch::new("export-client");
+    let pki = s.pki_with_ca(KeyAlgorithm::EcdsaP256);
+    let gw = mac("C8:25:2D:8E:9C:2C");
+    pki.issue_client(&gw, Validity::days_from(now(), 730))
+        .unwrap();
+    let dest = s.dir.join("bundle");
+    let files = pki.export(&dest, std::slice::from_ref(&gw)).unwrap();
+    let file_names: Vec<String> = files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        file_names,
+        ["ca.pem", "C8252D8E9C2C.pem", "C8252D8E9C2C.key"]
+    );
+    // Without gateways there is nothing but the receiver's files to export: say so plainly.
+    let e = pki.export(&s.dir.join("empty"), &[]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the receiver's certificate has not been issued yet"
+    );
+    let e = pki.client_identity(&mac("AA:00:00:00:00:01")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "a client certificate for AA:00:00:00:00:01 has not been issued yet"
+    );
+}
+
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {

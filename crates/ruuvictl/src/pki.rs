@@ -67,7 +67,7 @@ pub enum PkiCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Write the CA certificate and the receiver's certificate and key (and, with --client,
+    /// Write the CA certificate, the receiver's certificate and key when issued (and, with --client,
     /// gateways' certificates and keys) to DIR, for running your own server.
     Export {
         dir: PathBuf,
