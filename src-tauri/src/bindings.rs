@@ -53,6 +53,7 @@ pub fn declarations() -> String {
         ruuvi_setup::GatewayDetails,
         ruuvi_gateway::HttpBackend,
         ruuvi_gateway::config::CustomServer,
+        ruuvi_gateway::config::ExtraHttp,
         ruuvi_gateway::config::Storage,
         ruuvi_setup::ProfileForm,
         ruuvi_setup::OwnServerForm,

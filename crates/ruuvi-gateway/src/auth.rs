@@ -151,8 +151,37 @@ pub struct AuthInfo {
 }
 
 impl AuthInfo {
+    /// Read as loosely as the gateway's own web page reads it: any JSON object, each field
+    /// taken when it has a usable value and skipped otherwise (`lan`/`success` as `true`/`false`,
+    /// 0/1 or their strings: Ruuvi's own development simulator writes 0/1). One odd field must
+    /// not throw away the name, firmware and the firmware's own error message.
     pub fn parse(body: &[u8]) -> Option<Self> {
-        serde_json::from_slice(body).ok()
+        let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+        let object = value.as_object()?;
+        let text = |key: &str| match object.get(key)? {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        let flag = |key: &str| match object.get(key)? {
+            serde_json::Value::Bool(b) => Some(*b),
+            serde_json::Value::Number(n) => n.as_f64().map(|v| v != 0.0),
+            serde_json::Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" => Some(true),
+                "false" | "0" => Some(false),
+                _ => None,
+            },
+            _ => None,
+        };
+        Some(AuthInfo {
+            gateway_name: text("gateway_name").unwrap_or_default(),
+            fw_ver: text("fw_ver").filter(|v| !v.is_empty()),
+            nrf52_fw_ver: text("nrf52_fw_ver").filter(|v| !v.is_empty()),
+            lan_auth_type: text("lan_auth_type").unwrap_or_default(),
+            lan: flag("lan"),
+            message: text("message").filter(|m| !m.is_empty()),
+            success: flag("success"),
+        })
     }
 }
 
@@ -222,6 +251,29 @@ mod tests {
         assert_eq!(new.message.as_deref(), Some("Incorrect password"));
         let hidden = AuthInfo::parse(br#"{"gateway_name": "RuuviGateway9C2C", "lan_auth_type": "lan_auth_ruuvi", "lan": true}"#).unwrap();
         assert_eq!(hidden.fw_ver, None);
+        // `lan` as 0/1 (Ruuvi's development simulator): the rest is kept, the message too.
+        let numeric = AuthInfo::parse(br#"{"gateway_name": "RuuviGateway9C2C", "fw_ver": "v1.17.3", "lan_auth_type": "lan_auth_ruuvi", "lan": 1, "message": "Incorrect password"}"#).unwrap();
+        assert_eq!(
+            (
+                numeric.lan,
+                numeric.fw_ver.as_deref(),
+                numeric.message.as_deref()
+            ),
+            (Some(true), Some("v1.17.3"), Some("Incorrect password"))
+        );
+        assert_eq!(AuthInfo::parse(br#"{"lan": 0}"#).unwrap().lan, Some(false));
+        assert_eq!(
+            AuthInfo::parse(br#"{"lan": "true"}"#).unwrap().lan,
+            Some(true)
+        );
+        let odd = AuthInfo::parse(
+            br#"{"gateway_name": 7, "lan": [], "lan_auth_type": "lan_auth_basic"}"#,
+        )
+        .unwrap();
+        assert_eq!((odd.gateway_name.as_str(), odd.lan), ("7", None));
+        assert_eq!(odd.lan_auth_type, "lan_auth_basic");
+        assert_eq!(AuthInfo::parse(b"[1]"), None);
+        assert_eq!(AuthInfo::parse(b"<html>"), None);
         assert!(format!(
             "{:?}",
             basic_authorization("u", &Sensitive::new("p".into()))

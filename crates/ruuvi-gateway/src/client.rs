@@ -189,8 +189,16 @@ impl GatewayClient {
         if let Credentials::ApiKey(_) = self.credentials {
             self.login = Login::Bearer;
             // `/auth` ignores bearer keys (and would disturb someone's login): learn the
-            // firmware from /metrics, and do the ECDH handshake there.
-            self.read_metrics(true).await?;
+            // firmware from /metrics, and do the ECDH handshake there. /metrics is only a
+            // convenience: when it fails otherwise than by refusing the key, /status.json
+            // (any key may read it) proves the key and carries the handshake instead.
+            match self.read_metrics(true).await {
+                Err(GatewayError::Protocol(why)) => {
+                    tracing::debug!(gateway = %self.endpoint, "{why}; trying /status.json");
+                    self.check_key_on("/status.json").await?;
+                }
+                other => other?,
+            }
             return Ok(());
         }
         let mut silent_refusals = 0;
@@ -254,8 +262,12 @@ impl GatewayClient {
                     )))
                 }
             }
+            // Best effort: the firmware and MAC also come with `/ruuvi.json`, and a gateway
+            // that hides its version from strangers (after v1.17.3) shows it there.
             if self.firmware.is_none() || self.mac.is_none() {
-                self.read_metrics(false).await?;
+                if let Err(e) = self.read_metrics(false).await {
+                    tracing::debug!(gateway = %self.endpoint, "no firmware or MAC from /metrics: {e}");
+                }
             }
             return Ok(());
         }
@@ -369,6 +381,38 @@ impl GatewayClient {
             self.mac = Some(mac);
         }
         Ok(())
+    }
+
+    /// `GET path` with the API key and an ECDH handshake: 200 proves the key.
+    async fn check_key_on(&mut self, path: &str) -> Result<(), GatewayError> {
+        let (h, ours) = Handshake::start();
+        let request = self
+            .authorise(Request::new(Method::Get, path))?
+            .header(PUB_KEY_HEADER, ours);
+        let response = self.send(&request).await?;
+        match response.status {
+            200 => self.take_ecdh(h, &response),
+            401 | 403 => Err(GatewayError::Unauthorized(
+                "the gateway refused the API key".to_string(),
+            )),
+            other => Err(GatewayError::Protocol(format!(
+                "GET {path} answered {other}"
+            ))),
+        }
+    }
+
+    /// The gateway's MAC: from `/metrics` or the auth exchange when they said it, else from
+    /// `/ruuvi.json`'s `gw_mac` (which enters configuration mode for a minute, §5.3).
+    pub async fn learn_mac(&mut self) -> Result<String, GatewayError> {
+        if let Some(mac) = &self.mac {
+            return Ok(mac.clone());
+        }
+        self.config().await?;
+        self.mac.clone().ok_or_else(|| {
+            GatewayError::Protocol(
+                "the gateway said its MAC neither in /metrics nor in /ruuvi.json".into(),
+            )
+        })
     }
 
     /// Adds what proves we are logged in.

@@ -117,6 +117,7 @@ impl GatewayConfig {
                 user: self.str("http_user").map(str::to_string),
                 use_client_cert: self.bool("http_use_ssl_client_cert").unwrap_or(false),
                 use_server_cert: self.bool("http_use_ssl_server_cert").unwrap_or(false),
+                extra: ExtraHttp::read(self),
             })
         } else {
             None
@@ -162,6 +163,9 @@ impl GatewayConfig {
             "http_period",
             "http_use_ssl_client_cert",
             "http_use_ssl_server_cert",
+            EXTRA_PATH_KEY,
+            EXTRA_QUERY_KEY,
+            EXTRA_HEADERS_KEY,
         ] {
             if let Some(v) = self.raw.get(key) {
                 body.insert(key.to_string(), v.clone());
@@ -292,6 +296,44 @@ pub struct CustomServer {
     pub user: Option<String>,
     pub use_client_cert: bool,
     pub use_server_cert: bool,
+    /// The long-URL feature's switches (v1.17.2+; `None`: the firmware has none).
+    pub extra: Option<ExtraHttp>,
+}
+
+const EXTRA_PATH_KEY: &str = "http_use_extra_http_path";
+const EXTRA_QUERY_KEY: &str = "http_use_extra_http_query";
+const EXTRA_HEADERS_KEY: &str = "http_use_extra_http_headers";
+
+/// Whether the gateway appends its stored `http_path` / `http_query` files to the URL and sends
+/// the `http_headers` file's lines (v1.17.2+, spec §5.14). The firmware keeps these switches
+/// when a POST leaves them out, so a push must always say them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, ts_rs::TS)]
+pub struct ExtraHttp {
+    pub path: bool,
+    pub query: bool,
+    pub headers: bool,
+}
+
+impl ExtraHttp {
+    /// The switches as the gateway reports them (`None` before v1.17.2: no key at all).
+    fn read(config: &GatewayConfig) -> Option<Self> {
+        let (path, query, headers) = (
+            config.bool(EXTRA_PATH_KEY),
+            config.bool(EXTRA_QUERY_KEY),
+            config.bool(EXTRA_HEADERS_KEY),
+        );
+        (path.is_some() || query.is_some() || headers.is_some()).then(|| ExtraHttp {
+            path: path.unwrap_or(false),
+            query: query.unwrap_or(false),
+            headers: headers.unwrap_or(false),
+        })
+    }
+
+    fn insert_into(self, body: &mut Map<String, Value>) {
+        body.insert(EXTRA_PATH_KEY.into(), self.path.into());
+        body.insert(EXTRA_QUERY_KEY.into(), self.query.into());
+        body.insert(EXTRA_HEADERS_KEY.into(), self.headers.into());
+    }
 }
 
 /// What the gateway sends to the custom server.
@@ -569,6 +611,11 @@ impl HttpProfile {
                 "http_use_ssl_server_cert".into(),
                 c.server_ca_pem.is_some().into(),
             );
+            // A gateway that has the long-URL switches keeps them when a POST leaves them
+            // out: it would go on appending an old path and old headers to the new URL.
+            if ExtraHttp::read(current).is_some() {
+                ExtraHttp::default().insert_into(&mut body);
+            }
         }
         current.keep_for_partial_post(&mut body);
         body
@@ -591,6 +638,8 @@ impl HttpProfile {
                 },
                 use_client_cert: c.client_identity.is_some(),
                 use_server_cert: c.server_ca_pem.is_some(),
+                // Off; compared only where the gateway reports them.
+                extra: Some(ExtraHttp::default()),
             }),
         }
     }
@@ -690,6 +739,11 @@ impl HttpBackend {
             on(before.is_some_and(|c| c.use_server_cert)),
             on(after.use_server_cert),
         );
+        if let (Some(was), Some(will)) = (before.and_then(|c| c.extra), after.extra) {
+            for (key, label, a, b) in extra_switches(was, will) {
+                add(key, label, on(a), on(b));
+            }
+        }
         out
     }
 
@@ -743,10 +797,29 @@ impl HttpBackend {
                     want.use_server_cert.to_string(),
                     got.use_server_cert.to_string(),
                 );
+                if let (Some(want), Some(got)) = (want.extra, got.extra) {
+                    for (key, _, a, b) in extra_switches(want, got) {
+                        field(key, a.to_string(), b.to_string());
+                    }
+                }
             }
         }
         out
     }
+}
+
+/// The three long-URL switches side by side: key, label, `a`'s and `b`'s value.
+fn extra_switches(a: ExtraHttp, b: ExtraHttp) -> [(&'static str, &'static str, bool, bool); 3] {
+    [
+        (EXTRA_PATH_KEY, "Extra URL path", a.path, b.path),
+        (EXTRA_QUERY_KEY, "Extra URL query", a.query, b.query),
+        (
+            EXTRA_HEADERS_KEY,
+            "Extra HTTP headers",
+            a.headers,
+            b.headers,
+        ),
+    ]
 }
 
 #[cfg(test)]
@@ -833,6 +906,45 @@ mod tests {
         }
         .post_body(&current);
         assert_eq!(cloud_only["use_http"], false);
+    }
+
+    #[test]
+    fn long_url_switches_are_said_off_where_the_gateway_has_them() {
+        let p = profile(HttpAuth::None);
+        // v1.17.2+: the switches are in its configuration, so the push names them.
+        let newer = cfg(
+            json!({"use_http": true, "http_url": "http://old/r", "http_auth": "none",
+            "http_use_extra_http_path": true, "http_use_extra_http_query": false,
+            "http_use_extra_http_headers": true}),
+        );
+        let body = p.post_body(&newer);
+        for key in [EXTRA_PATH_KEY, EXTRA_QUERY_KEY, EXTRA_HEADERS_KEY] {
+            assert_eq!(body[key], false, "{key}");
+        }
+        let read = newer.http();
+        assert_eq!(
+            read.custom.as_ref().unwrap().extra,
+            Some(ExtraHttp {
+                path: true,
+                query: false,
+                headers: true
+            })
+        );
+        let differences = p.expected(None).differences(&read);
+        assert!(differences.iter().any(|d| d.starts_with(EXTRA_PATH_KEY)));
+        assert!(differences.iter().any(|d| d.starts_with(EXTRA_HEADERS_KEY)));
+        assert!(!differences.iter().any(|d| d.starts_with(EXTRA_QUERY_KEY)));
+        // A restore puts them back as they were.
+        assert_eq!(newer.restore_http_body()[EXTRA_PATH_KEY], true);
+        // Older firmware has no such keys: none are sent, none compared.
+        let older = cfg(json!({"use_http": true, "http_url": "http://old/r", "http_auth": "none"}));
+        assert!(!p.post_body(&older).contains_key(EXTRA_PATH_KEY));
+        assert_eq!(older.http().custom.unwrap().extra, None);
+        assert!(!p
+            .expected(None)
+            .differences(&older.http())
+            .iter()
+            .any(|d| d.starts_with("http_use_extra")));
     }
 
     #[test]

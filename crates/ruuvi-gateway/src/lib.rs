@@ -18,8 +18,8 @@ pub mod push;
 pub use auth::{AuthInfo, Credentials};
 pub use client::{ClientOptions, GatewayClient, ValidateOutcome};
 pub use config::{
-    Change, ClientIdentity, CustomProfile, DataFormat, GatewayConfig, HttpAuth, HttpBackend,
-    HttpProfile,
+    Change, ClientIdentity, CustomProfile, DataFormat, ExtraHttp, GatewayConfig, HttpAuth,
+    HttpBackend, HttpProfile,
 };
 pub use firmware::FirmwareVersion;
 pub use fleet::{push_fleet, FleetEvent, FleetTarget, ProfileFor};

@@ -722,3 +722,144 @@ async fn probe_tells_gateways_from_other_servers() {
         .contains("cannot reach"));
     gw.stop().await;
 }
+
+/// A gateway someone set up by hand in its web page with the long-URL feature (v1.17.2+): an
+/// extra path and header lines stored, their switches on.
+async fn with_long_url_by_hand(gw: &RunningGateway) {
+    let mut st = gw.state.lock().await;
+    let fw = st.firmware();
+    st.config.files.insert("http_path", b"old/path".to_vec());
+    st.config
+        .files
+        .insert("http_headers", b"X-Old-Site: three\r\n".to_vec());
+    st.config.apply_lan_post(
+        serde_json::json!({"use_http": true, "http_url": "http://127.0.0.1:9/old",
+            "http_auth": "none", "http_use_extra_http_path": true,
+            "http_use_extra_http_headers": true})
+        .as_object()
+        .unwrap(),
+        fw,
+    );
+}
+
+#[tokio::test]
+async fn a_push_switches_off_the_long_url_left_by_the_web_page() {
+    for fw in [Firmware::V1_17_2, NEWEST] {
+        let gw = sim(fw, None, "", "RW").await;
+        with_long_url_by_hand(&gw).await;
+        let (port, mut heads) = receiver().await;
+        let mut c = client(&gw, key("RW"));
+        let before = c.config().await.unwrap().http();
+        let extra = before.custom.as_ref().and_then(|c| c.extra);
+        assert_eq!(
+            extra,
+            Some(ruuvi_gateway::ExtraHttp {
+                path: true,
+                query: false,
+                headers: true
+            }),
+            "{fw}: read as the web page set it"
+        );
+        let mut profile = own_server(HttpAuth::None);
+        let custom = profile.custom.as_mut().unwrap();
+        custom.url = format!("http://127.0.0.1:{port}/ruuvi");
+        custom.period_s = 1;
+        // The preview names the switches that go off.
+        let changes = before.changes(&profile.expected(c.firmware()), &profile);
+        let keys: Vec<&str> = changes.iter().map(|c| c.key.as_str()).collect();
+        assert!(keys.contains(&"http_use_extra_http_path"), "{fw}: {keys:?}");
+        assert!(
+            keys.contains(&"http_use_extra_http_headers"),
+            "{fw}: {keys:?}"
+        );
+        assert!(
+            !keys.contains(&"http_use_extra_http_query"),
+            "{fw}: {keys:?}"
+        );
+        let outcome = push_http_profile(&mut c, &profile, &|_| {}).await;
+        assert_eq!(
+            outcome.state,
+            GatewayState::Applied,
+            "{fw}: {:?}",
+            outcome.error
+        );
+        // The gateway now posts to exactly our URL, without the old header lines.
+        let head = tokio::time::timeout(Duration::from_secs(20), heads.recv())
+            .await
+            .expect("the gateway posted")
+            .unwrap();
+        assert!(head.starts_with("POST /ruuvi HTTP/1.1\r\n"), "{fw}: {head}");
+        assert!(
+            !head.to_ascii_lowercase().contains("x-old-site"),
+            "{fw}: {head}"
+        );
+        gw.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn the_read_back_catches_a_long_url_still_on() {
+    // A gateway that took the new URL but kept appending the old path would be "Applied" if the
+    // read-back did not compare the switches.
+    let gw = sim(NEWEST, None, "", "RW").await;
+    with_long_url_by_hand(&gw).await;
+    let mut c = client(&gw, key("RW"));
+    let read = c.config().await.unwrap().http();
+    let profile = own_server(HttpAuth::None);
+    let differences = profile.expected(c.firmware()).differences(&read);
+    assert!(
+        differences
+            .iter()
+            .any(|d| d.starts_with("http_use_extra_http_path is \"true\"")),
+        "{differences:?}"
+    );
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn an_auth_json_with_lan_as_a_number_keeps_the_gateways_own_words() {
+    let mut o = options(NEWEST);
+    o.lan_auth = Some((LanAuth::Ruuvi, "owner".into(), "right".into()));
+    o.quirks.lan_as_number = true;
+    let gw = RunningGateway::start(o).await.unwrap();
+    let mut wrong = client(&gw, password("owner", "wrong"));
+    match wrong.login().await {
+        Err(GatewayError::Unauthorized(message)) => assert_eq!(message, "Incorrect password"),
+        other => panic!("a wrong password: {other:?}"),
+    }
+    let c = works(&gw, password("owner", "right")).await.unwrap();
+    let info = c.info().expect("the auth JSON was read");
+    assert_eq!(info.lan, Some(true));
+    assert!(info.gateway_name.starts_with("RuuviGateway"), "{info:?}");
+    assert!(c.firmware().is_some(), "the firmware shown after the login");
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn metrics_are_optional_and_the_mac_comes_from_ruuvi_json() {
+    use ruuvi_gw_sim::gateway::MetricsQuirk;
+    for quirk in [MetricsQuirk::Redirect, MetricsQuirk::WithoutInfo] {
+        let mut o = options(NEWEST);
+        o.lan_auth = Some((LanAuth::Ruuvi, "owner".into(), "pw".into()));
+        o.api_key = "RO".into();
+        o.quirks.metrics = quirk;
+        let gw = RunningGateway::start(o).await.unwrap();
+        let mac = gw.state.lock().await.identity.ble_mac.to_string();
+        for credentials in [password("owner", "pw"), key("RO")] {
+            let mut c = works(&gw, credentials)
+                .await
+                .unwrap_or_else(|e| panic!("{quirk:?}: {e}"));
+            assert_eq!(c.mac(), None, "{quirk:?}: /metrics said nothing");
+            assert_eq!(c.learn_mac().await.unwrap(), mac, "{quirk:?}");
+            // The newest firmware hides its version from strangers; /ruuvi.json shows it.
+            assert!(c.firmware().is_some(), "{quirk:?}");
+        }
+        // A wrong key is still refused, not taken for a broken /metrics.
+        let mut bad = client(&gw, key("nope"));
+        assert!(
+            matches!(bad.login().await, Err(GatewayError::Unauthorized(_))),
+            "{quirk:?}"
+        );
+        gw.stop().await;
+    }
+}

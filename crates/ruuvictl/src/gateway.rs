@@ -504,6 +504,10 @@ async fn set_http(
                 )?
             };
             let auth = HttpAuth::from_kind(&args.auth, args.auth_user.clone(), secret)?;
+            if args.certificates.issue_client_cert {
+                // Its certificate is filed under its MAC (from /ruuvi.json when /metrics failed).
+                client.learn_mac().await?;
+            }
             let (client_identity, server_ca_pem) =
                 args.certificates.resolve(&client, data_dir, keychain)?;
             Some(CustomProfile {
@@ -548,7 +552,7 @@ impl Certificates {
         } else if self.issue_client_cert {
             let mac: ruuvi_protocol::MacAddress = client
                 .mac()
-                .ok_or_else(|| Failure::from("the gateway did not say its MAC".to_string()))?
+                .ok_or_else(|| Failure::from("the gateway's MAC is not known yet".to_string()))?
                 .parse()
                 .map_err(|e| Failure::from(format!("the gateway's MAC: {e}")))?;
             let (cert_pem, key_pem) = pki
@@ -603,6 +607,10 @@ async fn set_mqtt(
                     ),
                     code: 2,
                 })?;
+            if args.certificates.issue_client_cert {
+                // Its certificate is filed under its MAC (from /ruuvi.json when /metrics failed).
+                client.learn_mac().await?;
+            }
             let (client_identity, server_ca_pem) =
                 args.certificates.resolve(&client, data_dir, keychain)?;
             Some(ruuvi_gateway::MqttTarget {
