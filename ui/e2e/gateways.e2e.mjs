@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bin, findGateway, launchChromium, logIn, shots, start, stopAll } from './support.mjs';
@@ -162,5 +162,47 @@ test('change the backend through the form: checks, preview, apply', async () => 
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `the page is ${overflow} px wider than 800`);
   await page.screenshot({ path: join(shots, 'browser-gateway-applied-800x600.png'), fullPage: true });
+  await page.close();
+});
+
+test('a gateway set up by hand with a long URL posts to exactly our URL after "Send data to this computer"', async () => {
+  // Someone used the gateway's own web page (firmware v1.17.2+): an extra path and a header
+  // line appended to their old server's URL. The firmware keeps those switches when a change
+  // leaves them out.
+  const setUp = join(dataDir, 'set-up-by-hand.json');
+  writeFileSync(setUp, JSON.stringify({
+    ruuvi_json: {
+      use_http: true, http_url: 'http://127.0.0.1:9/old', http_auth: 'none',
+      http_use_extra_http_path: true, http_use_extra_http_headers: true,
+    },
+    files: { http_path: 'old/path', http_headers: 'X-Old-Site: three\r\n' },
+  }));
+  const byHand = await start(simulator, ['--tags', '2', '--seed', '7', '--post-delay-ms', '100',
+    '--retry-after-failure-ms', '2000', '--set-up', setUp]);
+  const page = await browser.newPage({ viewport: { width: 1024, height: 760 } });
+  await page.goto(uiUrl);
+  const found = await findGateway(page, byHand.address);
+  await found.getByRole('button', { name: 'Log in' }).click();
+  await logIn(page, byHand.default_password);
+  await page.locator('#current-extra').waitFor({ timeout: 20_000 });
+  assert.match(await page.locator('#current-extra').textContent(), /an extra URL path, extra HTTP headers/);
+  await page.screenshot({ path: join(shots, 'browser-gateway-long-url.png'), fullPage: true });
+
+  await page.getByRole('button', { name: 'Send data to this computer' }).click();
+  const result = page.locator(`#apply-results li[data-endpoint="${byHand.address}"]`);
+  await result.waitFor({ timeout: 60_000 });
+  assert.equal(await result.getAttribute('data-state'), 'applied', await result.textContent());
+  await page.waitForFunction(() => document.querySelector('#current-url')?.textContent?.startsWith('https://'));
+  assert.equal(await page.locator('#current-extra').count(), 0, 'the long-URL switches are off');
+
+  // Checked at the receiver: posts from this gateway arrive at its one path (any other path is
+  // answered 404 and never reaches a gateway's log) and carry none of the old header lines.
+  await page.getByRole('button', { name: 'Receiver' }).click();
+  const activity = page.locator(`.receiver-gateway[data-gateway="${byHand.gw_mac}"]`);
+  await activity.locator('tr[data-status="200"]').first().waitFor({ timeout: 60_000 });
+  const headers = await activity.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.unexpectedHeaders));
+  assert.ok(headers.length > 0);
+  assert.deepEqual(headers.filter((h) => h !== ''), [], 'no post carried a header the gateway does not send by itself');
+  await page.screenshot({ path: join(shots, 'browser-receiver-long-url-gone.png'), fullPage: true });
   await page.close();
 });

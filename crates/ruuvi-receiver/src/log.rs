@@ -75,6 +75,50 @@ pub struct Received {
     /// The HTTP status answered.
     pub status: u16,
     pub outcome: Outcome,
+    /// Header names that no gateway firmware sends by itself (lower case, at most
+    /// [`UNEXPECTED_HEADERS`]): e.g. lines the web page's "extra HTTP headers" added.
+    pub unexpected_headers: Vec<String>,
+}
+
+/// How many unexpected header names an entry keeps (a peer may send hundreds).
+pub const UNEXPECTED_HEADERS: usize = 8;
+
+/// What the gateway's HTTP client (and the signed Gateway API form) sends, in any firmware;
+/// `accept`, `connection`, … come from other HTTP clients and carry nothing of the owner's.
+const GATEWAY_HEADERS: &[&str] = &[
+    "host",
+    "user-agent",
+    "content-type",
+    "content-length",
+    "authorization",
+    "ruuvi-hmac-sha256",
+    "x-request-timestamp",
+    "x-ruuvi-timestamp",
+    "x-ruuvi-nonce",
+    "x-ruuvi-signature",
+    "accept",
+    "accept-encoding",
+    "connection",
+    "transfer-encoding",
+    "expect",
+    "te",
+];
+
+/// The names among `names` that are not [`GATEWAY_HEADERS`], lower case, each at most 64
+/// characters, at most [`UNEXPECTED_HEADERS`] of them.
+pub fn unexpected_headers<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in names {
+        let name = name.to_ascii_lowercase();
+        if GATEWAY_HEADERS.contains(&name.as_str()) || out.contains(&name) {
+            continue;
+        }
+        if out.len() == UNEXPECTED_HEADERS {
+            break;
+        }
+        out.push(name.chars().take(64).collect());
+    }
+    out
 }
 
 #[derive(Debug, Default)]
@@ -161,6 +205,18 @@ impl ReceiveLog {
         status: u16,
         outcome: Outcome,
     ) {
+        self.record_post(gateway, peer, status, outcome, Vec::new());
+    }
+
+    /// [`Self::record`] with the header names of the post that no firmware sends by itself.
+    pub fn record_post(
+        &self,
+        gateway: Option<MacAddress>,
+        peer: Option<IpAddr>,
+        status: u16,
+        outcome: Outcome,
+        unexpected_headers: Vec<String>,
+    ) {
         match &outcome {
             Outcome::Stored { .. } => tracing::debug!(?gateway, ?peer, status, ?outcome, "post"),
             _ => {
@@ -209,6 +265,7 @@ impl ReceiveLog {
             at_ms,
             status,
             outcome,
+            unexpected_headers,
         });
     }
 
@@ -290,5 +347,25 @@ mod tests {
         }
         assert_eq!(lines, REFUSAL_KEYS + 1);
         assert!(r.keys.len() <= REFUSAL_KEYS);
+    }
+
+    #[test]
+    fn only_headers_no_firmware_sends_are_named_and_they_are_bounded() {
+        let names = [
+            "Host",
+            "Content-Type",
+            "Ruuvi-HMAC-SHA256",
+            "X-Old-Site",
+            "x-old-site",
+            "Authorization",
+            "X-Request-Timestamp",
+        ];
+        assert_eq!(unexpected_headers(names.into_iter()), ["x-old-site"]);
+        let many: Vec<String> = (0..100)
+            .map(|i| format!("x-{i}-{}", "a".repeat(100)))
+            .collect();
+        let kept = unexpected_headers(many.iter().map(String::as_str));
+        assert_eq!(kept.len(), UNEXPECTED_HEADERS);
+        assert!(kept.iter().all(|n| n.len() == 64));
     }
 }

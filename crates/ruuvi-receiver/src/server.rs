@@ -439,8 +439,10 @@ async fn handle(
     if req.method() != hyper::Method::POST || req.uri().path() != ctx.options.path {
         return reply(StatusCode::NOT_FOUND, &[]);
     }
+    let unexpected = crate::log::unexpected_headers(req.headers().keys().map(|k| k.as_str()));
     let log = |gw: Option<MacAddress>, status: StatusCode, outcome: Outcome| {
-        ctx.log.record(gw, Some(peer), status.as_u16(), outcome);
+        ctx.log
+            .record_post(gw, Some(peer), status.as_u16(), outcome, unexpected.clone());
         reply(status, &[])
     };
     let declared = req
@@ -515,7 +517,7 @@ async fn handle(
             };
             return log(gw, status, outcome);
         }
-        return match store(conn, &doc, peer).await {
+        return match store(conn, &doc, peer, unexpected.clone()).await {
             Ok(()) => reply(StatusCode::OK, &[]),
             Err(refused) => refused,
         };
@@ -575,7 +577,7 @@ async fn handle(
             }
         }
     }
-    if let Err(refused) = store(conn, &doc, peer).await {
+    if let Err(refused) = store(conn, &doc, peer, unexpected.clone()).await {
         return refused;
     }
     let rate = policy
@@ -599,6 +601,7 @@ async fn store(
     conn: &StoringFlag,
     doc: &GatewayDocument,
     peer: IpAddr,
+    unexpected_headers: Vec<String>,
 ) -> Result<(), Response<Full<Bytes>>> {
     let ctx = &*conn.ctx;
     let gw = doc.gw_mac;
@@ -612,8 +615,13 @@ async fn store(
     conn.storing.store(true, Ordering::Relaxed);
     match ctx.deliver.deliver(observations).await {
         Ok(()) => {
-            ctx.log
-                .record(gw, Some(peer), 200, Outcome::Stored { observations: n });
+            ctx.log.record_post(
+                gw,
+                Some(peer),
+                200,
+                Outcome::Stored { observations: n },
+                unexpected_headers,
+            );
             Ok(())
         }
         Err(DeliverError::Busy) => {

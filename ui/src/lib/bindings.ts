@@ -281,7 +281,13 @@ export type CustomServer = { url: string, data_format: string,
 /**
  * Absent before v1.15.
  */
-period_s: number | null, auth: string, user: string | null, use_client_cert: boolean, use_server_cert: boolean, };
+period_s: number | null, auth: string, user: string | null, use_client_cert: boolean, use_server_cert: boolean, 
+/**
+ * The long-URL feature's switches (v1.17.2+; `None`: the firmware has none).
+ */
+extra: ExtraHttp | null, };
+
+export type ExtraHttp = { path: boolean, query: boolean, headers: boolean, };
 
 export type Storage = { ready: boolean, files: { [key in string]: boolean }, };
 
@@ -601,7 +607,12 @@ export type Received = { at_ms: number,
 /**
  * The HTTP status answered.
  */
-status: number, outcome: Outcome, };
+status: number, outcome: Outcome, 
+/**
+ * Header names that no gateway firmware sends by itself (lower case, at most
+ * [`UNEXPECTED_HEADERS`]): e.g. lines the web page's "extra HTTP headers" added.
+ */
+unexpected_headers: Array<string>, };
 
 export type Outcome = { "stored": { observations: number, } } | "auth_failed" | "client_cert_missing" | "client_cert_mismatch" | "bad_signature" | "bad_json" | "too_large" | "truncated" | "unknown_gateway" | "busy" | "store_failed" | "not_whitelisted" | "blocked" | "bad_timestamp" | "replay";
 

@@ -35,6 +35,7 @@ describe('gateway backend form', () => {
         user: 'gw',
         use_client_cert: true,
         use_server_cert: false,
+        extra: { path: true, query: false, headers: false },
       },
     });
     expect(f).toMatchObject({ ruuviCloud: false, ownServer: true, interval: '30', auth: 'basic', user: 'gw' });
