@@ -14,6 +14,7 @@ pub mod history;
 pub mod http;
 pub mod mqtt;
 pub mod push;
+pub mod scan;
 
 pub use auth::{AuthInfo, Credentials};
 pub use client::{ClientOptions, GatewayClient, ValidateOutcome};
@@ -28,6 +29,7 @@ pub use mqtt::{MqttDataFormat, MqttProfile, MqttTarget};
 pub use push::{
     push_http_profile, push_profile, BackendProfile, GatewayState, Progress, PushOutcome,
 };
+pub use scan::{Radio, ScanProfile, TagFilter};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {

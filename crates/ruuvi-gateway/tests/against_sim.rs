@@ -863,3 +863,114 @@ async fn metrics_are_optional_and_the_mac_comes_from_ruuvi_json() {
         gw.stop().await;
     }
 }
+
+/// The tags a gateway forwards now (its `/history`).
+async fn forwarded(c: &mut GatewayClient) -> Vec<ruuvi_protocol::MacAddress> {
+    let mut tags: Vec<_> = c
+        .history()
+        .await
+        .unwrap()
+        .tags
+        .iter()
+        .map(|t| t.mac)
+        .collect();
+    tags.sort();
+    tags
+}
+
+#[tokio::test]
+async fn scanning_on_the_oldest_and_newest_generations() {
+    use ruuvi_gateway::{push_profile, Radio, ScanProfile, TagFilter};
+    for fw in [OLDEST, Firmware::V1_14, Firmware::V1_16, NEWEST] {
+        let gw = sim(fw, None, "", "RW").await;
+        let mut c = client(&gw, key("RW"));
+        let all = forwarded(&mut c).await;
+        assert_eq!(all.len(), 3, "{fw}");
+        let before = ScanProfile::read(&c.config().await.unwrap());
+        assert_eq!(before, ScanProfile::default(), "{fw}: factory settings");
+
+        // The radio: long range on, channel 38 off (every generation has these flags).
+        let radio = ScanProfile {
+            radio: Some(Radio {
+                coded_phy: true,
+                channel_38: false,
+                ..Radio::DEFAULT
+            }),
+            ..ScanProfile::default()
+        };
+        let outcome = push_profile(&mut c, &radio, &|_| {}).await;
+        assert_eq!(
+            outcome.state,
+            GatewayState::Applied,
+            "{fw}: {:?}",
+            outcome.error
+        );
+        {
+            let st = gw.state.lock().await;
+            assert!(st.config.bool("scan_coded_phy") && !st.config.bool("scan_channel_38"));
+        }
+
+        // A tag list: only one tag forwarded, then all but it (v1.14+).
+        let allow = ScanProfile {
+            tags: TagFilter::Allow(vec![all[0]]),
+            ..radio.clone()
+        };
+        let outcome = push_profile(&mut c, &allow, &|_| {}).await;
+        if fw < Firmware::V1_14 {
+            assert_eq!(outcome.state, GatewayState::Unchanged, "{fw}");
+            assert!(
+                matches!(outcome.error, Some(GatewayError::Unsupported(_))),
+                "{fw}"
+            );
+        } else {
+            assert_eq!(
+                outcome.state,
+                GatewayState::Applied,
+                "{fw}: {:?}",
+                outcome.error
+            );
+            assert_eq!(forwarded(&mut c).await, [all[0]], "{fw}");
+            let deny = ScanProfile {
+                tags: TagFilter::Deny(vec![all[0]]),
+                ..radio.clone()
+            };
+            let outcome = push_profile(&mut c, &deny, &|_| {}).await;
+            assert_eq!(
+                outcome.state,
+                GatewayState::Applied,
+                "{fw}: {:?}",
+                outcome.error
+            );
+            assert_eq!(forwarded(&mut c).await, all[1..], "{fw}");
+        }
+        // Another manufacturer only: nothing of Ruuvi's is forwarded.
+        let other = ScanProfile {
+            company_filter: Some(0x0059),
+            ..radio.clone()
+        };
+        let outcome = push_profile(&mut c, &other, &|_| {}).await;
+        assert_eq!(
+            outcome.state,
+            GatewayState::Applied,
+            "{fw}: {:?}",
+            outcome.error
+        );
+        assert!(forwarded(&mut c).await.is_empty(), "{fw}");
+
+        // Undo: what was read before, put back.
+        let outcome = push_profile(&mut c, &before, &|_| {}).await;
+        assert_eq!(
+            outcome.state,
+            GatewayState::Applied,
+            "{fw}: {:?}",
+            outcome.error
+        );
+        assert_eq!(forwarded(&mut c).await, all, "{fw}");
+        assert_eq!(
+            ScanProfile::read(&c.config().await.unwrap()),
+            before,
+            "{fw}"
+        );
+        gw.stop().await;
+    }
+}

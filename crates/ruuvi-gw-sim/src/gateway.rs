@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ruuvi_protocol::gateway::{FirmwareStyle, GatewayDocument, GatewayTag, TagFields, TagTime};
+use ruuvi_protocol::MacAddress;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Mutex};
 use tokio::task::JoinHandle;
@@ -295,13 +296,37 @@ impl GatewayState {
         self.firmware().decodes_air_formats() && self.config.bool("scan_2mbit_phy")
     }
 
-    /// The latest advertisement of every tag.
+    /// Whether the scanning settings let a tag's advertisements through: the manufacturer
+    /// filter (every simulated tag is Ruuvi's, 0x0499) and the tag list (v1.14+).
+    fn forwards(&self, tag: &MacAddress) -> bool {
+        let c = &self.config;
+        if c.bool("company_use_filtering") && c.u64("company_id") != 0x0499 {
+            return false;
+        }
+        if !self.firmware().has_cert_store() {
+            return true;
+        }
+        let listed = c
+            .get("scan_filter_list")
+            .and_then(serde_json::Value::as_array)
+            .is_some_and(|l| {
+                l.iter()
+                    .filter_map(serde_json::Value::as_str)
+                    .any(|m| m.eq_ignore_ascii_case(&tag.to_string()))
+            });
+        listed == c.bool("scan_filter_allow_listed")
+    }
+
+    /// The latest advertisement of every tag the scanning settings let through.
     pub fn latest_advertisements(&mut self) -> Vec<Advertisement> {
         let now = now_ms();
         let extended = self.scans_extended();
+        let forwarded: Vec<bool> = self.tags.iter().map(|t| self.forwards(&t.mac)).collect();
         self.tags
             .iter_mut()
-            .map(|t| t.latest(now, extended))
+            .zip(forwarded)
+            .filter(|(_, on)| *on)
+            .map(|(t, _)| t.latest(now, extended))
             .collect()
     }
 

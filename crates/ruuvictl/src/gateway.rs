@@ -94,6 +94,32 @@ pub enum ConfigCommand {
     /// Set the MQTT target (broker, transport, topics' prefix, data format, login,
     /// certificates) the same way, or switch MQTT off.
     SetMqtt(SetMqtt),
+    /// Set Bluetooth scanning: the manufacturer filter, a list of tags to forward (or to
+    /// leave out), and the radio's PHYs and channels; read back and compared, put back on
+    /// failure.
+    SetScan(SetScan),
+}
+
+#[derive(Debug, Args)]
+pub struct SetScan {
+    #[command(flatten)]
+    login: Login,
+    /// Forward only this manufacturer's advertisements: `ruuvi` (0x0499, the default), a
+    /// number (decimal or 0x…), or `off` for every manufacturer.
+    #[arg(long, default_value = "ruuvi")]
+    company: String,
+    /// Forward only these tags (repeat for each).
+    #[arg(long = "allow", conflicts_with = "deny")]
+    allow: Vec<ruuvi_protocol::MacAddress>,
+    /// Forward every tag but these (repeat for each).
+    #[arg(long = "deny")]
+    deny: Vec<ruuvi_protocol::MacAddress>,
+    /// PHYs to listen on, comma-separated from 1m, 2m, coded [default: the firmware's].
+    #[arg(long, value_delimiter = ',')]
+    phys: Vec<String>,
+    /// Advertising channels, comma-separated from 37, 38, 39 [default: the firmware's].
+    #[arg(long, value_delimiter = ',')]
+    channels: Vec<u8>,
 }
 
 #[derive(Debug, Args)]
@@ -403,6 +429,18 @@ pub async fn run(
         GatewayCommand::Config(ConfigCommand::SetHttp(args)) => {
             set_http(args, data_dir, keychain).await?;
         }
+        GatewayCommand::Config(ConfigCommand::SetScan(args)) => {
+            let profile = scan_profile(&args)?;
+            let mut client = connect(&args.login, keychain)?;
+            let json = args.login.json;
+            let report = |p: ruuvi_gateway::Progress| {
+                if !json {
+                    eprintln!("  {}", serde_json::to_string(&p).expect("plain data"));
+                }
+            };
+            let outcome = ruuvi_gateway::push_profile(&mut client, &profile, &report).await;
+            outcome_result(outcome, json)?;
+        }
         GatewayCommand::Cert(CertCommand::Upload { login, name, file }) => {
             let content = Sensitive::new(read(&file)?);
             let mut c = connect(&login, keychain)?;
@@ -638,6 +676,59 @@ async fn set_mqtt(
     let profile = ruuvi_gateway::MqttProfile { target };
     let outcome = ruuvi_gateway::push_profile(&mut client, &profile, &report).await;
     outcome_result(outcome, json)
+}
+
+/// The scanning profile the options describe (bad values: exit 2).
+fn scan_profile(args: &SetScan) -> Result<ruuvi_gateway::ScanProfile, Failure> {
+    use ruuvi_gateway::{Radio, ScanProfile, TagFilter};
+    let bad = |message: String| Failure { message, code: 2 };
+    let company_filter = match args.company.as_str() {
+        "off" => None,
+        "ruuvi" => Some(ruuvi_gateway::scan::RUUVI_COMPANY_ID),
+        text => Some(
+            match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+                Some(hex) => u16::from_str_radix(hex, 16),
+                None => text.parse(),
+            }
+            .map_err(|_| {
+                bad(format!(
+                    "--company {text:?}: ruuvi, off or a number up to 0xFFFF"
+                ))
+            })?,
+        ),
+    };
+    let tags = match (args.allow.is_empty(), args.deny.is_empty()) {
+        (false, _) => TagFilter::Allow(args.allow.clone()),
+        (true, false) => TagFilter::Deny(args.deny.clone()),
+        (true, true) => TagFilter::Off,
+    };
+    let radio = if args.phys.is_empty() && args.channels.is_empty() {
+        None
+    } else {
+        let mut r = Radio::DEFAULT;
+        if !args.phys.is_empty() {
+            for phy in &args.phys {
+                if !["1m", "2m", "coded"].contains(&phy.as_str()) {
+                    return Err(bad(format!("--phys {phy:?}: 1m, 2m or coded")));
+                }
+            }
+            let on = |name: &str| args.phys.iter().any(|p| p == name);
+            (r.phy_1m, r.phy_2m, r.coded_phy) = (on("1m"), on("2m"), on("coded"));
+        }
+        if !args.channels.is_empty() {
+            if let Some(c) = args.channels.iter().find(|c| !(37..=39).contains(*c)) {
+                return Err(bad(format!("--channels {c}: 37, 38 or 39")));
+            }
+            let on = |c: u8| args.channels.contains(&c);
+            (r.channel_37, r.channel_38, r.channel_39) = (on(37), on(38), on(39));
+        }
+        Some(r)
+    };
+    Ok(ScanProfile {
+        company_filter,
+        tags,
+        radio,
+    })
 }
 
 /// Prints a push's outcome and turns it into the exit status.

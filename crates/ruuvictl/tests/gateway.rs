@@ -218,3 +218,89 @@ async fn set_http_with_certificates_then_show() {
     let _ = std::fs::remove_dir_all(&dir);
     gw.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn set_scan_lists_tags_and_puts_the_defaults_back() {
+    let gw = sim("RW-key").await;
+    let addr = gw.addr.to_string();
+    let tags: Vec<String> = gw
+        .state
+        .lock()
+        .await
+        .tags
+        .iter()
+        .map(|t| t.mac.to_string())
+        .collect();
+    let key = || vec![("RUUVI_GATEWAY_API_KEY", "RW-key".to_string())];
+    let out = run(
+        args(&[
+            "gateway",
+            "config",
+            "set-scan",
+            &addr,
+            "--api-key",
+            "--allow",
+            &tags[1],
+            "--phys",
+            "1m,coded",
+            "--channels",
+            "37,39",
+            "--json",
+        ]),
+        key(),
+    )
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&stdout).unwrap()["state"]["state"],
+        "applied"
+    );
+    {
+        let st = gw.state.lock().await;
+        assert_eq!(
+            st.config.get("scan_filter_list").unwrap(),
+            &serde_json::json!([tags[1]])
+        );
+        assert!(st.config.bool("scan_filter_allow_listed"));
+        assert!(st.config.bool("scan_coded_phy") && !st.config.bool("scan_2mbit_phy"));
+        assert!(!st.config.bool("scan_channel_38") && !st.config.bool("scan_default"));
+    }
+    // Nothing listed, no radio options: the factory settings again.
+    let out = run(
+        args(&["gateway", "config", "set-scan", &addr, "--api-key"]),
+        key(),
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    {
+        let st = gw.state.lock().await;
+        assert!(st.config.bool("scan_default") && st.config.bool("scan_channel_38"));
+        assert!(!st.config.bool("scan_filter_allow_listed"));
+    }
+    // Refused before anything is sent: exit 2.
+    for bad in [
+        &["--channels", "40"][..],
+        &["--phys", "3m"],
+        &["--company", "0x1FFFF"],
+    ] {
+        let mut a = vec!["gateway", "config", "set-scan", addr.as_str(), "--api-key"];
+        a.extend_from_slice(bad);
+        let out = run(args(&a), key()).await;
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{bad:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    gw.stop().await;
+}
