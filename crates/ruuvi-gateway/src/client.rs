@@ -127,6 +127,16 @@ impl GatewayClient {
         &self.endpoint
     }
 
+    /// What this client logs in with.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// A new client for the same gateway and options with other credentials (not logged in).
+    pub fn with_credentials(&self, credentials: Credentials) -> GatewayClient {
+        GatewayClient::new(self.endpoint.clone(), credentials, self.options.clone())
+    }
+
     /// The auth JSON from the last `/auth` exchange.
     pub fn info(&self) -> Option<&AuthInfo> {
         self.info.as_ref()

@@ -12,6 +12,7 @@ pub mod firmware;
 pub mod fleet;
 pub mod history;
 pub mod http;
+pub mod lan;
 pub mod mqtt;
 pub mod push;
 pub mod scan;
@@ -25,6 +26,7 @@ pub use config::{
 pub use firmware::FirmwareVersion;
 pub use fleet::{push_fleet, FleetEvent, FleetTarget, ProfileFor};
 pub use http::Endpoint;
+pub use lan::{push_lan_access, KeyChange, LanAccessProfile, LanLogin};
 pub use mqtt::{MqttDataFormat, MqttProfile, MqttTarget};
 pub use push::{
     push_http_profile, push_profile, BackendProfile, GatewayState, Progress, PushOutcome,

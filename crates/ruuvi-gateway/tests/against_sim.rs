@@ -974,3 +974,112 @@ async fn scanning_on_the_oldest_and_newest_generations() {
         gw.stop().await;
     }
 }
+
+#[tokio::test]
+async fn lan_access_changes_prove_the_new_login_on_the_oldest_and_newest() {
+    use ruuvi_gateway::lan::generate_api_key;
+    use ruuvi_gateway::{push_lan_access, KeyChange, LanAccessProfile, LanLogin};
+    for fw in [OLDEST, NEWEST] {
+        let gw = sim(fw, None, "", "").await;
+        let label = gw.identity().await.default_password();
+        let mut c = client(&gw, password("Admin", &label));
+        c.login().await.unwrap();
+        // The factory login → the owner's own, with a read-write key for Ruuvi Desk (v1.16+).
+        let rw = generate_api_key();
+        let keys = fw >= Firmware::V1_16;
+        let profile = LanAccessProfile {
+            login: Some(LanLogin::Ruuvi {
+                user: "owner".into(),
+                password: Sensitive::new("correct horse".into()),
+            }),
+            api_key_rw: if keys {
+                KeyChange::Set(rw.clone())
+            } else {
+                KeyChange::Keep
+            },
+            ..Default::default()
+        };
+        let after = password("owner", "correct horse");
+        let outcome = push_lan_access(&mut c, &profile, &after, &|_| {}).await;
+        assert_eq!(
+            outcome.state,
+            GatewayState::Applied,
+            "{fw}: {:?}",
+            outcome.error
+        );
+        works(&gw, after.clone()).await.unwrap();
+        assert!(
+            matches!(
+                works(&gw, password("Admin", &label)).await,
+                Err(GatewayError::Unauthorized(_))
+            ),
+            "{fw}: the factory password no longer works"
+        );
+        if keys {
+            let with_key = works(&gw, Credentials::ApiKey(rw.clone())).await.unwrap();
+            drop(with_key);
+        }
+
+        // Credentials that the change does not make work: refused up front when it is clear…
+        let deny = LanAccessProfile {
+            login: Some(LanLogin::Deny),
+            ..Default::default()
+        };
+        let mut c = client(&gw, after.clone());
+        let outcome = push_lan_access(&mut c, &deny, &after, &|_| {}).await;
+        assert_eq!(outcome.state, GatewayState::Unchanged, "{fw}");
+        assert!(
+            outcome
+                .error
+                .unwrap()
+                .to_string()
+                .contains("lock Ruuvi Desk out"),
+            "{fw}"
+        );
+        // …and put back when only trying them shows it: a wrong password named as the one
+        // to use afterwards.
+        let keys_only = LanAccessProfile {
+            api_key: KeyChange::Set(generate_api_key()),
+            ..Default::default()
+        };
+        let outcome =
+            push_lan_access(&mut c, &keys_only, &password("owner", "wrong"), &|_| {}).await;
+        assert!(
+            matches!(&outcome.state, GatewayState::RolledBack { lost } if lost.len() == 1),
+            "{fw}: {:?} {:?}",
+            outcome.state,
+            outcome.error
+        );
+        works(&gw, after.clone()).await.unwrap();
+        gw.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn api_keys_replaced_while_logged_in_with_one() {
+    use ruuvi_gateway::lan::generate_api_key;
+    use ruuvi_gateway::{push_lan_access, KeyChange, LanAccessProfile};
+    let gw = sim(NEWEST, None, "RO-old", "RW-old").await;
+    let mut c = client(&gw, key("RW-old"));
+    let (ro, rw) = (generate_api_key(), generate_api_key());
+    let profile = LanAccessProfile {
+        login: None,
+        api_key: KeyChange::Set(ro.clone()),
+        api_key_rw: KeyChange::Set(rw.clone()),
+    };
+    let after = Credentials::ApiKey(rw.clone());
+    let outcome = push_lan_access(&mut c, &profile, &after, &|_| {}).await;
+    assert_eq!(outcome.state, GatewayState::Applied, "{:?}", outcome.error);
+    // The client given back uses the new key.
+    c.status().await.unwrap();
+    assert!(matches!(
+        works(&gw, key("RW-old")).await,
+        Err(GatewayError::Unauthorized(_))
+    ));
+    works(&gw, Credentials::ApiKey(ro.clone())).await.unwrap();
+    // The read-only key reads but cannot change anything.
+    let mut read_only = client(&gw, Credentials::ApiKey(ro));
+    let cfg = read_only.config().await.unwrap();
+    assert!(read_only.post_config(&cfg.unchanged_body()).await.is_err());
+    gw.stop().await;
+}

@@ -98,6 +98,32 @@ pub enum ConfigCommand {
     /// leave out), and the radio's PHYs and channels; read back and compared, put back on
     /// failure.
     SetScan(SetScan),
+    /// Set LAN access: the login (type, user, password) and the read-only and read-write API
+    /// keys (generated here, kept in the keychain). The credentials Ruuvi Desk uses afterwards
+    /// are proved by logging in with them; if they do not work the old access is put back.
+    SetLanAccess(SetLanAccess),
+}
+
+#[derive(Debug, Args)]
+pub struct SetLanAccess {
+    #[command(flatten)]
+    login: Login,
+    /// The new LAN login: default, ruuvi, basic, digest, allow or deny [default: unchanged].
+    /// ruuvi/basic/digest take --lan-user and a password from `RUUVI_NEW_LAN_PASSWORD` or
+    /// --new-password-stdin.
+    #[arg(long = "login")]
+    new_login: Option<String>,
+    #[arg(long, default_value = "Admin")]
+    lan_user: String,
+    #[arg(long)]
+    new_password_stdin: bool,
+    /// The read-only API key: `generate` (a new one, kept as gateway-api-key/<ID>) or `remove`.
+    #[arg(long)]
+    read_key: Option<String>,
+    /// The read-write API key: `generate` (kept as gateway-api-key-rw/<ID>, and used by Ruuvi
+    /// Desk from then on) or `remove`.
+    #[arg(long)]
+    write_key: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -429,6 +455,9 @@ pub async fn run(
         GatewayCommand::Config(ConfigCommand::SetHttp(args)) => {
             set_http(args, data_dir, keychain).await?;
         }
+        GatewayCommand::Config(ConfigCommand::SetLanAccess(args)) => {
+            set_lan_access(args, keychain).await?;
+        }
         GatewayCommand::Config(ConfigCommand::SetScan(args)) => {
             let profile = scan_profile(&args)?;
             let mut client = connect(&args.login, keychain)?;
@@ -675,6 +704,115 @@ async fn set_mqtt(
     };
     let profile = ruuvi_gateway::MqttProfile { target };
     let outcome = ruuvi_gateway::push_profile(&mut client, &profile, &report).await;
+    outcome_result(outcome, json)
+}
+
+/// `config set-lan-access`: the profile from the options, generated keys and the new password
+/// written to the keychain first (and put back if the change does not apply), the push proved
+/// with what Ruuvi Desk will use afterwards.
+async fn set_lan_access(args: SetLanAccess, keychain: &dyn SecretStore) -> Result<(), Failure> {
+    use ruuvi_gateway::lan::generate_api_key;
+    use ruuvi_gateway::{KeyChange, LanAccessProfile, LanLogin};
+    let bad = |message: String| Failure { message, code: 2 };
+    let id = args
+        .login
+        .id
+        .clone()
+        .unwrap_or_else(|| args.login.gateway.clone());
+    let key_change = |option: &Option<String>, what: &str| match option.as_deref() {
+        None => Ok(KeyChange::Keep),
+        Some("generate") => Ok(KeyChange::Set(generate_api_key())),
+        Some("remove") => Ok(KeyChange::Remove),
+        Some(other) => Err(bad(format!("--{what} {other:?}: generate or remove"))),
+    };
+    let api_key = key_change(&args.read_key, "read-key")?;
+    let api_key_rw = key_change(&args.write_key, "write-key")?;
+    let mut new_password = None;
+    let login = match args.new_login.as_deref() {
+        None => None,
+        Some(kind @ ("ruuvi" | "basic" | "digest")) => {
+            let password = secret_from("RUUVI_NEW_LAN_PASSWORD", args.new_password_stdin, keychain, &[])?
+                .ok_or_else(|| bad(format!("--login {kind} needs the new password: RUUVI_NEW_LAN_PASSWORD or --new-password-stdin")))?;
+            new_password = Some(password.clone());
+            let user = args.lan_user.clone();
+            Some(match kind {
+                "ruuvi" => LanLogin::Ruuvi { user, password },
+                "basic" => LanLogin::Basic { user, password },
+                _ => LanLogin::Digest { user, password },
+            })
+        }
+        Some("default") => Some(LanLogin::Default),
+        Some("allow") => Some(LanLogin::Allow),
+        Some("deny") => Some(LanLogin::Deny),
+        Some(other) => {
+            return Err(bad(format!(
+                "--login {other:?}: default, ruuvi, basic, digest, allow or deny"
+            )))
+        }
+    };
+    let mut client = connect(&args.login, keychain)?;
+    // What Ruuvi Desk logs in with afterwards: a new read-write key, else the new password,
+    // else nothing for `allow`, else what it used until now.
+    let after = match (&api_key_rw, &login, &new_password) {
+        (KeyChange::Set(k), _, _) => Credentials::ApiKey(k.clone()),
+        (_, Some(_), Some(p)) => Credentials::Password {
+            user: args.lan_user.clone(),
+            password: p.clone(),
+        },
+        (_, Some(LanLogin::Allow), _) => Credentials::None,
+        _ => client.credentials().clone(),
+    };
+    let profile = LanAccessProfile {
+        login,
+        api_key,
+        api_key_rw,
+    };
+    // Into the keychain before the gateway has them: a key the gateway takes must never be one
+    // nobody kept. The previous entries come back if the change does not apply.
+    let mut kept: Vec<(SecretName, Option<Sensitive<String>>)> = Vec::new();
+    let mut keep = |kind: SecretKind, value: Option<&Sensitive<String>>| -> Result<(), Failure> {
+        let entry = name(kind, &id)?;
+        let previous = keychain.get(&entry).map_err(|e| e.to_string())?;
+        match value {
+            Some(v) => keychain.set(&entry, v).map_err(|e| e.to_string())?,
+            None => {
+                keychain.delete(&entry).map_err(|e| e.to_string())?;
+            }
+        }
+        kept.push((entry, previous));
+        Ok(())
+    };
+    for (change, kind) in [
+        (&profile.api_key, SecretKind::GatewayApiKey),
+        (&profile.api_key_rw, SecretKind::GatewayApiKeyRw),
+    ] {
+        match change {
+            KeyChange::Keep => {}
+            KeyChange::Set(k) => keep(kind, Some(k))?,
+            KeyChange::Remove => keep(kind, None)?,
+        }
+    }
+    if let Some(p) = &new_password {
+        keep(SecretKind::GatewayPassword, Some(p))?;
+    }
+    let json = args.login.json;
+    let report = |p: ruuvi_gateway::Progress| {
+        if !json {
+            eprintln!("  {}", serde_json::to_string(&p).expect("plain data"));
+        }
+    };
+    let outcome = ruuvi_gateway::push_lan_access(&mut client, &profile, &after, &report).await;
+    if outcome.state != GatewayState::Applied {
+        for (entry, previous) in kept {
+            let restored = match previous {
+                Some(v) => keychain.set(&entry, &v),
+                None => keychain.delete(&entry).map(|_| ()),
+            };
+            if let Err(e) = restored {
+                eprintln!("ruuvictl: could not put back the keychain's {entry}: {e}");
+            }
+        }
+    }
     outcome_result(outcome, json)
 }
 

@@ -304,3 +304,143 @@ async fn set_scan_lists_tags_and_puts_the_defaults_back() {
     }
     gw.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs an unlocked keychain: make test runs it in tests/with-keychain.sh"]
+async fn set_lan_access_keeps_generated_keys_in_the_keychain_and_uses_them() {
+    let gw = sim("").await;
+    let addr = gw.addr.to_string();
+    let label = gw.identity().await.default_password();
+    let service = format!("com.ruuvidesk.test.lan.{}", std::process::id());
+    let env = |extra: &[(&'static str, &str)]| {
+        let mut e = vec![("RUUVI_DESK_KEYCHAIN_SERVICE", service.clone())];
+        e.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+        e
+    };
+    // Factory login → the owner's, with both keys generated here.
+    let out = run(
+        args(&[
+            "gateway",
+            "config",
+            "set-lan-access",
+            &addr,
+            "--id",
+            "gw1",
+            "--login",
+            "ruuvi",
+            "--lan-user",
+            "owner",
+            "--read-key",
+            "generate",
+            "--write-key",
+            "generate",
+            "--json",
+        ]),
+        env(&[
+            ("RUUVI_GATEWAY_PASSWORD", &label),
+            ("RUUVI_NEW_LAN_PASSWORD", "s3cret pw"),
+        ]),
+    )
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!stdout.contains("s3cret"), "nothing secret printed");
+    {
+        let st = gw.state.lock().await;
+        assert_eq!(st.config.str("lan_auth_type"), "lan_auth_ruuvi");
+        assert_eq!(st.config.secret("lan_auth_api_key_rw").len(), 44);
+    }
+    // The next command finds the read-write key in the keychain by itself.
+    let out = run(
+        args(&[
+            "gateway",
+            "config",
+            "set-scan",
+            &addr,
+            "--id",
+            "gw1",
+            "--api-key",
+            "--deny",
+            "AA:00:00:00:00:01",
+        ]),
+        env(&[]),
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // And the new password, kept as gateway-password/gw1.
+    let out = run(
+        args(&[
+            "gateway", "info", &addr, "--id", "gw1", "--user", "owner", "--json",
+        ]),
+        env(&[]),
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Denying LAN access while removing the read-write key: refused, nothing changed.
+    let out = run(
+        args(&[
+            "gateway",
+            "config",
+            "set-lan-access",
+            &addr,
+            "--id",
+            "gw1",
+            "--api-key",
+            "--login",
+            "deny",
+            "--write-key",
+            "remove",
+        ]),
+        env(&[]),
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("lock Ruuvi Desk out"));
+    assert_eq!(
+        gw.state.lock().await.config.str("lan_auth_type"),
+        "lan_auth_ruuvi"
+    );
+    let out = run(
+        args(&[
+            "gateway",
+            "info",
+            &addr,
+            "--id",
+            "gw1",
+            "--api-key",
+            "--json",
+        ]),
+        env(&[]),
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "the key is still in the keychain: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for entry in [
+        "gateway-api-key/gw1",
+        "gateway-api-key-rw/gw1",
+        "gateway-password/gw1",
+    ] {
+        let _ = run(args(&["secret", "delete", entry]), env(&[])).await;
+    }
+    gw.stop().await;
+}
