@@ -774,6 +774,14 @@ mod tests {
             ),
             ("gateways_apply_mqtt", serde_json::json!({"endpoints": []})),
             (
+                "gateways_apply_scan",
+                serde_json::json!({"endpoints": [], "scan": {"company_filter": 1177, "tags": {"mode": "off"}, "radio": null}}),
+            ),
+            (
+                "gateways_undo",
+                serde_json::json!({"endpoint": "127.0.0.1:1"}),
+            ),
+            (
                 "gateways_check_url",
                 serde_json::json!({"endpoint": "127.0.0.1:1", "server": {}}),
             ),

@@ -58,7 +58,7 @@ export function launchChromium() {
 /** Gateways page: find the gateway by its address only (no multicast from a test) and open
  * its login form; returns its row. */
 export async function findGateway(page, address) {
-  await page.getByRole('button', { name: 'Gateways' }).click();
+  await page.getByRole('button', { name: 'Gateways', exact: true }).click();
   await page.getByLabel('Search this network (mDNS)').uncheck();
   await page.getByLabel('Addresses').fill(address);
   await page.getByRole('button', { name: 'Find gateways' }).click();

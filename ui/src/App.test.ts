@@ -36,7 +36,7 @@ function gatewaysApi(sent: unknown[]): GatewaysApi {
       sent.push(request);
       if (request.password !== 'label-id') throw new BackendError('unauthorised', 'not allowed: wrong password');
       saved.push({ endpoint: request.endpoint, name: 'RuuviGateway9C2C', mac: 'C8:25:2D:8E:9C:2C', firmware: 'v1.17.3', user: 'Admin', login: 'password', remembered: true, last_change: null, demo: false, logged_in: true });
-      return { endpoint: request.endpoint, name: 'RuuviGateway9C2C', mac: 'C8:25:2D:8E:9C:2C', firmware: 'v1.17.3', lan_auth: 'lan_auth_ruuvi', http: HTTP_NOW, mqtt: MQTT_NOW, storage: { ready: true, files: {} }, remembered: true };
+      return { endpoint: request.endpoint, name: 'RuuviGateway9C2C', mac: 'C8:25:2D:8E:9C:2C', firmware: 'v1.17.3', lan_auth: 'lan_auth_ruuvi', http: HTTP_NOW, mqtt: MQTT_NOW, scan: { company_filter: 0x0499, tags: { mode: 'off' }, radio: null }, scan_list: true, storage: { ready: true, files: {} }, remembered: true };
     },
     forget: async () => true,
     details: async () => {
@@ -46,13 +46,18 @@ function gatewaysApi(sent: unknown[]): GatewaysApi {
       sent.push(form);
       return { endpoint, changes: [{ key: 'http_url', label: 'URL', before: '', after: form.own_server!.url }], uploads: [], problems: [] };
     },
-    apply: async (endpoints) => endpoints.map((endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null })),
+    apply: async (endpoints) => endpoints.map((endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null, undoable: false })),
     applyMqtt: async (endpoints, form) => {
       sent.push(form);
-      return endpoints.map((endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null }));
+      return endpoints.map((endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null, undoable: false }));
     },
+    applyScan: async (endpoints, scan) => {
+      sent.push(scan);
+      return endpoints.map((endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null, undoable: true }));
+    },
+    undo: async (endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null, undoable: false }),
     checkUrl: async () => ({ ok: true, status: 200, summary: 'the gateway reached the server' }),
-    sendHere: async (endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null }),
+    sendHere: async (endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null, undoable: false }),
     poll: async (request) => {
       sent.push(request);
       return { endpoint: request.endpoint, interval_s: request.intervalS, user: request.user, mac: 'C8:25:2D:8E:9C:2C', report: { polls: 0, observations: 0, last_ok_ms: null, error: null }, stopped: false };

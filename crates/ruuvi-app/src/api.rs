@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use ruuvi_alerts::{AlertsView, Rule};
 use ruuvi_dashboard::{Dashboard, Series};
+use ruuvi_gateway::ScanProfile;
 use ruuvi_protocol::MacAddress;
 use ruuvi_secrets::Sensitive;
 use ruuvi_setup::{
@@ -421,6 +422,25 @@ async fn gateways_apply(desk: &Desk, a: ApplyArgs) -> Result<Vec<ApplyResult>, A
     Ok(results)
 }
 
+/// Sets Bluetooth scanning on every gateway in `endpoints` (each one's previous scanning kept
+/// for `gateways_undo`).
+async fn gateways_apply_scan(desk: &Desk, a: ApplyScanArgs) -> Result<Vec<ApplyResult>, ApiError> {
+    Ok(desk
+        .setup
+        .backends
+        .apply_scan(a.endpoints, a.scan, desk.on_step())
+        .await)
+}
+
+/// Puts back what the last undoable change on a gateway replaced.
+async fn gateways_undo(desk: &Desk, a: EndpointArgs) -> Result<ApplyResult, ApiError> {
+    Ok(desk
+        .setup
+        .backends
+        .undo(&a.endpoint, desk.on_step())
+        .await?)
+}
+
 /// Sets (or switches off) the MQTT target of every gateway in `endpoints`.
 async fn gateways_apply_mqtt(desk: &Desk, a: ApplyMqttArgs) -> Result<Vec<ApplyResult>, ApiError> {
     Ok(desk
@@ -587,6 +607,7 @@ arguments! {
     PreviewArgs { endpoint: String, form: ProfileForm }
     ApplyArgs { endpoints: Vec<String>, form: ProfileForm }
     ApplyMqttArgs { endpoints: Vec<String>, form: MqttForm }
+    ApplyScanArgs { endpoints: Vec<String>, scan: ScanProfile }
     CheckUrlArgs { endpoint: String, server: OwnServerForm }
     /// `secret`: the read-only API key, or `user`'s password (kept in the keychain).
     PollArgs { endpoint: String, interval_s: u32, user: Option<String>, #[ts(type = "string | null")] secret: Option<Sensitive<String>> }
@@ -665,6 +686,8 @@ commands! {
     gateways_preview(PreviewArgs) -> Preview;
     gateways_apply(ApplyArgs) -> Vec<ApplyResult>;
     gateways_apply_mqtt(ApplyMqttArgs) -> Vec<ApplyResult>;
+    gateways_apply_scan(ApplyScanArgs) -> Vec<ApplyResult>;
+    gateways_undo(EndpointArgs) -> ApplyResult;
     gateways_check_url(CheckUrlArgs) -> UrlCheck;
     gateways_send_here(EndpointArgs) -> ApplyResult;
     gateways_poll(PollArgs) -> PollStatus;

@@ -4,8 +4,12 @@
 
 use std::sync::Arc;
 
+use std::collections::HashMap;
+
+use parking_lot::Mutex;
 use ruuvi_gateway::{
-    push_profile, BackendProfile, GatewayState, HttpProfile, Progress, PushOutcome, ValidateOutcome,
+    push_profile, BackendProfile, GatewayConfig, GatewayState, HttpProfile, Progress, PushOutcome,
+    ScanProfile, ValidateOutcome,
 };
 
 use crate::certs::OurCertificates;
@@ -19,6 +23,9 @@ use crate::{
 pub struct Backends {
     sessions: Arc<Sessions>,
     certificates: Arc<OurCertificates>,
+    /// Per gateway, the settings its last undoable change replaced (in memory: an undo is for
+    /// the change just made, not across restarts).
+    undo: Arc<Mutex<HashMap<String, Arc<dyn BackendProfile + Send + Sync>>>>,
 }
 
 /// How far a push is: uploads share 30–75 % (`uploaded` of `uploads` done).
@@ -74,6 +81,7 @@ fn result_of(outcome: &PushOutcome) -> ApplyResult {
         mac: outcome.mac.clone(),
         state: outcome.state.clone(),
         error,
+        undoable: false,
     }
 }
 
@@ -82,6 +90,7 @@ impl Backends {
         Self {
             sessions,
             certificates,
+            undo: Arc::default(),
         }
     }
 
@@ -142,9 +151,12 @@ impl Backends {
         form: ProfileForm,
         on_step: OnStep,
     ) -> Vec<ApplyResult> {
-        self.apply_each(endpoints, on_step, move |backends, mac| {
-            backends.profile_for(&form, mac, true)
-        })
+        self.apply_each(
+            endpoints,
+            on_step,
+            move |backends, mac| backends.profile_for(&form, mac, true),
+            None,
+        )
         .await
     }
 
@@ -156,16 +168,58 @@ impl Backends {
         form: MqttForm,
         on_step: OnStep,
     ) -> Vec<ApplyResult> {
-        self.apply_each(endpoints, on_step, move |backends, mac| {
-            let certs = backends.certificates.for_form(
-                form.issues_client_cert(),
-                form.uses_our_ca(),
-                mac,
-                true,
-            )?;
-            form.profile(certs)
-        })
+        self.apply_each(
+            endpoints,
+            on_step,
+            move |backends, mac| {
+                let certs = backends.certificates.for_form(
+                    form.issues_client_cert(),
+                    form.uses_our_ca(),
+                    mac,
+                    true,
+                )?;
+                form.profile(certs)
+            },
+            None,
+        )
         .await
+    }
+
+    /// Sets Bluetooth scanning on every gateway in `endpoints`, at most 8 at a time; each
+    /// gateway's previous scanning is kept for [`Backends::undo`].
+    pub async fn apply_scan(
+        &self,
+        endpoints: Vec<String>,
+        scan: ScanProfile,
+        on_step: OnStep,
+    ) -> Vec<ApplyResult> {
+        self.apply_each(
+            endpoints,
+            on_step,
+            move |_, _| Ok(scan.clone()),
+            Some(ScanProfile::read),
+        )
+        .await
+    }
+
+    /// Puts back what the last undoable change on this gateway replaced (read back and compared
+    /// like any change). Nothing to undo is `not_found`.
+    pub async fn undo(&self, endpoint: &str, on_step: OnStep) -> Result<ApplyResult, SetupError> {
+        let previous = self
+            .undo
+            .lock()
+            .remove(endpoint)
+            .ok_or_else(|| SetupError::NotFound(format!("no change on {endpoint} to undo")))?;
+        let session = self.sessions.session(endpoint)?;
+        let mut session = session.lock().await;
+        let result = self
+            .push(endpoint, &mut session, previous.as_ref(), &on_step)
+            .await;
+        if result.state != GatewayState::Applied {
+            // Still there to try again.
+            self.undo.lock().insert(endpoint.to_string(), previous);
+        }
+        Ok(result)
     }
 
     /// Pushes the profile `profile_for` makes for each logged-in gateway (from its MAC), at
@@ -175,9 +229,10 @@ impl Backends {
         endpoints: Vec<String>,
         on_step: OnStep,
         profile_for: F,
+        undo_of: Option<fn(&GatewayConfig) -> P>,
     ) -> Vec<ApplyResult>
     where
-        P: BackendProfile + Sync + Send,
+        P: BackendProfile + Sync + Send + 'static,
         F: Fn(&Backends, Option<&str>) -> Result<P, SetupError> + Send + Sync + 'static,
     {
         let permits = Arc::new(tokio::sync::Semaphore::new(8));
@@ -197,16 +252,25 @@ impl Backends {
                     mac: None,
                     state: GatewayState::Unchanged,
                     error: Some(error.to_string()),
+                    undoable: false,
                 };
                 let session = match backends.sessions.session(&endpoint) {
                     Ok(s) => s,
                     Err(e) => return (index, failed(e)),
                 };
                 let mut session = session.lock().await;
-                let result = match profile_for(&backends, session.client.mac()) {
+                let previous = undo_of.map(|read| read(&session.config));
+                let mut result = match profile_for(&backends, session.client.mac()) {
                     Ok(p) => backends.push(&endpoint, &mut session, &p, &on_step).await,
                     Err(e) => failed(e),
                 };
+                if let (Some(previous), GatewayState::Applied) = (previous, &result.state) {
+                    backends
+                        .undo
+                        .lock()
+                        .insert(endpoint.clone(), Arc::new(previous));
+                    result.undoable = true;
+                }
                 (index, result)
             });
         }

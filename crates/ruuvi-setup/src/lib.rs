@@ -49,6 +49,8 @@ pub enum SetupError {
     Receiver(String),
     #[error("{0}")]
     Io(String),
+    #[error("{0}")]
+    NotFound(String),
 }
 
 impl SetupError {
@@ -73,6 +75,7 @@ impl SetupError {
             SetupError::Certificates(_) => "certificates",
             SetupError::Receiver(_) => "receiver",
             SetupError::Io(_) => "io",
+            SetupError::NotFound(_) => "not_found",
         }
     }
 }
@@ -145,6 +148,10 @@ pub struct GatewayDetails {
     pub http: HttpBackend,
     /// The MQTT target as the gateway has it (its password is never shown).
     pub mqtt: ruuvi_gateway::config::Mqtt,
+    /// Bluetooth scanning as the gateway has it.
+    pub scan: ruuvi_gateway::ScanProfile,
+    /// The gateway has a tag list (v1.14+) and `scan_default` (v1.16+).
+    pub scan_list: bool,
     pub storage: ruuvi_gateway::config::Storage,
     pub remembered: bool,
 }
@@ -177,6 +184,8 @@ pub struct ApplyResult {
     pub state: GatewayState,
     /// What went wrong and what to do, when not applied.
     pub error: Option<String>,
+    /// The change can be undone ([`Backends::undo`]): what it replaced is kept.
+    pub undoable: bool,
 }
 
 #[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]

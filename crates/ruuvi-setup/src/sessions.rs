@@ -302,6 +302,8 @@ fn details_of(
         lan_auth: config.lan_auth_type().map(str::to_string),
         http: config.http(),
         mqtt: config.areas().mqtt,
+        scan: ruuvi_gateway::ScanProfile::read(config),
+        scan_list: config.raw().contains_key("scan_filter_list"),
         storage: config.storage(),
         remembered,
     }

@@ -23,6 +23,7 @@ import type {
   LoginRequest,
   Measurement,
   MqttForm,
+  ScanProfile,
   OwnServerForm,
   PollStatus,
   Preview,
@@ -66,6 +67,10 @@ export interface GatewaysApi {
   apply(endpoints: string[], form: ProfileForm): Promise<ApplyResult[]>;
   /** Sets (or switches off) the MQTT target, like `apply`. */
   applyMqtt(endpoints: string[], form: MqttForm): Promise<ApplyResult[]>;
+  /** Sets Bluetooth scanning, like `apply`; each gateway's previous scanning is kept. */
+  applyScan(endpoints: string[], scan: ScanProfile): Promise<ApplyResult[]>;
+  /** Puts back what the last undoable change on a gateway replaced. */
+  undo(endpoint: string): Promise<ApplyResult>;
   checkUrl(endpoint: string, server: OwnServerForm): Promise<UrlCheck>;
   sendHere(endpoint: string): Promise<ApplyResult>;
   /** Reads a gateway through its `/history` without changing it (read-only API key, or a
@@ -194,6 +199,8 @@ export function backendOver(transport: Transport): Backend {
       preview: (endpoint, form) => call('gateways_preview', { endpoint, form }),
       apply: (endpoints, form) => call('gateways_apply', { endpoints, form }),
       applyMqtt: (endpoints, form) => call('gateways_apply_mqtt', { endpoints, form }),
+      applyScan: (endpoints, scan) => call('gateways_apply_scan', { endpoints, scan }),
+      undo: (endpoint) => call('gateways_undo', { endpoint }),
       checkUrl: (endpoint, server) => call('gateways_check_url', { endpoint, server }),
       sendHere: (endpoint) => call('gateways_send_here', { endpoint }),
       poll: (request) => call('gateways_poll', request),

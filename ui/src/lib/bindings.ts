@@ -273,7 +273,15 @@ export type GatewayDetails = { endpoint: string, name: string | null, mac: strin
 /**
  * The MQTT target as the gateway has it (its password is never shown).
  */
-mqtt: Mqtt, storage: Storage, remembered: boolean, };
+mqtt: Mqtt, 
+/**
+ * Bluetooth scanning as the gateway has it.
+ */
+scan: ScanProfile, 
+/**
+ * The gateway has a tag list (v1.14+) and `scan_default` (v1.16+).
+ */
+scan_list: boolean, storage: Storage, remembered: boolean, };
 
 export type HttpBackend = { ruuvi_cloud: boolean, custom: CustomServer | null, };
 
@@ -288,6 +296,28 @@ period_s: number | null, auth: string, user: string | null, use_client_cert: boo
 extra: ExtraHttp | null, };
 
 export type ExtraHttp = { path: boolean, query: boolean, headers: boolean, };
+
+export type ScanProfile = { 
+/**
+ * Forward only advertisements with this manufacturer id; `None`: all manufacturers.
+ */
+company_filter: number | null, tags: TagFilter, 
+/**
+ * `None`: the firmware's defaults.
+ */
+radio: Radio | null, };
+
+export type TagFilter = { "mode": "off" } | { "mode": "allow", "tags": Array<MacAddress> } | { "mode": "deny", "tags": Array<MacAddress> };
+
+export type Radio = { 
+/**
+ * Long range (Coded PHY).
+ */
+coded_phy: boolean, phy_1m: boolean, 
+/**
+ * Extended advertisements on 2M (`scan_extended_payload` before v1.16).
+ */
+phy_2m: boolean, channel_37: boolean, channel_38: boolean, channel_39: boolean, };
 
 export type Storage = { ready: boolean, files: { [key in string]: boolean }, };
 
@@ -435,7 +465,11 @@ export type ApplyResult = { endpoint: string, mac: string | null, state: Gateway
 /**
  * What went wrong and what to do, when not applied.
  */
-error: string | null, };
+error: string | null, 
+/**
+ * The change can be undone ([`Backends::undo`]): what it replaced is kept.
+ */
+undoable: boolean, };
 
 export type GatewayState = { "state": "unchanged" } | { "state": "applied" } | { "state": "rolled-back", lost: Array<string>, } | { "state": "partial", changed: Array<string>, };
 
@@ -644,6 +678,8 @@ export type ApplyArgs = { endpoints: Array<string>, form: ProfileForm, };
 
 export type ApplyMqttArgs = { endpoints: Array<string>, form: MqttForm, };
 
+export type ApplyScanArgs = { endpoints: Array<string>, scan: ScanProfile, };
+
 export type CheckUrlArgs = { endpoint: string, server: OwnServerForm, };
 
 export type PollArgs = { endpoint: string, intervalS: number, user: string | null, secret: string | null, };
@@ -678,6 +714,8 @@ export interface Commands {
   gateways_preview: { args: PreviewArgs; reply: Preview };
   gateways_apply: { args: ApplyArgs; reply: Array<ApplyResult> };
   gateways_apply_mqtt: { args: ApplyMqttArgs; reply: Array<ApplyResult> };
+  gateways_apply_scan: { args: ApplyScanArgs; reply: Array<ApplyResult> };
+  gateways_undo: { args: EndpointArgs; reply: ApplyResult };
   gateways_check_url: { args: CheckUrlArgs; reply: UrlCheck };
   gateways_send_here: { args: EndpointArgs; reply: ApplyResult };
   gateways_poll: { args: PollArgs; reply: PollStatus };
