@@ -57,6 +57,7 @@ pub fn declarations() -> String {
         ruuvi_gateway::ScanProfile,
         ruuvi_gateway::TagFilter,
         ruuvi_gateway::Radio,
+        ruuvi_setup::KeyAction,
         ruuvi_gateway::config::Storage,
         ruuvi_setup::ProfileForm,
         ruuvi_setup::OwnServerForm,

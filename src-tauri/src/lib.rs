@@ -782,6 +782,10 @@ mod tests {
                 serde_json::json!({"endpoint": "127.0.0.1:1"}),
             ),
             (
+                "gateways_api_keys",
+                serde_json::json!({"endpoints": ["127.0.0.1:1"], "readKey": "keep", "writeKey": "generate"}),
+            ),
+            (
                 "gateways_check_url",
                 serde_json::json!({"endpoint": "127.0.0.1:1", "server": {}}),
             ),

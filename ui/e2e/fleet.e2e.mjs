@@ -1,6 +1,7 @@
 // Several gateways at once, in a real browser against the real backend and three simulator
-// processes: log in to each, set Bluetooth scanning on two of them in one go (a deny list),
-// check at the gateways themselves, then undo the change on one. No mocks; loopback only.
+// processes: log in to each; on two of them in one go, new API keys (kept in the keychain, the
+// read-write one used from then on) and Bluetooth scanning (a deny list); check at the gateways
+// themselves; then undo the scanning on one. No mocks; loopback only.
 // Needs a keychain: run inside tests/with-keychain.sh.
 //
 //   tests/with-keychain.sh node --test ui/e2e/fleet.e2e.mjs   (after `make build`)
@@ -43,14 +44,15 @@ after(async () => {
 });
 
 /** What the gateway itself has now (`ruuvictl gateway config show`, its own password). */
-function scanningOf(gw) {
+function areasOf(gw) {
   const out = execFileSync(ruuvictl, ['gateway', 'config', 'show', gw.address, '--json'], {
     env: { ...process.env, ...env, RUUVI_GATEWAY_PASSWORD: gw.default_password },
   });
-  return JSON.parse(out.toString()).areas.scan;
+  return JSON.parse(out.toString()).areas;
 }
+const scanningOf = (gw) => areasOf(gw).scan;
 
-test('set scanning on two of three gateways at once, then undo it on one', async () => {
+test('new API keys and scanning on two of three gateways at once, then undo the scanning on one', async () => {
   const page = await browser.newPage({ viewport: { width: 1024, height: 900 } });
   await page.goto(uiUrl);
   for (const gw of gateways) {
@@ -64,6 +66,27 @@ test('set scanning on two of three gateways at once, then undo it on one', async
   // The third is open; tick the second as well: the change goes to both.
   const row = (gw) => page.locator(`#saved-gateways tr[data-endpoint="${gw.address}"]`);
   await row(second).getByRole('checkbox').check();
+
+  // New API keys on both: made here, kept in the keychain; Ruuvi Desk logs in with the new
+  // read-write key from then on.
+  await page.locator('#read-key').selectOption('generate');
+  await page.locator('#write-key').selectOption('generate');
+  await page.getByRole('button', { name: 'Change the keys of 2 gateways' }).click();
+  for (const gw of [third, second]) {
+    const result = page.locator(`#apply-results li[data-endpoint="${gw.address}"]`);
+    await result.waitFor({ timeout: 60_000 });
+    assert.equal(await result.getAttribute('data-state'), 'applied', await result.textContent());
+    const lan = areasOf(gw).lan_auth;
+    assert.equal(lan.lan_auth_api_key_use, true);
+    assert.equal(lan.lan_auth_api_key_rw_use, true);
+    // The key in the keychain is the one the gateway took (ruuvictl logs in with it).
+    execFileSync(ruuvictl, ['gateway', 'info', gw.address, '--api-key', '--id', gw.address], { env: { ...process.env, ...env } });
+  }
+  assert.equal(areasOf(first).lan_auth.lan_auth_api_key_rw_use, false, 'the unticked gateway is left alone');
+  assert.equal(await page.locator('#gateway-title').textContent(), `RuuviGateway${third.gw_mac.replaceAll(':', '').slice(-4)}`);
+  await page.screenshot({ path: join(shots, 'browser-fleet-keys.png'), fullPage: true });
+
+  // Scanning on both, through the sessions that now use the new keys.
   await page.locator('#scan-list').selectOption('deny');
   await page.locator('#scan-tags').fill('aa:bb:cc:dd:ee:01\nnot-a-mac');
   assert.match(await page.locator('#scan-tags-error').textContent(), /NOT-A-MAC is not a MAC address/);

@@ -36,7 +36,7 @@ function gatewaysApi(sent: unknown[]): GatewaysApi {
       sent.push(request);
       if (request.password !== 'label-id') throw new BackendError('unauthorised', 'not allowed: wrong password');
       saved.push({ endpoint: request.endpoint, name: 'RuuviGateway9C2C', mac: 'C8:25:2D:8E:9C:2C', firmware: 'v1.17.3', user: 'Admin', login: 'password', remembered: true, last_change: null, demo: false, logged_in: true });
-      return { endpoint: request.endpoint, name: 'RuuviGateway9C2C', mac: 'C8:25:2D:8E:9C:2C', firmware: 'v1.17.3', lan_auth: 'lan_auth_ruuvi', http: HTTP_NOW, mqtt: MQTT_NOW, scan: { company_filter: 0x0499, tags: { mode: 'off' }, radio: null }, scan_list: true, storage: { ready: true, files: {} }, remembered: true };
+      return { endpoint: request.endpoint, name: 'RuuviGateway9C2C', mac: 'C8:25:2D:8E:9C:2C', firmware: 'v1.17.3', lan_auth: 'lan_auth_ruuvi', http: HTTP_NOW, mqtt: MQTT_NOW, scan: { company_filter: 0x0499, tags: { mode: 'off' }, radio: null }, scan_list: true, read_key: false, write_key: false, storage: { ready: true, files: {} }, remembered: true };
     },
     forget: async () => true,
     details: async () => {
@@ -55,6 +55,7 @@ function gatewaysApi(sent: unknown[]): GatewaysApi {
       sent.push(scan);
       return endpoints.map((endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null, undoable: true }));
     },
+    apiKeys: async (endpoints) => endpoints.map((endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null, undoable: false })),
     undo: async (endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null, undoable: false }),
     checkUrl: async () => ({ ok: true, status: 200, summary: 'the gateway reached the server' }),
     sendHere: async (endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null, undoable: false }),

@@ -16,8 +16,8 @@ use ruuvi_gateway::ScanProfile;
 use ruuvi_protocol::MacAddress;
 use ruuvi_secrets::Sensitive;
 use ruuvi_setup::{
-    ApplyResult, Certificates, DiscoverRequest, FoundGateway, GatewayDetails, LoginRequest,
-    MqttForm, OwnServerForm, Preview, ProfileForm, SavedGateway, UrlCheck,
+    ApplyResult, Certificates, DiscoverRequest, FoundGateway, GatewayDetails, KeyAction,
+    LoginRequest, MqttForm, OwnServerForm, Preview, ProfileForm, SavedGateway, UrlCheck,
 };
 use ruuvi_wiring::app_settings::{AppSettings, PolledGateway};
 use ruuvi_wiring::{Connections, ReceiverStatus};
@@ -432,6 +432,16 @@ async fn gateways_apply_scan(desk: &Desk, a: ApplyScanArgs) -> Result<Vec<ApplyR
         .await)
 }
 
+/// New (or no) API keys for every gateway in `endpoints`; a new read-write key is what Ruuvi
+/// Desk logs in with from then on (kept in the keychain).
+async fn gateways_api_keys(desk: &Desk, a: ApiKeysArgs) -> Result<Vec<ApplyResult>, ApiError> {
+    Ok(desk
+        .setup
+        .gateways
+        .change_api_keys(a.endpoints, a.read_key, a.write_key, desk.on_step())
+        .await)
+}
+
 /// Puts back what the last undoable change on a gateway replaced.
 async fn gateways_undo(desk: &Desk, a: EndpointArgs) -> Result<ApplyResult, ApiError> {
     Ok(desk
@@ -608,6 +618,7 @@ arguments! {
     ApplyArgs { endpoints: Vec<String>, form: ProfileForm }
     ApplyMqttArgs { endpoints: Vec<String>, form: MqttForm }
     ApplyScanArgs { endpoints: Vec<String>, scan: ScanProfile }
+    ApiKeysArgs { endpoints: Vec<String>, read_key: KeyAction, write_key: KeyAction }
     CheckUrlArgs { endpoint: String, server: OwnServerForm }
     /// `secret`: the read-only API key, or `user`'s password (kept in the keychain).
     PollArgs { endpoint: String, interval_s: u32, user: Option<String>, #[ts(type = "string | null")] secret: Option<Sensitive<String>> }
@@ -688,6 +699,7 @@ commands! {
     gateways_apply_mqtt(ApplyMqttArgs) -> Vec<ApplyResult>;
     gateways_apply_scan(ApplyScanArgs) -> Vec<ApplyResult>;
     gateways_undo(EndpointArgs) -> ApplyResult;
+    gateways_api_keys(ApiKeysArgs) -> Vec<ApplyResult>;
     gateways_check_url(CheckUrlArgs) -> UrlCheck;
     gateways_send_here(EndpointArgs) -> ApplyResult;
     gateways_poll(PollArgs) -> PollStatus;

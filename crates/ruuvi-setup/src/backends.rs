@@ -29,7 +29,7 @@ pub struct Backends {
 }
 
 /// How far a push is: uploads share 30–75 % (`uploaded` of `uploads` done).
-fn percent_of(progress: &Progress, uploaded: usize, uploads: usize) -> u8 {
+pub(crate) fn percent_of(progress: &Progress, uploaded: usize, uploads: usize) -> u8 {
     match progress {
         Progress::LoggedIn { .. } => 10,
         Progress::ReadConfig => 20,
@@ -42,7 +42,7 @@ fn percent_of(progress: &Progress, uploaded: usize, uploads: usize) -> u8 {
     }
 }
 
-fn describe(progress: &Progress) -> String {
+pub(crate) fn describe(progress: &Progress) -> String {
     match progress {
         Progress::LoggedIn { firmware } => match firmware {
             Some(f) => format!("logged in (firmware {f})"),
@@ -58,7 +58,7 @@ fn describe(progress: &Progress) -> String {
     }
 }
 
-fn result_of(outcome: &PushOutcome) -> ApplyResult {
+pub(crate) fn result_of(outcome: &PushOutcome) -> ApplyResult {
     let error = outcome.error.as_ref().map(|e| {
         let what = match &outcome.state {
             GatewayState::RolledBack { lost } if !lost.is_empty() => {

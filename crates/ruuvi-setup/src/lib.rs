@@ -28,7 +28,7 @@ pub use certs::{CertSummary, Certificates, ClientSummary, OurCertificates};
 pub use form::{ClientCertChoice, OwnServerForm, ProfileForm, ServerCaChoice};
 pub use list::{parse_gateway_list, LoginKind, SavedGateway};
 pub use mqtt_form::{MqttBrokerForm, MqttForm};
-pub use sessions::Sessions;
+pub use sessions::{KeyAction, Sessions};
 pub use this_computer::{SendHere, ThisComputer};
 
 #[derive(Debug, thiserror::Error)]
@@ -150,8 +150,11 @@ pub struct GatewayDetails {
     pub mqtt: ruuvi_gateway::config::Mqtt,
     /// Bluetooth scanning as the gateway has it.
     pub scan: ruuvi_gateway::ScanProfile,
-    /// The gateway has a tag list (v1.14+) and `scan_default` (v1.16+).
+    /// The gateway has a tag list (v1.14+).
     pub scan_list: bool,
+    /// It has a read-only / read-write API key (their values are never shown).
+    pub read_key: bool,
+    pub write_key: bool,
     pub storage: ruuvi_gateway::config::Storage,
     pub remembered: bool,
 }

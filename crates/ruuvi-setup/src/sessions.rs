@@ -14,6 +14,16 @@ use ruuvi_secrets::{SecretKind, SecretName, SecretStore, Sensitive};
 use crate::list::{self, LoginKind, SavedGateway};
 use crate::{admin, DiscoverRequest, FoundGateway, GatewayDetails, LoginRequest, SetupError};
 
+/// What happens to one of a gateway's API keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyAction {
+    Keep,
+    /// A new one, made here and kept in the keychain.
+    Generate,
+    Remove,
+}
+
 /// A logged-in gateway.
 pub(crate) struct Session {
     pub(crate) client: GatewayClient,
@@ -273,6 +283,119 @@ impl Sessions {
         self.sessions.lock().values().cloned().collect()
     }
 
+    /// New read-only and/or read-write API keys for each gateway in `endpoints` (generated here
+    /// as the gateway's web page makes them, or removed), one gateway after another. Keys go to
+    /// the keychain before the gateway has them; a new read-write key is what Ruuvi Desk logs
+    /// in with from then on, proved by logging in with it (the old access is put back
+    /// otherwise, and the keychain too).
+    pub async fn change_api_keys(
+        &self,
+        endpoints: Vec<String>,
+        read: KeyAction,
+        write: KeyAction,
+        on_step: crate::OnStep,
+    ) -> Vec<crate::ApplyResult> {
+        let mut results = Vec::new();
+        for endpoint in endpoints {
+            let result = match self.change_keys_of(&endpoint, read, write, &on_step).await {
+                Ok(r) => r,
+                Err(e) => crate::ApplyResult {
+                    endpoint: endpoint.clone(),
+                    mac: None,
+                    state: ruuvi_gateway::GatewayState::Unchanged,
+                    error: Some(e.to_string()),
+                    undoable: false,
+                },
+            };
+            results.push(result);
+        }
+        results
+    }
+
+    async fn change_keys_of(
+        &self,
+        endpoint: &str,
+        read: KeyAction,
+        write: KeyAction,
+        on_step: &crate::OnStep,
+    ) -> Result<crate::ApplyResult, SetupError> {
+        use ruuvi_gateway::{push_lan_access, GatewayState, KeyChange, LanAccessProfile};
+        let session = self.session(endpoint)?;
+        let mut session = session.lock().await;
+        let change = |a: KeyAction| match a {
+            KeyAction::Keep => KeyChange::Keep,
+            KeyAction::Generate => KeyChange::Set(ruuvi_gateway::lan::generate_api_key()),
+            KeyAction::Remove => KeyChange::Remove,
+        };
+        let profile = LanAccessProfile {
+            login: None,
+            api_key: change(read),
+            api_key_rw: change(write),
+        };
+        let after = match &profile.api_key_rw {
+            KeyChange::Set(k) => Credentials::ApiKey(k.clone()),
+            _ => session.client.credentials().clone(),
+        };
+        // Into the keychain first; put back below if the gateway does not take them.
+        let mut kept = Vec::new();
+        for (change, kind) in [
+            (&profile.api_key, SecretKind::GatewayApiKey),
+            (&profile.api_key_rw, SecretKind::GatewayApiKeyRw),
+        ] {
+            let name = keychain_name(kind, endpoint)?;
+            let keychain = |e: ruuvi_secrets::SecretError| SetupError::Keychain(e.to_string());
+            let previous = match change {
+                KeyChange::Keep => continue,
+                _ => self.secrets.get(&name).map_err(keychain)?,
+            };
+            match change {
+                KeyChange::Set(k) => self.secrets.set(&name, k).map_err(keychain)?,
+                _ => {
+                    self.secrets.delete(&name).map_err(keychain)?;
+                }
+            }
+            kept.push((name, previous));
+        }
+        let report = |p: ruuvi_gateway::Progress| {
+            on_step(crate::StepEvent {
+                endpoint: endpoint.to_string(),
+                percent: crate::backends::percent_of(&p, 0, 0),
+                message: crate::backends::describe(&p),
+            })
+        };
+        let outcome = push_lan_access(&mut session.client, &profile, &after, &report).await;
+        if let Some(read_back) = &outcome.read_back {
+            session.config = read_back.clone();
+        }
+        if outcome.state == GatewayState::Applied {
+            if let Credentials::ApiKey(_) = after {
+                self.list.lock().update(endpoint, |g| {
+                    g.login = LoginKind::ApiKey;
+                    g.remembered = true;
+                })?;
+            }
+        } else {
+            for (name, previous) in kept {
+                let restored = match previous {
+                    Some(v) => self.secrets.set(&name, &v),
+                    None => self.secrets.delete(&name).map(|_| ()),
+                };
+                if let Err(e) = restored {
+                    tracing::warn!("could not put back {name}: {e}");
+                }
+            }
+        }
+        let result = crate::backends::result_of(&outcome);
+        self.record_change(
+            endpoint,
+            result
+                .error
+                .clone()
+                .unwrap_or_else(|| "API keys changed".into()),
+        );
+        Ok(result)
+    }
+
     /// Notes how the latest change to a gateway ended (shown in the list).
     pub(crate) fn record_change(&self, endpoint: &str, summary: String) {
         if let Err(e) = self
@@ -293,7 +416,12 @@ fn details_of(
 ) -> GatewayDetails {
     GatewayDetails {
         endpoint: endpoint.to_string(),
-        name: client.info().map(|i| i.gateway_name.clone()),
+        // The auth JSON's name; after an API-key login (no /auth) the same name from its MAC.
+        name: client
+            .info()
+            .map(|i| i.gateway_name.clone())
+            .filter(|n| !n.is_empty())
+            .or_else(|| ruuvi_gateway::lan::realm(config)),
         mac: client
             .mac()
             .map(str::to_string)
@@ -304,6 +432,8 @@ fn details_of(
         mqtt: config.areas().mqtt,
         scan: ruuvi_gateway::ScanProfile::read(config),
         scan_list: config.raw().contains_key("scan_filter_list"),
+        read_key: config.bool("lan_auth_api_key_use").unwrap_or(false),
+        write_key: config.bool("lan_auth_api_key_rw_use").unwrap_or(false),
         storage: config.storage(),
         remembered,
     }

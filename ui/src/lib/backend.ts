@@ -22,6 +22,7 @@ import type {
   ListedGateway,
   LoginRequest,
   Measurement,
+  KeyAction,
   MqttForm,
   ScanProfile,
   OwnServerForm,
@@ -71,6 +72,8 @@ export interface GatewaysApi {
   applyScan(endpoints: string[], scan: ScanProfile): Promise<ApplyResult[]>;
   /** Puts back what the last undoable change on a gateway replaced. */
   undo(endpoint: string): Promise<ApplyResult>;
+  /** New (or no) API keys; a new read-write key is what Ruuvi Desk logs in with afterwards. */
+  apiKeys(endpoints: string[], readKey: KeyAction, writeKey: KeyAction): Promise<ApplyResult[]>;
   checkUrl(endpoint: string, server: OwnServerForm): Promise<UrlCheck>;
   sendHere(endpoint: string): Promise<ApplyResult>;
   /** Reads a gateway through its `/history` without changing it (read-only API key, or a
@@ -201,6 +204,7 @@ export function backendOver(transport: Transport): Backend {
       applyMqtt: (endpoints, form) => call('gateways_apply_mqtt', { endpoints, form }),
       applyScan: (endpoints, scan) => call('gateways_apply_scan', { endpoints, scan }),
       undo: (endpoint) => call('gateways_undo', { endpoint }),
+      apiKeys: (endpoints, readKey, writeKey) => call('gateways_api_keys', { endpoints, readKey, writeKey }),
       checkUrl: (endpoint, server) => call('gateways_check_url', { endpoint, server }),
       sendHere: (endpoint) => call('gateways_send_here', { endpoint }),
       poll: (request) => call('gateways_poll', request),

@@ -279,9 +279,13 @@ mqtt: Mqtt,
  */
 scan: ScanProfile, 
 /**
- * The gateway has a tag list (v1.14+) and `scan_default` (v1.16+).
+ * The gateway has a tag list (v1.14+).
  */
-scan_list: boolean, storage: Storage, remembered: boolean, };
+scan_list: boolean, 
+/**
+ * It has a read-only / read-write API key (their values are never shown).
+ */
+read_key: boolean, write_key: boolean, storage: Storage, remembered: boolean, };
 
 export type HttpBackend = { ruuvi_cloud: boolean, custom: CustomServer | null, };
 
@@ -318,6 +322,8 @@ coded_phy: boolean, phy_1m: boolean,
  * Extended advertisements on 2M (`scan_extended_payload` before v1.16).
  */
 phy_2m: boolean, channel_37: boolean, channel_38: boolean, channel_39: boolean, };
+
+export type KeyAction = "keep" | "generate" | "remove";
 
 export type Storage = { ready: boolean, files: { [key in string]: boolean }, };
 
@@ -680,6 +686,8 @@ export type ApplyMqttArgs = { endpoints: Array<string>, form: MqttForm, };
 
 export type ApplyScanArgs = { endpoints: Array<string>, scan: ScanProfile, };
 
+export type ApiKeysArgs = { endpoints: Array<string>, readKey: KeyAction, writeKey: KeyAction, };
+
 export type CheckUrlArgs = { endpoint: string, server: OwnServerForm, };
 
 export type PollArgs = { endpoint: string, intervalS: number, user: string | null, secret: string | null, };
@@ -716,6 +724,7 @@ export interface Commands {
   gateways_apply_mqtt: { args: ApplyMqttArgs; reply: Array<ApplyResult> };
   gateways_apply_scan: { args: ApplyScanArgs; reply: Array<ApplyResult> };
   gateways_undo: { args: EndpointArgs; reply: ApplyResult };
+  gateways_api_keys: { args: ApiKeysArgs; reply: Array<ApplyResult> };
   gateways_check_url: { args: CheckUrlArgs; reply: UrlCheck };
   gateways_send_here: { args: EndpointArgs; reply: ApplyResult };
   gateways_poll: { args: PollArgs; reply: PollStatus };
