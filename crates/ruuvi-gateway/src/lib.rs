@@ -16,6 +16,7 @@ pub mod lan;
 pub mod mqtt;
 pub mod push;
 pub mod scan;
+pub mod update;
 
 pub use auth::{AuthInfo, Credentials};
 pub use client::{ClientOptions, GatewayClient, ValidateOutcome};
@@ -32,6 +33,9 @@ pub use push::{
     push_http_profile, push_profile, BackendProfile, GatewayState, Progress, PushOutcome,
 };
 pub use scan::{Radio, ScanProfile, TagFilter};
+pub use update::{
+    roll_out, update_firmware, Release, Releases, RolloutState, UpdateStep, UpdateTiming,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {

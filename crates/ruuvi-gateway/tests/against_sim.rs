@@ -1083,3 +1083,121 @@ async fn api_keys_replaced_while_logged_in_with_one() {
     assert!(read_only.post_config(&cfg.unchanged_body()).await.is_err());
     gw.stop().await;
 }
+
+/// A firmware update server on loopback: `/firmwareupdate` lists `v1.17.3` in this server's
+/// `/v1.17.3/` folder, which holds the three files a gateway checks; anything else is 404.
+async fn update_server() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let mut got = Vec::new();
+                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => got.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&got).into_owned();
+                let path = head.split(' ').nth(1).unwrap_or("").to_string();
+                let body = match path.as_str() {
+                    "/firmwareupdate" => format!(
+                        r#"{{"latest": {{"version": "v1.17.3", "url": "http://127.0.0.1:{port}/v1.17.3", "created_at": "2026-06-01T12:00:00Z"}}}}"#
+                    ),
+                    "/v1.17.3/ruuvi_gateway_esp.bin"
+                    | "/v1.17.3/fatfs_gwui.bin"
+                    | "/v1.17.3/fatfs_nrf52.bin" => "binary".to_string(),
+                    _ => {
+                        let _ = s
+                            .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                            .await;
+                        return;
+                    }
+                };
+                let _ = s
+                    .write_all(
+                        format!(
+                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            body.len()
+                        )
+                        .as_bytes(),
+                    )
+                    .await;
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn a_rolling_firmware_update_waits_for_each_and_stops_at_a_failure() {
+    use ruuvi_gateway::{roll_out, FirmwareVersion, RolloutState, UpdateTiming};
+    let port = update_server().await;
+    let mut gateways = Vec::new();
+    for index in 0..3 {
+        let mut o = options(Firmware::V1_16);
+        o.index = index;
+        o.api_key_rw = "RW".into();
+        let gw = RunningGateway::start(o).await.unwrap();
+        gw.state.lock().await.config.apply_fw_update_url(
+            serde_json::json!({"fw_update_url": format!("http://127.0.0.1:{port}/firmwareupdate")})
+                .as_object()
+                .unwrap(),
+        );
+        gateways.push(gw);
+    }
+    // What the gateway is offered, through the gateway.
+    let mut c = client(&gateways[0], key("RW"));
+    let offered = c.releases().await.unwrap();
+    let running = c.firmware().unwrap();
+    let release = offered
+        .newer_than(running, false)
+        .expect("v1.17.3 is newer")
+        .clone();
+    let timing = UpdateTiming {
+        total: Duration::from_secs(60),
+        poll: Duration::from_millis(300),
+    };
+    let expected = FirmwareVersion::parse(&release.version);
+    let steps = parking_lot::Mutex::new(Vec::new());
+    let clients: Vec<_> = gateways.iter().map(|g| client(g, key("RW"))).collect();
+    let results = roll_out(clients, &release.url, expected, 2, timing, &|i, s| {
+        steps.lock().push((i, s))
+    })
+    .await;
+    for (i, (c, state)) in results.iter().enumerate() {
+        assert_eq!(
+            state,
+            &RolloutState::Updated {
+                version: "v1.17.3".into()
+            },
+            "gateway {i}"
+        );
+        assert_eq!(c.firmware(), expected, "gateway {i}");
+        assert_eq!(gateways[i].state.lock().await.firmware(), Firmware::V1_17_3);
+    }
+    let steps = steps.lock();
+    assert!(steps
+        .iter()
+        .any(|(_, s)| matches!(s, ruuvi_gateway::UpdateStep::Running { stage: 1, .. })));
+    assert!(steps
+        .iter()
+        .any(|(_, s)| matches!(s, ruuvi_gateway::UpdateStep::Rebooting)));
+
+    // A folder without the files: the first fails, the rest are not started (one at a time).
+    let clients: Vec<_> = gateways.iter().map(|g| client(g, key("RW"))).collect();
+    let bad = format!("http://127.0.0.1:{port}/v9.9.9");
+    let results = roll_out(clients, &bad, None, 1, timing, &|_, _| {}).await;
+    assert!(
+        matches!(&results[0].1, RolloutState::Failed { error } if error.contains("Failed to download")),
+        "{:?}",
+        results[0].1
+    );
+    assert_eq!(results[1].1, RolloutState::Skipped);
+    assert_eq!(results[2].1, RolloutState::Skipped);
+    for gw in gateways {
+        gw.stop().await;
+    }
+}

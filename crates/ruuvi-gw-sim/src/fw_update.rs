@@ -18,6 +18,9 @@ const FILES: [&str; 3] = ["ruuvi_gateway_esp.bin", "fatfs_gwui.bin", "fatfs_nrf5
 #[derive(Debug, Clone)]
 pub struct FwUpdate {
     pub started: Instant,
+    /// The version the release folder's name says (`…/v1.17.3`), run after the reboot; `None`:
+    /// a folder named otherwise, and the same version comes back.
+    pub target: Option<crate::Firmware>,
 }
 
 impl FwUpdate {
@@ -79,8 +82,13 @@ pub async fn start(state: &Arc<Mutex<GatewayState>>, req: &Request) -> Response 
             Err(_) => return status(502, &format!("Failed to download {file}")),
         }
     }
+    let target = url
+        .rsplit('/')
+        .next()
+        .and_then(|folder| folder.parse::<crate::Firmware>().ok());
     state.lock().await.fw_update = Some(FwUpdate {
         started: Instant::now(),
+        target,
     });
     status(200, "OK")
 }

@@ -267,11 +267,14 @@ impl GatewayState {
         }
     }
 
-    /// Finishes a simulated update: after the last stage the gateway "reboots" (same
-    /// firmware; login sessions and the ECDH context are lost, as on a real reboot).
+    /// Finishes a simulated update: after the last stage the gateway "reboots" into the
+    /// release's version (login sessions and the ECDH context are lost, as on a real reboot).
     pub fn poll_fw_update(&mut self) {
         if self.fw_update.as_ref().is_some_and(|u| u.rebooted()) {
-            self.fw_update = None;
+            if let Some(target) = self.fw_update.take().and_then(|u| u.target) {
+                self.identity.firmware = target;
+                self.options.firmware = target;
+            }
             self.sessions.drop_all();
             self.ecdh_key = None;
             self.hmac_key = self.identity.device_id_string();

@@ -15,7 +15,7 @@ use ruuvi_gateway::{
 use ruuvi_secrets::{SecretKind, SecretName, SecretStore, Sensitive};
 
 /// How to log in to the gateway.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct Login {
     /// The gateway: host name or address, `:port` for the simulator.
     gateway: String,
@@ -59,6 +59,9 @@ pub enum GatewayCommand {
     /// The gateway's certificate store.
     #[command(subcommand)]
     Cert(CertCommand),
+    /// Update the firmware of one gateway or several (--also), N at a time, waiting for each
+    /// to come back with the new version; after a failure no further gateway is started.
+    Update(Update),
     /// Make the gateway itself test a server URL (`/validate_url`).
     Validate {
         #[command(flatten)]
@@ -124,6 +127,25 @@ pub struct SetLanAccess {
     /// Desk from then on) or `remove`.
     #[arg(long)]
     write_key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct Update {
+    #[command(flatten)]
+    login: Login,
+    /// More gateways, logged in to the same way (their keychain ids are their addresses).
+    #[arg(long)]
+    also: Vec<String>,
+    /// `latest` or `beta` (what the first gateway's update server offers), or a release
+    /// folder's URL (holding ruuvi_gateway_esp.bin, fatfs_gwui.bin, fatfs_nrf52.bin).
+    #[arg(long, default_value = "latest")]
+    release: String,
+    /// How many gateways update at once.
+    #[arg(long, default_value_t = 1)]
+    at_a_time: usize,
+    /// Give up on a gateway not back after this many seconds.
+    #[arg(long, default_value_t = 900)]
+    timeout_s: u64,
 }
 
 #[derive(Debug, Args)]
@@ -455,6 +477,7 @@ pub async fn run(
         GatewayCommand::Config(ConfigCommand::SetHttp(args)) => {
             set_http(args, data_dir, keychain).await?;
         }
+        GatewayCommand::Update(args) => update(args, keychain).await?,
         GatewayCommand::Config(ConfigCommand::SetLanAccess(args)) => {
             set_lan_access(args, keychain).await?;
         }
@@ -814,6 +837,89 @@ async fn set_lan_access(args: SetLanAccess, keychain: &dyn SecretStore) -> Resul
         }
     }
     outcome_result(outcome, json)
+}
+
+/// `gateway update`: the release chosen, then the rolling update with a line per step.
+async fn update(args: Update, keychain: &dyn SecretStore) -> Result<(), Failure> {
+    let mut clients = vec![connect(&args.login, keychain)?];
+    for gateway in &args.also {
+        let login = Login {
+            gateway: gateway.clone(),
+            id: None,
+            ..args.login.clone()
+        };
+        clients.push(connect(&login, keychain)?);
+    }
+    let (url, expected) = match args.release.as_str() {
+        channel @ ("latest" | "beta") => {
+            let first = &mut clients[0];
+            first.login().await?;
+            let running = first.firmware();
+            let offered = first.releases().await?;
+            let release = match channel {
+                "beta" => offered.beta,
+                _ => offered.latest,
+            }
+            .ok_or_else(|| {
+                Failure::from(format!("the update server offers no {channel} release"))
+            })?;
+            if running.is_some()
+                && running == ruuvi_gateway::FirmwareVersion::parse(&release.version)
+            {
+                eprintln!("{} already runs {}", args.login.gateway, release.version);
+            }
+            let expected = ruuvi_gateway::FirmwareVersion::parse(&release.version);
+            (release.url, expected)
+        }
+        url => (url.to_string(), None),
+    };
+    let json = args.login.json;
+    let names: Vec<String> = std::iter::once(args.login.gateway.clone())
+        .chain(args.also.iter().cloned())
+        .collect();
+    let timing = ruuvi_gateway::UpdateTiming {
+        total: std::time::Duration::from_secs(args.timeout_s),
+        ..Default::default()
+    };
+    let results = ruuvi_gateway::roll_out(
+        clients,
+        &url,
+        expected,
+        args.at_a_time,
+        timing,
+        &|i, step| {
+            if !json {
+                eprintln!(
+                    "  {}: {}",
+                    names[i],
+                    serde_json::to_string(&step).expect("plain data")
+                );
+            }
+        },
+    )
+    .await;
+    let states: Vec<serde_json::Value> = results
+        .iter()
+        .zip(&names)
+        .map(|((_, state), name)| serde_json::json!({"gateway": name, "result": state}))
+        .collect();
+    if json {
+        print_json(&states);
+    } else {
+        for s in &states {
+            println!("{}: {}", s["gateway"].as_str().unwrap_or(""), s["result"]);
+        }
+    }
+    if results
+        .iter()
+        .any(|(_, s)| !matches!(s, ruuvi_gateway::RolloutState::Updated { .. }))
+    {
+        return Err(Failure {
+            message: "not every gateway was updated".into(),
+            code: 5,
+        });
+    }
+    Ok(())
 }
 
 /// The scanning profile the options describe (bad values: exit 2).
