@@ -1178,13 +1178,15 @@ async fn a_rolling_firmware_update_waits_for_each_and_stops_at_a_failure() {
         assert_eq!(c.firmware(), expected, "gateway {i}");
         assert_eq!(gateways[i].state.lock().await.firmware(), Firmware::V1_17_3);
     }
-    let steps = steps.lock();
-    assert!(steps
-        .iter()
-        .any(|(_, s)| matches!(s, ruuvi_gateway::UpdateStep::Running { stage: 1, .. })));
-    assert!(steps
-        .iter()
-        .any(|(_, s)| matches!(s, ruuvi_gateway::UpdateStep::Rebooting)));
+    {
+        let steps = steps.lock();
+        assert!(steps
+            .iter()
+            .any(|(_, s)| matches!(s, ruuvi_gateway::UpdateStep::Running { stage: 1, .. })));
+        assert!(steps
+            .iter()
+            .any(|(_, s)| matches!(s, ruuvi_gateway::UpdateStep::Rebooting)));
+    }
 
     // A folder without the files: the first fails, the rest are not started (one at a time).
     let clients: Vec<_> = gateways.iter().map(|g| client(g, key("RW"))).collect();
