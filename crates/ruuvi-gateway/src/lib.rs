@@ -16,6 +16,7 @@ pub mod lan;
 pub mod mqtt;
 pub mod push;
 pub mod scan;
+pub mod time_place;
 pub mod update;
 
 pub use auth::{AuthInfo, Credentials};
@@ -33,6 +34,7 @@ pub use push::{
     push_http_profile, push_profile, BackendProfile, GatewayState, Progress, PushOutcome,
 };
 pub use scan::{Radio, ScanProfile, TagFilter};
+pub use time_place::{Clock, TimePlaceProfile};
 pub use update::{
     roll_out, update_firmware, Release, Releases, RolloutState, UpdateStep, UpdateTiming,
 };

@@ -1203,3 +1203,68 @@ async fn a_rolling_firmware_update_waits_for_each_and_stops_at_a_failure() {
         gw.stop().await;
     }
 }
+
+#[tokio::test]
+async fn time_and_place_on_the_oldest_and_newest() {
+    use ruuvi_gateway::{push_profile, Clock, TimePlaceProfile};
+    for fw in [OLDEST, NEWEST] {
+        let gw = sim(fw, None, "", "RW").await;
+        let mut c = client(&gw, key("RW"));
+        let before = TimePlaceProfile::read(&c.config().await.unwrap());
+        let servers = TimePlaceProfile {
+            clock: Some(Clock::Servers(vec!["192.168.1.1".into(), "ntp.lan".into()])),
+            coordinates: Some("60.1699,24.9384".into()),
+        };
+        let outcome = push_profile(&mut c, &servers, &|_| {}).await;
+        assert_eq!(
+            outcome.state,
+            GatewayState::Applied,
+            "{fw}: {:?}",
+            outcome.error
+        );
+        let doc = c.history().await.unwrap();
+        assert_eq!(
+            doc.coordinates, "60.1699,24.9384",
+            "{fw}: copied into its data"
+        );
+        assert!(doc.timestamp.is_some(), "{fw}");
+        // No clock: the data carries counters instead of times.
+        let off = TimePlaceProfile {
+            clock: Some(Clock::Off),
+            coordinates: None,
+        };
+        let outcome = push_profile(&mut c, &off, &|_| {}).await;
+        assert_eq!(
+            outcome.state,
+            GatewayState::Applied,
+            "{fw}: {:?}",
+            outcome.error
+        );
+        assert!(c.history().await.unwrap().timestamp.is_none(), "{fw}");
+        let dhcp = TimePlaceProfile {
+            clock: Some(Clock::Dhcp),
+            coordinates: None,
+        };
+        let outcome = push_profile(&mut c, &dhcp, &|_| {}).await;
+        assert_eq!(
+            outcome.state,
+            GatewayState::Applied,
+            "{fw}: {:?}",
+            outcome.error
+        );
+        // Back as it was: the factory servers again (all four slots).
+        let outcome = push_profile(&mut c, &before, &|_| {}).await;
+        assert_eq!(
+            outcome.state,
+            GatewayState::Applied,
+            "{fw}: {:?}",
+            outcome.error
+        );
+        assert_eq!(
+            TimePlaceProfile::read(&c.config().await.unwrap()),
+            before,
+            "{fw}"
+        );
+        gw.stop().await;
+    }
+}

@@ -105,6 +105,21 @@ pub enum ConfigCommand {
     /// keys (generated here, kept in the keychain). The credentials Ruuvi Desk uses afterwards
     /// are proved by logging in with them; if they do not work the old access is put back.
     SetLanAccess(SetLanAccess),
+    /// Set where the gateway's clock comes from (NTP servers, DHCP, or none: counters instead
+    /// of times in its data) and/or the coordinates it copies into every message.
+    SetTime(SetTime),
+}
+
+#[derive(Debug, Args)]
+pub struct SetTime {
+    #[command(flatten)]
+    login: Login,
+    /// `off`, `dhcp`, or up to four servers, comma-separated [default: unchanged].
+    #[arg(long)]
+    ntp: Option<String>,
+    /// Free text of at most 63 characters, e.g. `60.1699,24.9384`; "" clears [default: unchanged].
+    #[arg(long)]
+    coordinates: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -478,20 +493,36 @@ pub async fn run(
             set_http(args, data_dir, keychain).await?;
         }
         GatewayCommand::Update(args) => update(args, keychain).await?,
+        GatewayCommand::Config(ConfigCommand::SetTime(args)) => {
+            use ruuvi_gateway::{Clock, TimePlaceProfile};
+            let clock = args.ntp.as_deref().map(|n| match n {
+                "off" => Clock::Off,
+                "dhcp" => Clock::Dhcp,
+                list => Clock::Servers(
+                    list.split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect(),
+                ),
+            });
+            if clock.is_none() && args.coordinates.is_none() {
+                return Err(Failure {
+                    message: "nothing to set: --ntp and/or --coordinates".into(),
+                    code: 2,
+                });
+            }
+            let profile = TimePlaceProfile {
+                clock,
+                coordinates: args.coordinates.clone(),
+            };
+            push_area(&args.login, keychain, &profile).await?;
+        }
         GatewayCommand::Config(ConfigCommand::SetLanAccess(args)) => {
             set_lan_access(args, keychain).await?;
         }
         GatewayCommand::Config(ConfigCommand::SetScan(args)) => {
             let profile = scan_profile(&args)?;
-            let mut client = connect(&args.login, keychain)?;
-            let json = args.login.json;
-            let report = |p: ruuvi_gateway::Progress| {
-                if !json {
-                    eprintln!("  {}", serde_json::to_string(&p).expect("plain data"));
-                }
-            };
-            let outcome = ruuvi_gateway::push_profile(&mut client, &profile, &report).await;
-            outcome_result(outcome, json)?;
+            push_area(&args.login, keychain, &profile).await?;
         }
         GatewayCommand::Cert(CertCommand::Upload { login, name, file }) => {
             let content = Sensitive::new(read(&file)?);
@@ -615,11 +646,7 @@ async fn set_http(
         custom,
     };
     let json = login.json;
-    let report = |p: ruuvi_gateway::Progress| {
-        if !json {
-            eprintln!("  {}", serde_json::to_string(&p).expect("plain data"));
-        }
-    };
+    let report = print_progress(json);
     let outcome = push_http_profile(&mut client, &profile, &report).await;
     outcome_result(outcome, json)
 }
@@ -720,11 +747,7 @@ async fn set_mqtt(
         }
     };
     let json = login.json;
-    let report = |p: ruuvi_gateway::Progress| {
-        if !json {
-            eprintln!("  {}", serde_json::to_string(&p).expect("plain data"));
-        }
-    };
+    let report = print_progress(json);
     let profile = ruuvi_gateway::MqttProfile { target };
     let outcome = ruuvi_gateway::push_profile(&mut client, &profile, &report).await;
     outcome_result(outcome, json)
@@ -819,11 +842,7 @@ async fn set_lan_access(args: SetLanAccess, keychain: &dyn SecretStore) -> Resul
         keep(SecretKind::GatewayPassword, Some(p))?;
     }
     let json = args.login.json;
-    let report = |p: ruuvi_gateway::Progress| {
-        if !json {
-            eprintln!("  {}", serde_json::to_string(&p).expect("plain data"));
-        }
-    };
+    let report = print_progress(json);
     let outcome = ruuvi_gateway::push_lan_access(&mut client, &profile, &after, &report).await;
     if outcome.state != GatewayState::Applied {
         for (entry, previous) in kept {
@@ -973,6 +992,28 @@ fn scan_profile(args: &SetScan) -> Result<ruuvi_gateway::ScanProfile, Failure> {
         tags,
         radio,
     })
+}
+
+/// Prints each step of a push on standard error (unless the output is JSON).
+fn print_progress(json: bool) -> impl Fn(ruuvi_gateway::Progress) + Sync {
+    move |p| {
+        if !json {
+            eprintln!("  {}", serde_json::to_string(&p).expect("plain data"));
+        }
+    }
+}
+
+/// Logs in as `login` says and pushes one area's `profile` (validated, posted, read back,
+/// put back on failure).
+async fn push_area(
+    login: &Login,
+    keychain: &dyn SecretStore,
+    profile: &(dyn ruuvi_gateway::BackendProfile + Sync),
+) -> Result<(), Failure> {
+    let mut client = connect(login, keychain)?;
+    let outcome =
+        ruuvi_gateway::push_profile(&mut client, profile, &print_progress(login.json)).await;
+    outcome_result(outcome, login.json)
 }
 
 /// Prints a push's outcome and turns it into the exit status.
