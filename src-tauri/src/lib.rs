@@ -786,6 +786,10 @@ mod tests {
                 serde_json::json!({"endpoints": ["127.0.0.1:1"], "readKey": "keep", "writeKey": "generate"}),
             ),
             (
+                "gateways_check_mqtt",
+                serde_json::json!({"endpoint": "127.0.0.1:1", "broker": {"url": "mqtt://127.0.0.1:1", "data_format": "ruuvi_raw", "interval_s": 0, "retain": true, "client_cert": "none", "server_ca": "builtin"}}),
+            ),
+            (
                 "gateways_check_url",
                 serde_json::json!({"endpoint": "127.0.0.1:1", "server": {}}),
             ),

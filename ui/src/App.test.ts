@@ -57,6 +57,10 @@ function gatewaysApi(sent: unknown[]): GatewaysApi {
     },
     apiKeys: async (endpoints) => endpoints.map((endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null, undoable: false })),
     undo: async (endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null, undoable: false }),
+    checkMqtt: async (_, broker) => {
+      sent.push(broker);
+      return { ok: false, status: 401, summary: 'the server refused the credentials' };
+    },
     checkUrl: async () => ({ ok: true, status: 200, summary: 'the gateway reached the server' }),
     sendHere: async (endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null, undoable: false }),
     poll: async (request) => {
@@ -292,9 +296,15 @@ describe('App', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Apply MQTT to this gateway' }));
     expect(screen.getByText(/followed by host and port/)).toBeTruthy();
     expect(sent).toHaveLength(1);
+    await fireEvent.click(screen.getByRole('button', { name: 'Test the broker from the gateway' }));
+    expect(sent).toHaveLength(1);
     await fireEvent.input(screen.getByLabelText('Broker'), { target: { value: 'mqtts://broker.lan:8883' } });
     await fireEvent.input(screen.getByLabelText('Topic prefix'), { target: { value: 'site1/' } });
     await fireEvent.change(screen.getByLabelText('MQTT server CA'), { target: { value: 'ours' } });
+    // The gateway tests the broker itself first: the broker's own answer is shown.
+    await fireEvent.click(screen.getByRole('button', { name: 'Test the broker from the gateway' }));
+    expect((await screen.findByText(/refused the credentials/)).id).toBe('mqtt-check-result');
+    expect(sent[sent.length - 1]).toMatchObject({ url: 'mqtts://broker.lan:8883', prefix: 'site1/' });
     await fireEvent.click(screen.getByRole('button', { name: 'Apply MQTT to this gateway' }));
     expect((await screen.findByText(/Applied/)).closest('li')!.dataset.state).toBe('applied');
     expect(sent[sent.length - 1]).toMatchObject({

@@ -17,7 +17,8 @@ use ruuvi_protocol::MacAddress;
 use ruuvi_secrets::Sensitive;
 use ruuvi_setup::{
     ApplyResult, Certificates, DiscoverRequest, FoundGateway, GatewayDetails, KeyAction,
-    LoginRequest, MqttForm, OwnServerForm, Preview, ProfileForm, SavedGateway, UrlCheck,
+    LoginRequest, MqttBrokerForm, MqttForm, OwnServerForm, Preview, ProfileForm, SavedGateway,
+    UrlCheck,
 };
 use ruuvi_wiring::app_settings::{AppSettings, PolledGateway};
 use ruuvi_wiring::{Connections, ReceiverStatus};
@@ -442,6 +443,15 @@ async fn gateways_api_keys(desk: &Desk, a: ApiKeysArgs) -> Result<Vec<ApplyResul
         .await)
 }
 
+/// The gateway connects to the MQTT form's broker itself.
+async fn gateways_check_mqtt(desk: &Desk, a: CheckMqttArgs) -> Result<UrlCheck, ApiError> {
+    Ok(desk
+        .setup
+        .backends
+        .check_mqtt(&a.endpoint, &a.broker)
+        .await?)
+}
+
 /// Puts back what the last undoable change on a gateway replaced.
 async fn gateways_undo(desk: &Desk, a: EndpointArgs) -> Result<ApplyResult, ApiError> {
     Ok(desk
@@ -620,6 +630,7 @@ arguments! {
     ApplyScanArgs { endpoints: Vec<String>, scan: ScanProfile }
     ApiKeysArgs { endpoints: Vec<String>, read_key: KeyAction, write_key: KeyAction }
     CheckUrlArgs { endpoint: String, server: OwnServerForm }
+    CheckMqttArgs { endpoint: String, broker: MqttBrokerForm }
     /// `secret`: the read-only API key, or `user`'s password (kept in the keychain).
     PollArgs { endpoint: String, interval_s: u32, user: Option<String>, #[ts(type = "string | null")] secret: Option<Sensitive<String>> }
     /// `gateway`: its MAC.
@@ -701,6 +712,7 @@ commands! {
     gateways_undo(EndpointArgs) -> ApplyResult;
     gateways_api_keys(ApiKeysArgs) -> Vec<ApplyResult>;
     gateways_check_url(CheckUrlArgs) -> UrlCheck;
+    gateways_check_mqtt(CheckMqttArgs) -> UrlCheck;
     gateways_send_here(EndpointArgs) -> ApplyResult;
     gateways_poll(PollArgs) -> PollStatus;
     gateways_unpoll(EndpointArgs) -> bool;

@@ -62,6 +62,17 @@ pub struct ValidateOutcome {
 }
 
 impl ValidateOutcome {
+    /// The gateway's `{"status": …, "message": …}`.
+    fn of(value: &serde_json::Value) -> Self {
+        Self {
+            status: value["status"]
+                .as_u64()
+                .and_then(|s| u16::try_from(s).ok())
+                .unwrap_or(0),
+            message: value["message"].as_str().unwrap_or_default().to_string(),
+        }
+    }
+
     /// As the gateway's own UI reads it: 2xx valid, 401 credentials wrong, 502 the message,
     /// 500 an internal error.
     pub fn summary(&self) -> String {
@@ -655,6 +666,57 @@ impl GatewayClient {
         if !user.is_empty() {
             path.push_str(&format!("&user={}", enc(user)));
         }
+        self.check(path, secret).await
+    }
+
+    /// Makes the gateway connect to an MQTT broker as it would publish
+    /// (`validate_type=check_mqtt`): `transport` TCP/SSL/WS/WSS, the topic prefix and client id
+    /// (empty: its defaults), `user` with `password` (encrypted) or the one it has saved
+    /// (`None`); certificates are the ones in its store.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn validate_mqtt(
+        &mut self,
+        transport: &str,
+        host: &str,
+        port: u16,
+        prefix: &str,
+        client_id: &str,
+        user: &str,
+        password: Option<&Sensitive<String>>,
+        disable_retained_messages: bool,
+    ) -> Result<ValidateOutcome, GatewayError> {
+        let scheme = match transport {
+            "SSL" => "mqtts",
+            "WS" => "mqttws",
+            "WSS" => "mqttwss",
+            _ => "mqtt",
+        };
+        let tls = matches!(transport, "SSL" | "WSS");
+        let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        let mut path = format!(
+            "/validate_url?url={}&validate_type=check_mqtt&auth_type=none&mqtt_topic_prefix={}&mqtt_client_id={}&mqtt_disable_retained_messages={disable_retained_messages}&use_ssl_client_cert={tls}&use_ssl_server_cert={tls}",
+            enc(&format!("{scheme}://{host}:{port}")),
+            enc(prefix),
+            enc(client_id),
+        );
+        if !user.is_empty() {
+            path.push_str(&format!("&user={}", enc(user)));
+        }
+        // Without a user there is no password to send or use.
+        if user.is_empty() {
+            let value = self.get_json(&path).await?;
+            return Ok(ValidateOutcome::of(&value));
+        }
+        self.check(path, password).await
+    }
+
+    /// Runs a `/validate_url` check: the secret encrypted into the query, or the saved one.
+    async fn check(
+        &mut self,
+        mut path: String,
+        secret: Option<&Sensitive<String>>,
+    ) -> Result<ValidateOutcome, GatewayError> {
+        let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
         match secret {
             Some(secret) => {
                 if self.ecdh.is_none() {
@@ -677,13 +739,7 @@ impl GatewayClient {
             None => path.push_str("&use_saved_password=true"),
         }
         let value = self.get_json(&path).await?;
-        Ok(ValidateOutcome {
-            status: value["status"]
-                .as_u64()
-                .and_then(|s| u16::try_from(s).ok())
-                .unwrap_or(0),
-            message: value["message"].as_str().unwrap_or_default().to_string(),
-        })
+        Ok(ValidateOutcome::of(&value))
     }
 
     /// The latest advertisement of every tag the gateway hears (`/history`, decoded).

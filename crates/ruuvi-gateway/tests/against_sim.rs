@@ -1268,3 +1268,75 @@ async fn time_and_place_on_the_oldest_and_newest() {
         gw.stop().await;
     }
 }
+
+/// A broker on loopback that takes user `gw` with password `right` only (MQTT 3.1.1 CONNECT
+/// → CONNACK 0, or 5 "not authorised").
+async fn picky_broker() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let mut buf = vec![0u8; 512];
+            let n = s.read(&mut buf).await.unwrap_or(0);
+            let packet = &buf[..n];
+            let right = packet
+                .windows(2 + 2 + 2 + 5)
+                .any(|w| w == b"\x00\x02gw\x00\x05right");
+            let _ = s
+                .write_all(&[0x20, 0x02, 0, if right { 0 } else { 5 }])
+                .await;
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn the_gateway_tests_an_mqtt_broker_with_a_given_or_its_saved_password() {
+    let gw = sim(NEWEST, None, "", "RW").await;
+    let port = picky_broker().await;
+    let mut c = client(&gw, key("RW"));
+    c.login().await.unwrap();
+    let right = Sensitive::new("right".to_string());
+    let ok = c
+        .validate_mqtt(
+            "TCP",
+            "127.0.0.1",
+            port,
+            "ruuvi/",
+            "",
+            "gw",
+            Some(&right),
+            false,
+        )
+        .await
+        .unwrap();
+    assert!(ok.ok(), "{ok:?}");
+    let wrong = Sensitive::new("wrong".to_string());
+    let refused = c
+        .validate_mqtt(
+            "TCP",
+            "127.0.0.1",
+            port,
+            "ruuvi/",
+            "",
+            "gw",
+            Some(&wrong),
+            false,
+        )
+        .await
+        .unwrap();
+    assert_eq!(refused.summary(), "the server refused the credentials");
+    // The password the gateway has saved for MQTT.
+    gw.state.lock().await.config.apply_lan_post(
+        serde_json::json!({"use_mqtt": true, "mqtt_user": "gw", "mqtt_pass": "right"})
+            .as_object()
+            .unwrap(),
+        NEWEST,
+    );
+    let saved = c
+        .validate_mqtt("TCP", "127.0.0.1", port, "ruuvi/", "", "gw", None, false)
+        .await
+        .unwrap();
+    assert!(saved.ok(), "{saved:?}");
+    gw.stop().await;
+}

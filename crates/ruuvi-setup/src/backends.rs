@@ -320,6 +320,38 @@ impl Backends {
         result
     }
 
+    /// The gateway connects to the MQTT form's broker itself (`/validate_url`, `check_mqtt`),
+    /// with the form's password or the one it has saved; certificates are those in its store.
+    pub async fn check_mqtt(
+        &self,
+        endpoint: &str,
+        form: &crate::MqttBrokerForm,
+    ) -> Result<UrlCheck, SetupError> {
+        let broker = ruuvi_mqtt::Broker::parse_url(form.url.trim(), "")
+            .map_err(|e| SetupError::BadInput(e.to_string()))?;
+        let session = self.sessions.session(endpoint)?;
+        let mut session = session.lock().await;
+        let password = form.password.clone().filter(|s| !s.expose().is_empty());
+        let outcome = session
+            .client
+            .validate_mqtt(
+                broker.transport.firmware_name(),
+                &broker.host,
+                broker.port,
+                form.prefix.trim(),
+                form.client_id.trim(),
+                form.user.trim(),
+                password.as_ref(),
+                !form.retain,
+            )
+            .await?;
+        Ok(UrlCheck {
+            ok: outcome.ok(),
+            status: outcome.status,
+            summary: outcome.summary(),
+        })
+    }
+
     /// The gateway tests the form's URL itself (`/validate_url`), with the form's secret or
     /// the one it has saved; certificates are the ones already in its store.
     pub async fn check_url(

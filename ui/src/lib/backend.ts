@@ -23,6 +23,7 @@ import type {
   LoginRequest,
   Measurement,
   KeyAction,
+  MqttBrokerForm,
   MqttForm,
   ScanProfile,
   OwnServerForm,
@@ -75,6 +76,8 @@ export interface GatewaysApi {
   /** New (or no) API keys; a new read-write key is what Ruuvi Desk logs in with afterwards. */
   apiKeys(endpoints: string[], readKey: KeyAction, writeKey: KeyAction): Promise<ApplyResult[]>;
   checkUrl(endpoint: string, server: OwnServerForm): Promise<UrlCheck>;
+  /** The gateway connects to the broker itself (its saved password when none is given). */
+  checkMqtt(endpoint: string, broker: MqttBrokerForm): Promise<UrlCheck>;
   sendHere(endpoint: string): Promise<ApplyResult>;
   /** Reads a gateway through its `/history` without changing it (read-only API key, or a
    * user and password, or nothing); the secret goes to the keychain. */
@@ -206,6 +209,7 @@ export function backendOver(transport: Transport): Backend {
       undo: (endpoint) => call('gateways_undo', { endpoint }),
       apiKeys: (endpoints, readKey, writeKey) => call('gateways_api_keys', { endpoints, readKey, writeKey }),
       checkUrl: (endpoint, server) => call('gateways_check_url', { endpoint, server }),
+      checkMqtt: (endpoint, broker) => call('gateways_check_mqtt', { endpoint, broker }),
       sendHere: (endpoint) => call('gateways_send_here', { endpoint }),
       poll: (request) => call('gateways_poll', request),
       unpoll: (endpoint) => call('gateways_unpoll', { endpoint }),

@@ -690,6 +690,8 @@ export type ApiKeysArgs = { endpoints: Array<string>, readKey: KeyAction, writeK
 
 export type CheckUrlArgs = { endpoint: string, server: OwnServerForm, };
 
+export type CheckMqttArgs = { endpoint: string, broker: MqttBrokerForm, };
+
 export type PollArgs = { endpoint: string, intervalS: number, user: string | null, secret: string | null, };
 
 export type GatewayArgs = { gateway: string, };
@@ -726,6 +728,7 @@ export interface Commands {
   gateways_undo: { args: EndpointArgs; reply: ApplyResult };
   gateways_api_keys: { args: ApiKeysArgs; reply: Array<ApplyResult> };
   gateways_check_url: { args: CheckUrlArgs; reply: UrlCheck };
+  gateways_check_mqtt: { args: CheckMqttArgs; reply: UrlCheck };
   gateways_send_here: { args: EndpointArgs; reply: ApplyResult };
   gateways_poll: { args: PollArgs; reply: PollStatus };
   gateways_unpoll: { args: EndpointArgs; reply: boolean };
