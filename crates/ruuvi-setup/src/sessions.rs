@@ -284,10 +284,10 @@ impl Sessions {
     }
 
     /// New read-only and/or read-write API keys for each gateway in `endpoints` (generated here
-    /// as the gateway's web page makes them, or removed), one gateway after another. Keys go to
-    /// the keychain before the gateway has them; a new read-write key is what Ruuvi Desk logs
-    /// in with from then on, proved by logging in with it (the old access is put back
-    /// otherwise, and the keychain too).
+    /// as the gateway's web page makes them, or removed), 8 gateways at a time, results in
+    /// `endpoints` order. Keys go to the keychain before the gateway has them; a new read-write
+    /// key is what Ruuvi Desk logs in with from then on, proved by logging in with it (the old
+    /// access is put back otherwise, and the keychain too).
     pub async fn change_api_keys(
         &self,
         endpoints: Vec<String>,
@@ -295,21 +295,26 @@ impl Sessions {
         write: KeyAction,
         on_step: crate::OnStep,
     ) -> Vec<crate::ApplyResult> {
-        let mut results = Vec::new();
-        for endpoint in endpoints {
-            let result = match self.change_keys_of(&endpoint, read, write, &on_step).await {
-                Ok(r) => r,
-                Err(e) => crate::ApplyResult {
-                    endpoint: endpoint.clone(),
-                    mac: None,
-                    state: ruuvi_gateway::GatewayState::Unchanged,
-                    error: Some(e.to_string()),
-                    undoable: false,
-                },
-            };
-            results.push(result);
-        }
-        results
+        use futures::StreamExt as _;
+        futures::stream::iter(endpoints)
+            .map(|endpoint| {
+                let on_step = on_step.clone();
+                async move {
+                    match self.change_keys_of(&endpoint, read, write, &on_step).await {
+                        Ok(r) => r,
+                        Err(e) => crate::ApplyResult {
+                            endpoint: endpoint.clone(),
+                            mac: None,
+                            state: ruuvi_gateway::GatewayState::Unchanged,
+                            error: Some(e.to_string()),
+                            undoable: false,
+                        },
+                    }
+                }
+            })
+            .buffered(8)
+            .collect()
+            .await
     }
 
     async fn change_keys_of(
