@@ -20,7 +20,7 @@ use sha2::{Digest as _, Sha256};
 use crate::auth::Credentials;
 use crate::client::GatewayClient;
 use crate::config::GatewayConfig;
-use crate::push::{GatewayState, Progress, PushOutcome};
+use crate::push::{log_in_and_read, GatewayState, Progress, PushOutcome};
 use crate::GatewayError;
 
 /// How people log in over the LAN (`lan_auth_type` and its user and password).
@@ -356,36 +356,16 @@ pub async fn push_lan_access(
     after: &Credentials,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> PushOutcome {
-    let mut outcome = PushOutcome {
-        endpoint: client.endpoint().to_string(),
-        mac: None,
-        state: GatewayState::Unchanged,
-        error: None,
-        read_back: None,
+    let (mut outcome, before) = match log_in_and_read(client, progress).await {
+        Ok(started) => started,
+        Err(unchanged) => return unchanged,
     };
-    let fail = |mut outcome: PushOutcome, state, e| {
-        outcome.state = state;
-        outcome.error = Some(e);
-        outcome
-    };
-    if let Err(e) = client.login().await {
-        return fail(outcome, GatewayState::Unchanged, e);
-    }
-    progress(Progress::LoggedIn {
-        firmware: client.firmware().map(|f| f.to_string()),
-    });
-    let before = match client.config().await {
-        Ok(c) => c,
-        Err(e) => return fail(outcome, GatewayState::Unchanged, e),
-    };
-    outcome.mac = client.mac().map(str::to_string);
-    progress(Progress::ReadConfig);
     let body = match profile
         .check(&before, after)
         .and_then(|()| profile.post_body(&before))
     {
         Ok(b) => b,
-        Err(e) => return fail(outcome, GatewayState::Unchanged, e),
+        Err(e) => return outcome.failed(GatewayState::Unchanged, e),
     };
     progress(Progress::Validated);
     let posted = client.post_config(&body).await;
@@ -438,12 +418,12 @@ pub async fn push_lan_access(
         }
         if back.post_config(&restore).await.is_ok() {
             *client = back;
-            return fail(outcome, GatewayState::RolledBack { lost }, problem);
+            return outcome.failed(GatewayState::RolledBack { lost }, problem);
         }
     }
     let mut changed = vec!["the LAN access (no credentials Ruuvi Desk holds get in any more: use the gateway's button or hotspot)".to_string()];
     changed.extend(lost);
-    fail(outcome, GatewayState::Partial { changed }, problem)
+    outcome.failed(GatewayState::Partial { changed }, problem)
 }
 
 #[cfg(test)]

@@ -127,6 +127,46 @@ fn error_text<S: serde::Serializer>(e: &Option<GatewayError>, s: S) -> Result<S:
     }
 }
 
+impl PushOutcome {
+    /// Ends a push in `state` because of `e`.
+    pub(crate) fn failed(mut self, state: GatewayState, e: GatewayError) -> Self {
+        self.state = state;
+        self.error = Some(e);
+        self
+    }
+}
+
+/// How every push begins: log in, read the configuration (both reported to `progress`).
+/// `Err`: the outcome of a push that changed nothing.
+pub(crate) async fn log_in_and_read(
+    client: &mut GatewayClient,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<(PushOutcome, GatewayConfig), PushOutcome> {
+    let outcome = PushOutcome {
+        endpoint: client.endpoint().to_string(),
+        mac: None,
+        state: GatewayState::Unchanged,
+        error: None,
+        read_back: None,
+    };
+    if let Err(e) = client.login().await {
+        return Err(outcome.failed(GatewayState::Unchanged, e));
+    }
+    progress(Progress::LoggedIn {
+        firmware: client.firmware().map(|f| f.to_string()),
+    });
+    let config = match client.config().await {
+        Ok(c) => c,
+        Err(e) => return Err(outcome.failed(GatewayState::Unchanged, e)),
+    };
+    let outcome = PushOutcome {
+        mac: client.mac().map(str::to_string),
+        ..outcome
+    };
+    progress(Progress::ReadConfig);
+    Ok((outcome, config))
+}
+
 /// Applies an HTTP backend `profile` to the gateway behind `client` (logging in first if
 /// needed).
 pub async fn push_http_profile(
@@ -143,38 +183,16 @@ pub async fn push_profile(
     profile: &(dyn BackendProfile + Sync),
     progress: &(dyn Fn(Progress) + Sync),
 ) -> PushOutcome {
-    let mut outcome = PushOutcome {
-        endpoint: client.endpoint().to_string(),
-        mac: None,
-        state: GatewayState::Unchanged,
-        error: None,
-        read_back: None,
+    let (mut outcome, current) = match log_in_and_read(client, progress).await {
+        Ok(started) => started,
+        Err(unchanged) => return unchanged,
     };
-    let fail = |mut outcome: PushOutcome, state, e| {
-        outcome.state = state;
-        outcome.error = Some(e);
-        outcome
-    };
-    if let Err(e) = client.login().await {
-        return fail(outcome, GatewayState::Unchanged, e);
-    }
-    progress(Progress::LoggedIn {
-        firmware: client.firmware().map(|f| f.to_string()),
-    });
-    let current = match client.config().await {
-        Ok(c) => c,
-        Err(e) => return fail(outcome, GatewayState::Unchanged, e),
-    };
-    outcome.mac = client.mac().map(str::to_string);
-    progress(Progress::ReadConfig);
     if let Err(e) = profile.validate(client.firmware(), Some(&current)) {
-        return fail(outcome, GatewayState::Unchanged, e);
+        return outcome.failed(GatewayState::Unchanged, e);
     }
     let files = profile.uploads();
     if !files.is_empty() && !current.storage().ready {
-        return fail(
-            outcome,
-            GatewayState::Unchanged,
+        return outcome.failed(GatewayState::Unchanged,
             GatewayError::Unsupported(
                 "the gateway's certificate storage is not initialised (POST /init_storage may reboot it): prepare it in its web page first".into(),
             ),
@@ -183,7 +201,7 @@ pub async fn push_profile(
     // Every upload must fit the firmware's request limit before the first one is sent.
     for (name, content) in &files {
         if let Err(e) = client.upload_fits(name, content.expose().len()) {
-            return fail(outcome, GatewayState::Unchanged, e);
+            return outcome.failed(GatewayState::Unchanged, e);
         }
     }
     progress(Progress::Validated);
@@ -195,7 +213,7 @@ pub async fn push_profile(
                 reason: e.to_string(),
             });
             let state = roll_back(client, &current, &uploaded, false, profile).await;
-            return fail(outcome, state, e);
+            return outcome.failed(state, e);
         }
         uploaded.push(*name);
         progress(Progress::Uploaded {
@@ -208,7 +226,7 @@ pub async fn push_profile(
         });
         // A POST that failed on the way may or may not have been applied: restore both.
         let state = roll_back(client, &current, &uploaded, true, profile).await;
-        return fail(outcome, state, e);
+        return outcome.failed(state, e);
     }
     progress(Progress::Posted);
     let mut read_back = None;
@@ -237,7 +255,7 @@ pub async fn push_profile(
             reason: e.to_string(),
         });
         let state = roll_back(client, &current, &uploaded, true, profile).await;
-        return fail(outcome, state, e);
+        return outcome.failed(state, e);
     }
     progress(Progress::Verified);
     outcome.state = GatewayState::Applied;
