@@ -8,9 +8,11 @@
 
 mod name;
 mod parts;
+mod replaced;
 mod sensitive;
 
 pub use name::{SecretKind, SecretName};
+pub use replaced::Replaced;
 pub use sensitive::Sensitive;
 
 /// A new random secret: `bytes` bytes from the OS generator as lower-case hex.

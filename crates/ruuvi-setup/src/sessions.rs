@@ -342,24 +342,18 @@ impl Sessions {
             _ => session.client.credentials().clone(),
         };
         // Into the keychain first; put back below if the gateway does not take them.
-        let mut kept = Vec::new();
+        let mut kept = ruuvi_secrets::Replaced::new(self.secrets.as_ref());
         for (change, kind) in [
             (&profile.api_key, SecretKind::GatewayApiKey),
             (&profile.api_key_rw, SecretKind::GatewayApiKeyRw),
         ] {
-            let name = keychain_name(kind, endpoint)?;
-            let keychain = |e: ruuvi_secrets::SecretError| SetupError::Keychain(e.to_string());
-            let previous = match change {
+            let value = match change {
                 KeyChange::Keep => continue,
-                _ => self.secrets.get(&name).map_err(keychain)?,
+                KeyChange::Set(k) => Some(k),
+                KeyChange::Remove => None,
             };
-            match change {
-                KeyChange::Set(k) => self.secrets.set(&name, k).map_err(keychain)?,
-                _ => {
-                    self.secrets.delete(&name).map_err(keychain)?;
-                }
-            }
-            kept.push((name, previous));
+            kept.put(keychain_name(kind, endpoint)?, value)
+                .map_err(|e| SetupError::Keychain(e.to_string()))?;
         }
         let report = |p: ruuvi_gateway::Progress| {
             on_step(crate::StepEvent {
@@ -380,14 +374,8 @@ impl Sessions {
                 })?;
             }
         } else {
-            for (name, previous) in kept {
-                let restored = match previous {
-                    Some(v) => self.secrets.set(&name, &v),
-                    None => self.secrets.delete(&name).map(|_| ()),
-                };
-                if let Err(e) = restored {
-                    tracing::warn!("could not put back {name}: {e}");
-                }
+            for (name, e) in kept.put_back() {
+                tracing::warn!("could not put back {name}: {e}");
             }
         }
         let result = crate::backends::result_of(&outcome);

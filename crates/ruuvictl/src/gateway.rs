@@ -815,44 +815,29 @@ async fn set_lan_access(args: SetLanAccess, keychain: &dyn SecretStore) -> Resul
     };
     // Into the keychain before the gateway has them: a key the gateway takes must never be one
     // nobody kept. The previous entries come back if the change does not apply.
-    let mut kept: Vec<(SecretName, Option<Sensitive<String>>)> = Vec::new();
-    let mut keep = |kind: SecretKind, value: Option<&Sensitive<String>>| -> Result<(), Failure> {
-        let entry = name(kind, &id)?;
-        let previous = keychain.get(&entry).map_err(|e| e.to_string())?;
-        match value {
-            Some(v) => keychain.set(&entry, v).map_err(|e| e.to_string())?,
-            None => {
-                keychain.delete(&entry).map_err(|e| e.to_string())?;
-            }
-        }
-        kept.push((entry, previous));
-        Ok(())
-    };
+    let mut kept = ruuvi_secrets::Replaced::new(keychain);
     for (change, kind) in [
         (&profile.api_key, SecretKind::GatewayApiKey),
         (&profile.api_key_rw, SecretKind::GatewayApiKeyRw),
     ] {
-        match change {
-            KeyChange::Keep => {}
-            KeyChange::Set(k) => keep(kind, Some(k))?,
-            KeyChange::Remove => keep(kind, None)?,
-        }
+        let value = match change {
+            KeyChange::Keep => continue,
+            KeyChange::Set(k) => Some(k),
+            KeyChange::Remove => None,
+        };
+        kept.put(name(kind, &id)?, value)
+            .map_err(|e| e.to_string())?;
     }
     if let Some(p) = &new_password {
-        keep(SecretKind::GatewayPassword, Some(p))?;
+        kept.put(name(SecretKind::GatewayPassword, &id)?, Some(p))
+            .map_err(|e| e.to_string())?;
     }
     let json = args.login.json;
     let report = print_progress(json);
     let outcome = ruuvi_gateway::push_lan_access(&mut client, &profile, &after, &report).await;
     if outcome.state != GatewayState::Applied {
-        for (entry, previous) in kept {
-            let restored = match previous {
-                Some(v) => keychain.set(&entry, &v),
-                None => keychain.delete(&entry).map(|_| ()),
-            };
-            if let Err(e) = restored {
-                eprintln!("ruuvictl: could not put back the keychain's {entry}: {e}");
-            }
+        for (entry, e) in kept.put_back() {
+            eprintln!("ruuvictl: could not put back the keychain's {entry}: {e}");
         }
     }
     outcome_result(outcome, json)
