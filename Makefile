@@ -113,6 +113,8 @@ test: test-deps build
 	# ruuvictl's include two `serve` processes sharing one PostgreSQL: the servers too.
 	tests/with-keychain.sh tests/with-servers.sh \
 	  cargo test -p ruuvi-secrets -p ruuvi-pki -p ruuvi-setup -p ruuvictl -- --ignored
+	# Remote configuration end to end: a simulated gateway downloads from Ruuvi Desk.
+	tests/with-keychain.sh cargo test -p ruuvi-app --test remote_config -- --ignored
 	# PostgreSQL and mosquitto on loopback (tests/with-servers.sh): both store engines, the
 	# MQTT pipeline over TCP, mTLS and WebSocket.
 	tests/with-servers.sh sh -c 'cargo test -p ruuvi-store --test engines -- --ignored && \

@@ -17,8 +17,8 @@ use ruuvi_protocol::MacAddress;
 use ruuvi_secrets::Sensitive;
 use ruuvi_setup::{
     ApplyResult, Certificates, DiscoverRequest, FoundGateway, GatewayDetails, KeyAction,
-    LoginRequest, MqttBrokerForm, MqttForm, OwnServerForm, Preview, ProfileForm, SavedGateway,
-    UrlCheck,
+    LoginRequest, MqttBrokerForm, MqttForm, OwnServerForm, Preview, ProfileForm, RemoteAreas,
+    SavedGateway, UrlCheck,
 };
 use ruuvi_wiring::app_settings::{AppSettings, PolledGateway};
 use ruuvi_wiring::{Connections, ReceiverStatus};
@@ -26,6 +26,7 @@ use ruuvi_wiring::{Connections, ReceiverStatus};
 use crate::desk::Desk;
 use crate::error::{ApiError, DeskError};
 use crate::polls::PollStatus;
+use crate::remote_config::RemoteConfigView;
 
 /// What an import did.
 #[derive(Debug, Clone, serde::Serialize, PartialEq, Eq, ts_rs::TS)]
@@ -494,6 +495,94 @@ async fn gateways_send_here(desk: &Desk, a: EndpointArgs) -> Result<ApplyResult,
     Ok(desk.setup.this_computer.send(plan, on_step).await?)
 }
 
+/// The remote configuration this computer serves: documents and who downloaded what when.
+async fn remote_config(desk: &Desk, _: NoArgs) -> Result<RemoteConfigView, ApiError> {
+    Ok(desk.remote.view())
+}
+
+/// Sets each gateway to download its configuration from this computer (HTTPS, our CA, the
+/// token from the keychain) at start and every `refresh_minutes`.
+async fn remote_config_serve(
+    desk: &Desk,
+    a: RemoteServeArgs,
+) -> Result<Vec<ApplyResult>, ApiError> {
+    let target = desk.receiver.ensure().await?;
+    let token = desk.remote.token()?;
+    Ok(desk
+        .setup
+        .this_computer
+        .serve_config_to(
+            a.endpoints,
+            &target,
+            &token,
+            a.refresh_minutes,
+            desk.on_step(),
+        )
+        .await)
+}
+
+/// Switches the gateways' remote configuration off.
+async fn remote_config_stop(desk: &Desk, a: EndpointsArgs) -> Result<Vec<ApplyResult>, ApiError> {
+    Ok(desk
+        .setup
+        .this_computer
+        .stop_serving_config_to(a.endpoints, desk.on_step())
+        .await)
+}
+
+/// Publishes `areas` as each gateway's document (over what it was offered before).
+async fn remote_config_publish(
+    desk: &Desk,
+    a: RemotePublishArgs,
+) -> Result<Vec<Published>, ApiError> {
+    if a.areas.names().is_empty() {
+        return Err(DeskError::BadInput("choose at least one area to publish".into()).into());
+    }
+    let documents = desk
+        .setup
+        .this_computer
+        .documents(&a.endpoints, &a.areas)
+        .await;
+    let mut out = Vec::new();
+    for (endpoint, made) in documents {
+        let published = made.map_err(|e| e.to_string()).and_then(|d| {
+            desk.remote
+                .publish(d.gateway, a.areas.names(), d.body)
+                .map(|v| (ruuvi_receiver::file_for(d.gateway), v))
+                .map_err(|e| e.to_string())
+        });
+        out.push(match published {
+            Ok((file, version)) => Published {
+                endpoint,
+                file: Some(file),
+                version: Some(version),
+                error: None,
+            },
+            Err(error) => Published {
+                endpoint,
+                file: None,
+                version: None,
+                error: Some(error),
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// The gateway downloads and applies its document now (`/gw_cfg_download`).
+async fn remote_config_fetch_now(desk: &Desk, a: EndpointArgs) -> Result<UrlCheck, ApiError> {
+    Ok(desk.setup.this_computer.fetch_now(&a.endpoint).await?)
+}
+
+/// How publishing went for one gateway.
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+pub struct Published {
+    pub endpoint: String,
+    pub file: Option<String>,
+    pub version: Option<u32>,
+    pub error: Option<String>,
+}
+
 /// Reads a gateway through its `/history` every `interval_s` seconds without changing its
 /// settings: with its read-only API key, a user and password, or nothing (`lan_auth_allow`).
 /// A given secret goes to the keychain; the poll is kept in the settings (the app).
@@ -631,6 +720,9 @@ arguments! {
     ApiKeysArgs { endpoints: Vec<String>, read_key: KeyAction, write_key: KeyAction }
     CheckUrlArgs { endpoint: String, server: OwnServerForm }
     CheckMqttArgs { endpoint: String, broker: MqttBrokerForm }
+    EndpointsArgs { endpoints: Vec<String> }
+    RemoteServeArgs { endpoints: Vec<String>, refresh_minutes: u16 }
+    RemotePublishArgs { endpoints: Vec<String>, areas: RemoteAreas }
     /// `secret`: the read-only API key, or `user`'s password (kept in the keychain).
     PollArgs { endpoint: String, interval_s: u32, user: Option<String>, #[ts(type = "string | null")] secret: Option<Sensitive<String>> }
     /// `gateway`: its MAC.
@@ -717,6 +809,11 @@ commands! {
     gateways_poll(PollArgs) -> PollStatus;
     gateways_unpoll(EndpointArgs) -> bool;
     gateways_polls(NoArgs) -> Vec<PollStatus>;
+    remote_config(NoArgs) -> RemoteConfigView;
+    remote_config_serve(RemoteServeArgs) -> Vec<ApplyResult>;
+    remote_config_stop(EndpointsArgs) -> Vec<ApplyResult>;
+    remote_config_publish(RemotePublishArgs) -> Vec<Published>;
+    remote_config_fetch_now(EndpointArgs) -> UrlCheck;
     certificates(NoArgs) -> Certificates;
     certificates_create_ca(NoArgs) -> Certificates;
     certificates_renew(GatewayArgs) -> String;

@@ -42,6 +42,8 @@ pub struct Desk {
     pub(crate) settings: Arc<Settings>,
     pub(crate) alerts: Arc<ruuvi_alerts::Alerting>,
     pub(crate) polls: Arc<Polls>,
+    /// Remote configuration documents the receiver serves to gateways.
+    pub(crate) remote: Arc<crate::remote_config::RemoteConfigs>,
     pub(crate) secrets: Arc<dyn SecretStore>,
     pub(crate) events: broadcast::Sender<Event>,
     pub(crate) clock: Clock,
@@ -126,7 +128,12 @@ impl Desk {
             },
             None => None,
         };
+        let remote = Arc::new(crate::remote_config::RemoteConfigs::load(
+            &config.data_dir,
+            secrets.clone(),
+        ));
         let receiver = Arc::new(ReceiverSlot {
+            served: remote.served.clone(),
             config: config.receiver,
             data_dir: config.data_dir.clone(),
             secrets: secrets.clone(),
@@ -168,6 +175,7 @@ impl Desk {
                 config.clock.clone(),
             )),
             demo: demo_options.is_some(),
+            remote,
             hub: hub.clone(),
             db,
             storage_problem,
@@ -603,6 +611,8 @@ pub(crate) struct ReceiverSlot {
     running: tokio::sync::Mutex<Option<Receiving>>,
     /// Shared with `/metrics` apart from the slot (which holds a hub handle).
     metrics: Arc<Mutex<Option<ruuvi_receiver::ReceiverMetrics>>>,
+    /// The remote configuration documents it serves.
+    served: Arc<ruuvi_receiver::ServedConfigs>,
 }
 
 impl ReceiverSlot {
@@ -613,6 +623,7 @@ impl ReceiverSlot {
         if running.is_none() {
             let mut options = ruuvi_receiver::ReceiverOptions::new(self.config.listen);
             options.path = self.config.path.clone();
+            options.served = self.served.clone();
             if let Some(w) = &self.whitelist {
                 options.whitelist = w.clone();
             }

@@ -13,6 +13,7 @@ mod desk;
 pub mod error;
 pub mod events;
 mod polls;
+pub mod remote_config;
 
 pub use config::{
     BleConfig, DemoConfig, DeskConfig, MqttConfig, OnMigration, ReceiverConfig, SettingsSource,

@@ -710,6 +710,16 @@ impl GatewayClient {
         self.check(path, password).await
     }
 
+    /// `POST /gw_cfg_download`: the gateway downloads its remote configuration now and applies
+    /// it (§5.15); the answer is `{"status", "message"}` like a URL check.
+    pub async fn download_config_now(&mut self) -> Result<ValidateOutcome, GatewayError> {
+        let response = self
+            .request(Request::new(Method::Post, "/gw_cfg_download"))
+            .await?;
+        expect_ok(&response, "/gw_cfg_download")?;
+        Ok(ValidateOutcome::of(&response.json()?))
+    }
+
     /// Runs a `/validate_url` check: the secret encrypted into the query, or the saved one.
     async fn check(
         &mut self,

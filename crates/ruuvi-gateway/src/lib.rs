@@ -15,6 +15,7 @@ pub mod http;
 pub mod lan;
 pub mod mqtt;
 pub mod push;
+pub mod remote_cfg;
 pub mod scan;
 pub mod time_place;
 pub mod update;
@@ -33,6 +34,7 @@ pub use mqtt::{MqttDataFormat, MqttProfile, MqttTarget};
 pub use push::{
     push_http_profile, push_profile, BackendProfile, GatewayState, Progress, PushOutcome,
 };
+pub use remote_cfg::{RemoteAuth, RemoteCfgProfile, RemoteCfgState, RemoteSource};
 pub use scan::{Radio, ScanProfile, TagFilter};
 pub use time_place::{Clock, TimePlaceProfile};
 pub use update::{

@@ -63,6 +63,9 @@ pub struct GatewayOptions {
     pub quirks: Quirks,
     /// Settings made by hand in the web page before anyone else (a saved state wins over it).
     pub preset: Option<crate::config::Preset>,
+    /// How long one minute of `remote_cfg_refresh_interval_minutes` lasts (60 s on real
+    /// gateways; shorter only to test the periodic download).
+    pub remote_cfg_minute: Duration,
 }
 
 /// Answers that are not the firmware's own but that a client meets in the field.
@@ -130,6 +133,7 @@ impl GatewayOptions {
             storage_write_errors: Vec::new(),
             quirks: Quirks::default(),
             preset: None,
+            remote_cfg_minute: Duration::from_secs(60),
             config_mode: Duration::from_secs(60),
             config_mode_after_post: Duration::from_secs(5),
         }
@@ -174,6 +178,8 @@ pub struct GatewayState {
     pub fw_update: Option<crate::fw_update::FwUpdate>,
     /// Wakes the sender when the configuration changes, so new settings apply at once.
     pub config_changed: Arc<tokio::sync::Notify>,
+    /// Remote configurations downloaded and applied.
+    pub remote_cfg_downloads: u64,
 }
 
 pub fn now_ms() -> u64 {
@@ -247,6 +253,7 @@ impl GatewayState {
             validating: false,
             fw_update: None,
             config_changed: Arc::new(tokio::sync::Notify::new()),
+            remote_cfg_downloads: 0,
         }
     }
 
@@ -474,13 +481,14 @@ impl RunningGateway {
         };
         let sender = tokio::spawn(sender::run(state.clone(), stopped.clone()));
         let mqtt = tokio::spawn(crate::mqtt::run(state.clone(), stopped.clone()));
-        let stats = tokio::spawn(crate::stats::run(state.clone(), stopped));
+        let stats = tokio::spawn(crate::stats::run(state.clone(), stopped.clone()));
+        let remote_cfg = tokio::spawn(crate::remote_cfg::run(state.clone(), stopped));
         Ok(Self {
             addr,
             hotspot_addr,
             state,
             stop,
-            tasks: vec![server, sender, mqtt, stats],
+            tasks: vec![server, sender, mqtt, stats, remote_cfg],
             mdns,
         })
     }

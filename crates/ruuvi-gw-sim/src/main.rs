@@ -78,6 +78,10 @@ struct Args {
     /// `{"ruuvi_json": {…keys its page POSTs…}, "files": {"http_path": "…", …}}`.
     #[arg(long)]
     set_up: Option<std::path::PathBuf>,
+    /// How long one minute of `remote_cfg_refresh_interval_minutes` lasts, in ms (60000 on
+    /// real gateways; shorter to watch the periodic remote-configuration download).
+    #[arg(long, default_value_t = 60_000)]
+    remote_cfg_minute_ms: u64,
 }
 
 fn parse_lan_auth(s: &str) -> Result<LanAuth, String> {
@@ -157,6 +161,7 @@ async fn main() -> std::process::ExitCode {
         options.mdns = args.mdns;
         options.quirks = args.quirks;
         options.preset = preset.clone();
+        options.remote_cfg_minute = Duration::from_millis(args.remote_cfg_minute_ms.max(1));
         options.hotspot_listen = args.hotspot_listen.map(|mut a| {
             if a.port() != 0 {
                 a.set_port(a.port() + i as u16);

@@ -1,12 +1,16 @@
 //! Remote configuration (gateway-local-api §5.13 `check_remote_cfg`, §5.15 `/gw_cfg_download`):
 //! download `<url>` (a `.json` URL) or `<url>/<MAC without colons>.json`, then
-//! `<url>/gw_cfg.json`; it must say `remote_cfg_use: true`; then apply it.
+//! `<url>/gw_cfg.json`; it must say `remote_cfg_use: true`; then apply it. The download uses
+//! the `rcfg_*` certificates when their flags are on, and runs by itself as the firmware's
+//! main loop does it (`main_loop.c`): once when the network first comes up, then every
+//! `remote_cfg_refresh_interval_minutes` (0: never), not while configuration mode lasts.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::sync::Mutex;
+use tokio::sync::{watch, Mutex};
+use tokio::time::Instant;
 
 use crate::gateway::GatewayState;
 use crate::http::{json, Response};
@@ -17,7 +21,7 @@ async fn download(
     state: &Arc<Mutex<GatewayState>>,
     url: &str,
 ) -> Result<serde_json::Map<String, Value>, (u16, String)> {
-    let (candidates, auth, mac) = {
+    let (candidates, auth, mac, tls) = {
         let st = state.lock().await;
         let c = &st.config;
         let mac = st.identity.ble_mac.to_string();
@@ -39,9 +43,16 @@ async fn download(
             "bearer" => authorization("bearer", "", c.secret("remote_cfg_auth_bearer_token")),
             _ => None,
         };
-        (candidates, auth, mac)
+        let tls = crate::sender::tls_material(
+            &c.files,
+            "rcfg",
+            c.bool("remote_cfg_use_ssl_server_cert"),
+            c.bool("remote_cfg_use_ssl_client_cert"),
+        );
+        (candidates, auth, mac, tls)
     };
-    let client = reqwest::Client::new();
+    let client = crate::sender::client_with(tls.0.as_deref(), tls.1.as_deref())
+        .map_err(|e| (502, format!("Download of gw_cfg failed: {e}")))?;
     let mut last = (502, "Download of gw_cfg failed".to_string());
     for candidate in candidates {
         let mut request = client
@@ -87,8 +98,9 @@ fn status(code: u16, message: &str) -> Response {
     )
 }
 
-/// `POST /gw_cfg_download`: download the configured remote configuration now and apply it.
-pub async fn download_now(state: &Arc<Mutex<GatewayState>>) -> Response {
+/// Downloads the configured remote configuration and applies it: `(status, message)` as
+/// `/gw_cfg_download` reports them.
+async fn download_and_apply(state: &Arc<Mutex<GatewayState>>) -> (u16, String) {
     let url = state.lock().await.config.str("remote_cfg_url").to_string();
     match download(state, &url).await {
         Ok(cfg) => {
@@ -99,20 +111,73 @@ pub async fn download_now(state: &Arc<Mutex<GatewayState>>) -> Response {
             }
             st.config_changed.notify_one();
             st.save();
+            st.remote_cfg_downloads += 1;
             let network = cfg
                 .keys()
                 .any(|k| k == "use_eth" || k.starts_with("eth_") || k.starts_with("wifi_"));
-            status(
-                200,
-                if network {
-                    "Network configuration changed, the gateway will reboot"
-                } else {
-                    ""
-                },
-            )
+            let message = if network {
+                "Network configuration changed, the gateway will reboot"
+            } else {
+                ""
+            };
+            (200, message.to_string())
         }
-        Err((code, message)) => status(code, &message),
+        Err(failed) => failed,
     }
+}
+
+/// `POST /gw_cfg_download`: download the configured remote configuration now and apply it.
+pub async fn download_now(state: &Arc<Mutex<GatewayState>>) -> Response {
+    let (code, message) = download_and_apply(state).await;
+    status(code, &message)
+}
+
+/// The firmware's own downloads: the first when the network comes up (here: at start), then
+/// every refresh interval while remote configuration is on. A changed interval restarts the
+/// timer; a download due in configuration mode waits for the next one.
+pub async fn run(state: Arc<Mutex<GatewayState>>, mut stopped: watch::Receiver<bool>) {
+    let minute = state.lock().await.options.remote_cfg_minute;
+    let settings = |st: &GatewayState| {
+        (
+            st.config.bool("remote_cfg_use"),
+            st.config.u64("remote_cfg_refresh_interval_minutes"),
+        )
+    };
+    let (mut seen, initial) = {
+        let st = state.lock().await;
+        (settings(&st), st.config.bool("remote_cfg_use"))
+    };
+    if initial {
+        let (code, message) = download_and_apply(&state).await;
+        tracing::info!(code, message, "remote configuration at start");
+    }
+    let mut due = next_due(seen, minute);
+    loop {
+        tokio::select! {
+            _ = stopped.changed() => return,
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+        }
+        let (now_settings, config_mode) = {
+            let st = state.lock().await;
+            (settings(&st), st.in_config_mode())
+        };
+        if now_settings != seen {
+            seen = now_settings;
+            due = next_due(seen, minute);
+        }
+        if due.is_some_and(|d| Instant::now() >= d) {
+            if !config_mode {
+                let (code, message) = download_and_apply(&state).await;
+                tracing::info!(code, message, "periodic remote configuration");
+                seen = settings(&*state.lock().await);
+            }
+            due = next_due(seen, minute);
+        }
+    }
+}
+
+fn next_due((on, minutes): (bool, u64), minute: Duration) -> Option<Instant> {
+    (on && minutes > 0).then(|| Instant::now() + minute * minutes.min(u16::MAX as u64) as u32)
 }
 
 /// `GET /validate_url?validate_type=check_remote_cfg`: download and validate, do not apply.

@@ -64,6 +64,7 @@ fn prepare(st: &mut GatewayState) -> Option<Post> {
     headers.extend(authorization(auth, c.str("http_user"), secret).map(|v| ("Authorization", v)));
     let (server_ca, client_identity) = tls_material(
         &c.files,
+        "http",
         c.bool("http_use_ssl_server_cert"),
         c.bool("http_use_ssl_client_cert"),
     );
@@ -155,19 +156,21 @@ pub(crate) fn authorization(auth_type: &str, user: &str, secret: &str) -> Option
     }
 }
 
-/// The custom target's TLS material from the store: the server CA (`http_srv_cert`) and the
-/// client certificate + key (`http_cli_cert`, `http_cli_key`), each when its flag is on.
+/// A target's TLS material from the store: the server CA (`<target>_srv_cert`) and the client
+/// certificate + key (`<target>_cli_cert`, `<target>_cli_key`), each when its flag is on.
+/// `target` is `http` (the custom server) or `rcfg` (the remote configuration download).
 pub(crate) fn tls_material(
     files: &std::collections::BTreeMap<&'static str, Vec<u8>>,
+    target: &str,
     use_server_cert: bool,
     use_client_cert: bool,
 ) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
-    let file = |name: &str| files.get(name).cloned().unwrap_or_default();
-    let server_ca = use_server_cert.then(|| file("http_srv_cert"));
+    let file = |name: String| files.get(name.as_str()).cloned().unwrap_or_default();
+    let server_ca = use_server_cert.then(|| file(format!("{target}_srv_cert")));
     let client_identity = use_client_cert.then(|| {
-        let mut pem = file("http_cli_cert");
+        let mut pem = file(format!("{target}_cli_cert"));
         pem.push(b'\n');
-        pem.extend_from_slice(&file("http_cli_key"));
+        pem.extend_from_slice(&file(format!("{target}_cli_key")));
         pem
     });
     (server_ca, client_identity)
@@ -175,17 +178,25 @@ pub(crate) fn tls_material(
 
 /// A client for posts with the gateway's TLS options (the server name is always checked).
 pub(crate) fn tls_client(post: &Post) -> Result<reqwest::Client, reqwest::Error> {
+    client_with(post.server_ca.as_deref(), post.client_identity.as_deref())
+}
+
+/// A client that trusts only `server_ca` when given and presents `client_identity` when given.
+pub(crate) fn client_with(
+    server_ca: Option<&[u8]>,
+    client_identity: Option<&[u8]>,
+) -> Result<reqwest::Client, reqwest::Error> {
     let mut builder = reqwest::Client::builder()
         .use_rustls_tls()
         .pool_max_idle_per_host(0)
         .timeout(Duration::from_secs(10));
-    if let Some(ca) = &post.server_ca {
+    if let Some(ca) = server_ca {
         builder = builder.tls_built_in_root_certs(false);
         for cert in reqwest::Certificate::from_pem_bundle(ca)? {
             builder = builder.add_root_certificate(cert);
         }
     }
-    if let Some(identity) = &post.client_identity {
+    if let Some(identity) = client_identity {
         builder = builder.identity(reqwest::Identity::from_pem(identity)?);
     }
     builder.build()

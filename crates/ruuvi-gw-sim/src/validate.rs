@@ -164,6 +164,7 @@ fn prepare(st: &mut GatewayState, req: &Request) -> Result<Option<Post>, Respons
     headers.extend(authorization(&auth_type, &user, &secret).map(|v| ("Authorization", v)));
     let (server_ca, client_identity) = tls_material(
         &st.config.files,
+        "http",
         flag("use_ssl_server_cert"),
         flag("use_ssl_client_cert"),
     );

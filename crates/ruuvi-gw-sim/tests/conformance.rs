@@ -1134,6 +1134,69 @@ async fn remote_configuration_download() {
     gw.stop().await;
 }
 
+/// The firmware downloads by itself: at start when remote configuration is on, then every
+/// refresh interval (a "minute" is 100 ms here), never while configuration mode lasts.
+#[tokio::test]
+async fn remote_configuration_is_downloaded_at_start_and_every_refresh_interval() {
+    let cfg = r#"{"remote_cfg_use": true, "remote_cfg_refresh_interval_minutes": 2}"#;
+    let reply: &'static str = Box::leak(
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{cfg}",
+            cfg.len()
+        )
+        .into_boxed_str(),
+    );
+    let (addr, mut rx) = replying(reply).await;
+    let dir = std::env::temp_dir().join(format!("gw-sim-rcfg-{}", std::process::id()));
+    let mut o = ruuvi_gw_sim::GatewayOptions::new("127.0.0.1:0".parse().unwrap(), NEWEST);
+    o.post_delay = POST_DELAY;
+    o.api_key_rw = "RW".into();
+    o.tags = 1;
+    o.state_dir = Some(dir.clone());
+    o.remote_cfg_minute = Duration::from_millis(100);
+    let gw = ruuvi_gw_sim::RunningGateway::start(o.clone())
+        .await
+        .unwrap();
+    let rw = "Authorization: Bearer RW\r\n";
+    // Off: nothing is fetched.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(rx.try_recv().is_err());
+    let body = format!(
+        r#"{{"remote_cfg_use": true, "remote_cfg_url": "http://{addr}/cfg/", "remote_cfg_auth_type": "none", "remote_cfg_refresh_interval_minutes": 1}}"#
+    );
+    post(gw.addr, "/ruuvi.json", rw, &body).await;
+    // Every "minute", then every two once the document says so.
+    let started = std::time::Instant::now();
+    for _ in 0..3 {
+        let (head, _) = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .expect("a periodic download")
+            .unwrap();
+        assert!(head.starts_with("GET /cfg/"), "{head}");
+    }
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        started.elapsed()
+    );
+    // Configuration mode (a GET of /ruuvi.json) holds the downloads back.
+    let _ = get(gw.addr, "/ruuvi.json", rw).await;
+    while rx.try_recv().is_ok() {}
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(rx.try_recv().is_err(), "downloaded in configuration mode");
+    gw.stop().await;
+    while rx.try_recv().is_ok() {}
+    // After a restart (settings kept like flash) the first download is at start.
+    let gw = ruuvi_gw_sim::RunningGateway::start(o).await.unwrap();
+    let (head, _) = tokio::time::timeout(Duration::from_millis(150), rx.recv())
+        .await
+        .expect("a download at start")
+        .unwrap();
+    assert!(head.starts_with("GET /cfg/"), "{head}");
+    gw.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[tokio::test]
 async fn validate_url_checks_an_mqtt_broker() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

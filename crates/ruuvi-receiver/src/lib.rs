@@ -14,6 +14,7 @@ mod network;
 mod policy;
 mod policy_file;
 mod saved;
+mod served_config;
 mod server;
 
 pub use admin::{
@@ -29,6 +30,7 @@ pub use policy::{
 };
 pub use policy_file::{GatewayEntry, PolicyFile};
 pub use saved::{SavedError, SavedNetwork};
+pub use served_config::{file_for, Fetch, Published, ServedConfigs, CONFIG_PATH, SHARED_FILE};
 pub use server::{ConnectionHandler, Receiver, ReceiverMetrics, ReceiverOptions, RunningReceiver};
 
 use std::future::Future;

@@ -51,6 +51,8 @@ pub struct ReceiverOptions {
     pub max_bodies_in_flight: usize,
     /// Gateways allowed to post the signed Gateway API form (`x-ruuvi-*` headers).
     pub whitelist: Arc<Mutex<crate::network::Whitelist>>,
+    /// Remote configuration documents offered below [`crate::CONFIG_PATH`] (GET).
+    pub served: Arc<crate::ServedConfigs>,
 }
 
 impl ReceiverOptions {
@@ -68,6 +70,7 @@ impl ReceiverOptions {
             max_connections_per_peer: 64,
             max_bodies_in_flight: 64 << 20,
             whitelist: Arc::default(),
+            served: Arc::default(),
         }
     }
 }
@@ -429,6 +432,32 @@ async fn read_body(
     Ok((buf.freeze(), held))
 }
 
+/// A gateway's remote configuration download (`GET /gw-cfg/<file>`).
+fn served_config(
+    ctx: &Context,
+    req: &Request<Incoming>,
+    file: &str,
+    peer: IpAddr,
+) -> Response<Full<Bytes>> {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let (status, body) = ctx.options.served.answer(
+        file,
+        header("Authorization"),
+        header("ruuvi_gw_mac"),
+        peer,
+        ctx.options.tls.is_some(),
+    );
+    match body {
+        Some(body) => Response::builder()
+            .status(status)
+            .header(hyper::header::CONTENT_TYPE, "application/json")
+            .header(hyper::header::CACHE_CONTROL, "no-store")
+            .body(Full::new(Bytes::from(body)))
+            .unwrap_or_else(|_| reply(StatusCode::INTERNAL_SERVER_ERROR, &[])),
+        None => reply(status, &[]),
+    }
+}
+
 async fn handle(
     conn: &StoringFlag,
     req: Request<Incoming>,
@@ -436,6 +465,11 @@ async fn handle(
     peer_cert: Option<&[u8]>,
 ) -> Response<Full<Bytes>> {
     let ctx = &*conn.ctx;
+    if req.method() == hyper::Method::GET {
+        if let Some(file) = req.uri().path().strip_prefix(crate::CONFIG_PATH) {
+            return served_config(ctx, &req, file, peer);
+        }
+    }
     if req.method() != hyper::Method::POST || req.uri().path() != ctx.options.path {
         return reply(StatusCode::NOT_FOUND, &[]);
     }

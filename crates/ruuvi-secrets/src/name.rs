@@ -19,9 +19,11 @@ pub enum SecretKind {
     DatabasePassword,
     /// An MQTT broker password (`id` = `host:port:user`).
     MqttPassword,
+    /// Served remote configuration: its token and the documents' secret values.
+    RemoteConfig,
 }
 
-const KINDS: [(SecretKind, &str); 9] = [
+const KINDS: [(SecretKind, &str); 10] = [
     (SecretKind::GatewayPassword, "gateway-password"),
     (SecretKind::GatewayApiKey, "gateway-api-key"),
     (SecretKind::GatewayApiKeyRw, "gateway-api-key-rw"),
@@ -31,6 +33,7 @@ const KINDS: [(SecretKind, &str); 9] = [
     (SecretKind::PrivateKey, "private-key"),
     (SecretKind::DatabasePassword, "database-password"),
     (SecretKind::MqttPassword, "mqtt-password"),
+    (SecretKind::RemoteConfig, "remote-config"),
 ];
 
 impl SecretKind {
@@ -106,7 +109,8 @@ impl std::str::FromStr for SecretName {
             .ok_or(crate::SecretError::BadName {
                 name: s.to_string(),
                 reason: "unknown kind (gateway-password, gateway-api-key, gateway-api-key-rw, \
-                         receiver-auth, hmac-key, internal-api-secret, private-key)",
+                         receiver-auth, hmac-key, internal-api-secret, private-key, \
+                         database-password, mqtt-password, remote-config)",
             })?;
         Self::new(kind, id)
     }

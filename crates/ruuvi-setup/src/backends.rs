@@ -95,12 +95,27 @@ impl Backends {
     }
 
     /// The profile for a logged-in gateway; `issue` false: reuse certificates, never create.
-    fn profile_for(
+    pub(crate) fn profile_for(
         &self,
         form: &ProfileForm,
         mac: Option<&str>,
         issue: bool,
     ) -> Result<HttpProfile, SetupError> {
+        form.profile(self.certificates.for_form(
+            form.issues_client_cert(),
+            form.uses_our_ca(),
+            mac,
+            issue,
+        )?)
+    }
+
+    /// The MQTT profile for a logged-in gateway; `issue` false: reuse certificates, never create.
+    pub(crate) fn mqtt_profile_for(
+        &self,
+        form: &MqttForm,
+        mac: Option<&str>,
+        issue: bool,
+    ) -> Result<ruuvi_gateway::MqttProfile, SetupError> {
         form.profile(self.certificates.for_form(
             form.issues_client_cert(),
             form.uses_our_ca(),
@@ -171,15 +186,7 @@ impl Backends {
         self.apply_each(
             endpoints,
             on_step,
-            move |backends, mac| {
-                let certs = backends.certificates.for_form(
-                    form.issues_client_cert(),
-                    form.uses_our_ca(),
-                    mac,
-                    true,
-                )?;
-                form.profile(certs)
-            },
+            move |backends, mac| backends.mqtt_profile_for(&form, mac, true),
             None,
         )
         .await
@@ -224,7 +231,7 @@ impl Backends {
 
     /// Pushes the profile `profile_for` makes for each logged-in gateway (from its MAC), at
     /// most 8 gateways at a time; results in `endpoints` order.
-    async fn apply_each<P, F>(
+    pub(crate) async fn apply_each<P, F>(
         &self,
         endpoints: Vec<String>,
         on_step: OnStep,

@@ -13,6 +13,7 @@ mod certs;
 mod form;
 mod list;
 mod mqtt_form;
+mod remote;
 mod sessions;
 mod this_computer;
 
@@ -28,6 +29,7 @@ pub use certs::{CertSummary, Certificates, ClientSummary, OurCertificates};
 pub use form::{ClientCertChoice, OwnServerForm, ProfileForm, ServerCaChoice};
 pub use list::{parse_gateway_list, LoginKind, SavedGateway};
 pub use mqtt_form::{MqttBrokerForm, MqttForm};
+pub use remote::{RemoteAreas, RemoteDocument, SERVED_PATH};
 pub use sessions::{KeyAction, Sessions};
 pub use this_computer::{SendHere, ThisComputer};
 
@@ -156,6 +158,8 @@ pub struct GatewayDetails {
     pub read_key: bool,
     pub write_key: bool,
     pub storage: ruuvi_gateway::config::Storage,
+    /// Where it downloads its configuration from (its token is never shown).
+    pub remote: ruuvi_gateway::RemoteCfgState,
     pub remembered: bool,
 }
 

@@ -428,6 +428,7 @@ fn details_of(
         read_key: config.bool("lan_auth_api_key_use").unwrap_or(false),
         write_key: config.bool("lan_auth_api_key_rw_use").unwrap_or(false),
         storage: config.storage(),
+        remote: ruuvi_gateway::RemoteCfgState::read(config),
         remembered,
     }
 }

@@ -16,9 +16,9 @@ use crate::sessions::Sessions;
 use crate::{form, ApplyResult, OnStep, ReceiverTarget, SetupError, StepEvent};
 
 pub struct ThisComputer {
-    sessions: Arc<Sessions>,
-    certificates: Arc<OurCertificates>,
-    backends: Backends,
+    pub(crate) sessions: Arc<Sessions>,
+    pub(crate) certificates: Arc<OurCertificates>,
+    pub(crate) backends: Backends,
 }
 
 /// A gateway about to be pointed at this computer's receiver.
@@ -124,7 +124,7 @@ impl ThisComputer {
 
     /// The host the gateway at `gateway` must use for this computer: one of the server
     /// certificate's names over HTTPS, else an address of ours it can reach.
-    fn host_for(&self, gateway: IpAddr, https: bool) -> Result<String, SetupError> {
+    pub(crate) fn host_for(&self, gateway: IpAddr, https: bool) -> Result<String, SetupError> {
         let addresses = ruuvi_pki::local_addresses().unwrap_or_default();
         let names = if https {
             let (pem, _) = self
@@ -154,7 +154,7 @@ impl ThisComputer {
     }
 }
 
-async fn resolve(endpoint: &Endpoint) -> Result<IpAddr, SetupError> {
+pub(crate) async fn resolve(endpoint: &Endpoint) -> Result<IpAddr, SetupError> {
     if let Ok(ip) = endpoint.host.parse() {
         return Ok(ip);
     }
