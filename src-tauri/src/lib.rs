@@ -807,6 +807,24 @@ mod tests {
                 serde_json::json!({"endpoint": "127.0.0.1:1"}),
             ),
             ("gateways_polls", serde_json::json!({})),
+            ("remote_config", serde_json::json!({})),
+            (
+                "remote_config_serve",
+                serde_json::json!({"endpoints": [], "refreshMinutes": 60}),
+            ),
+            ("remote_config_stop", serde_json::json!({"endpoints": []})),
+            (
+                "remote_config_publish",
+                serde_json::json!({"endpoints": ["127.0.0.1:1"], "areas": {}}),
+            ),
+            (
+                "remote_config_publish",
+                serde_json::json!({"endpoints": ["127.0.0.1:1"], "areas": {"time_place": {"clock": null, "coordinates": "x"}}}),
+            ),
+            (
+                "remote_config_fetch_now",
+                serde_json::json!({"endpoint": "127.0.0.1:1"}),
+            ),
             ("certificates_renew", serde_json::json!({"gateway": "nope"})),
             (
                 "certificates_revoke",

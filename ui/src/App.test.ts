@@ -23,6 +23,7 @@ const noBluetooth: BleStatus = {
 
 const HTTP_NOW: HttpBackend = { ruuvi_cloud: true, custom: null };
 const MQTT_NOW = gatewayMqtt();
+const REMOTE_NOW = { on: true, url: 'https://127.0.0.1:8443/gw-cfg/', auth: 'bearer', user: '', refresh_minutes: 60, server_cert: true, client_cert: false };
 
 /** Gateway calls that record what the page sent. */
 function gatewaysApi(sent: unknown[]): GatewaysApi {
@@ -36,7 +37,7 @@ function gatewaysApi(sent: unknown[]): GatewaysApi {
       sent.push(request);
       if (request.password !== 'label-id') throw new BackendError('unauthorised', 'not allowed: wrong password');
       saved.push({ endpoint: request.endpoint, name: 'RuuviGateway9C2C', mac: 'C8:25:2D:8E:9C:2C', firmware: 'v1.17.3', user: 'Admin', login: 'password', remembered: true, last_change: null, demo: false, logged_in: true });
-      return { endpoint: request.endpoint, name: 'RuuviGateway9C2C', mac: 'C8:25:2D:8E:9C:2C', firmware: 'v1.17.3', lan_auth: 'lan_auth_ruuvi', http: HTTP_NOW, mqtt: MQTT_NOW, scan: { company_filter: 0x0499, tags: { mode: 'off' }, radio: null }, scan_list: true, read_key: false, write_key: false, storage: { ready: true, files: {} }, remembered: true };
+      return { endpoint: request.endpoint, name: 'RuuviGateway9C2C', mac: 'C8:25:2D:8E:9C:2C', firmware: 'v1.17.3', lan_auth: 'lan_auth_ruuvi', http: HTTP_NOW, mqtt: MQTT_NOW, scan: { company_filter: 0x0499, tags: { mode: 'off' }, radio: null }, scan_list: true, read_key: false, write_key: false, storage: { ready: true, files: {} }, remote: REMOTE_NOW, remembered: true };
     },
     forget: async () => true,
     details: async () => {
@@ -69,6 +70,14 @@ function gatewaysApi(sent: unknown[]): GatewaysApi {
     },
     unpoll: async () => true,
     polls: async () => [],
+    remoteConfig: async () => ({ path: '/gw-cfg/', files: [], fetches: [] }),
+    remoteServe: async (endpoints) => endpoints.map((endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null, undoable: false })),
+    remoteStop: async (endpoints) => endpoints.map((endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null, undoable: false })),
+    remotePublish: async (endpoints, areas) => {
+      sent.push(areas);
+      return endpoints.map((endpoint, i) => ({ endpoint, file: null, version: i + 1, error: null }));
+    },
+    remoteFetchNow: async () => ({ ok: true, status: 200, summary: 'the gateway downloaded and applied its configuration' }),
     onStep: () => () => {},
   };
 }
@@ -279,6 +288,23 @@ describe('App', () => {
     expect(sent[sent.length - 1]).toMatchObject({ ruuvi_cloud: true, own_server: { url: 'https://desk.local:8443/record', period_s: 10 } });
     await fireEvent.click(screen.getByRole('button', { name: 'Apply to this gateway' }));
     expect((await screen.findByText(/Applied/)).closest('li')!.dataset.state).toBe('applied');
+  });
+
+  it('publishes scanning as the gateway\'s remote configuration and asks for a download', async () => {
+    const sent: unknown[] = [];
+    const backend = backendWith(async () => ({}));
+    backend.gateways = gatewaysApi(sent);
+    render(App, { backend });
+    await findTheGateway();
+    await fireEvent.input(screen.getByLabelText('Password'), { target: { value: 'label-id' } });
+    await fireEvent.click(document.getElementById('login-button')!);
+    expect((await screen.findByText(/Downloads its settings from/)).textContent).toMatch(/every 60 min/);
+    await fireEvent.change(screen.getByLabelText('Manufacturer'), { target: { value: 'off' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Publish for remote configuration' }));
+    expect((await screen.findByText(/version 1 published/)).id).toBe('scan-published');
+    expect(sent[sent.length - 1]).toMatchObject({ http: null, scan: { company_filter: null, tags: { mode: 'off' } } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Download now' }));
+    expect((await screen.findByText(/downloaded and applied/)).id).toBe('remote-fetched');
   });
 
   it('sets a gateway\'s MQTT broker, checking the fields first', async () => {

@@ -506,6 +506,9 @@ async fn remote_config_serve(
     desk: &Desk,
     a: RemoteServeArgs,
 ) -> Result<Vec<ApplyResult>, ApiError> {
+    if a.endpoints.is_empty() {
+        return Ok(Vec::new());
+    }
     let target = desk.receiver.ensure().await?;
     let token = desk.remote.token()?;
     Ok(desk

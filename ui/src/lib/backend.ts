@@ -30,6 +30,9 @@ import type {
   PollStatus,
   Preview,
   ProfileForm,
+  Published,
+  RemoteAreas,
+  RemoteConfigView,
   ReceiverStatus,
   SensorCard,
   Series,
@@ -85,6 +88,15 @@ export interface GatewaysApi {
   unpoll(endpoint: string): Promise<boolean>;
   /** The polled gateways and how each feed is doing. */
   polls(): Promise<PollStatus[]>;
+  /** The remote configuration this computer serves, and who downloaded which version when. */
+  remoteConfig(): Promise<RemoteConfigView>;
+  /** Sets gateways to download their settings from this computer every `refreshMinutes`. */
+  remoteServe(endpoints: string[], refreshMinutes: number): Promise<ApplyResult[]>;
+  remoteStop(endpoints: string[]): Promise<ApplyResult[]>;
+  /** Publishes areas as each gateway's document (over what it was offered before). */
+  remotePublish(endpoints: string[], areas: RemoteAreas): Promise<Published[]>;
+  /** The gateway downloads and applies its document now. */
+  remoteFetchNow(endpoint: string): Promise<UrlCheck>;
   /** Calls `onStep` for every step of a change in progress until the returned function is called. */
   onStep(onStep: (e: StepEvent) => void): () => void;
 }
@@ -214,6 +226,11 @@ export function backendOver(transport: Transport): Backend {
       poll: (request) => call('gateways_poll', request),
       unpoll: (endpoint) => call('gateways_unpoll', { endpoint }),
       polls: () => call('gateways_polls', {}),
+      remoteConfig: () => call('remote_config', {}),
+      remoteServe: (endpoints, refreshMinutes) => call('remote_config_serve', { endpoints, refreshMinutes }),
+      remoteStop: (endpoints) => call('remote_config_stop', { endpoints }),
+      remotePublish: (endpoints, areas) => call('remote_config_publish', { endpoints, areas }),
+      remoteFetchNow: (endpoint) => call('remote_config_fetch_now', { endpoint }),
       onStep: (onStep) => on<StepEvent>('step', onStep),
     },
     certificates: {

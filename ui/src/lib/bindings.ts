@@ -285,7 +285,11 @@ scan_list: boolean,
 /**
  * It has a read-only / read-write API key (their values are never shown).
  */
-read_key: boolean, write_key: boolean, storage: Storage, remembered: boolean, };
+read_key: boolean, write_key: boolean, storage: Storage, 
+/**
+ * Where it downloads its configuration from (its token is never shown).
+ */
+remote: RemoteCfgState, remembered: boolean, };
 
 export type HttpBackend = { ruuvi_cloud: boolean, custom: CustomServer | null, };
 
@@ -491,6 +495,42 @@ export type UrlCheck = { ok: boolean,
  */
 status: number, summary: string, };
 
+export type RemoteCfgState = { on: boolean, url: string, 
+/**
+ * none, basic or bearer.
+ */
+auth: string, user: string, refresh_minutes: number, server_cert: boolean, client_cert: boolean, };
+
+export type RemoteAreas = { http: ProfileForm | null, mqtt: MqttForm | null, scan: ScanProfile | null, time_place: TimePlaceProfile | null, };
+
+export type TimePlaceProfile = { clock: Clock | null, 
+/**
+ * Copied into every data message (at most 63 characters); `""` clears it.
+ */
+coordinates: string | null, };
+
+export type Clock = { "source": "off" } | { "source": "dhcp" } | { "source": "servers", "servers": Array<string> };
+
+export type RemoteConfigView = { 
+/**
+ * The path below the receiver's address.
+ */
+path: string, files: Array<ServedFile>, 
+/**
+ * Newest first.
+ */
+fetches: Array<ConfigFetch>, };
+
+export type ServedFile = { file: string, gateway: string, version: number, published_at_ms: number, 
+/**
+ * http, mqtt, scan, time_place.
+ */
+areas: Array<string>, };
+
+export type ConfigFetch = { at_ms: number, peer: string, gateway: string | null, file: string, status: number, version: number | null, };
+
+export type Published = { endpoint: string, file: string | null, version: number | null, error: string | null, };
+
 export type Certificates = { 
 /**
  * `None`: no CA yet (made on first use, or with "Create the CA").
@@ -694,6 +734,12 @@ export type CheckMqttArgs = { endpoint: string, broker: MqttBrokerForm, };
 
 export type PollArgs = { endpoint: string, intervalS: number, user: string | null, secret: string | null, };
 
+export type RemoteServeArgs = { endpoints: Array<string>, refreshMinutes: number, };
+
+export type EndpointsArgs = { endpoints: Array<string>, };
+
+export type RemotePublishArgs = { endpoints: Array<string>, areas: RemoteAreas, };
+
 export type GatewayArgs = { gateway: string, };
 
 export type RuleArgs = { rule: Rule, };
@@ -733,6 +779,11 @@ export interface Commands {
   gateways_poll: { args: PollArgs; reply: PollStatus };
   gateways_unpoll: { args: EndpointArgs; reply: boolean };
   gateways_polls: { args: NoArgs; reply: Array<PollStatus> };
+  remote_config: { args: NoArgs; reply: RemoteConfigView };
+  remote_config_serve: { args: RemoteServeArgs; reply: Array<ApplyResult> };
+  remote_config_stop: { args: EndpointsArgs; reply: Array<ApplyResult> };
+  remote_config_publish: { args: RemotePublishArgs; reply: Array<Published> };
+  remote_config_fetch_now: { args: EndpointArgs; reply: UrlCheck };
   certificates: { args: NoArgs; reply: Certificates };
   certificates_create_ca: { args: NoArgs; reply: Certificates };
   certificates_renew: { args: GatewayArgs; reply: string };
