@@ -82,6 +82,10 @@ struct Args {
     /// real gateways; shorter to watch the periodic remote-configuration download).
     #[arg(long, default_value_t = 60_000)]
     remote_cfg_minute_ms: u64,
+    /// How long configuration mode (no data forwarding, no remote-configuration downloads)
+    /// lasts after a read of the settings, in ms (60000 on real gateways).
+    #[arg(long, default_value_t = 60_000)]
+    config_mode_ms: u64,
 }
 
 fn parse_lan_auth(s: &str) -> Result<LanAuth, String> {
@@ -162,6 +166,7 @@ async fn main() -> std::process::ExitCode {
         options.quirks = args.quirks;
         options.preset = preset.clone();
         options.remote_cfg_minute = Duration::from_millis(args.remote_cfg_minute_ms.max(1));
+        options.config_mode = Duration::from_millis(args.config_mode_ms);
         options.hotspot_listen = args.hotspot_listen.map(|mut a| {
             if a.port() != 0 {
                 a.set_port(a.port() + i as u16);
