@@ -108,6 +108,38 @@ pub enum ConfigCommand {
     /// Set where the gateway's clock comes from (NTP servers, DHCP, or none: counters instead
     /// of times in its data) and/or the coordinates it copies into every message.
     SetTime(SetTime),
+    /// Set where the gateway downloads its configuration from (remote configuration: at
+    /// start and every --refresh minutes), or switch it off with --off.
+    SetRemote(SetRemote),
+    /// Make the gateway download and apply its remote configuration now (`/gw_cfg_download`).
+    FetchRemote(Login),
+}
+
+#[derive(Debug, Args)]
+pub struct SetRemote {
+    #[command(flatten)]
+    login: Login,
+    /// A base URL (the gateway asks for `<url>/<MAC>.json`, then `<url>/gw_cfg.json`) or a
+    /// `.json` URL. `ruuvictl serve` serves at `https://<this computer>:<port>/gw-cfg/`.
+    #[arg(long, required_unless_present = "off", conflicts_with = "off")]
+    url: Option<String>,
+    /// Switch remote configuration off (the gateway keeps its settings).
+    #[arg(long)]
+    off: bool,
+    /// none, basic or bearer.
+    #[arg(long, default_value = "none")]
+    auth: String,
+    #[arg(long, default_value = "")]
+    auth_user: String,
+    /// The password or token from standard input (else `RUUVI_REMOTE_CFG_SECRET`; none: the
+    /// gateway keeps the one it has).
+    #[arg(long)]
+    secret_stdin: bool,
+    /// Minutes between downloads; 0: only at start and when asked.
+    #[arg(long, default_value_t = 60)]
+    refresh: u16,
+    #[command(flatten)]
+    certificates: Certificates,
 }
 
 #[derive(Debug, Args)]
@@ -517,6 +549,34 @@ pub async fn run(
             };
             push_area(&args.login, keychain, &profile).await?;
         }
+        GatewayCommand::Config(ConfigCommand::SetRemote(args)) => {
+            set_remote(args, data_dir, keychain).await?;
+        }
+        GatewayCommand::Config(ConfigCommand::FetchRemote(login)) => {
+            let mut client = connect(&login, keychain)?;
+            let outcome = client.download_config_now().await?;
+            if login.json {
+                print_json(
+                    &serde_json::json!({"status": outcome.status, "message": outcome.message}),
+                );
+            } else {
+                println!(
+                    "{}: {}",
+                    login.gateway,
+                    if outcome.ok() {
+                        "downloaded and applied".to_string()
+                    } else {
+                        outcome.summary()
+                    }
+                );
+            }
+            if !outcome.ok() {
+                return Err(Failure {
+                    message: format!("the download failed: {}", outcome.summary()),
+                    code: 1,
+                });
+            }
+        }
         GatewayCommand::Config(ConfigCommand::SetLanAccess(args)) => {
             set_lan_access(args, keychain).await?;
         }
@@ -750,6 +810,56 @@ async fn set_mqtt(
     let report = print_progress(json);
     let profile = ruuvi_gateway::MqttProfile { target };
     let outcome = ruuvi_gateway::push_profile(&mut client, &profile, &report).await;
+    outcome_result(outcome, json)
+}
+
+/// `config set-remote`: the source from the options (certificates uploaded as `rcfg_*`), pushed
+/// like any area.
+async fn set_remote(
+    args: SetRemote,
+    data_dir: &Path,
+    keychain: &dyn SecretStore,
+) -> Result<(), Failure> {
+    use ruuvi_gateway::{RemoteAuth, RemoteCfgProfile, RemoteSource};
+    let login = &args.login;
+    let mut client = connect(login, keychain)?;
+    client.login().await?;
+    let source = match &args.url {
+        None => None,
+        Some(url) => {
+            let secret = secret_from("RUUVI_REMOTE_CFG_SECRET", args.secret_stdin, keychain, &[])?
+                .filter(|s| !s.expose().is_empty());
+            let auth = match args.auth.as_str() {
+                "none" => RemoteAuth::None,
+                "basic" => RemoteAuth::Basic {
+                    user: args.auth_user.clone(),
+                    password: secret,
+                },
+                "bearer" => RemoteAuth::Bearer(secret),
+                other => {
+                    return Err(Failure {
+                        message: format!("--auth {other:?}: none, basic or bearer"),
+                        code: 2,
+                    })
+                }
+            };
+            if args.certificates.issue_client_cert {
+                client.learn_mac().await?;
+            }
+            let (client_identity, server_ca_pem) =
+                args.certificates.resolve(&client, data_dir, keychain)?;
+            Some(RemoteSource {
+                url: url.clone(),
+                auth,
+                server_ca_pem,
+                client_identity,
+                refresh_minutes: args.refresh,
+            })
+        }
+    };
+    let json = login.json;
+    let profile = RemoteCfgProfile { source };
+    let outcome = ruuvi_gateway::push_profile(&mut client, &profile, &print_progress(json)).await;
     outcome_result(outcome, json)
 }
 

@@ -444,3 +444,190 @@ async fn set_lan_access_keeps_generated_keys_in_the_keychain_and_uses_them() {
     }
     gw.stop().await;
 }
+
+/// A configuration server on 127.0.0.1 that answers every GET with `doc` (when the bearer
+/// token is right) and records what it was asked.
+async fn config_server(
+    doc: &'static str,
+    token: &'static str,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::mpsc::UnboundedReceiver<String>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && s.read(&mut byte).await.unwrap_or(0) == 1 {
+                head.push(byte[0]);
+            }
+            let head = String::from_utf8_lossy(&head).into_owned();
+            let ok = head.to_ascii_lowercase().contains(&format!(
+                "authorization: bearer {}\r\n",
+                token.to_ascii_lowercase()
+            ));
+            let reply = if ok {
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{doc}",
+                    doc.len()
+                )
+            } else {
+                "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".into()
+            };
+            let _ = s.write_all(reply.as_bytes()).await;
+            let _ = tx.send(head);
+        }
+    });
+    (addr, rx)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn set_remote_points_the_gateway_at_a_configuration_server_and_fetch_remote_applies_it() {
+    let gw = sim("RW-key").await;
+    let addr = gw.addr.to_string();
+    let (server, mut asked) = config_server(
+        r#"{"remote_cfg_use": true, "coordinates": "from the server"}"#,
+        "cfg-token",
+    )
+    .await;
+    let key = |secret: &str| {
+        vec![
+            ("RUUVI_GATEWAY_API_KEY", "RW-key".to_string()),
+            ("RUUVI_REMOTE_CFG_SECRET", secret.to_string()),
+        ]
+    };
+    let url = format!("http://{server}/cfg/");
+    let out = run(
+        args(&[
+            "gateway",
+            "config",
+            "set-remote",
+            &addr,
+            "--api-key",
+            "--url",
+            &url,
+            "--auth",
+            "bearer",
+            "--refresh",
+            "0",
+            "--json",
+        ]),
+        key("cfg-token"),
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    {
+        let st = gw.state.lock().await;
+        assert!(st.config.bool("remote_cfg_use"));
+        assert_eq!(st.config.str("remote_cfg_url"), url);
+        assert_eq!(
+            st.config.secret("remote_cfg_auth_bearer_token"),
+            "cfg-token"
+        );
+    }
+    let out = run(
+        args(&["gateway", "config", "fetch-remote", &addr, "--api-key"]),
+        key(""),
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let head = asked.recv().await.unwrap();
+    let mac = gw.identity().await.ble_mac.to_string();
+    assert!(
+        head.starts_with(&format!("GET /cfg/{}.json", mac.replace(':', ""))),
+        "{head}"
+    );
+    assert_eq!(
+        gw.state.lock().await.config.str("coordinates"),
+        "from the server"
+    );
+
+    // A wrong token: the gateway's own failure message, exit 1; keeping the secret needs the
+    // same auth type on the gateway, so switching to basic without one is refused (exit 2).
+    let out = run(
+        args(&[
+            "gateway",
+            "config",
+            "set-remote",
+            &addr,
+            "--api-key",
+            "--url",
+            &url,
+            "--auth",
+            "bearer",
+        ]),
+        key("wrong"),
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(
+        args(&["gateway", "config", "fetch-remote", &addr, "--api-key"]),
+        key(""),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("refused the credentials"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(
+        args(&[
+            "gateway",
+            "config",
+            "set-remote",
+            &addr,
+            "--api-key",
+            "--url",
+            &url,
+            "--auth",
+            "basic",
+            "--auth-user",
+            "u",
+        ]),
+        key(""),
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Off.
+    let out = run(
+        args(&[
+            "gateway",
+            "config",
+            "set-remote",
+            &addr,
+            "--api-key",
+            "--off",
+        ]),
+        key(""),
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!gw.state.lock().await.config.bool("remote_cfg_use"));
+    gw.stop().await;
+}
