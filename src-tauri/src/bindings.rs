@@ -44,6 +44,7 @@ pub fn declarations() -> String {
         ruuvi_protocol::MacAddress,
         ruuvi_app::api::ListedGateway,
         ruuvi_setup::SavedGateway,
+        ruuvi_setup::FleetSummary,
         ruuvi_setup::LoginKind,
         ruuvi_setup::DiscoverRequest,
         ruuvi_setup::FoundGateway,

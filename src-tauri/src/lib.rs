@@ -809,6 +809,10 @@ mod tests {
             ("gateways_polls", serde_json::json!({})),
             ("remote_config", serde_json::json!({})),
             (
+                "gateways_read",
+                serde_json::json!({"endpoints": ["127.0.0.1:1"]}),
+            ),
+            (
                 "remote_config_serve",
                 serde_json::json!({"endpoints": [], "refreshMinutes": 60}),
             ),

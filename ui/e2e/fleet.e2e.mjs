@@ -1,7 +1,8 @@
 // Several gateways at once, in a real browser against the real backend and three simulator
 // processes: log in to each; on two of them in one go, new API keys (kept in the keychain, the
 // read-write one used from then on) and Bluetooth scanning (a deny list); check at the gateways
-// themselves; then undo the scanning on one. No mocks; loopback only.
+// themselves; then undo the scanning on one; a change made behind Ruuvi Desk's back shows as
+// "differs" in the fleet table. No mocks; loopback only.
 // Needs a keychain: run inside tests/with-keychain.sh.
 //
 //   tests/with-keychain.sh node --test ui/e2e/fleet.e2e.mjs   (after `make build`)
@@ -110,5 +111,20 @@ test('new API keys and scanning on two of three gateways at once, then undo the 
   assert.deepEqual(scanningOf(second).scan_filter_list, []);
   assert.deepEqual(scanningOf(third).scan_filter_list, ['AA:BB:CC:DD:EE:01', 'AA:BB:CC:DD:EE:02'], 'the other keeps the change');
   await page.screenshot({ path: join(shots, 'browser-fleet-scanning-undone.png'), fullPage: true });
+
+  // Someone else sets the third gateway's scanning back to the factory settings (ruuvictl
+  // straight to the gateway, as its web page would): after reading the fleet again, its row
+  // says what no longer matches what Ruuvi Desk set; the others do not.
+  execFileSync(ruuvictl, ['gateway', 'config', 'set-scan', third.address, '--api-key', '--id', third.address], { env: { ...process.env, ...env } });
+  await row(second).getByRole('checkbox').uncheck();
+  await page.getByRole('button', { name: 'Read all logged-in again' }).click();
+  const differs = row(third).locator('.differs');
+  await differs.waitFor({ timeout: 60_000 });
+  assert.match(await differs.getAttribute('data-differs'), /scan_filter_list/);
+  assert.equal(await row(second).locator('.differs').count(), 0);
+  assert.equal(await row(first).locator('.differs').count(), 0);
+  assert.equal(await row(third).locator('[data-column="lan"]').textContent(), 'default');
+  assert.equal(await row(third).locator('[data-column="backend"]').textContent(), 'Ruuvi Cloud');
+  await page.screenshot({ path: join(shots, 'browser-fleet-differs.png'), fullPage: true });
   await page.close();
 });

@@ -36,9 +36,10 @@ function gatewaysApi(sent: unknown[]): GatewaysApi {
     login: async (request) => {
       sent.push(request);
       if (request.password !== 'label-id') throw new BackendError('unauthorised', 'not allowed: wrong password');
-      saved.push({ endpoint: request.endpoint, name: 'RuuviGateway9C2C', mac: 'C8:25:2D:8E:9C:2C', firmware: 'v1.17.3', user: 'Admin', login: 'password', remembered: true, last_change: null, demo: false, logged_in: true });
+      saved.push({ endpoint: request.endpoint, name: 'RuuviGateway9C2C', mac: 'C8:25:2D:8E:9C:2C', firmware: 'v1.17.3', user: 'Admin', login: 'password', remembered: true, last_change: null, demo: false, logged_in: true, summary: { lan_auth: 'lan_auth_ruuvi', backend: 'Ruuvi Cloud', mqtt: null, remote: null, read_at_ms: 0, differs: ['http_url'] }, expected: {}, last_post_ms: null });
       return { endpoint: request.endpoint, name: 'RuuviGateway9C2C', mac: 'C8:25:2D:8E:9C:2C', firmware: 'v1.17.3', lan_auth: 'lan_auth_ruuvi', http: HTTP_NOW, mqtt: MQTT_NOW, scan: { company_filter: 0x0499, tags: { mode: 'off' }, radio: null }, scan_list: true, read_key: false, write_key: false, storage: { ready: true, files: {} }, remote: REMOTE_NOW, remembered: true };
     },
+    read: async () => saved,
     forget: async () => true,
     details: async () => {
       throw new BackendError('not_logged_in', 'log in first');
@@ -278,6 +279,11 @@ describe('App', () => {
     await fireEvent.input(screen.getByLabelText('Password'), { target: { value: 'label-id' } });
     await fireEvent.click(document.getElementById('login-button')!);
     expect(await screen.findByText('C8:25:2D:8E:9C:2C', { selector: '#gateway-mac' })).toBeTruthy();
+
+    // The fleet table: what it has, and what no longer matches what Ruuvi Desk set.
+    const row = document.querySelector('#saved-gateways tr[data-endpoint]')!;
+    expect(row.querySelector('[data-column="backend"]')!.textContent).toBe('Ruuvi Cloud');
+    expect(row.querySelector('.differs')!.textContent).toMatch(/differs from what was set: http_url/);
 
     await fireEvent.click(screen.getByLabelText('Send to my own server'));
     await fireEvent.click(screen.getByRole('button', { name: 'Preview changes' }));

@@ -66,6 +66,8 @@ pub struct ListedGateway {
     #[serde(flatten)]
     pub gateway: SavedGateway,
     pub logged_in: bool,
+    /// When it last posted to this computer's receiver (since the receiver started).
+    pub last_post_ms: Option<i64>,
 }
 
 fn mac(text: &str) -> Result<MacAddress, DeskError> {
@@ -379,6 +381,21 @@ async fn receiver_start(desk: &Desk, _: NoArgs) -> Result<ReceiverStatus, ApiErr
 }
 
 async fn gateways_list(desk: &Desk, _: NoArgs) -> Result<Vec<ListedGateway>, ApiError> {
+    // When each gateway last posted to this computer (stored), by MAC.
+    let status = desk.receiver.status().await;
+    let last_post: std::collections::HashMap<String, i64> = status
+        .gateways
+        .iter()
+        .filter_map(|g| {
+            let at = g
+                .recent
+                .iter()
+                .filter(|r| (200..300).contains(&r.status))
+                .map(|r| r.at_ms)
+                .max()?;
+            Some((g.gateway?.to_string(), at))
+        })
+        .collect();
     Ok(desk
         .setup
         .gateways
@@ -386,9 +403,22 @@ async fn gateways_list(desk: &Desk, _: NoArgs) -> Result<Vec<ListedGateway>, Api
         .into_iter()
         .map(|gateway| ListedGateway {
             logged_in: desk.setup.gateways.is_logged_in(&gateway.endpoint),
+            last_post_ms: gateway.mac.as_ref().and_then(|m| last_post.get(m)).copied(),
             gateway,
         })
         .collect())
+}
+
+/// Reads the logged-in gateways' settings again for the fleet table (each pauses its
+/// forwarding for 5 s); the list as it is then. A gateway that could not be read keeps its
+/// earlier summary; its error is in the log.
+async fn gateways_read(desk: &Desk, a: EndpointsArgs) -> Result<Vec<ListedGateway>, ApiError> {
+    for (endpoint, result) in desk.setup.gateways.read_again(a.endpoints).await {
+        if let Err(e) = result {
+            tracing::warn!(gateway = %endpoint, "reading again: {e}");
+        }
+    }
+    gateways_list(desk, NoArgs {}).await
 }
 
 async fn gateways_discover(desk: &Desk, a: DiscoverArgs) -> Result<Vec<FoundGateway>, ApiError> {
@@ -796,6 +826,7 @@ commands! {
     receiver_status(NoArgs) -> ReceiverStatus;
     receiver_start(NoArgs) -> ReceiverStatus;
     gateways_list(NoArgs) -> Vec<ListedGateway>;
+    gateways_read(EndpointsArgs) -> Vec<ListedGateway>;
     gateways_discover(DiscoverArgs) -> Vec<FoundGateway>;
     gateways_login(LoginArgs) -> GatewayDetails;
     gateways_forget(EndpointArgs) -> bool;

@@ -314,9 +314,16 @@ impl Backends {
                 message: describe(&p),
             })
         };
+        let before = session.config.clone();
+        let body = profile.post_body(&before);
         let outcome = push_profile(&mut session.client, profile, &report).await;
         if let Some(after) = &outcome.read_back {
             session.config = after.clone();
+            if outcome.state == GatewayState::Applied {
+                self.sessions.note_applied(endpoint, &body, &before, after);
+            } else {
+                self.sessions.note_read(endpoint, after);
+            }
         }
         let result = result_of(&outcome);
         let summary = match &result.error {

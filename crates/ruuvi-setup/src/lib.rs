@@ -10,6 +10,7 @@
 
 mod backends;
 mod certs;
+mod fleet;
 mod form;
 mod list;
 mod mqtt_form;
@@ -26,6 +27,7 @@ use ruuvi_secrets::{SecretStore, Sensitive};
 
 pub use backends::Backends;
 pub use certs::{CertSummary, Certificates, ClientSummary, OurCertificates};
+pub use fleet::{Expected, FleetSummary};
 pub use form::{ClientCertChoice, OwnServerForm, ProfileForm, ServerCaChoice};
 pub use list::{parse_gateway_list, LoginKind, SavedGateway};
 pub use mqtt_form::{MqttBrokerForm, MqttForm};

@@ -32,6 +32,13 @@ pub struct SavedGateway {
     /// A simulated demo gateway: gone when the app stops, so not kept across starts.
     #[serde(default)]
     pub demo: bool,
+    /// What it had when last read (the fleet table).
+    #[serde(default)]
+    pub summary: Option<crate::FleetSummary>,
+    /// The settings Ruuvi Desk's changes set, as read back (never secrets).
+    #[serde(default)]
+    #[ts(type = "Record<string, unknown>")]
+    pub expected: crate::Expected,
 }
 
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -141,6 +148,8 @@ mod tests {
             remembered: true,
             last_change: None,
             demo: false,
+            summary: None,
+            expected: Default::default(),
         };
         list.put(gw.clone()).unwrap();
         list.put(SavedGateway {

@@ -12,7 +12,9 @@ use ruuvi_gateway::{ClientOptions, Credentials, Endpoint, GatewayClient, Gateway
 use ruuvi_secrets::{SecretKind, SecretName, SecretStore, Sensitive};
 
 use crate::list::{self, LoginKind, SavedGateway};
-use crate::{admin, DiscoverRequest, FoundGateway, GatewayDetails, LoginRequest, SetupError};
+use crate::{
+    admin, DiscoverRequest, FleetSummary, FoundGateway, GatewayDetails, LoginRequest, SetupError,
+};
 
 /// What happens to one of a gateway's API keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, ts_rs::TS)]
@@ -223,7 +225,13 @@ impl Sessions {
             }
         }
         let details = details_of(&key, &client, &config, remembered);
+        let expected = saved
+            .as_ref()
+            .map(|s| s.expected.clone())
+            .unwrap_or_default();
         self.list.lock().put(SavedGateway {
+            summary: Some(FleetSummary::of(&config, &expected, now_ms())),
+            expected,
             endpoint: key.clone(),
             name: details.name.clone(),
             mac: details.mac.clone(),
@@ -389,6 +397,72 @@ impl Sessions {
         Ok(result)
     }
 
+    /// Reads each logged-in gateway's settings again (8 at a time) for the fleet table; each
+    /// read pauses the gateway's forwarding for 5 s. Gateways not logged in are skipped.
+    pub async fn read_again(
+        &self,
+        endpoints: Vec<String>,
+    ) -> Vec<(String, Result<(), SetupError>)> {
+        let permits = Arc::new(tokio::sync::Semaphore::new(8));
+        let mut tasks = tokio::task::JoinSet::new();
+        for (index, endpoint) in endpoints.into_iter().enumerate() {
+            let Ok(session) = self.session(&endpoint) else {
+                continue;
+            };
+            let permits = permits.clone();
+            tasks.spawn(async move {
+                let _permit = permits.acquire_owned().await.expect("never closed");
+                let mut session = session.lock().await;
+                let read = async {
+                    let config = session.client.config().await?;
+                    if let Err(e) = session.client.post_config(&config.unchanged_body()).await {
+                        tracing::info!(gateway = %endpoint, "forwarding resumes in 60 s: {e}");
+                    }
+                    session.config = config.clone();
+                    Ok::<_, SetupError>(config)
+                }
+                .await;
+                (index, endpoint, read)
+            });
+        }
+        let mut out = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            let (index, endpoint, read) = joined.expect("reads do not panic");
+            let result = read.map(|config| self.note_read(&endpoint, &config));
+            out.push((index, endpoint, result));
+        }
+        out.sort_by_key(|(i, _, _)| *i);
+        out.into_iter().map(|(_, e, r)| (e, r)).collect()
+    }
+
+    /// The fleet summary of a gateway whose settings were just read.
+    pub(crate) fn note_read(&self, endpoint: &str, config: &GatewayConfig) {
+        if let Err(e) = self.list.lock().update(endpoint, |g| {
+            g.summary = Some(FleetSummary::of(config, &g.expected, now_ms()));
+            if let Some(f) = config.fw_ver() {
+                g.firmware = Some(f.to_string());
+            }
+        }) {
+            tracing::warn!("gateways.json: {e}");
+        }
+    }
+
+    /// After an applied change: what it set is expected from now on.
+    pub(crate) fn note_applied(
+        &self,
+        endpoint: &str,
+        body: &serde_json::Map<String, serde_json::Value>,
+        before: &GatewayConfig,
+        after: &GatewayConfig,
+    ) {
+        if let Err(e) = self.list.lock().update(endpoint, |g| {
+            crate::fleet::expect_from(&mut g.expected, body, before, after);
+            g.summary = Some(FleetSummary::of(after, &g.expected, now_ms()));
+        }) {
+            tracing::warn!("gateways.json: {e}");
+        }
+    }
+
     /// Notes how the latest change to a gateway ended (shown in the list).
     pub(crate) fn record_change(&self, endpoint: &str, summary: String) {
         if let Err(e) = self
@@ -399,6 +473,13 @@ impl Sessions {
             tracing::warn!("gateways.json: {e}");
         }
     }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 fn details_of(

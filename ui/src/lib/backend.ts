@@ -63,6 +63,8 @@ export type PasswordTarget = 'store' | 'mqtt_feed' | 'mqtt_sink';
 /** The Gateways page's calls (`ruuvi_setup::Setup`). */
 export interface GatewaysApi {
   list(): Promise<ListedGateway[]>;
+  /** Reads these logged-in gateways' settings again; the list as it is then. */
+  read(endpoints: string[]): Promise<ListedGateway[]>;
   discover(request: { mdns: boolean; mdns_seconds: number; probe: string }): Promise<FoundGateway[]>;
   login(request: LoginRequest): Promise<GatewayDetails>;
   forget(endpoint: string): Promise<boolean>;
@@ -210,6 +212,7 @@ export function backendOver(transport: Transport): Backend {
     },
     gateways: {
       list: () => call('gateways_list', {}),
+      read: (endpoints) => call('gateways_read', { endpoints }),
       discover: (request) => call('gateways_discover', { request }),
       login: (request) => call('gateways_login', { request }),
       forget: (endpoint) => call('gateways_forget', { endpoint }),

@@ -176,6 +176,10 @@ export type MacAddress = string;
 
 export type ListedGateway = { logged_in: boolean, 
 /**
+ * When it last posted to this computer's receiver (since the receiver started).
+ */
+last_post_ms: number | null, 
+/**
  * `host` or `host:port`, as the user reaches it.
  */
 endpoint: string, name: string | null, mac: string | null, firmware: string | null, user: string, login: LoginKind, 
@@ -190,7 +194,15 @@ last_change: string | null,
 /**
  * A simulated demo gateway: gone when the app stops, so not kept across starts.
  */
-demo: boolean, };
+demo: boolean, 
+/**
+ * What it had when last read (the fleet table).
+ */
+summary: FleetSummary | null, 
+/**
+ * The settings Ruuvi Desk's changes set, as read back (never secrets).
+ */
+expected: Record<string, unknown>, };
 
 export type SavedGateway = { 
 /**
@@ -208,7 +220,33 @@ last_change: string | null,
 /**
  * A simulated demo gateway: gone when the app stops, so not kept across starts.
  */
-demo: boolean, };
+demo: boolean, 
+/**
+ * What it had when last read (the fleet table).
+ */
+summary: FleetSummary | null, 
+/**
+ * The settings Ruuvi Desk's changes set, as read back (never secrets).
+ */
+expected: Record<string, unknown>, };
+
+export type FleetSummary = { lan_auth: string | null, 
+/**
+ * "Ruuvi Cloud", the own server's URL, both joined with " + ", or "off".
+ */
+backend: string, 
+/**
+ * `mqtts://host:port` or `None` (off).
+ */
+mqtt: string | null, 
+/**
+ * Where it downloads its configuration from (`None`: off).
+ */
+remote: string | null, read_at_ms: number, 
+/**
+ * Settings Ruuvi Desk set that the gateway no longer has, by key.
+ */
+differs: Array<string>, };
 
 export type LoginKind = "none" | "password" | "api_key";
 
@@ -712,6 +750,8 @@ export type SettingsArgs = { settings: AppSettings, };
 
 export type PasswordArgs = { target: string, password: string, };
 
+export type EndpointsArgs = { endpoints: Array<string>, };
+
 export type DiscoverArgs = { request: DiscoverRequest, };
 
 export type LoginArgs = { request: LoginRequest, };
@@ -735,8 +775,6 @@ export type CheckMqttArgs = { endpoint: string, broker: MqttBrokerForm, };
 export type PollArgs = { endpoint: string, intervalS: number, user: string | null, secret: string | null, };
 
 export type RemoteServeArgs = { endpoints: Array<string>, refreshMinutes: number, };
-
-export type EndpointsArgs = { endpoints: Array<string>, };
 
 export type RemotePublishArgs = { endpoints: Array<string>, areas: RemoteAreas, };
 
@@ -763,6 +801,7 @@ export interface Commands {
   receiver_status: { args: NoArgs; reply: ReceiverStatus };
   receiver_start: { args: NoArgs; reply: ReceiverStatus };
   gateways_list: { args: NoArgs; reply: Array<ListedGateway> };
+  gateways_read: { args: EndpointsArgs; reply: Array<ListedGateway> };
   gateways_discover: { args: DiscoverArgs; reply: Array<FoundGateway> };
   gateways_login: { args: LoginArgs; reply: GatewayDetails };
   gateways_forget: { args: EndpointArgs; reply: boolean };
