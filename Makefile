@@ -131,7 +131,9 @@ test: test-deps build
 	RUUVI_DESK_SCREENSHOTS=$(CURDIR)/target/screenshots tests/with-keychain.sh node --test ui/e2e/gateways.e2e.mjs
 	# Three gateways at once: new API keys and scanning on two, scanning undone on one.
 	RUUVI_DESK_SCREENSHOTS=$(CURDIR)/target/screenshots tests/with-keychain.sh node --test ui/e2e/fleet.e2e.mjs
+	# Remote configuration served from here; a rolling firmware update with progress.
 	RUUVI_DESK_SCREENSHOTS=$(CURDIR)/target/screenshots tests/with-keychain.sh node --test ui/e2e/remote.e2e.mjs
+	RUUVI_DESK_SCREENSHOTS=$(CURDIR)/target/screenshots tests/with-keychain.sh node --test ui/e2e/firmware.e2e.mjs
 	RUUVI_DESK_SCREENSHOTS=$(CURDIR)/target/screenshots tests/with-keychain.sh tests/with-servers.sh node --test ui/e2e/mqtt.e2e.mjs
 	@echo "make test: all passed"
 

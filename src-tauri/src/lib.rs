@@ -813,6 +813,30 @@ mod tests {
                 serde_json::json!({"endpoints": ["127.0.0.1:1"]}),
             ),
             (
+                "gateways_firmware",
+                serde_json::json!({"endpoint": "127.0.0.1:1"}),
+            ),
+            (
+                "gateways_set_update_url",
+                serde_json::json!({"endpoint": "127.0.0.1:1", "url": "http://127.0.0.1:1/fw"}),
+            ),
+            (
+                "gateways_update",
+                serde_json::json!({"endpoints": ["127.0.0.1:1"], "release": "nightly", "atATime": 1}),
+            ),
+            (
+                "gateways_apply_auto_update",
+                serde_json::json!({"endpoints": ["127.0.0.1:1"], "schedule": {"cycle": "manual", "weekdays": 0, "from_hour": 0, "to_hour": 24, "tz_offset_hours": 2}}),
+            ),
+            (
+                "gateways_apply_time",
+                serde_json::json!({"endpoints": [], "timePlace": {"clock": {"source": "dhcp"}, "coordinates": null}}),
+            ),
+            (
+                "gateways_apply_statistics",
+                serde_json::json!({"endpoints": ["127.0.0.1:1"], "form": {"target": null}}),
+            ),
+            (
                 "remote_config_serve",
                 serde_json::json!({"endpoints": [], "refreshMinutes": 60}),
             ),

@@ -37,7 +37,7 @@ function gatewaysApi(sent: unknown[]): GatewaysApi {
       sent.push(request);
       if (request.password !== 'label-id') throw new BackendError('unauthorised', 'not allowed: wrong password');
       saved.push({ endpoint: request.endpoint, name: 'RuuviGateway9C2C', mac: 'C8:25:2D:8E:9C:2C', firmware: 'v1.17.3', user: 'Admin', login: 'password', remembered: true, last_change: null, demo: false, logged_in: true, summary: { lan_auth: 'lan_auth_ruuvi', backend: 'Ruuvi Cloud', mqtt: null, remote: null, read_at_ms: 0, differs: ['http_url'] }, expected: {}, last_post_ms: null });
-      return { endpoint: request.endpoint, name: 'RuuviGateway9C2C', mac: 'C8:25:2D:8E:9C:2C', firmware: 'v1.17.3', lan_auth: 'lan_auth_ruuvi', http: HTTP_NOW, mqtt: MQTT_NOW, scan: { company_filter: 0x0499, tags: { mode: 'off' }, radio: null }, scan_list: true, read_key: false, write_key: false, storage: { ready: true, files: {} }, remote: REMOTE_NOW, remembered: true };
+      return { endpoint: request.endpoint, name: 'RuuviGateway9C2C', mac: 'C8:25:2D:8E:9C:2C', firmware: 'v1.17.3', lan_auth: 'lan_auth_ruuvi', http: HTTP_NOW, mqtt: MQTT_NOW, scan: { company_filter: 0x0499, tags: { mode: 'off' }, radio: null }, scan_list: true, read_key: false, write_key: false, storage: { ready: true, files: {} }, remote: REMOTE_NOW, update_url: 'https://network.ruuvi.com/firmwareupdate', auto_update: { cycle: 'regular', weekdays: 127, from_hour: 0, to_hour: 24, tz_offset_hours: 3 }, statistics: { on: true, url: 'https://network.ruuvi.com/status', user: '', server_cert: false, client_cert: false }, time_place: { clock: { source: 'dhcp' }, coordinates: '' }, remembered: true };
     },
     read: async () => saved,
     forget: async () => true,
@@ -71,6 +71,24 @@ function gatewaysApi(sent: unknown[]): GatewaysApi {
     },
     unpoll: async () => true,
     polls: async () => [],
+    firmware: async (endpoint) => ({ endpoint, running: 'v1.17.2', update_url: 'https://network.ruuvi.com/firmwareupdate', latest: { version: 'v1.17.3', url: 'https://fw/v1.17.3', created_at: null }, beta: null, newer: { version: 'v1.17.3', url: 'https://fw/v1.17.3', created_at: null } }),
+    setUpdateUrl: async () => {},
+    update: async (endpoints, release, atATime) => {
+      sent.push({ release, atATime });
+      return endpoints.map((endpoint) => ({ endpoint, outcome: { state: 'updated', version: 'v1.17.3' } }));
+    },
+    applyAutoUpdate: async (endpoints, schedule) => {
+      sent.push(schedule);
+      return endpoints.map((endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null, undoable: true }));
+    },
+    applyTime: async (endpoints, timePlace) => {
+      sent.push(timePlace);
+      return endpoints.map((endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null, undoable: true }));
+    },
+    applyStatistics: async (endpoints, form) => {
+      sent.push(form);
+      return endpoints.map((endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null, undoable: false }));
+    },
     remoteConfig: async () => ({ path: '/gw-cfg/', files: [], fetches: [] }),
     remoteServe: async (endpoints) => endpoints.map((endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null, undoable: false })),
     remoteStop: async (endpoints) => endpoints.map((endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null, undoable: false })),
@@ -311,6 +329,35 @@ describe('App', () => {
     expect(sent[sent.length - 1]).toMatchObject({ http: null, scan: { company_filter: null, tags: { mode: 'off' } } });
     await fireEvent.click(screen.getByRole('button', { name: 'Download now' }));
     expect((await screen.findByText(/downloaded and applied/)).id).toBe('remote-fetched');
+  });
+
+  it('updates the firmware, sets automatic updates on weekends and the clock from time servers', async () => {
+    const sent: unknown[] = [];
+    const backend = backendWith(async () => ({}));
+    backend.gateways = gatewaysApi(sent);
+    render(App, { backend });
+    await findTheGateway();
+    await fireEvent.input(screen.getByLabelText('Password'), { target: { value: 'label-id' } });
+    await fireEvent.click(document.getElementById('login-button')!);
+    await fireEvent.click(await screen.findByRole('button', { name: 'Check for updates' }));
+    expect((await screen.findByText(/is newer than what it runs/)).id).toBe('firmware-offer');
+    await fireEvent.click(screen.getByRole('button', { name: 'Update to v1.17.3' }));
+    expect((await screen.findByText(/updated to v1.17.3/)).closest('li')!.dataset.state).toBe('updated');
+    expect(sent[sent.length - 1]).toEqual({ release: 'latest', atATime: 1 });
+
+    await fireEvent.change(screen.getByLabelText('Installs by itself'), { target: { value: 'beta' } });
+    for (const day of ['1', '2', '3', '4', '5']) {
+      await fireEvent.click(document.querySelector(`#auto-days input[data-day="${day}"]`)!);
+    }
+    await fireEvent.click(screen.getByRole('button', { name: 'Set automatic updates' }));
+    await waitFor(() => expect(sent[sent.length - 1]).toMatchObject({ cycle: 'beta', weekdays: 65 }));
+
+    await fireEvent.change(screen.getByLabelText('Clock'), { target: { value: 'servers' } });
+    await fireEvent.input(screen.getByLabelText('Servers'), { target: { value: '' } });
+    expect(screen.getByText(/Name 1 to 4 time servers/)).toBeTruthy();
+    await fireEvent.input(screen.getByLabelText('Servers'), { target: { value: 'time.lan, pool.ntp.org' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Set time and place' }));
+    await waitFor(() => expect(sent[sent.length - 1]).toEqual({ clock: { source: 'servers', servers: ['time.lan', 'pool.ntp.org'] }, coordinates: '' }));
   });
 
   it('sets a gateway\'s MQTT broker, checking the fields first', async () => {

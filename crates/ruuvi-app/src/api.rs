@@ -12,13 +12,13 @@ use serde_json::Value;
 
 use ruuvi_alerts::{AlertsView, Rule};
 use ruuvi_dashboard::{Dashboard, Series};
-use ruuvi_gateway::ScanProfile;
+use ruuvi_gateway::{AutoUpdateProfile, ScanProfile, TimePlaceProfile};
 use ruuvi_protocol::MacAddress;
 use ruuvi_secrets::Sensitive;
 use ruuvi_setup::{
-    ApplyResult, Certificates, DiscoverRequest, FoundGateway, GatewayDetails, KeyAction,
-    LoginRequest, MqttBrokerForm, MqttForm, OwnServerForm, Preview, ProfileForm, RemoteAreas,
-    SavedGateway, UrlCheck,
+    ApplyResult, Certificates, DiscoverRequest, FirmwareOffer, FoundGateway, GatewayDetails,
+    KeyAction, LoginRequest, MqttBrokerForm, MqttForm, OwnServerForm, Preview, ProfileForm,
+    RemoteAreas, SavedGateway, StatisticsForm, UpdateResult, UrlCheck,
 };
 use ruuvi_wiring::app_settings::{AppSettings, PolledGateway};
 use ruuvi_wiring::{Connections, ReceiverStatus};
@@ -525,6 +525,70 @@ async fn gateways_send_here(desk: &Desk, a: EndpointArgs) -> Result<ApplyResult,
     Ok(desk.setup.this_computer.send(plan, on_step).await?)
 }
 
+/// What the gateway runs and what its update server offers (the gateway asks: up to 40 s).
+async fn gateways_firmware(desk: &Desk, a: EndpointArgs) -> Result<FirmwareOffer, ApiError> {
+    Ok(desk.setup.backends.firmware_offer(&a.endpoint).await?)
+}
+
+/// Where the gateway looks for firmware releases.
+async fn gateways_set_update_url(desk: &Desk, a: UpdateUrlArgs) -> Result<(), ApiError> {
+    Ok(desk
+        .setup
+        .backends
+        .set_update_url(&a.endpoint, &a.url)
+        .await?)
+}
+
+/// A rolling firmware update of `endpoints`, `at_a_time` at once; steps arrive as `step`
+/// events (the table's progress bars).
+async fn gateways_update(desk: &Desk, a: UpdateArgs) -> Result<Vec<UpdateResult>, ApiError> {
+    Ok(desk
+        .setup
+        .backends
+        .update_firmware(
+            a.endpoints,
+            &a.release,
+            a.at_a_time as usize,
+            desk.on_step(),
+            ruuvi_gateway::UpdateTiming::default(),
+        )
+        .await?)
+}
+
+/// Automatic firmware updates on every gateway in `endpoints` (each one's previous schedule
+/// kept for `gateways_undo`).
+async fn gateways_apply_auto_update(
+    desk: &Desk,
+    a: AutoUpdateArgs,
+) -> Result<Vec<ApplyResult>, ApiError> {
+    Ok(desk
+        .setup
+        .backends
+        .apply_auto_update(a.endpoints, a.schedule, desk.on_step())
+        .await)
+}
+
+/// NTP / DHCP time and coordinates on every gateway in `endpoints` (undoable).
+async fn gateways_apply_time(desk: &Desk, a: TimePlaceArgs) -> Result<Vec<ApplyResult>, ApiError> {
+    Ok(desk
+        .setup
+        .backends
+        .apply_time_place(a.endpoints, a.time_place, desk.on_step())
+        .await)
+}
+
+/// Where every gateway in `endpoints` sends its statistics (or none).
+async fn gateways_apply_statistics(
+    desk: &Desk,
+    a: StatisticsArgs,
+) -> Result<Vec<ApplyResult>, ApiError> {
+    Ok(desk
+        .setup
+        .backends
+        .apply_statistics(a.endpoints, a.form, desk.on_step())
+        .await)
+}
+
 /// The remote configuration this computer serves: documents and who downloaded what when.
 async fn remote_config(desk: &Desk, _: NoArgs) -> Result<RemoteConfigView, ApiError> {
     Ok(desk.remote.view())
@@ -754,6 +818,12 @@ arguments! {
     CheckUrlArgs { endpoint: String, server: OwnServerForm }
     CheckMqttArgs { endpoint: String, broker: MqttBrokerForm }
     EndpointsArgs { endpoints: Vec<String> }
+    UpdateUrlArgs { endpoint: String, url: String }
+    /// `release`: `latest`, `beta` or the URL of a release folder.
+    UpdateArgs { endpoints: Vec<String>, release: String, at_a_time: u32 }
+    AutoUpdateArgs { endpoints: Vec<String>, schedule: AutoUpdateProfile }
+    TimePlaceArgs { endpoints: Vec<String>, time_place: TimePlaceProfile }
+    StatisticsArgs { endpoints: Vec<String>, form: StatisticsForm }
     RemoteServeArgs { endpoints: Vec<String>, refresh_minutes: u16 }
     RemotePublishArgs { endpoints: Vec<String>, areas: RemoteAreas }
     /// `secret`: the read-only API key, or `user`'s password (kept in the keychain).
@@ -843,6 +913,12 @@ commands! {
     gateways_poll(PollArgs) -> PollStatus;
     gateways_unpoll(EndpointArgs) -> bool;
     gateways_polls(NoArgs) -> Vec<PollStatus>;
+    gateways_firmware(EndpointArgs) -> FirmwareOffer;
+    gateways_set_update_url(UpdateUrlArgs) -> ();
+    gateways_update(UpdateArgs) -> Vec<UpdateResult>;
+    gateways_apply_auto_update(AutoUpdateArgs) -> Vec<ApplyResult>;
+    gateways_apply_time(TimePlaceArgs) -> Vec<ApplyResult>;
+    gateways_apply_statistics(StatisticsArgs) -> Vec<ApplyResult>;
     remote_config(NoArgs) -> RemoteConfigView;
     remote_config_serve(RemoteServeArgs) -> Vec<ApplyResult>;
     remote_config_stop(EndpointsArgs) -> Vec<ApplyResult>;

@@ -48,6 +48,12 @@ impl GatewayConfig {
         }
     }
 
+    /// Notes a value the gateway confirmed by other means (e.g. `POST /fw_update_url.json`),
+    /// without reading the whole configuration again.
+    pub fn note(&mut self, key: &str, value: Value) {
+        self.raw.insert(key.to_string(), value);
+    }
+
     pub fn raw(&self) -> &Map<String, Value> {
         &self.raw
     }

@@ -17,6 +17,7 @@ pub mod mqtt;
 pub mod push;
 pub mod remote_cfg;
 pub mod scan;
+pub mod schedule;
 pub mod time_place;
 pub mod update;
 
@@ -36,6 +37,7 @@ pub use push::{
 };
 pub use remote_cfg::{RemoteAuth, RemoteCfgProfile, RemoteCfgState, RemoteSource};
 pub use scan::{Radio, ScanProfile, TagFilter};
+pub use schedule::{AutoUpdateProfile, StatisticsProfile, StatisticsState, StatisticsTarget};
 pub use time_place::{Clock, TimePlaceProfile};
 pub use update::{
     roll_out, update_firmware, Release, Releases, RolloutState, UpdateStep, UpdateTiming,

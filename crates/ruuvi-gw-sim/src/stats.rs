@@ -57,11 +57,6 @@ pub async fn run(state: Arc<Mutex<GatewayState>>, mut stopped: watch::Receiver<b
         let st = state.lock().await;
         (st.options.stats_first, st.options.stats_period)
     };
-    let client = reqwest::Client::builder()
-        .use_rustls_tls()
-        .pool_max_idle_per_host(0)
-        .build();
-    let Ok(client) = client else { return };
     let mut wait = first;
     loop {
         tokio::select! {
@@ -81,6 +76,17 @@ pub async fn run(state: Arc<Mutex<GatewayState>>, mut stopped: watch::Receiver<b
                 continue;
             }
             let body = body(&st);
+            // The statistics target's own certificates (`stat_*` files), like the firmware.
+            let (server_ca, identity) = crate::sender::tls_material(
+                &st.config.files,
+                "stat",
+                st.config.bool("http_stat_use_ssl_server_cert"),
+                st.config.bool("http_stat_use_ssl_client_cert"),
+            );
+            let Ok(client) = crate::sender::client_with(server_ca.as_deref(), identity.as_deref())
+            else {
+                continue;
+            };
             let mut request = client
                 .post(&url)
                 .timeout(Duration::from_secs(10))

@@ -21,8 +21,8 @@ use crate::{
 
 #[derive(Clone)]
 pub struct Backends {
-    sessions: Arc<Sessions>,
-    certificates: Arc<OurCertificates>,
+    pub(crate) sessions: Arc<Sessions>,
+    pub(crate) certificates: Arc<OurCertificates>,
     /// Per gateway, the settings its last undoable change replaced (in memory: an undo is for
     /// the change just made, not across restarts).
     undo: Arc<Mutex<HashMap<String, Arc<dyn BackendProfile + Send + Sync>>>>,

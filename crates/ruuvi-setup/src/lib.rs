@@ -10,6 +10,7 @@
 
 mod backends;
 mod certs;
+mod firmware;
 mod fleet;
 mod form;
 mod list;
@@ -27,6 +28,7 @@ use ruuvi_secrets::{SecretStore, Sensitive};
 
 pub use backends::Backends;
 pub use certs::{CertSummary, Certificates, ClientSummary, OurCertificates};
+pub use firmware::{FirmwareOffer, StatisticsForm, StatisticsTargetForm, UpdateResult};
 pub use fleet::{Expected, FleetSummary};
 pub use form::{ClientCertChoice, OwnServerForm, ProfileForm, ServerCaChoice};
 pub use list::{parse_gateway_list, LoginKind, SavedGateway};
@@ -162,6 +164,13 @@ pub struct GatewayDetails {
     pub storage: ruuvi_gateway::config::Storage,
     /// Where it downloads its configuration from (its token is never shown).
     pub remote: ruuvi_gateway::RemoteCfgState,
+    /// Where it looks for firmware releases (v1.15+).
+    pub update_url: Option<String>,
+    pub auto_update: ruuvi_gateway::AutoUpdateProfile,
+    /// Where it sends its statistics (the password is never shown).
+    pub statistics: ruuvi_gateway::StatisticsState,
+    /// Its clock source and coordinates.
+    pub time_place: ruuvi_gateway::TimePlaceProfile,
     pub remembered: bool,
 }
 

@@ -447,6 +447,17 @@ impl Sessions {
         }
     }
 
+    /// The firmware a gateway came back with after an update.
+    pub(crate) fn note_firmware(&self, endpoint: &str, version: &str) {
+        if let Err(e) = self
+            .list
+            .lock()
+            .update(endpoint, |g| g.firmware = Some(version.to_string()))
+        {
+            tracing::warn!("gateways.json: {e}");
+        }
+    }
+
     /// After an applied change: what it set is expected from now on.
     pub(crate) fn note_applied(
         &self,
@@ -510,6 +521,10 @@ fn details_of(
         write_key: config.bool("lan_auth_api_key_rw_use").unwrap_or(false),
         storage: config.storage(),
         remote: ruuvi_gateway::RemoteCfgState::read(config),
+        update_url: config.str("fw_update_url").map(str::to_string),
+        auto_update: ruuvi_gateway::AutoUpdateProfile::read(config),
+        statistics: ruuvi_gateway::StatisticsState::read(config),
+        time_place: ruuvi_gateway::TimePlaceProfile::read(config),
         remembered,
     }
 }

@@ -31,6 +31,11 @@ import type {
   Preview,
   ProfileForm,
   Published,
+  AutoUpdateProfile,
+  FirmwareOffer,
+  StatisticsForm,
+  TimePlaceProfile,
+  UpdateResult,
   RemoteAreas,
   RemoteConfigView,
   ReceiverStatus,
@@ -90,6 +95,14 @@ export interface GatewaysApi {
   unpoll(endpoint: string): Promise<boolean>;
   /** The polled gateways and how each feed is doing. */
   polls(): Promise<PollStatus[]>;
+  /** What the gateway runs and what its update server offers (the gateway asks: up to 40 s). */
+  firmware(endpoint: string): Promise<FirmwareOffer>;
+  setUpdateUrl(endpoint: string, url: string): Promise<void>;
+  /** A rolling update, `atATime` at once; progress arrives through `onStep`. */
+  update(endpoints: string[], release: string, atATime: number): Promise<UpdateResult[]>;
+  applyAutoUpdate(endpoints: string[], schedule: AutoUpdateProfile): Promise<ApplyResult[]>;
+  applyTime(endpoints: string[], timePlace: TimePlaceProfile): Promise<ApplyResult[]>;
+  applyStatistics(endpoints: string[], form: StatisticsForm): Promise<ApplyResult[]>;
   /** The remote configuration this computer serves, and who downloaded which version when. */
   remoteConfig(): Promise<RemoteConfigView>;
   /** Sets gateways to download their settings from this computer every `refreshMinutes`. */
@@ -229,6 +242,12 @@ export function backendOver(transport: Transport): Backend {
       poll: (request) => call('gateways_poll', request),
       unpoll: (endpoint) => call('gateways_unpoll', { endpoint }),
       polls: () => call('gateways_polls', {}),
+      firmware: (endpoint) => call('gateways_firmware', { endpoint }),
+      setUpdateUrl: async (endpoint, url) => void (await call('gateways_set_update_url', { endpoint, url })),
+      update: (endpoints, release, atATime) => call('gateways_update', { endpoints, release, atATime }),
+      applyAutoUpdate: (endpoints, schedule) => call('gateways_apply_auto_update', { endpoints, schedule }),
+      applyTime: (endpoints, timePlace) => call('gateways_apply_time', { endpoints, timePlace }),
+      applyStatistics: (endpoints, form) => call('gateways_apply_statistics', { endpoints, form }),
       remoteConfig: () => call('remote_config', {}),
       remoteServe: (endpoints, refreshMinutes) => call('remote_config_serve', { endpoints, refreshMinutes }),
       remoteStop: (endpoints) => call('remote_config_stop', { endpoints }),

@@ -327,7 +327,19 @@ read_key: boolean, write_key: boolean, storage: Storage,
 /**
  * Where it downloads its configuration from (its token is never shown).
  */
-remote: RemoteCfgState, remembered: boolean, };
+remote: RemoteCfgState, 
+/**
+ * Where it looks for firmware releases (v1.15+).
+ */
+update_url: string | null, auto_update: AutoUpdateProfile, 
+/**
+ * Where it sends its statistics (the password is never shown).
+ */
+statistics: StatisticsState, 
+/**
+ * Its clock source and coordinates.
+ */
+time_place: TimePlaceProfile, remembered: boolean, };
 
 export type HttpBackend = { ruuvi_cloud: boolean, custom: CustomServer | null, };
 
@@ -569,6 +581,54 @@ export type ConfigFetch = { at_ms: number, peer: string, gateway: string | null,
 
 export type Published = { endpoint: string, file: string | null, version: number | null, error: string | null, };
 
+export type FirmwareOffer = { endpoint: string, running: string | null, update_url: string | null, latest: Release | null, beta: Release | null, 
+/**
+ * The release it would update to (newer than what it runs), if any.
+ */
+newer: Release | null, };
+
+export type Release = { version: string, 
+/**
+ * The folder with `ruuvi_gateway_esp.bin`, `fatfs_gwui.bin`, `fatfs_nrf52.bin`.
+ */
+url: string, created_at: string | null, };
+
+export type UpdateResult = { endpoint: string, outcome: RolloutState, };
+
+export type RolloutState = { "state": "updated", version: string, } | { "state": "failed", error: string, } | { "state": "skipped" };
+
+export type AutoUpdateProfile = { 
+/**
+ * `regular` (releases), `beta` (betas too) or `manual` (never by itself).
+ */
+cycle: string, 
+/**
+ * Bit 0 = Sunday … bit 6 = Saturday.
+ */
+weekdays: number, 
+/**
+ * Hours of the day it may update in, `from` to `to` (0–24), in its time zone.
+ */
+from_hour: number, to_hour: number, tz_offset_hours: number, };
+
+export type StatisticsState = { on: boolean, url: string, user: string, server_cert: boolean, client_cert: boolean, };
+
+export type StatisticsForm = { 
+/**
+ * `None`: no statistics at all.
+ */
+target: StatisticsTargetForm | null, };
+
+export type StatisticsTargetForm = { url: string, user: string, 
+/**
+ * Empty or absent: the gateway keeps the password it has.
+ */
+password: string | null, 
+/**
+ * Trust Ruuvi Desk's CA for the statistics server (else the built-in bundle).
+ */
+our_ca: boolean, };
+
 export type Certificates = { 
 /**
  * `None`: no CA yet (made on first use, or with "Create the CA").
@@ -774,6 +834,16 @@ export type CheckMqttArgs = { endpoint: string, broker: MqttBrokerForm, };
 
 export type PollArgs = { endpoint: string, intervalS: number, user: string | null, secret: string | null, };
 
+export type UpdateUrlArgs = { endpoint: string, url: string, };
+
+export type UpdateArgs = { endpoints: Array<string>, release: string, atATime: number, };
+
+export type AutoUpdateArgs = { endpoints: Array<string>, schedule: AutoUpdateProfile, };
+
+export type TimePlaceArgs = { endpoints: Array<string>, timePlace: TimePlaceProfile, };
+
+export type StatisticsArgs = { endpoints: Array<string>, form: StatisticsForm, };
+
 export type RemoteServeArgs = { endpoints: Array<string>, refreshMinutes: number, };
 
 export type RemotePublishArgs = { endpoints: Array<string>, areas: RemoteAreas, };
@@ -818,6 +888,12 @@ export interface Commands {
   gateways_poll: { args: PollArgs; reply: PollStatus };
   gateways_unpoll: { args: EndpointArgs; reply: boolean };
   gateways_polls: { args: NoArgs; reply: Array<PollStatus> };
+  gateways_firmware: { args: EndpointArgs; reply: FirmwareOffer };
+  gateways_set_update_url: { args: UpdateUrlArgs; reply: null };
+  gateways_update: { args: UpdateArgs; reply: Array<UpdateResult> };
+  gateways_apply_auto_update: { args: AutoUpdateArgs; reply: Array<ApplyResult> };
+  gateways_apply_time: { args: TimePlaceArgs; reply: Array<ApplyResult> };
+  gateways_apply_statistics: { args: StatisticsArgs; reply: Array<ApplyResult> };
   remote_config: { args: NoArgs; reply: RemoteConfigView };
   remote_config_serve: { args: RemoteServeArgs; reply: Array<ApplyResult> };
   remote_config_stop: { args: EndpointsArgs; reply: Array<ApplyResult> };
