@@ -276,6 +276,30 @@ async fn firmware_schedule_time_and_statistics_on_two_gateways() {
             .contains("authorization: basic c3rhdhm6chc="),
         "{posted}"
     );
+    // Every applied change can be undone: the statistics go back to Ruuvi's server.
+    assert_eq!(applied[0]["undoable"], true);
+    let undone = call(&desk, "gateways_undo", json!({"endpoint": endpoints[0]})).await;
+    assert_eq!(undone["state"]["state"], "applied", "{undone}");
+    assert_eq!(
+        gateways[0].state.lock().await.config.str("http_stat_url"),
+        "https://network.ruuvi.com/status"
+    );
+    // And an HTTP backend change.
+    let applied = call(
+        &desk,
+        "gateways_apply",
+        json!({"endpoints": [endpoints[1]], "form": {"ruuvi_cloud": false, "own_server": {"url": format!("http://127.0.0.1:{port}/record"), "data_format": "ruuvi", "period_s": 10, "auth": "none", "client_cert": {"kind": "none"}, "server_ca": {"kind": "builtin"}}}}),
+    )
+    .await;
+    assert_eq!(applied[0]["state"]["state"], "applied", "{applied}");
+    assert!(gateways[1].state.lock().await.config.bool("use_http"));
+    let undone = call(&desk, "gateways_undo", json!({"endpoint": endpoints[1]})).await;
+    assert_eq!(undone["state"]["state"], "applied", "{undone}");
+    {
+        let st = gateways[1].state.lock().await;
+        assert!(!st.config.bool("use_http"));
+        assert!(st.config.bool("use_http_ruuvi"));
+    }
 
     for g in gateways {
         g.stop().await;

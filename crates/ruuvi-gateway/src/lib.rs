@@ -33,7 +33,7 @@ pub use http::Endpoint;
 pub use lan::{push_lan_access, KeyChange, LanAccessProfile, LanLogin};
 pub use mqtt::{MqttDataFormat, MqttProfile, MqttTarget};
 pub use push::{
-    push_http_profile, push_profile, BackendProfile, GatewayState, Progress, PushOutcome,
+    push_http_profile, push_profile, BackendProfile, GatewayState, Progress, PushOutcome, Restore,
 };
 pub use remote_cfg::{RemoteAuth, RemoteCfgProfile, RemoteCfgState, RemoteSource};
 pub use scan::{Radio, ScanProfile, TagFilter};

@@ -70,6 +70,71 @@ impl BackendProfile for HttpProfile {
     }
 }
 
+/// The undo of a change: the settings one area had before it, put back as they were read
+/// (`BackendProfile::restore_body`). Secrets cannot be read, so they stay as the change left
+/// them; files stay in the store.
+#[derive(Debug, Clone)]
+pub struct Restore {
+    body: Map<String, Value>,
+    /// The values read before the change, for the keys the body sets (what must read back).
+    before: Map<String, Value>,
+}
+
+impl Restore {
+    /// Puts `area` back as `before` has it.
+    pub fn of(area: &dyn BackendProfile, before: &GatewayConfig) -> Self {
+        let body = area.restore_body(before);
+        let before = body
+            .keys()
+            .filter_map(|k| before.raw().get(k).map(|v| (k.clone(), v.clone())))
+            .collect();
+        Self { body, before }
+    }
+}
+
+impl BackendProfile for Restore {
+    fn validate(
+        &self,
+        _firmware: Option<FirmwareVersion>,
+        _current: Option<&GatewayConfig>,
+    ) -> Result<(), GatewayError> {
+        Ok(())
+    }
+
+    fn uploads(&self) -> Vec<(&'static str, Sensitive<String>)> {
+        Vec::new()
+    }
+
+    fn post_body(&self, current: &GatewayConfig) -> Map<String, Value> {
+        let mut body = current.unchanged_body();
+        body.extend(self.body.clone());
+        body
+    }
+
+    fn differences(
+        &self,
+        _firmware: Option<FirmwareVersion>,
+        after: &GatewayConfig,
+    ) -> Vec<String> {
+        self.before
+            .iter()
+            .filter(|(k, v)| after.raw().get(k.as_str()).is_some_and(|got| got != *v))
+            .map(|(k, v)| format!("{k} is {}, not {v}", after.raw()[k.as_str()]))
+            .collect()
+    }
+
+    fn restore_body(&self, before: &GatewayConfig) -> Map<String, Value> {
+        self.body
+            .keys()
+            .filter_map(|k| before.raw().get(k).map(|v| (k.clone(), v.clone())))
+            .collect()
+    }
+
+    fn secret_keys(&self) -> &'static [&'static str] {
+        &[]
+    }
+}
+
 /// Where a push got to (for progress bars and logs; carries no secrets).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "step", rename_all = "kebab-case")]

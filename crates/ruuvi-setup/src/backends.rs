@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use parking_lot::Mutex;
 use ruuvi_gateway::{
-    push_profile, BackendProfile, GatewayConfig, GatewayState, HttpProfile, Progress, PushOutcome,
+    push_profile, BackendProfile, GatewayState, HttpProfile, Progress, PushOutcome, Restore,
     ScanProfile, ValidateOutcome,
 };
 
@@ -166,12 +166,9 @@ impl Backends {
         form: ProfileForm,
         on_step: OnStep,
     ) -> Vec<ApplyResult> {
-        self.apply_each(
-            endpoints,
-            on_step,
-            move |backends, mac| backends.profile_for(&form, mac, true),
-            None,
-        )
+        self.apply_each(endpoints, on_step, move |backends, mac| {
+            backends.profile_for(&form, mac, true)
+        })
         .await
     }
 
@@ -183,12 +180,9 @@ impl Backends {
         form: MqttForm,
         on_step: OnStep,
     ) -> Vec<ApplyResult> {
-        self.apply_each(
-            endpoints,
-            on_step,
-            move |backends, mac| backends.mqtt_profile_for(&form, mac, true),
-            None,
-        )
+        self.apply_each(endpoints, on_step, move |backends, mac| {
+            backends.mqtt_profile_for(&form, mac, true)
+        })
         .await
     }
 
@@ -200,13 +194,8 @@ impl Backends {
         scan: ScanProfile,
         on_step: OnStep,
     ) -> Vec<ApplyResult> {
-        self.apply_each(
-            endpoints,
-            on_step,
-            move |_, _| Ok(scan.clone()),
-            Some(ScanProfile::read),
-        )
-        .await
+        self.apply_each(endpoints, on_step, move |_, _| Ok(scan.clone()))
+            .await
     }
 
     /// Puts back what the last undoable change on this gateway replaced (read back and compared
@@ -236,7 +225,6 @@ impl Backends {
         endpoints: Vec<String>,
         on_step: OnStep,
         profile_for: F,
-        undo_of: Option<fn(&GatewayConfig) -> P>,
     ) -> Vec<ApplyResult>
     where
         P: BackendProfile + Sync + Send + 'static,
@@ -266,18 +254,22 @@ impl Backends {
                     Err(e) => return (index, failed(e)),
                 };
                 let mut session = session.lock().await;
-                let previous = undo_of.map(|read| read(&session.config));
-                let mut result = match profile_for(&backends, session.client.mac()) {
-                    Ok(p) => backends.push(&endpoint, &mut session, &p, &on_step).await,
+                let before = session.config.clone();
+                let result = match profile_for(&backends, session.client.mac()) {
+                    Ok(p) => {
+                        let mut result = backends.push(&endpoint, &mut session, &p, &on_step).await;
+                        if result.state == GatewayState::Applied {
+                            // What this area had before, to put back on request.
+                            backends
+                                .undo
+                                .lock()
+                                .insert(endpoint.clone(), Arc::new(Restore::of(&p, &before)));
+                            result.undoable = true;
+                        }
+                        result
+                    }
                     Err(e) => failed(e),
                 };
-                if let (Some(previous), GatewayState::Applied) = (previous, &result.state) {
-                    backends
-                        .undo
-                        .lock()
-                        .insert(endpoint.clone(), Arc::new(previous));
-                    result.undoable = true;
-                }
                 (index, result)
             });
         }

@@ -157,9 +157,8 @@ impl Backends {
         };
         let results = roll_out(clients, &url, expected, at_a_time.max(1), timing, &report).await;
         let mut out = Vec::new();
-        for ((client, outcome), (endpoint, mut session)) in results
-            .into_iter()
-            .zip(endpoints.iter().zip(held))
+        for ((client, outcome), (endpoint, mut session)) in
+            results.into_iter().zip(endpoints.iter().zip(held))
         {
             let summary = match &outcome {
                 RolloutState::Updated { version } => {
@@ -192,13 +191,8 @@ impl Backends {
         profile: AutoUpdateProfile,
         on_step: OnStep,
     ) -> Vec<ApplyResult> {
-        self.apply_each(
-            endpoints,
-            on_step,
-            move |_, _| Ok(profile.clone()),
-            Some(AutoUpdateProfile::read),
-        )
-        .await
+        self.apply_each(endpoints, on_step, move |_, _| Ok(profile.clone()))
+            .await
     }
 
     /// Sets the clock source and coordinates; each one's previous ones are kept for undo.
@@ -208,13 +202,8 @@ impl Backends {
         profile: TimePlaceProfile,
         on_step: OnStep,
     ) -> Vec<ApplyResult> {
-        self.apply_each(
-            endpoints,
-            on_step,
-            move |_, _| Ok(profile.clone()),
-            Some(TimePlaceProfile::read),
-        )
-        .await
+        self.apply_each(endpoints, on_step, move |_, _| Ok(profile.clone()))
+            .await
     }
 
     /// Sets (or switches off) where the gateways send their statistics.
@@ -225,28 +214,23 @@ impl Backends {
         on_step: OnStep,
     ) -> Vec<ApplyResult> {
         let certificates = self.certificates.clone();
-        self.apply_each(
-            endpoints,
-            on_step,
-            move |_, _| {
-                let target = match &form.target {
-                    None => None,
-                    Some(t) => Some(StatisticsTarget {
-                        url: t.url.trim().to_string(),
-                        user: t.user.trim().to_string(),
-                        password: t.password.clone().filter(|p| !p.expose().is_empty()),
-                        server_ca_pem: if t.our_ca {
-                            Some(certificates.our_ca()?)
-                        } else {
-                            None
-                        },
-                        client_identity: None,
-                    }),
-                };
-                Ok(StatisticsProfile { target })
-            },
-            None::<fn(&ruuvi_gateway::GatewayConfig) -> StatisticsProfile>,
-        )
+        self.apply_each(endpoints, on_step, move |_, _| {
+            let target = match &form.target {
+                None => None,
+                Some(t) => Some(StatisticsTarget {
+                    url: t.url.trim().to_string(),
+                    user: t.user.trim().to_string(),
+                    password: t.password.clone().filter(|p| !p.expose().is_empty()),
+                    server_ca_pem: if t.our_ca {
+                        Some(certificates.our_ca()?)
+                    } else {
+                        None
+                    },
+                    client_identity: None,
+                }),
+            };
+            Ok(StatisticsProfile { target })
+        })
         .await
     }
 }

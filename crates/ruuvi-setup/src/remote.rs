@@ -114,19 +114,14 @@ impl ThisComputer {
             sources.insert(mac, source);
         }
         self.backends
-            .apply_each(
-                endpoints,
-                on_step,
-                move |_, mac| {
-                    let source = mac.and_then(|m| sources.get(m)).ok_or_else(|| {
-                        SetupError::Gateway("the gateway did not say its MAC".into())
-                    })?;
-                    Ok(RemoteCfgProfile {
-                        source: Some(source.clone().map_err(SetupError::Gateway)?),
-                    })
-                },
-                None::<fn(&ruuvi_gateway::GatewayConfig) -> RemoteCfgProfile>,
-            )
+            .apply_each(endpoints, on_step, move |_, mac| {
+                let source = mac
+                    .and_then(|m| sources.get(m))
+                    .ok_or_else(|| SetupError::Gateway("the gateway did not say its MAC".into()))?;
+                Ok(RemoteCfgProfile {
+                    source: Some(source.clone().map_err(SetupError::Gateway)?),
+                })
+            })
             .await
     }
 
@@ -137,12 +132,9 @@ impl ThisComputer {
         on_step: OnStep,
     ) -> Vec<ApplyResult> {
         self.backends
-            .apply_each(
-                endpoints,
-                on_step,
-                |_, _| Ok(RemoteCfgProfile { source: None }),
-                None::<fn(&ruuvi_gateway::GatewayConfig) -> RemoteCfgProfile>,
-            )
+            .apply_each(endpoints, on_step, |_, _| {
+                Ok(RemoteCfgProfile { source: None })
+            })
             .await
     }
 
