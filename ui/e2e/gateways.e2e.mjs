@@ -9,6 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
 import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -205,4 +206,47 @@ test('a gateway set up by hand with a long URL posts to exactly our URL after "S
   assert.deepEqual(headers.filter((h) => h !== ''), [], 'no post carried a header the gateway does not send by itself');
   await page.screenshot({ path: join(shots, 'browser-receiver-long-url-gone.png'), fullPage: true });
   await page.close();
+});
+
+test('the long URL set through the form: the gateway posts to URL + path + query with the header line', async () => {
+  // An own server of this test's: it records what each post asked for.
+  const posts = [];
+  const own = createServer((req, res) => {
+    posts.push({ url: req.url, site: req.headers['x-site'] });
+    req.resume();
+    req.on('end', () => res.end('{}'));
+  });
+  await new Promise((resolve) => own.listen(0, '127.0.0.1', resolve));
+  const gw = await start(simulator, ['--tags', '2', '--seed', '8', '--post-delay-ms', '100', '--retry-after-failure-ms', '2000']);
+  const page = await browser.newPage({ viewport: { width: 1024, height: 900 } });
+  try {
+    await page.goto(uiUrl);
+    const found = await findGateway(page, gw.address);
+    await found.getByRole('button', { name: 'Log in' }).click();
+    await logIn(page, gw.default_password);
+    await page.locator('#gateway-mac').waitFor({ timeout: 20_000 });
+    await page.getByLabel('Send to my own server').check();
+    await page.locator('#server-url').fill(`http://127.0.0.1:${own.address().port}/in`);
+    await page.locator('#interval').fill('1');
+    await page.locator('#extra-path').fill('site1/floor2');
+    await page.locator('#extra-query').fill('key=abc');
+    await page.locator('#extra-headers').fill('X-Site one');
+    await page.getByRole('button', { name: 'Preview changes' }).click();
+    assert.match(await page.locator('#extra-headers-error').textContent(), /Name: value/);
+    await page.locator('#extra-headers').fill('X-Site: one');
+    await page.getByRole('button', { name: 'Preview changes' }).click();
+    await page.locator('#preview-table').waitFor({ timeout: 20_000 });
+    const keys = await page.locator('#preview-table tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.key));
+    assert.ok(keys.includes('http_use_extra_http_path') && keys.includes('http_use_extra_http_headers'), keys.join(','));
+    await page.getByRole('button', { name: 'Apply to this gateway' }).click();
+    const result = page.locator(`#apply-results li[data-endpoint="${gw.address}"]`);
+    await result.waitFor({ timeout: 60_000 });
+    assert.equal(await result.getAttribute('data-state'), 'applied', await result.textContent());
+    for (let i = 0; i < 100 && posts.length === 0; i++) await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(posts[0], { url: '/in/site1/floor2?key=abc', site: 'one' });
+    await page.screenshot({ path: join(shots, 'browser-gateway-long-url-set.png'), fullPage: true });
+  } finally {
+    await page.close();
+    own.close();
+  }
 });

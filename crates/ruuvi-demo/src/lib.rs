@@ -134,6 +134,7 @@ async fn configure(
     let profile = HttpProfile {
         ruuvi_cloud: false,
         custom: Some(CustomProfile {
+            extra: Default::default(),
             url: receiver_url.to_string(),
             data_format: DataFormat::RuuviRawAndDecoded,
             period_s,

@@ -21,6 +21,7 @@ fn profiles() -> (HttpProfile, MqttProfile) {
     let http = HttpProfile {
         ruuvi_cloud: false,
         custom: Some(CustomProfile {
+            extra: Default::default(),
             url: "https://desk.local:8443/record".into(),
             data_format: DataFormat::default(),
             period_s: 10,

@@ -27,6 +27,7 @@ fn profile_for(ca: Arc<LocalCa>) -> ProfileFor {
         Ok(HttpProfile {
             ruuvi_cloud: true,
             custom: Some(CustomProfile {
+                extra: Default::default(),
                 url: "https://desk.local:8443/ruuvi".into(),
                 data_format: DataFormat::RuuviRawAndDecoded,
                 period_s: 10,

@@ -456,9 +456,105 @@ pub struct ClientIdentity {
     pub key_pem: Sensitive<String>,
 }
 
+/// The long-URL feature's parts (v1.17.2+, spec §5.14): a path and a query appended to the URL
+/// and header lines sent with every post, stored as the `http_path`, `http_query` and
+/// `http_headers` files. Empty parts are switched off (their old files stay unused).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LongUrl {
+    /// Without the leading `/`.
+    pub path: String,
+    /// Without the leading `?`.
+    pub query: String,
+    /// `(name, value)` lines.
+    pub headers: Vec<(String, String)>,
+}
+
+/// Header names the gateway's HTTP client sets itself: an extra line must not repeat them.
+const OWN_HEADERS: [&str; 6] = [
+    "host",
+    "content-length",
+    "content-type",
+    "transfer-encoding",
+    "connection",
+    "ruuvi-hmac-sha256",
+];
+
+impl LongUrl {
+    pub fn is_empty(&self) -> bool {
+        self.path.is_empty() && self.query.is_empty() && self.headers.is_empty()
+    }
+
+    /// The switches this sets.
+    pub fn switches(&self) -> ExtraHttp {
+        ExtraHttp {
+            path: !self.path.is_empty(),
+            query: !self.query.is_empty(),
+            headers: !self.headers.is_empty(),
+        }
+    }
+
+    /// `Name: value` lines as a person types them (empty lines ignored).
+    pub fn parse_headers(text: &str) -> Result<Vec<(String, String)>, GatewayError> {
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let (name, value) = l
+                    .split_once(':')
+                    .ok_or_else(|| bad(format!("header {l:?}: write it as Name: value")))?;
+                Ok((name.trim().to_string(), value.trim().to_string()))
+            })
+            .collect()
+    }
+
+    /// The `http_headers` file: each line ending CRLF (the firmware refuses anything else).
+    pub fn headers_file(&self) -> String {
+        self.headers
+            .iter()
+            .map(|(n, v)| format!("{n}: {v}\r\n"))
+            .collect()
+    }
+
+    fn check(&self) -> Result<(), GatewayError> {
+        let printable = |s: &str| s.bytes().all(|b| (0x21..0x7f).contains(&b));
+        if !self.path.is_empty()
+            && (!printable(&self.path)
+                || self.path.starts_with('/')
+                || self.path.contains(['?', '#']))
+        {
+            return Err(bad("extra path: no spaces, no leading /, no ? or #"));
+        }
+        if !self.query.is_empty()
+            && (!printable(&self.query) || self.query.starts_with('?') || self.query.contains('#'))
+        {
+            return Err(bad("extra query: no spaces, no leading ?, no #"));
+        }
+        for (name, value) in &self.headers {
+            let token = !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+            if !token {
+                return Err(bad(format!(
+                    "header name {name:?}: letters, digits and - only"
+                )));
+            }
+            if OWN_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+                return Err(bad(format!("header {name}: the gateway sets it itself")));
+            }
+            if value.chars().any(char::is_control) {
+                return Err(bad(format!("header {name}: one line of text")));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The custom server part of a profile.
 #[derive(Debug, Clone)]
 pub struct CustomProfile {
+    /// The long-URL parts (empty: none, switched off).
+    pub extra: LongUrl,
     pub url: String,
     pub data_format: DataFormat,
     pub period_s: u32,
@@ -513,6 +609,27 @@ impl HttpProfile {
                 "URL is {} characters; the gateway stores at most {MAX_URL_LEN}",
                 custom.url.len()
             )));
+        }
+        custom.extra.check()?;
+        if !custom.extra.is_empty() {
+            if let Some(fw) = firmware.filter(|f| !f.has_extra_cfg()) {
+                return Err(GatewayError::Unsupported(format!(
+                    "firmware {fw} has no extra path, query or headers (v1.17.2+)"
+                )));
+            }
+            // Its store lists the long-URL files from v1.17.2 on (the switches themselves are
+            // hidden while only Ruuvi Cloud is on, §6.2).
+            let has_files = |c: &GatewayConfig| {
+                c.raw()
+                    .get("storage")
+                    .and_then(|s| s.get("http_path"))
+                    .is_some()
+            };
+            if current.is_some_and(|c| !has_files(c)) {
+                return Err(GatewayError::Unsupported(
+                    "this gateway has no extra path, query or headers (v1.17.2+)".into(),
+                ));
+            }
         }
         if custom.url == RUUVI_CLOUD_URL {
             return Err(bad(
@@ -618,9 +735,10 @@ impl HttpProfile {
                 c.server_ca_pem.is_some().into(),
             );
             // A gateway that has the long-URL switches keeps them when a POST leaves them
-            // out: it would go on appending an old path and old headers to the new URL.
-            if ExtraHttp::read(current).is_some() {
-                ExtraHttp::default().insert_into(&mut body);
+            // out: it would go on appending an old path and old headers to the new URL. Each
+            // is on only where this profile has that part.
+            if ExtraHttp::read(current).is_some() || !c.extra.is_empty() {
+                c.extra.switches().insert_into(&mut body);
             }
         }
         current.keep_for_partial_post(&mut body);
@@ -644,8 +762,8 @@ impl HttpProfile {
                 },
                 use_client_cert: c.client_identity.is_some(),
                 use_server_cert: c.server_ca_pem.is_some(),
-                // Off; compared only where the gateway reports them.
-                extra: Some(ExtraHttp::default()),
+                // Compared only where the gateway reports them.
+                extra: Some(c.extra.switches()),
             }),
         }
     }
@@ -745,7 +863,9 @@ impl HttpBackend {
             on(before.is_some_and(|c| c.use_server_cert)),
             on(after.use_server_cert),
         );
-        if let (Some(was), Some(will)) = (before.and_then(|c| c.extra), after.extra) {
+        // Hidden while only Ruuvi Cloud is on (§6.2): then they read as off.
+        if let Some(will) = after.extra {
+            let was = before.and_then(|c| c.extra).unwrap_or_default();
             for (key, label, a, b) in extra_switches(was, will) {
                 add(key, label, on(a), on(b));
             }
@@ -870,6 +990,7 @@ mod tests {
         HttpProfile {
             ruuvi_cloud: true,
             custom: Some(CustomProfile {
+                extra: Default::default(),
                 url: "https://192.168.1.20:8443/ruuvi".into(),
                 data_format: DataFormat::RuuviRawAndDecoded,
                 period_s: 10,

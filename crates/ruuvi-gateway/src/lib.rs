@@ -25,7 +25,7 @@ pub use auth::{AuthInfo, Credentials};
 pub use client::{ClientOptions, GatewayClient, ValidateOutcome};
 pub use config::{
     Change, ClientIdentity, CustomProfile, DataFormat, ExtraHttp, GatewayConfig, HttpAuth,
-    HttpBackend, HttpProfile,
+    HttpBackend, HttpProfile, LongUrl,
 };
 pub use firmware::FirmwareVersion;
 pub use fleet::{push_fleet, FleetEvent, FleetTarget, ProfileFor};

@@ -49,6 +49,16 @@ impl BackendProfile for HttpProfile {
                 out.push(("http_cli_cert", Sensitive::new(id.cert_pem.clone())));
                 out.push(("http_cli_key", id.key_pem.clone()));
             }
+            // The long-URL files; a part left empty keeps its old file, switched off.
+            if !c.extra.path.is_empty() {
+                out.push(("http_path", Sensitive::new(c.extra.path.clone())));
+            }
+            if !c.extra.query.is_empty() {
+                out.push(("http_query", Sensitive::new(c.extra.query.clone())));
+            }
+            if !c.extra.headers.is_empty() {
+                out.push(("http_headers", Sensitive::new(c.extra.headers_file())));
+            }
         }
         out
     }

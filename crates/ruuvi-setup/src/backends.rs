@@ -144,6 +144,17 @@ impl Backends {
                 uploads.extend(["http_cli_cert".to_string(), "http_cli_key".to_string()]);
             }
         }
+        if let Some(c) = &profile.custom {
+            for (file, used) in [
+                ("http_path", !c.extra.path.is_empty()),
+                ("http_query", !c.extra.query.is_empty()),
+                ("http_headers", !c.extra.headers.is_empty()),
+            ] {
+                if used {
+                    uploads.push(file.to_string());
+                }
+            }
+        }
         let mut problems = Vec::new();
         if let Err(e) = profile.validate(firmware, Some(&session.config)) {
             problems.push(e.to_string());

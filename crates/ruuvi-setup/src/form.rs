@@ -3,7 +3,7 @@
 //! format, interval, auth and credentials, a client certificate and the server's CA.
 
 use ruuvi_gateway::{
-    ClientIdentity, CustomProfile, DataFormat, GatewayError, HttpAuth, HttpProfile,
+    ClientIdentity, CustomProfile, DataFormat, GatewayError, HttpAuth, HttpProfile, LongUrl,
 };
 use ruuvi_protocol::MacAddress;
 use ruuvi_secrets::Sensitive;
@@ -33,6 +33,15 @@ pub struct OwnServerForm {
     pub secret: Option<Sensitive<String>>,
     pub client_cert: ClientCertChoice,
     pub server_ca: ServerCaChoice,
+    /// Appended to the URL as its path (v1.17.2+; empty: none).
+    #[serde(default)]
+    pub extra_path: String,
+    /// Appended as the query (v1.17.2+; empty: none).
+    #[serde(default)]
+    pub extra_query: String,
+    /// `Name: value` lines sent with every post (v1.17.2+; empty: none).
+    #[serde(default)]
+    pub extra_headers: String,
 }
 
 /// The client certificate the gateway presents.
@@ -70,6 +79,15 @@ pub(crate) struct Certificates {
 }
 
 impl OwnServerForm {
+    fn long_url(&self) -> Result<LongUrl, SetupError> {
+        Ok(LongUrl {
+            path: self.extra_path.trim().trim_start_matches('/').to_string(),
+            query: self.extra_query.trim().trim_start_matches('?').to_string(),
+            headers: LongUrl::parse_headers(&self.extra_headers)
+                .map_err(|e| SetupError::BadInput(e.to_string()))?,
+        })
+    }
+
     fn auth(&self) -> Result<HttpAuth, SetupError> {
         let secret = self.secret.clone().filter(|s| !s.expose().is_empty());
         HttpAuth::from_kind(&self.auth, self.user.clone(), secret)
@@ -83,6 +101,7 @@ impl ProfileForm {
         let custom = match &self.own_server {
             None => None,
             Some(s) => Some(CustomProfile {
+                extra: s.long_url()?,
                 url: s.url.trim().to_string(),
                 data_format: s
                     .data_format
@@ -138,6 +157,7 @@ pub(crate) fn to_this_computer(
     HttpProfile {
         ruuvi_cloud,
         custom: Some(CustomProfile {
+            extra: Default::default(),
             url,
             data_format,
             period_s: 10,
@@ -185,6 +205,24 @@ mod tests {
         );
         assert_eq!(c.server_ca_pem.as_deref(), Some("CA"));
         assert!(!p.ruuvi_cloud);
+        assert!(c.extra.is_empty());
+        let long: ProfileForm = form(
+            r#"{"ruuvi_cloud": false, "own_server": {"url": "https://desk.local:8443",
+                "data_format": "ruuvi", "period_s": 10, "auth": "none",
+                "client_cert": {"kind": "none"}, "server_ca": {"kind": "builtin"},
+                "extra_path": "/ruuvi/site1", "extra_query": "?k=v", "extra_headers": "X-Site: one\n\nX-Floor:  2 "}}"#,
+        );
+        let c = long
+            .profile(Certificates {
+                client: None,
+                our_ca: None,
+            })
+            .unwrap()
+            .custom
+            .unwrap();
+        assert_eq!(c.extra.path, "ruuvi/site1");
+        assert_eq!(c.extra.query, "k=v");
+        assert_eq!(c.extra.headers_file(), "X-Site: one\r\nX-Floor: 2\r\n");
     }
 
     #[test]

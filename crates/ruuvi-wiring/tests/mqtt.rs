@@ -176,6 +176,7 @@ async fn gateway_over_mqtt_into_postgres_matches_http_and_is_republished() {
     let http = HttpProfile {
         ruuvi_cloud: false,
         custom: Some(CustomProfile {
+            extra: Default::default(),
             url: format!("http://{}/record", receiver.addr),
             data_format: DataFormat::Ruuvi,
             period_s: 1,

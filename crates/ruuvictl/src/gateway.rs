@@ -692,6 +692,7 @@ async fn set_http(
             let (client_identity, server_ca_pem) =
                 args.certificates.resolve(&client, data_dir, keychain)?;
             Some(CustomProfile {
+                extra: Default::default(),
                 url: url.clone(),
                 data_format: args.format,
                 period_s: args.interval,

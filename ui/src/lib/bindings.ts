@@ -399,7 +399,19 @@ auth: string, user: string,
 /**
  * Empty or absent: the gateway keeps the secret it has.
  */
-secret: string | null, client_cert: ClientCertChoice, server_ca: ServerCaChoice, };
+secret: string | null, client_cert: ClientCertChoice, server_ca: ServerCaChoice, 
+/**
+ * Appended to the URL as its path (v1.17.2+; empty: none).
+ */
+extra_path: string, 
+/**
+ * Appended as the query (v1.17.2+; empty: none).
+ */
+extra_query: string, 
+/**
+ * `Name: value` lines sent with every post (v1.17.2+; empty: none).
+ */
+extra_headers: string, };
 
 export type ClientCertChoice = { "kind": "none" } | { "kind": "issue" } | { "kind": "pem", cert: string, key: string, };
 

@@ -87,4 +87,14 @@ describe('gateway backend form', () => {
     expect(secretLabel('basic')).toBe('Password');
     expect(secretLabel('bearer')).toBe('Token');
   });
+
+  it('takes an extra path, query and header lines, and names what is wrong with them', () => {
+    expect(validateForm(form({ extraPath: '/site 1' })).extraPath).toMatch(/No spaces/);
+    expect(validateForm(form({ extraQuery: 'a=b#c' })).extraQuery).toMatch(/No spaces or #/);
+    expect(validateForm(form({ extraHeaders: 'X-Site one' })).extraHeaders).toMatch(/Name: value/);
+    expect(validateForm(form({ extraHeaders: 'Content-Type: text/plain' })).extraHeaders).toMatch(/sets it itself/);
+    const f = form({ extraPath: '/site1', extraQuery: '?k=v', extraHeaders: 'X-Site: one\n\nX-Floor: 2' });
+    expect(validateForm(f)).toEqual({});
+    expect(toProfileForm(f).own_server).toMatchObject({ extra_path: '/site1', extra_query: '?k=v', extra_headers: 'X-Site: one\n\nX-Floor: 2' });
+  });
 });

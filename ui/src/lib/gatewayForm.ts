@@ -27,6 +27,10 @@ export interface FormState {
   /** Empty: the gateway keeps the secret it has. */
   secret: string;
   certificates: CertificateChoices;
+  /** The long URL (v1.17.2+): appended path and query, `Name: value` header lines; empty: off. */
+  extraPath: string;
+  extraQuery: string;
+  extraHeaders: string;
 }
 
 export const AUTH_LABELS: Record<AuthKind, string> = {
@@ -61,7 +65,24 @@ export function formFromBackend(http: HttpBackend): FormState {
     user: c?.user ?? '',
     secret: '',
     certificates: certificateChoices(c?.use_client_cert ?? false, c?.use_server_cert ?? false),
+    extraPath: '',
+    extraQuery: '',
+    extraHeaders: '',
   };
+}
+
+/** Header names the gateway sets itself (an extra line must not repeat them). */
+const OWN_HEADERS = ['host', 'content-length', 'content-type', 'transfer-encoding', 'connection', 'ruuvi-hmac-sha256'];
+
+/** What is wrong with typed `Name: value` lines, or null. */
+export function headerLinesError(text: string): string | null {
+  for (const line of text.split('\n').map((l) => l.trim()).filter((l) => l !== '')) {
+    const colon = line.indexOf(':');
+    const name = colon < 0 ? '' : line.slice(0, colon).trim();
+    if (colon < 0 || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) return `"${line}": write each line as Name: value`;
+    if (OWN_HEADERS.includes(name.toLowerCase())) return `${name}: the gateway sets it itself`;
+  }
+  return null;
 }
 
 /** The choices as a gateway's flags fill them: what is in its store cannot be read back, so
@@ -139,6 +160,10 @@ export function validateForm(f: FormState): FormErrors {
     errors.interval = 'Whole seconds from 1 to 65535';
 
   if (f.auth === 'basic' && f.user.trim() === '') errors.user = 'Basic authentication needs a user name';
+  if (/[\s?#]/.test(f.extraPath.trim().replace(/^\//, ''))) errors.extraPath = 'No spaces, ? or # in the path';
+  if (/[\s#]/.test(f.extraQuery.trim().replace(/^\?/, ''))) errors.extraQuery = 'No spaces or # in the query';
+  const headers = headerLinesError(f.extraHeaders);
+  if (headers) errors.extraHeaders = headers;
   return { ...errors, ...certificateErrors(f.certificates) };
 }
 
@@ -155,6 +180,9 @@ export function toProfileForm(f: FormState): ProfileForm {
       user: f.auth === 'basic' ? f.user.trim() : '',
       secret: f.auth === 'none' || f.secret === '' ? null : f.secret,
       ...certificateForm(f.certificates),
+      extra_path: f.extraPath.trim(),
+      extra_query: f.extraQuery.trim(),
+      extra_headers: f.extraHeaders,
     },
   };
 }
