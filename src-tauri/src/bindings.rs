@@ -59,6 +59,7 @@ pub fn declarations() -> String {
         ruuvi_gateway::TagFilter,
         ruuvi_gateway::Radio,
         ruuvi_setup::KeyAction,
+        ruuvi_setup::LanLoginForm,
         ruuvi_gateway::config::Storage,
         ruuvi_setup::ProfileForm,
         ruuvi_setup::OwnServerForm,

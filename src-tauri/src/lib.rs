@@ -782,8 +782,8 @@ mod tests {
                 serde_json::json!({"endpoint": "127.0.0.1:1"}),
             ),
             (
-                "gateways_api_keys",
-                serde_json::json!({"endpoints": ["127.0.0.1:1"], "readKey": "keep", "writeKey": "generate"}),
+                "gateways_lan_access",
+                serde_json::json!({"endpoints": ["127.0.0.1:1"], "login": {"kind": "ruuvi", "user": "owner", "password": "pw"}, "readKey": "keep", "writeKey": "generate"}),
             ),
             (
                 "gateways_check_mqtt",

@@ -72,7 +72,7 @@ test('new API keys and scanning on two of three gateways at once, then undo the 
   // read-write key from then on.
   await page.locator('#read-key').selectOption('generate');
   await page.locator('#write-key').selectOption('generate');
-  await page.getByRole('button', { name: 'Change the keys of 2 gateways' }).click();
+  await page.getByRole('button', { name: 'Change LAN access on 2 gateways' }).click();
   for (const gw of [third, second]) {
     const result = page.locator(`#apply-results li[data-endpoint="${gw.address}"]`);
     await result.waitFor({ timeout: 60_000 });
@@ -126,5 +126,20 @@ test('new API keys and scanning on two of three gateways at once, then undo the 
   assert.equal(await row(third).locator('[data-column="lan"]').textContent(), 'default');
   assert.equal(await row(third).locator('[data-column="backend"]').textContent(), 'Ruuvi Cloud');
   await page.screenshot({ path: join(shots, 'browser-fleet-differs.png'), fullPage: true });
+
+  // The third gets a login of its owner's: user and password instead of the label's device id.
+  // Ruuvi Desk goes on with its read-write key; the new password works in the gateway's page.
+  await page.locator('#lan-login').selectOption('ruuvi');
+  await page.locator('#lan-user').fill('owner');
+  assert.match(await page.locator('#lan-login-error').textContent(), /needs a user and a new password/);
+  await page.locator('#lan-password').fill('s3cret owner');
+  await page.getByRole('button', { name: 'Change LAN access on this gateway' }).click();
+  const changed = page.locator(`#apply-results li[data-endpoint="${third.address}"]`);
+  await changed.waitFor({ timeout: 60_000 });
+  assert.equal(await changed.getAttribute('data-state'), 'applied', await changed.textContent());
+  await page.waitForFunction(() => document.querySelector('#current-keys')?.textContent?.includes('lan_auth_ruuvi'));
+  execFileSync(ruuvictl, ['gateway', 'info', third.address, '--user', 'owner', '--id', 'nobody'], {
+    env: { ...process.env, ...env, RUUVI_GATEWAY_PASSWORD: 's3cret owner' },
+  });
   await page.close();
 });

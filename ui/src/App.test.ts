@@ -57,7 +57,7 @@ function gatewaysApi(sent: unknown[]): GatewaysApi {
       sent.push(scan);
       return endpoints.map((endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null, undoable: true }));
     },
-    apiKeys: async (endpoints) => endpoints.map((endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null, undoable: false })),
+    lanAccess: async (endpoints) => endpoints.map((endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null, undoable: false })),
     undo: async (endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null, undoable: false }),
     checkMqtt: async (_, broker) => {
       sent.push(broker);

@@ -17,8 +17,8 @@ use ruuvi_protocol::MacAddress;
 use ruuvi_secrets::Sensitive;
 use ruuvi_setup::{
     ApplyResult, Certificates, DiscoverRequest, FirmwareOffer, FoundGateway, GatewayDetails,
-    KeyAction, LoginRequest, MqttBrokerForm, MqttForm, OwnServerForm, Preview, ProfileForm,
-    RemoteAreas, SavedGateway, StatisticsForm, UpdateResult, UrlCheck,
+    KeyAction, LanLoginForm, LoginRequest, MqttBrokerForm, MqttForm, OwnServerForm, Preview,
+    ProfileForm, RemoteAreas, SavedGateway, StatisticsForm, UpdateResult, UrlCheck,
 };
 use ruuvi_wiring::app_settings::{AppSettings, PolledGateway};
 use ruuvi_wiring::{Connections, ReceiverStatus};
@@ -464,13 +464,20 @@ async fn gateways_apply_scan(desk: &Desk, a: ApplyScanArgs) -> Result<Vec<ApplyR
         .await)
 }
 
-/// New (or no) API keys for every gateway in `endpoints`; a new read-write key is what Ruuvi
-/// Desk logs in with from then on (kept in the keychain).
-async fn gateways_api_keys(desk: &Desk, a: ApiKeysArgs) -> Result<Vec<ApplyResult>, ApiError> {
+/// LAN access on every gateway in `endpoints`: a new login (`None`: unchanged) and new (or no)
+/// API keys. What Ruuvi Desk logs in with afterwards (a new read-write key, else the new
+/// password) goes to the keychain first and is proved by logging in with it.
+async fn gateways_lan_access(desk: &Desk, a: LanAccessArgs) -> Result<Vec<ApplyResult>, ApiError> {
     Ok(desk
         .setup
         .gateways
-        .change_api_keys(a.endpoints, a.read_key, a.write_key, desk.on_step())
+        .change_lan_access(
+            a.endpoints,
+            a.login,
+            a.read_key,
+            a.write_key,
+            desk.on_step(),
+        )
         .await)
 }
 
@@ -814,7 +821,8 @@ arguments! {
     ApplyArgs { endpoints: Vec<String>, form: ProfileForm }
     ApplyMqttArgs { endpoints: Vec<String>, form: MqttForm }
     ApplyScanArgs { endpoints: Vec<String>, scan: ScanProfile }
-    ApiKeysArgs { endpoints: Vec<String>, read_key: KeyAction, write_key: KeyAction }
+    /// `login`: a new LAN login (`None`: unchanged).
+    LanAccessArgs { endpoints: Vec<String>, login: Option<LanLoginForm>, read_key: KeyAction, write_key: KeyAction }
     CheckUrlArgs { endpoint: String, server: OwnServerForm }
     CheckMqttArgs { endpoint: String, broker: MqttBrokerForm }
     EndpointsArgs { endpoints: Vec<String> }
@@ -906,7 +914,7 @@ commands! {
     gateways_apply_mqtt(ApplyMqttArgs) -> Vec<ApplyResult>;
     gateways_apply_scan(ApplyScanArgs) -> Vec<ApplyResult>;
     gateways_undo(EndpointArgs) -> ApplyResult;
-    gateways_api_keys(ApiKeysArgs) -> Vec<ApplyResult>;
+    gateways_lan_access(LanAccessArgs) -> Vec<ApplyResult>;
     gateways_check_url(CheckUrlArgs) -> UrlCheck;
     gateways_check_mqtt(CheckMqttArgs) -> UrlCheck;
     gateways_send_here(EndpointArgs) -> ApplyResult;

@@ -107,6 +107,73 @@ pub struct LanAccessProfile {
     pub api_key_rw: KeyChange,
 }
 
+impl LanLogin {
+    /// The login a person chose: `default`, `ruuvi`, `basic`, `digest`, `allow` or `deny`
+    /// (with or without the `lan_auth_` prefix); the three with a password need `user` and
+    /// `password`.
+    pub fn parse(
+        kind: &str,
+        user: &str,
+        password: Option<Sensitive<String>>,
+    ) -> Result<LanLogin, GatewayError> {
+        let kind = kind.strip_prefix("lan_auth_").unwrap_or(kind);
+        let with_password = |make: fn(String, Sensitive<String>) -> LanLogin| {
+            let password = password
+                .clone()
+                .filter(|p| !p.expose().is_empty())
+                .ok_or_else(|| {
+                    GatewayError::BadInput(format!("the {kind} login needs a new password"))
+                })?;
+            if user.trim().is_empty() {
+                return Err(GatewayError::BadInput(format!(
+                    "the {kind} login needs a user"
+                )));
+            }
+            Ok(make(user.trim().to_string(), password))
+        };
+        match kind {
+            "default" => Ok(LanLogin::Default),
+            "ruuvi" => with_password(|user, password| LanLogin::Ruuvi { user, password }),
+            "basic" => with_password(|user, password| LanLogin::Basic { user, password }),
+            "digest" => with_password(|user, password| LanLogin::Digest { user, password }),
+            "allow" => Ok(LanLogin::Allow),
+            "deny" => Ok(LanLogin::Deny),
+            other => Err(GatewayError::BadInput(format!(
+                "login {other:?}: default, ruuvi, basic, digest, allow or deny"
+            ))),
+        }
+    }
+}
+
+impl LanAccessProfile {
+    /// What Ruuvi Desk logs in with once this applies: a new read-write key; else the key it
+    /// uses `now` if that stays (a login change does not touch it); else the new login's user
+    /// and password; else nothing for `allow`; else what it uses now.
+    pub fn credentials_after(&self, now: &Credentials) -> Credentials {
+        match (&self.api_key_rw, &self.login) {
+            (KeyChange::Set(k), _) => Credentials::ApiKey(k.clone()),
+            (KeyChange::Keep, _) if matches!(now, Credentials::ApiKey(_)) => now.clone(),
+            (_, Some(login)) if login.user_and_password().is_some() => {
+                let (user, password) = login.user_and_password().expect("just checked");
+                Credentials::Password {
+                    user: user.to_string(),
+                    password: password.clone(),
+                }
+            }
+            (_, Some(LanLogin::Allow)) => Credentials::None,
+            _ => now.clone(),
+        }
+    }
+
+    /// The new LAN password, if this sets one.
+    pub fn new_password(&self) -> Option<&Sensitive<String>> {
+        self.login
+            .as_ref()
+            .and_then(|l| l.user_and_password())
+            .map(|(_, p)| p)
+    }
+}
+
 /// A new API key as the gateway's web page makes one: base64 of SHA-256 of 32 random bytes
 /// (44 characters).
 pub fn generate_api_key() -> Sensitive<String> {

@@ -174,6 +174,19 @@ pub struct GatewayDetails {
     pub remembered: bool,
 }
 
+/// A new LAN login for `gateways_lan_access`.
+#[derive(Debug, Clone, serde::Deserialize, ts_rs::TS)]
+pub struct LanLoginForm {
+    /// default, ruuvi, basic, digest, allow or deny.
+    pub kind: String,
+    #[serde(default)]
+    pub user: String,
+    /// For ruuvi, basic and digest (kept in the keychain: Ruuvi Desk logs in with it).
+    #[serde(default)]
+    #[ts(type = "string | null")]
+    pub password: Option<Sensitive<String>>,
+}
+
 /// What applying a form would do to one gateway.
 #[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
 pub struct Preview {

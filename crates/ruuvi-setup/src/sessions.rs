@@ -13,7 +13,8 @@ use ruuvi_secrets::{SecretKind, SecretName, SecretStore, Sensitive};
 
 use crate::list::{self, LoginKind, SavedGateway};
 use crate::{
-    admin, DiscoverRequest, FleetSummary, FoundGateway, GatewayDetails, LoginRequest, SetupError,
+    admin, DiscoverRequest, FleetSummary, FoundGateway, GatewayDetails, LanLoginForm, LoginRequest,
+    SetupError,
 };
 
 /// What happens to one of a gateway's API keys.
@@ -296,9 +297,10 @@ impl Sessions {
     /// `endpoints` order. Keys go to the keychain before the gateway has them; a new read-write
     /// key is what Ruuvi Desk logs in with from then on, proved by logging in with it (the old
     /// access is put back otherwise, and the keychain too).
-    pub async fn change_api_keys(
+    pub async fn change_lan_access(
         &self,
         endpoints: Vec<String>,
+        login: Option<LanLoginForm>,
         read: KeyAction,
         write: KeyAction,
         on_step: crate::OnStep,
@@ -307,8 +309,12 @@ impl Sessions {
         futures::stream::iter(endpoints)
             .map(|endpoint| {
                 let on_step = on_step.clone();
+                let login = login.clone();
                 async move {
-                    match self.change_keys_of(&endpoint, read, write, &on_step).await {
+                    match self
+                        .change_access_of(&endpoint, login.as_ref(), read, write, &on_step)
+                        .await
+                    {
                         Ok(r) => r,
                         Err(e) => crate::ApplyResult {
                             endpoint: endpoint.clone(),
@@ -325,9 +331,10 @@ impl Sessions {
             .await
     }
 
-    async fn change_keys_of(
+    async fn change_access_of(
         &self,
         endpoint: &str,
+        login: Option<&LanLoginForm>,
         read: KeyAction,
         write: KeyAction,
         on_step: &crate::OnStep,
@@ -340,15 +347,16 @@ impl Sessions {
             KeyAction::Generate => KeyChange::Set(ruuvi_gateway::lan::generate_api_key()),
             KeyAction::Remove => KeyChange::Remove,
         };
+        let login = login
+            .map(|l| ruuvi_gateway::LanLogin::parse(&l.kind, &l.user, l.password.clone()))
+            .transpose()
+            .map_err(|e| SetupError::BadInput(e.to_string()))?;
         let profile = LanAccessProfile {
-            login: None,
+            login,
             api_key: change(read),
             api_key_rw: change(write),
         };
-        let after = match &profile.api_key_rw {
-            KeyChange::Set(k) => Credentials::ApiKey(k.clone()),
-            _ => session.client.credentials().clone(),
-        };
+        let after = profile.credentials_after(session.client.credentials());
         // Into the keychain first; put back below if the gateway does not take them.
         let mut kept = ruuvi_secrets::Replaced::new(self.secrets.as_ref());
         for (change, kind) in [
@@ -363,6 +371,13 @@ impl Sessions {
             kept.put(keychain_name(kind, endpoint)?, value)
                 .map_err(|e| SetupError::Keychain(e.to_string()))?;
         }
+        if let (Some(p), Credentials::Password { .. }) = (profile.new_password(), &after) {
+            kept.put(
+                keychain_name(SecretKind::GatewayPassword, endpoint)?,
+                Some(p),
+            )
+            .map_err(|e| SetupError::Keychain(e.to_string()))?;
+        }
         let report = |p: ruuvi_gateway::Progress| {
             on_step(crate::StepEvent {
                 endpoint: endpoint.to_string(),
@@ -375,11 +390,21 @@ impl Sessions {
             session.config = read_back.clone();
         }
         if outcome.state == GatewayState::Applied {
-            if let Credentials::ApiKey(_) = after {
-                self.list.lock().update(endpoint, |g| {
-                    g.login = LoginKind::ApiKey;
-                    g.remembered = true;
-                })?;
+            // How Ruuvi Desk logs in from now on (what it uses is in the keychain).
+            let (kind, user) = match &after {
+                Credentials::ApiKey(_) => (LoginKind::ApiKey, None),
+                Credentials::Password { user, .. } => (LoginKind::Password, Some(user.clone())),
+                _ => (LoginKind::None, None),
+            };
+            self.list.lock().update(endpoint, |g| {
+                g.login = kind;
+                g.remembered = kind != LoginKind::None;
+                if let Some(user) = user {
+                    g.user = user;
+                }
+            })?;
+            if let Some(read_back) = &outcome.read_back {
+                self.note_read(endpoint, read_back);
             }
         } else {
             for (name, e) in kept.put_back() {
@@ -392,7 +417,7 @@ impl Sessions {
             result
                 .error
                 .clone()
-                .unwrap_or_else(|| "API keys changed".into()),
+                .unwrap_or_else(|| "LAN access changed".into()),
         );
         Ok(result)
     }

@@ -884,46 +884,27 @@ async fn set_lan_access(args: SetLanAccess, keychain: &dyn SecretStore) -> Resul
     };
     let api_key = key_change(&args.read_key, "read-key")?;
     let api_key_rw = key_change(&args.write_key, "write-key")?;
-    let mut new_password = None;
     let login = match args.new_login.as_deref() {
         None => None,
-        Some(kind @ ("ruuvi" | "basic" | "digest")) => {
-            let password = secret_from("RUUVI_NEW_LAN_PASSWORD", args.new_password_stdin, keychain, &[])?
-                .ok_or_else(|| bad(format!("--login {kind} needs the new password: RUUVI_NEW_LAN_PASSWORD or --new-password-stdin")))?;
-            new_password = Some(password.clone());
-            let user = args.lan_user.clone();
-            Some(match kind {
-                "ruuvi" => LanLogin::Ruuvi { user, password },
-                "basic" => LanLogin::Basic { user, password },
-                _ => LanLogin::Digest { user, password },
-            })
-        }
-        Some("default") => Some(LanLogin::Default),
-        Some("allow") => Some(LanLogin::Allow),
-        Some("deny") => Some(LanLogin::Deny),
-        Some(other) => {
-            return Err(bad(format!(
-                "--login {other:?}: default, ruuvi, basic, digest, allow or deny"
-            )))
+        Some(kind) => {
+            let password = if matches!(kind, "ruuvi" | "basic" | "digest") {
+                Some(
+                    secret_from("RUUVI_NEW_LAN_PASSWORD", args.new_password_stdin, keychain, &[])?
+                        .ok_or_else(|| bad(format!("--login {kind} needs the new password: RUUVI_NEW_LAN_PASSWORD or --new-password-stdin")))?,
+                )
+            } else {
+                None
+            };
+            Some(LanLogin::parse(kind, &args.lan_user, password).map_err(|e| bad(e.to_string()))?)
         }
     };
     let mut client = connect(&args.login, keychain)?;
-    // What Ruuvi Desk logs in with afterwards: a new read-write key, else the new password,
-    // else nothing for `allow`, else what it used until now.
-    let after = match (&api_key_rw, &login, &new_password) {
-        (KeyChange::Set(k), _, _) => Credentials::ApiKey(k.clone()),
-        (_, Some(_), Some(p)) => Credentials::Password {
-            user: args.lan_user.clone(),
-            password: p.clone(),
-        },
-        (_, Some(LanLogin::Allow), _) => Credentials::None,
-        _ => client.credentials().clone(),
-    };
     let profile = LanAccessProfile {
         login,
         api_key,
         api_key_rw,
     };
+    let after = profile.credentials_after(client.credentials());
     // Into the keychain before the gateway has them: a key the gateway takes must never be one
     // nobody kept. The previous entries come back if the change does not apply.
     let mut kept = ruuvi_secrets::Replaced::new(keychain);
@@ -939,7 +920,7 @@ async fn set_lan_access(args: SetLanAccess, keychain: &dyn SecretStore) -> Resul
         kept.put(name(kind, &id)?, value)
             .map_err(|e| e.to_string())?;
     }
-    if let Some(p) = &new_password {
+    if let Some(p) = profile.new_password() {
         kept.put(name(SecretKind::GatewayPassword, &id)?, Some(p))
             .map_err(|e| e.to_string())?;
     }

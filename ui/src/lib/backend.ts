@@ -23,6 +23,7 @@ import type {
   LoginRequest,
   Measurement,
   KeyAction,
+  LanLoginForm,
   MqttBrokerForm,
   MqttForm,
   ScanProfile,
@@ -84,7 +85,7 @@ export interface GatewaysApi {
   /** Puts back what the last undoable change on a gateway replaced. */
   undo(endpoint: string): Promise<ApplyResult>;
   /** New (or no) API keys; a new read-write key is what Ruuvi Desk logs in with afterwards. */
-  apiKeys(endpoints: string[], readKey: KeyAction, writeKey: KeyAction): Promise<ApplyResult[]>;
+  lanAccess(endpoints: string[], login: LanLoginForm | null, readKey: KeyAction, writeKey: KeyAction): Promise<ApplyResult[]>;
   checkUrl(endpoint: string, server: OwnServerForm): Promise<UrlCheck>;
   /** The gateway connects to the broker itself (its saved password when none is given). */
   checkMqtt(endpoint: string, broker: MqttBrokerForm): Promise<UrlCheck>;
@@ -235,7 +236,7 @@ export function backendOver(transport: Transport): Backend {
       applyMqtt: (endpoints, form) => call('gateways_apply_mqtt', { endpoints, form }),
       applyScan: (endpoints, scan) => call('gateways_apply_scan', { endpoints, scan }),
       undo: (endpoint) => call('gateways_undo', { endpoint }),
-      apiKeys: (endpoints, readKey, writeKey) => call('gateways_api_keys', { endpoints, readKey, writeKey }),
+      lanAccess: (endpoints, login, readKey, writeKey) => call('gateways_lan_access', { endpoints, login, readKey, writeKey }),
       checkUrl: (endpoint, server) => call('gateways_check_url', { endpoint, server }),
       checkMqtt: (endpoint, broker) => call('gateways_check_mqtt', { endpoint, broker }),
       sendHere: (endpoint) => call('gateways_send_here', { endpoint }),

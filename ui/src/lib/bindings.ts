@@ -379,6 +379,16 @@ phy_2m: boolean, channel_37: boolean, channel_38: boolean, channel_39: boolean, 
 
 export type KeyAction = "keep" | "generate" | "remove";
 
+export type LanLoginForm = { 
+/**
+ * default, ruuvi, basic, digest, allow or deny.
+ */
+kind: string, user: string, 
+/**
+ * For ruuvi, basic and digest (kept in the keychain: Ruuvi Desk logs in with it).
+ */
+password: string | null, };
+
 export type Storage = { ready: boolean, files: { [key in string]: boolean }, };
 
 export type ProfileForm = { ruuvi_cloud: boolean, 
@@ -838,7 +848,7 @@ export type ApplyMqttArgs = { endpoints: Array<string>, form: MqttForm, };
 
 export type ApplyScanArgs = { endpoints: Array<string>, scan: ScanProfile, };
 
-export type ApiKeysArgs = { endpoints: Array<string>, readKey: KeyAction, writeKey: KeyAction, };
+export type LanAccessArgs = { endpoints: Array<string>, login: LanLoginForm | null, readKey: KeyAction, writeKey: KeyAction, };
 
 export type CheckUrlArgs = { endpoint: string, server: OwnServerForm, };
 
@@ -893,7 +903,7 @@ export interface Commands {
   gateways_apply_mqtt: { args: ApplyMqttArgs; reply: Array<ApplyResult> };
   gateways_apply_scan: { args: ApplyScanArgs; reply: Array<ApplyResult> };
   gateways_undo: { args: EndpointArgs; reply: ApplyResult };
-  gateways_api_keys: { args: ApiKeysArgs; reply: Array<ApplyResult> };
+  gateways_lan_access: { args: LanAccessArgs; reply: Array<ApplyResult> };
   gateways_check_url: { args: CheckUrlArgs; reply: UrlCheck };
   gateways_check_mqtt: { args: CheckMqttArgs; reply: UrlCheck };
   gateways_send_here: { args: EndpointArgs; reply: ApplyResult };
