@@ -35,8 +35,11 @@ enum Kind {
     Bool,
     /// A string truncated to this many bytes.
     Str(usize),
-    /// uint16/uint8/int8 fields: a number or a `0x…` string.
+    /// uint16/uint8 fields: a number or a `0x…` string.
     Small,
+    /// int8 fields (the time zone's hours): a number, negative too, or a `0x…` string (its
+    /// low byte as a two's complement).
+    Signed,
     /// uint32 fields: a number or a decimal/`0x` string.
     Wide,
     MacList,
@@ -109,7 +112,7 @@ const KEYS: &[(&str, Kind, Firmware)] = &[
     ("auto_update_weekdays_bitmask", Kind::Small, Firmware::V1_13),
     ("auto_update_interval_from", Kind::Small, Firmware::V1_13),
     ("auto_update_interval_to", Kind::Small, Firmware::V1_13),
-    ("auto_update_tz_offset_hours", Kind::Small, Firmware::V1_13),
+    ("auto_update_tz_offset_hours", Kind::Signed, Firmware::V1_13),
     ("ntp_use", Kind::Bool, Firmware::V1_13),
     ("ntp_use_dhcp", Kind::Bool, Firmware::V1_13),
     ("ntp_server1", Kind::Str(31), Firmware::V1_13),
@@ -834,6 +837,14 @@ impl GatewayConfig {
             (Kind::Str(max), Value::String(s)) => json!(truncate(s, max)),
             (Kind::Small, v) => match parse_number(v, false) {
                 Some(n) => json!(n),
+                None => return,
+            },
+            (Kind::Signed, Value::Number(n)) => match n.as_i64() {
+                Some(i) => json!(i as i8),
+                None => return,
+            },
+            (Kind::Signed, v) => match parse_number(v, false) {
+                Some(n) => json!(n as u8 as i8),
                 None => return,
             },
             (Kind::Wide, v) => match parse_number(v, true) {

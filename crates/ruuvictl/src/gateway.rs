@@ -113,6 +113,50 @@ pub enum ConfigCommand {
     SetRemote(SetRemote),
     /// Make the gateway download and apply its remote configuration now (`/gw_cfg_download`).
     FetchRemote(Login),
+    /// Set when the gateway installs firmware updates by itself.
+    SetAutoUpdate(SetAutoUpdate),
+    /// Set where the gateway sends its hourly statistics, or switch them off with --off.
+    SetStatistics(SetStatistics),
+    /// Set where the gateway looks for firmware releases (v1.15+).
+    SetUpdateUrl {
+        #[command(flatten)]
+        login: Login,
+        url: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SetAutoUpdate {
+    #[command(flatten)]
+    login: Login,
+    /// regular (releases), beta (betas too) or manual (never by itself).
+    #[arg(long, default_value = "regular")]
+    cycle: String,
+    /// Days it may update on, comma-separated: sun,mon,tue,wed,thu,fri,sat [default: all].
+    #[arg(long, default_value = "sun,mon,tue,wed,thu,fri,sat")]
+    days: String,
+    /// Hours it may update in, e.g. `1-5` (0–24).
+    #[arg(long, default_value = "0-24")]
+    hours: String,
+    /// Its time zone, hours from UTC.
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+    tz: i8,
+}
+
+#[derive(Debug, Args)]
+pub struct SetStatistics {
+    #[command(flatten)]
+    login: Login,
+    #[arg(long, required_unless_present = "off", conflicts_with = "off")]
+    url: Option<String>,
+    #[arg(long)]
+    off: bool,
+    /// Basic auth user; its password from `RUUVI_STAT_PASSWORD` (none: the gateway keeps its).
+    #[arg(long, default_value = "")]
+    stat_user: String,
+    /// Trust Ruuvi Desk's own CA for the statistics server.
+    #[arg(long)]
+    our_ca: bool,
 }
 
 #[derive(Debug, Args)]
@@ -549,6 +593,40 @@ pub async fn run(
             };
             push_area(&args.login, keychain, &profile).await?;
         }
+        GatewayCommand::Config(ConfigCommand::SetAutoUpdate(args)) => {
+            let profile = auto_update_profile(&args)?;
+            push_area(&args.login, keychain, &profile).await?;
+        }
+        GatewayCommand::Config(ConfigCommand::SetStatistics(args)) => {
+            let target = match &args.url {
+                None => None,
+                Some(url) => Some(ruuvi_gateway::StatisticsTarget {
+                    url: url.clone(),
+                    user: args.stat_user.clone(),
+                    password: std::env::var("RUUVI_STAT_PASSWORD")
+                        .ok()
+                        .map(Sensitive::new),
+                    server_ca_pem: if args.our_ca {
+                        Some(
+                            ruuvi_pki::Pki::new(data_dir.join("pki"), keychain)
+                                .ca_pem()
+                                .map_err(|e| Failure::from(e.to_string()))?,
+                        )
+                    } else {
+                        None
+                    },
+                    client_identity: None,
+                }),
+            };
+            let profile = ruuvi_gateway::StatisticsProfile { target };
+            push_area(&args.login, keychain, &profile).await?;
+        }
+        GatewayCommand::Config(ConfigCommand::SetUpdateUrl { login, url }) => {
+            let mut client = connect(&login, keychain)?;
+            client.login().await?;
+            client.set_update_url(&url).await?;
+            println!("{}: looks for releases at {url}", login.gateway);
+        }
         GatewayCommand::Config(ConfigCommand::SetRemote(args)) => {
             set_remote(args, data_dir, keychain).await?;
         }
@@ -812,6 +890,43 @@ async fn set_mqtt(
     let profile = ruuvi_gateway::MqttProfile { target };
     let outcome = ruuvi_gateway::push_profile(&mut client, &profile, &report).await;
     outcome_result(outcome, json)
+}
+
+/// `config set-auto-update`: the schedule from the options (days and hours as a person writes
+/// them).
+fn auto_update_profile(args: &SetAutoUpdate) -> Result<ruuvi_gateway::AutoUpdateProfile, Failure> {
+    let bad = |message: String| Failure { message, code: 2 };
+    const DAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+    let mut weekdays = 0u8;
+    for day in args
+        .days
+        .split(',')
+        .map(|d| d.trim().to_ascii_lowercase())
+        .filter(|d| !d.is_empty())
+    {
+        let bit = DAYS
+            .iter()
+            .position(|d| *d == day)
+            .ok_or_else(|| bad(format!("--days: {day:?} is not one of {}", DAYS.join(","))))?;
+        weekdays |= 1 << bit;
+    }
+    let (from, to) = args
+        .hours
+        .split_once('-')
+        .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)))
+        .ok_or_else(|| bad(format!("--hours {:?}: from-to, e.g. 1-5", args.hours)))?;
+    let profile = ruuvi_gateway::AutoUpdateProfile {
+        cycle: args.cycle.clone(),
+        weekdays,
+        from_hour: from,
+        to_hour: to,
+        tz_offset_hours: args.tz,
+    };
+    use ruuvi_gateway::BackendProfile as _;
+    profile
+        .validate(None, None)
+        .map_err(|e| bad(e.to_string()))?;
+    Ok(profile)
 }
 
 /// `config set-remote`: the source from the options (certificates uploaded as `rcfg_*`), pushed

@@ -631,3 +631,119 @@ async fn set_remote_points_the_gateway_at_a_configuration_server_and_fetch_remot
     assert!(!gw.state.lock().await.config.bool("remote_cfg_use"));
     gw.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn set_auto_update_statistics_and_the_update_server() {
+    let gw = sim("RW-key").await;
+    let addr = gw.addr.to_string();
+    let key = || {
+        vec![
+            ("RUUVI_GATEWAY_API_KEY", "RW-key".to_string()),
+            ("RUUVI_STAT_PASSWORD", "pw".to_string()),
+        ]
+    };
+    let ok = |out: &Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    ok(&run(
+        args(&[
+            "gateway",
+            "config",
+            "set-auto-update",
+            &addr,
+            "--api-key",
+            "--cycle",
+            "beta",
+            "--days",
+            "sat,sun",
+            "--hours",
+            "1-5",
+            "--tz",
+            "-5",
+        ]),
+        key(),
+    )
+    .await);
+    {
+        let st = gw.state.lock().await;
+        assert_eq!(st.config.str("auto_update_cycle"), "beta");
+        assert_eq!(st.config.u64("auto_update_weekdays_bitmask"), 0b100_0001);
+        assert_eq!(st.config.u64("auto_update_interval_from"), 1);
+    }
+    // Refused before anything is sent: exit 2.
+    for bad in [
+        &["--days", "someday"][..],
+        &["--hours", "5-1"],
+        &["--cycle", "nightly"],
+    ] {
+        let mut a = vec![
+            "gateway",
+            "config",
+            "set-auto-update",
+            addr.as_str(),
+            "--api-key",
+        ];
+        a.extend_from_slice(bad);
+        let out = run(args(&a), key()).await;
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{bad:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    ok(&run(
+        args(&[
+            "gateway",
+            "config",
+            "set-statistics",
+            &addr,
+            "--api-key",
+            "--url",
+            "http://127.0.0.1:9/status",
+            "--stat-user",
+            "stats",
+        ]),
+        key(),
+    )
+    .await);
+    {
+        let st = gw.state.lock().await;
+        assert_eq!(st.config.str("http_stat_url"), "http://127.0.0.1:9/status");
+        assert_eq!(st.config.secret("http_stat_pass"), "pw");
+    }
+    ok(&run(
+        args(&[
+            "gateway",
+            "config",
+            "set-statistics",
+            &addr,
+            "--api-key",
+            "--off",
+        ]),
+        key(),
+    )
+    .await);
+    assert!(!gw.state.lock().await.config.bool("use_http_stat"));
+    ok(&run(
+        args(&[
+            "gateway",
+            "config",
+            "set-update-url",
+            &addr,
+            "--api-key",
+            "http://127.0.0.1:9/fw",
+        ]),
+        key(),
+    )
+    .await);
+    assert_eq!(
+        gw.state.lock().await.config.str("fw_update_url"),
+        "http://127.0.0.1:9/fw"
+    );
+    gw.stop().await;
+}
