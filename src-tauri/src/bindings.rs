@@ -81,7 +81,7 @@ pub fn declarations() -> String {
         ruuvi_setup::StepEvent,
         ruuvi_setup::UrlCheck,
         ruuvi_gateway::RemoteCfgState,
-        ruuvi_setup::RemoteAreas,
+        ruuvi_setup::Areas,
         ruuvi_gateway::TimePlaceProfile,
         ruuvi_gateway::Clock,
         ruuvi_app::remote_config::RemoteConfigView,

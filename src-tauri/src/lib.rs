@@ -813,6 +813,10 @@ mod tests {
                 serde_json::json!({"endpoints": ["127.0.0.1:1"]}),
             ),
             (
+                "gateways_preview_areas",
+                serde_json::json!({"endpoint": "127.0.0.1:1", "areas": {"scan": {"company_filter": null, "tags": {"mode": "off"}, "radio": null}}}),
+            ),
+            (
                 "gateways_firmware",
                 serde_json::json!({"endpoint": "127.0.0.1:1"}),
             ),

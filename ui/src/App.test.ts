@@ -90,6 +90,10 @@ function gatewaysApi(sent: unknown[]): GatewaysApi {
       return endpoints.map((endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null, undoable: false }));
     },
     remoteConfig: async () => ({ path: '/gw-cfg/', files: [], fetches: [] }),
+    previewAreas: async (endpoint, areas) => {
+      sent.push(areas);
+      return { endpoint, changes: [{ key: 'company_use_filtering', label: 'company_use_filtering', before: 'true', after: 'false' }], uploads: [], problems: [] };
+    },
     remoteServe: async (endpoints) => endpoints.map((endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null, undoable: false })),
     remoteStop: async (endpoints) => endpoints.map((endpoint) => ({ endpoint, mac: null, state: { state: 'applied' }, error: null, undoable: false })),
     remotePublish: async (endpoints, areas) => {
@@ -326,7 +330,9 @@ describe('App', () => {
     await fireEvent.change(screen.getByLabelText('Manufacturer'), { target: { value: 'off' } });
     await fireEvent.click(screen.getByRole('button', { name: 'Publish for remote configuration' }));
     expect((await screen.findByText(/version 1 published/)).id).toBe('scan-published');
-    expect(sent[sent.length - 1]).toMatchObject({ http: null, scan: { company_filter: null, tags: { mode: 'off' } } });
+    expect(sent[sent.length - 1]).toMatchObject({ scan: { company_filter: null, tags: { mode: 'off' } } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Preview scanning' }));
+    expect((await screen.findByText('company_use_filtering')).closest('table')!.id).toBe('scan-preview');
     await fireEvent.click(screen.getByRole('button', { name: 'Download now' }));
     expect((await screen.findByText(/downloaded and applied/)).id).toBe('remote-fetched');
   });

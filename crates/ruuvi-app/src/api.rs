@@ -16,9 +16,9 @@ use ruuvi_gateway::{AutoUpdateProfile, ScanProfile, TimePlaceProfile};
 use ruuvi_protocol::MacAddress;
 use ruuvi_secrets::Sensitive;
 use ruuvi_setup::{
-    ApplyResult, Certificates, DiscoverRequest, FirmwareOffer, FoundGateway, GatewayDetails,
+    ApplyResult, Areas, Certificates, DiscoverRequest, FirmwareOffer, FoundGateway, GatewayDetails,
     KeyAction, LanLoginForm, LoginRequest, MqttBrokerForm, MqttForm, OwnServerForm, Preview,
-    ProfileForm, RemoteAreas, SavedGateway, StatisticsForm, UpdateResult, UrlCheck,
+    ProfileForm, SavedGateway, StatisticsForm, UpdateResult, UrlCheck,
 };
 use ruuvi_wiring::app_settings::{AppSettings, PolledGateway};
 use ruuvi_wiring::{Connections, ReceiverStatus};
@@ -442,6 +442,16 @@ async fn gateways_preview(desk: &Desk, a: PreviewArgs) -> Result<Preview, ApiErr
     Ok(desk.setup.backends.preview(&a.endpoint, &a.form).await?)
 }
 
+/// What any areas (scanning, time, automatic updates, statistics, …) would change on a
+/// logged-in gateway as last read: nothing is sent to it.
+async fn gateways_preview_areas(desk: &Desk, a: AreasPreviewArgs) -> Result<Preview, ApiError> {
+    Ok(desk
+        .setup
+        .backends
+        .preview_areas(&a.endpoint, &a.areas)
+        .await?)
+}
+
 /// Pushes the backend settings to every gateway in `endpoints`; steps arrive as `step` events.
 async fn gateways_apply(desk: &Desk, a: ApplyArgs) -> Result<Vec<ApplyResult>, ApiError> {
     let results = desk
@@ -833,7 +843,8 @@ arguments! {
     TimePlaceArgs { endpoints: Vec<String>, time_place: TimePlaceProfile }
     StatisticsArgs { endpoints: Vec<String>, form: StatisticsForm }
     RemoteServeArgs { endpoints: Vec<String>, refresh_minutes: u16 }
-    RemotePublishArgs { endpoints: Vec<String>, areas: RemoteAreas }
+    RemotePublishArgs { endpoints: Vec<String>, areas: Areas }
+    AreasPreviewArgs { endpoint: String, areas: Areas }
     /// `secret`: the read-only API key, or `user`'s password (kept in the keychain).
     PollArgs { endpoint: String, interval_s: u32, user: Option<String>, #[ts(type = "string | null")] secret: Option<Sensitive<String>> }
     /// `gateway`: its MAC.
@@ -910,6 +921,7 @@ commands! {
     gateways_forget(EndpointArgs) -> bool;
     gateways_details(EndpointArgs) -> GatewayDetails;
     gateways_preview(PreviewArgs) -> Preview;
+    gateways_preview_areas(AreasPreviewArgs) -> Preview;
     gateways_apply(ApplyArgs) -> Vec<ApplyResult>;
     gateways_apply_mqtt(ApplyMqttArgs) -> Vec<ApplyResult>;
     gateways_apply_scan(ApplyScanArgs) -> Vec<ApplyResult>;

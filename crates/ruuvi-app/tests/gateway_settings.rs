@@ -179,6 +179,33 @@ async fn firmware_schedule_time_and_statistics_on_two_gateways() {
 
     // Automatic updates at night on weekends, then undone on one.
     let nights = json!({"cycle": "beta", "weekdays": 65, "from_hour": 1, "to_hour": 5, "tz_offset_hours": 2});
+    // The preview lists what would change, and changes nothing.
+    let preview = call(
+        &desk,
+        "gateways_preview_areas",
+        json!({"endpoint": endpoints[0], "areas": {"auto_update": nights}}),
+    )
+    .await;
+    let keys: Vec<&str> = preview["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["key"].as_str().unwrap())
+        .collect();
+    assert!(
+        keys.contains(&"auto_update_cycle") && keys.contains(&"auto_update_tz_offset_hours"),
+        "{preview}"
+    );
+    assert!(!keys.contains(&"mqtt_prefix"), "{preview}");
+    assert_eq!(
+        gateways[0]
+            .state
+            .lock()
+            .await
+            .config
+            .str("auto_update_cycle"),
+        "regular"
+    );
     let applied = call(
         &desk,
         "gateways_apply_auto_update",

@@ -213,25 +213,31 @@ impl Backends {
         form: StatisticsForm,
         on_step: OnStep,
     ) -> Vec<ApplyResult> {
-        let certificates = self.certificates.clone();
-        self.apply_each(endpoints, on_step, move |_, _| {
-            let target = match &form.target {
-                None => None,
-                Some(t) => Some(StatisticsTarget {
-                    url: t.url.trim().to_string(),
-                    user: t.user.trim().to_string(),
-                    password: t.password.clone().filter(|p| !p.expose().is_empty()),
-                    server_ca_pem: if t.our_ca {
-                        Some(certificates.our_ca()?)
-                    } else {
-                        None
-                    },
-                    client_identity: None,
-                }),
-            };
-            Ok(StatisticsProfile { target })
+        self.apply_each(endpoints, on_step, move |backends, _| {
+            backends.statistics_profile(&form)
         })
         .await
+    }
+
+    pub(crate) fn statistics_profile(
+        &self,
+        form: &StatisticsForm,
+    ) -> Result<StatisticsProfile, SetupError> {
+        let target = match &form.target {
+            None => None,
+            Some(t) => Some(StatisticsTarget {
+                url: t.url.trim().to_string(),
+                user: t.user.trim().to_string(),
+                password: t.password.clone().filter(|p| !p.expose().is_empty()),
+                server_ca_pem: if t.our_ca {
+                    Some(self.certificates.our_ca()?)
+                } else {
+                    None
+                },
+                client_identity: None,
+            }),
+        };
+        Ok(StatisticsProfile { target })
     }
 }
 

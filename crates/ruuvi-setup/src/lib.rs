@@ -8,6 +8,7 @@
 //! Reading a gateway's configuration pauses its data forwarding for 60 s (spec §4); every read
 //! here is followed by an unchanged POST that shortens the pause to 5 s.
 
+mod areas;
 mod backends;
 mod certs;
 mod firmware;
@@ -26,6 +27,7 @@ use ruuvi_gateway::discovery::Discovered;
 use ruuvi_gateway::{Change, GatewayError, GatewayState, HttpBackend};
 use ruuvi_secrets::{SecretStore, Sensitive};
 
+pub use areas::Areas;
 pub use backends::Backends;
 pub use certs::{CertSummary, Certificates, ClientSummary, OurCertificates};
 pub use firmware::{FirmwareOffer, StatisticsForm, StatisticsTargetForm, UpdateResult};
@@ -33,7 +35,7 @@ pub use fleet::{Expected, FleetSummary};
 pub use form::{ClientCertChoice, OwnServerForm, ProfileForm, ServerCaChoice};
 pub use list::{parse_gateway_list, LoginKind, SavedGateway};
 pub use mqtt_form::{MqttBrokerForm, MqttForm};
-pub use remote::{RemoteAreas, RemoteDocument, SERVED_PATH};
+pub use remote::{RemoteDocument, SERVED_PATH};
 pub use sessions::{KeyAction, Sessions};
 pub use this_computer::{SendHere, ThisComputer};
 

@@ -6,44 +6,13 @@
 use std::collections::HashMap;
 
 use ruuvi_gateway::remote_cfg::{document, RemoteAuth, RemoteCfgProfile, RemoteSource};
-use ruuvi_gateway::{BackendProfile, ScanProfile, TimePlaceProfile};
+use ruuvi_gateway::BackendProfile;
 use ruuvi_protocol::MacAddress;
 use ruuvi_secrets::Sensitive;
 use serde_json::{Map, Value};
 
 use crate::this_computer::{resolve, ThisComputer};
-use crate::{
-    form, ApplyResult, MqttForm, OnStep, ProfileForm, ReceiverTarget, SetupError, UrlCheck,
-};
-
-/// The areas a served document sets; absent ones stay as each gateway has them.
-#[derive(Debug, Clone, Default, serde::Deserialize, ts_rs::TS)]
-#[serde(deny_unknown_fields)]
-pub struct RemoteAreas {
-    #[serde(default)]
-    pub http: Option<ProfileForm>,
-    #[serde(default)]
-    pub mqtt: Option<MqttForm>,
-    #[serde(default)]
-    pub scan: Option<ScanProfile>,
-    #[serde(default)]
-    pub time_place: Option<TimePlaceProfile>,
-}
-
-impl RemoteAreas {
-    pub fn names(&self) -> Vec<String> {
-        [
-            ("http", self.http.is_some()),
-            ("mqtt", self.mqtt.is_some()),
-            ("scan", self.scan.is_some()),
-            ("time_place", self.time_place.is_some()),
-        ]
-        .into_iter()
-        .filter(|(_, on)| *on)
-        .map(|(n, _)| n.to_string())
-        .collect()
-    }
-}
+use crate::{form, ApplyResult, Areas, OnStep, ReceiverTarget, SetupError, UrlCheck};
 
 /// One gateway's document, ready to publish.
 pub struct RemoteDocument {
@@ -144,7 +113,7 @@ impl ThisComputer {
     pub async fn documents(
         &self,
         endpoints: &[String],
-        areas: &RemoteAreas,
+        areas: &Areas,
     ) -> Vec<(String, Result<RemoteDocument, SetupError>)> {
         let mut out = Vec::new();
         for endpoint in endpoints {
@@ -153,27 +122,7 @@ impl ThisComputer {
                 let session = session.lock().await;
                 let mac = session.client.mac().map(str::to_string);
                 let gateway = form::gateway_mac(mac.as_deref().or(session.config.gw_mac()))?;
-                let mut profiles: Vec<Box<dyn BackendProfile + Sync + Send>> = Vec::new();
-                if let Some(f) = &areas.http {
-                    profiles.push(Box::new(self.backends.profile_for(
-                        f,
-                        mac.as_deref(),
-                        false,
-                    )?));
-                }
-                if let Some(f) = &areas.mqtt {
-                    profiles.push(Box::new(self.backends.mqtt_profile_for(
-                        f,
-                        mac.as_deref(),
-                        false,
-                    )?));
-                }
-                if let Some(s) = &areas.scan {
-                    profiles.push(Box::new(s.clone()));
-                }
-                if let Some(t) = &areas.time_place {
-                    profiles.push(Box::new(t.clone()));
-                }
+                let profiles = self.backends.profiles_for(areas, mac.as_deref(), false)?;
                 let refs: Vec<&(dyn BackendProfile + Sync)> = profiles
                     .iter()
                     .map(|p| p.as_ref() as &(dyn BackendProfile + Sync))

@@ -37,7 +37,7 @@ import type {
   StatisticsForm,
   TimePlaceProfile,
   UpdateResult,
-  RemoteAreas,
+  Areas,
   RemoteConfigView,
   ReceiverStatus,
   SensorCard,
@@ -45,6 +45,11 @@ import type {
   StepEvent,
   UrlCheck,
 } from './bindings';
+
+/** Every area, the ones not given as `null` (left as each gateway has them). */
+export function allAreas(given: Partial<Areas>): Areas {
+  return { http: null, mqtt: null, scan: null, time_place: null, auto_update: null, statistics: null, ...given };
+}
 
 /** Errors from the backend carry a stable `code`; branch on it, never on the message. */
 export class BackendError extends Error {
@@ -110,7 +115,9 @@ export interface GatewaysApi {
   remoteServe(endpoints: string[], refreshMinutes: number): Promise<ApplyResult[]>;
   remoteStop(endpoints: string[]): Promise<ApplyResult[]>;
   /** Publishes areas as each gateway's document (over what it was offered before). */
-  remotePublish(endpoints: string[], areas: RemoteAreas): Promise<Published[]>;
+  remotePublish(endpoints: string[], areas: Partial<Areas>): Promise<Published[]>;
+  /** What these areas would change on the gateway as last read (nothing is sent to it). */
+  previewAreas(endpoint: string, areas: Partial<Areas>): Promise<Preview>;
   /** The gateway downloads and applies its document now. */
   remoteFetchNow(endpoint: string): Promise<UrlCheck>;
   /** Calls `onStep` for every step of a change in progress until the returned function is called. */
@@ -252,7 +259,8 @@ export function backendOver(transport: Transport): Backend {
       remoteConfig: () => call('remote_config', {}),
       remoteServe: (endpoints, refreshMinutes) => call('remote_config_serve', { endpoints, refreshMinutes }),
       remoteStop: (endpoints) => call('remote_config_stop', { endpoints }),
-      remotePublish: (endpoints, areas) => call('remote_config_publish', { endpoints, areas }),
+      remotePublish: (endpoints, areas) => call('remote_config_publish', { endpoints, areas: allAreas(areas) }),
+      previewAreas: (endpoint, areas) => call('gateways_preview_areas', { endpoint, areas: allAreas(areas) }),
       remoteFetchNow: (endpoint) => call('remote_config_fetch_now', { endpoint }),
       onStep: (onStep) => on<StepEvent>('step', onStep),
     },

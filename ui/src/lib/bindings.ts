@@ -573,7 +573,7 @@ export type RemoteCfgState = { on: boolean, url: string,
  */
 auth: string, user: string, refresh_minutes: number, server_cert: boolean, client_cert: boolean, };
 
-export type RemoteAreas = { http: ProfileForm | null, mqtt: MqttForm | null, scan: ScanProfile | null, time_place: TimePlaceProfile | null, };
+export type Areas = { http: ProfileForm | null, mqtt: MqttForm | null, scan: ScanProfile | null, time_place: TimePlaceProfile | null, auto_update: AutoUpdateProfile | null, statistics: StatisticsForm | null, };
 
 export type TimePlaceProfile = { clock: Clock | null, 
 /**
@@ -842,6 +842,8 @@ export type EndpointArgs = { endpoint: string, };
 
 export type PreviewArgs = { endpoint: string, form: ProfileForm, };
 
+export type AreasPreviewArgs = { endpoint: string, areas: Areas, };
+
 export type ApplyArgs = { endpoints: Array<string>, form: ProfileForm, };
 
 export type ApplyMqttArgs = { endpoints: Array<string>, form: MqttForm, };
@@ -868,7 +870,7 @@ export type StatisticsArgs = { endpoints: Array<string>, form: StatisticsForm, }
 
 export type RemoteServeArgs = { endpoints: Array<string>, refreshMinutes: number, };
 
-export type RemotePublishArgs = { endpoints: Array<string>, areas: RemoteAreas, };
+export type RemotePublishArgs = { endpoints: Array<string>, areas: Areas, };
 
 export type GatewayArgs = { gateway: string, };
 
@@ -899,6 +901,7 @@ export interface Commands {
   gateways_forget: { args: EndpointArgs; reply: boolean };
   gateways_details: { args: EndpointArgs; reply: GatewayDetails };
   gateways_preview: { args: PreviewArgs; reply: Preview };
+  gateways_preview_areas: { args: AreasPreviewArgs; reply: Preview };
   gateways_apply: { args: ApplyArgs; reply: Array<ApplyResult> };
   gateways_apply_mqtt: { args: ApplyMqttArgs; reply: Array<ApplyResult> };
   gateways_apply_scan: { args: ApplyScanArgs; reply: Array<ApplyResult> };
