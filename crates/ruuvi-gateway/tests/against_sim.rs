@@ -1396,3 +1396,99 @@ async fn the_gateway_tests_an_mqtt_broker_with_a_given_or_its_saved_password() {
     assert!(saved.ok(), "{saved:?}");
     gw.stop().await;
 }
+
+/// The housekeeping areas on the oldest firmware that has them (v1.13) and the newest: remote
+/// configuration, automatic updates, statistics and time — each pushed, read back and compared,
+/// then undone (`Restore`: the settings as read before).
+#[tokio::test]
+async fn housekeeping_areas_on_the_oldest_and_newest_firmware() {
+    use ruuvi_gateway::remote_cfg::{RemoteAuth, RemoteCfgProfile, RemoteSource};
+    use ruuvi_gateway::{
+        AutoUpdateProfile, BackendProfile, Clock, Restore, StatisticsProfile, StatisticsTarget,
+        TimePlaceProfile,
+    };
+    for fw in [Firmware::V1_13, NEWEST] {
+        let gw = sim(fw, None, "", "RW").await;
+        let mut c = client(&gw, key("RW"));
+        let areas: Vec<(&str, Box<dyn BackendProfile + Sync>)> = vec![
+            (
+                "remote",
+                Box::new(RemoteCfgProfile {
+                    source: Some(RemoteSource {
+                        url: "https://127.0.0.1:9/gw-cfg/".into(),
+                        auth: RemoteAuth::Bearer(Some(Sensitive::new("t".into()))),
+                        server_ca_pem: None,
+                        client_identity: None,
+                        refresh_minutes: 30,
+                    }),
+                }),
+            ),
+            (
+                "auto-update",
+                Box::new(AutoUpdateProfile {
+                    cycle: "manual".into(),
+                    weekdays: 0b100_0001,
+                    from_hour: 2,
+                    to_hour: 4,
+                    tz_offset_hours: -3,
+                }),
+            ),
+            (
+                "statistics",
+                Box::new(StatisticsProfile {
+                    target: Some(StatisticsTarget {
+                        url: "http://127.0.0.1:9/status".into(),
+                        user: "stats".into(),
+                        password: Some(Sensitive::new("pw".into())),
+                        server_ca_pem: None,
+                        client_identity: None,
+                    }),
+                }),
+            ),
+            (
+                "time",
+                Box::new(TimePlaceProfile {
+                    clock: Some(Clock::Servers(vec!["time.lan".into()])),
+                    coordinates: Some("60.17,24.94".into()),
+                }),
+            ),
+        ];
+        for (name, area) in &areas {
+            let before = c.config().await.unwrap();
+            let outcome = ruuvi_gateway::push_profile(&mut c, area.as_ref(), &|_| {}).await;
+            assert_eq!(
+                outcome.state,
+                GatewayState::Applied,
+                "{fw} {name}: {:?}",
+                outcome.error
+            );
+            let undo = Restore::of(area.as_ref(), &before);
+            let outcome = ruuvi_gateway::push_profile(&mut c, &undo, &|_| {}).await;
+            assert_eq!(
+                outcome.state,
+                GatewayState::Applied,
+                "{fw} {name} undo: {:?}",
+                outcome.error
+            );
+            let after = c.config().await.unwrap();
+            for key in area.post_body(&before).keys() {
+                if !key.contains("pass") && !key.contains("token") {
+                    assert_eq!(
+                        after.raw().get(key),
+                        before.raw().get(key),
+                        "{fw} {name}: {key}"
+                    );
+                }
+            }
+        }
+        {
+            let st = gw.state.lock().await;
+            assert_eq!(
+                st.config.secret("http_stat_pass"),
+                "pw",
+                "{fw}: secrets stay as set"
+            );
+        }
+        gw.stop().await;
+    }
+}
