@@ -803,42 +803,50 @@ async fn a_push_switches_off_the_long_url_left_by_the_web_page() {
 /// firmware refuses it before anything is sent.
 #[tokio::test]
 async fn a_push_sets_an_extra_path_query_and_headers() {
-    let gw = sim(Firmware::V1_17_2, None, "", "RW").await;
-    let (port, mut heads) = receiver().await;
-    let mut c = client(&gw, key("RW"));
     let mut profile = own_server(HttpAuth::None);
-    let custom = profile.custom.as_mut().unwrap();
-    custom.url = format!("http://127.0.0.1:{port}/ruuvi");
-    custom.period_s = 1;
-    custom.extra = ruuvi_gateway::LongUrl {
-        path: "site1/floor2".into(),
-        query: "key=abc".into(),
-        headers: vec![("X-Site".into(), "one".into())],
-    };
-    let outcome = push_http_profile(&mut c, &profile, &|_| {}).await;
-    assert_eq!(outcome.state, GatewayState::Applied, "{:?}", outcome.error);
-    let head = tokio::time::timeout(Duration::from_secs(20), heads.recv())
-        .await
-        .expect("the gateway posted")
-        .unwrap();
-    assert!(
-        head.starts_with("POST /ruuvi/site1/floor2?key=abc HTTP/1.1\r\n"),
-        "{head}"
-    );
-    assert!(
-        head.to_ascii_lowercase().contains("x-site: one\r\n"),
-        "{head}"
-    );
-    {
-        let st = gw.state.lock().await;
-        assert_eq!(st.config.files["http_headers"], b"X-Site: one\r\n");
+    for fw in [Firmware::V1_17_2, NEWEST] {
+        let gw = sim(fw, None, "", "RW").await;
+        let (port, mut heads) = receiver().await;
+        let mut c = client(&gw, key("RW"));
+        profile = own_server(HttpAuth::None);
+        let custom = profile.custom.as_mut().unwrap();
+        custom.url = format!("http://127.0.0.1:{port}/ruuvi");
+        custom.period_s = 1;
+        custom.extra = ruuvi_gateway::LongUrl {
+            path: "site1/floor2".into(),
+            query: "key=abc".into(),
+            headers: vec![("X-Site".into(), "one".into())],
+        };
+        let outcome = push_http_profile(&mut c, &profile, &|_| {}).await;
+        assert_eq!(
+            outcome.state,
+            GatewayState::Applied,
+            "{fw}: {:?}",
+            outcome.error
+        );
+        let head = tokio::time::timeout(Duration::from_secs(20), heads.recv())
+            .await
+            .expect("the gateway posted")
+            .unwrap();
+        assert!(
+            head.starts_with("POST /ruuvi/site1/floor2?key=abc HTTP/1.1\r\n"),
+            "{fw}: {head}"
+        );
+        assert!(
+            head.to_ascii_lowercase().contains("x-site: one\r\n"),
+            "{fw}: {head}"
+        );
+        {
+            let st = gw.state.lock().await;
+            assert_eq!(st.config.files["http_headers"], b"X-Site: one\r\n");
+        }
+        // A header the gateway sets itself is refused before anything is sent.
+        let custom = profile.custom.as_mut().unwrap();
+        custom.extra.headers = vec![("Content-Type".into(), "text/plain".into())];
+        let outcome = push_http_profile(&mut c, &profile, &|_| {}).await;
+        assert_eq!(outcome.state, GatewayState::Unchanged, "{fw}");
+        gw.stop().await;
     }
-    // A header the gateway sets itself is refused before anything is sent.
-    let custom = profile.custom.as_mut().unwrap();
-    custom.extra.headers = vec![("Content-Type".into(), "text/plain".into())];
-    let outcome = push_http_profile(&mut c, &profile, &|_| {}).await;
-    assert_eq!(outcome.state, GatewayState::Unchanged);
-    gw.stop().await;
 
     let old = sim(Firmware::V1_16, None, "", "RW").await;
     let mut c = client(&old, key("RW"));
