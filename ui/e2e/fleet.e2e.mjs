@@ -138,6 +138,9 @@ test('new API keys and scanning on two of three gateways at once, then undo the 
   await changed.waitFor({ timeout: 60_000 });
   assert.equal(await changed.getAttribute('data-state'), 'applied', await changed.textContent());
   await page.waitForFunction(() => document.querySelector('#current-keys')?.textContent?.includes('lan_auth_ruuvi'));
+  // What it set is what the gateway has: nothing about the login differs.
+  assert.doesNotMatch((await row(third).locator('.differs').getAttribute('data-differs')) ?? '', /lan_auth/);
+  assert.equal(await row(third).locator('[data-column="lan"]').textContent(), 'ruuvi');
   execFileSync(ruuvictl, ['gateway', 'info', third.address, '--user', 'owner', '--id', 'nobody'], {
     env: { ...process.env, ...env, RUUVI_GATEWAY_PASSWORD: 's3cret owner' },
   });

@@ -385,6 +385,7 @@ impl Sessions {
                 message: crate::backends::describe(&p),
             })
         };
+        let before = session.config.clone();
         let outcome = push_lan_access(&mut session.client, &profile, &after, &report).await;
         if let Some(read_back) = &outcome.read_back {
             session.config = read_back.clone();
@@ -403,8 +404,13 @@ impl Sessions {
                     g.user = user;
                 }
             })?;
-            if let Some(read_back) = &outcome.read_back {
-                self.note_read(endpoint, read_back);
+            // The login type and user it set are expected from now on (never the secrets).
+            match (&outcome.read_back, profile.post_body(&before)) {
+                (Some(read_back), Ok(body)) => {
+                    self.note_applied(endpoint, &body, &before, read_back)
+                }
+                (Some(read_back), Err(_)) => self.note_read(endpoint, read_back),
+                (None, _) => {}
             }
         } else {
             for (name, e) in kept.put_back() {
