@@ -38,6 +38,8 @@ pub fn declarations() -> String {
         ruuvi_dashboard::Series,
         ruuvi_dashboard::Point,
         ruuvi_protocol::Readings,
+        ruuvi_protocol::SensorProfile,
+        ruuvi_protocol::Calibration,
         ruuvi_protocol::derived::Derived,
         ruuvi_protocol::Feed,
         ruuvi_protocol::DataFormat,

@@ -862,6 +862,15 @@ mod tests {
                 "certificates_revoke",
                 serde_json::json!({"gateway": "nope"}),
             ),
+            ("sensors", serde_json::json!({})),
+            (
+                "sensor_save",
+                serde_json::json!({"sensor": "nope", "name": "Sauna"}),
+            ),
+            (
+                "sensor_save",
+                serde_json::json!({"sensor": sensor, "calibration": {"temperature_c": 99.0}}),
+            ),
             ("alerts", serde_json::json!({})),
             ("alerts_save", serde_json::json!({"rule": {"id": 0}})),
             ("alerts_remove", serde_json::json!({"id": 12345})),

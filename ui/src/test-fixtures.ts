@@ -47,6 +47,11 @@ export function derived(some: Partial<Derived> = {}): Derived {
 
 export function sensorCard(some: Partial<SensorCard> & Pick<SensorCard, 'sensor'>): SensorCard {
   return {
+    name: `Ruuvi ${some.sensor.replaceAll(':', '').slice(8)}`,
+    named: false,
+    location: '',
+    note: '',
+    calibration: { temperature_c: 0, humidity_pct: 0, pressure_pa: 0 },
     kind: 'ruuvi_tag',
     format: 'Df5',
     source: 'Bluetooth',
@@ -54,6 +59,7 @@ export function sensorCard(some: Partial<SensorCard> & Pick<SensorCard, 'sensor'
     last_seen_ms: 0,
     rssi: null,
     readings: readings(),
+    measured: null,
     derived: derived(),
     ...some,
   };

@@ -13,7 +13,7 @@ use serde_json::Value;
 use ruuvi_alerts::{AlertsView, Rule};
 use ruuvi_dashboard::{Dashboard, Series};
 use ruuvi_gateway::{AutoUpdateProfile, ScanProfile, TimePlaceProfile};
-use ruuvi_protocol::MacAddress;
+use ruuvi_protocol::{Calibration, MacAddress, SensorProfile};
 use ruuvi_secrets::Sensitive;
 use ruuvi_setup::{
     ApplyResult, Areas, Certificates, DiscoverRequest, FirmwareOffer, FoundGateway, GatewayDetails,
@@ -105,7 +105,7 @@ async fn ble_status(desk: &Desk, _: NoArgs) -> Result<BleStatusReply, ApiError> 
 async fn dashboard(desk: &Desk, _: NoArgs) -> Result<Dashboard, ApiError> {
     Ok(Dashboard {
         demo: desk.demo,
-        cards: ruuvi_dashboard::cards(&desk.hub.latest()),
+        cards: ruuvi_dashboard::cards(&desk.hub.latest(), &desk.profiles),
     })
 }
 
@@ -124,13 +124,63 @@ async fn series(desk: &Desk, a: SeriesArgs) -> Result<Series, ApiError> {
     let db = desk.db.clone();
     let points = a.points.clamp(1, 5000);
     let (from, to) = (a.from_ms, a.to_ms);
-    let points = blocking(move || {
+    let mut points = blocking(move || {
         let mut store = db.open().map_err(|e| DeskError::Store(e.to_string()))?;
         ruuvi_dashboard::series(&mut *store, sensor, from, to, points)
             .map_err(|e| DeskError::Store(e.to_string()))
     })
     .await?;
+    let calibration = desk.profiles.calibration(sensor);
+    for p in &mut points {
+        p.calibrate(&calibration);
+    }
     Ok(Series { sensor, points })
+}
+
+/// Every sensor's profile (name, location, note, calibration) that has one.
+async fn sensors(desk: &Desk, _: NoArgs) -> Result<Vec<SensorProfile>, ApiError> {
+    Ok(desk.profiles.all())
+}
+
+/// Changes a sensor's name, location, note or calibration (`None`: unchanged), keeps it in
+/// the store, and sends its card again.
+async fn sensor_save(desk: &Desk, a: SensorArgs) -> Result<SensorProfile, ApiError> {
+    let sensor = mac(&a.sensor)?;
+    let db = desk.db.clone();
+    let now = (desk.clock)();
+    let old_name = desk.profiles.display_name(sensor);
+    let saved = blocking(move || {
+        let mut store = db.open()?;
+        Ok(store.edit_profile(sensor, now, &mut |p| {
+            if let Some(name) = &a.name {
+                p.name = name.clone();
+            }
+            if let Some(location) = &a.location {
+                p.location = location.clone();
+            }
+            if let Some(note) = &a.note {
+                p.note = note.clone();
+            }
+            if let Some(c) = a.calibration {
+                p.calibration = c;
+            }
+        })?)
+    })
+    .await?;
+    desk.profiles.set(saved.clone());
+    desk.send_card(sensor);
+    // Alert rules that called the sensor by its old name (or by none) call it by the new one:
+    // the name is what a notification says.
+    let new_name = saved.display_name();
+    if new_name != old_name {
+        for mut rule in desk.alerts.view(0)?.rules {
+            if rule.sensor == sensor && (rule.name.is_empty() || rule.name == old_name) {
+                rule.name = new_name.clone();
+                desk.alerts.save(rule)?;
+            }
+        }
+    }
+    Ok(saved)
 }
 
 /// Imports a file's history into the store: our CSV or JSON-lines export, or a Ruuvi Station
@@ -772,9 +822,14 @@ async fn alerts(desk: &Desk, _: NoArgs) -> Result<AlertsView, ApiError> {
     Ok(desk.alerts.view(100)?)
 }
 
-/// Saves a rule (new when its id is 0); it applies at once.
+/// Saves a rule (new when its id is 0); it applies at once. A rule without a name takes the
+/// sensor's.
 async fn alerts_save(desk: &Desk, a: RuleArgs) -> Result<Rule, ApiError> {
-    Ok(desk.alerts.save(a.rule)?)
+    let mut rule = a.rule;
+    if rule.name.trim().is_empty() {
+        rule.name = desk.profiles.display_name(rule.sensor);
+    }
+    Ok(desk.alerts.save(rule)?)
 }
 
 async fn alerts_remove(desk: &Desk, a: IdArgs) -> Result<bool, ApiError> {
@@ -818,6 +873,8 @@ arguments! {
     HexArgs { hex: String }
     SeriesArgs { sensor: String, from_ms: i64, to_ms: i64, points: usize }
     RangeArgs { sensor: String, from_ms: i64, to_ms: i64 }
+    /// What to change of a sensor's profile; `None` leaves it as it is.
+    SensorArgs { sensor: String, name: Option<String>, location: Option<String>, note: Option<String>, calibration: Option<Calibration> }
     /// A file's name and text; `sensor`: the MAC of a Ruuvi Station export's sensor.
     ImportArgs { file_name: String, content: String, sensor: Option<String> }
     PaintArgs { cards: usize }
@@ -905,6 +962,8 @@ commands! {
     dashboard(NoArgs) -> Dashboard;
     decode_advertisement(HexArgs) -> Measurement;
     series(SeriesArgs) -> Series;
+    sensors(NoArgs) -> Vec<SensorProfile>;
+    sensor_save(SensorArgs) -> SensorProfile;
     export_csv(RangeArgs) -> String;
     import_history(ImportArgs) -> ImportReply;
     first_paint(PaintArgs) -> ();

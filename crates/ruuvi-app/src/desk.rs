@@ -29,6 +29,9 @@ use crate::polls::Polls;
 /// The running system. Faces hold it in an `Arc` and reach it through [`crate::api`].
 pub struct Desk {
     pub(crate) hub: Hub,
+    /// Each sensor's name and calibration (kept in the store; read again every minute, since
+    /// `ruuvictl sensor` or another process sharing a PostgreSQL database may change them).
+    pub(crate) profiles: ruuvi_protocol::Profiles,
     /// Where observations are kept (each read opens its own connection).
     pub(crate) db: StoreLocation,
     /// Why the database in the settings is not the one in use.
@@ -78,7 +81,7 @@ impl Desk {
             SettingsSource::Fixed(s) => (*s, true),
         };
         // Off the runtime's threads: moving an earlier version's store takes minutes.
-        let (db, store, storage_problem) = {
+        let (db, store, storage_problem, profiles) = {
             let (dir, settings, keychain, told) = (
                 config.database_dir.clone(),
                 saved.clone(),
@@ -86,7 +89,15 @@ impl Desk {
                 config.on_migration.clone(),
             );
             tokio::task::spawn_blocking(move || {
-                open_store(&dir, &settings, fixed, keychain.as_ref(), told)
+                open_store(&dir, &settings, fixed, keychain.as_ref(), told).map(
+                    |(db, mut store, problem)| {
+                        let profiles = store.profiles().unwrap_or_else(|e| {
+                            tracing::warn!("reading the sensors' names: {e}");
+                            Vec::new()
+                        });
+                        (db, store, problem, ruuvi_protocol::Profiles::of(profiles))
+                    },
+                )
             })
             .await
             .map_err(|e| DeskError::Store(e.to_string()))??
@@ -106,8 +117,12 @@ impl Desk {
         )
         .map_err(|e| DeskError::Store(format!("alerts: {e}")))?;
         let alerting = Arc::new(alerting);
-        let (hub, hub_task) =
-            Hub::start_evaluated(store, HubOptions::default(), Some(alerting.evaluate()));
+        // Alert thresholds compare calibrated values.
+        let evaluate = {
+            let (inner, profiles) = (alerting.evaluate(), profiles.clone());
+            Arc::new(move |o: &ruuvi_protocol::Observation| inner(&profiles.calibrated(o)))
+        };
+        let (hub, hub_task) = Hub::start_evaluated(store, HubOptions::default(), Some(evaluate));
         // The hub read every sensor's latest from the store; noData counts from those.
         alerting.seen(&hub.latest());
         let setup = Setup::new(&config.data_dir, secrets.clone())
@@ -166,6 +181,7 @@ impl Desk {
                 hub: hub.clone(),
                 secrets: secrets.clone(),
                 pki_dir: config.data_dir.join("pki"),
+                profiles: profiles.clone(),
                 extra: config.mqtt,
                 running: Mutex::new(MqttRunning::default()),
             }),
@@ -175,6 +191,7 @@ impl Desk {
                 config.clock.clone(),
             )),
             demo: demo_options.is_some(),
+            profiles,
             remote,
             hub: hub.clone(),
             db,
@@ -260,10 +277,55 @@ impl Desk {
         })
     }
 
+    /// Reads the sensors' profiles again (changed by another process); each sensor whose
+    /// profile changed gets a new card.
+    pub(crate) async fn reload_profiles(&self) {
+        let db = self.db.clone();
+        let read = tokio::task::spawn_blocking(move || db.open().and_then(|mut s| s.profiles()))
+            .await
+            .map_err(|e| ruuvi_store::StoreError::Location(e.to_string()))
+            .and_then(|r| r);
+        let list = match read {
+            Ok(list) => list,
+            Err(e) => {
+                tracing::warn!("reading the sensors' names: {e}");
+                return;
+            }
+        };
+        let before = self.profiles.all();
+        if before == list {
+            return;
+        }
+        let changed: Vec<MacAddress> = before
+            .iter()
+            .chain(&list)
+            .map(|p| p.sensor)
+            .filter(|m| {
+                before.iter().find(|p| p.sensor == *m) != list.iter().find(|p| p.sensor == *m)
+            })
+            .collect();
+        self.profiles.replace(list);
+        for sensor in changed {
+            self.send_card(sensor);
+        }
+    }
+
+    /// Sends `sensor`'s card again (its profile changed).
+    pub(crate) fn send_card(&self, sensor: MacAddress) {
+        if let Some(o) = self.hub.latest().into_iter().find(|o| o.sensor == sensor) {
+            let card = ruuvi_dashboard::SensorCard::from_observation(
+                &o,
+                self.profiles.get(sensor).as_ref(),
+            );
+            let _ = self.events.send(Event::Card(Box::new(card)));
+        }
+    }
+
     /// Cards for every stored observation.
     fn forward_cards(&self) {
         let mut updates = self.hub.subscribe();
         let events = self.events.clone();
+        let profiles = self.profiles.clone();
         let task = tokio::spawn(async move {
             use broadcast::error::RecvError;
             loop {
@@ -271,7 +333,10 @@ impl Desk {
                     Ok(o) => {
                         // Nobody listening is no reason to stop.
                         if events.receiver_count() > 0 {
-                            let card = ruuvi_dashboard::SensorCard::from_observation(&o);
+                            let card = ruuvi_dashboard::SensorCard::from_observation(
+                                &o,
+                                profiles.get(o.sensor).as_ref(),
+                            );
                             let _ = events.send(Event::Card(Box::new(card)));
                         }
                     }
@@ -417,9 +482,14 @@ fn kind(k: ruuvi_hub::MetricKind) -> ruuvi_receiver::MetricKind {
 async fn upkeep(desk: std::sync::Weak<Desk>) {
     let mut due = tokio::time::Instant::now();
     let mut seen: Option<Retention> = None;
+    let mut profiles_due = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         {
             let Some(desk) = desk.upgrade() else { return };
+            if tokio::time::Instant::now() >= profiles_due {
+                profiles_due = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+                desk.reload_profiles().await;
+            }
             let wanted = desk.retention();
             if seen != Some(wanted) || tokio::time::Instant::now() >= due {
                 desk.hub.retain(wanted, (desk.clock)()).await;
@@ -786,6 +856,8 @@ pub(crate) struct MqttSlot {
     secrets: Arc<dyn SecretStore>,
     /// The PKI, for Ruuvi Desk's certificates.
     pki_dir: PathBuf,
+    /// Names for Home Assistant and calibrations for the published values.
+    profiles: ruuvi_protocol::Profiles,
     extra: MqttConfig,
     running: Mutex<MqttRunning>,
 }
@@ -897,6 +969,7 @@ impl MqttSlot {
                         prefix: s.prefix.clone(),
                         discovery_prefix: s.home_assistant.then_some(discovery),
                         version: env!("CARGO_PKG_VERSION").to_string(),
+                        profiles: self.profiles.clone(),
                     },
                 );
                 running.sink = Some(Running {

@@ -72,8 +72,17 @@ coded!(
     ruuvi_protocol::DecodeError
 );
 
+impl From<ruuvi_store::StoreError> for DeskError {
+    fn from(e: ruuvi_store::StoreError) -> Self {
+        match e {
+            ruuvi_store::StoreError::BadProfile(m) => DeskError::BadInput(m),
+            other => DeskError::Store(other.to_string()),
+        }
+    }
+}
+
 impl From<ruuvi_store::StoreError> for ApiError {
     fn from(e: ruuvi_store::StoreError) -> Self {
-        DeskError::Store(e.to_string()).into()
+        DeskError::from(e).into()
     }
 }

@@ -3,7 +3,9 @@
 //! from the store, thinned to what a chart can draw.
 
 use ruuvi_protocol::derived::Derived;
-use ruuvi_protocol::{DataFormat, Feed, MacAddress, Observation, Readings};
+use ruuvi_protocol::{
+    Calibration, DataFormat, Feed, MacAddress, Observation, Profiles, Readings, SensorProfile,
+};
 use ruuvi_store::{Gather, Level, ObservationStore, Query, Stats, StoreError};
 use serde::Serialize;
 
@@ -24,10 +26,17 @@ impl SensorKind {
     }
 }
 
-/// One sensor on the dashboard.
+/// One sensor on the dashboard, its values calibrated.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct SensorCard {
     pub sensor: MacAddress,
+    /// The owner's name for it, or the default one ("Ruuvi 4C88").
+    pub name: String,
+    /// Whether `name` was given by the owner.
+    pub named: bool,
+    pub location: String,
+    pub note: String,
+    pub calibration: Calibration,
     pub kind: SensorKind,
     pub format: Option<DataFormat>,
     /// Where the latest observation came from, for people: "Bluetooth", "gateway C8:…".
@@ -35,8 +44,12 @@ pub struct SensorCard {
     pub feed: Feed,
     pub last_seen_ms: i64,
     pub rssi: Option<i16>,
+    /// As shown: the calibration applied.
     pub readings: Readings,
-    /// Dew point, absolute humidity, … and the air-quality score (IAQS) of a Ruuvi Air.
+    /// As measured, when a calibration changed them.
+    pub measured: Option<Readings>,
+    /// Dew point, absolute humidity, … (from the calibrated values) and the air-quality score
+    /// (IAQS) of a Ruuvi Air.
     pub derived: Derived,
 }
 
@@ -53,17 +66,28 @@ fn source(feed: &Feed) -> String {
 }
 
 impl SensorCard {
-    pub fn from_observation(o: &Observation) -> Self {
+    /// The card of `o`, named and calibrated by its sensor's profile (if it has one).
+    pub fn from_observation(o: &Observation, profile: Option<&SensorProfile>) -> Self {
+        let blank = SensorProfile::new(o.sensor);
+        let profile = profile.unwrap_or(&blank);
+        let calibration = profile.calibration;
+        let readings = calibration.applied(&o.readings);
         SensorCard {
             sensor: o.sensor,
+            name: profile.display_name(),
+            named: !profile.name.is_empty(),
+            location: profile.location.clone(),
+            note: profile.note.clone(),
+            calibration,
             kind: SensorKind::of(o.format),
             format: o.format,
             source: source(&o.feed),
             feed: o.feed.clone(),
             last_seen_ms: o.received_at_ms,
             rssi: o.rssi,
-            derived: Derived::from_readings(&o.readings),
-            readings: o.readings.clone(),
+            derived: Derived::from_readings(&readings),
+            measured: (readings != o.readings).then(|| o.readings.clone()),
+            readings,
         }
     }
 }
@@ -76,8 +100,11 @@ pub struct Dashboard {
 }
 
 /// Cards for the latest observations, sorted by sensor.
-pub fn cards(latest: &[Observation]) -> Vec<SensorCard> {
-    let mut cards: Vec<SensorCard> = latest.iter().map(SensorCard::from_observation).collect();
+pub fn cards(latest: &[Observation], profiles: &Profiles) -> Vec<SensorCard> {
+    let mut cards: Vec<SensorCard> = latest
+        .iter()
+        .map(|o| SensorCard::from_observation(o, profiles.get(o.sensor).as_ref()))
+        .collect();
     // Byte order is the order of the upper-case text form: no strings needed.
     cards.sort_by_key(|c| c.sensor);
     cards
@@ -92,6 +119,19 @@ pub struct Point {
     pub readings: Readings,
     pub low: Option<Readings>,
     pub high: Option<Readings>,
+}
+
+impl Point {
+    /// Applies a sensor's offsets to the mean and the spread.
+    pub fn calibrate(&mut self, c: &Calibration) {
+        c.apply_to(&mut self.readings);
+        for r in [self.low.as_mut(), self.high.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            c.apply_to(r);
+        }
+    }
 }
 
 /// A chart's data: one sensor's points.
@@ -209,15 +249,51 @@ mod tests {
     #[test]
     fn cards_say_kind_source_and_air_quality() {
         let gw: MacAddress = "C8:25:2D:8E:9C:2C".parse().unwrap();
-        let c = cards(&[
-            obs("BB:00:00:00:00:02", 5, DataFormat::E1, Feed::Ble),
-            obs(
-                "AA:00:00:00:00:01",
-                7,
-                DataFormat::Df5,
-                Feed::GatewayPost { gateway: Some(gw) },
-            ),
-        ]);
+        let profiles = Profiles::default();
+        profiles.set(SensorProfile {
+            name: "Olohuone".into(),
+            location: "Koti".into(),
+            calibration: Calibration {
+                temperature_c: 1.0,
+                humidity_pct: -10.0,
+                pressure_pa: 0.0,
+            },
+            ..SensorProfile::new("BB:00:00:00:00:02".parse().unwrap())
+        });
+        let c = cards(
+            &[
+                obs("BB:00:00:00:00:02", 5, DataFormat::E1, Feed::Ble),
+                obs(
+                    "AA:00:00:00:00:01",
+                    7,
+                    DataFormat::Df5,
+                    Feed::GatewayPost { gateway: Some(gw) },
+                ),
+            ],
+            &profiles,
+        );
+        // Named and calibrated; the values as measured kept beside.
+        assert_eq!((c[1].name.as_str(), c[1].named), ("Olohuone", true));
+        assert_eq!(c[1].location, "Koti");
+        assert_eq!(c[1].readings.temperature_c, Some(21.0));
+        assert_eq!(c[1].readings.humidity_pct, Some(40.0));
+        let dew = |t: f64, h: f64| {
+            Derived::from_readings(&Readings {
+                temperature_c: Some(t),
+                humidity_pct: Some(h),
+                ..Readings::default()
+            })
+            .dew_point
+        };
+        assert_eq!(
+            c[1].derived.dew_point,
+            dew(21.0, 40.0),
+            "derived from calibrated"
+        );
+        assert_eq!(c[1].measured.as_ref().unwrap().temperature_c, Some(20.0));
+        // Without a profile: the default name and nothing measured apart.
+        assert_eq!((c[0].name.as_str(), c[0].named), ("Ruuvi 0001", false));
+        assert!(c[0].measured.is_none());
         assert_eq!(c[0].sensor.to_string(), "AA:00:00:00:00:01");
         assert_eq!(
             (c[0].kind, c[0].source.as_str()),

@@ -127,11 +127,13 @@ pub fn state_payload(o: &Observation) -> String {
     Value::Object(map).to_string()
 }
 
-/// Home Assistant discovery messages (topic, payload) for the readings `o` has.
+/// Home Assistant discovery messages (topic, payload) for the readings `o` has; the device is
+/// called `name` when the owner named the sensor, else "RuuviTag CBD6".
 pub fn discovery_messages(
     discovery_prefix: &str,
     prefix: &str,
     o: &Observation,
+    name: Option<&str>,
     version: &str,
 ) -> Vec<(String, String)> {
     let state: Value = serde_json::from_str(&state_payload(o)).expect("our own JSON");
@@ -142,7 +144,7 @@ pub fn discovery_messages(
     let device = json!({
         "identifiers": [format!("ruuvi_{id}")],
         "connections": [["mac", o.sensor.to_string().to_ascii_lowercase()]],
-        "name": format!("{model} {}", suffix.to_ascii_uppercase()),
+        "name": name.map_or_else(|| format!("{model} {}", suffix.to_ascii_uppercase()), str::to_string),
         "manufacturer": "Ruuvi Innovations",
         "model": model,
     });
@@ -219,7 +221,7 @@ mod tests {
 
     #[test]
     fn discovery_follows_home_assistants_documented_shape() {
-        let messages = discovery_messages("homeassistant", "ruuvi_desk", &tag(), "0.1.0");
+        let messages = discovery_messages("homeassistant", "ruuvi_desk", &tag(), None, "0.1.0");
         let topics: Vec<&str> = messages.iter().map(|(t, _)| t.as_str()).collect();
         assert_eq!(
             topics,
@@ -242,5 +244,19 @@ mod tests {
         assert_eq!(t["device"]["identifiers"][0], "ruuvi_f41f0c28cbd6");
         assert_eq!(t["device"]["name"], "RuuviTag CBD6");
         assert_eq!(t["device"]["manufacturer"], "Ruuvi Innovations");
+        // The owner's name is the device's name in Home Assistant.
+        let named = discovery_messages(
+            "homeassistant",
+            "ruuvi_desk",
+            &tag(),
+            Some("Sauna"),
+            "0.1.0",
+        );
+        let t: Value = serde_json::from_str(&named[0].1).unwrap();
+        assert_eq!(t["device"]["name"], "Sauna");
+        assert_eq!(
+            t["unique_id"], "ruuvi_f41f0c28cbd6_temperature_c",
+            "ids never change"
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! topic (retained: the latest state), with Home Assistant discovery so sensors appear there
 //! by themselves. Layout in [`crate::discovery`].
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::time::Duration;
 
 use rumqttc::{AsyncClient, Event, Packet, QoS};
@@ -21,6 +21,9 @@ pub struct SinkOptions {
     pub discovery_prefix: Option<String>,
     /// Shown to Home Assistant as the origin's version.
     pub version: String,
+    /// The sensors' names (Home Assistant's device names) and calibrations (applied to the
+    /// published values).
+    pub profiles: ruuvi_protocol::Profiles,
 }
 
 /// What the sink has done, for a status line.
@@ -84,7 +87,9 @@ pub async fn run(
             }
         })
     };
-    let mut announced: HashSet<MacAddress> = HashSet::new();
+    // Sensors announced on this connection, by the name they were announced with: a new
+    // name is announced again, so Home Assistant renames the device.
+    let mut announced: HashMap<MacAddress, String> = HashMap::new();
     loop {
         let o = match updates.recv().await {
             Ok(o) => o,
@@ -98,11 +103,20 @@ pub async fn run(
             connected.borrow_and_update();
             announced.clear();
         }
+        let o = options.profiles.calibrated(&o);
         if let Some(discovery) = &options.discovery_prefix {
-            if announced.insert(o.sensor) {
-                for (topic, payload) in
-                    discovery_messages(discovery, &options.prefix, &o, &options.version)
-                {
+            let name = options.profiles.get(o.sensor).map(|p| p.name);
+            let name = name.filter(|n| !n.is_empty());
+            let shown = name.clone().unwrap_or_default();
+            if announced.get(&o.sensor) != Some(&shown) {
+                announced.insert(o.sensor, shown);
+                for (topic, payload) in discovery_messages(
+                    discovery,
+                    &options.prefix,
+                    &o,
+                    name.as_deref(),
+                    &options.version,
+                ) {
                     let _ = client.publish(topic, QoS::AtLeastOnce, true, payload).await;
                 }
             }

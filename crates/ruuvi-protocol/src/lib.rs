@@ -12,6 +12,7 @@ pub mod mac;
 pub mod mqtt;
 pub mod observation;
 pub mod output;
+pub mod profile;
 pub mod readings;
 pub mod signature;
 
@@ -23,4 +24,5 @@ pub use gateway::{FirmwareStyle, GatewayDocument, GatewayTag, TagFields, TagTime
 pub use mac::MacAddress;
 pub use mqtt::{MqttAdvertisement, MqttMessage};
 pub use observation::{Feed, Observation};
+pub use profile::{Calibration, Profiles, SensorProfile};
 pub use readings::Readings;

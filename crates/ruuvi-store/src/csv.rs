@@ -202,9 +202,109 @@ const FIXED: [&str; 7] = [
     "format",
 ];
 
+/// Columns after the readings: the sensor's name and the calibrated values (derived from the
+/// sensor's profile when exported; an import skips them and keeps the measured values).
+pub(crate) const LABELS: [&str; 4] = [
+    "name",
+    "temperature_c_calibrated",
+    "humidity_pct_calibrated",
+    "pressure_pa_calibrated",
+];
+
 /// Every column the export writes.
 pub(crate) fn column_names() -> Vec<&'static str> {
-    FIXED.iter().chain(READING_NAMES).copied().collect()
+    FIXED
+        .iter()
+        .chain(READING_NAMES)
+        .chain(LABELS.iter())
+        .copied()
+        .collect()
+}
+
+/// Writes the [`LABELS`] columns of each row, the name quoted once per sensor.
+pub(crate) struct Labels {
+    profiles: ruuvi_protocol::Profiles,
+    sensor: Option<MacAddress>,
+    name: Vec<u8>,
+    calibration: ruuvi_protocol::Calibration,
+}
+
+impl Labels {
+    pub(crate) fn new(profiles: ruuvi_protocol::Profiles) -> Self {
+        Self {
+            profiles,
+            sensor: None,
+            name: Vec::new(),
+            calibration: Default::default(),
+        }
+    }
+
+    /// The label cells of `o` and the row's newline.
+    pub(crate) fn append(&mut self, o: &Observation, out: &mut Vec<u8>, previous: &mut Previous) {
+        if self.sensor != Some(o.sensor) {
+            self.sensor = Some(o.sensor);
+            self.name.clear();
+            quoted(&self.profiles.display_name(o.sensor), &mut self.name);
+            self.calibration = self.profiles.calibration(o.sensor);
+        }
+        out.push(b',');
+        out.extend_from_slice(&self.name);
+        let r = &o.readings;
+        let c = &self.calibration;
+        // Columns numbered after the readings' own, so each keeps its own previous text.
+        let base = READING_NAMES.len();
+        for (i, v) in [
+            r.temperature_c.map(|v| v + c.temperature_c),
+            r.humidity_pct
+                .map(|v| (v + c.humidity_pct).clamp(0.0, 100.0)),
+            r.pressure_pa.map(|v| v + c.pressure_pa),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            out.push(b',');
+            if let Some(v) = v {
+                v.cell_in(out, previous, base + i);
+            }
+        }
+        out.push(b'\n');
+    }
+}
+
+/// A text cell as RFC 4180 writes it: quoted when it holds a comma, quote or line break.
+fn quoted(text: &str, out: &mut Vec<u8>) {
+    if text.contains([',', '"', '\n', '\r']) {
+        out.push(b'"');
+        out.extend_from_slice(text.replace('"', "\"\"").as_bytes());
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(text.as_bytes());
+    }
+}
+
+/// Splits a CSV line into cells, undoing [`quoted`].
+pub(crate) fn split_cells(line: &str) -> Vec<std::borrow::Cow<'_, str>> {
+    if !line.contains('"') {
+        return line.split(',').map(std::borrow::Cow::Borrowed).collect();
+    }
+    let mut cells = Vec::new();
+    let mut cell = String::new();
+    let mut in_quotes = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, in_quotes) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            ('"', true) => in_quotes = false,
+            ('"', false) if cell.is_empty() => in_quotes = true,
+            (',', false) => cells.push(std::borrow::Cow::Owned(std::mem::take(&mut cell))),
+            (c, _) => cell.push(c),
+        }
+    }
+    cells.push(std::borrow::Cow::Owned(cell));
+    cells
 }
 
 /// A row of the export read back (`names` from its header).
@@ -250,6 +350,8 @@ pub(crate) fn parse_row(names: &[String], cells: &[&str]) -> Result<Observation,
                     ),
                 }
             }
+            // Written from the profile at export time; the measured values are what is kept.
+            n if LABELS.contains(&n) => {}
             other => {
                 if !set_reading(&mut readings, other, cell)? {
                     return Err(format!("unknown column {other:?}"));
@@ -278,7 +380,8 @@ pub(crate) fn parse_row(names: &[String], cells: &[&str]) -> Result<Observation,
 pub(crate) fn header(out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,
-        "sensor,received_at_ms,seen_at_s,feed,gateway,rssi,format{READINGS}"
+        "sensor,received_at_ms,seen_at_s,feed,gateway,rssi,format{READINGS},{}",
+        LABELS.join(",")
     )
 }
 
@@ -293,8 +396,8 @@ fn format_name(f: DataFormat) -> &'static str {
     }
 }
 
-/// One observation as a CSV line (with its newline); `previous` carries the numbers' text
-/// from row to row.
+/// One observation's cells up to its readings (the labels and newline follow from
+/// [`Labels::append`]); `previous` carries the numbers' text from row to row.
 pub(crate) fn row(o: &Observation, out: &mut Vec<u8>, previous: &mut Previous) {
     let (feed, gateway) = match &o.feed {
         Feed::Ble => ("ble", None),
@@ -324,7 +427,6 @@ pub(crate) fn row(o: &Observation, out: &mut Vec<u8>, previous: &mut Previous) {
         out.extend_from_slice(format_name(f).as_bytes());
     }
     readings(&o.readings, out, previous);
-    out.push(b'\n');
 }
 
 #[cfg(test)]
@@ -356,12 +458,26 @@ mod tests {
             },
         };
         let mut line = Vec::new();
-        row(&o, &mut line, &mut Previous::default());
+        let mut previous = Previous::default();
+        row(&o, &mut line, &mut previous);
+        let profiles = ruuvi_protocol::Profiles::default();
+        profiles.set(ruuvi_protocol::SensorProfile {
+            name: "Sauna, \"upstairs\"".into(),
+            calibration: ruuvi_protocol::Calibration {
+                temperature_c: -0.025,
+                pressure_pa: 50.0,
+                ..Default::default()
+            },
+            ..ruuvi_protocol::SensorProfile::new(o.sensor)
+        });
+        Labels::new(profiles).append(&o, &mut line, &mut previous);
         let line = String::from_utf8(line).unwrap();
+        assert!(line.ends_with('\n'));
         let mut head = Vec::new();
         header(&mut head).unwrap();
         let head = String::from_utf8(head).unwrap();
-        let cells: Vec<&str> = line.trim_end().split(',').collect();
+        let split = split_cells(line.trim_end());
+        let cells: Vec<&str> = split.iter().map(|c| c.as_ref()).collect();
         let names: Vec<&str> = head.trim_end().split(',').collect();
         assert_eq!(cells.len(), names.len(), "{line}");
         let col = |n: &str| cells[names.iter().position(|x| *x == n).unwrap()];
@@ -374,6 +490,18 @@ mod tests {
         assert_eq!(col("feed"), "ble");
         assert_eq!(col("seen_at_s"), "");
         assert_eq!(col("sensor"), o.sensor.to_string());
+        assert_eq!(col("name"), "Sauna, \"upstairs\"");
+        assert!(
+            line.contains(",\"Sauna, \"\"upstairs\"\"\","),
+            "quoted: {line}"
+        );
+        assert_eq!(col("temperature_c_calibrated"), "20.0");
+        assert_eq!(col("humidity_pct_calibrated"), "", "no humidity measured");
+        assert_eq!(col("pressure_pa_calibrated"), "100061.0");
+        // Read back: the measured values, not the calibrated ones.
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let back = parse_row(&names, &cells).unwrap();
+        assert_eq!(back.readings.temperature_c, Some(20.025));
     }
 
     #[test]

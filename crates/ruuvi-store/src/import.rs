@@ -245,7 +245,8 @@ impl OurColumns {
     }
 
     fn row(&self, line: &str) -> Result<Observation, String> {
-        let cells: Vec<&str> = line.split(',').collect();
+        let owned = crate::csv::split_cells(line);
+        let cells: Vec<&str> = owned.iter().map(|c| c.as_ref()).collect();
         if cells.len() != self.names.len() {
             return Err(format!(
                 "{} cells where the header has {}",
@@ -502,7 +503,7 @@ mod tests {
         original.insert(&observations()[..10]).unwrap();
         let mut text = String::from_utf8(export(&mut original, true)).unwrap();
         text.push_str("AA:00:00:00:00:01,not-a-time,,ble,,,Df5");
-        text.push_str(&",".repeat(26));
+        text.push_str(&",".repeat(30));
         text.push('\n');
         let mut copy = SqliteStore::open_in_memory().unwrap();
         let e = import(

@@ -24,7 +24,7 @@ pub mod testing;
 pub use location::StoreLocation;
 pub use postgres::PostgresStore;
 pub use rollup::{Bucket, Gather, Level, Stats};
-use ruuvi_protocol::{MacAddress, Observation};
+use ruuvi_protocol::{MacAddress, Observation, SensorProfile};
 pub use sqlite::{Migration, SqliteStore};
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +41,9 @@ pub enum StoreError {
     NewerSchema(i64),
     #[error("{0}")]
     Location(String),
+    /// A profile change that cannot be kept (too long a name, too large an offset).
+    #[error("{0}")]
+    BadProfile(String),
 }
 
 /// Which observations a read covers; empty = everything.
@@ -157,6 +160,34 @@ pub trait ObservationStore: Send {
         Ok(buckets.finish())
     }
 
+    /// Every sensor's profile (name, location, note, calibration), by sensor.
+    fn profiles(&mut self) -> Result<Vec<SensorProfile>, StoreError>;
+
+    /// Keeps `profile` (already checked), replacing the sensor's earlier one; an empty
+    /// profile removes it.
+    fn save_profile(&mut self, profile: &SensorProfile) -> Result<(), StoreError>;
+
+    /// Changes one sensor's profile (`change` sees the current one, or an empty one), checks
+    /// and keeps it, stamped `now_ms`; returns what was kept.
+    fn edit_profile(
+        &mut self,
+        sensor: MacAddress,
+        now_ms: i64,
+        change: &mut dyn FnMut(&mut SensorProfile),
+    ) -> Result<SensorProfile, StoreError> {
+        let mut profile = self
+            .profiles()?
+            .into_iter()
+            .find(|p| p.sensor == sensor)
+            .unwrap_or_else(|| SensorProfile::new(sensor));
+        change(&mut profile);
+        profile.sensor = sensor;
+        profile.updated_ms = now_ms;
+        let profile = profile.checked().map_err(StoreError::BadProfile)?;
+        self.save_profile(&profile)?;
+        Ok(profile)
+    }
+
     /// Observations in the engine's order: one sensor's in time order.
     fn query(&mut self, q: &Query) -> Result<Vec<Observation>, StoreError> {
         let mut out = Vec::new();
@@ -176,15 +207,20 @@ pub trait ObservationStore: Send {
         })
     }
 
-    /// CSV with a header: sensor, times, feed, RSSI, format, then every reading (empty when the
-    /// format has no such value). Returns how many rows.
+    /// CSV with a header: sensor, times, feed, RSSI, format, then every reading as measured
+    /// (empty when the format has no such value), then the sensor's name and the calibrated
+    /// temperature, humidity and pressure (its profile's offsets applied). Returns how many
+    /// rows.
     fn export_csv(&mut self, q: &Query, out: &mut dyn Write) -> Result<usize, StoreError> {
+        let profiles = ruuvi_protocol::Profiles::of(self.profiles()?);
         csv::header(out)?;
         let mut line = Vec::with_capacity(512);
         let mut previous = csv::Previous::default();
+        let mut labels = csv::Labels::new(profiles);
         self.each(q, &mut |o| {
             line.clear();
             csv::row(&o, &mut line, &mut previous);
+            labels.append(&o, &mut line, &mut previous);
             out.write_all(&line)?;
             Ok(())
         })
@@ -231,6 +267,12 @@ impl<S: ObservationStore + ?Sized> ObservationStore for Box<S> {
         f: &mut dyn FnMut(Bucket),
     ) -> Result<usize, StoreError> {
         (**self).buckets(sensor, from_ms, to_ms, level, f)
+    }
+    fn profiles(&mut self) -> Result<Vec<SensorProfile>, StoreError> {
+        (**self).profiles()
+    }
+    fn save_profile(&mut self, profile: &SensorProfile) -> Result<(), StoreError> {
+        (**self).save_profile(profile)
     }
 }
 

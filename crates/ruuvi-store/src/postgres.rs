@@ -17,7 +17,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use postgres::{Client, NoTls};
-use ruuvi_protocol::{DataFormat, MacAddress, Observation};
+use ruuvi_protocol::{DataFormat, MacAddress, Observation, SensorProfile};
 
 use crate::location::PostgresTarget;
 use crate::rollup::{Bucket, Buckets, FieldStats, Gather, Level, Stats};
@@ -169,6 +169,16 @@ fn init(c: &mut Client) -> Result<(), StoreError> {
              seq BIGINT NOT NULL,
              at_ms BIGINT NOT NULL,
              PRIMARY KEY (sensor, format, seq)
+         );
+         CREATE TABLE IF NOT EXISTS sensor_profiles (
+             sensor TEXT PRIMARY KEY,
+             name TEXT NOT NULL,
+             location TEXT NOT NULL,
+             note TEXT NOT NULL,
+             temperature_offset_c DOUBLE PRECISION NOT NULL,
+             humidity_offset_pct DOUBLE PRECISION NOT NULL,
+             pressure_offset_pa DOUBLE PRECISION NOT NULL,
+             updated_ms BIGINT NOT NULL
          );",
     )
     .map_err(pg)?;
@@ -421,6 +431,69 @@ fn pg_row(r: &postgres::Row) -> Row {
 }
 
 impl ObservationStore for PostgresStore {
+    fn profiles(&mut self) -> Result<Vec<SensorProfile>, StoreError> {
+        self.run(|c| {
+            c.query(
+                "SELECT sensor, name, location, note, temperature_offset_c, humidity_offset_pct,
+                        pressure_offset_pa, updated_ms FROM sensor_profiles ORDER BY sensor",
+                &[],
+            )
+            .map_err(pg)?
+            .iter()
+            .map(|r| {
+                let text: String = r.get(0);
+                Ok(SensorProfile {
+                    sensor: text.parse().map_err(|_| StoreError::Corrupt {
+                        id: 0,
+                        reason: format!("sensor_profiles: sensor {text:?}"),
+                    })?,
+                    name: r.get(1),
+                    location: r.get(2),
+                    note: r.get(3),
+                    calibration: ruuvi_protocol::Calibration {
+                        temperature_c: r.get(4),
+                        humidity_pct: r.get(5),
+                        pressure_pa: r.get(6),
+                    },
+                    updated_ms: r.get(7),
+                })
+            })
+            .collect()
+        })
+    }
+
+    fn save_profile(&mut self, p: &SensorProfile) -> Result<(), StoreError> {
+        let p = p.clone();
+        self.run(move |c| {
+            let sensor = p.sensor.to_string();
+            if p.is_empty() {
+                c.execute("DELETE FROM sensor_profiles WHERE sensor = $1", &[&sensor])
+                    .map_err(pg)?;
+                return Ok(());
+            }
+            c.execute(
+                "INSERT INTO sensor_profiles (sensor, name, location, note, temperature_offset_c,
+                     humidity_offset_pct, pressure_offset_pa, updated_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (sensor) DO UPDATE SET name = $2, location = $3, note = $4,
+                     temperature_offset_c = $5, humidity_offset_pct = $6,
+                     pressure_offset_pa = $7, updated_ms = $8",
+                &[
+                    &sensor,
+                    &p.name,
+                    &p.location,
+                    &p.note,
+                    &p.calibration.temperature_c,
+                    &p.calibration.humidity_pct,
+                    &p.calibration.pressure_pa,
+                    &p.updated_ms,
+                ],
+            )
+            .map_err(pg)?;
+            Ok(())
+        })
+    }
+
     fn insert(&mut self, batch: &[Observation]) -> Result<Vec<bool>, StoreError> {
         let rows: Vec<Columns> = batch.iter().map(Columns::of).collect();
         let readings: std::sync::Arc<Vec<ruuvi_protocol::Readings>> =

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection, OptionalExtension};
-use ruuvi_protocol::{Feed, MacAddress, Observation};
+use ruuvi_protocol::{Feed, MacAddress, Observation, SensorProfile};
 
 use crate::rollup::{Bucket, Buckets, Level, Stats};
 use crate::{
@@ -183,7 +183,16 @@ impl SqliteStore {
                  stats BLOB NOT NULL,
                  PRIMARY KEY (sensor, level, bucket_ms)
              ) WITHOUT ROWID;
-             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
+             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS sensor_profiles (
+                 mac INTEGER PRIMARY KEY,
+                 name TEXT NOT NULL,
+                 location TEXT NOT NULL,
+                 note TEXT NOT NULL,
+                 temperature_offset_c REAL NOT NULL,
+                 humidity_offset_pct REAL NOT NULL,
+                 pressure_offset_pa REAL NOT NULL,
+                 updated_ms INTEGER NOT NULL);",
         )?;
         let mut store = Self {
             conn,
@@ -739,6 +748,57 @@ fn sample(r: &rusqlite::Row<'_>) -> rusqlite::Result<Sample> {
 }
 
 impl ObservationStore for SqliteStore {
+    fn profiles(&mut self) -> Result<Vec<SensorProfile>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT mac, name, location, note, temperature_offset_c, humidity_offset_pct,
+                    pressure_offset_pa, updated_ms FROM sensor_profiles ORDER BY mac",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(SensorProfile {
+                sensor: mac_of(r.get(0)?),
+                name: r.get(1)?,
+                location: r.get(2)?,
+                note: r.get(3)?,
+                calibration: ruuvi_protocol::Calibration {
+                    temperature_c: r.get(4)?,
+                    humidity_pct: r.get(5)?,
+                    pressure_pa: r.get(6)?,
+                },
+                updated_ms: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn save_profile(&mut self, p: &SensorProfile) -> Result<(), StoreError> {
+        if p.is_empty() {
+            self.conn.execute(
+                "DELETE FROM sensor_profiles WHERE mac = ?1",
+                [mac_int(p.sensor)],
+            )?;
+            return Ok(());
+        }
+        self.conn.execute(
+            "INSERT INTO sensor_profiles (mac, name, location, note, temperature_offset_c,
+                 humidity_offset_pct, pressure_offset_pa, updated_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (mac) DO UPDATE SET name = ?2, location = ?3, note = ?4,
+                 temperature_offset_c = ?5, humidity_offset_pct = ?6, pressure_offset_pa = ?7,
+                 updated_ms = ?8",
+            rusqlite::params![
+                mac_int(p.sensor),
+                p.name,
+                p.location,
+                p.note,
+                p.calibration.temperature_c,
+                p.calibration.humidity_pct,
+                p.calibration.pressure_pa,
+                p.updated_ms
+            ],
+        )?;
+        Ok(())
+    }
+
     /// One writer per file (the process's hub), whose own dedupe has dropped copies: every
     /// observation of the batch is stored.
     fn insert(&mut self, batch: &[Observation]) -> Result<Vec<bool>, StoreError> {

@@ -260,6 +260,64 @@ fn order_latest_and_statistics(s: &mut dyn ObservationStore) {
     statistics_match_the_rows(s, b);
 }
 
+/// A sensor's profile is kept with the data, replaced whole, removed when emptied, and the
+/// CSV export names the sensor and gives calibrated values next to the measured ones.
+fn profiles_kept_and_applied_in_the_export(s: &mut dyn ObservationStore) {
+    use ruuvi_protocol::{Calibration, SensorProfile};
+    let sensor = "AA:AA:AA:AA:AA:01".parse().unwrap();
+    assert!(s.profiles().unwrap().is_empty());
+    let sauna = SensorProfile {
+        name: "Sauna, lauteet".into(),
+        location: "Mökki".into(),
+        note: "Ylälaude".into(),
+        calibration: Calibration {
+            temperature_c: -1.5,
+            humidity_pct: 2.0,
+            pressure_pa: 0.0,
+        },
+        updated_ms: 42,
+        ..SensorProfile::new(sensor)
+    };
+    s.save_profile(&sauna).unwrap();
+    assert_eq!(s.profiles().unwrap(), std::slice::from_ref(&sauna));
+    let renamed = SensorProfile {
+        name: "Löylyhuone".into(),
+        ..sauna.clone()
+    };
+    s.save_profile(&renamed).unwrap();
+    assert_eq!(s.profiles().unwrap(), std::slice::from_ref(&renamed));
+    s.insert(&[obs("AA:AA:AA:AA:AA:01", 1_000, 80.5, 1)])
+        .unwrap();
+    let mut csv = Vec::new();
+    s.export_csv(&Query::default(), &mut csv).unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+    assert_eq!(col("temperature_c"), "80.5");
+    assert_eq!(col("temperature_c_calibrated"), "79.0");
+    assert_eq!(col("name"), "Löylyhuone");
+    // An export reads back as what was measured.
+    let mut store = ruuvi_store::SqliteStore::open_in_memory().unwrap();
+    let report = ruuvi_store::import::import(
+        &mut store,
+        &mut csv.as_bytes(),
+        ruuvi_store::import::ImportFormat::Csv,
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(report.stored, 1);
+    assert_eq!(
+        store.query(&Query::default()).unwrap()[0]
+            .readings
+            .temperature_c,
+        Some(80.5)
+    );
+    s.save_profile(&SensorProfile::new(sensor)).unwrap();
+    assert!(s.profiles().unwrap().is_empty());
+}
+
 /// Each check on both engines: `sqlite_<name>` always, `postgres_<name>` under
 /// `tests/with-servers.sh` (ignored otherwise).
 macro_rules! on_both_engines {
@@ -282,6 +340,7 @@ on_both_engines! {
     retention_expires_and_thins_in_whole_buckets => sqlite_retention, postgres_retention;
     exports_csv_and_json_lines => sqlite_exports, postgres_exports;
     order_latest_and_statistics => sqlite_order_and_statistics, postgres_order_and_statistics;
+    profiles_kept_and_applied_in_the_export => sqlite_profiles, postgres_profiles;
 }
 
 /// Two processes store what they both received (two gateways heard the same tags, or both

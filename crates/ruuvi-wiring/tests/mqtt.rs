@@ -147,6 +147,7 @@ async fn gateway_over_mqtt_into_postgres_matches_http_and_is_republished() {
             topics: vec!["site1/#".into()],
         },
     );
+    let profiles = ruuvi_protocol::Profiles::default();
     let (sink_task, sink_status) = start_mqtt_sink(
         &hub,
         SinkOptions {
@@ -154,6 +155,7 @@ async fn gateway_over_mqtt_into_postgres_matches_http_and_is_republished() {
             prefix: "ruuvi_desk".into(),
             discovery_prefix: Some("homeassistant".into()),
             version: "0.1.0".into(),
+            profiles: profiles.clone(),
         },
     );
     let (heard, listener) = subscriber(
@@ -227,6 +229,7 @@ async fn gateway_over_mqtt_into_postgres_matches_http_and_is_republished() {
     // Let both paths collect several measurements of each tag.
     tokio::time::sleep(Duration::from_secs(6)).await;
     // What PostgreSQL has, read over a connection of its own.
+    let reader2 = reader.clone();
     let mqtt_rows = tokio::task::spawn_blocking(move || {
         reader.open().unwrap().query(&Query::default()).unwrap()
     })
@@ -297,6 +300,50 @@ async fn gateway_over_mqtt_into_postgres_matches_http_and_is_republished() {
     assert_eq!(config["device"]["identifiers"][0], format!("ruuvi_{id}"));
     assert_eq!(config["availability_topic"], "ruuvi_desk/status");
     assert_eq!(heard.read()["ruuvi_desk/status"].0, "online");
+    assert_eq!(
+        config["device"]["name"],
+        format!("RuuviTag {}", &id[8..].to_ascii_uppercase())
+    );
+    // The owner names and calibrates the sensor: Home Assistant's device is renamed (the
+    // discovery is sent again) and the published temperature is the calibrated one.
+    profiles.set(ruuvi_protocol::SensorProfile {
+        name: "Sauna".into(),
+        calibration: ruuvi_protocol::Calibration {
+            temperature_c: 10.0,
+            ..Default::default()
+        },
+        ..ruuvi_protocol::SensorProfile::new(sensor)
+    });
+    let renamed = || {
+        heard.read().get(&config_topic).is_some_and(|(c, _)| {
+            serde_json::from_str::<serde_json::Value>(c).unwrap()["device"]["name"] == "Sauna"
+        })
+    };
+    assert!(until(15, renamed).await, "Home Assistant's device renamed");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let state: serde_json::Value = serde_json::from_str(&heard.read()[&state_topic].0).unwrap();
+    let seq = state["measurement_sequence"].as_u64().unwrap() as u32;
+    let measured = tokio::task::spawn_blocking(move || {
+        reader2
+            .open()
+            .unwrap()
+            .query(&Query {
+                sensor: Some(sensor),
+                ..Query::default()
+            })
+            .unwrap()
+    })
+    .await
+    .unwrap()
+    .into_iter()
+    .find(|o| o.readings.measurement_sequence == Some(seq))
+    .expect("the published measurement is stored");
+    let shown = state["temperature_c"].as_f64().unwrap();
+    assert!(
+        (shown - (measured.readings.temperature_c.unwrap() + 10.0)).abs() < 1e-9,
+        "published {shown}, measured {:?}",
+        measured.readings.temperature_c
+    );
     // A subscriber that comes later gets the latest state and the discovery: retained.
     let (late, late_task) = subscriber(mosquitto.plain, "late-subscriber", &["ruuvi_desk/#"]);
     assert!(

@@ -6,6 +6,7 @@ mod decode;
 mod gateway;
 mod pki;
 mod secret;
+mod sensor;
 mod serve;
 
 use std::path::PathBuf;
@@ -62,6 +63,9 @@ enum Command {
     Export(serve::Export),
     /// Stored observations from a file: our CSV or JSON-lines export, or Ruuvi Station's CSV.
     Import(serve::Import),
+    /// Sensors: names, locations, notes and calibration offsets (kept in the store).
+    #[command(subcommand)]
+    Sensor(sensor::SensorCommand),
     /// Alert rules, the alerts that fired, a test alert.
     #[command(subcommand)]
     Alert(alert::AlertCommand),
@@ -130,6 +134,7 @@ fn main() -> ExitCode {
         },
         Command::Export(args) => serve::export(args, &database_dir, &keychain),
         Command::Import(args) => serve::import(args, &database_dir, &keychain),
+        Command::Sensor(command) => sensor::run(command, &database_dir, &keychain),
         Command::Ble(command) => {
             return match runtime() {
                 Ok(rt) => {

@@ -136,13 +136,30 @@ export type Unavailable = "no_stack" | "no_adapter" | "adapter_off" | "permissio
 
 export type Dashboard = { demo: boolean, cards: Array<SensorCard>, };
 
-export type SensorCard = { sensor: MacAddress, kind: SensorKind, format: DataFormat | null, 
+export type SensorCard = { sensor: MacAddress, 
+/**
+ * The owner's name for it, or the default one ("Ruuvi 4C88").
+ */
+name: string, 
+/**
+ * Whether `name` was given by the owner.
+ */
+named: boolean, location: string, note: string, calibration: Calibration, kind: SensorKind, format: DataFormat | null, 
 /**
  * Where the latest observation came from, for people: "Bluetooth", "gateway C8:…".
  */
-source: string, feed: Feed, last_seen_ms: number, rssi: number | null, readings: Readings, 
+source: string, feed: Feed, last_seen_ms: number, rssi: number | null, 
 /**
- * Dew point, absolute humidity, … and the air-quality score (IAQS) of a Ruuvi Air.
+ * As shown: the calibration applied.
+ */
+readings: Readings, 
+/**
+ * As measured, when a calibration changed them.
+ */
+measured: Readings | null, 
+/**
+ * Dew point, absolute humidity, … (from the calibrated values) and the air-quality score
+ * (IAQS) of a Ruuvi Air.
  */
 derived: Derived, };
 
@@ -165,6 +182,30 @@ mac: MacAddress | null,
  * Lowest three MAC bytes (format 6 carries only these).
  */
 mac_suffix: [number, number, number] | null, };
+
+export type SensorProfile = { sensor: MacAddress, name: string, 
+/**
+ * A room, a site, a group: cards can be grouped by it.
+ */
+location: string, note: string, calibration: Calibration, 
+/**
+ * When it was last changed (Unix ms).
+ */
+updated_ms: number, };
+
+export type Calibration = { 
+/**
+ * Added to the temperature (°C).
+ */
+temperature_c: number, 
+/**
+ * Added to the relative humidity (percentage points).
+ */
+humidity_pct: number, 
+/**
+ * Added to the pressure (Pa; the UI and the CLI speak hPa).
+ */
+pressure_pa: number, };
 
 export type Derived = { dewPoint: number | null, absoluteHumidity: number | null, vapourPressure: number | null, airDensity: number | null, accelerationTotal: number | null, iaqs: number | null, };
 
@@ -822,6 +863,8 @@ export type HexArgs = { hex: string, };
 
 export type SeriesArgs = { sensor: string, fromMs: number, toMs: number, points: number, };
 
+export type SensorArgs = { sensor: string, name: string | null, location: string | null, note: string | null, calibration: Calibration | null, };
+
 export type RangeArgs = { sensor: string, fromMs: number, toMs: number, };
 
 export type ImportArgs = { fileName: string, content: string, sensor: string | null, };
@@ -885,6 +928,8 @@ export interface Commands {
   dashboard: { args: NoArgs; reply: Dashboard };
   decode_advertisement: { args: HexArgs; reply: Measurement };
   series: { args: SeriesArgs; reply: Series };
+  sensors: { args: NoArgs; reply: Array<SensorProfile> };
+  sensor_save: { args: SensorArgs; reply: SensorProfile };
   export_csv: { args: RangeArgs; reply: string };
   import_history: { args: ImportArgs; reply: ImportReply };
   first_paint: { args: PaintArgs; reply: null };
