@@ -36,6 +36,7 @@ pub fn declarations() -> String {
         ruuvi_dashboard::SensorCard,
         ruuvi_dashboard::SensorKind,
         ruuvi_dashboard::Series,
+        ruuvi_dashboard::Sparkline,
         ruuvi_dashboard::Point,
         ruuvi_protocol::Readings,
         ruuvi_protocol::SensorProfile,

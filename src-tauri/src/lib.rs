@@ -863,6 +863,8 @@ mod tests {
                 serde_json::json!({"gateway": "nope"}),
             ),
             ("sensors", serde_json::json!({})),
+            ("sparklines", serde_json::json!({"sensors": [sensor]})),
+            ("sparklines", serde_json::json!({"sensors": ["nope"]})),
             (
                 "sensor_save",
                 serde_json::json!({"sensor": "nope", "name": "Sauna"}),

@@ -115,6 +115,18 @@ function backendWith(decode: Backend['decode'], bleStatus = async () => noBlueto
       test: async () => {},
       onAlert: () => () => {},
     },
+    sensors: {
+      list: async () => [],
+      save: async (change) => ({
+        sensor: change.sensor,
+        name: change.name ?? '',
+        location: change.location ?? '',
+        note: change.note ?? '',
+        calibration: change.calibration ?? { temperature_c: 0, humidity_pct: 0, pressure_pa: 0 },
+        updated_ms: 1,
+      }),
+      sparklines: async (sensors) => sensors.map((sensor) => ({ sensor, from_ms: 0, hourly: [] })),
+    },
     gateways: gatewaysApi([]),
     certificates: {
       list: async () => ({ ca: null, ca_pem: null, server: null, clients: [] }),

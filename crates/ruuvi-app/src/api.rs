@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use ruuvi_alerts::{AlertsView, Rule};
-use ruuvi_dashboard::{Dashboard, Series};
+use ruuvi_dashboard::{Dashboard, Series, Sparkline};
 use ruuvi_gateway::{AutoUpdateProfile, ScanProfile, TimePlaceProfile};
 use ruuvi_protocol::{Calibration, MacAddress, SensorProfile};
 use ruuvi_secrets::Sensitive;
@@ -135,6 +135,29 @@ async fn series(desk: &Desk, a: SeriesArgs) -> Result<Series, ApiError> {
         p.calibrate(&calibration);
     }
     Ok(Series { sensor, points })
+}
+
+/// The 24-hour trends of the cards on screen (at most 200 at a time), in one store
+/// connection.
+async fn sparklines(desk: &Desk, a: SensorsArgs) -> Result<Vec<Sparkline>, ApiError> {
+    if a.sensors.len() > 200 {
+        return Err(DeskError::BadInput("at most 200 sensors at a time".into()).into());
+    }
+    let sensors: Vec<(MacAddress, Calibration)> = a
+        .sensors
+        .iter()
+        .map(|s| mac(s).map(|m| (m, desk.profiles.calibration(m))))
+        .collect::<Result<_, _>>()?;
+    let db = desk.db.clone();
+    let now = (desk.clock)();
+    Ok(blocking(move || {
+        let mut store = db.open()?;
+        sensors
+            .iter()
+            .map(|(m, c)| Ok(ruuvi_dashboard::sparkline(&mut *store, *m, now, c)?))
+            .collect()
+    })
+    .await?)
 }
 
 /// Every sensor's profile (name, location, note, calibration) that has one.
@@ -873,6 +896,7 @@ arguments! {
     HexArgs { hex: String }
     SeriesArgs { sensor: String, from_ms: i64, to_ms: i64, points: usize }
     RangeArgs { sensor: String, from_ms: i64, to_ms: i64 }
+    SensorsArgs { sensors: Vec<String> }
     /// What to change of a sensor's profile; `None` leaves it as it is.
     SensorArgs { sensor: String, name: Option<String>, location: Option<String>, note: Option<String>, calibration: Option<Calibration> }
     /// A file's name and text; `sensor`: the MAC of a Ruuvi Station export's sensor.
@@ -962,6 +986,7 @@ commands! {
     dashboard(NoArgs) -> Dashboard;
     decode_advertisement(HexArgs) -> Measurement;
     series(SeriesArgs) -> Series;
+    sparklines(SensorsArgs) -> Vec<Sparkline>;
     sensors(NoArgs) -> Vec<SensorProfile>;
     sensor_save(SensorArgs) -> SensorProfile;
     export_csv(RangeArgs) -> String;

@@ -187,6 +187,12 @@ async fn a_named_calibrated_sensor_is_shown_charted_alerted_and_exported_calibra
         .iter()
         .all(|p| p["readings"]["temperature_c"].as_f64().unwrap() > measured + 20.0));
 
+    // The card's trend: this hour's mean, calibrated.
+    let lines = call(&desk, "sparklines", json!({"sensors": [sensor]})).await;
+    let hourly = lines[0]["hourly"].as_array().unwrap();
+    assert_eq!(hourly.len(), 24);
+    assert!(hourly[23].as_f64().unwrap() > measured + 20.0, "{hourly:?}");
+
     // The export: measured and calibrated columns, and the name.
     let said = call(
         &desk,

@@ -224,6 +224,42 @@ pub fn series(
     Ok(out)
 }
 
+/// A card's trend: the last 24 hours' hourly mean temperatures (calibrated), oldest first,
+/// `None` for an hour without one. From the store's hourly statistics: a few dozen rows per
+/// sensor whatever the history holds.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+pub struct Sparkline {
+    pub sensor: MacAddress,
+    /// Where the first hour starts (Unix ms).
+    pub from_ms: i64,
+    pub hourly: Vec<Option<f64>>,
+}
+
+pub const SPARKLINE_HOURS: usize = 24;
+
+pub fn sparkline(
+    store: &mut dyn ObservationStore,
+    sensor: MacAddress,
+    now_ms: i64,
+    calibration: &Calibration,
+) -> Result<Sparkline, StoreError> {
+    let hour = Level::Hour.width_ms();
+    // The current hour is the last one, however far into it we are.
+    let from_ms = Level::Hour.bucket_of(now_ms) - (SPARKLINE_HOURS as i64 - 1) * hour;
+    let mut hourly = vec![None; SPARKLINE_HOURS];
+    store.buckets(sensor, from_ms, now_ms.saturating_add(1), Level::Hour, &mut |b| {
+        let at = (b.start_ms - from_ms).div_euclid(hour);
+        if let Some(slot) = usize::try_from(at).ok().and_then(|i| hourly.get_mut(i)) {
+            *slot = calibration.applied(&b.stats.mean()).temperature_c;
+        }
+    })?;
+    Ok(Sparkline {
+        sensor,
+        from_ms,
+        hourly,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -308,6 +344,36 @@ mod tests {
         let json = serde_json::to_value(&c[1]).unwrap();
         assert_eq!(json["kind"], "ruuvi_air");
         assert_eq!(json["last_seen_ms"], 5);
+    }
+
+    #[test]
+    fn a_sparkline_has_the_last_24_hours_calibrated_with_gaps() {
+        let mut store = ruuvi_store::SqliteStore::open_in_memory().unwrap();
+        let sensor: MacAddress = "AA:00:00:00:00:01".parse().unwrap();
+        let hour = 3_600_000;
+        let now = 100 * hour + 1_800_000;
+        // Two days of one observation an hour, but none 5 hours ago.
+        let rows: Vec<Observation> = (50..=100)
+            .filter(|h| *h != 95)
+            .map(|h| {
+                let mut o = obs("AA:00:00:00:00:01", h * hour + 60_000, DataFormat::Df5, Feed::Ble);
+                o.readings.temperature_c = Some(h as f64);
+                o
+            })
+            .collect();
+        store.insert(&rows).unwrap();
+        let c = Calibration {
+            temperature_c: -0.5,
+            ..Calibration::default()
+        };
+        let s = sparkline(&mut store, sensor, now, &c).unwrap();
+        assert_eq!(s.from_ms, 77 * hour);
+        assert_eq!(s.hourly.len(), 24);
+        assert_eq!(s.hourly[0], Some(76.5));
+        assert_eq!(s.hourly[23], Some(99.5), "the current hour");
+        assert_eq!(s.hourly[95 - 77], None, "the hour without data");
+        let none = sparkline(&mut store, "BB:00:00:00:00:02".parse().unwrap(), now, &c).unwrap();
+        assert!(none.hourly.iter().all(Option::is_none));
     }
 
     #[test]

@@ -40,8 +40,11 @@ import type {
   Areas,
   RemoteConfigView,
   ReceiverStatus,
+  SensorArgs,
   SensorCard,
+  SensorProfile,
   Series,
+  Sparkline,
   StepEvent,
   UrlCheck,
 } from './bindings';
@@ -153,8 +156,18 @@ export interface CertificatesApi {
   revoke(gateway: string): Promise<boolean>;
 }
 
+/** Each sensor's name, location, note and calibration, and the cards' trends. */
+export interface SensorsApi {
+  list(): Promise<SensorProfile[]>;
+  /** Changes what `change` gives (a `null` field is left as it is); checked by the backend. */
+  save(change: SensorArgs): Promise<SensorProfile>;
+  /** The last 24 hours' hourly mean temperatures of these sensors (at most 200). */
+  sparklines(sensors: string[]): Promise<Sparkline[]>;
+}
+
 export interface Backend {
   alerts: AlertsApi;
+  sensors: SensorsApi;
   gateways: GatewaysApi;
   certificates: CertificatesApi;
   receiver: ReceiverApi;
@@ -230,6 +243,11 @@ export function backendOver(transport: Transport): Backend {
       acknowledge: (id) => call('alerts_acknowledge', { id }),
       test: async (id) => void (await call('alerts_test', { id })),
       onAlert: (onAlert) => on<HistoryEntry>('alert', onAlert),
+    },
+    sensors: {
+      list: () => call('sensors', {}),
+      save: (change) => call('sensor_save', change),
+      sparklines: (sensors) => call('sparklines', { sensors }),
     },
     gateways: {
       list: () => call('gateways_list', {}),

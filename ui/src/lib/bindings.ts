@@ -167,6 +167,12 @@ export type SensorKind = "ruuvi_tag" | "ruuvi_air";
 
 export type Series = { sensor: MacAddress, points: Array<Point>, };
 
+export type Sparkline = { sensor: MacAddress, 
+/**
+ * Where the first hour starts (Unix ms).
+ */
+from_ms: number, hourly: Array<number | null>, };
+
 export type Point = { 
 /**
  * The first observation's time (from raw rows), or the first rolled-up bucket's start.
@@ -863,6 +869,8 @@ export type HexArgs = { hex: string, };
 
 export type SeriesArgs = { sensor: string, fromMs: number, toMs: number, points: number, };
 
+export type SensorsArgs = { sensors: Array<string>, };
+
 export type SensorArgs = { sensor: string, name: string | null, location: string | null, note: string | null, calibration: Calibration | null, };
 
 export type RangeArgs = { sensor: string, fromMs: number, toMs: number, };
@@ -928,6 +936,7 @@ export interface Commands {
   dashboard: { args: NoArgs; reply: Dashboard };
   decode_advertisement: { args: HexArgs; reply: Measurement };
   series: { args: SeriesArgs; reply: Series };
+  sparklines: { args: SensorsArgs; reply: Array<Sparkline> };
   sensors: { args: NoArgs; reply: Array<SensorProfile> };
   sensor_save: { args: SensorArgs; reply: SensorProfile };
   export_csv: { args: RangeArgs; reply: string };

@@ -59,14 +59,55 @@ export function withCard(cards: SensorCard[], card: SensorCard): SensorCard[] {
   return next;
 }
 
-/** The cards whose MAC, kind or source contain `text` (any case); all of them for none. */
+/** The cards whose name, location, MAC, kind or source contain `text` (any case); all of
+ * them for none. */
 export function cardsMatching(cards: SensorCard[], text: string): SensorCard[] {
-  const needle = text.trim().toLowerCase();
+  const needle = text.trim().toLocaleLowerCase();
   if (needle === '') return cards;
   return cards.filter(
     (c) =>
+      c.name.toLocaleLowerCase().includes(needle) ||
+      c.location.toLocaleLowerCase().includes(needle) ||
       c.sensor.toLowerCase().includes(needle) ||
       c.source.toLowerCase().includes(needle) ||
       kindLabel(c).toLowerCase().includes(needle),
   );
+}
+
+export type SortBy = 'name' | 'sensor' | 'last_seen';
+export type GroupBy = 'none' | 'location' | 'gateway' | 'kind';
+
+/** The gateway a card's latest observation came through ('' for Bluetooth). */
+export function gatewayOf(card: SensorCard): string {
+  return card.feed.kind === 'ble' ? '' : (card.feed.gateway ?? '');
+}
+
+export interface CardGroup {
+  key: string;
+  /** `null`: no heading (not grouped). */
+  title: string | null;
+  cards: SensorCard[];
+}
+
+/** Cards sorted (names by the user's language's rules, e.g. å/ä/ö after z in Finnish and
+ * Swedish) and grouped; groups in name order, the group without a value last. */
+export function arrange(cards: SensorCard[], sort: SortBy, group: GroupBy, locale?: string): CardGroup[] {
+  const collator = new Intl.Collator(locale, { sensitivity: 'base', numeric: true });
+  const sorted = [...cards].sort((a, b) => {
+    if (sort === 'last_seen') return b.last_seen_ms - a.last_seen_ms || a.sensor.localeCompare(b.sensor);
+    if (sort === 'name') return collator.compare(a.name, b.name) || a.sensor.localeCompare(b.sensor);
+    return a.sensor.localeCompare(b.sensor);
+  });
+  if (group === 'none') return [{ key: '', title: null, cards: sorted }];
+  const keyOf = (c: SensorCard) =>
+    group === 'location' ? c.location : group === 'gateway' ? gatewayOf(c) : kindLabel(c);
+  const groups = new Map<string, SensorCard[]>();
+  for (const c of sorted) {
+    const k = keyOf(c);
+    groups.set(k, [...(groups.get(k) ?? []), c]);
+  }
+  const none = group === 'location' ? 'No location' : group === 'gateway' ? 'Bluetooth (this computer)' : '';
+  return [...groups.entries()]
+    .sort(([a], [b]) => (a === '' ? 1 : b === '' ? -1 : collator.compare(a, b)))
+    .map(([key, list]) => ({ key, title: key === '' ? none : key, cards: list }));
 }

@@ -73,3 +73,32 @@ export function spread(points: Point[], field: keyof Readings): [(number | null)
   }
   return any ? [lows, highs] : null;
 }
+
+export interface Summary {
+  min: number;
+  max: number;
+  /** The mean of the points' means (each point one stretch of equal time). */
+  mean: number;
+  points: number;
+}
+
+/** The lowest, highest and average of a quantity over the chart's points (their spread
+ * included: a point that stands for an hour has its hour's lowest and highest), or `null`
+ * when no point has it. */
+export function summary(points: Point[], field: keyof Readings): Summary | null {
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  let n = 0;
+  for (const p of points) {
+    const v = p.readings[field];
+    if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+    const low = p.low?.[field];
+    const high = p.high?.[field];
+    min = Math.min(min, typeof low === 'number' ? low : v);
+    max = Math.max(max, typeof high === 'number' ? high : v);
+    sum += v;
+    n += 1;
+  }
+  return n === 0 ? null : { min, max, mean: sum / n, points: n };
+}
