@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newRuleForm, toRule, triggerLabel, validateRule } from './alertForm';
+import { newRuleForm, ruleFormOf, toRule, triggerLabel, validateRule } from './alertForm';
 
 const types = [
   { alert_type: 'Temperature' as const, units: ['C', 'F', 'K'] },
@@ -24,7 +24,7 @@ describe('alert rule form', () => {
     expect(toRule(f)).toMatchObject({
       id: 0,
       sensor: 'C8:25:2D:8E:9C:2C',
-      name: 'C8:25:2D:8E:9C:2C',
+      name: '',
       alert_type: 'Temperature',
       trigger: 'Over',
       threshold: -12.5,
@@ -43,5 +43,18 @@ describe('alert rule form', () => {
     const silent = { ...moved, alertType: 'noData' as const, trigger: 'Under' as const, unit: 's', threshold: '0.5' };
     expect(validateRule(silent, types).threshold).toBe('At least 1 second');
     expect(toRule({ ...silent, threshold: '600' }).trigger).toBe('Over');
+  });
+
+  it('edits a saved rule as it is, keeping its id', () => {
+    const saved = {
+      ...toRule({ ...newRuleForm('C8:25:2D:8E:9C:2C', types), threshold: '30', text: 'Hot', cooldown: '60' }),
+      id: 7,
+      name: 'Sauna',
+      enabled: false,
+    };
+    const f = ruleFormOf(saved);
+    expect(validateRule(f, types)).toEqual({});
+    expect(toRule(f)).toEqual(saved);
+    expect(toRule({ ...f, threshold: '35' })).toMatchObject({ id: 7, threshold: 35, name: 'Sauna', enabled: false });
   });
 });

@@ -2,6 +2,9 @@
 import type { AlertType, Rule, TriggerType, TypeUnits } from './backend';
 
 export interface RuleForm {
+  /** 0: a new rule; otherwise the rule being edited. */
+  id: number;
+  enabled: boolean;
   sensor: string;
   name: string;
   alertType: AlertType;
@@ -16,6 +19,8 @@ export interface RuleForm {
 
 export function newRuleForm(sensor: string, types: TypeUnits[]): RuleForm {
   return {
+    id: 0,
+    enabled: true,
     sensor,
     name: '',
     alertType: 'Temperature',
@@ -26,6 +31,24 @@ export function newRuleForm(sensor: string, types: TypeUnits[]): RuleForm {
     hysteresis: '0',
     cooldown: '0',
     text: '',
+  };
+}
+
+/** A saved rule in the form, to edit it where it stands. */
+export function ruleFormOf(r: Rule): RuleForm {
+  return {
+    id: r.id,
+    enabled: r.enabled,
+    sensor: r.sensor,
+    name: r.name,
+    alertType: r.alert_type,
+    trigger: r.trigger,
+    threshold: String(r.threshold),
+    unit: r.unit,
+    tolerance: String(r.tolerance),
+    hysteresis: String(r.hysteresis),
+    cooldown: String(r.cooldown_s),
+    text: r.text,
   };
 }
 
@@ -56,13 +79,14 @@ export function validateRule(f: RuleForm, types: TypeUnits[]): RuleErrors {
   return e;
 }
 
-/** The rule to save; call when `validateRule` found nothing. */
+/** The rule to save (a new one when `id` is 0); call when `validateRule` found nothing. An
+ * empty name takes the sensor's name (the backend fills it in). */
 export function toRule(f: RuleForm): Rule {
   const movementChange = f.alertType === 'Movement' && f.trigger === 'Different from';
   return {
-    id: 0,
+    id: f.id,
     sensor: f.sensor.trim().toUpperCase(),
-    name: f.name.trim() || f.sensor.trim().toUpperCase(),
+    name: f.name.trim(),
     alert_type: f.alertType,
     trigger: f.alertType === 'noData' ? 'Over' : f.trigger,
     threshold: movementChange && f.threshold.trim() === '' ? 0 : Number(f.threshold),
@@ -71,6 +95,6 @@ export function toRule(f: RuleForm): Rule {
     hysteresis: Number(f.hysteresis),
     cooldown_s: Number(f.cooldown),
     text: f.text,
-    enabled: true,
+    enabled: f.enabled,
   };
 }
