@@ -110,10 +110,18 @@ async fn a_session_in_the_window() -> WebDriverResult<()> {
         // The version comes from Rust over IPC.
         let version = d.query(By::Css("[data-testid=version]")).first().await?;
         assert_eq!(version.text().await?, format!("v{}", env!("CARGO_PKG_VERSION")));
-        // This machine has no Bluetooth: the window says so in the words `ruuvictl ble` uses.
+        // This machine has no Bluetooth: a calm chip says so; its popover has the words
+        // `ruuvictl ble` uses.
         let ble = d.query(By::Css("[data-testid=ble-status]")).first().await?;
-        assert_eq!(ble.attr("data-state").await?.as_deref(), Some("unavailable"));
-        let text = ble.text().await?;
+        assert_eq!(ble.attr("data-ble-state").await?.as_deref(), Some("unavailable"));
+        assert_eq!(ble.text().await?, "Bluetooth: not available");
+        ble.click().await?;
+        let text = d
+            .query(By::Css("[data-testid=ble-details]"))
+            .first()
+            .await?
+            .text()
+            .await?;
         assert!(text.starts_with("Bluetooth unavailable: connecting: "), "{text}");
 
         // Demo mode: simulated gateways feed the dashboard, labelled as demo data.
@@ -305,7 +313,7 @@ async fn a_session_in_the_window() -> WebDriverResult<()> {
             .await?;
         d.find(By::Id("setting-keep-days")).await?.send_keys("30").await?;
         d.find(By::Id("save-data-settings")).await?.click().await?;
-        d.query(By::Css("[data-testid=ble-status][data-state=off]"))
+        d.query(By::Css("[data-testid=ble-status][data-ble-state=off]"))
             .wait(Duration::from_secs(10), Duration::from_millis(200))
             .first()
             .await?;

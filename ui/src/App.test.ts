@@ -281,11 +281,22 @@ describe('App', () => {
     localStorage.clear();
   });
 
-  it('says whether Bluetooth can be used, in the backend\'s words', async () => {
+  it('says calmly whether Bluetooth can be used; the backend\'s words and what to do in its popover', async () => {
     render(App, { backend: backendWith(async () => ({})) });
-    const status = await screen.findByTestId('ble-status');
-    expect(status.getAttribute('data-state')).toBe('unavailable');
-    expect(status.textContent).toBe('Bluetooth unavailable: connecting: no bus (install BlueZ)');
+    const chip = await screen.findByTestId('ble-status');
+    expect(chip.getAttribute('data-ble-state')).toBe('unavailable');
+    expect(chip.textContent).toBe('Bluetooth: not available');
+    expect(screen.queryByText(/connecting: no bus/)).toBeNull();
+    await fireEvent.click(chip);
+    const details = screen.getByTestId('ble-details');
+    expect(details.textContent).toContain('Bluetooth unavailable: connecting: no bus (install BlueZ)');
+    expect(details.textContent).toContain('install BlueZ');
+    await fireEvent.keyDown(window, { key: 'Escape' });
+    expect(screen.queryByTestId('ble-details')).toBeNull();
+    // The receiver and the database have chips of their own.
+    expect((await screen.findByTestId('receiver-status')).textContent).toBe('Receiver: off');
+    expect((await screen.findByTestId('database-status')).textContent).toBe('Database: ok');
+    expect(screen.queryByTestId('mqtt-status')).toBeNull();
   });
 
   it('shows the backend error with its code', async () => {
