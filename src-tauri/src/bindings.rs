@@ -46,6 +46,7 @@ pub fn declarations() -> String {
         ruuvi_protocol::DataFormat,
         ruuvi_protocol::MacAddress,
         ruuvi_app::api::ListedGateway,
+        ruuvi_app::api::KnownGateway,
         ruuvi_setup::SavedGateway,
         ruuvi_setup::FleetSummary,
         ruuvi_setup::LoginKind,

@@ -863,6 +863,7 @@ mod tests {
                 serde_json::json!({"gateway": "nope"}),
             ),
             ("sensors", serde_json::json!({})),
+            ("gateways_known", serde_json::json!({})),
             ("sparklines", serde_json::json!({"sensors": [sensor]})),
             ("sparklines", serde_json::json!({"sensors": ["nope"]})),
             (

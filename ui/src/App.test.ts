@@ -40,6 +40,10 @@ function gatewaysApi(sent: unknown[]): GatewaysApi {
       return { endpoint: request.endpoint, name: 'RuuviGateway9C2C', mac: 'C8:25:2D:8E:9C:2C', firmware: 'v1.17.3', lan_auth: 'lan_auth_ruuvi', http: HTTP_NOW, mqtt: MQTT_NOW, scan: { company_filter: 0x0499, tags: { mode: 'off' }, radio: null }, scan_list: true, read_key: false, write_key: false, storage: { ready: true, files: {} }, remote: REMOTE_NOW, update_url: 'https://network.ruuvi.com/firmwareupdate', auto_update: { cycle: 'regular', weekdays: 127, from_hour: 0, to_hour: 24, tz_offset_hours: 3 }, statistics: { on: true, url: 'https://network.ruuvi.com/status', user: '', server_cert: false, client_cert: false }, time_place: { clock: { source: 'dhcp' }, coordinates: '' }, remembered: true };
     },
     read: async () => saved,
+    known: async () => [
+      { mac: 'F1:90:FA:17:66:25', endpoint: '127.0.0.1:9090', name: null, added: false, logged_in: false, demo: true, demo_password: 'CA:45', polled: false, posts_stored: 20, posts_refused: 0, last_post_ms: Date.now() - 3000, mqtt_online: null, sensors: 4 },
+      { mac: 'AA:BB:CC:DD:EE:01', endpoint: null, name: null, added: false, logged_in: false, demo: false, demo_password: null, polled: false, posts_stored: 0, posts_refused: 3, last_post_ms: Date.now() - 60_000, mqtt_online: true, sensors: 0 },
+    ],
     forget: async () => true,
     details: async () => {
       throw new BackendError('not_logged_in', 'log in first');

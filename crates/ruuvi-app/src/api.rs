@@ -190,10 +190,9 @@ async fn sensor_save(desk: &Desk, a: SensorArgs) -> Result<SensorProfile, ApiErr
         })?)
     })
     .await?;
-    desk.profiles.set(saved.clone());
-    desk.send_card(sensor);
     // Alert rules that called the sensor by its old name (or by none) call it by the new one:
-    // the name is what a notification says.
+    // the name is what a notification says. Renamed before the new calibration applies, so
+    // an alert it makes fire carries the new name.
     let new_name = saved.display_name();
     if new_name != old_name {
         for mut rule in desk.alerts.view(0)?.rules {
@@ -203,6 +202,8 @@ async fn sensor_save(desk: &Desk, a: SensorArgs) -> Result<SensorProfile, ApiErr
             }
         }
     }
+    desk.profiles.set(saved.clone());
+    desk.send_card(sensor);
     Ok(saved)
 }
 
@@ -480,6 +481,121 @@ async fn gateways_list(desk: &Desk, _: NoArgs) -> Result<Vec<ListedGateway>, Api
             gateway,
         })
         .collect())
+}
+
+/// A gateway Ruuvi Desk knows of, however it knows it: added on the Gateways page, posting to
+/// this computer's receiver, seen over MQTT, polled, or a demo gateway.
+#[derive(Debug, Clone, Default, serde::Serialize, ts_rs::TS)]
+pub struct KnownGateway {
+    /// Its MAC (`gw_mac`), when known.
+    pub mac: Option<String>,
+    /// Its web address, when known: it can be logged in to.
+    pub endpoint: Option<String>,
+    pub name: Option<String>,
+    pub added: bool,
+    pub logged_in: bool,
+    pub demo: bool,
+    /// A simulated gateway's factory password (not a secret).
+    pub demo_password: Option<String>,
+    pub polled: bool,
+    /// Of its latest posts to this computer's receiver (at most 20): stored, refused.
+    pub posts_stored: usize,
+    pub posts_refused: usize,
+    pub last_post_ms: Option<i64>,
+    /// Its MQTT `gw_status` (`None`: not seen over MQTT).
+    pub mqtt_online: Option<bool>,
+    /// Sensors whose latest observation came through it.
+    pub sensors: usize,
+}
+
+/// Known gateways being gathered: keyed by MAC when known, else by address.
+#[derive(Default)]
+struct KnownRows {
+    rows: std::collections::BTreeMap<String, KnownGateway>,
+    by_endpoint: std::collections::HashMap<String, String>,
+}
+
+impl KnownRows {
+    /// The row of the gateway with this MAC or address (made when new).
+    fn row(&mut self, mac: Option<String>, endpoint: Option<&str>) -> &mut KnownGateway {
+        let key = mac
+            .clone()
+            .or_else(|| endpoint.and_then(|e| self.by_endpoint.get(e).cloned()))
+            .or_else(|| endpoint.map(str::to_string))
+            .unwrap_or_default();
+        if let Some(e) = endpoint {
+            self.by_endpoint.insert(e.to_string(), key.clone());
+        }
+        let r = self.rows.entry(key).or_default();
+        if r.mac.is_none() {
+            r.mac = mac;
+        }
+        if let Some(e) = endpoint {
+            r.endpoint.get_or_insert_with(|| e.to_string());
+        }
+        r
+    }
+}
+
+/// Every gateway known by any path, one row per gateway (by MAC, else by address); added
+/// ones first, then by MAC.
+async fn gateways_known(desk: &Desk, _: NoArgs) -> Result<Vec<KnownGateway>, ApiError> {
+    let norm = |m: &str| m.parse::<MacAddress>().map(|m| m.to_string()).ok();
+    let mut known = KnownRows::default();
+    let demo_logins = desk.setup.gateways.demo_logins();
+    for (addr, m) in desk.demo_macs().await {
+        let endpoint = ruuvi_gateway::Endpoint::new(addr.ip().to_string(), addr.port()).to_string();
+        let password = demo_logins
+            .iter()
+            .find(|(d, _)| *d == endpoint)
+            .map(|(_, p)| p.clone());
+        let r = known.row(Some(m.to_string()), Some(&endpoint));
+        r.demo = true;
+        r.demo_password = password;
+    }
+    for g in desk.setup.gateways.list() {
+        let logged_in = desk.setup.gateways.is_logged_in(&g.endpoint);
+        let r = known.row(g.mac.as_deref().and_then(norm), Some(&g.endpoint));
+        r.added = true;
+        r.logged_in = logged_in;
+        r.name = g.name.clone().or(r.name.take());
+        r.endpoint = Some(g.endpoint.clone());
+    }
+    for p in desk.polls.list() {
+        known
+            .row(p.mac.as_deref().and_then(norm), Some(&p.gateway.endpoint))
+            .polled = true;
+    }
+    for g in desk.receiver.status().await.gateways {
+        let Some(mac) = g.gateway else { continue };
+        let r = known.row(Some(mac.to_string()), None);
+        let ok = |s: u16| (200..300).contains(&s);
+        r.posts_stored = g.recent.iter().filter(|p| ok(p.status)).count();
+        r.posts_refused = g.recent.len() - r.posts_stored;
+        r.last_post_ms = g.recent.iter().map(|p| p.at_ms).max();
+    }
+    if let Some(feed) = desk.mqtt.view().feed {
+        for (gateway, online) in feed.gateways {
+            // Named by MAC once an advertisement named it; a bare topic prefix says too little.
+            if let Some(mac) = norm(&gateway) {
+                known.row(Some(mac), None).mqtt_online = Some(online);
+            }
+        }
+    }
+    for o in desk.hub.latest() {
+        let gateway = match o.feed {
+            ruuvi_protocol::Feed::Ble => None,
+            ruuvi_protocol::Feed::GatewayPost { gateway }
+            | ruuvi_protocol::Feed::GatewayHistory { gateway }
+            | ruuvi_protocol::Feed::GatewayMqtt { gateway } => gateway,
+        };
+        if let Some(r) = gateway.and_then(|g| known.rows.get_mut(&g.to_string())) {
+            r.sensors += 1;
+        }
+    }
+    let mut out: Vec<KnownGateway> = known.rows.into_values().collect();
+    out.sort_by_key(|g| (!g.added, g.mac.clone(), g.endpoint.clone()));
+    Ok(out)
 }
 
 /// Reads the logged-in gateways' settings again for the fleet table (each pauses its
@@ -1000,6 +1116,7 @@ commands! {
     receiver_start(NoArgs) -> ReceiverStatus;
     gateways_list(NoArgs) -> Vec<ListedGateway>;
     gateways_read(EndpointsArgs) -> Vec<ListedGateway>;
+    gateways_known(NoArgs) -> Vec<KnownGateway>;
     gateways_discover(DiscoverArgs) -> Vec<FoundGateway>;
     gateways_login(LoginArgs) -> GatewayDetails;
     gateways_forget(EndpointArgs) -> bool;

@@ -398,6 +398,7 @@ impl Desk {
                 tracing::info!(gateways = ?fleet.addresses(), "demo gateways post to {url}");
                 RunningDemo {
                     addresses: fleet.addresses(),
+                    macs: fleet.macs().await,
                     logins: fleet.logins().await,
                     demo: DemoKind::Fleet(fleet),
                 }
@@ -409,6 +410,7 @@ impl Desk {
                 let logins = demo.logins().await;
                 RunningDemo {
                     addresses: logins.iter().map(|(a, _)| *a).collect(),
+                    macs: demo.macs().await,
                     logins,
                     demo: DemoKind::OwnReceiver(demo),
                 }
@@ -419,6 +421,16 @@ impl Desk {
         }
         *self.running_demo.lock().await = Some(running);
         Ok(())
+    }
+
+    /// The running demo gateways' addresses and MACs.
+    pub(crate) async fn demo_macs(&self) -> Vec<(SocketAddr, MacAddress)> {
+        self.running_demo
+            .lock()
+            .await
+            .as_ref()
+            .map(|d| d.macs.clone())
+            .unwrap_or_default()
     }
 
     /// The retention in force: the settings' limits, else the newest valid plan's.
@@ -651,6 +663,8 @@ fn admin_secret(secrets: &dyn SecretStore, id: &str) -> Result<Sensitive<String>
 
 struct RunningDemo {
     addresses: Vec<SocketAddr>,
+    /// Each demo gateway's MAC, for the Gateways page's list of known gateways.
+    macs: Vec<(SocketAddr, MacAddress)>,
     logins: Vec<(SocketAddr, Sensitive<String>)>,
     demo: DemoKind,
 }

@@ -236,3 +236,40 @@ async fn a_named_calibrated_sensor_is_shown_charted_alerted_and_exported_calibra
     desk.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The Gateways page lists every gateway Ruuvi Desk knows of before any search: here the demo
+/// gateway, which posts to the receiver, with its address, its factory password, its posts and
+/// its sensors.
+#[tokio::test(flavor = "multi_thread")]
+async fn gateways_known_before_any_search_include_the_demo_posting_here() {
+    let dir = std::env::temp_dir().join(format!("ruuvi-app-known-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    // The receiver on, as `make run` has it: the demo posts to it.
+    let mut with_receiver = config(&dir);
+    with_receiver.receiver.always_on = true;
+    let desk = Desk::start(with_receiver).await.unwrap();
+    assert_eq!(call(&desk, "gateways_list", json!({})).await, json!([]), "none added");
+    let mut known = Value::Null;
+    for _ in 0..100 {
+        known = call(&desk, "gateways_known", json!({})).await;
+        if known[0]["sensors"] == 2 && known[0]["posts_stored"].as_u64() > Some(0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let rows = known.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{known}");
+    let g = &rows[0];
+    assert_eq!(g["demo"], true);
+    assert_eq!(g["added"], false);
+    assert!(g["demo_password"].as_str().is_some_and(|p| p.len() == 23), "{g}");
+    assert!(g["endpoint"].as_str().unwrap().starts_with("127.0.0.1:"));
+    assert_eq!(g["sensors"], 2);
+    assert_eq!(g["posts_refused"], 0);
+    // The gateway the cards say their data came through.
+    let cards = call(&desk, "dashboard", json!({})).await;
+    let source = cards["cards"][0]["source"].as_str().unwrap().to_string();
+    assert_eq!(source, format!("gateway {}", g["mac"].as_str().unwrap()));
+    desk.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

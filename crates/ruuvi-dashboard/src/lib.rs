@@ -247,12 +247,18 @@ pub fn sparkline(
     // The current hour is the last one, however far into it we are.
     let from_ms = Level::Hour.bucket_of(now_ms) - (SPARKLINE_HOURS as i64 - 1) * hour;
     let mut hourly = vec![None; SPARKLINE_HOURS];
-    store.buckets(sensor, from_ms, now_ms.saturating_add(1), Level::Hour, &mut |b| {
-        let at = (b.start_ms - from_ms).div_euclid(hour);
-        if let Some(slot) = usize::try_from(at).ok().and_then(|i| hourly.get_mut(i)) {
-            *slot = calibration.applied(&b.stats.mean()).temperature_c;
-        }
-    })?;
+    store.buckets(
+        sensor,
+        from_ms,
+        now_ms.saturating_add(1),
+        Level::Hour,
+        &mut |b| {
+            let at = (b.start_ms - from_ms).div_euclid(hour);
+            if let Some(slot) = usize::try_from(at).ok().and_then(|i| hourly.get_mut(i)) {
+                *slot = calibration.applied(&b.stats.mean()).temperature_c;
+            }
+        },
+    )?;
     Ok(Sparkline {
         sensor,
         from_ms,
@@ -356,7 +362,12 @@ mod tests {
         let rows: Vec<Observation> = (50..=100)
             .filter(|h| *h != 95)
             .map(|h| {
-                let mut o = obs("AA:00:00:00:00:01", h * hour + 60_000, DataFormat::Df5, Feed::Ble);
+                let mut o = obs(
+                    "AA:00:00:00:00:01",
+                    h * hour + 60_000,
+                    DataFormat::Df5,
+                    Feed::Ble,
+                );
                 o.readings.temperature_c = Some(h as f64);
                 o
             })

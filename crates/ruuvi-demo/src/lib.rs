@@ -112,6 +112,15 @@ impl DemoFleet {
         out
     }
 
+    /// Each simulated gateway's address and MAC (the `gw_mac` it posts with).
+    pub async fn macs(&self) -> Vec<(std::net::SocketAddr, ruuvi_protocol::MacAddress)> {
+        let mut out = Vec::new();
+        for g in &self.gateways {
+            out.push((g.addr, g.identity().await.ble_mac));
+        }
+        out
+    }
+
     pub async fn stop(self) {
         for g in self.gateways {
             g.stop().await;

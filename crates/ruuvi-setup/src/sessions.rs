@@ -83,6 +83,15 @@ impl Sessions {
         self.demo.lock().push((endpoint, password));
     }
 
+    /// The demo gateways' addresses and factory passwords (simulated: not secrets).
+    pub fn demo_logins(&self) -> Vec<(String, String)> {
+        self.demo
+            .lock()
+            .iter()
+            .map(|(e, p)| (e.to_string(), p.expose().clone()))
+            .collect()
+    }
+
     fn is_demo(&self, endpoint: &str) -> bool {
         self.demo
             .lock()

@@ -238,6 +238,10 @@ impl Demo {
         self.fleet.logins().await
     }
 
+    pub async fn macs(&self) -> Vec<(std::net::SocketAddr, ruuvi_protocol::MacAddress)> {
+        self.fleet.macs().await
+    }
+
     pub async fn stop(self) {
         self.fleet.stop().await;
         self.receiver.stop().await;

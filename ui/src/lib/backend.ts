@@ -19,6 +19,7 @@ import type {
   FoundGateway,
   GatewayDetails,
   ImportReply,
+  KnownGateway,
   ListedGateway,
   LoginRequest,
   Measurement,
@@ -77,6 +78,8 @@ export type PasswordTarget = 'store' | 'mqtt_feed' | 'mqtt_sink';
 /** The Gateways page's calls (`ruuvi_setup::Setup`). */
 export interface GatewaysApi {
   list(): Promise<ListedGateway[]>;
+  /** Every gateway known by any path (added, posting here, MQTT, polled, demo). */
+  known(): Promise<KnownGateway[]>;
   /** Reads these logged-in gateways' settings again; the list as it is then. */
   read(endpoints: string[]): Promise<ListedGateway[]>;
   discover(request: { mdns: boolean; mdns_seconds: number; probe: string }): Promise<FoundGateway[]>;
@@ -252,6 +255,7 @@ export function backendOver(transport: Transport): Backend {
     gateways: {
       list: () => call('gateways_list', {}),
       read: (endpoints) => call('gateways_read', { endpoints }),
+      known: () => call('gateways_known', {}),
       discover: (request) => call('gateways_discover', { request }),
       login: (request) => call('gateways_login', { request }),
       forget: (endpoint) => call('gateways_forget', { endpoint }),

@@ -251,6 +251,32 @@ summary: FleetSummary | null,
  */
 expected: Record<string, unknown>, };
 
+export type KnownGateway = { 
+/**
+ * Its MAC (`gw_mac`), when known.
+ */
+mac: string | null, 
+/**
+ * Its web address, when known: it can be logged in to.
+ */
+endpoint: string | null, name: string | null, added: boolean, logged_in: boolean, demo: boolean, 
+/**
+ * A simulated gateway's factory password (not a secret).
+ */
+demo_password: string | null, polled: boolean, 
+/**
+ * Of its latest posts to this computer's receiver (at most 20): stored, refused.
+ */
+posts_stored: number, posts_refused: number, last_post_ms: number | null, 
+/**
+ * Its MQTT `gw_status` (`None`: not seen over MQTT).
+ */
+mqtt_online: boolean | null, 
+/**
+ * Sensors whose latest observation came through it.
+ */
+sensors: number, };
+
 export type SavedGateway = { 
 /**
  * `host` or `host:port`, as the user reaches it.
@@ -950,6 +976,7 @@ export interface Commands {
   receiver_start: { args: NoArgs; reply: ReceiverStatus };
   gateways_list: { args: NoArgs; reply: Array<ListedGateway> };
   gateways_read: { args: EndpointsArgs; reply: Array<ListedGateway> };
+  gateways_known: { args: NoArgs; reply: Array<KnownGateway> };
   gateways_discover: { args: DiscoverArgs; reply: Array<FoundGateway> };
   gateways_login: { args: LoginArgs; reply: GatewayDetails };
   gateways_forget: { args: EndpointArgs; reply: boolean };

@@ -13,8 +13,8 @@ describe('status chips', () => {
     expect([chip.state, chip.summary]).toEqual(['problem', 'not allowed']);
     expect(chip.details).toEqual(['Bluetooth unavailable: org.bluez.Error.NotPermitted']);
     expect(chip.action).toBe('Allow Ruuvi Desk to use Bluetooth');
-    expect(bleChip({ state: 'scanning', adapter: 'hci0' })).toMatchObject({ state: 'ok', summary: 'scanning' });
-    expect(bleChip({ state: 'off' }).state).toBe('off');
+    expect(bleChip({ state: 'scanning', adapter: 'hci0', message: 'Bluetooth: scanning with hci0' })).toMatchObject({ state: 'ok', summary: 'scanning' });
+    expect(bleChip({ state: 'off', message: 'Bluetooth is off' }).state).toBe('off');
   });
 
   it('says how the receiver, MQTT and the database are doing', () => {
