@@ -863,6 +863,10 @@ mod tests {
                 serde_json::json!({"gateway": "nope"}),
             ),
             ("sensors", serde_json::json!({})),
+            (
+                "export_xlsx",
+                serde_json::json!({"sensors": ["nope"], "fromMs": 0, "toMs": 1}),
+            ),
             ("gateways_known", serde_json::json!({})),
             ("sparklines", serde_json::json!({"sensors": [sensor]})),
             ("sparklines", serde_json::json!({"sensors": ["nope"]})),

@@ -154,6 +154,7 @@ function backendWith(decode: Backend['decode'], bleStatus = async () => noBlueto
     dashboard: async () => ({ demo: false, cards: [] }),
     series: async (sensor) => ({ sensor, points: [] }),
     exportCsv: async () => 'Saved to /tmp/x.csv',
+    exportXlsx: async () => 'Saved to /tmp/x.xlsx',
     importHistory: async () => ({ read: 0, stored: 0, skipped: 0 }),
     subscribe: () => () => {},
     onMigration: () => () => {},

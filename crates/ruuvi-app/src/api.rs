@@ -290,6 +290,83 @@ async fn export_csv(desk: &Desk, a: RangeArgs) -> Result<String, ApiError> {
     Ok(format!("Saved {rows} rows to {}", path.display()))
 }
 
+/// Writes the history of `sensors` (none: every sensor) in `[from_ms, to_ms)` as an Excel
+/// workbook to the export folder and says where: a "Sensors" sheet, one sheet per sensor with
+/// measured and calibrated values.
+async fn export_xlsx(desk: &Desk, a: XlsxArgs) -> Result<String, ApiError> {
+    let sensors = xlsx_sensors(desk, &a.sensors)?;
+    let dir = desk.export_dir.clone();
+    let what = match sensors.as_slice() {
+        [one] => one.to_string().replace(':', ""),
+        _ => format!("{}-sensors", sensors.len()),
+    };
+    let path = dir.join(format!("ruuvi-{what}-{}.xlsx", a.from_ms.max(0) / 1000));
+    let target = path.clone();
+    let rows = write_xlsx(desk, sensors, a.from_ms, a.to_ms, move |workbook| {
+        let io = |e: String| DeskError::Io(format!("{}: {e}", target.display()));
+        std::fs::create_dir_all(&dir).map_err(|e| io(e.to_string()))?;
+        workbook.save(&target).map_err(|e| io(e.to_string()))
+    })
+    .await?
+    .1;
+    Ok(format!("Saved {rows} rows to {}", path.display()))
+}
+
+/// The sensors named, or every sensor with data.
+fn xlsx_sensors(desk: &Desk, given: &[String]) -> Result<Vec<MacAddress>, DeskError> {
+    if given.is_empty() {
+        return Ok(desk.hub.latest().iter().map(|o| o.sensor).collect());
+    }
+    given.iter().map(|s| mac(s)).collect()
+}
+
+/// An Excel workbook in memory, with a file name: a browser's download.
+pub async fn xlsx_download(
+    desk: &Desk,
+    sensors: &[String],
+    from_ms: Option<i64>,
+    to_ms: Option<i64>,
+) -> Result<(String, Vec<u8>), ApiError> {
+    let sensors = xlsx_sensors(desk, sensors)?;
+    let name = match sensors.as_slice() {
+        [one] => format!("ruuvi-{}.xlsx", one.to_string().replace(':', "")),
+        _ => format!("ruuvi-{}-sensors.xlsx", sensors.len()),
+    };
+    let (bytes, _) = write_xlsx(
+        desk,
+        sensors,
+        from_ms.unwrap_or(i64::MIN),
+        to_ms.unwrap_or(i64::MAX),
+        |workbook| {
+            workbook
+                .save_to_buffer()
+                .map_err(|e| DeskError::Io(e.to_string()))
+        },
+    )
+    .await?;
+    Ok((name, bytes))
+}
+
+/// Fills a workbook off the async threads and hands it to `finish` (a file or a buffer).
+async fn write_xlsx<T: Send + 'static>(
+    desk: &Desk,
+    sensors: Vec<MacAddress>,
+    from_ms: i64,
+    to_ms: i64,
+    finish: impl FnOnce(&mut ruuvi_dashboard::xlsx::Workbook) -> Result<T, DeskError> + Send + 'static,
+) -> Result<(T, usize), DeskError> {
+    let db = desk.db.clone();
+    blocking(move || {
+        let mut store = db.open()?;
+        let mut workbook = ruuvi_dashboard::xlsx::Workbook::new();
+        let rows =
+            ruuvi_dashboard::xlsx::export(&mut *store, &sensors, from_ms, to_ms, &mut workbook)
+                .map_err(|e| DeskError::Store(e.to_string()))?;
+        Ok((finish(&mut workbook)?, rows))
+    })
+    .await
+}
+
 /// A sensor's history as CSV in memory, with a file name: a browser's download (not a
 /// command: the window saves to a file with `export_csv`).
 pub async fn csv_download(
@@ -1013,6 +1090,8 @@ arguments! {
     SeriesArgs { sensor: String, from_ms: i64, to_ms: i64, points: usize }
     RangeArgs { sensor: String, from_ms: i64, to_ms: i64 }
     SensorsArgs { sensors: Vec<String> }
+    /// `sensors`: none for every sensor.
+    XlsxArgs { sensors: Vec<String>, from_ms: i64, to_ms: i64 }
     /// What to change of a sensor's profile; `None` leaves it as it is.
     SensorArgs { sensor: String, name: Option<String>, location: Option<String>, note: Option<String>, calibration: Option<Calibration> }
     /// A file's name and text; `sensor`: the MAC of a Ruuvi Station export's sensor.
@@ -1106,6 +1185,7 @@ commands! {
     sensors(NoArgs) -> Vec<SensorProfile>;
     sensor_save(SensorArgs) -> SensorProfile;
     export_csv(RangeArgs) -> String;
+    export_xlsx(XlsxArgs) -> String;
     import_history(ImportArgs) -> ImportReply;
     first_paint(PaintArgs) -> ();
     app_settings(NoArgs) -> AppSettings;

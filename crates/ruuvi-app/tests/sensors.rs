@@ -221,6 +221,17 @@ async fn a_named_calibrated_sensor_is_shown_charted_alerted_and_exported_calibra
     let tc: f64 = col("temperature_c_calibrated").parse().unwrap();
     assert!((tc - t - 30.0).abs() < 1e-9);
 
+    // And as a workbook: a sheet named after the sensor.
+    let said = call(
+        &desk,
+        "export_xlsx",
+        json!({"sensors": [sensor], "fromMs": 0, "toMs": now + 60_000}),
+    )
+    .await;
+    let path = said.as_str().unwrap().rsplit(" to ").next().unwrap().to_string();
+    assert!(path.ends_with(".xlsx"), "{said}");
+    assert_eq!(&std::fs::read(&path).unwrap()[..2], b"PK");
+
     // Cleared: back to the default name and the measured values.
     call(
         &desk,
@@ -248,7 +259,11 @@ async fn gateways_known_before_any_search_include_the_demo_posting_here() {
     let mut with_receiver = config(&dir);
     with_receiver.receiver.always_on = true;
     let desk = Desk::start(with_receiver).await.unwrap();
-    assert_eq!(call(&desk, "gateways_list", json!({})).await, json!([]), "none added");
+    assert_eq!(
+        call(&desk, "gateways_list", json!({})).await,
+        json!([]),
+        "none added"
+    );
     let mut known = Value::Null;
     for _ in 0..100 {
         known = call(&desk, "gateways_known", json!({})).await;
@@ -262,7 +277,10 @@ async fn gateways_known_before_any_search_include_the_demo_posting_here() {
     let g = &rows[0];
     assert_eq!(g["demo"], true);
     assert_eq!(g["added"], false);
-    assert!(g["demo_password"].as_str().is_some_and(|p| p.len() == 23), "{g}");
+    assert!(
+        g["demo_password"].as_str().is_some_and(|p| p.len() == 23),
+        "{g}"
+    );
     assert!(g["endpoint"].as_str().unwrap().starts_with("127.0.0.1:"));
     assert_eq!(g["sensors"], 2);
     assert_eq!(g["posts_refused"], 0);

@@ -143,6 +143,8 @@ pub struct Series {
 
 /// Charts of spans up to this read raw rows; up to [`HOURLY_UP_TO_MS`] hourly statistics;
 /// beyond, daily ones. Each reads at most a few thousand rows whatever the history holds.
+pub mod xlsx;
+
 pub const RAW_UP_TO_MS: i64 = 2 * 86_400_000;
 pub const HOURLY_UP_TO_MS: i64 = 120 * 86_400_000;
 

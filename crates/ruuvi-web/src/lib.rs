@@ -151,6 +151,7 @@ async fn handle(state: Arc<WebState>, req: Request<Incoming>) -> Response<Full<B
     match (req.method().as_str(), command) {
         ("GET", "live") => live(&state, req),
         ("GET", "export.csv") => export_csv(&state, &req).await,
+        ("GET", "export.xlsx") => export_xlsx(&state, &req).await,
         ("POST", command) => {
             let command = command.to_string();
             let body = match Limited::new(req.into_body(), 256 * 1024).collect().await {
@@ -187,6 +188,33 @@ async fn export_csv(state: &WebState, req: &Request<Incoming>) -> Response<Full<
     match ruuvi_app::api::csv_download(&state.desk, &sensor, number("from"), number("to")).await {
         Ok((name, bytes)) => Response::builder()
             .header("Content-Type", "text/csv; charset=utf-8")
+            .header(
+                "Content-Disposition",
+                format!("attachment; filename=\"{name}\""),
+            )
+            .header("Cache-Control", "no-store")
+            .body(Full::new(Bytes::from(bytes)))
+            .expect("valid response"),
+        Err(e) => api_error(&e),
+    }
+}
+
+/// Sensors' history as an Excel download (`sensors`: MACs separated by commas; none: all).
+async fn export_xlsx(state: &WebState, req: &Request<Incoming>) -> Response<Full<Bytes>> {
+    let sensors: Vec<String> = query_param(req, "sensors")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    let number = |name: &str| query_param(req, name).and_then(|v| v.parse::<i64>().ok());
+    match ruuvi_app::api::xlsx_download(&state.desk, &sensors, number("from"), number("to")).await {
+        Ok((name, bytes)) => Response::builder()
+            .header(
+                "Content-Type",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
             .header(
                 "Content-Disposition",
                 format!("attachment; filename=\"{name}\""),

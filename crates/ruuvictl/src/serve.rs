@@ -132,7 +132,8 @@ pub struct Serve {
 
 #[derive(Debug, Args)]
 pub struct Export {
-    /// csv or json (one object per line).
+    /// csv, json (one object per line) or xlsx (an Excel workbook: a sheet per sensor; needs
+    /// --out).
     #[arg(long, default_value = "csv")]
     format: String,
     #[arg(long)]
@@ -426,6 +427,40 @@ pub fn export(args: Export, database_dir: &Path, secrets: &dyn SecretStore) -> R
         to_ms: args.to.as_deref().map(parse_time).transpose()?,
         limit: None,
     };
+    if args.format == "xlsx" {
+        // A workbook is a zip file: it needs --out, not a terminal.
+        let out = args
+            .out
+            .as_ref()
+            .ok_or("--format xlsx needs --out FILE.xlsx")?;
+        let sensors = match args.sensor {
+            Some(s) => vec![s],
+            None => {
+                let mut all: Vec<_> = store
+                    .latest()
+                    .map_err(|e| e.to_string())?
+                    .iter()
+                    .map(|o| o.sensor)
+                    .collect();
+                all.sort();
+                all
+            }
+        };
+        let mut workbook = ruuvi_dashboard::xlsx::Workbook::new();
+        let n = ruuvi_dashboard::xlsx::export(
+            &mut *store,
+            &sensors,
+            query.from_ms.unwrap_or(i64::MIN),
+            query.to_ms.unwrap_or(i64::MAX),
+            &mut workbook,
+        )
+        .map_err(|e| e.to_string())?;
+        workbook
+            .save(out)
+            .map_err(|e| format!("{}: {e}", out.display()))?;
+        tracing::info!(rows = n, "exported");
+        return Ok(());
+    }
     let mut out: Box<dyn std::io::Write> = match &args.out {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p).map_err(|e| format!("{}: {e}", p.display()))?,
@@ -435,7 +470,7 @@ pub fn export(args: Export, database_dir: &Path, secrets: &dyn SecretStore) -> R
     let n = match args.format.as_str() {
         "csv" => store.export_csv(&query, &mut out),
         "json" => store.export_json(&query, &mut out),
-        other => return Err(format!("--format {other:?}: csv or json")),
+        other => return Err(format!("--format {other:?}: csv, json or xlsx")),
     }
     .map_err(|e| e.to_string())?;
     out.flush().map_err(|e| e.to_string())?;

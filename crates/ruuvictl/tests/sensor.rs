@@ -88,6 +88,20 @@ fn a_sensor_is_named_calibrated_listed_and_exported_with_both_values() {
     assert_eq!(col("humidity_pct_calibrated"), "14.5");
     assert_eq!(col("pressure_pa_calibrated"), "101475.0");
 
+    // The same as an Excel workbook: the name is the sheet's, both values side by side.
+    let book = dir.join("out.xlsx");
+    ok(&[
+        "export",
+        "--format",
+        "xlsx",
+        "--out",
+        book.to_str().unwrap(),
+    ]);
+    let bytes = std::fs::read(&book).unwrap();
+    assert_eq!(&bytes[..2], b"PK", "a zip file");
+    let out = run(&["export", "--format", "xlsx"]);
+    assert!(!out.status.success(), "no --out: refused");
+
     // Refused, and nothing changed.
     let out = run(&[
         "sensor",

@@ -188,6 +188,9 @@ export interface Backend {
   /** A sensor's history in [fromMs, toMs) as CSV: saved (the app) or downloaded (a browser).
    * Says where it went. */
   exportCsv(sensor: string, fromMs: number, toMs: number): Promise<string>;
+  /** Sensors' history (none: every sensor) in [fromMs, toMs) as an Excel workbook, a sheet
+   * per sensor: saved or downloaded like `exportCsv`. */
+  exportXlsx(sensors: string[], fromMs: number, toMs: number): Promise<string>;
   /** A file's history into the store: our CSV or JSON-lines export, or a Ruuvi Station CSV
    * export (`sensor`: its MAC, when the file name does not start with it). */
   importHistory(fileName: string, content: string, sensor: string | null): Promise<ImportReply>;
@@ -306,6 +309,7 @@ export function backendOver(transport: Transport): Backend {
     dashboard: () => call('dashboard', {}),
     series: (sensor, fromMs, toMs, points) => call('series', { sensor, fromMs, toMs, points }),
     exportCsv: (sensor, fromMs, toMs) => call('export_csv', { sensor, fromMs, toMs }),
+    exportXlsx: (sensors, fromMs, toMs) => call('export_xlsx', { sensors, fromMs, toMs }),
     importHistory: (fileName, content, sensor) => call('import_history', { fileName, content, sensor }),
     subscribe: (onCard) => on<SensorCard>('card', onCard),
     onMigration: (onProgress) => on<MigrationProgress>('migration', onProgress),

@@ -901,6 +901,8 @@ export type SensorArgs = { sensor: string, name: string | null, location: string
 
 export type RangeArgs = { sensor: string, fromMs: number, toMs: number, };
 
+export type XlsxArgs = { sensors: Array<string>, fromMs: number, toMs: number, };
+
 export type ImportArgs = { fileName: string, content: string, sensor: string | null, };
 
 export type PaintArgs = { cards: number, };
@@ -966,6 +968,7 @@ export interface Commands {
   sensors: { args: NoArgs; reply: Array<SensorProfile> };
   sensor_save: { args: SensorArgs; reply: SensorProfile };
   export_csv: { args: RangeArgs; reply: string };
+  export_xlsx: { args: XlsxArgs; reply: string };
   import_history: { args: ImportArgs; reply: ImportReply };
   first_paint: { args: PaintArgs; reply: null };
   app_settings: { args: NoArgs; reply: AppSettings };

@@ -53,26 +53,31 @@ export function httpTransport(origin: string, token: string): Transport {
 }
 
 export function httpBackend(origin: string, token: string): Backend {
+  /** Fetches `path` and hands it to the browser as a download named `name`. */
+  async function download(path: string, name: string): Promise<string> {
+    let response: Response;
+    try {
+      response = await fetch(`${origin}${path}`, { headers: { Authorization: `Bearer ${token}` } });
+    } catch (e) {
+      throw new BackendError('unreachable', `Ruuvi Desk is not answering: ${String(e)}`);
+    }
+    if (!response.ok) throw asBackendError(await response.json().catch(() => ({ code: 'http', message: response.statusText })));
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(await response.blob());
+    link.download = name;
+    link.click();
+    URL.revokeObjectURL(link.href);
+    return `Downloaded ${name}`;
+  }
   return {
     ...backendOver(httpTransport(origin, token)),
     // A browser gets the file as a download (the window saves it with `export_csv`).
-    async exportCsv(sensor, fromMs, toMs) {
-      let response: Response;
-      try {
-        response = await fetch(`${origin}/api/export.csv?sensor=${encodeURIComponent(sensor)}&from=${fromMs}&to=${toMs}`, {
-          headers: { Authorization: `Bearer ${token}` },
-        });
-      } catch (e) {
-        throw new BackendError('unreachable', `Ruuvi Desk is not answering: ${String(e)}`);
-      }
-      if (!response.ok) throw asBackendError(await response.json().catch(() => ({ code: 'http', message: response.statusText })));
-      const name = `ruuvi-${sensor.replaceAll(':', '')}.csv`;
-      const link = document.createElement('a');
-      link.href = URL.createObjectURL(await response.blob());
-      link.download = name;
-      link.click();
-      URL.revokeObjectURL(link.href);
-      return `Downloaded ${name}`;
-    },
+    exportCsv: (sensor, fromMs, toMs) =>
+      download(`/api/export.csv?sensor=${encodeURIComponent(sensor)}&from=${fromMs}&to=${toMs}`, `ruuvi-${sensor.replaceAll(':', '')}.csv`),
+    exportXlsx: (sensors, fromMs, toMs) =>
+      download(
+        `/api/export.xlsx?sensors=${encodeURIComponent(sensors.join(','))}&from=${fromMs}&to=${toMs}`,
+        sensors.length === 1 ? `ruuvi-${sensors[0].replaceAll(':', '')}.xlsx` : `ruuvi-${sensors.length || 'all'}-sensors.xlsx`,
+      ),
   };
 }
