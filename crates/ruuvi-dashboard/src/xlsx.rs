@@ -187,7 +187,6 @@ fn export_rows(
     let mut counts = Vec::new();
     let mut total = 0;
     // Sheets are reached by index: a row's sheet may change in the middle of a sensor.
-    let mut sheets_added = 1usize;
     for sensor in sensors {
         let profile = profiles
             .get(*sensor)
@@ -203,8 +202,7 @@ fn export_rows(
         let sheet = workbook.add_worksheet_with_constant_memory()?;
         sheet.set_name(&base)?;
         write_header(sheet, &header, &bold)?;
-        let mut index = sheets_added;
-        sheets_added += 1;
+        let mut index = workbook.worksheets().len() - 1;
         let mut row = 0u32;
         let mut rows = 0usize;
         let mut failed: Option<XlsxError> = None;
@@ -225,8 +223,7 @@ fn export_rows(
                     let sheet = workbook.add_worksheet_with_constant_memory()?;
                     sheet.set_name(&next)?;
                     write_header(sheet, &header, &bold)?;
-                    index = sheets_added;
-                    sheets_added += 1;
+                    index = workbook.worksheets().len() - 1;
                     row = 0;
                 }
                 let sheet = workbook.worksheet_from_index(index)?;
