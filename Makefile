@@ -127,6 +127,8 @@ test: test-deps build
 	  xvfb-run -a -s "-screen 0 1280x800x24" cargo test -p ruuvi-desk --test webview -- --ignored
 	# The real UI in Chromium against `ruuvictl serve --ui --demo` (playwright-core, no mocks).
 	RUUVI_DESK_SCREENSHOTS=$(CURDIR)/target/screenshots node --test ui/e2e/dashboard.e2e.mjs
+	# A sensor named and calibrated everywhere; 800x600; every page in light and dark.
+	RUUVI_DESK_SCREENSHOTS=$(CURDIR)/target/screenshots node --test ui/e2e/sensors.e2e.mjs
 	# A gateway owner's journey in Chromium: ruuvi-gw-sim + `ruuvictl serve --ui` (HTTPS, keychain).
 	RUUVI_DESK_SCREENSHOTS=$(CURDIR)/target/screenshots tests/with-keychain.sh node --test ui/e2e/gateways.e2e.mjs
 	# Three gateways at once: new API keys and scanning on two, scanning undone on one.
