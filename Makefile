@@ -114,7 +114,7 @@ test: test-deps build
 	tests/with-keychain.sh tests/with-servers.sh \
 	  cargo test -p ruuvi-secrets -p ruuvi-pki -p ruuvi-setup -p ruuvictl -- --ignored
 	# Remote configuration end to end: a simulated gateway downloads from Ruuvi Desk.
-	tests/with-keychain.sh cargo test -p ruuvi-app --test remote_config -- --ignored
+	tests/with-keychain.sh cargo test -p ruuvi-app --test remote_config --test receiver_rules -- --ignored
 	# PostgreSQL and mosquitto on loopback (tests/with-servers.sh): both store engines, the
 	# MQTT pipeline over TCP, mTLS and WebSocket.
 	tests/with-servers.sh sh -c 'cargo test -p ruuvi-store --test engines -- --ignored && \

@@ -123,6 +123,8 @@ async fn a_session_in_the_window() -> WebDriverResult<()> {
             .text()
             .await?;
         assert!(text.starts_with("Bluetooth unavailable: connecting: "), "{text}");
+        // Closed again, as a user would, before the cards under it are used.
+        ble.click().await?;
 
         // Demo mode: simulated gateways feed the dashboard, labelled as demo data.
         d.query(By::Css("[data-testid=demo-banner]")).first().await?;
@@ -141,7 +143,17 @@ async fn a_session_in_the_window() -> WebDriverResult<()> {
             d.screenshot(&std::path::Path::new(&dir).join("webview-dashboard.png")).await?;
         }
         // A sensor's history, charted from the app's own store.
-        d.find(By::Css(".card[data-kind=ruuvi_tag] .open-chart")).await?.click().await?;
+        let sensor = d
+            .find(By::Css(".card[data-kind=ruuvi_tag]"))
+            .await?
+            .attr("data-sensor")
+            .await?
+            .expect("a sensor");
+        let id = sensor.replace(':', "");
+        d.find(By::Css(&format!(".card[data-sensor='{sensor}'] .open-chart")))
+            .await?
+            .click()
+            .await?;
         d.query(By::Css("[data-testid=chart] canvas"))
             .wait(Duration::from_secs(15), Duration::from_millis(200))
             .first()
@@ -149,7 +161,28 @@ async fn a_session_in_the_window() -> WebDriverResult<()> {
         if let Ok(dir) = std::env::var("RUUVI_DESK_SCREENSHOTS") {
             d.screenshot(&std::path::Path::new(&dir).join("webview-chart.png")).await?;
         }
-        // Its history as a CSV file, saved where the app says.
+        // Named and calibrated in the detail view: kept in the app's store, shown at once.
+        d.find(By::Id("edit-sensor")).await?.click().await?;
+        d.find(By::Id(&format!("name-{id}")))
+            .await?
+            .send_keys("Sauna, lauteet")
+            .await?;
+        d.find(By::Id(&format!("cal-temperature-{id}")))
+            .await?
+            .send_keys("-1.5")
+            .await?;
+        d.find(By::Id(&format!("save-sensor-{id}"))).await?.click().await?;
+        d.query(By::XPath(
+            "//h2[@id='detail-title']/span[@class='name' and text()='Sauna, lauteet']",
+        ))
+        .wait(Duration::from_secs(10), Duration::from_millis(200))
+        .first()
+        .await?;
+        d.query(By::Css(".identity .calibrated"))
+            .wait(Duration::from_secs(10), Duration::from_millis(200))
+            .first()
+            .await?;
+        // Its history as a CSV file, saved where the app says: named, measured and calibrated.
         d.find(By::Id("export-csv")).await?.click().await?;
         let said = d
             .query(By::Id("export-said"))
@@ -161,6 +194,14 @@ async fn a_session_in_the_window() -> WebDriverResult<()> {
         let path = said.split(" to ").nth(1).expect("a path");
         let csv = std::fs::read_to_string(path).expect("the saved file");
         assert!(csv.starts_with("sensor,received_at_ms,"), "{said}");
+        let header: Vec<&str> = csv.lines().next().unwrap_or_default().split(',').collect();
+        let last = csv.lines().last().unwrap_or_default().replace("\"Sauna, lauteet\"", "NAME");
+        let cells: Vec<&str> = last.split(',').collect();
+        let col = |n: &str| cells[header.iter().position(|h| *h == n).expect(n)];
+        assert_eq!(col("name"), "NAME", "{last}");
+        let measured: f64 = col("temperature_c").parse().expect("a number");
+        let calibrated: f64 = col("temperature_c_calibrated").parse().expect("a number");
+        assert!((calibrated - measured + 1.5).abs() < 1e-9, "{last}");
         d.find(By::XPath("//button[contains(., 'All sensors')]")).await?.click().await?;
 
         // The Gateways page in demo mode: find a simulated gateway, log in with the password

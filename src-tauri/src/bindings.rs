@@ -47,6 +47,8 @@ pub fn declarations() -> String {
         ruuvi_protocol::MacAddress,
         ruuvi_app::api::ListedGateway,
         ruuvi_app::api::KnownGateway,
+        ruuvi_wiring::ReceiverRules,
+        ruuvi_wiring::ReceiverRule,
         ruuvi_setup::SavedGateway,
         ruuvi_setup::FleetSummary,
         ruuvi_setup::LoginKind,

@@ -863,6 +863,23 @@ mod tests {
                 serde_json::json!({"gateway": "nope"}),
             ),
             ("sensors", serde_json::json!({})),
+            ("receiver_rules", serde_json::json!({})),
+            (
+                "receiver_rule_save",
+                serde_json::json!({"gateway": "nope", "rule": {}, "secret": null, "hmacKey": null}),
+            ),
+            (
+                "receiver_rule_save",
+                serde_json::json!({"gateway": sensor, "rule": {"auth": "telepathy"}, "secret": null, "hmacKey": null}),
+            ),
+            (
+                "receiver_rule_remove",
+                serde_json::json!({"gateway": "nope"}),
+            ),
+            (
+                "receiver_accept_unknown",
+                serde_json::json!({"accept": true}),
+            ),
             (
                 "export_xlsx",
                 serde_json::json!({"sensors": ["nope"], "fromMs": 0, "toMs": 1}),

@@ -143,6 +143,10 @@ function backendWith(decode: Backend['decode'], bleStatus = async () => noBlueto
     receiver: {
       status: async () => ({ url: null, posts: [], observations: 0, gateways: [] }),
       start: async () => ({ url: 'https://127.0.0.1:8443/record', posts: [], observations: 0, gateways: [] }),
+      rules: async () => ({ accept_unknown: true, gateways: [] }),
+      saveRule: async () => ({ accept_unknown: true, gateways: [] }),
+      removeRule: async () => ({ accept_unknown: true, gateways: [] }),
+      acceptUnknown: async (accept) => ({ accept_unknown: accept, gateways: [] }),
     },
     appInfo: async () => ({ name: 'Ruuvi Desk', version: '9.9.9', license: 'MIT' }),
     appSettings: async () => appSettings(),

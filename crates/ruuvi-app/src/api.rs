@@ -14,6 +14,7 @@ use ruuvi_alerts::{AlertsView, Rule};
 use ruuvi_dashboard::{Dashboard, Series, Sparkline};
 use ruuvi_gateway::{AutoUpdateProfile, ScanProfile, TimePlaceProfile};
 use ruuvi_protocol::{Calibration, MacAddress, SensorProfile};
+use ruuvi_receiver::GatewayEntry;
 use ruuvi_secrets::Sensitive;
 use ruuvi_setup::{
     ApplyResult, Areas, Certificates, DiscoverRequest, FirmwareOffer, FoundGateway, GatewayDetails,
@@ -21,7 +22,7 @@ use ruuvi_setup::{
     ProfileForm, SavedGateway, StatisticsForm, UpdateResult, UrlCheck,
 };
 use ruuvi_wiring::app_settings::{AppSettings, PolledGateway};
-use ruuvi_wiring::{Connections, ReceiverStatus};
+use ruuvi_wiring::{Connections, ReceiverRules, ReceiverStatus};
 
 use crate::desk::Desk;
 use crate::error::{ApiError, DeskError};
@@ -529,6 +530,47 @@ async fn receiver_status(desk: &Desk, _: NoArgs) -> Result<ReceiverStatus, ApiEr
 async fn receiver_start(desk: &Desk, _: NoArgs) -> Result<ReceiverStatus, ApiError> {
     desk.receiver.ensure().await?;
     Ok(desk.receiver.status().await)
+}
+
+/// The receiver's rules: unknown gateways accepted or not, each gateway's rule.
+async fn receiver_rules(desk: &Desk, _: NoArgs) -> Result<ReceiverRules, ApiError> {
+    Ok(
+        ruuvi_wiring::receiver_rules(&desk.receiver.data_dir, desk.secrets.as_ref())
+            .map_err(DeskError::Receiver)?,
+    )
+}
+
+/// Sets a gateway's rule (its secrets to the keychain first); a running receiver applies it
+/// at once. The gateway must send what the rule expects: "Send data to this computer" on the
+/// Gateways page sets both sides.
+async fn receiver_rule_save(desk: &Desk, a: ReceiverRuleArgs) -> Result<ReceiverRules, ApiError> {
+    let gateway = mac(&a.gateway)?;
+    ruuvi_wiring::save_gateway_rule(
+        &desk.receiver.data_dir,
+        desk.secrets.as_ref(),
+        gateway,
+        a.rule,
+        a.secret.as_ref(),
+        a.hmac_key.as_ref(),
+    )
+    .map_err(DeskError::BadInput)?;
+    desk.receiver.refresh().await;
+    receiver_rules(desk, NoArgs {}).await
+}
+
+async fn receiver_rule_remove(desk: &Desk, a: GatewayArgs) -> Result<ReceiverRules, ApiError> {
+    ruuvi_wiring::remove_gateway_rule(&desk.receiver.data_dir, mac(&a.gateway)?)
+        .map_err(DeskError::Receiver)?;
+    desk.receiver.refresh().await;
+    receiver_rules(desk, NoArgs {}).await
+}
+
+/// Accepts or refuses posts from gateways without a rule.
+async fn receiver_accept_unknown(desk: &Desk, a: AcceptArgs) -> Result<ReceiverRules, ApiError> {
+    ruuvi_wiring::set_accept_unknown(&desk.receiver.data_dir, a.accept)
+        .map_err(DeskError::Receiver)?;
+    desk.receiver.refresh().await;
+    receiver_rules(desk, NoArgs {}).await
 }
 
 async fn gateways_list(desk: &Desk, _: NoArgs) -> Result<Vec<ListedGateway>, ApiError> {
@@ -1125,6 +1167,9 @@ arguments! {
     PollArgs { endpoint: String, interval_s: u32, user: Option<String>, #[ts(type = "string | null")] secret: Option<Sensitive<String>> }
     /// `gateway`: its MAC.
     GatewayArgs { gateway: String }
+    /// `secret`, `hmacKey`: new values for the keychain (`None`: keep what is there).
+    ReceiverRuleArgs { gateway: String, rule: GatewayEntry, #[ts(type = "string | null")] secret: Option<Sensitive<String>>, #[ts(type = "string | null")] hmac_key: Option<Sensitive<String>> }
+    AcceptArgs { accept: bool }
     RuleArgs { rule: Rule }
     IdArgs { id: i64 }
 }
@@ -1194,6 +1239,10 @@ commands! {
     save_password(PasswordArgs) -> ();
     receiver_status(NoArgs) -> ReceiverStatus;
     receiver_start(NoArgs) -> ReceiverStatus;
+    receiver_rules(NoArgs) -> ReceiverRules;
+    receiver_rule_save(ReceiverRuleArgs) -> ReceiverRules;
+    receiver_rule_remove(GatewayArgs) -> ReceiverRules;
+    receiver_accept_unknown(AcceptArgs) -> ReceiverRules;
     gateways_list(NoArgs) -> Vec<ListedGateway>;
     gateways_read(EndpointsArgs) -> Vec<ListedGateway>;
     gateways_known(NoArgs) -> Vec<KnownGateway>;

@@ -686,7 +686,7 @@ impl RunningDemo {
 /// This computer's receiver, started at once or on first need, and kept running.
 pub(crate) struct ReceiverSlot {
     config: ReceiverConfig,
-    data_dir: PathBuf,
+    pub(crate) data_dir: PathBuf,
     secrets: Arc<dyn SecretStore>,
     hub: Hub,
     settings: Arc<Settings>,

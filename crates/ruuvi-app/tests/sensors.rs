@@ -228,7 +228,13 @@ async fn a_named_calibrated_sensor_is_shown_charted_alerted_and_exported_calibra
         json!({"sensors": [sensor], "fromMs": 0, "toMs": now + 60_000}),
     )
     .await;
-    let path = said.as_str().unwrap().rsplit(" to ").next().unwrap().to_string();
+    let path = said
+        .as_str()
+        .unwrap()
+        .rsplit(" to ")
+        .next()
+        .unwrap()
+        .to_string();
     assert!(path.ends_with(".xlsx"), "{said}");
     assert_eq!(&std::fs::read(&path).unwrap()[..2], b"PK");
 

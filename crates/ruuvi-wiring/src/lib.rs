@@ -13,8 +13,9 @@ pub use connections::{
     Connections, MqttTls, MqttView,
 };
 pub use receiving::{
-    expect_gateway, load_policies, GatewayActivity, OutcomeCount, ReceiverStatus, Receiving,
-    StatusSource,
+    expect_gateway, load_policies, receiver_rules, remove_gateway_rule, save_gateway_rule,
+    set_accept_unknown, GatewayActivity, OutcomeCount, ReceiverRule, ReceiverRules, ReceiverStatus,
+    Receiving, StatusSource,
 };
 
 use std::future::Future;

@@ -183,6 +183,128 @@ pub fn expect_gateway(
     rules.save(&path)
 }
 
+/// The receiver's rules as the Receiver page edits them: what it does with gateways it has no
+/// rule for, and each rule with whether the secrets it names are in the keychain (never the
+/// secrets themselves).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, ts_rs::TS)]
+pub struct ReceiverRules {
+    /// Posts from gateways without a rule are accepted (`true`) or refused.
+    pub accept_unknown: bool,
+    pub gateways: Vec<ReceiverRule>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, ts_rs::TS)]
+pub struct ReceiverRule {
+    pub gateway: MacAddress,
+    pub rule: ruuvi_receiver::GatewayEntry,
+    /// Its password, token or key is in the keychain.
+    pub has_secret: bool,
+    /// Its HMAC key (or the device id a rotated key starts from) is in the keychain.
+    pub has_hmac_key: bool,
+}
+
+const AUTH_KINDS: [&str; 5] = ["none", "basic", "bearer", "token", "api_key"];
+
+fn has(secrets: &dyn SecretStore, kind: SecretKind, mac: &MacAddress) -> bool {
+    SecretName::new(kind, &mac.to_string())
+        .ok()
+        .and_then(|n| secrets.get(&n).ok().flatten())
+        .is_some()
+}
+
+pub fn receiver_rules(data_dir: &Path, secrets: &dyn SecretStore) -> Result<ReceiverRules, String> {
+    let file = PolicyFile::load(&data_dir.join("receiver.json"))?;
+    Ok(ReceiverRules {
+        accept_unknown: file.unknown.as_deref() != Some("reject"),
+        gateways: file
+            .gateways
+            .into_iter()
+            .map(|(gateway, rule)| ReceiverRule {
+                has_secret: has(secrets, SecretKind::ReceiverAuth, &gateway),
+                has_hmac_key: has(secrets, SecretKind::HmacKey, &gateway),
+                gateway,
+                rule,
+            })
+            .collect(),
+    })
+}
+
+/// Sets `gateway`'s rule: `secret` (its password, token or key) and `hmac_key` go to the
+/// keychain first (`None`: the one there is kept), then the rule to `receiver.json`, but only
+/// once every secret it names is there. A running receiver takes it in on
+/// [`Receiving::refresh`].
+pub fn save_gateway_rule(
+    data_dir: &Path,
+    secrets: &dyn SecretStore,
+    gateway: MacAddress,
+    mut rule: ruuvi_receiver::GatewayEntry,
+    secret: Option<&Sensitive<String>>,
+    hmac_key: Option<&Sensitive<String>>,
+) -> Result<(), String> {
+    let auth = rule.auth.clone().unwrap_or_else(|| "none".into());
+    if !AUTH_KINDS.contains(&auth.as_str()) {
+        return Err(format!(
+            "authentication {auth:?}: one of {}",
+            AUTH_KINDS.join(", ")
+        ));
+    }
+    rule.user = rule.user.trim().to_string();
+    if auth == "basic" && rule.user.is_empty() {
+        return Err("Basic authentication needs a user".into());
+    }
+    if auth != "basic" {
+        rule.user.clear();
+    }
+    if rule.rate.is_some_and(|r| !(1..=3600).contains(&r)) {
+        return Err("the post interval must be 1 to 3600 seconds".into());
+    }
+    if !rule.hmac {
+        rule.rotate_hmac = false;
+    }
+    for (given, kind, what) in [
+        (secret, SecretKind::ReceiverAuth, "password, token or key"),
+        (hmac_key, SecretKind::HmacKey, "HMAC key"),
+    ] {
+        if let Some(value) = given {
+            if value.expose().trim().is_empty() {
+                return Err(format!("the {what} is empty"));
+            }
+            let name = SecretName::new(kind, &gateway.to_string()).expect("a MAC is a valid id");
+            secrets
+                .set(&name, value)
+                .map_err(|e| format!("keychain: {e}"))?;
+        }
+    }
+    let path = data_dir.join("receiver.json");
+    let mut rules = PolicyFile::load(&path)?;
+    rules.gateways.insert(gateway, rule);
+    // Every secret the rules name must be there, or the receiver would refuse to load them.
+    rules
+        .to_policies(secrets)
+        .map_err(|e| e.replace("(receiver.json asks for it)", "(give it with the rule)"))?;
+    rules.save(&path)
+}
+
+/// Removes `gateway`'s rule (its posts are then treated as an unknown gateway's); whether
+/// there was one.
+pub fn remove_gateway_rule(data_dir: &Path, gateway: MacAddress) -> Result<bool, String> {
+    let path = data_dir.join("receiver.json");
+    let mut rules = PolicyFile::load(&path)?;
+    let had = rules.gateways.remove(&gateway).is_some();
+    if had {
+        rules.save(&path)?;
+    }
+    Ok(had)
+}
+
+/// Accepts (the default) or refuses posts from gateways without a rule.
+pub fn set_accept_unknown(data_dir: &Path, accept: bool) -> Result<(), String> {
+    let path = data_dir.join("receiver.json");
+    let mut rules = PolicyFile::load(&path)?;
+    rules.unknown = (!accept).then(|| "reject".to_string());
+    rules.save(&path)
+}
+
 impl Receiving {
     /// Starts the receiver on `options.listen`; `https` uses the PKI under `<data dir>/pki`
     /// (with `create_ca`, a missing CA is created first). Observations go to `hub`.

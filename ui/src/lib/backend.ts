@@ -41,6 +41,8 @@ import type {
   Areas,
   RemoteConfigView,
   ReceiverStatus,
+  ReceiverRules,
+  GatewayEntry,
   SensorArgs,
   SensorCard,
   SensorProfile,
@@ -148,6 +150,12 @@ export interface ReceiverApi {
   status(): Promise<ReceiverStatus>;
   /** Turns it on (HTTPS; certificates made on first use). */
   start(): Promise<ReceiverStatus>;
+  /** Each gateway's rule, and whether gateways without one are accepted. */
+  rules(): Promise<ReceiverRules>;
+  /** Sets a gateway's rule; `secret`/`hmacKey` go to the keychain (`null`: keep). */
+  saveRule(gateway: string, rule: GatewayEntry, secret: string | null, hmacKey: string | null): Promise<ReceiverRules>;
+  removeRule(gateway: string): Promise<ReceiverRules>;
+  acceptUnknown(accept: boolean): Promise<ReceiverRules>;
 }
 
 /** Ruuvi Desk's CA and the certificates it issued (the Certificates page). */
@@ -298,6 +306,10 @@ export function backendOver(transport: Transport): Backend {
     receiver: {
       status: () => call('receiver_status', {}),
       start: () => call('receiver_start', {}),
+      rules: () => call('receiver_rules', {}),
+      saveRule: (gateway, rule, secret, hmacKey) => call('receiver_rule_save', { gateway, rule, secret, hmacKey }),
+      removeRule: (gateway) => call('receiver_rule_remove', { gateway }),
+      acceptUnknown: (accept) => call('receiver_accept_unknown', { accept }),
     },
     appInfo: () => call('app_info', {}),
     appSettings: () => call('app_settings', {}),

@@ -277,6 +277,22 @@ mqtt_online: boolean | null,
  */
 sensors: number, };
 
+export type ReceiverRules = { 
+/**
+ * Posts from gateways without a rule are accepted (`true`) or refused.
+ */
+accept_unknown: boolean, gateways: Array<ReceiverRule>, };
+
+export type ReceiverRule = { gateway: MacAddress, rule: GatewayEntry, 
+/**
+ * Its password, token or key is in the keychain.
+ */
+has_secret: boolean, 
+/**
+ * Its HMAC key (or the device id a rotated key starts from) is in the keychain.
+ */
+has_hmac_key: boolean, };
+
 export type SavedGateway = { 
 /**
  * `host` or `host:port`, as the user reaches it.
@@ -911,6 +927,12 @@ export type SettingsArgs = { settings: AppSettings, };
 
 export type PasswordArgs = { target: string, password: string, };
 
+export type ReceiverRuleArgs = { gateway: string, rule: GatewayEntry, secret: string | null, hmacKey: string | null, };
+
+export type GatewayArgs = { gateway: string, };
+
+export type AcceptArgs = { accept: boolean, };
+
 export type EndpointsArgs = { endpoints: Array<string>, };
 
 export type DiscoverArgs = { request: DiscoverRequest, };
@@ -951,8 +973,6 @@ export type RemoteServeArgs = { endpoints: Array<string>, refreshMinutes: number
 
 export type RemotePublishArgs = { endpoints: Array<string>, areas: Areas, };
 
-export type GatewayArgs = { gateway: string, };
-
 export type RuleArgs = { rule: Rule, };
 
 export type IdArgs = { id: number, };
@@ -977,6 +997,10 @@ export interface Commands {
   save_password: { args: PasswordArgs; reply: null };
   receiver_status: { args: NoArgs; reply: ReceiverStatus };
   receiver_start: { args: NoArgs; reply: ReceiverStatus };
+  receiver_rules: { args: NoArgs; reply: ReceiverRules };
+  receiver_rule_save: { args: ReceiverRuleArgs; reply: ReceiverRules };
+  receiver_rule_remove: { args: GatewayArgs; reply: ReceiverRules };
+  receiver_accept_unknown: { args: AcceptArgs; reply: ReceiverRules };
   gateways_list: { args: NoArgs; reply: Array<ListedGateway> };
   gateways_read: { args: EndpointsArgs; reply: Array<ListedGateway> };
   gateways_known: { args: NoArgs; reply: Array<KnownGateway> };

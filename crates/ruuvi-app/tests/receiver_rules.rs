@@ -1,0 +1,146 @@
+//! The Receiver page's rule editor through the command table, against the real receiver on
+//! 127.0.0.1 and the demo gateway posting to it (no authentication of its own): a rule that
+//! expects a bearer token makes its posts refused at once, "none" takes them again, a rule
+//! without the secret it names is refused with its reason, and refusing unknown gateways
+//! refuses a gateway whose rule was removed. The token goes to the keychain
+//! (`tests/with-keychain.sh`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ruuvi_app::{api, AppSettings, DemoConfig, Desk, DeskConfig, ReceiverConfig, SettingsSource};
+use serde_json::{json, Value};
+
+async fn call(desk: &Arc<Desk>, name: &str, args: Value) -> Value {
+    match api::call(desk, name, args).await {
+        Ok(v) => v,
+        Err(e) => panic!("{name}: {e:?}"),
+    }
+}
+
+/// Waits for the gateway's newest post to have `status`; returns it.
+async fn newest_post(desk: &Arc<Desk>, gateway: &str, status: u64) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..100 {
+        let s = call(desk, "receiver_status", json!({})).await;
+        if let Some(g) = s["gateways"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["gateway"] == gateway)
+        {
+            last = g["recent"][0].clone();
+            if last["status"] == status {
+                return last;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{gateway}: newest post {last}, not {status}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a keychain: tests/with-keychain.sh"]
+async fn rules_set_in_the_app_take_effect_on_the_next_post() {
+    let dir = std::env::temp_dir().join(format!("ruuvi-app-rules-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let desk = Desk::start(DeskConfig {
+        data_dir: dir.clone(),
+        database_dir: dir.clone(),
+        keychain: Arc::new(ruuvi_secrets::Keychain::new("ruuvi-app-rules-test")),
+        settings: SettingsSource::Fixed(Box::new(AppSettings {
+            bluetooth: false,
+            ..AppSettings::default()
+        })),
+        receiver: ReceiverConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            https: false,
+            path: "/record".into(),
+            create_ca: false,
+            always_on: true,
+        },
+        internal_api: None,
+        ble: Default::default(),
+        mqtt: Default::default(),
+        demo: DemoConfig::Always(ruuvi_demo::DemoOptions {
+            gateways: 1,
+            tags: 1,
+            period_s: 1,
+            seed: 11,
+        }),
+        export_dir: dir.join("exports"),
+        started: std::time::Instant::now(),
+        clock: ruuvi_protocol::clock::system(),
+        on_migration: None,
+    })
+    .await
+    .unwrap();
+    let rules = call(&desk, "receiver_rules", json!({})).await;
+    assert_eq!(rules, json!({"accept_unknown": true, "gateways": []}));
+    let mut gateway = String::new();
+    for _ in 0..100 {
+        let s = call(&desk, "receiver_status", json!({})).await;
+        if let Some(g) = s["gateways"][0]["gateway"].as_str() {
+            gateway = g.to_string();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    newest_post(&desk, &gateway, 200).await;
+
+    // A bearer token without the token itself: refused, nothing written.
+    let e = api::call(
+        &desk,
+        "receiver_rule_save",
+        json!({"gateway": gateway, "rule": {"auth": "bearer"}, "secret": null, "hmacKey": null}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code, "bad_input");
+    assert!(e.message.contains("give it with the rule"), "{}", e.message);
+    assert_eq!(
+        call(&desk, "receiver_rules", json!({})).await["gateways"],
+        json!([])
+    );
+
+    // With its token: the gateway (which sends none) is refused from its next post on.
+    let rules = call(
+        &desk,
+        "receiver_rule_save",
+        json!({"gateway": gateway, "rule": {"auth": "bearer", "rate": 1}, "secret": "t0ken-t0ken", "hmacKey": null}),
+    )
+    .await;
+    let rule = &rules["gateways"][0];
+    assert_eq!(rule["rule"]["auth"], "bearer");
+    assert_eq!(rule["has_secret"], true);
+    assert!(!rules.to_string().contains("t0ken"), "no secret in a reply");
+    assert!(!std::fs::read_to_string(dir.join("receiver.json"))
+        .unwrap()
+        .contains("t0ken"));
+    newest_post(&desk, &gateway, 401).await;
+
+    // Back to no authentication: stored again, the token kept in the keychain.
+    call(
+        &desk,
+        "receiver_rule_save",
+        json!({"gateway": gateway, "rule": {"auth": "none"}, "secret": null, "hmacKey": null}),
+    )
+    .await;
+    newest_post(&desk, &gateway, 200).await;
+
+    // Only gateways with a rule: this one's removed, so it is refused.
+    let rules = call(&desk, "receiver_accept_unknown", json!({"accept": false})).await;
+    assert_eq!(rules["accept_unknown"], false);
+    call(&desk, "receiver_rule_remove", json!({"gateway": gateway})).await;
+    let refused = newest_post(&desk, &gateway, 403).await;
+    assert_ne!(refused["outcome"], "stored");
+    call(&desk, "receiver_accept_unknown", json!({"accept": true})).await;
+    newest_post(&desk, &gateway, 200).await;
+
+    use ruuvi_secrets::SecretStore;
+    let _ = ruuvi_secrets::Keychain::new("ruuvi-app-rules-test").delete(
+        &ruuvi_secrets::SecretName::new(ruuvi_secrets::SecretKind::ReceiverAuth, &gateway).unwrap(),
+    );
+    desk.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,74 @@
+// The Receiver page's rule form: what this computer expects of one gateway's posts.
+import type { GatewayEntry, ReceiverRule } from './backend';
+
+export type AuthKind = 'none' | 'basic' | 'bearer' | 'token' | 'api_key';
+
+export const AUTH_LABELS: Record<AuthKind, string> = {
+  none: 'None',
+  basic: 'Basic (user and password)',
+  bearer: 'Bearer token',
+  token: 'Token',
+  api_key: 'API key',
+};
+
+export interface RuleFormValues {
+  gateway: string;
+  auth: AuthKind;
+  user: string;
+  /** New secret; empty keeps the one in the keychain. */
+  secret: string;
+  requireClientCert: boolean;
+  hmac: boolean;
+  rotateHmac: boolean;
+  /** New HMAC key (the gateway's device id, or a key of its own); empty keeps it. */
+  hmacKey: string;
+  /** Seconds between posts; empty: not checked. */
+  rate: string;
+}
+
+export function ruleForm(r: ReceiverRule | null, gateway = ''): RuleFormValues {
+  const e = r?.rule;
+  return {
+    gateway: r?.gateway ?? gateway,
+    auth: ((e?.auth ?? 'none') as AuthKind) in AUTH_LABELS ? ((e?.auth ?? 'none') as AuthKind) : 'none',
+    user: e?.user ?? '',
+    secret: '',
+    requireClientCert: e?.require_client_cert ?? false,
+    hmac: e?.hmac ?? false,
+    rotateHmac: e?.rotate_hmac ?? false,
+    hmacKey: '',
+    rate: e?.rate ? String(e.rate) : '',
+  };
+}
+
+export type RuleSave = { gateway: string; rule: GatewayEntry; secret: string | null; hmacKey: string | null };
+
+/** What to send, or why not. `known`: the rule as saved (which secrets the keychain has). */
+export function ruleSave(f: RuleFormValues, known: ReceiverRule | null): RuleSave | { problem: string } {
+  const gateway = f.gateway.trim().toUpperCase().replaceAll('-', ':');
+  if (!/^([0-9A-F]{2}:){5}[0-9A-F]{2}$/.test(gateway)) return { problem: 'The gateway MAC is AA:BB:CC:DD:EE:FF.' };
+  if (f.auth === 'basic' && f.user.trim() === '') return { problem: 'Basic authentication needs a user.' };
+  if (f.auth !== 'none' && f.secret === '' && !known?.has_secret) {
+    return { problem: `Give the ${f.auth === 'basic' ? 'password' : 'token or key'} the gateway sends.` };
+  }
+  if (f.hmac && f.hmacKey === '' && !known?.has_hmac_key) {
+    return { problem: 'Give the HMAC key: the gateway\'s device id (on its label), or the key set on it.' };
+  }
+  const rate = f.rate.trim() === '' ? null : Number(f.rate);
+  if (rate !== null && !(Number.isInteger(rate) && rate >= 1 && rate <= 3600)) {
+    return { problem: 'Posts every 1 to 3600 seconds, or leave it empty.' };
+  }
+  return {
+    gateway,
+    rule: {
+      auth: f.auth,
+      user: f.auth === 'basic' ? f.user.trim() : '',
+      require_client_cert: f.requireClientCert,
+      hmac: f.hmac,
+      rotate_hmac: f.hmac && f.rotateHmac,
+      rate,
+    },
+    secret: f.auth !== 'none' && f.secret !== '' ? f.secret : null,
+    hmacKey: f.hmac && f.hmacKey !== '' ? f.hmacKey : null,
+  };
+}
