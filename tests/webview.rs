@@ -150,7 +150,7 @@ async fn a_session_in_the_window() -> WebDriverResult<()> {
             .await?
             .expect("a sensor");
         let id = sensor.replace(':', "");
-        d.find(By::Css(&format!(".card[data-sensor='{sensor}'] .open-chart")))
+        d.find(By::Css(format!(".card[data-sensor='{sensor}'] .open-chart")))
             .await?
             .click()
             .await?;
@@ -163,15 +163,15 @@ async fn a_session_in_the_window() -> WebDriverResult<()> {
         }
         // Named and calibrated in the detail view: kept in the app's store, shown at once.
         d.find(By::Id("edit-sensor")).await?.click().await?;
-        d.find(By::Id(&format!("name-{id}")))
+        d.find(By::Id(format!("name-{id}")))
             .await?
             .send_keys("Sauna, lauteet")
             .await?;
-        d.find(By::Id(&format!("cal-temperature-{id}")))
+        d.find(By::Id(format!("cal-temperature-{id}")))
             .await?
             .send_keys("-1.5")
             .await?;
-        d.find(By::Id(&format!("save-sensor-{id}"))).await?.click().await?;
+        d.find(By::Id(format!("save-sensor-{id}"))).await?.click().await?;
         d.query(By::XPath(
             "//h2[@id='detail-title']/span[@class='name' and text()='Sauna, lauteet']",
         ))
