@@ -880,6 +880,12 @@ mod tests {
                 "receiver_accept_unknown",
                 serde_json::json!({"accept": true}),
             ),
+            ("network_view", serde_json::json!({})),
+            (
+                "network_whitelist",
+                serde_json::json!({"gateway": sensor, "secret": "abc"}),
+            ),
+            ("network_block", serde_json::json!({"gateway": "nope"})),
             (
                 "export_xlsx",
                 serde_json::json!({"sensors": ["nope"], "fromMs": 0, "toMs": 1}),

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { bin, launchChromium, shots, start, stopAll } from './support.mjs';
 
 const ruuvictl = bin('ruuvictl', 'RUUVICTL');
-const PAGES = ['Dashboard', 'Gateways', 'Alerts', 'Receiver', 'Certificates', 'Decoder', 'Settings'];
+const PAGES = ['Dashboard', 'Gateways', 'Alerts', 'Receiver', 'Ruuvi Network', 'Certificates', 'Decoder', 'Settings'];
 
 let dataDir;
 let browser;

@@ -119,6 +119,11 @@ function backendWith(decode: Backend['decode'], bleStatus = async () => noBlueto
       test: async () => {},
       onAlert: () => () => {},
     },
+    network: {
+      view: async () => ({ listen: null, gateways: [], sensors: [], plans: [] }),
+      whitelist: async () => ({ listen: null, gateways: [], sensors: [], plans: [] }),
+      block: async () => ({ listen: null, gateways: [], sensors: [], plans: [] }),
+    },
     sensors: {
       list: async () => [],
       save: async (change) => ({

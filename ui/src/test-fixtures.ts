@@ -94,6 +94,7 @@ export function appSettings(some: Partial<AppSettings> = {}): AppSettings {
     mqtt_feed: null,
     mqtt_sink: null,
     polls: [],
+    internal_api: null,
     ...some,
   };
 }

@@ -450,6 +450,10 @@ async fn set_app_settings(desk: &Desk, a: SettingsArgs) -> Result<AppSettings, A
         s.store = given.store.filter(|u| !u.trim().is_empty());
         s.mqtt_feed = given.mqtt_feed;
         s.mqtt_sink = given.mqtt_sink;
+        s.internal_api = given
+            .internal_api
+            .map(|a| a.trim().to_string())
+            .filter(|a| !a.is_empty());
     })?;
     desk.ble.set(saved.bluetooth);
     desk.mqtt
@@ -571,6 +575,134 @@ async fn receiver_accept_unknown(desk: &Desk, a: AcceptArgs) -> Result<ReceiverR
         .map_err(DeskError::Receiver)?;
     desk.receiver.refresh().await;
     receiver_rules(desk, NoArgs {}).await
+}
+
+/// The Internal API as the app shows it: where it listens, the whitelisted gateways with
+/// their gwinfo times, the registered sensors and the plans (no secret or claim code).
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+pub struct NetworkView {
+    /// `None`: the Internal API is off.
+    pub listen: Option<String>,
+    pub gateways: Vec<WhitelistedGateway>,
+    pub sensors: Vec<RegisteredSensorView>,
+    pub plans: Vec<PlanView>,
+}
+
+/// A gateway's gwinfo (Unix seconds).
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+pub struct WhitelistedGateway {
+    pub gateway: MacAddress,
+    pub whitelisted_at: i64,
+    pub connected_at: Option<i64>,
+    pub latest_at: Option<i64>,
+    pub invalid_signature_at: Option<i64>,
+    pub blocked_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+pub struct RegisteredSensorView {
+    pub sensor: MacAddress,
+    pub registered_at: i64,
+}
+
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+pub struct PlanView {
+    pub name: String,
+    pub registered_at: i64,
+    pub valid_days: u32,
+    pub max_history_days: u32,
+    pub max_resolution_minutes: u32,
+    /// Still valid now.
+    pub valid: bool,
+    /// The plan that sets how long and how finely data is kept.
+    pub active: bool,
+}
+
+async fn network_view(desk: &Desk, _: NoArgs) -> Result<NetworkView, ApiError> {
+    let now_s = (desk.clock)() / 1000;
+    Ok(match desk.network_parts() {
+        None => NetworkView {
+            listen: None,
+            gateways: Vec::new(),
+            sensors: Vec::new(),
+            plans: Vec::new(),
+        },
+        Some((listen, whitelist, registry)) => {
+            let mut gateways: Vec<WhitelistedGateway> = whitelist
+                .lock()
+                .entries()
+                .map(|(gateway, e)| WhitelistedGateway {
+                    gateway,
+                    whitelisted_at: e.whitelisted_at,
+                    connected_at: e.connected_at,
+                    latest_at: e.latest_at,
+                    invalid_signature_at: e.invalid_signature_at,
+                    blocked_at: e.blocked_at,
+                })
+                .collect();
+            gateways.sort_by_key(|g| g.gateway);
+            let registry = registry.lock();
+            let mut sensors: Vec<RegisteredSensorView> = registry
+                .sensors
+                .iter()
+                .map(|(sensor, r)| RegisteredSensorView {
+                    sensor: *sensor,
+                    registered_at: r.registered_at,
+                })
+                .collect();
+            sensors.sort_by_key(|s| s.sensor);
+            let active = registry.active_plan(now_s).map(|p| p.registered_at);
+            let plans = registry
+                .subscriptions
+                .iter()
+                .map(|p| PlanView {
+                    name: p.subscription_name.clone(),
+                    registered_at: p.registered_at,
+                    valid_days: p.valid_days,
+                    max_history_days: p.max_history_days,
+                    max_resolution_minutes: p.max_resolution_minutes,
+                    valid: p.valid_at(now_s),
+                    active: active == Some(p.registered_at),
+                })
+                .collect();
+            NetworkView {
+                listen: Some(listen.to_string()),
+                gateways,
+                sensors,
+                plans,
+            }
+        }
+    })
+}
+
+/// Whitelists a gateway for signed posts: `secret` is its device id followed by its device
+/// address, as the Gateway API signs with (the same as `POST /whitelist`).
+async fn network_whitelist(desk: &Desk, a: WhitelistArgs) -> Result<NetworkView, ApiError> {
+    let gateway = mac(&a.gateway)?;
+    if a.secret.expose().trim().is_empty() {
+        return Err(DeskError::BadInput("the signing secret is empty".into()).into());
+    }
+    let (_, whitelist, _) = desk.network_parts().ok_or_else(|| {
+        DeskError::Unsupported("the Internal API is off: turn it on in Settings".into())
+    })?;
+    whitelist
+        .lock()
+        .whitelist(gateway, a.secret, (desk.clock)() / 1000);
+    desk.save_network();
+    network_view(desk, NoArgs {}).await
+}
+
+/// Blocks a whitelisted gateway: its signed posts are refused from now on.
+async fn network_block(desk: &Desk, a: GatewayArgs) -> Result<NetworkView, ApiError> {
+    let gateway = mac(&a.gateway)?;
+    let (_, whitelist, _) = desk.network_parts().ok_or_else(|| {
+        DeskError::Unsupported("the Internal API is off: turn it on in Settings".into())
+    })?;
+    if !whitelist.lock().block(gateway, (desk.clock)() / 1000) {
+        return Err(DeskError::BadInput(format!("{gateway} is not whitelisted")).into());
+    }
+    desk.save_network();
+    network_view(desk, NoArgs {}).await
 }
 
 async fn gateways_list(desk: &Desk, _: NoArgs) -> Result<Vec<ListedGateway>, ApiError> {
@@ -1170,6 +1302,8 @@ arguments! {
     /// `secret`, `hmacKey`: new values for the keychain (`None`: keep what is there).
     ReceiverRuleArgs { gateway: String, rule: GatewayEntry, #[ts(type = "string | null")] secret: Option<Sensitive<String>>, #[ts(type = "string | null")] hmac_key: Option<Sensitive<String>> }
     AcceptArgs { accept: bool }
+    /// `secret`: the gateway's device id followed by its device address.
+    WhitelistArgs { gateway: String, #[ts(type = "string")] secret: Sensitive<String> }
     RuleArgs { rule: Rule }
     IdArgs { id: i64 }
 }
@@ -1243,6 +1377,9 @@ commands! {
     receiver_rule_save(ReceiverRuleArgs) -> ReceiverRules;
     receiver_rule_remove(GatewayArgs) -> ReceiverRules;
     receiver_accept_unknown(AcceptArgs) -> ReceiverRules;
+    network_view(NoArgs) -> NetworkView;
+    network_whitelist(WhitelistArgs) -> NetworkView;
+    network_block(GatewayArgs) -> NetworkView;
     gateways_list(NoArgs) -> Vec<ListedGateway>;
     gateways_read(EndpointsArgs) -> Vec<ListedGateway>;
     gateways_known(NoArgs) -> Vec<KnownGateway>;

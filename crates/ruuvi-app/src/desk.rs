@@ -132,7 +132,14 @@ impl Desk {
             current: Mutex::new(saved.clone()),
             fixed,
         });
-        let network = match config.internal_api {
+        // The command line's address, else the saved setting's.
+        let internal_api = config.internal_api.or_else(|| {
+            let text = saved.internal_api.as_deref()?;
+            text.parse()
+                .inspect_err(|e| tracing::warn!("the Internal API's address {text:?}: {e}"))
+                .ok()
+        });
+        let network = match internal_api {
             Some(listen) => match Network::load(&config.data_dir, listen, secrets.as_ref()) {
                 Ok(n) => Some(Arc::new(n)),
                 // Without a keychain it stays off (its secrets live there); receiving goes on.
@@ -421,6 +428,29 @@ impl Desk {
         }
         *self.running_demo.lock().await = Some(running);
         Ok(())
+    }
+
+    /// The Internal API's address, whitelist and registry (`None`: it is off).
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn network_parts(
+        &self,
+    ) -> Option<(SocketAddr, Arc<Mutex<Whitelist>>, Arc<Mutex<Registry>>)> {
+        // Where it really listens (a configured port 0 is chosen at start).
+        let running = self.admin.lock().as_ref().map(|a| a.addr);
+        self.network.as_ref().map(|n| {
+            (
+                running.unwrap_or(n.listen),
+                n.whitelist.clone(),
+                n.registry.clone(),
+            )
+        })
+    }
+
+    /// Saves the Internal API's state now (after a change made in the app).
+    pub(crate) fn save_network(&self) {
+        if let Some(n) = &self.network {
+            n.save(self.secrets.as_ref());
+        }
     }
 
     /// The running demo gateways' addresses and MACs.

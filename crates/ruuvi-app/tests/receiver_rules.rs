@@ -144,3 +144,119 @@ async fn rules_set_in_the_app_take_effect_on_the_next_post() {
     desk.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The Internal API in the app: on from the settings' address, a gateway whitelisted and then
+/// blocked from the app shows the same in the API's own `/gwinfo` over HTTP.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a keychain: tests/with-keychain.sh"]
+async fn the_internal_api_in_the_app_matches_its_http_api() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = std::env::temp_dir().join(format!("ruuvi-app-network-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // Saved by the Settings page: read at start.
+    let settings = AppSettings {
+        bluetooth: false,
+        internal_api: Some("127.0.0.1:0".into()),
+        ..AppSettings::default()
+    };
+    settings.save(&dir).unwrap();
+    let keychain = Arc::new(ruuvi_secrets::Keychain::new("ruuvi-app-network-test"));
+    let desk = Desk::start(DeskConfig {
+        data_dir: dir.clone(),
+        database_dir: dir.clone(),
+        keychain: keychain.clone(),
+        settings: SettingsSource::Saved,
+        receiver: ReceiverConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            https: false,
+            path: "/record".into(),
+            create_ca: false,
+            always_on: false,
+        },
+        internal_api: None,
+        ble: Default::default(),
+        mqtt: Default::default(),
+        demo: DemoConfig::Off,
+        export_dir: dir.join("exports"),
+        started: std::time::Instant::now(),
+        clock: ruuvi_protocol::clock::system(),
+        on_migration: None,
+    })
+    .await
+    .unwrap();
+    let view = call(&desk, "network_view", json!({})).await;
+    assert!(
+        view["listen"].as_str().unwrap().starts_with("127.0.0.1:"),
+        "{view}"
+    );
+    assert_ne!(
+        view["listen"], "127.0.0.1:0",
+        "the port it really listens on"
+    );
+    assert_eq!(view["gateways"], json!([]));
+    let gateway = "C8:25:2D:8E:9C:2C";
+    let view = call(
+        &desk,
+        "network_whitelist",
+        json!({"gateway": gateway, "secret": "0011223344556677C8:25:2D:8E:9C:2C"}),
+    )
+    .await;
+    assert_eq!(view["gateways"][0]["gateway"], gateway);
+    assert!(view["gateways"][0]["blocked_at"].is_null());
+    assert!(
+        !view.to_string().contains("0011223344556677"),
+        "no secret in a reply"
+    );
+    let blocked = call(&desk, "network_block", json!({"gateway": gateway})).await;
+    let blocked_at = blocked["gateways"][0]["blocked_at"].clone();
+    assert!(blocked_at.is_i64(), "{blocked}");
+    let e = api::call(
+        &desk,
+        "network_block",
+        json!({"gateway": "AA:AA:AA:AA:AA:AA"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code, "bad_input");
+
+    // The Internal API over HTTP says the same.
+    let admin = view["listen"].as_str().unwrap().to_string();
+    assert_eq!(
+        desk.listening().await.admin,
+        Some(format!("http://{admin}")),
+        "the address it really listens on"
+    );
+    use ruuvi_secrets::SecretStore;
+    let secret = keychain
+        .get(
+            &ruuvi_secrets::SecretName::new(
+                ruuvi_secrets::SecretKind::InternalApiSecret,
+                "internal",
+            )
+            .unwrap(),
+        )
+        .unwrap()
+        .unwrap();
+    let mut s = tokio::net::TcpStream::connect(admin.as_str())
+        .await
+        .unwrap_or_else(|e| panic!("{admin}: {e}"));
+    s.write_all(
+        format!(
+            "GET /gwinfo?gateway={gateway} HTTP/1.1\r\nHost: {admin}\r\nX-Internal-Secret: {}\r\nConnection: close\r\n\r\n",
+            secret.expose()
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).await.unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    let body: Value = serde_json::from_str(reply.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    let info = &body["data"]["gateway"];
+    assert_eq!(info["GatewayId"], gateway);
+    assert_eq!(info["BlockedAt"], blocked_at, "{body}");
+    desk.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -27,6 +27,9 @@ pub struct AppSettings {
     pub mqtt_sink: Option<MqttSinkSettings>,
     /// Gateways read through their `/history`, without changing their configuration.
     pub polls: Vec<PolledGateway>,
+    /// Where the Internal API (whitelist, gwinfo, sensors, plans) listens, e.g.
+    /// `127.0.0.1:8444` (`None`: off). Its secrets are in the keychain. Read at start.
+    pub internal_api: Option<String>,
 }
 
 /// A gateway whose `/history` is polled (read-only: its settings are never touched).
@@ -90,6 +93,7 @@ impl Default for AppSettings {
             mqtt_feed: None,
             mqtt_sink: None,
             polls: Vec::new(),
+            internal_api: None,
         }
     }
 }
@@ -137,6 +141,11 @@ impl AppSettings {
             .is_some_and(|m| !(1..=1440).contains(&m))
         {
             return Err("the resolution is 1 to 1440 minutes".into());
+        }
+        if let Some(addr) = &self.internal_api {
+            addr.parse::<std::net::SocketAddr>().map_err(|_| {
+                format!("the Internal API listens on an address and port, e.g. 127.0.0.1:8444, not {addr:?}")
+            })?;
         }
         if let Some(url) = &self.alert_webhook {
             if !(url.starts_with("http://") || url.starts_with("https://")) {

@@ -170,6 +170,7 @@ impl Serve {
     /// The settings the flags give (shown on the UI's Settings page, not changed there).
     fn settings(&self) -> AppSettings {
         AppSettings {
+            internal_api: (!self.no_admin).then(|| self.admin.to_string()),
             receiver_enabled: true,
             bluetooth: self.ble,
             keep_days: self.keep_days,

@@ -43,6 +43,7 @@ import type {
   ReceiverStatus,
   ReceiverRules,
   GatewayEntry,
+  NetworkView,
   SensorArgs,
   SensorCard,
   SensorProfile,
@@ -176,8 +177,17 @@ export interface SensorsApi {
   sparklines(sensors: string[]): Promise<Sparkline[]>;
 }
 
+/** The Ruuvi Network Internal API (the Ruuvi Network page). */
+export interface NetworkApi {
+  view(): Promise<NetworkView>;
+  /** `secret`: the gateway's device id followed by its device address. */
+  whitelist(gateway: string, secret: string): Promise<NetworkView>;
+  block(gateway: string): Promise<NetworkView>;
+}
+
 export interface Backend {
   alerts: AlertsApi;
+  network: NetworkApi;
   sensors: SensorsApi;
   gateways: GatewaysApi;
   certificates: CertificatesApi;
@@ -257,6 +267,11 @@ export function backendOver(transport: Transport): Backend {
       acknowledge: (id) => call('alerts_acknowledge', { id }),
       test: async (id) => void (await call('alerts_test', { id })),
       onAlert: (onAlert) => on<HistoryEntry>('alert', onAlert),
+    },
+    network: {
+      view: () => call('network_view', {}),
+      whitelist: (gateway, secret) => call('network_whitelist', { gateway, secret }),
+      block: (gateway) => call('network_block', { gateway }),
     },
     sensors: {
       list: () => call('sensors', {}),

@@ -66,7 +66,12 @@ mqtt_sink: MqttSinkSettings | null,
 /**
  * Gateways read through their `/history`, without changing their configuration.
  */
-polls: Array<PolledGateway>, };
+polls: Array<PolledGateway>, 
+/**
+ * Where the Internal API (whitelist, gwinfo, sensors, plans) listens, e.g.
+ * `127.0.0.1:8444` (`None`: off). Its secrets are in the keychain. Read at start.
+ */
+internal_api: string | null, };
 
 export type PolledGateway = { 
 /**
@@ -282,6 +287,26 @@ export type ReceiverRules = {
  * Posts from gateways without a rule are accepted (`true`) or refused.
  */
 accept_unknown: boolean, gateways: Array<ReceiverRule>, };
+
+export type NetworkView = { 
+/**
+ * `None`: the Internal API is off.
+ */
+listen: string | null, gateways: Array<WhitelistedGateway>, sensors: Array<RegisteredSensorView>, plans: Array<PlanView>, };
+
+export type WhitelistedGateway = { gateway: MacAddress, whitelisted_at: number, connected_at: number | null, latest_at: number | null, invalid_signature_at: number | null, blocked_at: number | null, };
+
+export type RegisteredSensorView = { sensor: MacAddress, registered_at: number, };
+
+export type PlanView = { name: string, registered_at: number, valid_days: number, max_history_days: number, max_resolution_minutes: number, 
+/**
+ * Still valid now.
+ */
+valid: boolean, 
+/**
+ * The plan that sets how long and how finely data is kept.
+ */
+active: boolean, };
 
 export type ReceiverRule = { gateway: MacAddress, rule: GatewayEntry, 
 /**
@@ -933,6 +958,8 @@ export type GatewayArgs = { gateway: string, };
 
 export type AcceptArgs = { accept: boolean, };
 
+export type WhitelistArgs = { gateway: string, secret: string, };
+
 export type EndpointsArgs = { endpoints: Array<string>, };
 
 export type DiscoverArgs = { request: DiscoverRequest, };
@@ -1001,6 +1028,9 @@ export interface Commands {
   receiver_rule_save: { args: ReceiverRuleArgs; reply: ReceiverRules };
   receiver_rule_remove: { args: GatewayArgs; reply: ReceiverRules };
   receiver_accept_unknown: { args: AcceptArgs; reply: ReceiverRules };
+  network_view: { args: NoArgs; reply: NetworkView };
+  network_whitelist: { args: WhitelistArgs; reply: NetworkView };
+  network_block: { args: GatewayArgs; reply: NetworkView };
   gateways_list: { args: NoArgs; reply: Array<ListedGateway> };
   gateways_read: { args: EndpointsArgs; reply: Array<ListedGateway> };
   gateways_known: { args: NoArgs; reply: Array<KnownGateway> };

@@ -7,9 +7,9 @@ const now = appSettings({ receiver_enabled: true, resolution_minutes: 15 });
 describe('data settings form', () => {
   it('round-trips the settings, empty meaning no limit', () => {
     const f = dataForm(now);
-    expect(f).toEqual({ bluetooth: true, keepDays: '', resolutionMinutes: '15', webhook: '' });
+    expect(f).toEqual({ bluetooth: true, keepDays: '', resolutionMinutes: '15', webhook: '', internalApi: '' });
     expect(fromDataForm(f, now)).toEqual(now);
-    expect(fromDataForm({ bluetooth: false, keepDays: ' 30 ', resolutionMinutes: '', webhook: ' https://hooks.example/ruuvi ' }, now)).toEqual({
+    expect(fromDataForm({ bluetooth: false, keepDays: ' 30 ', resolutionMinutes: '', webhook: ' https://hooks.example/ruuvi ', internalApi: ' 127.0.0.1:8444 ' }, now)).toEqual({
       receiver_enabled: true,
       bluetooth: false,
       keep_days: 30,
@@ -19,13 +19,15 @@ describe('data settings form', () => {
       mqtt_feed: null,
       mqtt_sink: null,
       polls: [],
+      internal_api: '127.0.0.1:8444',
     });
   });
 
   it('names what is wrong', () => {
-    expect(fromDataForm({ bluetooth: true, keepDays: '0', resolutionMinutes: '', webhook: '' }, now)).toHaveProperty('error');
-    expect(fromDataForm({ bluetooth: true, keepDays: '1.5', resolutionMinutes: '', webhook: '' }, now)).toHaveProperty('error');
-    expect(fromDataForm({ bluetooth: true, keepDays: '', resolutionMinutes: '1441', webhook: '' }, now)).toHaveProperty('error');
-    expect(fromDataForm({ bluetooth: true, keepDays: '', resolutionMinutes: '', webhook: 'hooks.example' }, now)).toHaveProperty('error');
+    expect(fromDataForm({ bluetooth: true, keepDays: '0', resolutionMinutes: '', webhook: '', internalApi: '' }, now)).toHaveProperty('error');
+    expect(fromDataForm({ bluetooth: true, keepDays: '1.5', resolutionMinutes: '', webhook: '', internalApi: '' }, now)).toHaveProperty('error');
+    expect(fromDataForm({ bluetooth: true, keepDays: '', resolutionMinutes: '1441', webhook: '', internalApi: '' }, now)).toHaveProperty('error');
+    expect(fromDataForm({ bluetooth: true, keepDays: '', resolutionMinutes: '', webhook: 'hooks.example', internalApi: '' }, now)).toHaveProperty('error');
+    expect(fromDataForm({ bluetooth: true, keepDays: '', resolutionMinutes: '', webhook: '', internalApi: 'localhost' }, now)).toHaveProperty('error');
   });
 });

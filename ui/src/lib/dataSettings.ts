@@ -10,6 +10,8 @@ export interface DataForm {
   resolutionMinutes: string;
   /** Where alerts are POSTed; empty: nowhere. */
   webhook: string;
+  /** Where the Internal API listens (`127.0.0.1:8444`); empty: off. */
+  internalApi: string;
 }
 
 export function dataForm(s: AppSettings): DataForm {
@@ -18,6 +20,7 @@ export function dataForm(s: AppSettings): DataForm {
     keepDays: s.keep_days === null ? '' : String(s.keep_days),
     resolutionMinutes: s.resolution_minutes === null ? '' : String(s.resolution_minutes),
     webhook: s.alert_webhook ?? '',
+    internalApi: s.internal_api ?? '',
   };
 }
 
@@ -38,8 +41,12 @@ export function fromDataForm(f: DataForm, current: AppSettings): AppSettings | {
   const webhook = f.webhook.trim();
   if (webhook !== '' && !/^https?:\/\/[^/\s]+/.test(webhook))
     return { error: 'Alert webhook: an http:// or https:// URL, or empty' };
+  const internalApi = f.internalApi.trim();
+  if (internalApi !== '' && !/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]):\d{1,5}$/.test(internalApi))
+    return { error: 'Internal API: an address and port such as 127.0.0.1:8444, or empty for off' };
   return {
     ...current,
+    internal_api: internalApi === '' ? null : internalApi,
     bluetooth: f.bluetooth,
     keep_days: keep,
     resolution_minutes: resolution,
