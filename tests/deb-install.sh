@@ -28,6 +28,9 @@ echo "installed: $binary, $desktop, $icons icons"
 home=$(mktemp -d)
 trap 'rm -rf "$home"; DEBIAN_FRONTEND=noninteractive $sudo apt-get remove -y -q "$package" >/dev/null 2>&1 || true' EXIT
 log="$home/com.ruuvidesk.desktop/logs/ruuvi-desk.log"
+# A user who chose "Show demo data" on the first-run guide: the demo starts with the app.
+mkdir -p "$home/com.ruuvidesk.desktop"
+echo '{"demo": true}' > "$home/com.ruuvidesk.desktop/app.json"
 XDG_DATA_HOME=$home XDG_CONFIG_HOME=$home DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/bus \
   RUUVI_DESK_RECEIVER_LISTEN=127.0.0.1:0 \
   xvfb-run -a -s "-screen 0 1280x800x24" bash -c '

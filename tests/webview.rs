@@ -126,8 +126,17 @@ async fn a_session_in_the_window() -> WebDriverResult<()> {
         // Closed again, as a user would, before the cards under it are used.
         ble.click().await?;
 
-        // Demo mode: simulated gateways feed the dashboard, labelled as demo data.
-        d.query(By::Css("[data-testid=demo-banner]")).first().await?;
+        // A first start: the guided start, and the demo chosen from it. Simulated gateways
+        // then feed the dashboard, labelled as demo data.
+        d.query(By::Css("[data-testid=first-run]"))
+            .wait(Duration::from_secs(15), Duration::from_millis(200))
+            .first()
+            .await?;
+        d.find(By::Id("start-demo")).await?.click().await?;
+        d.query(By::Css("[data-testid=demo-banner]"))
+            .wait(Duration::from_secs(15), Duration::from_millis(200))
+            .first()
+            .await?;
         let temperature = d
             .query(By::Css(".card[data-kind=ruuvi_tag] [data-key=temperature] .value"))
             .wait(Duration::from_secs(30), Duration::from_millis(200))

@@ -75,8 +75,9 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
 }
 
 /// The demo's size: `RUUVI_DESK_DEMO_SENSORS=1000` makes 10 gateways × 100 tags posting every
-/// 10 s, `0` no demo at all (measurements with gateways in another process); otherwise a small
-/// demo that updates every 2 s. Only while no gateway is configured.
+/// 10 s from the start (measurements), `0` no demo at all (gateways in another process);
+/// otherwise a small demo that updates every 2 s, offered on the first-run guide. Only while no
+/// gateway is configured.
 fn demo() -> ruuvi_app::DemoConfig {
     let sensors = std::env::var("RUUVI_DESK_DEMO_SENSORS")
         .ok()
@@ -89,7 +90,8 @@ fn demo() -> ruuvi_app::DemoConfig {
             period_s: 10,
             ..Default::default()
         }),
-        None => ruuvi_app::DemoConfig::WhenNoGateways(ruuvi_demo::DemoOptions::default()),
+        // A new user chooses it on the first-run guide.
+        None => ruuvi_app::DemoConfig::Offered(ruuvi_demo::DemoOptions::default()),
     }
 }
 
@@ -881,6 +883,8 @@ mod tests {
                 serde_json::json!({"accept": true}),
             ),
             ("network_view", serde_json::json!({})),
+            ("demo_start", serde_json::json!({})),
+            ("demo_stop", serde_json::json!({})),
             (
                 "network_whitelist",
                 serde_json::json!({"gateway": sensor, "secret": "abc"}),

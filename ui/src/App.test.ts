@@ -160,7 +160,9 @@ function backendWith(decode: Backend['decode'], bleStatus = async () => noBlueto
     savePassword: async () => {},
     decode,
     bleStatus,
-    dashboard: async () => ({ demo: false, cards: [] }),
+    dashboard: async () => ({ demo: false, demo_available: true, cards: [] }),
+    startDemo: async () => ({ demo: true, demo_available: true, cards: [] }),
+    stopDemo: async () => ({ demo: false, demo_available: true, cards: [] }),
     series: async (sensor) => ({ sensor, points: [] }),
     exportCsv: async () => 'Saved to /tmp/x.csv',
     exportXlsx: async () => 'Saved to /tmp/x.xlsx',
@@ -248,7 +250,7 @@ describe('App', () => {
   it('shows live sensor cards, labelled as demo data in demo mode', async () => {
     let push: ((c: SensorCard) => void) | null = null;
     const backend = backendWith(async () => ({}));
-    backend.dashboard = async () => ({ demo: true, cards: [] });
+    backend.dashboard = async () => ({ demo: true, demo_available: true, cards: [] });
     backend.subscribe = (onCard) => {
       push = onCard;
       return () => {};
@@ -275,6 +277,7 @@ describe('App', () => {
     const backend = backendWith(async () => ({}));
     backend.dashboard = async () => ({
       demo: false,
+      demo_available: true,
       cards: [
         sensorCard({
           sensor: 'AA:00:00:00:00:01',
@@ -311,6 +314,29 @@ describe('App', () => {
     expect((await screen.findByTestId('receiver-status')).textContent).toBe('Receiver: off');
     expect((await screen.findByTestId('database-status')).textContent).toBe('Database: ok');
     expect(screen.queryByTestId('mqtt-status')).toBeNull();
+  });
+
+  it('offers a guided start when there is no data, and starts the demo on request', async () => {
+    const backend = backendWith(async () => ({}));
+    let started = false;
+    backend.startDemo = async () => {
+      started = true;
+      return { demo: true, demo_available: true, cards: [] };
+    };
+    render(App, { backend });
+    const guide = await screen.findByTestId('first-run');
+    expect(guide.textContent).toContain('Find my gateways');
+    expect(screen.queryByTestId('demo-banner')).toBeNull();
+    await fireEvent.click(screen.getByRole('button', { name: 'Show demo data' }));
+    expect(await screen.findByTestId('demo-banner')).toBeTruthy();
+    expect(started).toBe(true);
+    expect(screen.queryByTestId('first-run')).toBeNull();
+  });
+
+  it('sends a new user to the Gateways page from the guide', async () => {
+    render(App, { backend: backendWith(async () => ({})) });
+    await fireEvent.click(await screen.findByRole('button', { name: 'Find my gateways' }));
+    expect(await screen.findByRole('heading', { name: 'Gateways' })).toBeTruthy();
   });
 
   it('shows the backend error with its code', async () => {
@@ -439,7 +465,7 @@ describe('App', () => {
     const many = Array.from({ length: 100 }, (_, i) =>
       sensorCard({ sensor: `AA:00:00:00:00:${i.toString(16).padStart(2, '0').toUpperCase()}`, readings: readings({ temperature_c: i }) }),
     );
-    backend.dashboard = async () => ({ demo: false, cards: many });
+    backend.dashboard = async () => ({ demo: false, demo_available: true, cards: many });
     const { container } = render(App, { backend });
     expect((await screen.findByText('48 of 100 sensors shown')).id).toBe('sensor-count');
     expect(container.querySelectorAll('.card')).toHaveLength(48);

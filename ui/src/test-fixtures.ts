@@ -95,6 +95,7 @@ export function appSettings(some: Partial<AppSettings> = {}): AppSettings {
     mqtt_sink: null,
     polls: [],
     internal_api: null,
+    demo: null,
     ...some,
   };
 }

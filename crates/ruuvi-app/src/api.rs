@@ -105,9 +105,29 @@ async fn ble_status(desk: &Desk, _: NoArgs) -> Result<BleStatusReply, ApiError> 
 /// Every sensor's card for the first paint; later ones arrive as `card` events.
 async fn dashboard(desk: &Desk, _: NoArgs) -> Result<Dashboard, ApiError> {
     Ok(Dashboard {
-        demo: desk.demo,
+        demo: desk.demo_running().await,
+        demo_available: desk.demo_options.is_some(),
         cards: ruuvi_dashboard::cards(&desk.hub.latest(), &desk.profiles),
     })
+}
+
+/// Starts the demo gateways (the first-run guide's "Show demo data"); the app starts them
+/// again at its next starts until they are stopped or a gateway is added.
+async fn demo_start(desk: &Desk, _: NoArgs) -> Result<Dashboard, ApiError> {
+    desk.demo_on().await?;
+    if !desk.settings.fixed() {
+        desk.settings.update(|s| s.demo = Some(true))?;
+    }
+    dashboard(desk, NoArgs {}).await
+}
+
+/// Stops the demo gateways; what they sent stays in the history.
+async fn demo_stop(desk: &Desk, _: NoArgs) -> Result<Dashboard, ApiError> {
+    desk.demo_off().await;
+    if !desk.settings.fixed() {
+        desk.settings.update(|s| s.demo = Some(false))?;
+    }
+    dashboard(desk, NoArgs {}).await
 }
 
 /// Decodes one advertisement or payload (hex), like `ruuvictl decode`.
@@ -1358,6 +1378,8 @@ commands! {
     app_info(NoArgs) -> AppInfo;
     ble_status(NoArgs) -> BleStatusReply;
     dashboard(NoArgs) -> Dashboard;
+    demo_start(NoArgs) -> Dashboard;
+    demo_stop(NoArgs) -> Dashboard;
     decode_advertisement(HexArgs) -> Measurement;
     series(SeriesArgs) -> Series;
     sparklines(SensorsArgs) -> Vec<Sparkline>;

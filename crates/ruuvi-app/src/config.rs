@@ -85,6 +85,9 @@ pub struct MqttConfig {
 
 pub enum DemoConfig {
     Off,
+    /// Offered on the first-run guide ("Show demo data"); once chosen it starts with the app
+    /// while no gateway is added, until it is switched off (the app).
+    Offered(ruuvi_demo::DemoOptions),
     /// Simulated gateways on loopback, only while no gateway is configured (the app).
     WhenNoGateways(ruuvi_demo::DemoOptions),
     /// Simulated gateways whatever is configured (`serve --demo`).

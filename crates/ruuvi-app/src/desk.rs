@@ -36,8 +36,9 @@ pub struct Desk {
     pub(crate) db: StoreLocation,
     /// Why the database in the settings is not the one in use.
     pub(crate) storage_problem: Option<String>,
-    /// Demo gateways feed the hub: the UI labels the data.
-    pub(crate) demo: bool,
+    /// What the demo is made of when it runs or is started from the first-run guide
+    /// (`None`: this face has no demo).
+    pub(crate) demo_options: Option<ruuvi_demo::DemoOptions>,
     pub(crate) setup: Setup,
     pub(crate) receiver: Arc<ReceiverSlot>,
     pub(crate) ble: Arc<BleSlot>,
@@ -172,10 +173,12 @@ impl Desk {
                 Err(e) => tracing::warn!("{e}"),
             }
         }
-        let demo_options = match config.demo {
-            DemoConfig::Off => None,
-            DemoConfig::WhenNoGateways(o) => setup.gateways.list().is_empty().then_some(o),
-            DemoConfig::Always(o) => Some(o),
+        let no_gateways = setup.gateways.list().is_empty();
+        let (demo_options, demo_now) = match config.demo {
+            DemoConfig::Off => (None, false),
+            DemoConfig::Offered(o) => (Some(o), no_gateways && saved.demo == Some(true)),
+            DemoConfig::WhenNoGateways(o) => (Some(o), no_gateways),
+            DemoConfig::Always(o) => (Some(o), true),
         };
         let desk = Arc::new(Desk {
             ble: Arc::new(BleSlot {
@@ -197,7 +200,7 @@ impl Desk {
                 secrets.clone(),
                 config.clock.clone(),
             )),
-            demo: demo_options.is_some(),
+            demo_options: demo_options.clone(),
             profiles,
             remote,
             hub: hub.clone(),
@@ -220,7 +223,7 @@ impl Desk {
         });
         desk.start_admin().await;
         desk.forward_cards();
-        if let Some(options) = demo_options {
+        if let Some(options) = demo_options.filter(|_| demo_now) {
             desk.start_demo(options).await?;
         }
         desk.ble.set(saved.bluetooth);
@@ -395,6 +398,33 @@ impl Desk {
     /// Simulated gateways on loopback, registered with the gateway set-up (their logins work).
     /// They post to this computer's receiver when it runs from the start, else to a receiver
     /// of their own on loopback.
+    /// Whether demo gateways run now (the UI labels their data).
+    pub(crate) async fn demo_running(&self) -> bool {
+        self.running_demo.lock().await.is_some()
+    }
+
+    /// Starts the demo (the first-run guide's "Show demo data"); nothing when it runs.
+    pub(crate) async fn demo_on(&self) -> Result<(), DeskError> {
+        let options = self
+            .demo_options
+            .clone()
+            .ok_or_else(|| DeskError::Unsupported("this has no demo".into()))?;
+        if !self.demo_running().await {
+            self.start_demo(options).await?;
+        }
+        Ok(())
+    }
+
+    /// Stops the demo gateways (their data stays in the store).
+    pub(crate) async fn demo_off(&self) {
+        if let Some(demo) = self.running_demo.lock().await.take() {
+            for addr in &demo.addresses {
+                self.setup.gateways.remove_demo(*addr);
+            }
+            demo.stop().await;
+        }
+    }
+
     async fn start_demo(&self, options: ruuvi_demo::DemoOptions) -> Result<(), DeskError> {
         let target = self.receiver.demo_target().await;
         let running = match target {

@@ -95,7 +95,10 @@ impl SensorCard {
 /// The dashboard's first paint: every sensor's card, and whether it is demo data.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Dashboard {
+    /// Demo gateways run now: the UI labels the data.
     pub demo: bool,
+    /// The first-run guide may offer "Show demo data".
+    pub demo_available: bool,
     pub cards: Vec<SensorCard>,
 }
 

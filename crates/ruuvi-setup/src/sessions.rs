@@ -83,6 +83,12 @@ impl Sessions {
         self.demo.lock().push((endpoint, password));
     }
 
+    /// Forgets a demo gateway that stopped.
+    pub fn remove_demo(&self, addr: std::net::SocketAddr) {
+        let endpoint = Endpoint::new(addr.ip().to_string(), addr.port());
+        self.demo.lock().retain(|(e, _)| *e != endpoint);
+    }
+
     /// The demo gateways' addresses and factory passwords (simulated: not secrets).
     pub fn demo_logins(&self) -> Vec<(String, String)> {
         self.demo

@@ -30,6 +30,9 @@ pub struct AppSettings {
     /// Where the Internal API (whitelist, gwinfo, sensors, plans) listens, e.g.
     /// `127.0.0.1:8444` (`None`: off). Its secrets are in the keychain. Read at start.
     pub internal_api: Option<String>,
+    /// The demo was chosen on the first-run guide (`Some(true)`), switched off (`Some(false)`),
+    /// or not chosen yet.
+    pub demo: Option<bool>,
 }
 
 /// A gateway whose `/history` is polled (read-only: its settings are never touched).
@@ -94,6 +97,7 @@ impl Default for AppSettings {
             mqtt_sink: None,
             polls: Vec::new(),
             internal_api: None,
+            demo: None,
         }
     }
 }

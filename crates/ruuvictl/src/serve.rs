@@ -171,6 +171,7 @@ impl Serve {
     fn settings(&self) -> AppSettings {
         AppSettings {
             internal_api: (!self.no_admin).then(|| self.admin.to_string()),
+            demo: Some(self.demo),
             receiver_enabled: true,
             bluetooth: self.ble,
             keep_days: self.keep_days,

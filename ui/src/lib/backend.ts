@@ -203,6 +203,9 @@ export interface Backend {
   decode(hex: string): Promise<Measurement>;
   bleStatus(): Promise<BleStatus>;
   dashboard(): Promise<Dashboard>;
+  /** Starts the demo gateways (the first-run guide); the dashboard as it is then. */
+  startDemo(): Promise<Dashboard>;
+  stopDemo(): Promise<Dashboard>;
   /** A sensor's history in [fromMs, toMs) as CSV: saved (the app) or downloaded (a browser).
    * Says where it went. */
   exportCsv(sensor: string, fromMs: number, toMs: number): Promise<string>;
@@ -334,6 +337,8 @@ export function backendOver(transport: Transport): Backend {
     decode: (hex) => call('decode_advertisement', { hex }),
     bleStatus: () => call('ble_status', {}),
     dashboard: () => call('dashboard', {}),
+    startDemo: () => call('demo_start', {}),
+    stopDemo: () => call('demo_stop', {}),
     series: (sensor, fromMs, toMs, points) => call('series', { sensor, fromMs, toMs, points }),
     exportCsv: (sensor, fromMs, toMs) => call('export_csv', { sensor, fromMs, toMs }),
     exportXlsx: (sensors, fromMs, toMs) => call('export_xlsx', { sensors, fromMs, toMs }),

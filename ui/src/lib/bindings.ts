@@ -71,7 +71,12 @@ polls: Array<PolledGateway>,
  * Where the Internal API (whitelist, gwinfo, sensors, plans) listens, e.g.
  * `127.0.0.1:8444` (`None`: off). Its secrets are in the keychain. Read at start.
  */
-internal_api: string | null, };
+internal_api: string | null, 
+/**
+ * The demo was chosen on the first-run guide (`Some(true)`), switched off (`Some(false)`),
+ * or not chosen yet.
+ */
+demo: boolean | null, };
 
 export type PolledGateway = { 
 /**
@@ -139,7 +144,15 @@ hint: string, };
 
 export type Unavailable = "no_stack" | "no_adapter" | "adapter_off" | "permission_denied" | "failed";
 
-export type Dashboard = { demo: boolean, cards: Array<SensorCard>, };
+export type Dashboard = { 
+/**
+ * Demo gateways run now: the UI labels the data.
+ */
+demo: boolean, 
+/**
+ * The first-run guide may offer "Show demo data".
+ */
+demo_available: boolean, cards: Array<SensorCard>, };
 
 export type SensorCard = { sensor: MacAddress, 
 /**
@@ -1009,6 +1022,8 @@ export interface Commands {
   app_info: { args: NoArgs; reply: AppInfo };
   ble_status: { args: NoArgs; reply: BleStatusReply };
   dashboard: { args: NoArgs; reply: Dashboard };
+  demo_start: { args: NoArgs; reply: Dashboard };
+  demo_stop: { args: NoArgs; reply: Dashboard };
   decode_advertisement: { args: HexArgs; reply: Measurement };
   series: { args: SeriesArgs; reply: Series };
   sparklines: { args: SensorsArgs; reply: Array<Sparkline> };

@@ -20,6 +20,7 @@ describe('data settings form', () => {
       mqtt_sink: null,
       polls: [],
       internal_api: '127.0.0.1:8444',
+      demo: null,
     });
   });
 
