@@ -173,3 +173,41 @@ test('800×600 is still usable, and every page is photographed in light and dark
     await page.close();
   }
 });
+
+test('in Finnish: the navigation, the status, the dashboard, a sensor and its chart', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(uiUrl);
+  await page.locator('.card').first().waitFor({ timeout: 20_000 });
+  await page.getByRole('button', { name: 'Settings', exact: true }).click();
+  await page.locator('#setting-language').selectOption('fi');
+  // Kept for the next visit.
+  await page.reload();
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'fi');
+  const nav = await page.locator('nav button').allTextContents();
+  assert.deepEqual(nav.map((t) => t.trim()), [
+    'Yleiskuva', 'Gatewayt', 'Hälytykset', 'Vastaanotin', 'Ruuvi Network', 'Varmenteet', 'Purkaja', 'Asetukset',
+  ]);
+  assert.equal(await page.locator('#dashboard-title').textContent(), 'Anturit');
+  assert.equal(await page.getByTestId('receiver-status').textContent(), 'Vastaanotin: päällä');
+  const tag = page.locator('.card[data-kind=ruuvi_tag]').first();
+  await tag.locator('[data-key=temperature] .value').waitFor({ timeout: 20_000 });
+  assert.equal(await tag.locator('[data-key=temperature] dt').textContent(), 'Lämpötila');
+  assert.match(await tag.locator('[data-key=temperature] .value').textContent(), /^-?\d+,\d$/, 'a decimal comma');
+  assert.match(await tag.getByTestId('last-seen').textContent(), /juuri nyt|s sitten/);
+  await page.screenshot({ path: join(shots, 'fi-dashboard.png'), fullPage: true });
+  await tag.getByRole('button', { name: /^Historia/ }).click();
+  await page.getByRole('button', { name: '24 tuntia' }).waitFor();
+  await page.getByTestId('chart-summary').waitFor({ timeout: 10_000 });
+  assert.equal(await page.getByTestId('chart-summary').locator('dt').first().textContent(), 'Alin');
+  await page.screenshot({ path: join(shots, 'fi-detail.png'), fullPage: true });
+  await page.getByRole('button', { name: '← Kaikki anturit' }).click();
+  for (const name of ['Yleiskuva', 'Gatewayt', 'Hälytykset', 'Vastaanotin', 'Ruuvi Network', 'Varmenteet', 'Purkaja', 'Asetukset']) {
+    await page.getByRole('button', { name, exact: true }).click();
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(shots, `fi-page-${name.toLowerCase().replace(' ', '-')}.png`), fullPage: true });
+  }
+  // Back to English for the next run in this profile.
+  await page.locator('#setting-language').selectOption('en');
+  assert.equal(await page.locator('#settings-title').textContent(), 'Settings');
+  await page.close();
+});

@@ -1,6 +1,7 @@
 // What a sensor card shows: the values that matter for its kind, with units, and how fresh it is.
 import type { SensorCard } from './backend';
 import { convertTemperature, temperatureSymbol, type TemperatureUnit } from './settings';
+import { currentLocale, formatNumber, translate, type Translate } from './i18n';
 
 export interface CardValue {
   key: string;
@@ -9,24 +10,24 @@ export interface CardValue {
   unit: string;
 }
 
-function fixed(v: number | null | undefined, decimals: number): string | null {
-  return typeof v === 'number' && Number.isFinite(v) ? v.toFixed(decimals) : null;
-}
-
-/** The main values of a card, in display order; values the sensor does not have are left out. */
-export function cardValues(card: SensorCard, unit: TemperatureUnit = 'C'): CardValue[] {
+/** The main values of a card, in display order, numbers as the language writes them (`t`:
+ * the current language's lookup); values the sensor does not have are left out. */
+export function cardValues(card: SensorCard, unit: TemperatureUnit = 'C', t: Translate = translate()): CardValue[] {
+  const lang = currentLocale();
+  const fixed = (v: number | null | undefined, decimals: number): string | null =>
+    typeof v === 'number' && Number.isFinite(v) ? formatNumber(v, decimals, lang) : null;
   const r = card.readings;
-  const t = r.temperature_c === null ? null : convertTemperature(r.temperature_c, unit);
+  const temperature = r.temperature_c === null ? null : convertTemperature(r.temperature_c, unit);
   const rows: [string, string, string | null, string][] = [
-    ['temperature', 'Temperature', fixed(t, 1), temperatureSymbol(unit)],
-    ['humidity', 'Humidity', fixed(r.humidity_pct, 0), '%'],
-    ['pressure', 'Pressure', fixed(r.pressure_pa === null ? null : r.pressure_pa / 100, 0), 'hPa'],
+    ['temperature', t('values.temperature'), fixed(temperature, 1), temperatureSymbol(unit)],
+    ['humidity', t('values.humidity'), fixed(r.humidity_pct, 0), '%'],
+    ['pressure', t('values.pressure'), fixed(r.pressure_pa === null ? null : r.pressure_pa / 100, 0), 'hPa'],
   ];
   if (card.kind === 'ruuvi_air') {
     rows.push(
-      ['iaqs', 'Air quality', fixed(card.derived.iaqs, 0), '/100'],
-      ['co2', 'CO₂', fixed(r.co2_ppm, 0), 'ppm'],
-      ['pm25', 'PM2.5', fixed(r.pm2_5, 1), 'µg/m³'],
+      ['iaqs', t('values.airQuality'), fixed(card.derived.iaqs, 0), '/100'],
+      ['co2', t('values.co2'), fixed(r.co2_ppm, 0), 'ppm'],
+      ['pm25', t('values.pm25'), fixed(r.pm2_5, 1), 'µg/m³'],
     );
   }
   return rows
@@ -34,18 +35,19 @@ export function cardValues(card: SensorCard, unit: TemperatureUnit = 'C'): CardV
     .map(([key, label, value, unit]) => ({ key, label, value: value as string, unit }));
 }
 
+/** Product names: the same in every language. */
 export function kindLabel(card: SensorCard): string {
   return card.kind === 'ruuvi_air' ? 'Ruuvi Air' : 'RuuviTag';
 }
 
-/** "just now", "12 s ago", "5 min ago", "3 h ago", "2 d ago". */
-export function ago(thenMs: number, nowMs: number): string {
+/** "just now", "12 s ago", "5 min ago", "3 h ago", "2 d ago" (in the current language). */
+export function ago(thenMs: number, nowMs: number, t: Translate = translate()): string {
   const s = Math.max(0, Math.round((nowMs - thenMs) / 1000));
-  if (s < 2) return 'just now';
-  if (s < 60) return `${s} s ago`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
-  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
-  return `${Math.floor(s / 86400)} d ago`;
+  if (s < 2) return t('ago.now');
+  if (s < 60) return t('ago.seconds', { values: { n: s } });
+  if (s < 3600) return t('ago.minutes', { values: { n: Math.floor(s / 60) } });
+  if (s < 86400) return t('ago.hours', { values: { n: Math.floor(s / 3600) } });
+  return t('ago.days', { values: { n: Math.floor(s / 86400) } });
 }
 
 /** Cards keyed by sensor, updated by one new card; sorted by sensor for a stable layout. A
@@ -91,7 +93,13 @@ export interface CardGroup {
 
 /** Cards sorted (names by the user's language's rules, e.g. å/ä/ö after z in Finnish and
  * Swedish) and grouped; groups in name order, the group without a value last. */
-export function arrange(cards: SensorCard[], sort: SortBy, group: GroupBy, locale?: string): CardGroup[] {
+export function arrange(
+  cards: SensorCard[],
+  sort: SortBy,
+  group: GroupBy,
+  locale?: string,
+  t: Translate = translate(),
+): CardGroup[] {
   const collator = new Intl.Collator(locale, { sensitivity: 'base', numeric: true });
   const sorted = [...cards].sort((a, b) => {
     if (sort === 'last_seen') return b.last_seen_ms - a.last_seen_ms || a.sensor.localeCompare(b.sensor);
@@ -106,7 +114,7 @@ export function arrange(cards: SensorCard[], sort: SortBy, group: GroupBy, local
     const k = keyOf(c);
     groups.set(k, [...(groups.get(k) ?? []), c]);
   }
-  const none = group === 'location' ? 'No location' : group === 'gateway' ? 'Bluetooth (this computer)' : '';
+  const none = group === 'location' ? t('dashboard.noLocation') : group === 'gateway' ? t('dashboard.bluetoothGroup') : '';
   return [...groups.entries()]
     .sort(([a], [b]) => (a === '' ? 1 : b === '' ? -1 : collator.compare(a, b)))
     .map(([key, list]) => ({ key, title: key === '' ? none : key, cards: list }));

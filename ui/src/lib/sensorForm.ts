@@ -2,6 +2,7 @@
 // temperature unit the user reads, checked before they are sent (the backend checks again).
 import type { Calibration, SensorArgs, SensorCard } from './backend';
 import type { TemperatureUnit } from './settings';
+import { translate, type Translate } from './i18n';
 
 export interface SensorFormValues {
   name: string;
@@ -51,26 +52,31 @@ export function parseOffset(text: string): number | null {
 export type Checked = { change: SensorArgs } | { problem: string };
 
 /** What to send for `card`, or why it cannot be sent. */
-export function sensorChange(card: SensorCard, form: SensorFormValues, unit: TemperatureUnit): Checked {
+export function sensorChange(
+  card: SensorCard,
+  form: SensorFormValues,
+  unit: TemperatureUnit,
+  t: Translate = translate(),
+): Checked {
   const name = form.name.trim();
-  if ([...name].length > MAX_NAME) return { problem: `The name is longer than ${MAX_NAME} characters.` };
+  if ([...name].length > MAX_NAME) return { problem: t('sensorForm.nameTooLong', { values: { max: MAX_NAME } }) };
   const location = form.location.trim();
-  if ([...location].length > MAX_NAME) return { problem: `The location is longer than ${MAX_NAME} characters.` };
-  if ([...form.note].length > MAX_NOTE) return { problem: `The note is longer than ${MAX_NOTE} characters.` };
-  const t = parseOffset(form.temperature);
+  if ([...location].length > MAX_NAME) return { problem: t('sensorForm.locationTooLong', { values: { max: MAX_NAME } }) };
+  if ([...form.note].length > MAX_NOTE) return { problem: t('sensorForm.noteTooLong', { values: { max: MAX_NOTE } }) };
+  const temperature = parseOffset(form.temperature);
   const h = parseOffset(form.humidity);
   const p = parseOffset(form.pressure);
-  if (t === null || h === null || p === null) {
-    const which = t === null ? 'temperature' : h === null ? 'humidity' : 'pressure';
-    return { problem: `The ${which} offset is not a number.` };
+  if (temperature === null || h === null || p === null) {
+    const which = temperature === null ? 'temperature' : h === null ? 'humidity' : 'pressure';
+    return { problem: t('sensorForm.notANumber', { values: { which: t(`sensorForm.which.${which}`) } }) };
   }
-  const tC = unit === 'F' ? t / F_PER_C : t;
+  const tC = unit === 'F' ? temperature / F_PER_C : temperature;
   if (Math.abs(tC) > MAX_TEMPERATURE_C) {
     const max = unit === 'F' ? `${MAX_TEMPERATURE_C * F_PER_C} °F` : `${MAX_TEMPERATURE_C} °C`;
-    return { problem: `The temperature offset must be between -${max} and ${max}.` };
+    return { problem: t('sensorForm.temperatureRange', { values: { max } }) };
   }
-  if (Math.abs(h) > MAX_HUMIDITY) return { problem: `The humidity offset must be between -${MAX_HUMIDITY} and ${MAX_HUMIDITY} %.` };
-  if (Math.abs(p) > MAX_PRESSURE_HPA) return { problem: `The pressure offset must be between -${MAX_PRESSURE_HPA} and ${MAX_PRESSURE_HPA} hPa.` };
+  if (Math.abs(h) > MAX_HUMIDITY) return { problem: t('sensorForm.humidityRange', { values: { max: MAX_HUMIDITY } }) };
+  if (Math.abs(p) > MAX_PRESSURE_HPA) return { problem: t('sensorForm.pressureRange', { values: { max: MAX_PRESSURE_HPA } }) };
   const calibration: Calibration = { temperature_c: tC, humidity_pct: h, pressure_pa: Math.round(p * 100 * 1000) / 1000 };
   return { change: { sensor: card.sensor, name, location, note: form.note.trim(), calibration } };
 }

@@ -26,8 +26,8 @@ describe('settings', () => {
   it('saves and loads, and ignores what it does not understand', () => {
     const s = memory();
     expect(loadSettings(s)).toEqual(DEFAULT_SETTINGS);
-    saveSettings(s, { temperature: 'F', theme: 'dark' });
-    expect(loadSettings(s)).toEqual({ temperature: 'F', theme: 'dark' });
+    saveSettings(s, { temperature: 'F', theme: 'dark', language: 'fi' });
+    expect(loadSettings(s)).toEqual({ temperature: 'F', theme: 'dark', language: 'fi' });
     s.setItem('ruuvi-desk.settings', '{"temperature": "X", "theme": 3}');
     expect(loadSettings(s)).toEqual(DEFAULT_SETTINGS);
     s.setItem('ruuvi-desk.settings', 'not json');

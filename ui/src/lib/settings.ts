@@ -1,5 +1,6 @@
 // The user's display preferences: temperature unit and theme. Kept in the UI's own storage
 // (localStorage: the app's webview profile, or the browser's for `serve --ui`).
+import { LANGUAGES, type LanguageSetting } from './i18n';
 
 export type TemperatureUnit = 'C' | 'F' | 'K';
 export type Theme = 'system' | 'light' | 'dark';
@@ -7,9 +8,11 @@ export type Theme = 'system' | 'light' | 'dark';
 export interface Settings {
   temperature: TemperatureUnit;
   theme: Theme;
+  /** The UI's language; `system`: the system's, when it is one of ours. */
+  language: LanguageSetting;
 }
 
-export const DEFAULT_SETTINGS: Settings = { temperature: 'C', theme: 'system' };
+export const DEFAULT_SETTINGS: Settings = { temperature: 'C', theme: 'system', language: 'system' };
 
 const KEY = 'ruuvi-desk.settings';
 
@@ -28,6 +31,10 @@ export function loadSettings(storage: Pick<Storage, 'getItem'>): Settings {
     theme: (['system', 'light', 'dark'] as const).includes(saved.theme as Theme)
       ? (saved.theme as Theme)
       : DEFAULT_SETTINGS.theme,
+    language:
+      saved.language === 'system' || LANGUAGES.some((l) => l.code === saved.language)
+        ? (saved.language as LanguageSetting)
+        : DEFAULT_SETTINGS.language,
   };
 }
 
