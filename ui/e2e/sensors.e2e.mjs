@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bin, launchChromium, shots, start, stopAll } from './support.mjs';
+import { axeViolations, bin, launchChromium, shots, start, stopAll } from './support.mjs';
 
 const ruuvictl = bin('ruuvictl', 'RUUVICTL');
 const PAGES = ['Dashboard', 'Gateways', 'Alerts', 'Receiver', 'Ruuvi Network', 'Certificates', 'Decoder', 'Settings'];
@@ -150,7 +150,7 @@ test('a sensor named and calibrated: card, list, chart, alert and exports use it
   await page.close();
 });
 
-test('800×600 is still usable, and every page is photographed in light and dark', async () => {
+test('800×600 is still usable; every page photographed and audited (axe) in light and dark', async () => {
   for (const scheme of ['light', 'dark']) {
     const page = await browser.newPage({ viewport: { width: 800, height: 600 }, colorScheme: scheme });
     await page.goto(uiUrl);
@@ -165,11 +165,20 @@ test('800×600 is still usable, and every page is photographed in light and dark
     await save.scrollIntoViewIfNeeded();
     assert.ok(await save.isVisible());
     await card.getByRole('button', { name: 'Cancel' }).click();
+    const found = [];
     for (const name of PAGES) {
       await page.getByRole('button', { name, exact: true }).click();
       await page.waitForTimeout(300);
-      await page.screenshot({ path: join(shots, `page-${name.toLowerCase()}-${scheme}.png`), fullPage: true });
+      await page.screenshot({ path: join(shots, `page-${name.toLowerCase().replace(' ', '-')}-${scheme}.png`), fullPage: true });
+      for (const v of await axeViolations(page)) found.push(`${name} (${scheme}): ${v}`);
     }
+    // A sensor's detail and its open edit form too.
+    await page.getByRole('button', { name: 'Dashboard', exact: true }).click();
+    await page.locator('.card').first().getByRole('button', { name: /^History of / }).click();
+    await page.getByTestId('chart-summary').waitFor({ timeout: 10_000 });
+    await page.locator('#edit-sensor').click();
+    for (const v of await axeViolations(page)) found.push(`detail (${scheme}): ${v}`);
+    assert.deepEqual(found, [], 'no serious or critical accessibility violations');
     await page.close();
   }
 });

@@ -71,3 +71,16 @@ export async function logIn(page, password) {
   await page.locator('#login-secret').fill(password);
   await page.locator('#login-button').click();
 }
+
+/** Serious and critical accessibility violations on the page as it is (axe-core), each as
+ * "rule: target" lines; empty when there are none. */
+export async function axeViolations(page) {
+  await page.addScriptTag({ path: join(root, 'ui', 'node_modules', 'axe-core', 'axe.min.js') });
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${n.target.join(' ')} — ${n.failureSummary?.split('\n')[1] ?? ''}`));
+  });
+  return violations;
+}
