@@ -1,5 +1,6 @@
 // The Alerts page's rule form: inputs as typed, checked per field, turned into a `Rule`.
 import type { AlertType, Rule, TriggerType, TypeUnits } from './backend';
+import { translate, type Translate } from './i18n';
 
 export interface RuleForm {
   /** 0: a new rule; otherwise the rule being edited. */
@@ -53,29 +54,29 @@ export function ruleFormOf(r: Rule): RuleForm {
 }
 
 /** What a trigger means for this alert type, for the form's labels. */
-export function triggerLabel(t: TriggerType, type: AlertType): string {
-  if (type === 'Movement' && t === 'Different from') return 'Moved (the movement counter changed)';
-  if (type === 'noData') return 'No data for more than';
-  return t === 'Different from' ? 'Differs from' : t;
+export function triggerLabel(trigger: TriggerType, type: AlertType, t: Translate = translate()): string {
+  if (type === 'Movement' && trigger === 'Different from') return t('alerts.trigger.moved');
+  if (type === 'noData') return t('alerts.trigger.noData');
+  return t(trigger === 'Different from' ? 'alerts.trigger.differs' : trigger === 'Over' ? 'alerts.trigger.over' : 'alerts.trigger.under');
 }
 
 export type RuleErrors = Partial<Record<keyof RuleForm, string>>;
 
 const number = (s: string) => (s.trim() === '' ? NaN : Number(s));
 
-export function validateRule(f: RuleForm, types: TypeUnits[]): RuleErrors {
+export function validateRule(f: RuleForm, types: TypeUnits[], t: Translate = translate()): RuleErrors {
   const e: RuleErrors = {};
-  if (!/^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$/.test(f.sensor.trim())) e.sensor = 'Choose a sensor';
+  if (!/^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$/.test(f.sensor.trim())) e.sensor = t('alerts.error.sensor');
   const movementChange = f.alertType === 'Movement' && f.trigger === 'Different from';
-  if (!movementChange && !Number.isFinite(number(f.threshold))) e.threshold = 'Enter a number';
-  if (f.alertType === 'noData' && !(number(f.threshold) >= 1)) e.threshold = 'At least 1 second';
-  const units = types.find((t) => t.alert_type === f.alertType)?.units ?? [];
-  if (!units.includes(f.unit)) e.unit = `One of ${units.join(', ')}`;
+  if (!movementChange && !Number.isFinite(number(f.threshold))) e.threshold = t('alerts.error.number');
+  if (f.alertType === 'noData' && !(number(f.threshold) >= 1)) e.threshold = t('alerts.error.oneSecond');
+  const units = types.find((u) => u.alert_type === f.alertType)?.units ?? [];
+  if (!units.includes(f.unit)) e.unit = t('alerts.error.unit', { values: { units: units.join(', ') } });
   for (const k of ['tolerance', 'hysteresis', 'cooldown'] as const) {
     const n = number(f[k]);
-    if (!Number.isFinite(n) || n < 0) e[k] = 'Zero or more';
+    if (!Number.isFinite(n) || n < 0) e[k] = t('alerts.error.zeroOrMore');
   }
-  if (!Number.isInteger(number(f.cooldown))) e.cooldown = 'Whole seconds';
+  if (!Number.isInteger(number(f.cooldown))) e.cooldown = t('alerts.error.wholeSeconds');
   return e;
 }
 

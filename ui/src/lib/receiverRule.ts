@@ -1,5 +1,6 @@
 // The Receiver page's rule form: what this computer expects of one gateway's posts.
 import type { GatewayEntry, ReceiverRule } from './backend';
+import { translate, type Translate } from './i18n';
 
 export type AuthKind = 'none' | 'basic' | 'bearer' | 'token' | 'api_key';
 
@@ -44,19 +45,19 @@ export function ruleForm(r: ReceiverRule | null, gateway = ''): RuleFormValues {
 export type RuleSave = { gateway: string; rule: GatewayEntry; secret: string | null; hmacKey: string | null };
 
 /** What to send, or why not. `known`: the rule as saved (which secrets the keychain has). */
-export function ruleSave(f: RuleFormValues, known: ReceiverRule | null): RuleSave | { problem: string } {
+export function ruleSave(f: RuleFormValues, known: ReceiverRule | null, t: Translate = translate()): RuleSave | { problem: string } {
   const gateway = f.gateway.trim().toUpperCase().replaceAll('-', ':');
-  if (!/^([0-9A-F]{2}:){5}[0-9A-F]{2}$/.test(gateway)) return { problem: 'The gateway MAC is AA:BB:CC:DD:EE:FF.' };
-  if (f.auth === 'basic' && f.user.trim() === '') return { problem: 'Basic authentication needs a user.' };
+  if (!/^([0-9A-F]{2}:){5}[0-9A-F]{2}$/.test(gateway)) return { problem: t('receiver.problem.mac') };
+  if (f.auth === 'basic' && f.user.trim() === '') return { problem: t('receiver.problem.user') };
   if (f.auth !== 'none' && f.secret === '' && !known?.has_secret) {
-    return { problem: `Give the ${f.auth === 'basic' ? 'password' : 'token or key'} the gateway sends.` };
+    return { problem: t(f.auth === 'basic' ? 'receiver.problem.password' : 'receiver.problem.token') };
   }
   if (f.hmac && f.hmacKey === '' && !known?.has_hmac_key) {
-    return { problem: 'Give the HMAC key: the gateway\'s device id (on its label), or the key set on it.' };
+    return { problem: t('receiver.problem.hmacKey') };
   }
   const rate = f.rate.trim() === '' ? null : Number(f.rate);
   if (rate !== null && !(Number.isInteger(rate) && rate >= 1 && rate <= 3600)) {
-    return { problem: 'Posts every 1 to 3600 seconds, or leave it empty.' };
+    return { problem: t('receiver.problem.rate') };
   }
   return {
     gateway,
