@@ -155,6 +155,11 @@ struct Figures {
     compare: Duration,
     export: Duration,
     exported: usize,
+    /// The 24-hour trends of a screenful of cards (48).
+    sparklines: Duration,
+    /// The same 30 days as an Excel workbook (one sheet, saved to a file).
+    xlsx: Duration,
+    xlsx_rows: usize,
 }
 
 fn measure(store: &mut SqliteStore, scale: &Scale, dir: &std::path::Path) -> Figures {
@@ -194,6 +199,29 @@ fn measure(store: &mut SqliteStore, scale: &Scale, dir: &std::path::Path) -> Fig
         std::io::Write::flush(&mut file).unwrap();
     });
     let _ = std::fs::remove_file(&path);
+    let screenful: Vec<MacAddress> = (0..scale.sensors.min(48)).map(sensor).collect();
+    let none = ruuvi_protocol::Calibration::default();
+    let sparklines = time(runs, || {
+        for s in &screenful {
+            let line = ruuvi_dashboard::sparkline(store, *s, END_MS, &none).unwrap();
+            assert_eq!(line.hourly.len(), 24);
+        }
+    });
+    let book = dir.join("export.xlsx");
+    let mut xlsx_rows = 0;
+    let xlsx = time(3, || {
+        let mut workbook = ruuvi_dashboard::xlsx::Workbook::new();
+        xlsx_rows = ruuvi_dashboard::xlsx::export(
+            store,
+            &[a],
+            END_MS - 30 * DAY_MS,
+            END_MS,
+            &mut workbook,
+        )
+        .unwrap();
+        workbook.save(&book).unwrap();
+    });
+    let _ = std::fs::remove_file(&book);
     Figures {
         latest,
         chart_30d,
@@ -201,6 +229,9 @@ fn measure(store: &mut SqliteStore, scale: &Scale, dir: &std::path::Path) -> Fig
         compare,
         export,
         exported,
+        sparklines,
+        xlsx,
+        xlsx_rows,
     }
 }
 
@@ -341,6 +372,11 @@ fn main() {
             figures.compare,
             baseline.compare,
         ),
+        (
+            "sparklines of 48 cards (24 h)",
+            figures.sparklines,
+            baseline.sparklines,
+        ),
     ] {
         println!(
             "  {what:32} {:>10}  baseline {:>9}  {}",
@@ -363,6 +399,13 @@ fn main() {
         ms(figures.export),
         figures.exported as f64 / figures.export.as_secs_f64(),
         ms(baseline.export)
+    );
+    println!(
+        "  30-day XLSX export: {} rows in {} = {:.0} rows/s ({} the CSV's time)",
+        figures.xlsx_rows,
+        ms(figures.xlsx),
+        figures.xlsx_rows as f64 / figures.xlsx.as_secs_f64(),
+        ratio(figures.xlsx, figures.export)
     );
     drop(base);
     if !keep {
