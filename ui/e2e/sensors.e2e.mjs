@@ -210,9 +210,23 @@ test('in Finnish: the navigation, the status, the dashboard, a sensor and its ch
   assert.equal(await page.getByTestId('chart-summary').locator('dt').first().textContent(), 'Alin');
   await page.screenshot({ path: join(shots, 'fi-detail.png'), fullPage: true });
   await page.getByRole('button', { name: '← Kaikki anturit' }).click();
+  // The pages translated so far: their headings and a piece of their text in Finnish.
+  const finnish = {
+    Hälytykset: ['Hälytykset', 'Säännöt'],
+    Vastaanotin: ['Vastaanotin', 'Gatewayt ilman sääntöä'],
+    'Ruuvi Network': ['Ruuvi Network', 'Sisäinen API on pois päältä'],
+    Varmenteet: ['Varmenteet', 'Gatewayt'],
+    Purkaja: ['Pura mainos', 'Liitä raaka mainos'],
+    Asetukset: ['Asetukset', 'Kieli'],
+  };
   for (const name of ['Yleiskuva', 'Gatewayt', 'Hälytykset', 'Vastaanotin', 'Ruuvi Network', 'Varmenteet', 'Purkaja', 'Asetukset']) {
     await page.getByRole('button', { name, exact: true }).click();
     await page.waitForTimeout(300);
+    if (finnish[name]) {
+      const [heading, text] = finnish[name];
+      assert.equal(await page.locator('main h2').first().textContent(), heading);
+      assert.ok((await page.locator('main').textContent()).includes(text), `${name}: ${text}`);
+    }
     await page.screenshot({ path: join(shots, `fi-page-${name.toLowerCase().replace(' ', '-')}.png`), fullPage: true });
   }
   // Back to English for the next run in this profile.
