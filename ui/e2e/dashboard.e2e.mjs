@@ -98,9 +98,9 @@ test('temperatures follow the unit chosen in Settings', async () => {
   const unit = page.locator('.card[data-kind=ruuvi_tag] [data-key=temperature] .unit').first();
   await unit.waitFor({ timeout: 20_000 });
   assert.equal(await unit.textContent(), '°C');
-  await page.getByRole('button', { name: 'Settings' }).click();
+  await page.getByRole('button', { name: 'Settings', exact: true }).click();
   await page.getByLabel('Fahrenheit (°F)').check();
-  await page.getByRole('button', { name: 'Dashboard' }).click();
+  await page.getByRole('button', { name: 'Dashboard', exact: true }).click();
   await page.locator('.card [data-key=temperature] .unit').first().waitFor();
   assert.equal(await page.locator('.card [data-key=temperature] .unit').first().textContent(), '°F');
   // Remembered across a reload.
@@ -123,7 +123,7 @@ test('a Ruuvi Station export imported in Settings becomes a card and a year char
   writeFileSync(file, lines.join('\n') + '\n');
   const page = await browser.newPage();
   await page.goto(uiUrl);
-  await page.getByRole('button', { name: 'Settings' }).click();
+  await page.getByRole('button', { name: 'Settings', exact: true }).click();
   await page.locator('#import-file').setInputFiles(file);
   await page.getByRole('button', { name: 'Import' }).click();
   await page.locator('#import-said').waitFor({ timeout: 20_000 });
@@ -131,7 +131,7 @@ test('a Ruuvi Station export imported in Settings becomes a card and a year char
   // Twice: nothing new.
   await page.getByRole('button', { name: 'Import' }).click();
   await page.waitForFunction(() => document.querySelector('#import-said')?.textContent?.includes('1440 already stored'));
-  await page.getByRole('button', { name: 'Dashboard' }).click();
+  await page.getByRole('button', { name: 'Dashboard', exact: true }).click();
   const sensor = 'F1:F2:F3:F4:F5:F6';
   const search = page.getByRole('searchbox');
   if (await search.count()) await search.fill(sensor);
@@ -150,7 +150,7 @@ test('a Ruuvi Station export imported in Settings becomes a card and a year char
 test('the decoder works over HTTP, errors come back by code', async () => {
   const page = await browser.newPage();
   await page.goto(uiUrl);
-  await page.getByRole('button', { name: 'Decoder' }).click();
+  await page.getByRole('button', { name: 'Decoder', exact: true }).click();
   await page.locator('#hex-input').fill('0201061BFF99040512FC5394C37C0004FFFC040CAC364200CDCBB8334C884F');
   await page.getByRole('button', { name: 'Decode', exact: true }).click();
   await page.locator('tr[data-key=temperature] td').first().waitFor();
@@ -177,7 +177,7 @@ test('an alert made in the UI fires from the simulated gateways', async () => {
   const page = await browser.newPage();
   await page.goto(uiUrl);
   await page.locator('.card[data-kind=ruuvi_tag]').first().waitFor({ timeout: 20_000 });
-  await page.getByRole('button', { name: 'Alerts' }).click();
+  await page.getByRole('button', { name: 'Alerts', exact: true }).click();
   await page.getByRole('button', { name: 'New alert' }).click();
   const sensor = await page.locator('#rule-sensor').inputValue();
   await page.getByLabel('Sensor name').fill('Demo sauna');

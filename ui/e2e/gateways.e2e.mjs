@@ -82,7 +82,7 @@ test('find a gateway, log in, send its data to this computer, watch it live', as
   await page.screenshot({ path: join(shots, 'browser-gateway-sending-here.png'), fullPage: true });
 
   // The gateway's tags arrive on the dashboard (bearer token + client certificate accepted).
-  await page.getByRole('button', { name: 'Dashboard' }).click();
+  await page.getByRole('button', { name: 'Dashboard', exact: true }).click();
   const card = page.locator('.card').filter({ has: page.locator('.source', { hasText: `gateway ${gateway.gw_mac}` }) }).first();
   await card.locator('[data-key=temperature] .value').waitFor({ timeout: 60_000 });
   const sensor = await card.getAttribute('data-sensor');
@@ -91,17 +91,17 @@ test('find a gateway, log in, send its data to this computer, watch it live', as
   await page.screenshot({ path: join(shots, 'browser-gateway-chart.png'), fullPage: true });
 
   // The Receiver page: this gateway's rule and its stored posts.
-  await page.getByRole('button', { name: 'Receiver' }).click();
+  await page.getByRole('button', { name: 'Receiver', exact: true }).click();
   const activity = page.locator(`.receiver-gateway[data-gateway="${gateway.gw_mac}"]`);
   await activity.waitFor({ timeout: 10_000 });
-  assert.match(await activity.textContent(), /Authentication: bearer; client certificate required/);
+  assert.match(await activity.textContent(), /Authentication: Bearer token; client certificate required/);
   await activity.locator('tr[data-status="200"]').first().waitFor({ timeout: 10_000 });
   assert.match(await activity.locator('tbody tr').first().textContent(), /stored \d+ observations?/);
   assert.match(await page.locator('#receiver-url').textContent(), /https:\/\/127\.0\.0\.1:\d+\/record/);
   await page.screenshot({ path: join(shots, 'browser-receiver.png'), fullPage: true });
 
   // Certificates: the CA, the receiver's and the gateway's; renewing uploads the new one to it.
-  await page.getByRole('button', { name: 'Certificates' }).click();
+  await page.getByRole('button', { name: 'Certificates', exact: true }).click();
   await page.locator('#ca').waitFor({ timeout: 10_000 });
   assert.match(await page.locator('#server-cert').textContent(), /127\.0\.0\.1/);
   const client = page.locator(`#client-certs tr[data-gateway="${gateway.gw_mac}"][data-previous="false"]`);
@@ -122,7 +122,7 @@ test('find a gateway, log in, send its data to this computer, watch it live', as
 test('change the backend through the form: checks, preview, apply', async () => {
   const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
   await page.goto(uiUrl);
-  await page.getByRole('button', { name: 'Gateways' }).click();
+  await page.getByRole('button', { name: 'Gateways', exact: true }).click();
   // Remembered from the first test: opening it needs no password.
   const row = page.locator(`#saved-gateways tr[data-endpoint="${gateway.address}"]`);
   await row.waitFor({ timeout: 10_000 });
@@ -198,7 +198,7 @@ test('a gateway set up by hand with a long URL posts to exactly our URL after "S
 
   // Checked at the receiver: posts from this gateway arrive at its one path (any other path is
   // answered 404 and never reaches a gateway's log) and carry none of the old header lines.
-  await page.getByRole('button', { name: 'Receiver' }).click();
+  await page.getByRole('button', { name: 'Receiver', exact: true }).click();
   const activity = page.locator(`.receiver-gateway[data-gateway="${byHand.gw_mac}"]`);
   await activity.locator('tr[data-status="200"]').first().waitFor({ timeout: 60_000 });
   const headers = await activity.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.unexpectedHeaders));

@@ -127,13 +127,13 @@ test('point a gateway at a broker from the Gateways page; its data arrives over 
   await page.screenshot({ path: join(shots, 'browser-gateway-mqtt.png'), fullPage: true });
 
   // The gateway's sensors arrive over MQTT (relaying resumes 5 s after the change).
-  await page.getByRole('button', { name: 'Dashboard' }).click();
+  await page.getByRole('button', { name: 'Dashboard', exact: true }).click();
   const card = page.locator('.card').filter({ has: page.locator('.source', { hasText: `gateway ${gateway.gw_mac} (MQTT)` }) });
   await card.first().locator('[data-key=temperature] .value').waitFor({ timeout: 60_000 });
   await page.waitForFunction((mac) => [...document.querySelectorAll('.card .source')].filter((s) => s.textContent.includes(`gateway ${mac} (MQTT)`)).length === 3, gateway.gw_mac, { timeout: 30_000 });
 
   // Settings say where the data goes and what the feed does.
-  await page.getByRole('button', { name: 'Settings' }).click();
+  await page.getByRole('button', { name: 'Settings', exact: true }).click();
   await page.locator('#storage-now').waitFor();
   assert.match(await page.locator('#storage-now').textContent(), /postgres:\/\/postgres@127\.0\.0\.1:\d+\/e2e_mqtt_/);
   await page.waitForFunction(() => /connected · [1-9]\d* observations/.test(document.querySelector('#mqtt-feed-now')?.textContent ?? ''));
