@@ -211,14 +211,9 @@ fn measure(store: &mut SqliteStore, scale: &Scale, dir: &std::path::Path) -> Fig
     let mut xlsx_rows = 0;
     let xlsx = time(3, || {
         let mut workbook = ruuvi_dashboard::xlsx::Workbook::new();
-        xlsx_rows = ruuvi_dashboard::xlsx::export(
-            store,
-            &[a],
-            END_MS - 30 * DAY_MS,
-            END_MS,
-            &mut workbook,
-        )
-        .unwrap();
+        xlsx_rows =
+            ruuvi_dashboard::xlsx::export(store, &[a], END_MS - 30 * DAY_MS, END_MS, &mut workbook)
+                .unwrap();
         workbook.save(&book).unwrap();
     });
     let _ = std::fs::remove_file(&book);
