@@ -1,6 +1,7 @@
 // The Gateways page's list of gateways known by other paths than being added.
 import type { KnownGateway } from './backend';
 import { ago } from './cards';
+import { translate, type Translate } from './i18n';
 
 export interface KnownState {
   /** How Ruuvi Desk knows it, for people. */
@@ -10,28 +11,28 @@ export interface KnownState {
 }
 
 /** What a row says about a known gateway at `now` (posts older than 5 minutes are quiet). */
-export function knownState(k: KnownGateway, now: number): KnownState {
+export function knownState(k: KnownGateway, now: number, t: Translate = translate()): KnownState {
   const via = [
-    k.demo ? 'demo (simulated)' : '',
-    k.posts_stored + k.posts_refused > 0 ? 'posts to this computer' : '',
+    k.demo ? t('known.viaDemo') : '',
+    k.posts_stored + k.posts_refused > 0 ? t('known.viaPosts') : '',
     k.mqtt_online !== null ? 'MQTT' : '',
-    k.polled ? 'history read' : '',
+    k.polled ? t('known.viaHistory') : '',
   ]
     .filter((v) => v !== '')
     .join(', ');
   const parts: string[] = [];
   let level: KnownState['level'] = 'quiet';
   if (k.last_post_ms !== null) {
-    parts.push(`last post ${ago(k.last_post_ms, now)}`);
+    parts.push(t('known.lastPost', { values: { ago: ago(k.last_post_ms, now, t) } }));
     if (now - k.last_post_ms < 300_000) level = 'ok';
   }
   if (k.posts_refused > 0) {
-    parts.push(`${k.posts_refused} of its latest ${k.posts_stored + k.posts_refused} posts refused`);
+    parts.push(t('known.refused', { values: { refused: k.posts_refused, total: k.posts_stored + k.posts_refused } }));
     level = 'attention';
   }
   if (k.mqtt_online !== null) {
-    parts.push(k.mqtt_online ? 'online over MQTT' : 'offline over MQTT');
+    parts.push(t(k.mqtt_online ? 'known.mqttOnline' : 'known.mqttOffline'));
     if (k.mqtt_online && level === 'quiet') level = 'ok';
   }
-  return { via: via || 'seen', text: parts.join('; ') || 'nothing recent', level };
+  return { via: via || t('known.seen'), text: parts.join('; ') || t('known.nothingRecent'), level };
 }
