@@ -212,6 +212,7 @@ test('in Finnish: the navigation, the status, the dashboard, a sensor and its ch
   await page.getByRole('button', { name: '← Kaikki anturit' }).click();
   // The pages translated so far: their headings and a piece of their text in Finnish.
   const finnish = {
+    Gatewayt: ['Gatewayt', 'Gatewayt, jotka Ruuvi Desk tuntee'],
     Hälytykset: ['Hälytykset', 'Säännöt'],
     Vastaanotin: ['Vastaanotin', 'Gatewayt ilman sääntöä'],
     'Ruuvi Network': ['Ruuvi Network', 'Sisäinen API on pois päältä'],
