@@ -5,41 +5,19 @@
 //! Simulated gateways with their factory login (the device id as password, not remembered: no
 //! keychain needed); real sockets on 127.0.0.1 only.
 
-use std::sync::Arc;
+mod common;
+
+use common::call;
+
 use std::time::Duration;
 
-use ruuvi_app::{
-    api, AppSettings, DemoConfig, Desk, DeskConfig, Event, ReceiverConfig, SettingsSource,
-};
+use ruuvi_app::{api, Desk, DeskConfig, Event};
 use ruuvi_gw_sim::{Firmware, GatewayOptions, RunningGateway};
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn config(dir: &std::path::Path) -> DeskConfig {
-    DeskConfig {
-        data_dir: dir.to_path_buf(),
-        database_dir: dir.to_path_buf(),
-        keychain: Arc::new(ruuvi_secrets::Keychain::new("ruuvi-app-settings-test")),
-        settings: SettingsSource::Fixed(Box::new(AppSettings {
-            bluetooth: false,
-            ..AppSettings::default()
-        })),
-        receiver: ReceiverConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            https: false,
-            path: "/record".into(),
-            create_ca: false,
-            always_on: false,
-        },
-        internal_api: None,
-        ble: Default::default(),
-        mqtt: Default::default(),
-        demo: DemoConfig::Off,
-        export_dir: dir.join("exports"),
-        started: std::time::Instant::now(),
-        clock: ruuvi_protocol::clock::system(),
-        on_migration: None,
-    }
+    common::desk_config(dir, "ruuvi-app-settings-test")
 }
 
 async fn open_gateway(index: u64) -> RunningGateway {
@@ -51,13 +29,6 @@ async fn open_gateway(index: u64) -> RunningGateway {
     o.stats_first = Duration::from_millis(300);
     o.stats_period = Duration::from_millis(300);
     RunningGateway::start(o).await.unwrap()
-}
-
-async fn call(desk: &Arc<Desk>, name: &str, args: Value) -> Value {
-    match api::call(desk, name, args).await {
-        Ok(v) => v,
-        Err(e) => panic!("{name}: {e:?}"),
-    }
 }
 
 /// Answers every request: `/firmwareupdate` lists `v1.17.3` in this server's folder, whose

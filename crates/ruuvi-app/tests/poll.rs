@@ -2,10 +2,11 @@
 //! page and `serve --poll` use), against simulated gateways and this computer's receiver over
 //! real sockets on 127.0.0.1.
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
-use ruuvi_app::{api, AppSettings, DemoConfig, Desk, DeskConfig, ReceiverConfig, SettingsSource};
+use ruuvi_app::{api, Desk, DeskConfig};
 use ruuvi_gw_sim::{Firmware, GatewayOptions, LanAuth, RunningGateway};
 use ruuvi_store::ObservationStore;
 
@@ -20,30 +21,9 @@ async fn open_gateway(index: u64) -> RunningGateway {
 }
 
 fn config(dir: &std::path::Path) -> DeskConfig {
-    DeskConfig {
-        data_dir: dir.to_path_buf(),
-        database_dir: dir.to_path_buf(),
-        keychain: Arc::new(ruuvi_secrets::Keychain::new("ruuvi-app-poll-test")),
-        settings: SettingsSource::Fixed(Box::new(AppSettings {
-            bluetooth: false,
-            ..AppSettings::default()
-        })),
-        receiver: ReceiverConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            https: false,
-            path: "/record".into(),
-            create_ca: false,
-            always_on: true,
-        },
-        internal_api: None,
-        ble: Default::default(),
-        mqtt: Default::default(),
-        demo: DemoConfig::Off,
-        export_dir: dir.join("exports"),
-        started: std::time::Instant::now(),
-        clock: ruuvi_protocol::clock::system(),
-        on_migration: None,
-    }
+    let mut config = common::desk_config(dir, "ruuvi-app-poll-test");
+    config.receiver.always_on = true;
+    config
 }
 
 /// The body of `GET path` (an open gateway needs no login).

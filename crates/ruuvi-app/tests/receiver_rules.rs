@@ -5,18 +5,15 @@
 //! refuses a gateway whose rule was removed. The token goes to the keychain
 //! (`tests/with-keychain.sh`).
 
+mod common;
+
+use common::call;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use ruuvi_app::{api, AppSettings, DemoConfig, Desk, DeskConfig, ReceiverConfig, SettingsSource};
+use ruuvi_app::{api, AppSettings, Desk, DeskConfig, SettingsSource};
 use serde_json::{json, Value};
-
-async fn call(desk: &Arc<Desk>, name: &str, args: Value) -> Value {
-    match api::call(desk, name, args).await {
-        Ok(v) => v,
-        Err(e) => panic!("{name}: {e:?}"),
-    }
-}
 
 /// Waits for the gateway's newest post to have `status`; returns it.
 async fn newest_post(desk: &Arc<Desk>, gateway: &str, status: u64) -> Value {
@@ -44,37 +41,10 @@ async fn newest_post(desk: &Arc<Desk>, gateway: &str, status: u64) -> Value {
 async fn rules_set_in_the_app_take_effect_on_the_next_post() {
     let dir = std::env::temp_dir().join(format!("ruuvi-app-rules-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let desk = Desk::start(DeskConfig {
-        data_dir: dir.clone(),
-        database_dir: dir.clone(),
-        keychain: Arc::new(ruuvi_secrets::Keychain::new("ruuvi-app-rules-test")),
-        settings: SettingsSource::Fixed(Box::new(AppSettings {
-            bluetooth: false,
-            ..AppSettings::default()
-        })),
-        receiver: ReceiverConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            https: false,
-            path: "/record".into(),
-            create_ca: false,
-            always_on: true,
-        },
-        internal_api: None,
-        ble: Default::default(),
-        mqtt: Default::default(),
-        demo: DemoConfig::Always(ruuvi_demo::DemoOptions {
-            gateways: 1,
-            tags: 1,
-            period_s: 1,
-            seed: 11,
-        }),
-        export_dir: dir.join("exports"),
-        started: std::time::Instant::now(),
-        clock: ruuvi_protocol::clock::system(),
-        on_migration: None,
-    })
-    .await
-    .unwrap();
+    let mut config = common::desk_config(&dir, "ruuvi-app-rules-test");
+    config.receiver.always_on = true;
+    config.demo = common::demo(1, 1, 11);
+    let desk = Desk::start(config).await.unwrap();
     let rules = call(&desk, "receiver_rules", json!({})).await;
     assert_eq!(rules, json!({"accept_unknown": true, "gateways": []}));
     let mut gateway = String::new();
@@ -163,25 +133,9 @@ async fn the_internal_api_in_the_app_matches_its_http_api() {
     settings.save(&dir).unwrap();
     let keychain = Arc::new(ruuvi_secrets::Keychain::new("ruuvi-app-network-test"));
     let desk = Desk::start(DeskConfig {
-        data_dir: dir.clone(),
-        database_dir: dir.clone(),
         keychain: keychain.clone(),
         settings: SettingsSource::Saved,
-        receiver: ReceiverConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            https: false,
-            path: "/record".into(),
-            create_ca: false,
-            always_on: false,
-        },
-        internal_api: None,
-        ble: Default::default(),
-        mqtt: Default::default(),
-        demo: DemoConfig::Off,
-        export_dir: dir.join("exports"),
-        started: std::time::Instant::now(),
-        clock: ruuvi_protocol::clock::system(),
-        on_migration: None,
+        ..common::desk_config(&dir, "unused")
     })
     .await
     .unwrap();

@@ -4,45 +4,22 @@
 //! downloads it when asked and by itself on its refresh interval, and the page's log says
 //! which version it fetched. Real sockets on 127.0.0.1 only.
 
-use std::sync::Arc;
+mod common;
+
+use common::call;
+
 use std::time::Duration;
 
-use ruuvi_app::{api, AppSettings, DemoConfig, Desk, DeskConfig, ReceiverConfig, SettingsSource};
+use ruuvi_app::{Desk, DeskConfig};
 use ruuvi_gw_sim::{Firmware, GatewayOptions, LanAuth, RunningGateway};
-use serde_json::{json, Value};
+use serde_json::json;
 
 fn config(dir: &std::path::Path, keychain: &str) -> DeskConfig {
-    DeskConfig {
-        data_dir: dir.to_path_buf(),
-        database_dir: dir.to_path_buf(),
-        keychain: Arc::new(ruuvi_secrets::Keychain::new(keychain)),
-        settings: SettingsSource::Fixed(Box::new(AppSettings {
-            bluetooth: false,
-            ..AppSettings::default()
-        })),
-        receiver: ReceiverConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            https: true,
-            path: "/record".into(),
-            create_ca: true,
-            always_on: true,
-        },
-        internal_api: None,
-        ble: Default::default(),
-        mqtt: Default::default(),
-        demo: DemoConfig::Off,
-        export_dir: dir.join("exports"),
-        started: std::time::Instant::now(),
-        clock: ruuvi_protocol::clock::system(),
-        on_migration: None,
-    }
-}
-
-async fn call(desk: &Arc<Desk>, name: &str, args: Value) -> Value {
-    match api::call(desk, name, args).await {
-        Ok(v) => v,
-        Err(e) => panic!("{name}: {e:?}"),
-    }
+    let mut config = common::desk_config(dir, keychain);
+    config.receiver.https = true;
+    config.receiver.create_ca = true;
+    config.receiver.always_on = true;
+    config
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

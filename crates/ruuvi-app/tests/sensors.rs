@@ -3,48 +3,20 @@
 //! alert's name all follow. Data from the demo gateways posting to the receiver on 127.0.0.1;
 //! no keychain needed.
 
+mod common;
+
+use common::call;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use ruuvi_app::{api, AppSettings, DemoConfig, Desk, DeskConfig, ReceiverConfig, SettingsSource};
+use ruuvi_app::{api, Desk, DeskConfig};
 use serde_json::{json, Value};
 
 fn config(dir: &std::path::Path) -> DeskConfig {
     DeskConfig {
-        data_dir: dir.to_path_buf(),
-        database_dir: dir.to_path_buf(),
-        keychain: Arc::new(ruuvi_secrets::Keychain::new("ruuvi-app-sensors-test")),
-        settings: SettingsSource::Fixed(Box::new(AppSettings {
-            bluetooth: false,
-            ..AppSettings::default()
-        })),
-        receiver: ReceiverConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            https: false,
-            path: "/record".into(),
-            create_ca: false,
-            always_on: false,
-        },
-        internal_api: None,
-        ble: Default::default(),
-        mqtt: Default::default(),
-        demo: DemoConfig::Always(ruuvi_demo::DemoOptions {
-            gateways: 1,
-            tags: 2,
-            period_s: 1,
-            seed: 7,
-        }),
-        export_dir: dir.join("exports"),
-        started: std::time::Instant::now(),
-        clock: ruuvi_protocol::clock::system(),
-        on_migration: None,
-    }
-}
-
-async fn call(desk: &Arc<Desk>, name: &str, args: Value) -> Value {
-    match api::call(desk, name, args).await {
-        Ok(v) => v,
-        Err(e) => panic!("{name}: {e:?}"),
+        demo: common::demo(1, 2, 7),
+        ..common::desk_config(dir, "ruuvi-app-sensors-test")
     }
 }
 

@@ -2,10 +2,12 @@
 //! anything reads it, the face is told how far it is, and the dashboard and charts see all of
 //! it afterwards.
 
+mod common;
+
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use ruuvi_app::{api, AppSettings, DemoConfig, Desk, DeskConfig, Migration, ReceiverConfig};
+use ruuvi_app::{api, Desk, DeskConfig, Migration};
 use ruuvi_protocol::{DataFormat, Feed, MacAddress, Observation, Readings};
 
 fn old_history() -> impl Iterator<Item = Observation> {
@@ -36,28 +38,8 @@ async fn an_earlier_versions_store_is_moved_with_progress_and_then_read_whole() 
     let told: Arc<Mutex<Vec<Migration>>> = Arc::default();
     let record = told.clone();
     let config = DeskConfig {
-        data_dir: dir.clone(),
-        database_dir: dir.clone(),
-        keychain: Arc::new(ruuvi_secrets::Keychain::new("ruuvi-app-upgrade-test")),
-        settings: ruuvi_app::SettingsSource::Fixed(Box::new(AppSettings {
-            bluetooth: false,
-            ..AppSettings::default()
-        })),
-        receiver: ReceiverConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            https: false,
-            path: "/record".into(),
-            create_ca: false,
-            always_on: false,
-        },
-        internal_api: None,
-        ble: Default::default(),
-        mqtt: Default::default(),
-        demo: DemoConfig::Off,
-        export_dir: dir.join("exports"),
-        started: std::time::Instant::now(),
-        clock: ruuvi_protocol::clock::system(),
         on_migration: Some(Arc::new(move |m| record.lock().push(m))),
+        ..common::desk_config(&dir, "ruuvi-app-upgrade-test")
     };
     let desk = Desk::start(config).await.unwrap();
     let steps = told.lock().clone();
