@@ -53,6 +53,11 @@ export function ruleFormOf(r: Rule): RuleForm {
   };
 }
 
+/** An alert type's name in the UI's language ("PM2.5" → `alerts.type.PM2_5`). */
+export function alertTypeLabel(type: AlertType, t: Translate = translate()): string {
+  return t(`alerts.type.${type.replace('.', '_')}`);
+}
+
 /** What a trigger means for this alert type, for the form's labels. */
 export function triggerLabel(trigger: TriggerType, type: AlertType, t: Translate = translate()): string {
   if (type === 'Movement' && trigger === 'Different from') return t('alerts.trigger.moved');

@@ -3,6 +3,7 @@
 // a broker) and the MQTT sink (observations republished, with Home Assistant discovery).
 // Passwords are not part of it: each goes to the keychain on its own.
 import type { AppSettings } from './backend';
+import { translate, type Translate } from './i18n';
 
 export interface ConnectionsForm {
   /** Empty: this computer's database. */
@@ -41,7 +42,7 @@ export function connectionsForm(s: AppSettings): ConnectionsForm {
 const BROKER = /^(mqtts?|wss?):\/\/(\[[^\]]+\]|[^/:\s]+)(:\d{1,5})?(\/\S*)?$/i;
 
 /** The settings to save, or what is wrong with the form. */
-export function fromConnectionsForm(f: ConnectionsForm, current: AppSettings): AppSettings | { error: string } {
+export function fromConnectionsForm(f: ConnectionsForm, current: AppSettings, t: Translate = translate()): AppSettings | { error: string } {
   const store = f.store.trim();
   if (store !== '') {
     let url: URL | null = null;
@@ -51,16 +52,16 @@ export function fromConnectionsForm(f: ConnectionsForm, current: AppSettings): A
       url = null;
     }
     if (!url || !['postgres:', 'postgresql:'].includes(url.protocol) || url.hostname === '')
-      return { error: 'Database: a postgres://user@host:5432/database URL, or empty for this computer' };
-    if (url.password !== '') return { error: 'Database: leave the password out of the URL and type it in its own field' };
+      return { error: t('connections.check.store') };
+    if (url.password !== '') return { error: t('connections.check.storePassword') };
   }
   if (f.feed && !BROKER.test(f.feedBroker.trim()))
-    return { error: 'MQTT feed: the broker as mqtt://host:1883, mqtts://, ws:// or wss://' };
-  if (f.feed && f.feedTopic.trim() === '') return { error: 'MQTT feed: a topic filter such as ruuvi/#' };
+    return { error: t('connections.check.feedBroker') };
+  if (f.feed && f.feedTopic.trim() === '') return { error: t('connections.check.feedTopic') };
   if (f.sink && !BROKER.test(f.sinkBroker.trim()))
-    return { error: 'MQTT sink: the broker as mqtt://host:1883, mqtts://, ws:// or wss://' };
+    return { error: t('connections.check.sinkBroker') };
   if (f.sink && (f.sinkPrefix.trim() === '' || /[#+]/.test(f.sinkPrefix)))
-    return { error: 'MQTT sink: a topic prefix without wildcards, e.g. ruuvi_desk' };
+    return { error: t('connections.check.sinkPrefix') };
   const user = (u: string) => (u.trim() === '' ? null : u.trim());
   return {
     ...current,

@@ -1,6 +1,7 @@
 // The Settings page's "Data and Bluetooth" form: inputs as typed, checked, and turned into
 // the backend's AppSettings.
 import type { AppSettings } from './backend';
+import { translate, type Translate } from './i18n';
 
 export interface DataForm {
   bluetooth: boolean;
@@ -33,17 +34,17 @@ function whole(text: string, min: number, max: number): number | null | undefine
 }
 
 /** The settings to save, or what is wrong with the form. */
-export function fromDataForm(f: DataForm, current: AppSettings): AppSettings | { error: string } {
+export function fromDataForm(f: DataForm, current: AppSettings, t: Translate = translate()): AppSettings | { error: string } {
   const keep = whole(f.keepDays, 1, 36500);
-  if (keep === undefined) return { error: 'Keep history: whole days from 1, or empty to keep everything' };
+  if (keep === undefined) return { error: t('dataSettings.check.keep') };
   const resolution = whole(f.resolutionMinutes, 1, 1440);
-  if (resolution === undefined) return { error: 'Resolution: whole minutes from 1 to 1440, or empty for every observation' };
+  if (resolution === undefined) return { error: t('dataSettings.check.resolution') };
   const webhook = f.webhook.trim();
   if (webhook !== '' && !/^https?:\/\/[^/\s]+/.test(webhook))
-    return { error: 'Alert webhook: an http:// or https:// URL, or empty' };
+    return { error: t('dataSettings.check.webhook') };
   const internalApi = f.internalApi.trim();
   if (internalApi !== '' && !/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]):\d{1,5}$/.test(internalApi))
-    return { error: 'Internal API: an address and port such as 127.0.0.1:8444, or empty for off' };
+    return { error: t('dataSettings.check.internalApi') };
   return {
     ...current,
     internal_api: internalApi === '' ? null : internalApi,

@@ -2,6 +2,7 @@
 // hold them), checks that give an answer per field before anything is sent, and the
 // `ProfileForm` the backend takes. The backend checks again against the gateway's firmware.
 import type { HttpBackend, OwnServerForm, ProfileForm } from './backend';
+import { translate, type Translate } from './i18n';
 
 export type AuthKind = 'none' | 'basic' | 'bearer' | 'token' | 'api_key';
 export type DataFormat = 'ruuvi' | 'ruuvi_raw_and_decoded' | 'ruuvi_decoded';
@@ -33,18 +34,20 @@ export interface FormState {
   extraHeaders: string;
 }
 
+/** Each authentication's label (a catalogue key). */
 export const AUTH_LABELS: Record<AuthKind, string> = {
-  none: 'None',
-  basic: 'Basic (user and password)',
-  bearer: 'Bearer token',
-  token: 'Token',
-  api_key: 'API key',
+  none: 'auth.none',
+  basic: 'auth.basic',
+  bearer: 'auth.bearer',
+  token: 'auth.token',
+  api_key: 'auth.api_key',
 };
 
+/** Each data format's label (a catalogue key). */
 export const FORMAT_LABELS: Record<DataFormat, string> = {
-  ruuvi: 'Raw advertisements (ruuvi)',
-  ruuvi_raw_and_decoded: 'Raw and decoded',
-  ruuvi_decoded: 'Decoded only',
+  ruuvi: 'gatewayForm.format.ruuvi',
+  ruuvi_raw_and_decoded: 'gatewayForm.format.rawAndDecoded',
+  ruuvi_decoded: 'gatewayForm.format.decoded',
 };
 
 /** The gateway stores at most this many characters of URL. */
@@ -75,12 +78,12 @@ export function formFromBackend(http: HttpBackend): FormState {
 const OWN_HEADERS = ['host', 'content-length', 'content-type', 'transfer-encoding', 'connection', 'ruuvi-hmac-sha256'];
 
 /** What is wrong with typed `Name: value` lines, or null. */
-export function headerLinesError(text: string): string | null {
+export function headerLinesError(text: string, t: Translate = translate()): string | null {
   for (const line of text.split('\n').map((l) => l.trim()).filter((l) => l !== '')) {
     const colon = line.indexOf(':');
     const name = colon < 0 ? '' : line.slice(0, colon).trim();
-    if (colon < 0 || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) return `"${line}": write each line as Name: value`;
-    if (OWN_HEADERS.includes(name.toLowerCase())) return `${name}: the gateway sets it itself`;
+    if (colon < 0 || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) return t('gatewayForm.check.headerLine', { values: { line } });
+    if (OWN_HEADERS.includes(name.toLowerCase())) return t('gatewayForm.check.ownHeader', { values: { name } });
   }
   return null;
 }
@@ -116,15 +119,15 @@ export function shownError(
 }
 
 /** Problems with pasted certificates. */
-export function certificateErrors(c: CertificateChoices): Partial<Record<keyof CertificateChoices, string>> {
+export function certificateErrors(c: CertificateChoices, t: Translate = translate()): Partial<Record<keyof CertificateChoices, string>> {
   const errors: Partial<Record<keyof CertificateChoices, string>> = {};
   if (c.clientCert === 'pem') {
-    if (!looksLikePem(c.clientCertPem, 'CERTIFICATE')) errors.clientCertPem = 'Paste a PEM certificate';
+    if (!looksLikePem(c.clientCertPem, 'CERTIFICATE')) errors.clientCertPem = t('gatewayForm.check.clientCert');
     if (!looksLikePem(c.clientKeyPem, '') || !c.clientKeyPem.includes('PRIVATE KEY'))
-      errors.clientKeyPem = 'Paste the PEM private key of that certificate';
+      errors.clientKeyPem = t('gatewayForm.check.clientKey');
   }
   if (c.serverCa === 'pem' && !looksLikePem(c.serverCaPem, 'CERTIFICATE'))
-    errors.serverCaPem = 'Paste the PEM certificate of the CA that signed the server';
+    errors.serverCaPem = t('gatewayForm.check.serverCa');
   return errors;
 }
 
@@ -137,7 +140,7 @@ export function certificateForm(c: CertificateChoices): Pick<OwnServerForm, 'cli
 }
 
 /** Per-field problems; an empty object means the form can be previewed. */
-export function validateForm(f: FormState): FormErrors {
+export function validateForm(f: FormState, t: Translate = translate()): FormErrors {
   const errors: FormErrors = {};
   if (!f.ownServer) return errors;
   const url = f.url.trim();
@@ -147,24 +150,24 @@ export function validateForm(f: FormState): FormErrors {
   } catch {
     parsed = null;
   }
-  if (url === '') errors.url = 'Enter the server URL, e.g. https://desk.local:8443/record';
+  if (url === '') errors.url = t('gatewayForm.check.urlEmpty');
   else if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.hostname === '')
-    errors.url = 'Must start with http:// or https:// and name a host';
-  else if (url.length > MAX_URL_LENGTH) errors.url = `At most ${MAX_URL_LENGTH} characters (the gateway stores no more)`;
-  else if (url === RUUVI_CLOUD_URL) errors.url = "That is Ruuvi Cloud's URL: switch Ruuvi Cloud on instead";
+    errors.url = t('gatewayForm.check.urlScheme');
+  else if (url.length > MAX_URL_LENGTH) errors.url = t('gatewayForm.check.urlLong', { values: { max: MAX_URL_LENGTH } });
+  else if (url === RUUVI_CLOUD_URL) errors.url = t('gatewayForm.check.urlCloud');
   else if ((f.certificates.clientCert !== 'none' || f.certificates.serverCa !== 'builtin') && parsed.protocol !== 'https:')
-    errors.url = 'Certificates need an https:// URL';
+    errors.url = t('gatewayForm.check.urlHttps');
 
   const interval = Number(f.interval);
   if (!/^\d+$/.test(f.interval.trim()) || interval < 1 || interval > 65535)
-    errors.interval = 'Whole seconds from 1 to 65535';
+    errors.interval = t('gatewayForm.check.interval');
 
-  if (f.auth === 'basic' && f.user.trim() === '') errors.user = 'Basic authentication needs a user name';
-  if (/[\s?#]/.test(f.extraPath.trim().replace(/^\//, ''))) errors.extraPath = 'No spaces, ? or # in the path';
-  if (/[\s#]/.test(f.extraQuery.trim().replace(/^\?/, ''))) errors.extraQuery = 'No spaces or # in the query';
-  const headers = headerLinesError(f.extraHeaders);
+  if (f.auth === 'basic' && f.user.trim() === '') errors.user = t('gatewayForm.check.user');
+  if (/[\s?#]/.test(f.extraPath.trim().replace(/^\//, ''))) errors.extraPath = t('gatewayForm.check.extraPath');
+  if (/[\s#]/.test(f.extraQuery.trim().replace(/^\?/, ''))) errors.extraQuery = t('gatewayForm.check.extraQuery');
+  const headers = headerLinesError(f.extraHeaders, t);
   if (headers) errors.extraHeaders = headers;
-  return { ...errors, ...certificateErrors(f.certificates) };
+  return { ...errors, ...certificateErrors(f.certificates, t) };
 }
 
 /** What the backend takes; call only when `validateForm` found nothing. */
@@ -188,15 +191,15 @@ export function toProfileForm(f: FormState): ProfileForm {
 }
 
 /** The secret field's label for an auth type (none: no field). */
-export function secretLabel(auth: AuthKind): string | null {
+export function secretLabel(auth: AuthKind, t: Translate = translate()): string | null {
   switch (auth) {
     case 'basic':
-      return 'Password';
+      return t('gatewayForm.secret.password');
     case 'bearer':
-      return 'Token';
+      return t('gatewayForm.secret.token');
     case 'token':
     case 'api_key':
-      return 'Key';
+      return t('gatewayForm.secret.key');
     default:
       return null;
   }

@@ -52,7 +52,10 @@ export function useLanguage(setting: LanguageSetting): void {
 }
 
 /** A message lookup: the `$_` of a component, or [`translate`] outside one. */
-export type Translate = (key: string, options?: { values?: Record<string, string | number | boolean | Date | null | undefined> }) => string;
+export type Translate = (
+  key: string,
+  options?: { values?: Record<string, string | number | boolean | Date | null | undefined>; default?: string },
+) => string;
 
 /** The current language's lookup (for code outside components; pass `$_` from a component so
  * it re-runs when the language changes). */

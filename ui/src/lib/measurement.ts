@@ -1,4 +1,5 @@
 // Turns a decoded measurement (gateway key names) into labelled rows for display.
+import { translate, type Translate } from './i18n';
 
 export interface Row {
   key: string;
@@ -8,51 +9,52 @@ export interface Row {
 }
 
 interface FieldInfo {
+  /** A catalogue key. */
   label: string;
   unit: string;
   decimals?: number;
 }
 
 const FIELDS: Record<string, FieldInfo> = {
-  temperature: { label: 'Temperature', unit: '°C', decimals: 2 },
-  humidity: { label: 'Humidity', unit: '%RH', decimals: 2 },
-  pressure: { label: 'Pressure', unit: 'hPa', decimals: 2 },
-  accelX: { label: 'Acceleration X', unit: 'g', decimals: 3 },
-  accelY: { label: 'Acceleration Y', unit: 'g', decimals: 3 },
-  accelZ: { label: 'Acceleration Z', unit: 'g', decimals: 3 },
-  voltage: { label: 'Battery', unit: 'V', decimals: 3 },
-  txPower: { label: 'TX power', unit: 'dBm' },
-  movementCounter: { label: 'Movements', unit: '' },
-  measurementSequenceNumber: { label: 'Sequence', unit: '' },
-  'PM1.0': { label: 'PM1.0', unit: 'µg/m³', decimals: 1 },
-  'PM2.5': { label: 'PM2.5', unit: 'µg/m³', decimals: 1 },
-  'PM4.0': { label: 'PM4.0', unit: 'µg/m³', decimals: 1 },
-  'PM10.0': { label: 'PM10', unit: 'µg/m³', decimals: 1 },
-  CO2: { label: 'CO₂', unit: 'ppm', decimals: 0 },
-  VOC: { label: 'VOC index', unit: '', decimals: 0 },
-  NOx: { label: 'NOx index', unit: '', decimals: 0 },
-  luminosity: { label: 'Light', unit: 'lx', decimals: 0 },
-  sound_inst_dba: { label: 'Sound (instant)', unit: 'dBA', decimals: 1 },
-  sound_avg_dba: { label: 'Sound (average)', unit: 'dBA', decimals: 1 },
-  sound_peak_spl_db: { label: 'Sound (peak)', unit: 'dB SPL', decimals: 1 },
-  flag_calibration_in_progress: { label: 'Calibrating', unit: '' },
-  flag_button_pressed: { label: 'Button pressed', unit: '' },
-  flag_rtc_running_on_boot: { label: 'Clock kept on boot', unit: '' },
-  id: { label: 'Device id', unit: '' },
+  temperature: { label: 'measure.temperature', unit: '°C', decimals: 2 },
+  humidity: { label: 'measure.humidity', unit: '%RH', decimals: 2 },
+  pressure: { label: 'measure.pressure', unit: 'hPa', decimals: 2 },
+  accelX: { label: 'measure.accelX', unit: 'g', decimals: 3 },
+  accelY: { label: 'measure.accelY', unit: 'g', decimals: 3 },
+  accelZ: { label: 'measure.accelZ', unit: 'g', decimals: 3 },
+  voltage: { label: 'measure.voltage', unit: 'V', decimals: 3 },
+  txPower: { label: 'measure.txPower', unit: 'dBm' },
+  movementCounter: { label: 'measure.movementCounter', unit: '' },
+  measurementSequenceNumber: { label: 'measure.measurementSequenceNumber', unit: '' },
+  'PM1.0': { label: 'measure.PM1_0', unit: 'µg/m³', decimals: 1 },
+  'PM2.5': { label: 'measure.PM2_5', unit: 'µg/m³', decimals: 1 },
+  'PM4.0': { label: 'measure.PM4_0', unit: 'µg/m³', decimals: 1 },
+  'PM10.0': { label: 'measure.PM10_0', unit: 'µg/m³', decimals: 1 },
+  CO2: { label: 'measure.CO2', unit: 'ppm', decimals: 0 },
+  VOC: { label: 'measure.VOC', unit: '', decimals: 0 },
+  NOx: { label: 'measure.NOx', unit: '', decimals: 0 },
+  luminosity: { label: 'measure.luminosity', unit: 'lx', decimals: 0 },
+  sound_inst_dba: { label: 'measure.sound_inst_dba', unit: 'dBA', decimals: 1 },
+  sound_avg_dba: { label: 'measure.sound_avg_dba', unit: 'dBA', decimals: 1 },
+  sound_peak_spl_db: { label: 'measure.sound_peak_spl_db', unit: 'dB SPL', decimals: 1 },
+  flag_calibration_in_progress: { label: 'measure.flag_calibration_in_progress', unit: '' },
+  flag_button_pressed: { label: 'measure.flag_button_pressed', unit: '' },
+  flag_rtc_running_on_boot: { label: 'measure.flag_rtc_running_on_boot', unit: '' },
+  id: { label: 'measure.id', unit: '' },
 };
 
 const DERIVED: Record<string, FieldInfo> = {
-  dewPoint: { label: 'Dew point', unit: '°C', decimals: 2 },
-  absoluteHumidity: { label: 'Absolute humidity', unit: 'g/m³', decimals: 2 },
-  vapourPressure: { label: 'Vapour pressure', unit: 'Pa', decimals: 0 },
-  airDensity: { label: 'Air density', unit: 'kg/m³', decimals: 4 },
-  accelerationTotal: { label: 'Total acceleration', unit: 'g', decimals: 3 },
-  iaqs: { label: 'Air quality score (IAQS)', unit: '', decimals: 0 },
+  dewPoint: { label: 'measure.dewPoint', unit: '°C', decimals: 2 },
+  absoluteHumidity: { label: 'measure.absoluteHumidity', unit: 'g/m³', decimals: 2 },
+  vapourPressure: { label: 'measure.vapourPressure', unit: 'Pa', decimals: 0 },
+  airDensity: { label: 'measure.airDensity', unit: 'kg/m³', decimals: 4 },
+  accelerationTotal: { label: 'measure.accelerationTotal', unit: 'g', decimals: 3 },
+  iaqs: { label: 'measure.iaqs', unit: '', decimals: 0 },
 };
 
-export function formatValue(value: unknown, info: FieldInfo, key: string): string {
-  if (value === null || value === undefined) return 'N/A';
-  if (typeof value === 'boolean') return value ? 'yes' : 'no';
+export function formatValue(value: unknown, info: FieldInfo, key: string, t: Translate = translate()): string {
+  if (value === null || value === undefined) return t('measure.none');
+  if (typeof value === 'boolean') return t(value ? 'measure.yes' : 'measure.no');
   if (typeof value === 'number') {
     // Pressure arrives in Pa (gateway units); people read hPa.
     const shown = key === 'pressure' ? value / 100 : value;
@@ -61,7 +63,7 @@ export function formatValue(value: unknown, info: FieldInfo, key: string): strin
   return String(value);
 }
 
-export function dataFormatName(code: unknown): string {
+export function dataFormatName(code: unknown, t: Translate = translate()): string {
   switch (code) {
     case 3:
       return 'RAWv1 (3)';
@@ -76,24 +78,24 @@ export function dataFormatName(code: unknown): string {
     case 8:
       return 'Encrypted (8)';
     default:
-      return `Unknown (${String(code)})`;
+      return t('measure.unknownFormat', { values: { code: String(code) } });
   }
 }
 
 /** Rows for every known field present in the measurement, then the derived values. */
-export function measurementRows(m: Record<string, unknown>): Row[] {
+export function measurementRows(m: Record<string, unknown>, t: Translate = translate()): Row[] {
   const rows: Row[] = [];
   for (const [key, value] of Object.entries(m)) {
     const info = FIELDS[key];
     if (!info) continue;
-    rows.push({ key, label: info.label, value: formatValue(value, info, key), unit: info.unit });
+    rows.push({ key, label: t(info.label), value: formatValue(value, info, key, t), unit: info.unit });
   }
   const derived = m.derived;
   if (derived && typeof derived === 'object') {
     for (const [key, value] of Object.entries(derived as Record<string, unknown>)) {
       const info = DERIVED[key];
       if (!info || value === null) continue;
-      rows.push({ key, label: info.label, value: formatValue(value, info, key), unit: info.unit });
+      rows.push({ key, label: t(info.label), value: formatValue(value, info, key, t), unit: info.unit });
     }
   }
   return rows;

@@ -2,14 +2,15 @@
 // retained messages and certificates, as inputs hold them; per-field checks before anything
 // is sent; and the `MqttForm` the backend takes (it checks again against the firmware).
 import type { Mqtt, MqttForm } from './backend';
+import { translate, type Translate } from './i18n';
 import { certificateChoices, certificateErrors, certificateForm, type CertificateChoices } from './gatewayForm';
 
 export type MqttDataFormat = 'ruuvi_raw' | 'ruuvi_raw_and_decoded' | 'ruuvi_decoded';
 
 export const MQTT_FORMAT_LABELS: Record<MqttDataFormat, string> = {
-  ruuvi_raw: 'Raw advertisements',
-  ruuvi_raw_and_decoded: 'Raw and decoded',
-  ruuvi_decoded: 'Decoded only',
+  ruuvi_raw: 'mqttForm.format.raw',
+  ruuvi_raw_and_decoded: 'gatewayForm.format.rawAndDecoded',
+  ruuvi_decoded: 'gatewayForm.format.decoded',
 };
 
 export interface MqttFormState {
@@ -52,24 +53,24 @@ export function mqttFormFromGateway(m: Mqtt): MqttFormState {
 export type MqttFormErrors = Partial<Record<keyof MqttFormState | keyof CertificateChoices, string>>;
 
 /** Per-field problems; empty when the form can be sent. */
-export function validateMqttForm(f: MqttFormState): MqttFormErrors {
+export function validateMqttForm(f: MqttFormState, t: Translate = translate()): MqttFormErrors {
   const errors: MqttFormErrors = {};
   if (!f.enabled) return errors;
   const m = /^(mqtts?|wss?):\/\/(\[[^\]]+\]|[^/:\s]+)(:(\d+))?(\/\S*)?$/i.exec(f.url.trim());
-  if (f.url.trim() === '') errors.url = 'Enter the broker, e.g. mqtt://broker.lan:1883';
-  else if (!m) errors.url = 'mqtt://, mqtts://, ws:// or wss:// followed by host and port';
-  else if (m[4] !== undefined && (Number(m[4]) < 1 || Number(m[4]) > 65535)) errors.url = 'The port is 1 to 65535';
+  if (f.url.trim() === '') errors.url = t('mqttForm.check.urlEmpty');
+  else if (!m) errors.url = t('mqttForm.check.urlScheme');
+  else if (m[4] !== undefined && (Number(m[4]) < 1 || Number(m[4]) > 65535)) errors.url = t('mqttForm.check.port');
   const tls = m !== null && /^(mqtts|wss)$/i.test(m[1]);
   if ((f.certificates.clientCert !== 'none' || f.certificates.serverCa !== 'builtin') && m && !tls)
-    errors.url = 'Certificates need mqtts:// or wss://';
-  if (/[#+]/.test(f.prefix)) errors.prefix = 'No MQTT wildcards (# or +) in the prefix';
-  else if (f.prefix.length > 256) errors.prefix = 'At most 256 characters';
-  if (f.clientId.length > 50) errors.clientId = 'At most 50 characters';
+    errors.url = t('mqttForm.check.tls');
+  if (/[#+]/.test(f.prefix)) errors.prefix = t('mqttForm.check.wildcards');
+  else if (f.prefix.length > 256) errors.prefix = t('form.atMost', { values: { max: 256 } });
+  if (f.clientId.length > 50) errors.clientId = t('form.atMost', { values: { max: 50 } });
   if (!/^\d+$/.test(f.interval.trim()) || Number(f.interval) > 86400)
-    errors.interval = 'Whole seconds, 0 (at once) to 86400';
-  if (f.user.length > 128) errors.user = 'At most 128 characters';
-  if (f.password.length > 256) errors.password = 'At most 256 characters';
-  return { ...errors, ...certificateErrors(f.certificates) };
+    errors.interval = t('mqttForm.check.interval');
+  if (f.user.length > 128) errors.user = t('form.atMost', { values: { max: 128 } });
+  if (f.password.length > 256) errors.password = t('form.atMost', { values: { max: 256 } });
+  return { ...errors, ...certificateErrors(f.certificates, t) };
 }
 
 /** What the backend takes; call only when `validateMqttForm` found nothing. */

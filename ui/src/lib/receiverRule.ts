@@ -2,15 +2,9 @@
 import type { GatewayEntry, ReceiverRule } from './backend';
 import { translate, type Translate } from './i18n';
 
-export type AuthKind = 'none' | 'basic' | 'bearer' | 'token' | 'api_key';
+import { AUTH_LABELS, type AuthKind } from './gatewayForm';
 
-export const AUTH_LABELS: Record<AuthKind, string> = {
-  none: 'None',
-  basic: 'Basic (user and password)',
-  bearer: 'Bearer token',
-  token: 'Token',
-  api_key: 'API key',
-};
+export { AUTH_LABELS, type AuthKind };
 
 export interface RuleFormValues {
   gateway: string;

@@ -3,6 +3,7 @@
 // before anything is sent; and the `ScanProfile` the backend takes (it checks again against
 // the firmware).
 import type { Radio, ScanProfile } from './backend';
+import { translate, type Translate } from './i18n';
 
 export const RUUVI_COMPANY_ID = 0x0499;
 export const MAX_LISTED = 100;
@@ -61,24 +62,24 @@ function companyId(text: string): number | null {
 }
 
 /** Per-field problems; empty when the form can be sent. */
-export function validateScanForm(f: ScanFormState): ScanFormErrors {
+export function validateScanForm(f: ScanFormState, t: Translate = translate()): ScanFormErrors {
   const errors: ScanFormErrors = {};
   if (f.company === 'other' && companyId(f.companyId) === null) {
-    errors.companyId = 'A manufacturer id from 0 to 0xFFFF (Ruuvi is 0x0499)';
+    errors.companyId = t('scanForm.check.company');
   }
   if (f.list !== 'off') {
     const tags = listedTags(f.tags);
-    const wrong = tags.find((t) => !MAC.test(t));
-    const twice = tags.find((t, i) => tags.indexOf(t) !== i);
-    if (wrong) errors.tags = `${wrong} is not a MAC address (AA:BB:CC:DD:EE:FF)`;
-    else if (twice) errors.tags = `${twice} is listed twice`;
-    else if (tags.length > MAX_LISTED) errors.tags = `${tags.length} tags: the gateway keeps at most ${MAX_LISTED}`;
-    else if (f.list === 'allow' && tags.length === 0) errors.tags = 'An allow list needs at least one tag, or the gateway forwards nothing';
+    const wrong = tags.find((tag) => !MAC.test(tag));
+    const twice = tags.find((tag, i) => tags.indexOf(tag) !== i);
+    if (wrong) errors.tags = t('scanForm.check.notMac', { values: { tag: wrong } });
+    else if (twice) errors.tags = t('scanForm.check.twice', { values: { tag: twice } });
+    else if (tags.length > MAX_LISTED) errors.tags = t('scanForm.check.tooMany', { values: { count: tags.length, max: MAX_LISTED } });
+    else if (f.list === 'allow' && tags.length === 0) errors.tags = t('scanForm.check.emptyAllow');
   }
   if (!f.radioDefault) {
     const r = f.radio;
-    if (!(r.channel_37 || r.channel_38 || r.channel_39)) errors.radio = 'Keep at least one advertising channel, or the gateway hears nothing';
-    else if (!(r.phy_1m || r.phy_2m || r.coded_phy)) errors.radio = 'Keep at least one PHY, or the gateway hears nothing';
+    if (!(r.channel_37 || r.channel_38 || r.channel_39)) errors.radio = t('scanForm.check.channel');
+    else if (!(r.phy_1m || r.phy_2m || r.coded_phy)) errors.radio = t('scanForm.check.phy');
   }
   return errors;
 }
