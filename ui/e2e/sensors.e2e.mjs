@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { axeViolations, bin, launchChromium, shots, start, stopAll } from './support.mjs';
+import { axeViolations, bin, launchChromium, logIn, shots, start, stopAll } from './support.mjs';
 
 const ruuvictl = bin('ruuvictl', 'RUUVICTL');
 const PAGES = ['Dashboard', 'Gateways', 'Alerts', 'Receiver', 'Ruuvi Network', 'Certificates', 'Decoder', 'Settings'];
@@ -35,6 +35,34 @@ after(async () => {
   stopAll();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
+
+/** Every message of a catalogue, flattened. */
+function messages(catalogue) {
+  return Object.values(catalogue).flatMap((v) => (typeof v === 'object' ? messages(v) : [v]));
+}
+
+const catalogue = (code) => JSON.parse(readFileSync(new URL(`../src/locales/${code}.json`, import.meta.url), 'utf8'));
+/** English messages that Finnish writes differently, placeholders and plurals aside: none of
+ * them may be shown once the UI is in Finnish. */
+const ENGLISH_ONLY = (() => {
+  const fi = new Set(messages(catalogue('fi')));
+  return new Set(messages(catalogue('en')).filter((m) => !fi.has(m) && !/[{}]/.test(m) && /[a-z]{3}/.test(m)));
+})();
+
+/** Texts on the page that are English messages: an element's own words, labels, placeholders
+ * and option texts. */
+async function englishOn(page) {
+  const shown = await page.evaluate(() => {
+    const out = [];
+    for (const el of document.querySelectorAll('main *, header *, nav *')) {
+      const own = [...el.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => n.textContent.trim()).join(' ').trim();
+      if (own) out.push(own);
+      for (const a of ['placeholder', 'aria-label', 'title']) if (el.getAttribute(a)) out.push(el.getAttribute(a).trim());
+    }
+    return out;
+  });
+  return [...new Set(shown.filter((t) => ENGLISH_ONLY.has(t)))];
+}
 
 /** The number in a card's value cell. */
 async function value(card, key) {
@@ -183,7 +211,7 @@ test('800×600 is still usable; every page photographed and audited (axe) in lig
   }
 });
 
-test('in Finnish: the navigation, the status, the dashboard, a sensor and its chart', async () => {
+test('in Finnish: every page, a sensor and its chart, a gateway and its forms', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(uiUrl);
   await page.locator('.card').first().waitFor({ timeout: 20_000 });
@@ -210,7 +238,8 @@ test('in Finnish: the navigation, the status, the dashboard, a sensor and its ch
   assert.equal(await page.getByTestId('chart-summary').locator('dt').first().textContent(), 'Alin');
   await page.screenshot({ path: join(shots, 'fi-detail.png'), fullPage: true });
   await page.getByRole('button', { name: '← Kaikki anturit' }).click();
-  // The pages translated so far: their headings and a piece of their text in Finnish.
+  // Every page: its heading and a piece of its text in Finnish, and no English message shown.
+  const english = [];
   const finnish = {
     Gatewayt: ['Gatewayt', 'Gatewayt, jotka Ruuvi Desk tuntee'],
     Hälytykset: ['Hälytykset', 'Säännöt'],
@@ -228,9 +257,38 @@ test('in Finnish: the navigation, the status, the dashboard, a sensor and its ch
       assert.equal(await page.locator('main h2').first().textContent(), heading);
       assert.ok((await page.locator('main').textContent()).includes(text), `${name}: ${text}`);
     }
+    for (const t of await englishOn(page)) english.push(`${name}: ${t}`);
     await page.screenshot({ path: join(shots, `fi-page-${name.toLowerCase().replace(' ', '-')}.png`), fullPage: true });
   }
+  // A gateway's own forms: the demo gateway logged in to, a change previewed.
+  await page.getByRole('button', { name: 'Gatewayt', exact: true }).click();
+  const known = page.locator('#known-gateways tbody tr').first();
+  await known.getByRole('button', { name: /^Kirjaudu: / }).click();
+  await logIn(page, await page.locator('#login-secret').inputValue());
+  await page.locator('#gateway-mac').waitFor({ timeout: 20_000 });
+  const headings = await page.locator('main h3').allTextContents();
+  for (const h of ['HTTP(S)-palvelin', 'MQTT', 'Bluetooth-haku', 'LAN-pääsy', 'Aika, paikka ja tilastot', 'Laiteohjelmisto', 'Etäkonfigurointi', 'Lue muuttamatta']) {
+    assert.ok(headings.includes(h), `${h} in ${headings.join(' | ')}`);
+  }
+  await page.locator('#own-server').check();
+  await page.locator('#server-url').fill('http://');
+  await page.locator('#preview-changes').click();
+  assert.equal(await page.locator('#server-url-error').textContent(), 'Alun on oltava http:// tai https:// ja sisällettävä palvelimen nimi');
+  await page.locator('#server-url').fill('http://127.0.0.1:9/record');
+  await page.locator('#auth-kind').selectOption('bearer');
+  await page.locator('#auth-secret').fill('a-token');
+  await page.locator('#preview-changes').click();
+  await page.locator('#preview-table').waitFor({ timeout: 20_000 });
+  assert.deepEqual(await page.locator('#preview-table thead th').allTextContents(), ['Asetus', 'Nyt', 'Jälkeen']);
+  const rows = await page.locator('#preview-table tbody th').allTextContents();
+  assert.ok(rows.includes('Tunnistautuminen') && rows.includes('Bearer-tunniste'), rows.join(' | '));
+  await page.locator('#scan-preview-button').click();
+  await page.locator('[data-for="scan-preview"], #scan-preview').first().waitFor({ timeout: 20_000 });
+  for (const t of await englishOn(page)) english.push(`gateway: ${t}`);
+  await page.screenshot({ path: join(shots, 'fi-page-gateway-forms.png'), fullPage: true });
+  assert.deepEqual(english, [], 'no English message on a Finnish page');
   // Back to English for the next run in this profile.
+  await page.getByRole('button', { name: 'Asetukset', exact: true }).click();
   await page.locator('#setting-language').selectOption('en');
   assert.equal(await page.locator('#settings-title').textContent(), 'Settings');
   await page.close();

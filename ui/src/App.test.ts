@@ -395,7 +395,7 @@ describe('App', () => {
     expect((await screen.findByText(/version 1 published/)).id).toBe('scan-published');
     expect(sent[sent.length - 1]).toMatchObject({ scan: { company_filter: null, tags: { mode: 'off' } } });
     await fireEvent.click(screen.getByRole('button', { name: 'Preview scanning' }));
-    expect((await screen.findByText('company_use_filtering')).closest('table')!.id).toBe('scan-preview');
+    expect((await screen.findByText('Manufacturer filter')).closest('table')!.id).toBe('scan-preview');
     await fireEvent.click(screen.getByRole('button', { name: 'Download now' }));
     expect((await screen.findByText(/downloaded and applied/)).id).toBe('remote-fetched');
   });

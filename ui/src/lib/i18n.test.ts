@@ -15,6 +15,70 @@ function lookup(messages: Record<string, unknown>, key: string): unknown {
   return key.split('.').reduce<unknown>((m, k) => (m as Record<string, unknown> | undefined)?.[k], messages);
 }
 
+/** The UI's sources (tests aside), by path. */
+function uiSources(): Record<string, string> {
+  const all = import.meta.glob('../**/*.{svelte,ts}', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+  return Object.fromEntries(Object.entries(all).filter(([path]) => !path.endsWith('.test.ts')));
+}
+
+/** Names, codes and formats that read the same in every language. */
+const SAME_IN_EVERY_LANGUAGE = /^(MAC|URL|MQTT|SHA-256|Ruuvi Cloud|Ruuvi Desk|\(HTTP\s*\)|[\w.-]+\/[\w./…-]*)$/;
+
+/** Words a component's markup shows as they are written, not looked up: text between tags,
+ * labels and placeholders written out, and quoted phrases in its expressions. */
+function untranslatedText(component: string): string[] {
+  const markup = component
+    .replace(/<script[\s\S]*?<\/script>/g, '')
+    .replace(/<style[\s\S]*?<\/style>/g, '')
+    .replace(/<!--[\s\S]*?-->/g, '');
+  // Literal text apart from {expressions} (braces nest; quotes inside them are skipped).
+  let text = '';
+  const expressions: string[] = [];
+  let depth = 0;
+  let quote: string | null = null;
+  let current = '';
+  for (const c of markup) {
+    if (depth === 0) {
+      if (c === '{') {
+        depth = 1;
+        current = '';
+      } else text += c;
+      continue;
+    }
+    if (quote) {
+      if (c === quote) quote = null;
+    } else if (c === "'" || c === '"' || c === '`') quote = c;
+    else if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) {
+      expressions.push(current);
+      text += ' ';
+      continue;
+    }
+    current += c;
+  }
+  const found: string[] = [];
+  for (const piece of text.replace(/<[^>]*>/g, '\n').split('\n')) {
+    const words = piece.replace(/&[a-z]+;/g, ' ').trim();
+    if (/[A-Za-z]{2,}/.test(words) && !SAME_IN_EVERY_LANGUAGE.test(words)) found.push(words);
+  }
+  for (const m of text.matchAll(/\b(placeholder|aria-label|title|alt)="([^"]*)"/g)) {
+    if (/[A-Za-z]{2,}\s/.test(m[2]) || /^[A-Z][a-z]/.test(m[2])) found.push(`${m[1]}="${m[2]}"`);
+  }
+  for (const e of expressions) {
+    // Values compared or listed as a type's members are data, not words shown.
+    const shown = e
+      .replace(/[!=]==\s*('[^']*'|`[^`]*`)/g, '')
+      .replace(/('[^']*'|`[^`]*`)\s*[!=]==/g, '')
+      .replace(/\[[^\]]*\]\s+as\s+const/g, '');
+    for (const m of shown.matchAll(/'([^']*)'|`([^`]*)`/g)) {
+      const s = (m[1] ?? m[2]).replace(/\$\{[^}]*\}/g, '');
+      // A phrase: two words with a space, or an ellipsis; one capitalised word ("Over").
+      if (/[A-Za-z]{2,} +[A-Za-z]{2,}/.test(s) || /…/.test(s) || /^[A-Z][a-z]+$/.test(s)) found.push(s.trim());
+    }
+  }
+  return found;
+}
+
 describe('catalogues', () => {
   afterEach(() => useLanguage('en'));
 
@@ -33,14 +97,36 @@ describe('catalogues', () => {
   });
 
   it('every message the UI asks for is in the catalogue', () => {
-    const sources = import.meta.glob('../**/*.{svelte,ts}', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
     const used = new Set<string>();
-    for (const [path, text] of Object.entries(sources)) {
-      if (path.endsWith('.test.ts')) continue;
+    for (const text of Object.values(uiSources())) {
       for (const m of text.matchAll(/(?:\$_|\bt)\(\s*'([a-zA-Z][\w]*(?:\.[\w]+)+)'/g)) used.add(m[1]);
     }
     expect(used.size).toBeGreaterThan(100);
     expect([...used].filter((k) => !enKeys.includes(k))).toEqual([]);
+  });
+
+  it('every key kept in a table, and every family of keys built at run time, is in the catalogue', () => {
+    const namespaces = Object.keys(en).join('|');
+    const keyed = new RegExp(`'((?:${namespaces})\\.[\\w]+(?:\\.[\\w]+)*)'`, 'g');
+    const family = new RegExp(`\`((?:${namespaces})(?:\\.[\\w]+)*)\\.\\$\\{`, 'g');
+    const keys = new Set<string>();
+    const families = new Set<string>();
+    for (const [path, text] of Object.entries(uiSources())) {
+      for (const m of text.matchAll(keyed)) keys.add(`${path}: ${m[1]}`);
+      for (const m of text.matchAll(family)) families.add(`${path}: ${m[1]}`);
+    }
+    expect(keys.size).toBeGreaterThan(300);
+    expect(families.size).toBeGreaterThan(3);
+    expect([...keys].filter((k) => !enKeys.includes(k.split(': ')[1]))).toEqual([]);
+    expect([...families].filter((f) => typeof lookup(en, f.split(': ')[1]) !== 'object')).toEqual([]);
+  });
+
+  it('no page shows words that are not looked up in the catalogue', () => {
+    const found: string[] = [];
+    for (const [path, text] of Object.entries(uiSources())) {
+      if (path.endsWith('.svelte')) found.push(...untranslatedText(text).map((w) => `${path}: ${w}`));
+    }
+    expect(found).toEqual([]);
   });
 
   it('takes the system language when it is one of ours', () => {
