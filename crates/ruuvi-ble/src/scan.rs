@@ -94,6 +94,23 @@ fn unavailable(kind: Unavailable, reason: impl Into<String>) -> BleStatus {
 /// the typed ones are told apart; the text is kept as the reason.
 fn classify(error: &btleplug::Error, stage: &str) -> BleStatus {
     use btleplug::Error as E;
+    // On Linux every BlueZ error is `Other`; a refusal is told by its D-Bus error name: the
+    // bus's (BlueZ's policy lets only the `bluetooth` group in) or BlueZ's own.
+    let detail = format!("{error:?}");
+    if [
+        "org.freedesktop.DBus.Error.AccessDenied",
+        "org.bluez.Error.NotAuthorized",
+        "org.bluez.Error.NotPermitted",
+    ]
+    .iter()
+    .any(|name| detail.contains(name))
+    {
+        tracing::debug!("{stage}: {error}");
+        return unavailable(
+            Unavailable::PermissionDenied,
+            format!("{stage}: Bluetooth refused this user"),
+        );
+    }
     let kind = match error {
         E::PermissionDenied => Unavailable::PermissionDenied,
         E::NoAdapterAvailable => Unavailable::NoAdapter,
@@ -241,6 +258,30 @@ pub fn ruuvi_advertisement(
     })
 }
 
+/// Whether the adapter scanned with is still there; gone is [`Unavailable::NoAdapter`].
+async fn still_there(
+    options: &ScanOptions,
+    adapter: &Adapter,
+    name: &str,
+) -> Result<(), BleStatus> {
+    match tokio::time::timeout(options.call_timeout, adapter.adapter_info()).await {
+        Ok(Ok(_)) => Ok(()),
+        // BlueZ answers for an object it no longer has with D-Bus's UnknownObject.
+        Ok(Err(e)) if format!("{e:?}").contains("UnknownObject") => Err(unavailable(
+            Unavailable::NoAdapter,
+            format!("{name} was removed"),
+        )),
+        Ok(Err(e)) => Err(classify(&e, "reading the adapter")),
+        Err(_) => Err(unavailable(
+            Unavailable::Failed,
+            format!(
+                "reading the adapter: no answer within {:?}",
+                options.call_timeout
+            ),
+        )),
+    }
+}
+
 /// Scans until `out` is closed: finds an adapter (retrying while there is none), forwards
 /// Ruuvi advertisements, reports every change of state on `status`.
 pub async fn scan(
@@ -280,9 +321,16 @@ async fn scan_once(
     status.send_replace(BleStatus::Scanning {
         adapter: name.clone(),
     });
+    // An unplugged adapter sends no event (BlueZ only removes its object): look now and then.
+    let mut check = tokio::time::interval(options.retry_every);
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let event = tokio::select! {
             e = events.next() => e,
+            _ = check.tick() => {
+                still_there(options, &adapter, &name).await?;
+                continue;
+            }
             _ = out.closed() => {
                 let _ = limited(options, "stopping the scan", adapter.stop_scan()).await;
                 return Ok(());
