@@ -47,6 +47,15 @@ impl Dedupe {
         }
         if format == DataFormat::E1 {
             recent.last_e1_ms = Some(o.received_at_ms);
+            // Its format-6 copy was heard first (a radio may catch either first) and kept:
+            // the sample is kept once; E1 is kept from the next sample on.
+            if recent
+                .seen
+                .iter()
+                .any(|&(f, s)| f == DataFormat::Df6 && s == seq & 0xFF)
+            {
+                return false;
+            }
         }
         if recent.seen.len() == RECENT {
             recent.seen.pop_front();
@@ -99,6 +108,13 @@ mod tests {
         assert!(!d.accept(&o(DataFormat::Df6, 0x34, 10, Feed::Ble)));
         // While E1 is heard, format 6 is not needed at all.
         assert!(!d.accept(&o(DataFormat::Df6, 0x99, 30_000, Feed::Ble)));
+        // Format 6 heard first: its E1 twin is not kept again, the next sample is kept as E1
+        // and its format-6 copy dropped.
+        let mut d = Dedupe::default();
+        assert!(d.accept(&o(DataFormat::Df6, 0x35, 0, Feed::Ble)));
+        assert!(!d.accept(&o(DataFormat::E1, 0x1235, 5, Feed::Ble)));
+        assert!(d.accept(&o(DataFormat::E1, 0x1236, 1000, Feed::Ble)));
+        assert!(!d.accept(&o(DataFormat::Df6, 0x36, 1005, Feed::Ble)));
         // A sensor heard only in format 6 (an old receiver) keeps it.
         let mut d = Dedupe::default();
         assert!(d.accept(&o(DataFormat::Df6, 1, 0, Feed::Ble)));
