@@ -3,10 +3,13 @@
 //! Both produce [`Advertisement`]s; [`Identify`] turns them into `Observation`s. The feed
 //! knows nothing of the hub: the faces hand its observations over.
 
+mod download;
+pub mod history;
 mod identify;
 pub mod replay;
 mod scan;
 
+pub use download::{download, DownloadError, DownloadOptions, DownloadStep, Downloaded};
 pub use identify::{Advertisement, Identify, IdentifyError};
 pub use scan::{probe, ruuvi_advertisement, scan, status_now, BleStatus, ScanOptions, Unavailable};
 

@@ -183,7 +183,7 @@ async fn connect(options: &ScanOptions) -> Result<Manager, BleStatus> {
 }
 
 /// Finds the adapter to scan with (powered on), or says why there is none.
-async fn find_adapter(options: &ScanOptions) -> Result<(Adapter, String), BleStatus> {
+pub(crate) async fn find_adapter(options: &ScanOptions) -> Result<(Adapter, String), BleStatus> {
     let manager = connect(options).await?;
     let adapters = limited(options, "listing adapters", manager.adapters()).await?;
     let mut names = Vec::new();

@@ -13,6 +13,8 @@
 //! interference, a real adapter's quirks, CoreBluetooth and WinRT — it cannot.
 
 mod bus;
+mod gatt;
+mod log;
 mod objects;
 
 use std::collections::HashMap;
@@ -21,7 +23,9 @@ use ruuvi_protocol::MacAddress;
 use zbus::zvariant::{OwnedObjectPath, Value};
 
 pub use bus::{Policy, PrivateBus};
+pub use log::{Behaviour, LogFormat, Logged, SensorLog};
 use objects::{Adapter1, Device1};
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StandInError {
@@ -38,6 +42,7 @@ pub enum StandInError {
 /// The BlueZ stand-in: owns `org.bluez` on a [`PrivateBus`].
 pub struct BlueZ {
     conn: zbus::Connection,
+    shared: Arc<gatt::Shared>,
 }
 
 pub fn adapter_path(hci: &str) -> OwnedObjectPath {
@@ -81,7 +86,11 @@ impl BlueZ {
             .name("org.bluez")?
             .build()
             .await?;
-        Ok(Self { conn })
+        let shared = Arc::new(gatt::Shared {
+            runtime: tokio::runtime::Handle::current(),
+            logs: parking_lot::Mutex::new(HashMap::new()),
+        });
+        Ok(Self { conn, shared })
     }
 
     /// An adapter appears (`InterfacesAdded`), as when a USB dongle is plugged in.
@@ -135,6 +144,16 @@ impl BlueZ {
         Ok(())
     }
 
+    /// Starts discovery as a scanning central would (for tests whose code under test only
+    /// connects).
+    pub async fn set_discovering_for_tests(&self, hci: &str) -> Result<(), StandInError> {
+        let adapter = self.adapter(hci).await?;
+        let mut a = adapter.get_mut().await;
+        a.discovering = true;
+        a.discovering_changed(adapter.signal_emitter()).await?;
+        Ok(())
+    }
+
     /// Whether someone has started discovery on the adapter.
     pub async fn discovering(&self, hci: &str) -> Result<bool, StandInError> {
         Ok(self.adapter(hci).await?.get().await.discovering)
@@ -174,11 +193,37 @@ impl BlueZ {
                 .await?;
             }
             Err(_) => {
-                server.at(&path, Device1::new(hci, mac, rssi, data)).await?;
+                server
+                    .at(
+                        &path,
+                        Device1::new(hci, mac, rssi, data, self.shared.clone()),
+                    )
+                    .await?;
                 adapter.get_mut().await.devices.push(path);
             }
         }
         Ok(true)
+    }
+
+    /// The sensor `mac` (heard on `hci`) keeps `log`, and can be connected to and read.
+    pub fn keep_log(&self, hci: &str, mac: MacAddress, log: SensorLog) {
+        self.shared
+            .logs
+            .lock()
+            .insert(device_path(hci, mac).to_string(), log);
+    }
+
+    /// Whether a central is connected to the sensor now.
+    pub async fn connected(&self, hci: &str, mac: MacAddress) -> bool {
+        match self
+            .conn
+            .object_server()
+            .interface::<_, Device1>(device_path(hci, mac))
+            .await
+        {
+            Ok(d) => d.get().await.connected,
+            Err(_) => false,
+        }
     }
 
     /// The device is forgotten (`InterfacesRemoved`), as BlueZ drops a temporary device it has

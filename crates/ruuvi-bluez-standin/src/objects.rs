@@ -2,9 +2,13 @@
 //! the properties bluez-async requires and the ones BlueZ documents for a Bluetooth LE device.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use ruuvi_protocol::MacAddress;
 use zbus::object_server::SignalEmitter;
+use zbus::Connection;
+
+use crate::gatt::{self, Shared};
 use zbus::zvariant::{OwnedObjectPath, OwnedValue, Value};
 
 pub(crate) const DEVICE1: &str = "org.bluez.Device1";
@@ -17,6 +21,7 @@ pub enum BluezError {
     ZBus(zbus::Error),
     NotReady(String),
     Failed(String),
+    NotPermitted(String),
     InvalidArguments(String),
 }
 
@@ -205,6 +210,8 @@ impl Adapter1 {
 }
 
 pub struct Device1 {
+    path: String,
+    shared: Arc<Shared>,
     adapter: OwnedObjectPath,
     mac: MacAddress,
     pub(crate) rssi: i16,
@@ -219,8 +226,11 @@ impl Device1 {
         mac: MacAddress,
         rssi: i16,
         manufacturer_data: HashMap<u16, Vec<u8>>,
+        shared: Arc<Shared>,
     ) -> Self {
         Self {
+            path: crate::device_path(hci, mac).to_string(),
+            shared,
             adapter: crate::adapter_path(hci),
             mac,
             rssi,
@@ -241,6 +251,51 @@ impl Device1 {
 
 #[zbus::interface(name = "org.bluez.Device1")]
 impl Device1 {
+    /// Connects to a sensor that keeps a log (others refuse, as a beacon that is not
+    /// connectable): `Connected` at once, its services a moment later.
+    async fn connect(
+        &mut self,
+        #[zbus(connection)] conn: &Connection,
+        #[zbus(signal_emitter)] emitter: SignalEmitter<'_>,
+    ) -> Result<(), BluezError> {
+        let refuses = self
+            .shared
+            .logs
+            .lock()
+            .get(&self.path)
+            .is_none_or(|log| log.behaviour.refuse_connection);
+        if refuses {
+            // BlueZ's words when the link cannot be made.
+            return Err(BluezError::Failed("le-connection-abort-by-local".into()));
+        }
+        if self.connected {
+            return Ok(());
+        }
+        self.connected = true;
+        self.connected_changed(&emitter).await?;
+        let (conn, path, shared) = (conn.clone(), self.path.clone(), self.shared.clone());
+        self.shared.runtime.spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            if let Err(e) = gatt::expose(&conn, &path, shared).await {
+                tracing::warn!("{path}: services: {e}");
+            }
+        });
+        Ok(())
+    }
+
+    async fn disconnect(
+        &mut self,
+        #[zbus(connection)] conn: &Connection,
+    ) -> Result<(), BluezError> {
+        if self.connected {
+            let (conn, path) = (conn.clone(), self.path.clone());
+            self.shared.runtime.spawn(async move {
+                let _ = gatt::drop_connection(&conn, &path).await;
+            });
+        }
+        Ok(())
+    }
+
     #[zbus(property)]
     fn address(&self) -> String {
         mac_text(self.mac.0)
