@@ -725,6 +725,14 @@ mod tests {
                 "import_history",
                 serde_json::json!({"fileName": "Sauna.csv", "content": "timestamp,temperature (°C),humidity (%),pressure (hPa),rssi\nyesterday,1,2,3,4\n", "sensor": "C8:25:2D:8E:9C:2C"}),
             ),
+            (
+                "ble_history",
+                serde_json::json!({"sensor": "nope", "sinceMs": null}),
+            ),
+            (
+                "ble_history_cancel",
+                serde_json::json!({"sensor": "C8:25:2D:8E:9C:2C"}),
+            ),
             ("first_paint", serde_json::json!({"cards": 1})),
             ("app_settings", serde_json::json!({})),
             (

@@ -26,6 +26,7 @@ use ruuvi_wiring::{Connections, ReceiverRules, ReceiverStatus};
 
 use crate::desk::Desk;
 use crate::error::{ApiError, DeskError};
+use crate::history::HistoryReport;
 use crate::polls::PollStatus;
 use crate::remote_config::RemoteConfigView;
 
@@ -226,6 +227,16 @@ async fn sensor_save(desk: &Desk, a: SensorArgs) -> Result<SensorProfile, ApiErr
     desk.profiles.set(saved.clone());
     desk.send_card(sensor);
     Ok(saved)
+}
+
+/// Downloads a Bluetooth sensor's own log into the store (progress as `download` events).
+async fn ble_history(desk: &Desk, a: HistoryArgs) -> Result<HistoryReport, ApiError> {
+    Ok(desk.download_history(mac(&a.sensor)?, a.since_ms).await?)
+}
+
+/// Stops a download under way; what arrived is stored.
+async fn ble_history_cancel(desk: &Desk, a: OneSensorArgs) -> Result<bool, ApiError> {
+    Ok(desk.cancel_history(mac(&a.sensor)?))
 }
 
 /// Imports a file's history into the store: our CSV or JSON-lines export, or a Ruuvi Station
@@ -855,7 +866,7 @@ async fn gateways_known(desk: &Desk, _: NoArgs) -> Result<Vec<KnownGateway>, Api
     }
     for o in desk.hub.latest() {
         let gateway = match o.feed {
-            ruuvi_protocol::Feed::Ble => None,
+            ruuvi_protocol::Feed::Ble | ruuvi_protocol::Feed::BleHistory => None,
             ruuvi_protocol::Feed::GatewayPost { gateway }
             | ruuvi_protocol::Feed::GatewayHistory { gateway }
             | ruuvi_protocol::Feed::GatewayMqtt { gateway } => gateway,
@@ -1291,6 +1302,9 @@ arguments! {
     /// A file's name and text; `sensor`: the MAC of a Ruuvi Station export's sensor.
     ImportArgs { file_name: String, content: String, sensor: Option<String> }
     PaintArgs { cards: usize }
+    /// `since_ms`: from when (the log's whole reach, about 10 days, when absent).
+    HistoryArgs { sensor: String, since_ms: Option<i64> }
+    OneSensorArgs { sensor: String }
     SettingsArgs { settings: AppSettings }
     /// `target`: `store`, `mqtt_feed` or `mqtt_sink`.
     PasswordArgs { target: String, #[ts(type = "string")] password: Sensitive<String> }
@@ -1388,6 +1402,8 @@ commands! {
     export_csv(RangeArgs) -> String;
     export_xlsx(XlsxArgs) -> String;
     import_history(ImportArgs) -> ImportReply;
+    ble_history(HistoryArgs) -> HistoryReport;
+    ble_history_cancel(OneSensorArgs) -> bool;
     first_paint(PaintArgs) -> ();
     app_settings(NoArgs) -> AppSettings;
     set_app_settings(SettingsArgs) -> AppSettings;

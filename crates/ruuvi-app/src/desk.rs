@@ -56,6 +56,7 @@ pub struct Desk {
     network: Option<Arc<Network>>,
     admin: Mutex<Option<RunningAdmin>>,
     running_demo: tokio::sync::Mutex<Option<RunningDemo>>,
+    pub(crate) downloads: crate::history::Downloads,
     tasks: Mutex<Vec<JoinHandle<()>>>,
     hub_task: Mutex<Option<JoinHandle<Box<dyn ruuvi_store::ObservationStore>>>>,
 }
@@ -218,6 +219,7 @@ impl Desk {
             network,
             admin: Mutex::new(None),
             running_demo: tokio::sync::Mutex::new(None),
+            downloads: Default::default(),
             tasks: Mutex::new(Vec::new()),
             hub_task: Mutex::new(Some(hub_task)),
         });
@@ -868,6 +870,11 @@ pub(crate) struct BleSlot {
 }
 
 impl BleSlot {
+    /// The adapter chosen for this computer (the first one when `None`).
+    pub fn adapter(&self) -> &Option<String> {
+        &self.adapter
+    }
+
     /// Starts or stops scanning (retried until an adapter appears); the status says which.
     pub fn set(&self, on: bool) {
         let mut running = self.running.lock();

@@ -26,6 +26,9 @@ pub enum DeskError {
     /// A gateway that is polled could not be read.
     #[error("{0}")]
     Gateway(String),
+    /// This computer's Bluetooth could not do it (no adapter, the sensor out of reach…).
+    #[error("{0}")]
+    Bluetooth(String),
     /// No command of that name.
     #[error("no command {0:?}")]
     UnknownCommand(String),
@@ -42,6 +45,7 @@ impl DeskError {
             DeskError::Keychain(_) => "keychain",
             DeskError::Io(_) => "io",
             DeskError::Gateway(_) => "gateway",
+            DeskError::Bluetooth(_) => "bluetooth",
             DeskError::UnknownCommand(_) => "not_found",
         }
     }

@@ -13,6 +13,8 @@ pub enum Event {
     Step(ruuvi_setup::StepEvent),
     /// An alert that fired.
     Alert(Box<ruuvi_alerts::HistoryEntry>),
+    /// A step of a sensor's log being downloaded over Bluetooth.
+    Download(crate::history::DownloadProgress),
 }
 
 impl Event {
@@ -22,6 +24,7 @@ impl Event {
             Event::Card(_) => "card",
             Event::Step(_) => "step",
             Event::Alert(_) => "alert",
+            Event::Download(_) => "download",
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod config;
 mod desk;
 pub mod error;
 pub mod events;
+pub mod history;
 mod polls;
 pub mod remote_config;
 

@@ -56,6 +56,7 @@ pub struct SensorCard {
 fn source(feed: &Feed) -> String {
     match feed {
         Feed::Ble => "Bluetooth".to_string(),
+        Feed::BleHistory => "Bluetooth (the sensor's log)".to_string(),
         Feed::GatewayPost { gateway: Some(g) } => format!("gateway {g}"),
         Feed::GatewayHistory { gateway: Some(g) } => format!("gateway {g} (polled)"),
         Feed::GatewayMqtt { gateway: Some(g) } => format!("gateway {g} (MQTT)"),

@@ -121,6 +121,7 @@ impl Columns {
 fn source(feed: &Feed) -> String {
     match feed {
         Feed::Ble => "Bluetooth".into(),
+        Feed::BleHistory => "Bluetooth (the sensor's log)".into(),
         Feed::GatewayPost { gateway } => format!("gateway {}", opt(gateway)),
         Feed::GatewayHistory { gateway } => format!("gateway {} (history)", opt(gateway)),
         Feed::GatewayMqtt { gateway } => format!("gateway {} (MQTT)", opt(gateway)),

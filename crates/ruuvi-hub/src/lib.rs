@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use dedupe::Dedupe;
-use ruuvi_protocol::{MacAddress, Observation};
+use ruuvi_protocol::{Feed, MacAddress, Observation};
 use ruuvi_store::{ObservationStore, Retention, Trimmed};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
@@ -552,15 +552,32 @@ impl Writer {
                 c.commit_micros.fetch_add(took.as_micros() as u64, Relaxed);
                 c.stored.fetch_add(batch.len() as u64, Relaxed);
                 c.duplicates.fetch_add((size - batch.len()) as u64, Relaxed);
-                {
+                // History is not news: a measurement older than the sensor's latest (a log
+                // downloaded, a gateway's backlog) is stored but neither becomes its state nor
+                // is told to subscribers; a sensor's own log is never alerted on.
+                let news: Vec<bool> = {
                     let mut map = self.latest.write();
-                    for o in &batch {
-                        map.insert(o.sensor, o.clone());
+                    batch
+                        .iter()
+                        .map(|o| {
+                            let newer = map
+                                .get(&o.sensor)
+                                .is_none_or(|known| o.received_at_ms >= known.received_at_ms);
+                            if newer {
+                                map.insert(o.sensor, o.clone());
+                            }
+                            newer
+                        })
+                        .collect()
+                };
+                for (o, news) in batch.into_iter().zip(news) {
+                    if !news {
+                        continue;
                     }
-                }
-                for o in batch {
                     if let Some(evaluate) = &self.evaluate {
-                        evaluate(&o);
+                        if o.feed != Feed::BleHistory {
+                            evaluate(&o);
+                        }
                     }
                     // No subscribers is fine.
                     let _ = self.updates.send(o);

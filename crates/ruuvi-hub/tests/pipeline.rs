@@ -225,3 +225,47 @@ async fn retain_runs_a_policy_to_the_end_and_nothing_without_one() {
     drop(hub);
     assert_eq!(task.await.unwrap().count().unwrap(), 5_000);
 }
+
+#[tokio::test]
+async fn history_is_stored_but_is_not_news() {
+    let evaluated = std::sync::Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let seen = evaluated.clone();
+    let (hub, _task) = Hub::start_evaluated(
+        SqliteStore::open_in_memory().unwrap(),
+        HubOptions::default(),
+        Some(std::sync::Arc::new(move |o: &Observation| {
+            seen.lock().push((o.feed.clone(), o.received_at_ms))
+        })),
+    );
+    let mut updates = hub.subscribe();
+    let mut live = o(A, DataFormat::Df5, 500, Feed::Ble);
+    live.received_at_ms = 10_000_000;
+    hub.submit(vec![live.clone()]).await.unwrap();
+    // The sensor's log: older than what is known, stored, not the latest, not told, not
+    // alerted on; a log record newer than the live one (the sensor seen only by its log since)
+    // becomes the state but is still not alerted on.
+    let mut log: Vec<Observation> = (0..3)
+        .map(|i| {
+            let mut r = o(A, DataFormat::Df5, 0, Feed::BleHistory);
+            r.format = None;
+            r.readings.measurement_sequence = None;
+            r.received_at_ms = 9_000_000 + i * 300_000;
+            r
+        })
+        .collect();
+    log[2].received_at_ms = 10_500_000;
+    let stored = hub.submit(log).await.unwrap();
+    assert_eq!(stored.stored, 3);
+    assert_eq!(updates.recv().await.unwrap(), live);
+    let told = updates.recv().await.unwrap();
+    assert_eq!(
+        (told.feed, told.received_at_ms),
+        (Feed::BleHistory, 10_500_000)
+    );
+    assert!(
+        updates.try_recv().is_err(),
+        "the older records were not told"
+    );
+    assert_eq!(hub.latest()[0].received_at_ms, 10_500_000);
+    assert_eq!(*evaluated.lock(), vec![(Feed::Ble, 10_000_000)]);
+}

@@ -105,6 +105,7 @@ fn format_name(format: Option<DataFormat>) -> Value {
 pub fn state_payload(o: &Observation) -> String {
     let (feed, gateway) = match &o.feed {
         Feed::Ble => ("ble", None),
+        Feed::BleHistory => ("ble_history", None),
         Feed::GatewayHistory { gateway } => ("gateway_history", *gateway),
         Feed::GatewayPost { gateway } => ("gateway_post", *gateway),
         Feed::GatewayMqtt { gateway } => ("gateway_mqtt", *gateway),

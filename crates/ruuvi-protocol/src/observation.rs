@@ -15,6 +15,8 @@ use crate::readings::Readings;
 pub enum Feed {
     /// This computer's Bluetooth radio.
     Ble,
+    /// A sensor's own log, downloaded over this computer's Bluetooth.
+    BleHistory,
     /// A gateway's `GET /history`, polled by us.
     GatewayHistory { gateway: Option<MacAddress> },
     /// A gateway's POST to our receiver.

@@ -361,6 +361,7 @@ pub(crate) fn parse_row(names: &[String], cells: &[&str]) -> Result<Observation,
     }
     let feed = match feed.ok_or("no feed")? {
         "ble" => Feed::Ble,
+        "ble_history" => Feed::BleHistory,
         "gateway_history" => Feed::GatewayHistory { gateway },
         "gateway_post" => Feed::GatewayPost { gateway },
         "gateway_mqtt" => Feed::GatewayMqtt { gateway },
@@ -401,6 +402,7 @@ fn format_name(f: DataFormat) -> &'static str {
 pub(crate) fn row(o: &Observation, out: &mut Vec<u8>, previous: &mut Previous) {
     let (feed, gateway) = match &o.feed {
         Feed::Ble => ("ble", None),
+        Feed::BleHistory => ("ble_history", None),
         Feed::GatewayHistory { gateway } => ("gateway_history", *gateway),
         Feed::GatewayPost { gateway } => ("gateway_post", *gateway),
         Feed::GatewayMqtt { gateway } => ("gateway_mqtt", *gateway),

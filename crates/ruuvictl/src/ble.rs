@@ -21,6 +21,19 @@ pub enum BleCommand {
         #[command(flatten)]
         source: Source,
     },
+    /// Download a sensor's own log (RuuviTag firmware 3.x, Ruuvi Air) and print its records
+    /// as observations, one JSON object per line (`feed: ble_history`); progress on stderr.
+    /// `ruuvictl import -` stores them; the app also leaves out what it already has.
+    History {
+        /// The sensor's MAC address.
+        sensor: ruuvi_protocol::MacAddress,
+        /// From when: `24h`, `3d`, Unix ms, `2026-11-22` or `2026-11-22T10:00:00Z` [default:
+        /// everything the sensor keeps].
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        adapter: Option<String>,
+    },
     /// Whether Bluetooth can be used here, and if not why and what to do.
     Status {
         #[arg(long)]
@@ -146,8 +159,110 @@ async fn next(
     }
 }
 
+/// `24h`, `3d`, `90m` ago, or a time as `export --from` takes it.
+fn since_ms(text: &str, now_ms: i64) -> Result<i64, String> {
+    let ago = |n: &str, unit_ms: i64| n.parse::<i64>().ok().map(|n| now_ms - n * unit_ms);
+    let relative = match text.char_indices().last() {
+        Some((i, 'm')) => ago(&text[..i], 60_000),
+        Some((i, 'h')) => ago(&text[..i], 3_600_000),
+        Some((i, 'd')) => ago(&text[..i], 86_400_000),
+        _ => None,
+    };
+    match relative {
+        Some(ms) => Ok(ms),
+        None => crate::serve::parse_time(text),
+    }
+}
+
+/// Downloads a sensor's log; the records go to stdout, progress to stderr.
+async fn history(
+    sensor: ruuvi_protocol::MacAddress,
+    since: Option<String>,
+    adapter: Option<String>,
+) -> ExitCode {
+    use ruuvi_ble::{DownloadOptions, DownloadStep};
+    let now_ms = ruuvi_protocol::clock::now_ms();
+    let since_ms = match since.as_deref().map(|s| since_ms(s, now_ms)).transpose() {
+        Ok(s) => s.unwrap_or(now_ms - ruuvi_app::history::LOG_REACH_MS),
+        Err(e) => {
+            eprintln!("ruuvictl: --since {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let status = ruuvi_ble::status_now(adapter.clone()).await;
+    if matches!(status, BleStatus::Unavailable { .. }) {
+        eprintln!("{status}");
+        return ExitCode::from(UNAVAILABLE);
+    }
+    let options = DownloadOptions {
+        scan: ScanOptions {
+            adapter,
+            ..ScanOptions::default()
+        },
+        ..DownloadOptions::default()
+    };
+    let (progress, mut steps) = watch::channel(DownloadStep::Finding);
+    let (cancel, cancelled) = watch::channel(false);
+    // Ctrl-C stops the download; what arrived is still printed.
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            cancel.send_replace(true);
+        }
+    });
+    let shown = tokio::spawn(async move {
+        loop {
+            let line = match steps.borrow_and_update().clone() {
+                DownloadStep::Finding => format!("looking for {sensor}…"),
+                DownloadStep::Connecting => "connecting…".to_string(),
+                DownloadStep::Reading { records } => format!("reading the log: {records} records"),
+                DownloadStep::Done { records } => format!("{records} records"),
+            };
+            eprint!("\r\x1b[2K{line}");
+            if steps.changed().await.is_err() {
+                eprintln!();
+                return;
+            }
+        }
+    });
+    let since_s = u32::try_from(since_ms.max(0) / 1000).unwrap_or(0);
+    let result = ruuvi_ble::download(&options, sensor, since_s, &progress, cancelled).await;
+    drop(progress);
+    let _ = shown.await;
+    let got = match result {
+        Ok(got) => got,
+        Err(e) => {
+            eprintln!("ruuvictl: {sensor}: {e}");
+            return ExitCode::from(UNAVAILABLE);
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    for r in &got.records {
+        let o = ruuvi_app::history::observation(sensor, r);
+        let line = serde_json::to_string(&o).expect("plain data");
+        if writeln!(out, "{line}").is_err() {
+            break;
+        }
+    }
+    let _ = out.flush();
+    match got.error {
+        None => ExitCode::SUCCESS,
+        Some(e) => {
+            eprintln!(
+                "ruuvictl: {sensor}: {e} (the {} records before it are printed)",
+                got.records.len()
+            );
+            ExitCode::from(1)
+        }
+    }
+}
+
 pub async fn run(command: BleCommand) -> ExitCode {
     match command {
+        BleCommand::History {
+            sensor,
+            since,
+            adapter,
+        } => history(sensor, since, adapter).await,
         BleCommand::Status { adapter, json } => {
             let status = ruuvi_ble::status_now(adapter).await;
             if json {

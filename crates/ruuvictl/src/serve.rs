@@ -344,7 +344,7 @@ async fn wait_for_stop() {
 }
 
 /// Unix ms, a date (`2026-11-22`, midnight UTC) or an RFC 3339 time.
-fn parse_time(text: &str) -> Result<i64, String> {
+pub(crate) fn parse_time(text: &str) -> Result<i64, String> {
     if let Ok(ms) = text.parse::<i64>() {
         return Ok(ms);
     }

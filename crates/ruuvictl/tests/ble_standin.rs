@@ -264,3 +264,50 @@ async fn serve_stores_each_measurement_once_and_its_bluetooth_state_follows_the_
     drop(serve);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ble_history_prints_a_days_log_with_progress() {
+    let (bus, bluez) = with_adapter().await;
+    bluez.set_discovering_for_tests("hci0").await.unwrap();
+    let now = (now_ms() / 1000) as u32;
+    let from = now - 2 * 86_400;
+    let mut tag = SimTag::new(&Rng::new(9), 0, TagKind::RuuviTag, u64::from(from) * 1000);
+    let log = ruuvi_bluez_standin::SensorLog::from_sim_tag(&mut tag, from, now, 300);
+    let a = tag.latest(now_ms() as u64, true);
+    bluez.keep_log("hci0", a.mac, log);
+    bluez
+        .advertise("hci0", a.mac, a.rssi, &a.data)
+        .await
+        .unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_ruuvictl"))
+        .args(["ble", "history", &a.mac.to_string(), "--since", "24h"])
+        .env("DBUS_SYSTEM_BUS_ADDRESS", bus.address())
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(60), out)
+        .await
+        .unwrap()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("reading the log"), "{stderr}");
+    assert!(stderr.trim_end().ends_with("records"), "{stderr}");
+    let lines = json_lines(&out.stdout);
+    assert!(
+        (287..=289).contains(&lines.len()),
+        "{} records",
+        lines.len()
+    );
+    assert!(lines
+        .iter()
+        .all(|l| l["feed"]["kind"] == "ble_history" && l["sensor"] == a.mac.to_string().as_str()));
+    let times: Vec<i64> = lines
+        .iter()
+        .map(|l| l["received_at_ms"].as_i64().unwrap())
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[1] - w[0] == 300_000),
+        "5 minutes apart"
+    );
+    assert!(times[0] >= (i64::from(now) - 86_400) * 1000);
+}

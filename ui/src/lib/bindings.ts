@@ -19,6 +19,30 @@ read: number, stored: number,
  */
 skipped: number, };
 
+export type HistoryReport = { sensor: string, kind: LogKind, 
+/**
+ * Records the sensor sent.
+ */
+received: number, 
+/**
+ * New in the store.
+ */
+stored: number, 
+/**
+ * At a time already covered (live or from a gateway), or stored before.
+ */
+already_had: number, 
+/**
+ * Why it ended early (what arrived before is stored).
+ */
+error: string | null, };
+
+export type DownloadProgress = { sensor: string, } & ({ "step": "finding" } | { "step": "connecting" } | { "step": "reading", records: number, } | { "step": "done", records: number, });
+
+export type DownloadStep = { "step": "finding" } | { "step": "connecting" } | { "step": "reading", records: number, } | { "step": "done", records: number, };
+
+export type LogKind = "ruuvi_tag" | "ruuvi_air";
+
 export type BleStatusReply = { message: string, } & ({ "state": "off" } | { "state": "starting" } | { "state": "scanning", adapter: string, } | { "state": "unavailable", kind: Unavailable, reason: string, 
 /**
  * What the user can do about it.
@@ -233,7 +257,7 @@ pressure_pa: number, };
 
 export type Derived = { dewPoint: number | null, absoluteHumidity: number | null, vapourPressure: number | null, airDensity: number | null, accelerationTotal: number | null, iaqs: number | null, };
 
-export type Feed = { "kind": "ble" } | { "kind": "gateway_history", gateway: MacAddress | null, } | { "kind": "gateway_post", gateway: MacAddress | null, } | { "kind": "gateway_mqtt", gateway: MacAddress | null, };
+export type Feed = { "kind": "ble" } | { "kind": "ble_history" } | { "kind": "gateway_history", gateway: MacAddress | null, } | { "kind": "gateway_post", gateway: MacAddress | null, } | { "kind": "gateway_mqtt", gateway: MacAddress | null, };
 
 export type DataFormat = "Df3" | "Df5" | "C5" | "Df6" | "E1" | "Df8";
 
@@ -959,6 +983,10 @@ export type XlsxArgs = { sensors: Array<string>, fromMs: number, toMs: number, }
 
 export type ImportArgs = { fileName: string, content: string, sensor: string | null, };
 
+export type HistoryArgs = { sensor: string, sinceMs: number | null, };
+
+export type OneSensorArgs = { sensor: string, };
+
 export type PaintArgs = { cards: number, };
 
 export type SettingsArgs = { settings: AppSettings, };
@@ -1032,6 +1060,8 @@ export interface Commands {
   export_csv: { args: RangeArgs; reply: string };
   export_xlsx: { args: XlsxArgs; reply: string };
   import_history: { args: ImportArgs; reply: ImportReply };
+  ble_history: { args: HistoryArgs; reply: HistoryReport };
+  ble_history_cancel: { args: OneSensorArgs; reply: boolean };
   first_paint: { args: PaintArgs; reply: null };
   app_settings: { args: NoArgs; reply: AppSettings };
   set_app_settings: { args: SettingsArgs; reply: AppSettings };
