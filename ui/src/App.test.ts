@@ -135,6 +135,9 @@ function backendWith(decode: Backend['decode'], bleStatus = async () => noBlueto
         updated_ms: 1,
       }),
       sparklines: async (sensors) => sensors.map((sensor) => ({ sensor, from_ms: 0, hourly: [] })),
+      downloadHistory: async (sensor) => ({ sensor, kind: 'ruuvi_tag', received: 0, stored: 0, already_had: 0, error: null }),
+      cancelDownload: async () => false,
+      onDownload: () => () => {},
     },
     gateways: gatewaysApi([]),
     certificates: {

@@ -46,6 +46,8 @@ import type {
   NetworkView,
   SensorArgs,
   SensorCard,
+  HistoryReport,
+  DownloadProgress,
   SensorProfile,
   Series,
   Sparkline,
@@ -175,6 +177,13 @@ export interface SensorsApi {
   save(change: SensorArgs): Promise<SensorProfile>;
   /** The last 24 hours' hourly mean temperatures of these sensors (at most 200). */
   sparklines(sensors: string[]): Promise<Sparkline[]>;
+  /** Downloads a Bluetooth sensor's own log from `sinceMs` (its whole log when `null`) into the
+   * store; progress arrives through `onDownload`. */
+  downloadHistory(sensor: string, sinceMs: number | null): Promise<HistoryReport>;
+  /** Stops a download under way (what arrived is stored); false when none runs. */
+  cancelDownload(sensor: string): Promise<boolean>;
+  /** Calls `onDownload` for every step of a download until the returned function is called. */
+  onDownload(onDownload: (p: DownloadProgress) => void): () => void;
 }
 
 /** The Ruuvi Network Internal API (the Ruuvi Network page). */
@@ -280,6 +289,9 @@ export function backendOver(transport: Transport): Backend {
       list: () => call('sensors', {}),
       save: (change) => call('sensor_save', change),
       sparklines: (sensors) => call('sparklines', { sensors }),
+      downloadHistory: (sensor, sinceMs) => call('ble_history', { sensor, sinceMs }),
+      cancelDownload: (sensor) => call('ble_history_cancel', { sensor }),
+      onDownload: (onDownload) => on<DownloadProgress>('download', onDownload),
     },
     gateways: {
       list: () => call('gateways_list', {}),

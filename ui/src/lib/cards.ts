@@ -81,7 +81,7 @@ export type GroupBy = 'none' | 'location' | 'gateway' | 'kind';
 
 /** The gateway a card's latest observation came through ('' for Bluetooth). */
 export function gatewayOf(card: SensorCard): string {
-  return card.feed.kind === 'ble' ? '' : (card.feed.gateway ?? '');
+  return card.feed.kind === 'ble' || card.feed.kind === 'ble_history' ? '' : (card.feed.gateway ?? '');
 }
 
 export interface CardGroup {
