@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::call;
 use ruuvi_app::{AppSettings, Desk, DeskConfig, SettingsSource};
-use ruuvi_bluez_standin::{BlueZ, Policy, PrivateBus, SensorLog};
+use ruuvi_bluez_standin::{Behaviour, BlueZ, Policy, PrivateBus, SensorLog};
 use ruuvi_gw_sim::rng::Rng;
 use ruuvi_gw_sim::tags::{SimTag, TagKind};
 use ruuvi_protocol::clock::now_ms;
@@ -142,7 +142,7 @@ async fn a_downloaded_log_fills_the_gap_once_without_alerts() {
     assert_eq!(card["feed"]["kind"], "ble", "{card}");
     assert_eq!(call(&desk, "alerts", json!({})).await["history"], json!([]));
 
-    // Nothing to cancel now; a sensor not heard is a Bluetooth error with its reason.
+    // Nothing to cancel now.
     assert_eq!(
         call(
             &desk,
@@ -151,6 +151,74 @@ async fn a_downloaded_log_fills_the_gap_once_without_alerts() {
         )
         .await,
         json!(false)
+    );
+
+    // A slow sensor's download stopped from the app: what arrived is stored, the rest not.
+    let mut slow = SimTag::new(&Rng::new(5), 1, TagKind::RuuviTag, u64::from(from_s) * 1000);
+    let mut log = SensorLog::from_sim_tag(&mut slow, from_s, (now / 1000) as u32, 300);
+    log.behaviour = Behaviour {
+        delay: Duration::from_millis(20),
+        ..Behaviour::default()
+    };
+    let heard = slow.latest(now_ms() as u64, true);
+    bluez.keep_log("hci0", heard.mac, log);
+    bluez
+        .advertise("hci0", heard.mac, heard.rssi, &heard.data)
+        .await
+        .unwrap();
+    let mut events = desk.subscribe();
+    let downloading = {
+        let desk = desk.clone();
+        let sensor = heard.mac.to_string();
+        tokio::spawn(async move {
+            call(
+                &desk,
+                "ble_history",
+                json!({"sensor": sensor, "sinceMs": null}),
+            )
+            .await
+        })
+    };
+    loop {
+        let e = serde_json::to_value(
+            tokio::time::timeout(Duration::from_secs(10), events.recv())
+                .await
+                .unwrap()
+                .unwrap(),
+        )
+        .unwrap();
+        if e["step"] == "reading" && e["records"].as_u64().unwrap() >= 5 {
+            break;
+        }
+    }
+    // A second download of the same sensor is refused while one runs.
+    let twice = ruuvi_app::api::call(
+        &desk,
+        "ble_history",
+        json!({"sensor": heard.mac.to_string(), "sinceMs": null}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(twice.code, "bad_input");
+    assert_eq!(
+        call(
+            &desk,
+            "ble_history_cancel",
+            json!({"sensor": heard.mac.to_string()})
+        )
+        .await,
+        json!(true)
+    );
+    let report = tokio::time::timeout(Duration::from_secs(5), downloading)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(report["error"], "cancelled", "{report}");
+    let stored = report["stored"].as_u64().unwrap();
+    assert!((5..100).contains(&stored), "{report}");
+    assert_eq!(
+        report["stored"], report["received"],
+        "nothing of it was here before"
     );
     desk.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
