@@ -13,6 +13,12 @@
 //! Ruuvi Air: `3B 3B 21` (multi-record read) with the same two times; the answers are
 //! `dest 3B 20 n 26` followed by `n` records of 38 bytes (time, then an E1 measurement without
 //! its MAC), and `3B 3B 20 00 26` at the end.
+//!
+//! UNVERIFIED (no public document says; we follow the RuuviTag's rules, as Ruuvi's newest
+//! open-source readers do): whether a Ruuvi Air also ends a read cut short by its own time limit
+//! with type `F0` (read here as "gave up" from either kind); the first byte of an answer (the
+//! "source index" of the request) is not checked; bytes 23–28 of an Air record are "reserved"
+//! (luminosity and sound in an advertisement) and are not read.
 
 use std::collections::BTreeMap;
 

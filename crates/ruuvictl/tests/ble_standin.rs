@@ -97,7 +97,7 @@ fn sequence_of(line: &Value) -> u64 {
 async fn ble_scan_prints_each_measurement_once_and_an_airs_as_e1() {
     let (bus, bluez) = with_adapter().await;
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ruuvictl"))
-        .args(["ble", "scan", "--seconds", "6"])
+        .args(["ble", "scan", "--seconds", "8"])
         .env("DBUS_SYSTEM_BUS_ADDRESS", bus.address())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -109,7 +109,7 @@ async fn ble_scan_prints_each_measurement_once_and_an_airs_as_e1() {
     let sent = radio(&bluez, &mut tags, 4).await;
     let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
         .await
-        .expect("scan --seconds 6 ends by itself")
+        .expect("scan --seconds 8 ends by itself")
         .unwrap();
     assert!(
         out.status.success(),
@@ -203,23 +203,43 @@ async fn serve_stores_each_measurement_once_and_its_bluetooth_state_follows_the_
 
     let mut tags = tags();
     let sent = radio(&bluez, &mut tags, 4).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ruuvictl"))
-        .args([
-            "export",
-            "--format",
-            "json",
-            "--data-dir",
-            dir.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stored = json_lines(&out.stdout);
+    // Stored in batches: read the store until every measurement sent is there (at most 10 s).
+    let export = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ruuvictl"))
+            .args([
+                "export",
+                "--format",
+                "json",
+                "--data-dir",
+                dir.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        json_lines(&out.stdout)
+    };
+    let complete = |stored: &[Value]| {
+        sent.iter().all(|(mac, seqs)| {
+            let have: BTreeSet<u64> = stored
+                .iter()
+                .filter(|l| l["sensor"] == mac.to_string().as_str())
+                .map(sequence_of)
+                .collect();
+            seqs.is_subset(&have)
+        })
+    };
+    let mut stored = export();
+    for _ in 0..20 {
+        if complete(&stored) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        stored = export();
+    }
     for tag in &tags {
         let mac = tag.mac.to_string();
         let mine: Vec<&Value> = stored
