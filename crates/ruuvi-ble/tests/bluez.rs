@@ -39,18 +39,21 @@ async fn status_where(
     }
 }
 
+/// Waits for the feed to stop scanning and says it is `kind`.
+async fn stopped_with(status: &mut watch::Receiver<BleStatus>, kind: Unavailable) {
+    let s = status_where(status, |s| !matches!(s, BleStatus::Scanning { .. })).await;
+    assert!(
+        matches!(&s, BleStatus::Unavailable { kind: k, .. } if *k == kind),
+        "{s:?}"
+    );
+}
+
 /// Advertises each tag's latest measurement every 100 ms until `stop` (or 200 rounds).
 async fn radio(bluez: &BlueZ, hci: &str, tags: &mut [SimTag], rounds: usize) {
     for _ in 0..rounds {
         let now = now_ms() as u64;
         for tag in tags.iter_mut() {
-            for extended in [true, false] {
-                if tag.kind == TagKind::RuuviTag && !extended {
-                    continue;
-                }
-                let a = tag.latest(now, extended);
-                bluez.advertise(hci, a.mac, a.rssi, &a.data).await.unwrap();
-            }
+            bluez.advertise_tag(hci, tag, now).await.unwrap();
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -149,17 +152,7 @@ async fn scanning_and_adapters_coming_and_going_on_the_real_backend() {
 
     // Switched off: said so, nothing heard; on again: scanning resumes by itself.
     bluez.set_powered("hci0", false).await.unwrap();
-    let s = status_where(&mut status, |s| !matches!(s, BleStatus::Scanning { .. })).await;
-    assert!(
-        matches!(
-            s,
-            BleStatus::Unavailable {
-                kind: Unavailable::AdapterOff,
-                ..
-            }
-        ),
-        "{s:?}"
-    );
+    stopped_with(&mut status, Unavailable::AdapterOff).await;
     radio(&bluez, "hci0", &mut tags, 3).await;
     assert!(received(&mut rx, Duration::from_millis(300), |_| false)
         .await
@@ -176,17 +169,7 @@ async fn scanning_and_adapters_coming_and_going_on_the_real_backend() {
 
     // Unplugged: said so; plugged back in: scanning again.
     bluez.remove_adapter("hci0").await.unwrap();
-    let s = status_where(&mut status, |s| !matches!(s, BleStatus::Scanning { .. })).await;
-    assert!(
-        matches!(
-            s,
-            BleStatus::Unavailable {
-                kind: Unavailable::NoAdapter,
-                ..
-            }
-        ),
-        "{s:?}"
-    );
+    stopped_with(&mut status, Unavailable::NoAdapter).await;
     bluez.add_adapter("hci0", true).await.unwrap();
     status_where(&mut status, |s| matches!(s, BleStatus::Scanning { .. })).await;
     radio(&bluez, "hci0", &mut tags, 5).await;

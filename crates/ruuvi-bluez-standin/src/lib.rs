@@ -226,6 +226,28 @@ impl BlueZ {
         }
     }
 
+    /// A simulated tag's latest advertisements at `now_ms` (a Ruuvi Air's E1 and format 6, as
+    /// it sends both); the measurement's sequence number when the adapter heard them.
+    pub async fn advertise_tag(
+        &self,
+        hci: &str,
+        tag: &mut ruuvi_gw_sim::tags::SimTag,
+        now_ms: u64,
+    ) -> Result<Option<u64>, StandInError> {
+        let mut heard = None;
+        let air = tag.kind == ruuvi_gw_sim::tags::TagKind::RuuviAir;
+        for extended in [true, false] {
+            if !extended && !air {
+                continue;
+            }
+            let a = tag.latest(now_ms, extended);
+            if self.advertise(hci, a.mac, a.rssi, &a.data).await? && extended {
+                heard = Some(a.sequence);
+            }
+        }
+        Ok(heard)
+    }
+
     /// The device is forgotten (`InterfacesRemoved`), as BlueZ drops a temporary device it has
     /// not heard for a while.
     pub async fn forget(&self, hci: &str, mac: MacAddress) -> Result<(), StandInError> {

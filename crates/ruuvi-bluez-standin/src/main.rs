@@ -59,15 +59,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         loop {
             let now = now_ms() as u64;
             for tag in &mut sensors {
-                let kinds: &[bool] = if tag.kind == TagKind::RuuviAir {
-                    &[true, false]
-                } else {
-                    &[true]
-                };
-                for &extended in kinds {
-                    let a = tag.latest(now, extended);
-                    let _ = bluez.advertise("hci0", a.mac, a.rssi, &a.data).await;
-                }
+                let _ = bluez.advertise_tag("hci0", tag, now).await;
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
         }

@@ -41,21 +41,8 @@ async fn radio(
     for _ in 0..seconds * 10 {
         let now = now_ms() as u64;
         for tag in tags.iter_mut() {
-            let kinds: &[bool] = if tag.kind == TagKind::RuuviAir {
-                &[true, false]
-            } else {
-                &[true]
-            };
-            for &extended in kinds {
-                let a = tag.latest(now, extended);
-                if bluez
-                    .advertise("hci0", a.mac, a.rssi, &a.data)
-                    .await
-                    .unwrap()
-                    && extended
-                {
-                    *sent.entry((a.mac, a.sequence)).or_default() += 1;
-                }
+            if let Some(sequence) = bluez.advertise_tag("hci0", tag, now).await.unwrap() {
+                *sent.entry((tag.mac, sequence)).or_default() += 1;
             }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -85,6 +72,23 @@ async fn until_discovering(bluez: &BlueZ) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("nobody started discovery within 10 s");
+}
+
+/// `tag`'s lines' measurement sequence numbers, asserting none is there twice.
+fn each_once<'a>(lines: &'a [Value], tag: &SimTag) -> (Vec<&'a Value>, BTreeSet<u64>) {
+    let mac = tag.mac.to_string();
+    let mine: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["sensor"] == mac.as_str())
+        .collect();
+    let sequences: Vec<u64> = mine.iter().map(|l| sequence_of(l)).collect();
+    let unique: BTreeSet<u64> = sequences.iter().copied().collect();
+    assert_eq!(
+        sequences.len(),
+        unique.len(),
+        "{mac}: a measurement twice: {sequences:?}"
+    );
+    (mine, unique)
 }
 
 fn sequence_of(line: &Value) -> u64 {
@@ -119,17 +123,7 @@ async fn ble_scan_prints_each_measurement_once_and_an_airs_as_e1() {
     let lines = json_lines(&out.stdout);
     for tag in &tags {
         let mac = tag.mac.to_string();
-        let mine: Vec<&Value> = lines
-            .iter()
-            .filter(|l| l["sensor"] == mac.as_str())
-            .collect();
-        let sequences: Vec<u64> = mine.iter().map(|l| sequence_of(l)).collect();
-        let unique: BTreeSet<u64> = sequences.iter().copied().collect();
-        assert_eq!(
-            sequences.len(),
-            unique.len(),
-            "{mac}: a measurement twice: {sequences:?}"
-        );
+        let (mine, unique) = each_once(&lines, tag);
         let expected = &sent[&tag.mac];
         assert!(
             expected.is_subset(&unique),
@@ -242,17 +236,7 @@ async fn serve_stores_each_measurement_once_and_its_bluetooth_state_follows_the_
     }
     for tag in &tags {
         let mac = tag.mac.to_string();
-        let mine: Vec<&Value> = stored
-            .iter()
-            .filter(|l| l["sensor"] == mac.as_str())
-            .collect();
-        let sequences: Vec<u64> = mine.iter().map(|l| sequence_of(l)).collect();
-        let unique: BTreeSet<u64> = sequences.iter().copied().collect();
-        assert_eq!(
-            sequences.len(),
-            unique.len(),
-            "{mac}: stored twice: {sequences:?}"
-        );
+        let (mine, unique) = each_once(&stored, tag);
         assert!(sent[&tag.mac].is_subset(&unique), "{mac}: not all stored");
         assert!(
             mine.iter().all(|l| l["feed"]["kind"] == "ble"),
