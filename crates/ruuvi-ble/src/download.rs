@@ -16,6 +16,8 @@ use crate::history::{self, HistoryError, LogKind, LogReader, LogRecord};
 use crate::scan::{find_adapter, ScanOptions};
 use crate::BleStatus;
 
+type Events = std::pin::Pin<Box<dyn futures::Stream<Item = CentralEvent> + Send>>;
+
 #[derive(Debug, Clone)]
 pub struct DownloadOptions {
     pub scan: ScanOptions,
@@ -96,6 +98,7 @@ async fn kind_of(p: &Peripheral) -> LogKind {
 /// Finds the sensor among the adapter's devices, scanning for it if it is not known yet.
 async fn find(
     adapter: &Adapter,
+    events: &mut Events,
     mac: MacAddress,
     within: Duration,
 ) -> Result<Peripheral, DownloadError> {
@@ -110,7 +113,6 @@ async fn find(
     ) {
         return Ok(p);
     }
-    let mut events = adapter.events().await.map_err(|e| bt("subscribing", e))?;
     adapter
         .start_scan(ScanFilter::default())
         .await
@@ -130,6 +132,8 @@ async fn find(
         None
     })
     .await;
+    // Our discovery session ends (another client's, the live scan's, goes on).
+    let _ = adapter.stop_scan().await;
     found.ok().flatten().ok_or(DownloadError::NotFound(within))
 }
 
@@ -142,19 +146,23 @@ pub async fn download(
     progress: &watch::Sender<DownloadStep>,
     mut cancel: watch::Receiver<bool>,
 ) -> Result<Downloaded, DownloadError> {
+    crate::quiet_dropped_stream_panics();
     progress.send_replace(DownloadStep::Finding);
     let (adapter, _) = find_adapter(&options.scan)
         .await
         .map_err(|s: BleStatus| DownloadError::Bluetooth(s.to_string()))?;
+    // One stream of the adapter's events for the whole download: finding the sensor, then
+    // telling a dropped link at once rather than after the quiet limit.
+    let mut events = adapter.events().await.map_err(|e| bt("subscribing", e))?;
     let peripheral = tokio::select! {
-        p = find(&adapter, mac, options.find_within) => p?,
+        p = find(&adapter, &mut events, mac, options.find_within) => p?,
         _ = cancel.wait_for(|c| *c) => return Err(DownloadError::Cancelled),
     };
     let kind = kind_of(&peripheral).await;
     progress.send_replace(DownloadStep::Connecting);
     let mut reader = LogReader::new(kind);
     let result = tokio::select! {
-        r = read(options, &adapter, &peripheral, kind, since_s, &mut reader, progress) => r,
+        r = read(options, &mut events, &peripheral, kind, since_s, &mut reader, progress) => r,
         _ = cancel.wait_for(|c| *c) => Err(DownloadError::Cancelled),
     };
     let _ = tokio::time::timeout(options.scan.call_timeout, peripheral.disconnect()).await;
@@ -171,7 +179,7 @@ pub async fn download(
 
 async fn read(
     options: &DownloadOptions,
-    adapter: &Adapter,
+    events: &mut Events,
     p: &Peripheral,
     kind: LogKind,
     since_s: u32,
@@ -196,8 +204,6 @@ async fn read(
     let (Some(rx), Some(tx)) = (find(history::NUS_RX), find(history::NUS_TX)) else {
         return Err(DownloadError::NoLogService);
     };
-    // The link's own events tell a drop at once rather than after the quiet limit.
-    let mut events = adapter.events().await.map_err(|e| bt("subscribing", e))?;
     let mut answers = p.notifications().await.map_err(|e| bt("subscribing", e))?;
     p.subscribe(&tx)
         .await

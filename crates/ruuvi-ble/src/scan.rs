@@ -289,6 +289,7 @@ pub async fn scan(
     out: mpsc::Sender<Advertisement>,
     status: watch::Sender<BleStatus>,
 ) {
+    crate::quiet_dropped_stream_panics();
     while !out.is_closed() {
         match scan_once(&options, &out, &status).await {
             Ok(()) => return,

@@ -149,6 +149,7 @@ impl BlueZ {
     pub async fn set_discovering_for_tests(&self, hci: &str) -> Result<(), StandInError> {
         let adapter = self.adapter(hci).await?;
         let mut a = adapter.get_mut().await;
+        a.sessions.insert("a test".into());
         a.discovering = true;
         a.discovering_changed(adapter.signal_emitter()).await?;
         Ok(())

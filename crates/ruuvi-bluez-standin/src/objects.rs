@@ -37,6 +37,9 @@ pub struct Adapter1 {
     address: [u8; 6],
     pub(crate) powered: bool,
     pub(crate) discovering: bool,
+    /// The clients that started discovery (BlueZ keeps one session per D-Bus client and
+    /// discovers while any is open).
+    pub(crate) sessions: std::collections::BTreeSet<String>,
     /// What the last `SetDiscoveryFilter` asked for (`DuplicateData`, `Transport`…).
     filter: HashMap<String, OwnedValue>,
     pub(crate) devices: Vec<OwnedObjectPath>,
@@ -49,6 +52,7 @@ impl Adapter1 {
             address,
             powered,
             discovering: false,
+            sessions: Default::default(),
             filter: HashMap::new(),
             devices: Vec::new(),
         }
@@ -63,6 +67,7 @@ impl Adapter1 {
         self.powered = on;
         self.powered_changed(emitter).await?;
         if !on && self.discovering {
+            self.sessions.clear();
             self.discovering = false;
             self.discovering_changed(emitter).await?;
         }
@@ -75,11 +80,14 @@ impl Adapter1 {
     /// Fails with `NotReady` while the adapter is off, as BlueZ does.
     async fn start_discovery(
         &mut self,
+        #[zbus(header)] header: zbus::message::Header<'_>,
         #[zbus(signal_emitter)] emitter: SignalEmitter<'_>,
     ) -> Result<(), BluezError> {
         if !self.powered {
             return Err(BluezError::NotReady("Resource Not Ready".into()));
         }
+        let client = header.sender().map(|s| s.to_string()).unwrap_or_default();
+        self.sessions.insert(client);
         if !self.discovering {
             self.discovering = true;
             self.discovering_changed(&emitter).await?;
@@ -89,16 +97,20 @@ impl Adapter1 {
 
     async fn stop_discovery(
         &mut self,
+        #[zbus(header)] header: zbus::message::Header<'_>,
         #[zbus(signal_emitter)] emitter: SignalEmitter<'_>,
     ) -> Result<(), BluezError> {
         if !self.powered {
             return Err(BluezError::NotReady("Resource Not Ready".into()));
         }
-        if !self.discovering {
+        let client = header.sender().map(|s| s.to_string()).unwrap_or_default();
+        if !self.sessions.remove(&client) {
             return Err(BluezError::Failed("No discovery started".into()));
         }
-        self.discovering = false;
-        self.discovering_changed(&emitter).await?;
+        if self.sessions.is_empty() {
+            self.discovering = false;
+            self.discovering_changed(&emitter).await?;
+        }
         Ok(())
     }
 
@@ -179,6 +191,7 @@ impl Adapter1 {
     async fn set_powered(&mut self, on: bool) {
         self.powered = on;
         if !on {
+            self.sessions.clear();
             self.discovering = false;
         }
     }
