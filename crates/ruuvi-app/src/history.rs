@@ -10,7 +10,6 @@ use std::time::Duration;
 use ruuvi_ble::history::{LogKind, LogRecord};
 use ruuvi_ble::{DownloadOptions, DownloadStep};
 use ruuvi_protocol::{Feed, MacAddress, Observation, Readings};
-use ruuvi_store::Query;
 use tokio::sync::watch;
 
 use crate::desk::Desk;
@@ -139,17 +138,8 @@ impl Desk {
         let db = self.db.clone();
         let stored_ms = tokio::task::spawn_blocking(move || {
             let mut store = db.open().map_err(|e| DeskError::Store(e.to_string()))?;
-            let mut times = Vec::new();
-            let range = Query {
-                sensor: Some(sensor),
-                from_ms: Some(from - COVERED_WITHIN_MS),
-                to_ms: Some(to + COVERED_WITHIN_MS + 1),
-                limit: None,
-            };
-            store.each(&range, &mut |o| {
-                times.push(o.received_at_ms);
-                Ok(())
-            })?;
+            let mut times =
+                store.times(sensor, from - COVERED_WITHIN_MS, to + COVERED_WITHIN_MS + 1)?;
             times.sort_unstable();
             Ok::<_, DeskError>(times)
         })

@@ -160,6 +160,11 @@ struct Figures {
     /// The same 30 days as an Excel workbook (one sheet, saved to a file).
     xlsx: Duration,
     xlsx_rows: usize,
+    /// What a downloaded 10-day log is checked against: one sensor's times over 10 days, from
+    /// the key (`times`) and, for comparison, by reading the observations.
+    times_10d: Duration,
+    times_10d_read: Duration,
+    times_count: usize,
 }
 
 fn measure(store: &mut SqliteStore, scale: &Scale, dir: &std::path::Path) -> Figures {
@@ -217,7 +222,31 @@ fn measure(store: &mut SqliteStore, scale: &Scale, dir: &std::path::Path) -> Fig
         workbook.save(&book).unwrap();
     });
     let _ = std::fs::remove_file(&book);
+    let ten_days = (END_MS - 10 * DAY_MS, END_MS);
+    let mut times_count = 0;
+    let times_10d = time(runs, || {
+        times_count = store.times(a, ten_days.0, ten_days.1).unwrap().len();
+    });
+    let times_10d_read = time(3, || {
+        let mut n = 0;
+        let range = Query {
+            sensor: Some(a),
+            from_ms: Some(ten_days.0),
+            to_ms: Some(ten_days.1),
+            limit: None,
+        };
+        store
+            .each(&range, &mut |o| {
+                n += usize::from(o.received_at_ms > 0);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(n, times_count);
+    });
     Figures {
+        times_10d,
+        times_10d_read,
+        times_count,
         latest,
         chart_30d,
         chart_1y,
@@ -401,6 +430,13 @@ fn main() {
         ms(figures.xlsx),
         figures.xlsx_rows as f64 / figures.xlsx.as_secs_f64(),
         ratio(figures.xlsx, figures.export)
+    );
+    println!(
+        "  a 10-day log's check: {} times in {} ({} reading the observations: {})",
+        figures.times_count,
+        ms(figures.times_10d),
+        ms(figures.times_10d_read),
+        ratio(figures.times_10d_read, figures.times_10d)
     );
     drop(base);
     if !keep {

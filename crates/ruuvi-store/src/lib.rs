@@ -121,6 +121,29 @@ pub trait ObservationStore: Send {
         f: &mut dyn FnMut(Observation) -> Result<(), StoreError>,
     ) -> Result<usize, StoreError>;
 
+    /// When `sensor` was observed in `[from_ms, to_ms)`, oldest first (what a downloaded log
+    /// is checked against). This default reads the observations; an engine can read only the
+    /// times.
+    fn times(
+        &mut self,
+        sensor: MacAddress,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut out = Vec::new();
+        let range = Query {
+            sensor: Some(sensor),
+            from_ms: Some(from_ms),
+            to_ms: Some(to_ms),
+            limit: None,
+        };
+        self.each(&range, &mut |o| {
+            out.push(o.received_at_ms);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
     /// Deletes what was received before `cutoff_ms`; returns how many.
     fn delete_older_than(&mut self, cutoff_ms: i64) -> Result<usize, StoreError>;
 

@@ -888,6 +888,26 @@ impl ObservationStore for SqliteStore {
         Ok(n)
     }
 
+    /// The times only, from the primary key (no measurement decoded).
+    fn times(
+        &mut self,
+        sensor: MacAddress,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        self.refresh_ids()?;
+        let Some(id) = self.sensor_ids.get(&sensor).copied() else {
+            return Ok(Vec::new());
+        };
+        let mut q = self.conn.prepare_cached(
+            "SELECT at_ms FROM samples WHERE sensor = ?1 AND at_ms >= ?2 AND at_ms < ?3 ORDER BY at_ms",
+        )?;
+        let times = q
+            .query_map(rusqlite::params![id, from_ms, to_ms], |r| r.get(0))?
+            .collect::<Result<Vec<i64>, _>>()?;
+        Ok(times)
+    }
+
     fn delete_older_than(&mut self, cutoff_ms: i64) -> Result<usize, StoreError> {
         self.refresh_ids()?;
         self.hours.clear();
@@ -1181,6 +1201,29 @@ mod tests {
             format: Some(ruuvi_protocol::DataFormat::Df5),
             readings: r,
         }
+    }
+
+    #[test]
+    fn times_read_from_the_key_are_the_observations_times() {
+        let mut s = SqliteStore::open_in_memory().unwrap();
+        s.insert(&history(3, 1_000_000, 3_600_000, 60_000)).unwrap();
+        let sensor = MacAddress([0xAA, 0, 0, 0, 0, 1]);
+        let (from, to) = (1_000_000 + 600_000, 1_000_000 + 1_800_000);
+        let mut read = Vec::new();
+        let range = Query {
+            sensor: Some(sensor),
+            from_ms: Some(from),
+            to_ms: Some(to),
+            limit: None,
+        };
+        s.each(&range, &mut |o| {
+            read.push(o.received_at_ms);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(read.len(), 20);
+        assert_eq!(s.times(sensor, from, to).unwrap(), read);
+        assert!(s.times(MacAddress([1; 6]), from, to).unwrap().is_empty());
     }
 
     /// `sensors` sensors, one observation each per `every_ms` over `span_ms` from `start`.
