@@ -155,7 +155,7 @@ pub struct Export {
 #[derive(Debug, Args)]
 pub struct Import {
     /// Our CSV or JSON-lines export, or a Ruuvi Station CSV export (the format is read from
-    /// the first line).
+    /// the first line); `-` reads standard input (e.g. from `ruuvictl ble history`).
     file: PathBuf,
     /// The sensor a Ruuvi Station file is from (its file name says it when it starts with the
     /// MAC, as Station names exports of unnamed sensors).
@@ -366,8 +366,12 @@ pub fn import(args: Import, database_dir: &Path, secrets: &dyn SecretStore) -> R
     use ruuvi_store::import::{self, ImportFormat, ImportFormatKind};
     use std::io::BufRead;
     let shown = args.file.display().to_string();
-    let file = std::fs::File::open(&args.file).map_err(|e| format!("{shown}: {e}"))?;
-    let mut input = std::io::BufReader::with_capacity(1 << 20, file);
+    let source: Box<dyn std::io::Read> = if args.file.as_os_str() == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(std::fs::File::open(&args.file).map_err(|e| format!("{shown}: {e}"))?)
+    };
+    let mut input = std::io::BufReader::with_capacity(1 << 20, source);
     let first = {
         let buffered = input.fill_buf().map_err(|e| format!("{shown}: {e}"))?;
         let end = buffered

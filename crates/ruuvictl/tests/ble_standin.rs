@@ -314,4 +314,19 @@ async fn ble_history_prints_a_days_log_with_progress() {
         "5 minutes apart"
     );
     assert!(times[0] >= (i64::from(now) - 86_400) * 1000);
+    // Piped into the store.
+    let dir = std::env::temp_dir().join(format!("ruuvictl-ble-import-{}", std::process::id()));
+    let stored = common::ruuvictl_with(
+        &["import", "-", "--data-dir", dir.to_str().unwrap()],
+        &[],
+        Some(&String::from_utf8_lossy(&out.stdout)),
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        stored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stored.stderr)
+    );
+    let report: Value = serde_json::from_slice(&stored.stdout).unwrap();
+    assert_eq!(report["stored"], lines.len(), "{report}");
 }
