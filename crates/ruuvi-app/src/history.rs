@@ -138,10 +138,12 @@ impl Desk {
         let db = self.db.clone();
         let stored_ms = tokio::task::spawn_blocking(move || {
             let mut store = db.open().map_err(|e| DeskError::Store(e.to_string()))?;
-            let mut times =
-                store.times(sensor, from - COVERED_WITHIN_MS, to + COVERED_WITHIN_MS + 1)?;
-            times.sort_unstable();
-            Ok::<_, DeskError>(times)
+            // Oldest first, as `times` promises.
+            Ok::<_, DeskError>(store.times(
+                sensor,
+                from - COVERED_WITHIN_MS,
+                to + COVERED_WITHIN_MS + 1,
+            )?)
         })
         .await
         .map_err(|e| DeskError::Store(e.to_string()))??;

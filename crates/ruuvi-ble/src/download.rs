@@ -13,7 +13,7 @@ use ruuvi_protocol::MacAddress;
 use tokio::sync::watch;
 
 use crate::history::{self, HistoryError, LogKind, LogReader, LogRecord};
-use crate::scan::{find_adapter, ScanOptions};
+use crate::scan::{find_adapter, ScanOptions, RUUVI_COMPANY_ID};
 use crate::BleStatus;
 
 type Events = std::pin::Pin<Box<dyn futures::Stream<Item = CentralEvent> + Send>>;
@@ -87,7 +87,7 @@ async fn kind_of(p: &Peripheral) -> LogKind {
     let props = p.properties().await.ok().flatten();
     match props.and_then(|p| {
         p.manufacturer_data
-            .get(&0x0499)
+            .get(&RUUVI_COMPANY_ID)
             .and_then(|d| d.first().copied())
     }) {
         Some(0x06 | 0xE1) => LogKind::RuuviAir,

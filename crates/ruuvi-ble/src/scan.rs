@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, watch};
 use crate::{now_ms, Advertisement};
 
 /// Ruuvi Innovations' Bluetooth SIG company identifier.
-const RUUVI_COMPANY_ID: u16 = 0x0499;
+pub(crate) const RUUVI_COMPANY_ID: u16 = 0x0499;
 
 /// Why there is no scanning, for the UI: what happened and what to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, ts_rs::TS)]

@@ -48,6 +48,21 @@ async fn stopped_with(status: &mut watch::Receiver<BleStatus>, kind: Unavailable
     );
 }
 
+/// Scanning again, and the tags heard again (what is still on its way drained after).
+async fn scanning_and_heard_again(
+    bluez: &BlueZ,
+    tags: &mut [SimTag],
+    rx: &mut mpsc::Receiver<Advertisement>,
+    status: &mut watch::Receiver<BleStatus>,
+) {
+    status_where(status, |s| matches!(s, BleStatus::Scanning { .. })).await;
+    radio(bluez, "hci0", tags, 5).await;
+    assert!(!received(rx, Duration::from_secs(2), |got| !got.is_empty())
+        .await
+        .is_empty());
+    drain(rx).await;
+}
+
 /// Advertises each tag's latest measurement every 100 ms until `stop` (or 200 rounds).
 async fn radio(bluez: &BlueZ, hci: &str, tags: &mut [SimTag], rounds: usize) {
     for _ in 0..rounds {
@@ -158,27 +173,13 @@ async fn scanning_and_adapters_coming_and_going_on_the_real_backend() {
         .await
         .is_empty());
     bluez.set_powered("hci0", true).await.unwrap();
-    status_where(&mut status, |s| matches!(s, BleStatus::Scanning { .. })).await;
-    radio(&bluez, "hci0", &mut tags, 5).await;
-    assert!(
-        !received(&mut rx, Duration::from_secs(2), |got| !got.is_empty())
-            .await
-            .is_empty()
-    );
-    drain(&mut rx).await;
+    scanning_and_heard_again(&bluez, &mut tags, &mut rx, &mut status).await;
 
     // Unplugged: said so; plugged back in: scanning again.
     bluez.remove_adapter("hci0").await.unwrap();
     stopped_with(&mut status, Unavailable::NoAdapter).await;
     bluez.add_adapter("hci0", true).await.unwrap();
-    status_where(&mut status, |s| matches!(s, BleStatus::Scanning { .. })).await;
-    radio(&bluez, "hci0", &mut tags, 5).await;
-    assert!(
-        !received(&mut rx, Duration::from_secs(2), |got| !got.is_empty())
-            .await
-            .is_empty()
-    );
-    drain(&mut rx).await;
+    scanning_and_heard_again(&bluez, &mut tags, &mut rx, &mut status).await;
 
     // A device BlueZ forgot (not heard for a while) that advertises again is found again.
     bluez.forget("hci0", tags[0].mac).await.unwrap();

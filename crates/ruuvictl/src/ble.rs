@@ -97,6 +97,18 @@ pub(crate) async fn say_status_changes(mut status: watch::Receiver<BleStatus>) {
     }
 }
 
+/// Whether Bluetooth can be used now; if not, says why (stderr and the log) and gives the
+/// exit code.
+async fn available(adapter: Option<String>) -> Result<(), ExitCode> {
+    let status = ruuvi_ble::status_now(adapter).await;
+    if matches!(status, BleStatus::Unavailable { .. }) {
+        tracing::warn!("{status}");
+        eprintln!("{status}");
+        return Err(ExitCode::from(UNAVAILABLE));
+    }
+    Ok(())
+}
+
 /// Starts the live feed (after a probe that says it can) or the replay; advertisements arrive
 /// on the returned channel until the source ends.
 async fn start(
@@ -109,12 +121,7 @@ async fn start(
             tokio::spawn(async move { play(&recording, options, tx).await });
         }
         None => {
-            let status = ruuvi_ble::status_now(source.adapter.clone()).await;
-            if matches!(status, BleStatus::Unavailable { .. }) {
-                tracing::warn!("{status}");
-                eprintln!("{status}");
-                return Err(ExitCode::from(UNAVAILABLE));
-            }
+            available(source.adapter.clone()).await?;
             let options = ScanOptions {
                 adapter: source.adapter.clone(),
                 ..ScanOptions::default()
@@ -189,10 +196,8 @@ async fn history(
             return ExitCode::from(2);
         }
     };
-    let status = ruuvi_ble::status_now(adapter.clone()).await;
-    if matches!(status, BleStatus::Unavailable { .. }) {
-        eprintln!("{status}");
-        return ExitCode::from(UNAVAILABLE);
+    if let Err(code) = available(adapter.clone()).await {
+        return code;
     }
     let options = DownloadOptions {
         scan: ScanOptions {
